@@ -1,0 +1,23 @@
+// The JSON value type used for every API body and stored object.
+// ordered_json keeps fields in the order they were written, so objects print
+// as people expect (apiVersion, kind, metadata, spec, status).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "api/error.h"
+
+namespace corral {
+
+using Json = nlohmann::ordered_json;
+
+// Parses JSON text; a syntax error becomes a BadRequest naming the byte offset
+// (and `origin`, e.g. a file name, when given).
+Result<Json> parse_json(std::string_view text, const std::string& origin = "");
+
+// "string", "integer", "number", "boolean", "array", "object", "null".
+std::string json_type_name(const Json& j);
+
+}  // namespace corral

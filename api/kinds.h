@@ -1,0 +1,67 @@
+// The kinds Corral serves, how they are named in paths and on the command line,
+// and the one entry point that turns any incoming object into its canonical
+// form: strict decode → defaults → validation → re-encode.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/json.h"
+#include "api/types.h"
+
+namespace corral {
+
+struct KindInfo {
+  std::string kind;                       // "VMSet"
+  std::string plural;                     // "vmsets": the path segment
+  std::string singular;                   // "vmset"
+  std::vector<std::string> short_names;   // {"vms"}... as kubectl's api-resources shows them
+  bool has_status = true;                 // false for Event (no /status subresource)
+  // Field paths a fieldSelector may name, besides metadata.name (always supported).
+  std::vector<std::string> field_selectors;
+};
+
+// Every kind, in the order `corralctl api-resources` lists them.
+const std::vector<KindInfo>& all_kinds();
+// By kind, plural, singular or short name, case-insensitively; nullptr if none.
+const KindInfo* find_kind(std::string_view name);
+const KindInfo* find_kind_by_plural(std::string_view plural);
+
+// Strict decode, defaults, validation and canonical re-encode of one object of
+// any kind. `path_prefix` is prepended to field paths in errors (empty for a
+// whole object). The result always has apiVersion and kind first.
+// Errors: Invalid with one cause per problem (unknown fields included).
+Result<Json> normalize_object(const Json& object);
+
+// Typed access for the control loops. from_json is as strict as normalize
+// (unknown fields are errors) but applies no defaults and no validation.
+template <class T>
+Result<T> from_json(const Json& object) {
+  std::vector<Cause> errs;
+  T out{};
+  if (!object.is_object()) return invalid(T::kKind, {{"", "expected an object", ""}});
+  StructDecoder d(object, "", errs);
+  d.skip("apiVersion");
+  d.skip("kind");
+  out.visit(d);
+  d.finish();
+  if (!errs.empty()) return invalid(std::string(T::kKind), std::move(errs));
+  return out;
+}
+
+template <class T>
+Json to_json(const T& object) {
+  Json out = Json::object();
+  out["apiVersion"] = kApiVersion;
+  out["kind"] = T::kKind;
+  Json body = encode_value(object);
+  for (auto it = body.begin(); it != body.end(); ++it) out[it.key()] = it.value();
+  return out;
+}
+
+// Reads the value at a dotted path ("spec.nodeName") as a string for field
+// selectors: strings as they are, numbers and booleans printed, absent = "".
+std::string field_value(const Json& object, std::string_view dotted_path);
+
+}  // namespace corral

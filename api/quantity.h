@@ -1,0 +1,29 @@
+// Resource quantities as Kubernetes writes them: "500m", "2", "1.5", "4Gi",
+// "512Mi", "1e3", "10k". Stored as an integer number of milli-units so that sums
+// and comparisons are exact: 1 CPU = 1000, 1 byte of memory = 1000.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "api/error.h"
+
+namespace corral {
+
+struct Quantity {
+  std::string text;       // as written (canonical form for numbers: "2"); "" = unset
+  int64_t milli = 0;      // value × 1000, rounded up to the next milli-unit
+
+  bool empty() const { return text.empty(); }
+  double value() const { return static_cast<double>(milli) / 1000.0; }
+  int64_t whole() const { return (milli + 999) / 1000; }  // rounded up: bytes, cores
+  bool operator==(const Quantity& o) const { return milli == o.milli && text.empty() == o.text.empty(); }
+
+  static Quantity from_milli(int64_t milli);        // "500m", "2"
+  static Quantity from_bytes(int64_t bytes);        // "4Gi" when exact, else "123456"
+};
+
+// Parses a quantity; the error message says which rule was broken.
+Result<Quantity> parse_quantity(const std::string& text);
+
+}  // namespace corral

@@ -1,0 +1,128 @@
+// The Store: desired and observed state of every object, with one global,
+// monotonically increasing revision (as in etcd) that is every object's
+// metadata.resourceVersion. Shaped so that an etcd backend can implement the
+// same interface: revisions map to etcd's mod_revision, watch-from-revision to
+// etcd watches, history compaction to Gone.
+//
+// Semantics (the conformance suite in tests/unit/store_conformance_test.cpp
+// checks each, on every backend):
+//  - create: sets uid, creationTimestamp, generation=1, resourceVersion;
+//    AlreadyExists if the name is taken.
+//  - update: replaces everything but status; if metadata.resourceVersion is
+//    set it must equal the stored one (else Conflict); generation +1 only when
+//    the spec changed (for kinds without spec, everything but metadata);
+//    an update that changes nothing writes nothing and returns the stored object.
+//  - update_status: replaces only status, same precondition rule.
+//  - remove: deletes the object and, transitively, every object whose
+//    ownerReferences name its uid, in one atomic write.
+//  - watch(kind, from): events with revision > from, in order. from == 0 means
+//    "now", preceded by a synthetic ADDED for every current object (as
+//    Kubernetes does). A `from` older than the kept history window → Gone.
+//  - a write is acknowledged only once durable; a failed write (full disk)
+//    returns an error and leaves nothing half-written.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/clock.h"
+#include "api/error.h"
+#include "api/json.h"
+#include "api/selector.h"
+
+namespace corral::store {
+
+// One stored object version. Immutable once published; shared between the
+// cache, watch history and readers.
+struct Record {
+  std::string kind;
+  std::string name;
+  std::string uid;
+  int64_t revision = 0;     // resourceVersion: the revision of its last write
+  int64_t generation = 0;
+  Labels labels;
+  std::vector<std::string> owner_uids;
+  std::map<std::string, std::string> fields;  // selectable field path → value
+  std::string json;         // the whole object, compact JSON, metadata filled in
+
+  Json parse() const;       // json parsed; cannot fail for what the store wrote
+};
+using RecordPtr = std::shared_ptr<const Record>;
+
+struct ListOptions {
+  Selector labels;                        // empty: all
+  std::vector<FieldRequirement> fields;   // empty: all
+};
+
+struct ListResult {
+  std::vector<RecordPtr> items;           // sorted by name
+  int64_t revision = 0;                   // the store revision the list was read at
+};
+
+struct WatchEvent {
+  enum class Type { kAdded, kModified, kDeleted };
+  Type type = Type::kAdded;
+  RecordPtr object;                       // for kDeleted: the last version, revision = the delete's
+  int64_t revision = 0;
+};
+const char* watch_event_type_name(WatchEvent::Type type);  // "ADDED", "MODIFIED", "DELETED"
+
+class Watch {
+ public:
+  virtual ~Watch() = default;
+  // Waits up to `timeout` for the next event; nullopt when none came.
+  // Error Gone when this watcher fell further behind than its buffer allows
+  // and was closed (the client re-lists, as with Kubernetes), or Unavailable
+  // when the store shut down.
+  virtual Result<std::optional<WatchEvent>> next(std::chrono::milliseconds timeout) = 0;
+};
+
+struct Preconditions {
+  std::string uid;                        // empty: any
+  std::string resource_version;           // empty: any
+};
+
+struct StoreOptions {
+  size_t history_events = 100'000;        // watch history window, in events
+  size_t watch_buffer = 10'000;           // events a slow watcher may lag before it is closed
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<RecordPtr> get(const std::string& kind, const std::string& name) = 0;
+  // Errors: BadRequest for a field selector on a field the kind does not index.
+  virtual Result<ListResult> list(const std::string& kind, const ListOptions& options) = 0;
+  // `object` is a normalized object (api/kinds.h); the store fills metadata.
+  virtual Result<RecordPtr> create(const std::string& kind, Json object) = 0;
+  virtual Result<RecordPtr> update(const std::string& kind, Json object) = 0;
+  virtual Result<RecordPtr> update_status(const std::string& kind, Json object) = 0;
+  // Returns the deleted object (and its dependents were deleted with it).
+  virtual Result<RecordPtr> remove(const std::string& kind, const std::string& name,
+                                   const Preconditions& preconditions = {}) = 0;
+  // kind "" watches every kind.
+  virtual Result<std::unique_ptr<Watch>> watch(const std::string& kind, int64_t from_revision,
+                                               const ListOptions& filter = {}) = 0;
+  // The revision of the last durable write.
+  virtual int64_t revision() const = 0;
+  // Ok while the store can take writes (readyz).
+  virtual Result<void> healthy() const = 0;
+  // Number of open watches (metrics).
+  virtual size_t open_watches() const = 0;
+};
+
+// The in-memory backend: nothing survives the process. For unit tests.
+std::unique_ptr<Store> open_memory_store(const Clock& clock, StoreOptions options = {});
+// The SQLite backend (WAL, group commit): the default. Creates the file if
+// missing. Errors: Unavailable naming the path and SQLite's message.
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, const Clock& clock,
+                                                 StoreOptions options = {});
+
+}  // namespace corral::store
