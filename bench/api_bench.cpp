@@ -1,0 +1,289 @@
+// API benchmark: the real corral-controller on its SQLite store, driven over
+// real HTTP on loopback by concurrent clients. Prints its figures; see
+// bench/RESULTS.md for recorded runs and the targets.
+//
+//   build/bench/api_bench [--vms 100000] [--nodes 5000] [--clients 32] [--watchers 100]
+//
+// Phases:
+//  1. creates/s   N clients POST VMs until --vms are stored (acknowledged = durable)
+//  2. nodes       POST --nodes Nodes (for the RSS figure)
+//  3. GET         p50/p99 of single-object GETs at random, from 4 clients
+//  4. LIST        time for a full LIST of every VM (median of 3)
+//  5. watch       --watchers concurrent watches; p50/p99 from the write's send to
+//                 each watcher's receipt
+//  6. RSS         the controller's resident set size with everything stored
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/client.h"
+#include "api/json.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using corral::ApiClient;
+using corral::ClientConfig;
+using corral::Json;
+
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5));
+  return v[i];
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return -1;
+}
+
+Json vm_object(const std::string& name, int i) {
+  return Json{{"apiVersion", "corral/v1"},
+              {"kind", "VM"},
+              {"metadata", {{"name", name}, {"labels", {{"app", "bench"}, {"shard", std::to_string(i % 16)}}}}},
+              {"spec",
+               {{"resources", {{"cpu", "250m"}, {"memory", "256Mi"}}},
+                {"runtime", {{"driver", "sim"}}},
+                {"nodeName", "node-" + std::to_string(i % 5000)}}}};
+}
+
+Json node_object(const std::string& name, int i) {
+  return Json{{"apiVersion", "corral/v1"},
+              {"kind", "Node"},
+              {"metadata", {{"name", name}, {"labels", {{"zone", "z" + std::to_string(i % 3)}}}}},
+              {"spec", Json::object()}};
+}
+
+struct Controller {
+  pid_t pid = -1;
+  std::string url;
+};
+
+Controller start_controller(const std::string& bin, const std::string& dir) {
+  std::string ready = dir + "/ready";
+  Controller c;
+  c.pid = fork();
+  if (c.pid == 0) {
+    std::string log = dir + "/controller.log";
+    freopen(log.c_str(), "w", stderr);
+    execl(bin.c_str(), bin.c_str(), "--listen", "127.0.0.1:0", "--data-dir", (dir + "/data").c_str(),
+          "--ready-file", ready.c_str(), "--log-level", "warn", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream in(ready);
+    if (std::getline(in, c.url) && !c.url.empty()) return c;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::fprintf(stderr, "controller did not start (see %s/controller.log)\n", dir.c_str());
+  std::exit(1);
+}
+
+// Creates count objects named prefix-0..count-1 from `clients` threads; returns seconds.
+double create_all(const std::string& url, const std::string& plural, const std::string& prefix, int count,
+                  int clients, Json (*make)(const std::string&, int)) {
+  std::atomic<int> next{0}, failed{0};
+  auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&] {
+      ClientConfig cfg;
+      cfg.server = url;
+      ApiClient client(cfg);
+      std::string path = ApiClient::resource_path(plural);
+      for (int i = next++; i < count; i = next++) {
+        Json body = make(prefix + std::to_string(i), i);
+        auto r = client.call("POST", path, &body);
+        if (!r) {
+          if (failed++ < 3) std::fprintf(stderr, "create failed: %s\n", r.error().message.c_str());
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  if (failed) std::fprintf(stderr, "%d creates failed\n", failed.load());
+  return ms_since(start) / 1000.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int vms = 100000, nodes = 5000, clients = 32, watchers = 100;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string f = argv[i];
+    int v = std::atoi(argv[i + 1]);
+    if (f == "--vms") vms = v;
+    else if (f == "--nodes") nodes = v;
+    else if (f == "--clients") clients = v;
+    else if (f == "--watchers") watchers = v;
+  }
+  std::string self = std::filesystem::canonical("/proc/self/exe").string();
+  std::string bin = std::filesystem::path(self).parent_path().parent_path() / "controller/corral-controller";
+  char tmpl[] = "/tmp/corral-bench-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  Controller ctl = start_controller(bin, dir);
+  std::printf("api_bench: controller %s, SQLite store in %s\n", ctl.url.c_str(), dir.c_str());
+  std::printf("machine: %u cores\n\n", std::thread::hardware_concurrency());
+
+  // 1. creates/s
+  double secs = create_all(ctl.url, "vms", "vm-", vms, clients, vm_object);
+  std::printf("creates:  %d VMs from %d clients in %.2f s = %.0f acknowledged creates/s (target >= 5000)\n",
+              vms, clients, secs, vms / secs);
+  // 2. nodes
+  secs = create_all(ctl.url, "nodes", "node-", nodes, clients, node_object);
+  std::printf("nodes:    %d Nodes in %.2f s\n", nodes, secs);
+
+  // 3. GET latency
+  {
+    std::vector<double> lat;
+    std::mutex mu;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        ClientConfig cfg;
+        cfg.server = ctl.url;
+        ApiClient client(cfg);
+        std::mt19937 rng(t);
+        std::vector<double> mine;
+        for (int i = 0; i < 2500; ++i) {
+          std::string path = ApiClient::resource_path("vms", "vm-" + std::to_string(rng() % vms));
+          auto s = Clock::now();
+          auto r = client.call("GET", path);
+          mine.push_back(ms_since(s));
+          if (!r) std::fprintf(stderr, "get failed: %s\n", r.error().message.c_str());
+        }
+        std::lock_guard lock(mu);
+        lat.insert(lat.end(), mine.begin(), mine.end());
+      });
+    }
+    for (auto& t : threads) t.join();
+    std::printf("GET:      %zu requests from 4 clients, p50 %.2f ms, p99 %.2f ms (target p99 <= 5 ms)\n",
+                lat.size(), percentile(lat, 0.5), percentile(lat, 0.99));
+  }
+
+  // 4. LIST
+  {
+    ClientConfig cfg;
+    cfg.server = ctl.url;
+    cfg.timeout = std::chrono::milliseconds(120000);
+    ApiClient client(cfg);
+    std::vector<double> times;
+    size_t bytes = 0;
+    for (int i = 0; i < 3; ++i) {
+      auto s = Clock::now();
+      auto r = client.request("GET", ApiClient::resource_path("vms"));
+      times.push_back(ms_since(s));
+      if (r) bytes = r->body.size();
+    }
+    auto s = Clock::now();
+    auto r = client.call("GET", ApiClient::resource_path("vms"));
+    double with_parse = ms_since(s);
+    size_t items = r ? (*r)["items"].size() : 0;
+    std::printf("LIST:     %zu VMs (%.1f MB) in %.0f ms median transfer, %.0f ms with client JSON parse "
+                "(target <= 1000 ms)\n",
+                items, bytes / 1e6, percentile(times, 0.5), with_parse);
+  }
+
+  // 5. watch delivery
+  {
+    std::atomic<int> ready{0};
+    std::atomic<bool> stop{false};
+    std::mutex mu;
+    std::vector<double> lat;
+    std::vector<Clock::time_point> sent(200);
+    std::vector<std::atomic<bool>> is_sent(200);
+    ClientConfig cfg;
+    cfg.server = ctl.url;
+    ApiClient probe(cfg);
+    auto list = probe.call("GET", ApiClient::resource_path("nodes") + "?limit=1");
+    std::string rv = list ? (*list)["metadata"]["resourceVersion"].get<std::string>() : "0";
+    std::vector<std::thread> threads;
+    for (int w = 0; w < watchers; ++w) {
+      threads.emplace_back([&] {
+        ClientConfig c;
+        c.server = ctl.url;
+        ApiClient client(c);
+        ++ready;
+        std::vector<double> mine;
+        auto r = client.stream_lines(
+            ApiClient::resource_path("nodes") + "?watch=true&timeoutSeconds=60&resourceVersion=" + rv,
+            [&](const std::string& line) {
+              auto now = Clock::now();
+              auto ev = corral::parse_json(line);
+              if (ev) {
+                auto& ann = (*ev)["object"]["metadata"]["annotations"];
+                if (ann.is_object() && ann.contains("bench/seq")) {
+                  int seq = std::atoi(ann["bench/seq"].get<std::string>().c_str());
+                  if (seq >= 0 && seq < 200 && is_sent[seq])
+                    mine.push_back(std::chrono::duration<double, std::milli>(now - sent[seq]).count());
+                }
+              }
+              return !stop && mine.size() < 200;
+            },
+            std::chrono::milliseconds(60000));
+        (void)r;
+        std::lock_guard lock(mu);
+        lat.insert(lat.end(), mine.begin(), mine.end());
+      });
+    }
+    while (ready < watchers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // let every watch connect
+    for (int seq = 0; seq < 200; ++seq) {
+      auto got = probe.call("GET", ApiClient::resource_path("nodes", "node-" + std::to_string(seq)));
+      if (!got) continue;
+      Json obj = *got;
+      obj["metadata"]["annotations"]["bench/seq"] = std::to_string(seq);
+      sent[seq] = Clock::now();
+      is_sent[seq] = true;
+      auto r = probe.call("PUT", ApiClient::resource_path("nodes", "node-" + std::to_string(seq)), &obj);
+      if (!r) std::fprintf(stderr, "update failed: %s\n", r.error().message.c_str());
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    stop = true;
+    // Wake watchers blocked on an idle stream with one more write.
+    for (int k = 0; k < 2; ++k) {
+      auto got = probe.call("GET", ApiClient::resource_path("nodes", "node-0"));
+      if (got) {
+        Json obj = *got;
+        obj["metadata"]["annotations"]["bench/wake"] = std::to_string(k);
+        (void)probe.call("PUT", ApiClient::resource_path("nodes", "node-0"), &obj);
+      }
+    }
+    for (auto& t : threads) t.join();
+    std::printf("watch:    %d watchers, %zu deliveries, p50 %.2f ms, p99 %.2f ms from send to receipt "
+                "(target p99 <= 10 ms)\n",
+                watchers, lat.size(), percentile(lat, 0.5), percentile(lat, 0.99));
+  }
+
+  // 6. RSS
+  std::printf("RSS:      %.0f MiB with %d VMs and %d Nodes stored (target <= 1024 MiB)\n",
+              rss_kib(ctl.pid) / 1024.0, vms, nodes);
+
+  kill(ctl.pid, SIGTERM);
+  waitpid(ctl.pid, nullptr, 0);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return 0;
+}

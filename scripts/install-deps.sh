@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what Corral needs to build, test and run, from Debian 12's packages,
+# and nothing that is already there. Safe to run again.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates curl openssl
+  libcpp-httplib-dev libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev nlohmann-json3-dev
+  libsqlite3-dev libcli11-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  python3 procps
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "corral: all build dependencies are installed"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "corral: missing packages (${missing[*]}) and not root: run this script as root" >&2
+    exit 1
+  fi
+fi
+echo "corral: installing ${missing[*]}"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
