@@ -14,7 +14,9 @@
 //    an update that changes nothing writes nothing and returns the stored object.
 //  - update_status: replaces only status, same precondition rule.
 //  - remove: deletes the object and, transitively, every object whose
-//    ownerReferences name its uid, in one atomic write.
+//    ownerReferences name its uid, in one atomic write (each deleted object
+//    gets its own revision, the named object the first, so every DELETED
+//    event has a distinct resourceVersion).
 //  - watch(kind, from): events with revision > from, in order. from == 0 means
 //    "now", preceded by a synthetic ADDED for every current object (as
 //    Kubernetes does). A `from` older than the kept history window → Gone.
@@ -91,6 +93,10 @@ struct Preconditions {
 struct StoreOptions {
   size_t history_events = 100'000;        // watch history window, in events
   size_t watch_buffer = 10'000;           // events a slow watcher may lag before it is closed
+  // Group commit: when fewer writes are queued than the last batch held, the
+  // committer waits up to this long for the writers it just acknowledged to
+  // send their next write, so that they share one disk sync. 0: never wait.
+  std::chrono::microseconds group_commit_wait{1000};
 };
 
 class Store {

@@ -1,0 +1,497 @@
+#include "controller/store/cached_store.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "api/kinds.h"
+#include "api/log.h"
+#include "controller/store/kind_index.h"
+#include "controller/store/record_builder.h"
+#include "controller/store/watch_hub.h"
+
+namespace corral::store {
+
+namespace {
+
+// Kubernetes' wording, so that kubectl users recognise it.
+constexpr const char* kConflictMessage =
+    "the object has been modified; please apply your changes to the latest version and try "
+    "again";
+
+using Key = std::pair<std::string, std::string>;  // kind, name
+
+// Order-insensitive for object keys: a client may send metadata keys in any
+// order, and that alone must not make an update look like a change.
+bool json_equal(const Json& a, const Json& b) {
+  if (a.is_object() && b.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      auto other = b.find(it.key());
+      if (other == b.end() || !json_equal(it.value(), *other)) return false;
+    }
+    return true;
+  }
+  if (a.is_array() && b.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (!json_equal(a[i], b[i])) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
+// The part whose change bumps metadata.generation: spec, or for kinds with
+// no spec (Event) everything but metadata and status.
+Json desired_part(const std::string& kind, const Json& object) {
+  const KindInfo* info = find_kind(kind);
+  if (info == nullptr || info->has_status) {
+    auto it = object.find("spec");
+    return it == object.end() ? Json() : *it;
+  }
+  Json out = object;
+  out.erase("metadata");
+  out.erase("status");
+  return out;
+}
+
+// metadata.uid / resourceVersion as strings; a number is accepted for the latter.
+std::string meta_string(const Json& object, const char* key) {
+  auto m = object.find("metadata");
+  if (m == object.end() || !m->is_object()) return "";
+  auto it = m->find(key);
+  if (it == m->end() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+Result<std::string> object_name(const Json& object) {
+  std::string name = object.is_object() ? meta_string(object, "name") : "";
+  if (name.empty()) return make_error(ErrorCode::kBadRequest, "metadata.name is required");
+  return name;
+}
+
+Result<void> check_preconditions(const Record& stored, const Preconditions& p) {
+  if (!p.uid.empty() && p.uid != stored.uid) {
+    return make_error(ErrorCode::kConflict, "Precondition failed: UID in precondition: " + p.uid +
+                                                ", UID in object meta: " + stored.uid);
+  }
+  if (!p.resource_version.empty() && p.resource_version != std::to_string(stored.revision)) {
+    return make_error(ErrorCode::kConflict, kConflictMessage);
+  }
+  return Ok{};
+}
+
+class CachedStore final : public Store {
+ public:
+  CachedStore(std::unique_ptr<Persistence> persistence, const Clock& clock, StoreOptions options,
+              std::vector<RecordPtr> records, int64_t revision)
+      : clock_(clock),
+        group_commit_wait_(options.group_commit_wait),
+        persistence_(std::move(persistence)),
+        next_revision_(revision),
+        durable_revision_(revision),
+        published_revision_(revision),
+        hub_(std::make_shared<WatchHub>(options.history_events, options.watch_buffer, revision)) {
+    for (RecordPtr& r : records) {
+      Key key{r->kind, r->name};
+      published(key.first).put(r);
+      set_latest(key, std::move(r));
+    }
+    committer_ = std::thread([this] { committer_loop(); });
+  }
+
+  ~CachedStore() override {
+    {
+      std::lock_guard lock(write_mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    committer_.join();  // commits whatever is still queued first
+    hub_->shutdown();
+  }
+
+  Result<RecordPtr> get(const std::string& kind, const std::string& name) override {
+    std::shared_lock lock(read_mu_);
+    if (auto k = published_.find(kind); k != published_.end()) {
+      if (RecordPtr r = k->second.find(name)) return r;
+    }
+    return not_found(kind, name);
+  }
+
+  Result<ListResult> list(const std::string& kind, const ListOptions& options) override {
+    if (auto ok = check_field_selectors(kind, options.fields); !ok) return ok.take_error();
+    ListResult out;
+    std::shared_lock lock(read_mu_);
+    out.revision = published_revision_.load();
+    if (auto k = published_.find(kind); k != published_.end()) k->second.select(options, out.items);
+    return out;
+  }
+
+  Result<RecordPtr> create(const std::string& kind, Json object) override {
+    auto name = object_name(object);
+    if (!name.ok()) return name.take_error();
+    std::unique_lock lock(write_mu_);
+    if (stopping_) return shutting_down();
+    if (latest(kind, *name)) return already_exists(kind, *name);
+    int64_t revision = ++next_revision_;
+    Json& meta = object["metadata"];
+    meta["uid"] = new_uuid();
+    meta["creationTimestamp"] = format_time(clock_.now());
+    meta["generation"] = 1;
+    meta["resourceVersion"] = std::to_string(revision);
+    RecordPtr record = build_record(kind, object, revision);
+    return submit(lock, {Op{WatchEvent::Type::kAdded, record, nullptr}}, record);
+  }
+
+  Result<RecordPtr> update(const std::string& kind, Json object) override {
+    auto name = object_name(object);
+    if (!name.ok()) return name.take_error();
+    std::unique_lock lock(write_mu_);
+    if (stopping_) return shutting_down();
+    RecordPtr stored = latest(kind, *name);
+    if (!stored) return not_found(kind, *name);
+    Preconditions p{meta_string(object, "uid"), meta_string(object, "resourceVersion")};
+    if (auto ok = check_preconditions(*stored, p); !ok) return ok.take_error();
+
+    Json old = stored->parse();
+    for (const char* kept : {"uid", "creationTimestamp", "generation", "resourceVersion"}) {
+      if (auto it = old["metadata"].find(kept); it != old["metadata"].end()) {
+        object["metadata"][kept] = *it;
+      }
+    }
+    // The main path never writes status (that is /status's job).
+    object.erase("status");
+    if (auto it = old.find("status"); it != old.end()) object["status"] = *it;
+    if (json_equal(object, old)) return wait_durable(lock, stored);
+
+    int64_t generation = stored->generation;
+    if (!json_equal(desired_part(kind, object), desired_part(kind, old))) ++generation;
+    int64_t revision = ++next_revision_;
+    // Looked up again: ordered_json keeps keys in a vector, so the status
+    // edits above may have moved metadata.
+    Json& meta = object["metadata"];
+    meta["generation"] = generation;
+    meta["resourceVersion"] = std::to_string(revision);
+    RecordPtr record = build_record(kind, object, revision);
+    return submit(lock, {Op{WatchEvent::Type::kModified, record, stored}}, record);
+  }
+
+  Result<RecordPtr> update_status(const std::string& kind, Json object) override {
+    auto name = object_name(object);
+    if (!name.ok()) return name.take_error();
+    std::unique_lock lock(write_mu_);
+    if (stopping_) return shutting_down();
+    RecordPtr stored = latest(kind, *name);
+    if (!stored) return not_found(kind, *name);
+    Preconditions p{meta_string(object, "uid"), meta_string(object, "resourceVersion")};
+    if (auto ok = check_preconditions(*stored, p); !ok) return ok.take_error();
+
+    Json old = stored->parse();
+    Json next = old;
+    if (auto it = object.find("status"); it != object.end()) {
+      next["status"] = std::move(*it);
+    } else {
+      next.erase("status");
+    }
+    if (json_equal(next, old)) return wait_durable(lock, stored);
+    int64_t revision = ++next_revision_;
+    next["metadata"]["resourceVersion"] = std::to_string(revision);
+    RecordPtr record = build_record(kind, next, revision);
+    return submit(lock, {Op{WatchEvent::Type::kModified, record, stored}}, record);
+  }
+
+  Result<RecordPtr> remove(const std::string& kind, const std::string& name,
+                           const Preconditions& preconditions) override {
+    std::unique_lock lock(write_mu_);
+    if (stopping_) return shutting_down();
+    RecordPtr stored = latest(kind, name);
+    if (!stored) return not_found(kind, name);
+    if (auto ok = check_preconditions(*stored, preconditions); !ok) return ok.take_error();
+
+    // The object, then breadth-first everything it owns, transitively. Each
+    // deletion gets its own revision (so every DELETED event has a distinct
+    // resourceVersion to resume from), and all of them commit in one batch.
+    std::vector<RecordPtr> doomed{stored};
+    std::set<Key> seen{{kind, name}};
+    for (size_t i = 0; i < doomed.size(); ++i) {
+      auto deps = dependents_.find(doomed[i]->uid);
+      if (deps == dependents_.end()) continue;
+      for (const Key& key : deps->second) {
+        if (!seen.insert(key).second) continue;
+        if (RecordPtr r = latest(key.first, key.second)) doomed.push_back(std::move(r));
+      }
+    }
+    std::vector<Op> ops;
+    for (const RecordPtr& r : doomed) {
+      ops.push_back({WatchEvent::Type::kDeleted, deleted_record(*r, ++next_revision_), r});
+    }
+    RecordPtr result = ops.front().record;
+    return submit(lock, std::move(ops), result);
+  }
+
+  Result<std::unique_ptr<Watch>> watch(const std::string& kind, int64_t from_revision,
+                                       const ListOptions& filter) override {
+    if (auto ok = check_field_selectors(kind, filter.fields); !ok) return ok.take_error();
+    if (from_revision < 0) {
+      return make_error(ErrorCode::kBadRequest,
+                        "invalid resource version: " + std::to_string(from_revision));
+    }
+    if (from_revision > 0) return hub_->subscribe(kind, filter, from_revision, {}, true);
+    // Snapshot and subscription under the read lock: publish() holds it
+    // exclusively, so no event can fall between the two.
+    std::shared_lock lock(read_mu_);
+    std::vector<WatchEvent> initial;
+    std::vector<RecordPtr> current;
+    for (const auto& [k, index] : published_) {
+      if (kind.empty() || k == kind) index.select(filter, current);
+    }
+    initial.reserve(current.size());
+    for (auto& r : current) initial.push_back({WatchEvent::Type::kAdded, r, r->revision});
+    return hub_->subscribe(kind, filter, published_revision_.load(), std::move(initial), false);
+  }
+
+  int64_t revision() const override { return published_revision_.load(); }
+
+  Result<void> healthy() const override {
+    std::lock_guard lock(write_mu_);
+    if (unhealthy_) return *unhealthy_;
+    return Ok{};
+  }
+
+  size_t open_watches() const override { return hub_->open_watches(); }
+
+ private:
+  struct Op {
+    WatchEvent::Type type = WatchEvent::Type::kAdded;
+    RecordPtr record;    // for kDeleted: the last version, stamped with the delete revision
+    RecordPtr previous;  // the version it replaces or deletes
+  };
+  // One writer's request: acknowledged (done) only after its batch is durable
+  // and published, or failed with the commit's error.
+  struct Write {
+    std::vector<Op> ops;
+    bool done = false;           // guarded by write_mu_
+    std::optional<Error> error;  // guarded by write_mu_
+    // One per writer, so that a batch wakes only its own writers, not every
+    // writer waiting on the next batch.
+    std::condition_variable acked;
+  };
+  using Batch_ = std::vector<std::shared_ptr<Write>>;
+
+  static Error shutting_down() {
+    return make_error(ErrorCode::kUnavailable, "the store is shutting down");
+  }
+
+  // REQUIRES: read_mu_ held exclusively (or construction).
+  KindIndex& published(const std::string& kind) {
+    return published_.try_emplace(kind, kind).first->second;
+  }
+
+  // REQUIRES: write_mu_ held. Committed state plus pending writes.
+  RecordPtr latest(const std::string& kind, const std::string& name) const {
+    auto k = latest_.find(kind);
+    if (k == latest_.end()) return nullptr;
+    auto it = k->second.find(name);
+    return it == k->second.end() ? nullptr : it->second;
+  }
+
+  // REQUIRES: write_mu_ held (or construction). Keeps dependents_ in step.
+  void set_latest(const Key& key, RecordPtr record) {
+    auto& index = latest_[key.first];
+    if (auto it = index.find(key.second); it != index.end()) {
+      for (const auto& uid : it->second->owner_uids) {
+        auto deps = dependents_.find(uid);
+        if (deps == dependents_.end()) continue;
+        deps->second.erase(key);
+        if (deps->second.empty()) dependents_.erase(deps);
+      }
+      index.erase(it);
+    }
+    if (!record) return;
+    for (const auto& uid : record->owner_uids) dependents_[uid].insert(key);
+    index.emplace(key.second, std::move(record));
+  }
+
+  // Queues `ops` (already applied to the latest view) and waits until they
+  // are durable and visible, or failed.
+  Result<RecordPtr> submit(std::unique_lock<std::mutex>& lock, std::vector<Op> ops,
+                           RecordPtr result) {
+    for (const Op& op : ops) {
+      set_latest({op.record->kind, op.record->name},
+                 op.type == WatchEvent::Type::kDeleted ? nullptr : op.record);
+    }
+    auto w = std::make_shared<Write>();
+    w->ops = std::move(ops);
+    queue_.push_back(w);
+    queue_cv_.notify_one();
+    w->acked.wait(lock, [&] { return w->done; });
+    if (w->error) return *w->error;
+    return result;
+  }
+
+  // A write that changes nothing returns the stored version, but never one
+  // that is still pending: it waits for that version's batch (an empty write
+  // queued behind it) so that what it returns is durable.
+  Result<RecordPtr> wait_durable(std::unique_lock<std::mutex>& lock, RecordPtr stored) {
+    if (stored->revision <= durable_revision_) return stored;
+    return submit(lock, {}, std::move(stored));
+  }
+
+  void committer_loop() {
+    size_t last_batch = 0;
+    for (;;) {
+      Batch_ writes;
+      {
+        std::unique_lock lock(write_mu_);
+        queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+        if (queue_.empty()) return;  // stopping, and everything was committed
+        // Give the writers the last batch just acknowledged a moment to send
+        // their next write: closed-loop clients then share one sync instead
+        // of splitting into two halves that alternate between syncs.
+        if (queue_.size() < last_batch && group_commit_wait_.count() > 0) {
+          queue_cv_.wait_for(lock, group_commit_wait_,
+                             [&] { return queue_.size() >= last_batch || stopping_; });
+        }
+        writes.swap(queue_);
+        last_batch = writes.size();
+      }
+      // Group commit: every write queued while the last batch was syncing
+      // goes to disk in this one transaction.
+      Batch batch;
+      for (const auto& w : writes) {
+        for (const Op& op : w->ops) {
+          batch.mutations.push_back({op.record, op.type == WatchEvent::Type::kDeleted});
+          batch.revision = op.record->revision;
+        }
+      }
+      if (!batch.mutations.empty()) {
+        if (auto ok = persistence_->commit(batch); !ok) {
+          fail(std::move(writes), ok.take_error());
+          continue;
+        }
+        publish(writes, batch.revision);
+      }
+      {
+        std::lock_guard lock(write_mu_);
+        if (!batch.mutations.empty()) {
+          durable_revision_ = batch.revision;
+          unhealthy_.reset();
+        }
+        for (const auto& w : writes) w->done = true;
+      }
+      for (const auto& w : writes) w->acked.notify_one();
+    }
+  }
+
+  // Makes a durable batch visible to readers and watchers.
+  void publish(const Batch_& writes, int64_t revision) {
+    std::vector<HubEvent> events;
+    std::unique_lock lock(read_mu_);
+    for (const auto& w : writes) {
+      for (const Op& op : w->ops) {
+        KindIndex& index = published(op.record->kind);
+        if (op.type == WatchEvent::Type::kDeleted) {
+          index.erase(op.record->name);
+        } else {
+          index.put(op.record);
+        }
+        events.push_back({{op.type, op.record, op.record->revision}, op.previous});
+      }
+    }
+    published_revision_.store(revision);
+    hub_->publish(events);
+  }
+
+  // A failed commit fails its writes and every write queued behind them (they
+  // were checked against state that included the failed ones), and rolls the
+  // latest view and the revision back to what is durable.
+  void fail(Batch_ writes, Error error) {
+    logger("store")->error("commit failed, {} writes rejected: {}", writes.size(), error.message);
+    std::lock_guard lock(write_mu_);
+    for (auto& w : queue_) writes.push_back(std::move(w));
+    queue_.clear();
+    std::set<Key> touched;
+    for (const auto& w : writes) {
+      for (const Op& op : w->ops) touched.insert({op.record->kind, op.record->name});
+    }
+    {
+      std::shared_lock read(read_mu_);
+      for (const Key& key : touched) {
+        RecordPtr committed;
+        if (auto k = published_.find(key.first); k != published_.end()) {
+          committed = k->second.find(key.second);
+        }
+        set_latest(key, std::move(committed));
+      }
+    }
+    next_revision_ = durable_revision_;
+    unhealthy_ = error;
+    for (const auto& w : writes) {
+      w->error = error;
+      w->done = true;
+      w->acked.notify_one();
+    }
+  }
+
+  const Clock& clock_;
+  const std::chrono::microseconds group_commit_wait_;
+  // Used by the committer thread only, after construction.
+  std::unique_ptr<Persistence> persistence_;
+
+  // Lock order: write_mu_, then read_mu_, then the hub's.
+  mutable std::mutex write_mu_;
+  std::condition_variable queue_cv_;  // the committer waits for writes
+  // Committed state plus pending writes: what preconditions are checked against.
+  std::unordered_map<std::string, std::unordered_map<std::string, RecordPtr>>
+      latest_;  // guarded by write_mu_
+  std::unordered_map<std::string, std::set<Key>>
+      dependents_;                  // owner uid → owned; guarded by write_mu_
+  int64_t next_revision_ = 0;       // last assigned; guarded by write_mu_
+  int64_t durable_revision_ = 0;    // last committed; guarded by write_mu_
+  Batch_ queue_;                    // guarded by write_mu_
+  std::optional<Error> unhealthy_;  // the last commit's error; guarded by write_mu_
+  bool stopping_ = false;           // guarded by write_mu_
+
+  // Durable, published state: what readers see. Sorted by name for list.
+  mutable std::shared_mutex read_mu_;
+  std::unordered_map<std::string, KindIndex> published_;  // guarded by read_mu_
+  std::atomic<int64_t> published_revision_;               // written under read_mu_ (exclusive)
+
+  std::shared_ptr<WatchHub> hub_;
+  std::thread committer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_cached_store(std::unique_ptr<Persistence> persistence,
+                                                 const Clock& clock, StoreOptions options) {
+  auto loaded = persistence->load();
+  if (!loaded.ok()) return loaded.take_error();
+  std::vector<RecordPtr> records;
+  records.reserve(loaded->objects.size());
+  for (auto& o : loaded->objects) {
+    Json object = Json::parse(o.json, nullptr, /*allow_exceptions=*/false);
+    if (object.is_discarded()) {
+      return make_error(ErrorCode::kInternal,
+                        "stored object " + o.kind + "/" + o.name + " is not valid JSON");
+    }
+    records.push_back(build_record(o.kind, object, o.revision, std::move(o.json)));
+  }
+  loaded->objects.clear();
+  return std::unique_ptr<Store>(new CachedStore(std::move(persistence), clock, options,
+                                                std::move(records), loaded->revision));
+}
+
+std::unique_ptr<Store> open_memory_store(const Clock& clock, StoreOptions options) {
+  return std::move(open_cached_store(std::make_unique<MemoryPersistence>(), clock, options))
+      .value();
+}
+
+}  // namespace corral::store

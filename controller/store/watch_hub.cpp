@@ -1,0 +1,160 @@
+#include "controller/store/watch_hub.h"
+
+#include "controller/store/record_builder.h"
+
+namespace corral::store {
+
+struct WatchHub::Watcher {
+  enum class State { kOpen, kOverflowed, kShutDown };
+  std::string kind;  // "" = every kind
+  ListOptions filter;
+  int64_t from = 0;  // live events at or below it were already covered
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<WatchEvent> initial;  // guarded by mu: synthetic ADDED / replay, not bounded
+  std::deque<WatchEvent> live;     // guarded by mu: bounded by watch_buffer
+  State state = State::kOpen;      // guarded by mu
+};
+
+class WatchHub::WatchImpl final : public Watch {
+ public:
+  WatchImpl(std::shared_ptr<WatchHub> hub, std::shared_ptr<Watcher> w)
+      : hub_(std::move(hub)), w_(std::move(w)) {}
+  ~WatchImpl() override { hub_->unsubscribe(w_); }
+
+  Result<std::optional<WatchEvent>> next(std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(w_->mu);
+    auto ready = [&] {
+      return !w_->initial.empty() || !w_->live.empty() || w_->state != Watcher::State::kOpen;
+    };
+    if (!w_->cv.wait_for(lock, timeout, ready)) return std::optional<WatchEvent>();
+    if (w_->state == Watcher::State::kOverflowed) {
+      return make_error(ErrorCode::kGone,
+                        "watch closed: the watcher fell more than its buffer behind; re-list");
+    }
+    auto& q = !w_->initial.empty() ? w_->initial : w_->live;
+    if (q.empty()) return make_error(ErrorCode::kUnavailable, "the store shut down");
+    WatchEvent e = std::move(q.front());
+    q.pop_front();
+    return std::optional<WatchEvent>(std::move(e));
+  }
+
+ private:
+  std::shared_ptr<WatchHub> hub_;
+  std::shared_ptr<Watcher> w_;
+};
+
+WatchHub::WatchHub(size_t history_events, size_t watch_buffer, int64_t compacted_revision)
+    : history_events_(history_events),
+      watch_buffer_(watch_buffer),
+      compacted_revision_(compacted_revision) {}
+
+namespace {
+
+// What the watcher sees of `e`: the event itself, a transition into or out of
+// its filter, or nothing.
+std::optional<WatchEvent> filtered(const std::string& kind, const ListOptions& filter,
+                                   const HubEvent& e) {
+  if (!kind.empty() && e.event.object->kind != kind) return std::nullopt;
+  if (filter.labels.empty() && filter.fields.empty()) return e.event;
+  bool now = matches(*e.event.object, filter);
+  if (e.event.type != WatchEvent::Type::kModified || !e.previous) {
+    if (!now) return std::nullopt;
+    return e.event;
+  }
+  bool was = matches(*e.previous, filter);
+  if (!now && !was) return std::nullopt;
+  WatchEvent out = e.event;
+  if (now && !was) out.type = WatchEvent::Type::kAdded;
+  if (!now && was) out.type = WatchEvent::Type::kDeleted;
+  return out;
+}
+
+}  // namespace
+
+bool WatchHub::offer(Watcher& w, const HubEvent& e) {
+  if (e.event.revision <= w.from) return true;
+  auto out = filtered(w.kind, w.filter, e);
+  if (!out) return true;
+  std::lock_guard lock(w.mu);
+  if (w.live.size() >= watch_buffer_) {
+    w.state = Watcher::State::kOverflowed;
+    w.initial.clear();
+    w.live.clear();
+    w.cv.notify_all();
+    return false;
+  }
+  w.live.push_back(std::move(*out));
+  w.cv.notify_all();
+  return true;
+}
+
+void WatchHub::publish(const std::vector<HubEvent>& events) {
+  std::lock_guard lock(mu_);
+  for (const auto& e : events) {
+    for (auto it = watchers_.begin(); it != watchers_.end();) {
+      // An overflowed watcher leaves the list at once so that it costs
+      // nothing more and open_watches() stops counting it.
+      it = offer(**it, e) ? std::next(it) : watchers_.erase(it);
+    }
+    if (history_events_ == 0) {
+      compacted_revision_ = e.event.revision;
+      continue;
+    }
+    if (history_.size() >= history_events_) {
+      compacted_revision_ = history_.front().event.revision;
+      history_.pop_front();
+    }
+    history_.push_back(e);
+  }
+}
+
+Result<std::unique_ptr<Watch>> WatchHub::subscribe(const std::string& kind,
+                                                   const ListOptions& filter, int64_t from,
+                                                   std::vector<WatchEvent> initial, bool replay) {
+  auto w = std::make_shared<Watcher>();
+  w->kind = kind;
+  w->filter = filter;
+  w->from = from;
+  w->initial.assign(std::make_move_iterator(initial.begin()),
+                    std::make_move_iterator(initial.end()));
+  std::lock_guard lock(mu_);
+  if (shut_down_) return make_error(ErrorCode::kUnavailable, "the store shut down");
+  if (replay) {
+    if (from < compacted_revision_) {
+      return make_error(ErrorCode::kGone, "too old resource version: " + std::to_string(from) +
+                                              " (" + std::to_string(compacted_revision_) + ")");
+    }
+    for (const auto& e : history_) {
+      if (e.event.revision <= from) continue;
+      if (auto out = filtered(kind, filter, e)) w->initial.push_back(std::move(*out));
+    }
+    if (!history_.empty()) w->from = std::max(from, history_.back().event.revision);
+  }
+  watchers_.push_back(w);
+  return std::unique_ptr<Watch>(new WatchImpl(shared_from_this(), std::move(w)));
+}
+
+void WatchHub::unsubscribe(const std::shared_ptr<Watcher>& watcher) {
+  std::lock_guard lock(mu_);
+  watchers_.remove(watcher);
+}
+
+size_t WatchHub::open_watches() const {
+  std::lock_guard lock(mu_);
+  return watchers_.size();
+}
+
+void WatchHub::shutdown() {
+  std::lock_guard lock(mu_);
+  shut_down_ = true;
+  for (auto& w : watchers_) {
+    std::lock_guard wl(w->mu);
+    w->state = Watcher::State::kShutDown;
+    w->cv.notify_all();
+  }
+  watchers_.clear();
+}
+
+}  // namespace corral::store
