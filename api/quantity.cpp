@@ -57,7 +57,9 @@ Result<Quantity> parse_quantity(const std::string& text) {
       bool exp_neg = false;
       if (rest[j] == '+' || rest[j] == '-') exp_neg = rest[j++] == '-';
       if (j < rest.size() && rest.find_first_not_of("0123456789", j) == std::string::npos) {
-        int e = std::stoi(rest.substr(j, 4));
+        // Accumulate with a cap: stoi on a 4-digit prefix read "1e00019" as 1e0.
+        int e = 0;
+        for (size_t k = j; k < rest.size() && e <= 18; ++k) e = e * 10 + (rest[k] - '0');
         if (e > 18) return bad("exponent too large");
         factor = std::pow(10.0L, exp_neg ? -e : e);
         matched = true;

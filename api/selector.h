@@ -30,7 +30,10 @@ class Selector {
   // Errors: BadRequest naming the offending part ("invalid label selector \"a in x\": ...").
   static Result<Selector> parse(std::string_view text);
   // From a LabelSelector object (matchLabels + matchExpressions); errors name
-  // field paths under `path`.
+  // field paths under `path`. Errors: BadRequest with one Cause per problem
+  // ("selector.matchExpressions[0].operator"), which validate() passes on.
+  // Requirements of both parse() and from() are sorted by key and set values
+  // are sorted and unique, so equal selectors compare and print equally.
   static Result<Selector> from(const LabelSelector& selector, const std::string& path = "selector");
   static Selector from_map(const Labels& labels);
 

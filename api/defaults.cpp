@@ -1,0 +1,48 @@
+#include "api/defaults.h"
+
+namespace corral {
+
+// The label every VM of a VMSet carries, so that the VMSet (and a Balancer with
+// spec.vmSet) can find its VMs by selector.
+inline constexpr const char* kVMSetLabel = "corral.io/vmset";
+// The node label the agent sets to its own name; anti-affinity over it keeps
+// replicas on distinct hosts.
+inline constexpr const char* kHostnameLabel = "corral.io/hostname";
+
+void apply_defaults(Node&) {
+  // Nothing in a Node depends on another field; see the initialisers in types.h.
+}
+
+void apply_defaults(Pool&) {
+  // Nothing in a Pool depends on another field; see the initialisers in types.h.
+}
+
+void apply_defaults(VMSet& vmset) {
+  // An empty name is refused by validation; a label with an empty value would
+  // only make that error harder to read.
+  if (!vmset.metadata.name.empty())
+    vmset.spec.templ.metadata.labels.try_emplace(kVMSetLabel, vmset.metadata.name);
+  if (vmset.spec.antiAffinity && vmset.spec.antiAffinity->topologyKey.empty())
+    vmset.spec.antiAffinity->topologyKey = kHostnameLabel;
+  // spec.fencing and spec.restartPriority are copied into each VM by the VMSet
+  // reconciler when it stamps the VM, not into the template here: the
+  // template's own fencing has a static default ("none") and copying would
+  // overwrite what the user wrote there.
+}
+
+void apply_defaults(VM&) {
+  // Nothing in a VM depends on another field: the VMSet reconciler fills in
+  // what a VM inherits from its set when it creates it.
+}
+
+void apply_defaults(Balancer& balancer) {
+  // Health checks speak the protocol the balancer proxies unless told otherwise.
+  if (balancer.spec.healthCheck.type.empty())
+    balancer.spec.healthCheck.type = balancer.spec.mode == "tcp" ? "tcp" : "http";
+}
+
+void apply_defaults(Event&) {
+  // Nothing in an Event depends on another field; timestamps are the server's.
+}
+
+}  // namespace corral
