@@ -1,0 +1,160 @@
+// corral-controller: the HTTP API over the embedded SQLite store.
+//
+//   corral-controller --listen 127.0.0.1:7443 --data-dir /var/lib/corral
+//       [--tokens FILE] [--tls-cert F --tls-key F] [--log-level info] [--ready-file F]
+//
+// Exit codes: 0 after a graceful stop (SIGTERM, SIGINT); 1 for a bad flag or
+// anything that prevents serving (unusable data dir, port in use, bad TLS).
+#include <pthread.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "api/clock.h"
+#include "api/log.h"
+#include "controller/server/server.h"
+#include "controller/store/store.h"
+
+namespace {
+
+using corral::Error;
+using corral::ErrorCode;
+using corral::Result;
+
+struct Flags {
+  std::string listen = "127.0.0.1:7443";
+  std::string data_dir;
+  std::string tokens;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string log_level = "info";
+  std::string ready_file;
+};
+
+// "HOST:PORT", "[::1]:PORT" or ":PORT" (all addresses).
+Result<std::pair<std::string, int>> parse_listen(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    return corral::make_error(ErrorCode::kBadRequest, "--listen " + text + ": " + why);
+  };
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) return bad("expected HOST:PORT");
+  std::string host = text.substr(0, colon);
+  std::string port_text = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  if (port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos)
+    return bad("the port must be a number from 0 to 65535");
+  int port = std::stoi(port_text);
+  if (port > 65535) return bad("the port must be a number from 0 to 65535");
+  return std::make_pair(host, port);
+}
+
+// Write to a temporary file, then rename: readers never see half a URL.
+Result<void> write_atomically(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return corral::make_error(ErrorCode::kUnavailable, "cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return corral::make_error(ErrorCode::kUnavailable, "cannot rename " + tmp + " to " + path);
+  }
+  return corral::Ok{};
+}
+
+int fail(const std::string& message) {
+  std::cerr << "corral-controller: " << message << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags f;
+  CLI::App app{"corral-controller: the Corral API server over the embedded SQLite store."};
+  app.add_option("--listen", f.listen,
+                 "HOST:PORT to serve the API on ([::1]:PORT for IPv6); port 0 picks a free "
+                 "port (see --ready-file). Without --tokens only loopback is allowed")
+      ->capture_default_str();
+  app.add_option("--data-dir", f.data_dir,
+                 "Directory that holds the store (corral.db); created if missing")
+      ->required();
+  app.add_option("--tokens", f.tokens,
+                 "Token file: `token,user,role` lines, roles admin | viewer | node:<name>; "
+                 "without it authentication is off (loopback only)");
+  app.add_option("--tls-cert", f.tls_cert, "PEM certificate: serve HTTPS (needs --tls-key)");
+  app.add_option("--tls-key", f.tls_key, "PEM private key of --tls-cert");
+  app.add_option("--log-level", f.log_level, "trace | debug | info | warn | error | off")
+      ->capture_default_str();
+  app.add_option("--ready-file", f.ready_file,
+                 "Once listening, write the base URL (http://HOST:PORT) to this file, "
+                 "atomically");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);  // prints help or the error
+    return code == 0 ? 0 : 1;
+  }
+
+  if (!corral::set_log_level(f.log_level)) return fail("unknown --log-level " + f.log_level);
+  auto listen = parse_listen(f.listen);
+  if (!listen) return fail(listen.error().message);
+
+  std::error_code ec;
+  std::filesystem::create_directories(f.data_dir, ec);
+  if (ec || !std::filesystem::is_directory(f.data_dir))
+    return fail("cannot use --data-dir " + f.data_dir + ": " +
+                (ec ? ec.message() : std::string("not a directory")));
+  std::string db_path = (std::filesystem::path(f.data_dir) / "corral.db").string();
+
+  // Block the stop signals before any thread starts, so every thread inherits
+  // the mask and only sigwait() below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto log = corral::logger("controller");
+  const corral::Clock& clock = corral::RealClock::instance();
+  auto store = corral::store::open_sqlite_store(db_path, clock);
+  if (!store) return fail(store.error().message);
+  log->info("store: {}", db_path);
+
+  corral::server::ServerOptions options;
+  options.host = listen->first;
+  options.port = listen->second;
+  options.tokens_file = f.tokens;
+  options.tls_cert_file = f.tls_cert;
+  options.tls_key_file = f.tls_key;
+  corral::server::Server server(**store, clock, options);
+  auto port = server.start();
+  if (!port) return fail(port.error().message);
+  log->info("listening on {}", server.base_url());
+  if (!f.ready_file.empty()) {
+    if (auto w = write_atomically(f.ready_file, server.base_url() + "\n"); !w) {
+      server.stop();
+      return fail(w.error().message);
+    }
+  }
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log->info("{} received: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  server.stop();
+  log->info("stopped");
+  return 0;
+}

@@ -1,0 +1,127 @@
+#include "controller/server/auth.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace corral::server {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+bool is_read(const std::string& verb) { return verb == "get" || verb == "list" || verb == "watch"; }
+
+std::string object_path(const Attributes& a) {
+  std::string out = a.resource;
+  if (!a.name.empty()) out += "/" + a.name;
+  if (!a.subresource.empty()) out += "/" + a.subresource;
+  return out;
+}
+
+Error forbidden(const Identity& who, const Attributes& what, const std::string& why) {
+  std::string target = what.resource.empty() ? std::string("this path") : object_path(what);
+  return make_error(ErrorCode::kForbidden, "user \"" + who.user + "\" (" + who.role + ") may not " +
+                                               what.verb + " " + target + ": " + why);
+}
+
+}  // namespace
+
+Result<Authenticator> Authenticator::from_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(ErrorCode::kUnavailable, "cannot read tokens file " + path);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return from_text(buf.str(), path);
+}
+
+Result<Authenticator> Authenticator::from_text(const std::string& text, const std::string& origin) {
+  Authenticator auth;
+  auth.enabled_ = true;
+  std::istringstream in(text);
+  std::string raw;
+  int line_no = 0;
+  while (std::getline(in, raw)) {
+    ++line_no;
+    std::string line = trim(raw);
+    if (line.empty() || line[0] == '#') continue;
+    auto where = origin + ":" + std::to_string(line_no) + ": ";
+    std::vector<std::string> parts;
+    std::stringstream fields(line);
+    std::string part;
+    while (std::getline(fields, part, ',')) parts.push_back(trim(part));
+    if (line.back() == ',') parts.push_back("");
+    if (parts.size() != 3)
+      return make_error(ErrorCode::kBadRequest, where + "expected token,user,role; got " +
+                                                    std::to_string(parts.size()) + " field(s)");
+    Identity id{parts[1], parts[2], ""};
+    if (parts[0].empty()) return make_error(ErrorCode::kBadRequest, where + "empty token");
+    if (id.user.empty()) return make_error(ErrorCode::kBadRequest, where + "empty user");
+    if (id.role.rfind("node:", 0) == 0) {
+      id.node_name = id.role.substr(5);
+      if (id.node_name.empty())
+        return make_error(ErrorCode::kBadRequest,
+                          where + "role node: needs a node name (node:<name>)");
+    } else if (id.role != "admin" && id.role != "viewer") {
+      return make_error(ErrorCode::kBadRequest, where + "unknown role \"" + id.role +
+                                                    "\": one of admin, viewer, node:<name>");
+    }
+    if (!auth.tokens_.emplace(parts[0], std::move(id)).second)
+      return make_error(ErrorCode::kBadRequest, where + "duplicate token");
+  }
+  return auth;
+}
+
+Result<Identity> Authenticator::authenticate(const std::string& authorization) const {
+  if (!enabled_) return Identity{"anonymous", "admin", ""};
+  if (authorization.empty())
+    return make_error(ErrorCode::kUnauthorized, "Unauthorized: missing bearer token");
+  constexpr std::string_view kBearer = "bearer ";
+  if (authorization.size() <= kBearer.size() ||
+      !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
+                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); }))
+    return make_error(ErrorCode::kUnauthorized,
+                      "Unauthorized: the Authorization header is not \"Bearer <token>\"");
+  auto it = tokens_.find(trim(authorization.substr(kBearer.size())));
+  if (it == tokens_.end())
+    return make_error(ErrorCode::kUnauthorized, "Unauthorized: unknown token");
+  return it->second;
+}
+
+Result<void> authorize(const Identity& who, const Attributes& what,
+                       const BoundNodeLookup& bound_node) {
+  if (who.role == "admin") return Ok{};
+  if (is_read(what.verb)) return Ok{};
+  if (who.role == "viewer") return forbidden(who, what, "viewers may only get, list and watch");
+  if (who.node_name.empty()) return forbidden(who, what, "unknown role");
+
+  const std::string& self = who.node_name;
+  if (what.resource == "events") {
+    if (what.verb == "create") return Ok{};
+    return forbidden(who, what, "nodes may only create events");
+  }
+  if (what.resource == "nodes") {
+    if (what.verb == "create" || what.verb == "update") {
+      if (what.name.empty() || what.name == self) return Ok{};
+      return forbidden(who, what, "a node may only write its own Node \"" + self + "\"");
+    }
+    return forbidden(who, what, "nodes may only create and update their own Node");
+  }
+  if (what.resource == "vms" && what.subresource == "status" && what.verb == "update") {
+    auto bound = bound_node(what.name);
+    if (!bound) return bound.take_error();
+    if (!bound->has_value())
+      return make_error(ErrorCode::kNotFound, "vms \"" + what.name + "\" not found");
+    if (**bound == self) return Ok{};
+    if ((*bound)->empty()) return forbidden(who, what, "the VM is not bound to any node");
+    return forbidden(who, what, "the VM is bound to node \"" + **bound + "\"");
+  }
+  return forbidden(who, what,
+                   "nodes may only write their own Node, the status of their VMs and events");
+}
+
+}  // namespace corral::server

@@ -1,0 +1,70 @@
+// Authentication (bearer token → user and role, from a static token file as
+// Kubernetes' --token-auth-file) and authorisation (role × verb × resource).
+//
+// Token file: one `token,user,role` per line; blank lines and lines starting
+// with '#' are ignored; roles are `admin`, `viewer` and `node:<name>`.
+//
+// Roles:
+//   admin        everything
+//   viewer       get, list, watch
+//   node:<name>  an agent: get/list/watch everything; create and update its own
+//                Node and its status; update the status of VMs whose stored
+//                spec.nodeName is <name>; create Events. Nothing else.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "api/error.h"
+
+namespace corral::server {
+
+struct Identity {
+  std::string user;
+  std::string role;       // "admin" | "viewer" | "node:<name>"
+  std::string node_name;  // for node roles: <name>; else empty
+};
+
+class Authenticator {
+ public:
+  // No token file: every request is `anonymous` with role admin. The server
+  // only allows this on loopback (see Server::start).
+  Authenticator() = default;
+  // Errors: BadRequest naming file:line for a malformed line or a duplicate
+  // token; Unavailable naming the file when it cannot be read.
+  static Result<Authenticator> from_file(const std::string& path);
+  static Result<Authenticator> from_text(const std::string& text, const std::string& origin);
+
+  bool enabled() const { return enabled_; }
+  size_t size() const { return tokens_.size(); }
+  // `authorization` is the Authorization header ("" when absent).
+  // Errors: Unauthorized (missing, malformed or unknown token).
+  Result<Identity> authenticate(const std::string& authorization) const;
+
+ private:
+  bool enabled_ = false;
+  std::unordered_map<std::string, Identity> tokens_;
+};
+
+// What a request wants to do, in Kubernetes' terms.
+struct Attributes {
+  std::string verb;         // get | list | watch | create | update | delete
+  std::string resource;     // the plural ("vms"); empty for non-resource paths
+  std::string name;         // empty for collections (and create before the body is read)
+  std::string subresource;  // "status" or empty
+};
+
+// Reads the stored spec.nodeName of a VM, for the node role's rule on VM
+// status. Returns nullopt when the VM does not exist.
+using BoundNodeLookup = std::function<Result<std::optional<std::string>>(const std::string& vm)>;
+
+// Ok, or Forbidden with a message naming the user, role, verb, object and why.
+// For a create whose body was not read yet (name empty) the node role is
+// allowed tentatively on nodes and events; the caller checks again with the
+// name from the body.
+Result<void> authorize(const Identity& who, const Attributes& what,
+                       const BoundNodeLookup& bound_node);
+
+}  // namespace corral::server

@@ -1,0 +1,25 @@
+// What every handler shares: the store (instrumented), options, the
+// authenticator and metrics. Owned by Server::Impl; handlers get a reference.
+#pragma once
+
+#include <atomic>
+
+#include "api/clock.h"
+#include "controller/server/auth.h"
+#include "controller/server/server.h"
+#include "controller/server/server_metrics.h"
+#include "controller/store/store.h"
+
+namespace corral::server {
+
+struct Context {
+  store::Store& store;  // the InstrumentedStore over the real one
+  const Clock& clock;
+  const ServerOptions& options;
+  const Authenticator& auth;
+  ServerMetrics& metrics;
+  metrics::Registry& registry;        // rendered by /metrics
+  const std::atomic<bool>& stopping;  // set by Server::stop(): watches end, readyz fails
+};
+
+}  // namespace corral::server

@@ -1,0 +1,41 @@
+// Reading what a request carries: JSON bodies (415 / 400 / 413 rules) and the
+// list and watch query parameters.
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <string>
+
+#include "api/error.h"
+#include "api/json.h"
+#include "api/kinds.h"
+#include "controller/store/store.h"
+
+namespace corral::server {
+
+// The body as a JSON object. Errors: UnsupportedMedia when Content-Type is
+// set and is not application/json; BadRequest for malformed JSON (naming the
+// line:column) or a body that is not an object.
+Result<Json> read_json_body(const httplib::Request& req);
+
+// ?labelSelector= and ?fieldSelector=. Errors: BadRequest for a selector that
+// does not parse or a field the kind cannot select on.
+Result<store::ListOptions> read_list_options(const httplib::Request& req, const KindInfo& kind);
+
+// ?watch=true|1
+bool wants_watch(const httplib::Request& req);
+
+// ?resourceVersion= as a revision; absent or "" → 0. Errors: BadRequest.
+Result<int64_t> read_resource_version(const httplib::Request& req);
+
+// ?timeoutSeconds=, defaulted and clamped. Errors: BadRequest when not a
+// non-negative integer.
+Result<std::chrono::seconds> read_timeout_seconds(const httplib::Request& req,
+                                                  std::chrono::seconds fallback,
+                                                  std::chrono::seconds max);
+
+// The object's metadata.name, or "" when absent or not a string.
+std::string object_name(const Json& object);
+
+}  // namespace corral::server

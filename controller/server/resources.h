@@ -1,0 +1,32 @@
+// The resource handlers: list, get, create, update, update status, delete.
+// Each runs after authentication, routing and the first authorisation check;
+// each writes either the object(s) as JSON or a Status.
+#pragma once
+
+#include <httplib.h>
+
+#include "controller/server/auth.h"
+#include "controller/server/context.h"
+#include "controller/server/routes.h"
+
+namespace corral::server {
+
+// GET <plural>: a <Kind>List built from each record's stored JSON, unparsed.
+void handle_list(Context& ctx, const Route& route, const httplib::Request& req,
+                 httplib::Response& res);
+// GET <plural>/<name> and <plural>/<name>/status: the whole object.
+void handle_get(Context& ctx, const Route& route, httplib::Response& res);
+// POST <plural>: status in the body is dropped; 201 with the stored object.
+void handle_create(Context& ctx, const Route& route, const Identity& who,
+                   const httplib::Request& req, httplib::Response& res);
+// PUT <plural>/<name>: spec and metadata; status in the body is ignored.
+void handle_update(Context& ctx, const Route& route, const httplib::Request& req,
+                   httplib::Response& res);
+// PUT <plural>/<name>/status: only status changes.
+void handle_update_status(Context& ctx, const Route& route, const httplib::Request& req,
+                          httplib::Response& res);
+// DELETE <plural>/<name>, optionally with DeleteOptions' preconditions.
+void handle_delete(Context& ctx, const Route& route, const httplib::Request& req,
+                   httplib::Response& res);
+
+}  // namespace corral::server

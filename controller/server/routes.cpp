@@ -1,0 +1,81 @@
+#include "controller/server/routes.h"
+
+#include <vector>
+
+namespace corral::server {
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    if (i >= path.size()) break;
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+bool is_get(const std::string& method) { return method == "GET" || method == "HEAD"; }
+
+}  // namespace
+
+Route parse_route(const std::string& method, const std::string& path, bool watch) {
+  Route r;
+  auto seg = split_path(path);
+  auto non_resource = [&](Endpoint e, const char* label, bool open = false) {
+    r.endpoint = e;
+    r.resource_label = label;
+    r.open = open;
+    if (is_get(method)) r.verb = "get";
+    return r;
+  };
+  if (seg.size() == 1) {
+    if (seg[0] == "api") return non_resource(Endpoint::kCoreVersions, "/api");
+    if (seg[0] == "apis") return non_resource(Endpoint::kGroupList, "/apis");
+    if (seg[0] == "version") return non_resource(Endpoint::kVersion, "/version");
+    if (seg[0] == "healthz") return non_resource(Endpoint::kHealthz, "/healthz", true);
+    if (seg[0] == "readyz") return non_resource(Endpoint::kReadyz, "/readyz", true);
+    if (seg[0] == "metrics") return non_resource(Endpoint::kMetrics, "/metrics");
+  }
+  r.resource_label = "unknown";
+  if (seg.size() < 2 || seg[0] != "apis" || seg[1] != "corral") return r;
+  if (seg.size() == 2) return non_resource(Endpoint::kGroup, "/apis/corral");
+  if (seg[2] != "v1") return r;
+  if (seg.size() == 3) return non_resource(Endpoint::kResourceList, "/apis/corral/v1");
+  if (seg.size() > 6) return r;
+  r.kind = find_kind_by_plural(seg[3]);
+  if (!r.kind) return r;
+  r.resource_label = r.kind->plural;
+  if (seg.size() == 4) {
+    r.endpoint = Endpoint::kCollection;
+    if (is_get(method)) r.verb = watch ? "watch" : "list";
+    if (method == "POST") r.verb = "create";
+    return r;
+  }
+  r.name = seg[4];
+  if (seg.size() == 5) {
+    r.endpoint = Endpoint::kObject;
+    if (is_get(method)) r.verb = "get";
+    if (method == "PUT") r.verb = "update";
+    if (method == "DELETE") r.verb = "delete";
+    return r;
+  }
+  if (seg[5] != "status" || !r.kind->has_status) {
+    r.kind = nullptr;
+    r.name.clear();
+    r.resource_label = "unknown";
+    return r;
+  }
+  r.endpoint = Endpoint::kStatus;
+  r.resource_label = r.kind->plural + "/status";
+  if (is_get(method)) r.verb = "get";
+  if (method == "PUT") r.verb = "update";
+  return r;
+}
+
+}  // namespace corral::server

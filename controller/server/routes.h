@@ -1,0 +1,42 @@
+// Maps a method and path onto what the request is about: which endpoint,
+// which kind and object, and the Kubernetes verb (get, list, watch, create,
+// update, delete) that authorisation and metrics speak in.
+#pragma once
+
+#include <string>
+
+#include "api/kinds.h"
+
+namespace corral::server {
+
+enum class Endpoint {
+  kNotFound,      // no such path: 404
+  kCoreVersions,  // /api (kubectl probes the core group; Corral serves none)
+  kGroupList,     // /apis
+  kGroup,         // /apis/corral
+  kResourceList,  // /apis/corral/v1
+  kCollection,    // /apis/corral/v1/<plural>
+  kObject,        // /apis/corral/v1/<plural>/<name>
+  kStatus,        // /apis/corral/v1/<plural>/<name>/status
+  kVersion,       // /version
+  kHealthz,       // /healthz (open)
+  kReadyz,        // /readyz (open)
+  kMetrics,       // /metrics
+};
+
+struct Route {
+  Endpoint endpoint = Endpoint::kNotFound;
+  const KindInfo* kind = nullptr;  // for collection, object and status
+  std::string name;                // for object and status
+  // The Kubernetes verb; empty when the method is not allowed on the path.
+  std::string verb;
+  // The metrics label: the plural ("vms", "vms/status") or the path of a
+  // non-resource endpoint; bounded, so unknown paths read "unknown".
+  std::string resource_label;
+  bool open = false;  // served without authentication (/healthz, /readyz)
+};
+
+// `method` as httplib gives it ("GET", "HEAD", ...); `watch` is the ?watch= flag.
+Route parse_route(const std::string& method, const std::string& path, bool watch);
+
+}  // namespace corral::server

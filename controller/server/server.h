@@ -1,0 +1,79 @@
+// The HTTP API server: Kubernetes-style REST over the Store.
+//
+//   /apis/corral/v1/<plural>[/<name>[/status]]   resources (list, watch, CRUD)
+//   /api, /apis, /apis/corral, /apis/corral/v1   discovery
+//   /version, /healthz, /readyz, /metrics
+//
+// Every request passes one pipeline (see README.md): authenticate →
+// route → authorise → decode and normalise → store → JSON or Status.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "api/clock.h"
+#include "api/error.h"
+#include "api/metrics.h"
+#include "controller/store/store.h"
+
+namespace corral::server {
+
+struct ServerOptions {
+  // Address to listen on. Without a tokens file only loopback addresses
+  // (127.0.0.0/8, ::1, localhost) are allowed.
+  std::string host = "127.0.0.1";
+  int port = 0;               // 0: pick a free port; start() returns it
+  std::string tokens_file;    // `token,user,role` lines; empty: no auth (loopback only)
+  std::string tls_cert_file;  // PEM; with tls_key_file: serve HTTPS
+  std::string tls_key_file;   // PEM private key
+  size_t max_body_bytes = 3 * 1024 * 1024;  // larger bodies: 413
+  // A client that sends or reads nothing for this long is dropped (slowloris,
+  // stuck watch readers).
+  std::chrono::seconds read_timeout{10};
+  std::chrono::seconds write_timeout{10};
+  std::chrono::seconds keep_alive_timeout{5};  // idle keep-alive connections are closed after this
+  size_t keep_alive_max_requests = 1000;       // requests per connection before it is closed
+  // Worker threads. cpp-httplib pins one per open connection, and a watch
+  // holds its connection, so this bounds open watches plus concurrent requests.
+  size_t threads = 256;
+  std::chrono::seconds default_watch_timeout{300};  // when ?timeoutSeconds= is absent
+  std::chrono::seconds max_watch_timeout{3600};     // larger ?timeoutSeconds= are clamped
+  // How often an idle watch wakes to notice that the server is stopping.
+  std::chrono::milliseconds watch_poll_interval{200};
+};
+
+class Server {
+ public:
+  // `store` and `clock` must outlive the Server.
+  Server(store::Store& store, const Clock& clock, ServerOptions options);
+  ~Server();  // stops
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Loads tokens and TLS material, binds, and serves on a background thread.
+  // Returns the port. Errors: BadRequest for bad options (no tokens on a
+  // non-loopback address, a malformed tokens file naming file:line),
+  // Unavailable when the address cannot be bound or a TLS file is unreadable.
+  Result<int> start();
+  // Stops accepting, ends open watches, waits for the serving thread.
+  // Idempotent.
+  void stop();
+
+  int port() const;
+  // "http://127.0.0.1:41234" (https when TLS); IPv6 hosts in brackets.
+  std::string base_url() const;
+  // The server's metrics; other components may register theirs here too.
+  metrics::Registry& metrics();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(const std::string& host);
+
+}  // namespace corral::server

@@ -1,0 +1,69 @@
+#include "controller/server/server_metrics.h"
+
+#include <chrono>
+
+namespace corral::server {
+
+ServerMetrics::ServerMetrics(metrics::Registry& r)
+    : requests(r.counter("corral_api_requests_total",
+                         "API requests by Kubernetes verb, resource and HTTP code.",
+                         {"verb", "resource", "code"})),
+      request_latency(r.histogram("corral_api_request_duration_seconds",
+                                  "API request latency by verb and resource (watches excluded).",
+                                  {"verb", "resource"})),
+      store_ops(r.counter("corral_store_operations_total",
+                          "Store operations by operation and result.", {"operation", "result"})),
+      store_latency(r.histogram("corral_store_operation_duration_seconds",
+                                "Store operation latency by operation.", {"operation"})),
+      open_watches(r.gauge("corral_api_open_watches", "Watch streams open on the API server.")),
+      store_revision(r.gauge("corral_store_revision", "The store's current revision.")),
+      store_watches(r.gauge("corral_store_open_watches", "Watches open on the store.")) {
+  // Unlabelled gauges show 0 from the first scrape, not only after first use.
+  open_watches.with({});
+  store_revision.with({});
+  store_watches.with({});
+}
+
+template <class F>
+auto InstrumentedStore::timed(const char* op, F&& f) {
+  auto start = std::chrono::steady_clock::now();
+  auto result = f();
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  m_.store_latency.with({op}).observe(took.count());
+  m_.store_ops.with({op, result.ok() ? "ok" : reason_name(result.error().code)}).inc();
+  return result;
+}
+
+Result<store::RecordPtr> InstrumentedStore::get(const std::string& kind, const std::string& name) {
+  return timed("get", [&] { return inner_.get(kind, name); });
+}
+
+Result<store::ListResult> InstrumentedStore::list(const std::string& kind,
+                                                  const store::ListOptions& options) {
+  return timed("list", [&] { return inner_.list(kind, options); });
+}
+
+Result<store::RecordPtr> InstrumentedStore::create(const std::string& kind, Json object) {
+  return timed("create", [&] { return inner_.create(kind, std::move(object)); });
+}
+
+Result<store::RecordPtr> InstrumentedStore::update(const std::string& kind, Json object) {
+  return timed("update", [&] { return inner_.update(kind, std::move(object)); });
+}
+
+Result<store::RecordPtr> InstrumentedStore::update_status(const std::string& kind, Json object) {
+  return timed("update_status", [&] { return inner_.update_status(kind, std::move(object)); });
+}
+
+Result<store::RecordPtr> InstrumentedStore::remove(const std::string& kind, const std::string& name,
+                                                   const store::Preconditions& preconditions) {
+  return timed("delete", [&] { return inner_.remove(kind, name, preconditions); });
+}
+
+Result<std::unique_ptr<store::Watch>> InstrumentedStore::watch(const std::string& kind,
+                                                               int64_t from_revision,
+                                                               const store::ListOptions& filter) {
+  return timed("watch", [&] { return inner_.watch(kind, from_revision, filter); });
+}
+
+}  // namespace corral::server

@@ -1,0 +1,54 @@
+#include "controller/server/status.h"
+
+#include <httplib.h>
+
+namespace corral::server {
+
+namespace {
+// Kubernetes' CauseType names (k8s.io/apimachinery metav1.CauseType).
+const char* cause_reason(const Error& error, const Cause& cause) {
+  if (error.code != ErrorCode::kInvalid) return "FieldValueInvalid";
+  if (cause.message.rfind("required", 0) == 0) return "FieldValueRequired";
+  if (cause.message.rfind("unknown field", 0) == 0) return "FieldValueNotSupported";
+  return "FieldValueInvalid";
+}
+}  // namespace
+
+Json status_object(const Error& error, const std::string& name, const std::string& kind) {
+  Json s = Json::object();
+  s["kind"] = "Status";
+  s["apiVersion"] = "v1";
+  s["metadata"] = Json::object();
+  s["status"] = "Failure";
+  s["message"] = error.message;
+  s["reason"] = reason_name(error.code);
+  Json details = Json::object();
+  if (!name.empty()) details["name"] = name;
+  if (!kind.empty()) details["kind"] = kind;
+  if (!error.causes.empty()) {
+    Json causes = Json::array();
+    for (const auto& c : error.causes) {
+      Json cause = Json::object();
+      cause["reason"] = cause_reason(error, c);
+      cause["message"] = c.message;
+      cause["field"] = c.field;
+      causes.push_back(std::move(cause));
+    }
+    details["causes"] = std::move(causes);
+  }
+  if (!details.empty()) s["details"] = std::move(details);
+  s["code"] = http_status(error.code);
+  return s;
+}
+
+std::string dump_json(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+void write_error(httplib::Response& res, const Error& error, const std::string& name,
+                 const std::string& kind) {
+  res.status = http_status(error.code);
+  res.set_content(dump_json(status_object(error, name, kind)), kJsonContentType);
+}
+
+}  // namespace corral::server

@@ -1,0 +1,36 @@
+// Errors as Kubernetes Status objects: the one shape every failed request
+// answers with, so that clients (corralctl, kubectl) read code, reason,
+// message and field causes the same way everywhere.
+#pragma once
+
+#include <string>
+
+#include "api/error.h"
+#include "api/json.h"
+
+namespace httplib {
+struct Response;
+}
+
+namespace corral::server {
+
+// The Content-Type of every JSON answer. Spelled with its charset on purpose:
+// cpp-httplib compresses exactly "application/json" for clients that accept
+// br/gzip, and brotli at its default quality costs seconds of CPU for a large
+// list — a cost any client could impose. API traffic stays uncompressed.
+inline constexpr const char* kJsonContentType = "application/json; charset=utf-8";
+
+// {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+//  "message":...,"reason":...,"details":{"name","kind","causes":[...]},"code":...}
+// `name` and `kind` (the resource plural, as Kubernetes writes it) go into
+// details when not empty.
+Json status_object(const Error& error, const std::string& name = "", const std::string& kind = "");
+
+// Compact JSON that never throws: invalid UTF-8 (from a path, say) is replaced.
+std::string dump_json(const Json& j);
+
+// Writes the Status body and its HTTP code into `res`.
+void write_error(httplib::Response& res, const Error& error, const std::string& name = "",
+                 const std::string& kind = "");
+
+}  // namespace corral::server

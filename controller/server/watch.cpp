@@ -1,0 +1,104 @@
+#include "controller/server/watch.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "api/log.h"
+#include "controller/server/request.h"
+#include "controller/server/status.h"
+
+namespace corral::server {
+
+namespace {
+
+// Everything the streaming callback needs; it outlives the handler's frame.
+struct WatchStream {
+  std::unique_ptr<store::Watch> watch;
+  const Clock* clock = nullptr;
+  const std::atomic<bool>* stopping = nullptr;
+  std::chrono::steady_clock::time_point deadline;
+  std::chrono::milliseconds poll{200};
+  metrics::Gauge* open = nullptr;
+  std::string what;  // "vms from revision 42", for logs
+  size_t sent = 0;
+};
+
+std::string event_line(const store::WatchEvent& ev) {
+  const std::string& obj = ev.object->json;
+  std::string line;
+  line.reserve(obj.size() + 32);
+  line += "{\"type\":\"";
+  line += store::watch_event_type_name(ev.type);
+  line += "\",\"object\":";
+  line += obj;
+  line += "}\n";
+  return line;
+}
+
+// Streams until the deadline, a stop, a closed watch or a gone client.
+// Returns false only when the client cannot be written to.
+bool stream(WatchStream& s, httplib::DataSink& sink) {
+  for (;;) {
+    auto now = s.clock->steady_now();
+    if (s.stopping->load() || now >= s.deadline) {
+      sink.done();
+      return true;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(s.deadline - now);
+    auto ev = s.watch->next(std::max(std::chrono::milliseconds(1), std::min(s.poll, left)));
+    if (!ev) {
+      // The store closed this watch (Gone: the client re-lists) or shut down.
+      std::string line =
+          "{\"type\":\"ERROR\",\"object\":" + dump_json(status_object(ev.error())) + "}\n";
+      logger("api")->info("watch {} closed by the store after {} events: {}", s.what, s.sent,
+                          ev.error().message);
+      sink.write(line.data(), line.size());
+      sink.done();
+      return true;
+    }
+    if (!ev->has_value()) continue;
+    std::string line = event_line(**ev);
+    if (!sink.write(line.data(), line.size())) return false;
+    ++s.sent;
+  }
+}
+
+}  // namespace
+
+void handle_watch(Context& ctx, const Route& route, const httplib::Request& req,
+                  httplib::Response& res) {
+  const auto& plural = route.kind->plural;
+  auto options = read_list_options(req, *route.kind);
+  if (!options) return write_error(res, options.error(), "", plural);
+  auto from = read_resource_version(req);
+  if (!from) return write_error(res, from.error(), "", plural);
+  auto timeout =
+      read_timeout_seconds(req, ctx.options.default_watch_timeout, ctx.options.max_watch_timeout);
+  if (!timeout) return write_error(res, timeout.error(), "", plural);
+  auto watch = ctx.store.watch(route.kind->kind, *from, *options);
+  if (!watch) return write_error(res, watch.error(), "", plural);
+
+  auto s = std::make_shared<WatchStream>();
+  s->watch = std::move(*watch);
+  s->clock = &ctx.clock;
+  s->stopping = &ctx.stopping;
+  s->deadline = ctx.clock.steady_now() + *timeout;
+  s->poll = ctx.options.watch_poll_interval;
+  s->open = &ctx.metrics.open_watches.with({});
+  s->what = plural + " from revision " + std::to_string(*from);
+  s->open->inc();
+  logger("api")->debug("watch {} opened for {}s", s->what, timeout->count());
+
+  res.status = 200;
+  // Not "application/json": httplib would gzip the stream for clients that
+  // accept it, buffering events; Kubernetes names watch streams this way too.
+  res.set_chunked_content_provider(
+      "application/json;stream=watch",
+      [s](size_t, httplib::DataSink& sink) { return stream(*s, sink); },
+      [s](bool) {
+        s->open->dec();
+        logger("api")->debug("watch {} ended after {} events", s->what, s->sent);
+      });
+}
+
+}  // namespace corral::server

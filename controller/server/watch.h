@@ -1,0 +1,24 @@
+// Watch streaming: ?watch=true on a collection answers with chunked,
+// newline-delimited events {"type":"ADDED|MODIFIED|DELETED","object":{...}}.
+//
+//  - ?resourceVersion=N: events after revision N; absent or 0: a synthetic
+//    ADDED per current object, then changes (as Kubernetes does).
+//  - N older than the store's history: 410 Gone Status before streaming.
+//  - the store closing the watch mid-stream (a watcher fell too far behind,
+//    or the store shut down): {"type":"ERROR","object":<Status>} then the end.
+//  - the stream ends after ?timeoutSeconds= (default and max in ServerOptions),
+//    or when the server stops.
+// Selectors filter as in list; fieldSelector=metadata.name=X watches one object.
+#pragma once
+
+#include <httplib.h>
+
+#include "controller/server/context.h"
+#include "controller/server/routes.h"
+
+namespace corral::server {
+
+void handle_watch(Context& ctx, const Route& route, const httplib::Request& req,
+                  httplib::Response& res);
+
+}  // namespace corral::server

@@ -1,0 +1,294 @@
+// Authentication, authorisation, TLS and the server's startup checks.
+#include "controller/server/auth.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "tests/integration/server_fixture.h"
+
+namespace corral::testing {
+namespace {
+
+constexpr const char* kVMs = "/apis/corral/v1/vms";
+constexpr const char* kNodes = "/apis/corral/v1/nodes";
+constexpr const char* kJson = "application/json";
+
+constexpr const char* kTokens =
+    "# token,user,role\n"
+    "admin-token,root,admin\n"
+    "\n"
+    "viewer-token,alice,viewer\n"
+    "node-a-token,agent-a,node:host-a\n"
+    "node-b-token , agent-b , node:host-b\n";
+
+class AuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server::ServerOptions o;
+    o.tokens_file = write_file(h_.dir, "tokens.csv", kTokens);
+    auto port = h_.start("memory", o);
+    ASSERT_TRUE(port.ok()) << port.error().to_string();
+    admin_ = h_.client("admin-token");
+    viewer_ = h_.client("viewer-token");
+    node_a_ = h_.client("node-a-token");
+    ASSERT_EQ(admin_->Post(kNodes, node("host-b").dump(), kJson)->status, 201);
+    ASSERT_EQ(admin_->Post(kVMs, vm("on-a", "host-a").dump(), kJson)->status, 201);
+    ASSERT_EQ(admin_->Post(kVMs, vm("on-b", "host-b").dump(), kJson)->status, 201);
+  }
+
+  std::string snapshot() {
+    std::string out;
+    for (const char* p : {kVMs, kNodes, "/apis/corral/v1/events"}) {
+      auto r = admin_->Get(p);
+      EXPECT_TRUE(r && r->status == 200);
+      if (r) out += r->body;
+    }
+    return out;
+  }
+
+  Json expect_status(const httplib::Result& r, int code, const std::string& reason,
+                     const std::string& before) {
+    EXPECT_TRUE(r);
+    if (!r) return Json();
+    EXPECT_EQ(r->status, code) << r->body;
+    Json s = parse(r->body);
+    EXPECT_EQ(s.value("kind", ""), "Status") << r->body;
+    EXPECT_EQ(s.value("reason", ""), reason) << r->body;
+    EXPECT_EQ(s.value("code", 0), code);
+    EXPECT_EQ(snapshot(), before) << "a refused request changed what is stored";
+    return s;
+  }
+
+  Json get(httplib::Client& c, const std::string& path) {
+    auto r = c.Get(path);
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+    return r ? parse(r->body) : Json();
+  }
+
+  Harness h_;
+  std::unique_ptr<httplib::Client> admin_, viewer_, node_a_;
+};
+
+TEST_F(AuthTest, MissingOrUnknownTokenIs401) {
+  const std::string before = snapshot();
+  auto anon = h_.client("");
+  auto wrong = h_.client("no-such-token");
+  for (auto* c : {anon.get(), wrong.get()}) {
+    expect_status(c->Get(kVMs), 401, "Unauthorized", before);
+    expect_status(c->Post(kVMs, vm("x").dump(), kJson), 401, "Unauthorized", before);
+    expect_status(c->Get("/apis"), 401, "Unauthorized", before);
+    expect_status(c->Get("/apis/corral/v1"), 401, "Unauthorized", before);
+    expect_status(c->Get("/metrics"), 401, "Unauthorized", before);
+    expect_status(c->Get("/nowhere"), 401, "Unauthorized", before);
+  }
+  // A too-large body from a stranger is still refused as unauthenticated.
+  Json big = vm("big");
+  big["metadata"]["annotations"] = {{"blob", std::string(4 * 1024 * 1024, 'x')}};
+  expect_status(anon->Post(kVMs, big.dump(), kJson), 401, "Unauthorized", before);
+  // Health endpoints are open.
+  EXPECT_EQ(anon->Get("/healthz")->status, 200);
+  EXPECT_EQ(anon->Get("/readyz")->status, 200);
+}
+
+TEST_F(AuthTest, ViewerReadsButMayNotWrite) {
+  const std::string before = snapshot();
+  EXPECT_EQ(viewer_->Get(kVMs)->status, 200);
+  EXPECT_EQ(viewer_->Get("/apis/corral/v1/vms/on-a")->status, 200);
+  EXPECT_EQ(viewer_->Get("/apis")->status, 200);
+  EXPECT_EQ(viewer_->Get("/apis/corral/v1/vms?watch=true&timeoutSeconds=1")->status, 200);
+  Json s = expect_status(viewer_->Post(kVMs, vm("x").dump(), kJson), 403, "Forbidden", before);
+  EXPECT_NE(s.value("message", "").find("user \"alice\" (viewer) may not create vms"),
+            std::string::npos)
+      << s.dump();
+  Json on_a = get(*admin_, "/apis/corral/v1/vms/on-a");
+  expect_status(viewer_->Put("/apis/corral/v1/vms/on-a", on_a.dump(), kJson), 403, "Forbidden",
+                before);
+  expect_status(viewer_->Put("/apis/corral/v1/vms/on-a/status", on_a.dump(), kJson), 403,
+                "Forbidden", before);
+  expect_status(viewer_->Delete("/apis/corral/v1/vms/on-a"), 403, "Forbidden", before);
+}
+
+TEST_F(AuthTest, NodeWritesItsOwnNodeOnly) {
+  // Its own Node: create, update, update status.
+  auto created = node_a_->Post(kNodes, node("host-a").dump(), kJson);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  Json mine = parse(created->body);
+  mine["status"]["phase"] = "Ready";
+  auto st = node_a_->Put("/apis/corral/v1/nodes/host-a/status", mine.dump(), kJson);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->status, 200) << st->body;
+  mine = parse(st->body);
+  mine["metadata"]["labels"] = {{"zone", "z1"}};
+  auto up = node_a_->Put("/apis/corral/v1/nodes/host-a", mine.dump(), kJson);
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up->status, 200) << up->body;
+
+  const std::string before = snapshot();
+  Json b = get(*node_a_, "/apis/corral/v1/nodes/host-b");
+  b["metadata"]["labels"] = {{"stolen", "yes"}};
+  Json s = expect_status(node_a_->Put("/apis/corral/v1/nodes/host-b", b.dump(), kJson), 403,
+                         "Forbidden", before);
+  EXPECT_NE(
+      s.value("message", "").find("user \"agent-a\" (node:host-a) may not update nodes/host-b"),
+      std::string::npos)
+      << s.dump();
+  b["status"]["phase"] = "NotReady";
+  expect_status(node_a_->Put("/apis/corral/v1/nodes/host-b/status", b.dump(), kJson), 403,
+                "Forbidden", before);
+  expect_status(node_a_->Post(kNodes, node("host-c").dump(), kJson), 403, "Forbidden", before);
+  expect_status(node_a_->Delete("/apis/corral/v1/nodes/host-a"), 403, "Forbidden", before);
+}
+
+TEST_F(AuthTest, NodeUpdatesStatusOfItsOwnVMsOnly) {
+  Json on_a = get(*node_a_, "/apis/corral/v1/vms/on-a");
+  on_a["status"]["phase"] = "Running";
+  auto ok = node_a_->Put("/apis/corral/v1/vms/on-a/status", on_a.dump(), kJson);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+
+  const std::string before = snapshot();
+  Json on_b = get(*node_a_, "/apis/corral/v1/vms/on-b");
+  on_b["status"]["phase"] = "Failed";
+  Json s = expect_status(node_a_->Put("/apis/corral/v1/vms/on-b/status", on_b.dump(), kJson), 403,
+                         "Forbidden", before);
+  EXPECT_EQ(s.value("message", ""),
+            "user \"agent-a\" (node:host-a) may not update vms/on-b/status: the VM is bound to "
+            "node \"host-b\"");
+  // Nor the spec of its own VM, nor creating or deleting VMs.
+  Json mine = get(*node_a_, "/apis/corral/v1/vms/on-a");
+  mine["spec"]["resources"]["cpu"] = "4";
+  expect_status(node_a_->Put("/apis/corral/v1/vms/on-a", mine.dump(), kJson), 403, "Forbidden",
+                before);
+  expect_status(node_a_->Post(kVMs, vm("new", "host-a").dump(), kJson), 403, "Forbidden", before);
+  expect_status(node_a_->Delete("/apis/corral/v1/vms/on-a"), 403, "Forbidden", before);
+}
+
+TEST_F(AuthTest, NodeCreatesEvents) {
+  Json ev = {{"apiVersion", "corral/v1"},
+             {"kind", "Event"},
+             {"metadata", {{"name", "ev-1"}}},
+             {"involvedObject", {{"kind", "VM"}, {"name", "on-a"}}},
+             {"reason", "Started"},
+             {"message", "vm/on-a started"}};
+  auto r = node_a_->Post("/apis/corral/v1/events", ev.dump(), kJson);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201) << r->body;
+  const std::string before = snapshot();
+  expect_status(node_a_->Delete("/apis/corral/v1/events/ev-1"), 403, "Forbidden", before);
+}
+
+TEST(AuthFile, MalformedLineIsAStartupErrorNamingFileAndLine) {
+  Harness h;
+  server::ServerOptions o;
+  o.tokens_file = write_file(h.dir, "tokens.csv", "# ok\nt1,u1,admin\nt2,u2\n");
+  auto r = h.start("memory", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find(o.tokens_file + ":3:"), std::string::npos) << r.error().message;
+
+  auto bad_role = server::Authenticator::from_text("t,u,root\n", "f");
+  ASSERT_FALSE(bad_role.ok());
+  EXPECT_NE(bad_role.error().message.find("f:1: unknown role \"root\""), std::string::npos);
+  EXPECT_FALSE(server::Authenticator::from_text("t,u,node:\n", "f").ok());
+  EXPECT_FALSE(server::Authenticator::from_text("t,u,admin\nt,v,viewer\n", "f").ok());
+  auto missing = server::Authenticator::from_file(h.dir.file("absent.csv"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("absent.csv"), std::string::npos);
+}
+
+TEST(AuthStartup, NoTokensOnlyOnLoopback) {
+  EXPECT_TRUE(server::is_loopback_host("127.0.0.1"));
+  EXPECT_TRUE(server::is_loopback_host("127.4.5.6"));
+  EXPECT_TRUE(server::is_loopback_host("::1"));
+  EXPECT_TRUE(server::is_loopback_host("localhost"));
+  EXPECT_FALSE(server::is_loopback_host("0.0.0.0"));
+  EXPECT_FALSE(server::is_loopback_host("::"));
+  EXPECT_FALSE(server::is_loopback_host("10.0.0.1"));
+
+  Harness h;
+  server::ServerOptions o;
+  o.host = "0.0.0.0";
+  auto r = h.start("memory", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("without authentication"), std::string::npos)
+      << r.error().message;
+}
+
+TEST(AuthStartup, NoTokensOnLoopbackServesEveryoneAsAdmin) {
+  Harness h;
+  ASSERT_TRUE(h.start("memory").ok());
+  auto c = h.client("");
+  auto r = c->Post(kVMs, vm("open").dump(), kJson);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201) << r->body;
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::system("openssl version > /dev/null 2>&1") != 0)
+      GTEST_SKIP() << "the openssl command line tool is not installed";
+    cert_ = h_.dir.file("cert.pem");
+    key_ = h_.dir.file("key.pem");
+    std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+        "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+        key_ + " -out " + cert_ + " > /dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  Harness h_;
+  std::string cert_, key_;
+};
+
+TEST_F(TlsTest, ServesHttpsWithTheGivenCertificate) {
+  server::ServerOptions o;
+  o.tls_cert_file = cert_;
+  o.tls_key_file = key_;
+  o.tokens_file = write_file(h_.dir, "tokens.csv", "tok,root,admin\n");
+  auto port = h_.start("memory", o);
+  ASSERT_TRUE(port.ok()) << port.error().to_string();
+  EXPECT_EQ(h_.server->base_url(), "https://127.0.0.1:" + std::to_string(*port));
+
+  httplib::SSLClient c("127.0.0.1", *port);
+  c.set_ca_cert_path(cert_.c_str());
+  c.enable_server_certificate_verification(true);
+  c.set_bearer_token_auth("tok");
+  auto created = c.Post(kVMs, vm("secure").dump(), kJson);
+  ASSERT_TRUE(created) << httplib::to_string(created.error());
+  EXPECT_EQ(created->status, 201) << created->body;
+  auto got = c.Get("/apis/corral/v1/vms/secure");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200);
+
+  // Plain HTTP to the TLS port gets no answer.
+  httplib::Client plain("127.0.0.1", *port);
+  plain.set_read_timeout(3);
+  auto r = plain.Get("/healthz");
+  EXPECT_TRUE(!r || r->status != 200);
+}
+
+TEST_F(TlsTest, MissingCertificateIsAStartupErrorNamingTheFile) {
+  server::ServerOptions o;
+  o.tls_cert_file = h_.dir.file("nope.pem");
+  o.tls_key_file = key_;
+  auto r = h_.start("memory", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("nope.pem"), std::string::npos) << r.error().message;
+
+  Harness h2;
+  server::ServerOptions only_cert;
+  only_cert.tls_cert_file = cert_;
+  EXPECT_FALSE(h2.start("memory", only_cert).ok());
+
+  Harness h3;
+  server::ServerOptions garbage;
+  garbage.tls_cert_file = write_file(h3.dir, "garbage.pem", "not a certificate\n");
+  garbage.tls_key_file = key_;
+  auto g = h3.start("memory", garbage);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.error().message.find("garbage.pem"), std::string::npos) << g.error().message;
+}
+
+}  // namespace
+}  // namespace corral::testing
