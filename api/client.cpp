@@ -1,0 +1,341 @@
+#include "api/client.h"
+
+#include <curl/curl.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "api/yaml.h"
+
+namespace corral {
+
+namespace {
+
+// curl_global_init is not thread-safe; do it once, before the first handle.
+void global_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+CURL* handle(void* p) { return static_cast<CURL*>(p); }
+
+struct HeaderList {
+  curl_slist* list = nullptr;
+  ~HeaderList() { curl_slist_free_all(list); }
+  void add(const std::string& h) { list = curl_slist_append(list, h.c_str()); }
+};
+
+size_t collect_body(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+// State of one streamed request, shared with curl's callbacks.
+struct StreamState {
+  CURL* curl = nullptr;
+  const std::function<bool(const std::string&)>* on_line = nullptr;
+  std::string pending;     // bytes after the last newline
+  std::string error_body;  // the whole body of a non-2xx answer
+  bool stopped = false;    // on_line asked to stop
+  bool timed_out = false;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+size_t stream_write(char* data, size_t size, size_t n, void* user) {
+  auto* s = static_cast<StreamState*>(user);
+  size_t bytes = size * n;
+  long code = 0;
+  curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+  if (code < 200 || code >= 300) {
+    s->error_body.append(data, bytes);
+    return bytes;
+  }
+  s->pending.append(data, bytes);
+  size_t start = 0;
+  for (size_t nl = s->pending.find('\n'); nl != std::string::npos; nl = s->pending.find('\n', start)) {
+    std::string line = s->pending.substr(start, nl - start);
+    start = nl + 1;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    if (!(*s->on_line)(line)) {
+      s->stopped = true;
+      return 0;  // makes curl abort the transfer with CURLE_WRITE_ERROR
+    }
+  }
+  s->pending.erase(0, start);
+  return bytes;
+}
+
+// Called by curl at least once a second even on an idle connection, which is
+// what lets a quiet watch end at its deadline.
+int stream_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* s = static_cast<StreamState*>(user);
+  if (std::chrono::steady_clock::now() >= s->deadline) {
+    s->timed_out = true;
+    return 1;
+  }
+  return 0;
+}
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+ApiClient::ApiClient(ClientConfig config) : config_(std::move(config)) {
+  global_init_once();
+  curl_ = curl_easy_init();
+  while (!config_.server.empty() && config_.server.back() == '/') config_.server.pop_back();
+}
+
+ApiClient::~ApiClient() {
+  if (curl_) curl_easy_cleanup(handle(curl_));
+}
+
+namespace {
+
+// The options every request shares. curl_easy_reset keeps the connection
+// cache, so the next request to the same server reuses the open connection.
+void prepare(CURL* c, const ClientConfig& cfg, const std::string& method, const std::string& url,
+             const std::string& body, HeaderList& headers, char* errbuf) {
+  curl_easy_reset(c);
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(cfg.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+  if (!cfg.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, cfg.ca_file.c_str());
+  if (cfg.insecure_skip_verify) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  headers.add("Accept: application/json");
+  if (!cfg.token.empty()) headers.add("Authorization: Bearer " + cfg.token);
+  if (method == "GET") {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+    if (method != "DELETE" || !body.empty()) {
+      headers.add("Content-Type: application/json");
+      curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
+      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    }
+  }
+  // curl would otherwise send "Expect: 100-continue" for big bodies and wait.
+  headers.add("Expect:");
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.list);
+}
+
+Error transport_error(const std::string& server, CURLcode rc, const char* errbuf) {
+  std::string detail = errbuf && *errbuf ? errbuf : curl_easy_strerror(rc);
+  ErrorCode code = rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable;
+  return make_error(code, "cannot reach " + server + ": " + detail);
+}
+
+}  // namespace
+
+Result<HttpResponse> ApiClient::request(const std::string& method, const std::string& path,
+                                        const std::string& body) {
+  if (!curl_) return make_error(ErrorCode::kInternal, "curl_easy_init failed");
+  CURL* c = handle(curl_);
+  HeaderList headers;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  prepare(c, config_, method, config_.server + path, body, headers, errbuf);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout.count()));
+  HttpResponse response;
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) return transport_error(config_.server, rc, errbuf);
+  long code = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  response.status = static_cast<int>(code);
+  char* ct = nullptr;
+  curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+  if (ct) response.content_type = ct;
+  return response;
+}
+
+Result<Json> ApiClient::call(const std::string& method, const std::string& path, const Json* body) {
+  auto response = request(method, path, body ? body->dump() : std::string());
+  if (!response) return response.take_error();
+  if (response->status < 200 || response->status >= 300) return error_from_response(*response);
+  if (trim(response->body).empty()) return Json::object();
+  auto parsed = parse_json(response->body, method + " " + path);
+  if (!parsed) {
+    return make_error(ErrorCode::kInternal,
+                      "the server answered " + method + " " + path + " with malformed JSON");
+  }
+  return parsed;
+}
+
+Result<void> ApiClient::stream_lines(const std::string& path,
+                                     const std::function<bool(const std::string&)>& on_line,
+                                     std::chrono::milliseconds timeout) {
+  if (!curl_) return make_error(ErrorCode::kInternal, "curl_easy_init failed");
+  CURL* c = handle(curl_);
+  HeaderList headers;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  prepare(c, config_, "GET", config_.server + path, "", headers, errbuf);
+  StreamState state;
+  state.curl = c;
+  state.on_line = &on_line;
+  state.deadline = std::chrono::steady_clock::now() + timeout;
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_write);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &state);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, stream_progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &state);
+  CURLcode rc = curl_easy_perform(c);
+  long code = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  if (code != 0 && (code < 200 || code >= 300)) {
+    HttpResponse response{static_cast<int>(code), state.error_body, ""};
+    return error_from_response(response);
+  }
+  if (rc == CURLE_OK || state.stopped || state.timed_out) {
+    // A last line without its newline still counts (the server closed after it).
+    std::string rest = trim(state.pending);
+    if (rc == CURLE_OK && !rest.empty()) on_line(rest);
+    return Ok{};
+  }
+  return transport_error(config_.server, rc, errbuf);
+}
+
+std::string ApiClient::resource_path(const std::string& plural, const std::string& name,
+                                     const std::string& subresource) {
+  std::string path = "/apis/corral/v1/" + plural;
+  if (!name.empty()) path += "/" + url_encode(name);
+  if (!subresource.empty()) path += "/" + subresource;
+  return path;
+}
+
+std::string ApiClient::url_encode(const std::string& text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : text) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+Error error_from_response(const HttpResponse& response) {
+  auto parsed = parse_json(response.body);
+  if (parsed && parsed->is_object() && parsed->value("kind", "") == "Status") {
+    const Json& st = *parsed;
+    std::string reason = st.value("reason", "");
+    int code =
+        st.contains("code") && st["code"].is_number_integer() ? st["code"].get<int>() : response.status;
+    Error err;
+    err.code = code_from_reason(reason, code);
+    err.message = st.value("message", "");
+    if (err.message.empty()) err.message = reason.empty() ? "HTTP " + std::to_string(code) : reason;
+    if (st.contains("details") && st["details"].is_object()) {
+      const Json& details = st["details"];
+      if (details.contains("causes") && details["causes"].is_array()) {
+        for (const auto& c : details["causes"]) {
+          if (!c.is_object()) continue;
+          err.causes.push_back({c.value("field", ""), c.value("message", ""), c.value("location", "")});
+        }
+      }
+    }
+    return err;
+  }
+  ErrorCode code = code_from_reason("", response.status);
+  std::string body = trim(response.body);
+  if (body.size() > 200) body = body.substr(0, 200) + "...";
+  std::string message = "the server answered HTTP " + std::to_string(response.status);
+  if (!body.empty()) message += ": " + body;
+  return make_error(code, message);
+}
+
+// ---- configuration ----------------------------------------------------------------
+
+namespace {
+
+std::string default_config_path() {
+  const char* home = std::getenv("HOME");
+  if (!home || !*home) return "";
+  return std::string(home) + "/.corral/config";
+}
+
+Result<void> read_config_file(const std::string& path, ClientConfig& cfg) {
+  std::ifstream in(path);
+  if (!in) return make_error(ErrorCode::kBadRequest, path + ": cannot read the config file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto docs = parse_yaml_documents(ss.str(), path);
+  if (!docs) {
+    Error e = docs.take_error();
+    e.code = ErrorCode::kBadRequest;  // its message already starts with file:line:column
+    return e;
+  }
+  if (docs->empty()) return Ok{};
+  if (docs->size() > 1)
+    return make_error(ErrorCode::kBadRequest, path + ":" + std::to_string((*docs)[1].line) +
+                                                  ": malformed config: expected one document");
+  const SourceDoc& doc = (*docs)[0];
+  if (!doc.object.is_object())
+    return make_error(ErrorCode::kBadRequest, doc.locate("") +
+                                                  ": malformed config: expected a mapping "
+                                                  "with server, token and ca");
+  for (auto it = doc.object.begin(); it != doc.object.end(); ++it) {
+    const std::string& key = it.key();
+    const Json& v = it.value();
+    std::string where = doc.locate(key);
+    if (key == "insecure-skip-tls-verify" || key == "insecureSkipTLSVerify") {
+      if (!v.is_boolean())
+        return make_error(ErrorCode::kBadRequest,
+                          where + ": malformed config: " + key + " must be a boolean");
+      cfg.insecure_skip_verify = v.get<bool>();
+      continue;
+    }
+    if (key != "server" && key != "token" && key != "ca")
+      return make_error(ErrorCode::kBadRequest, where + ": malformed config: unknown key \"" + key +
+                                                    "\" (expected server, token, ca)");
+    if (!v.is_string())
+      return make_error(ErrorCode::kBadRequest,
+                        where + ": malformed config: " + key + " must be a string, not " + json_type_name(v));
+    std::string s = v.get<std::string>();
+    if (key == "server") cfg.server = s;
+    if (key == "token") cfg.token = s;
+    if (key == "ca") cfg.ca_file = s;
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<ClientConfig> load_client_config(const std::string& config_path) {
+  ClientConfig cfg;
+  // An explicit path must exist; the default one is optional.
+  std::string path = config_path.empty() ? default_config_path() : config_path;
+  std::error_code ec;
+  if (!path.empty() && (!config_path.empty() || std::filesystem::exists(path, ec))) {
+    if (!config_path.empty() && !std::filesystem::exists(path, ec))
+      return make_error(ErrorCode::kNotFound, path + ": config file not found");
+    auto r = read_config_file(path, cfg);
+    if (!r) return r.take_error();
+  }
+  if (const char* v = std::getenv("CORRAL_SERVER"); v && *v) cfg.server = v;
+  if (const char* v = std::getenv("CORRAL_TOKEN"); v && *v) cfg.token = v;
+  if (const char* v = std::getenv("CORRAL_CA"); v && *v) cfg.ca_file = v;
+  while (!cfg.server.empty() && cfg.server.back() == '/') cfg.server.pop_back();
+  return cfg;
+}
+
+}  // namespace corral

@@ -1,0 +1,139 @@
+#include "cli/app.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/apply.h"
+#include "cli/delete.h"
+#include "cli/describe.h"
+#include "cli/diff.h"
+#include "cli/discovery.h"
+#include "cli/get.h"
+#include "cli/options.h"
+
+namespace corral::cli {
+
+namespace {
+
+// One occurrence of a repeatable option takes exactly one value, so that
+// `-f a.yaml NAME` does not swallow NAME.
+CLI::Option* repeatable(CLI::Option* opt) { return opt->allow_extra_args(false); }
+
+// The first argument that is neither a flag nor a global flag's value.
+std::string first_bare_word(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--server" || a == "--token" || a == "--ca" || a == "--config") {
+      ++i;
+      continue;
+    }
+    if (!a.empty() && a[0] != '-') return a;
+  }
+  return "";
+}
+
+}  // namespace
+
+int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostream& out, std::ostream& err,
+                  const ClientFactory& factory) {
+  CLI::App app{"corralctl controls a Corral cluster: pools of hosts that keep VMs running.", "corralctl"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags may come after the verb, as with kubectl
+
+  GlobalOptions global;
+  app.add_option("--server", global.server,
+                 "API server URL (overrides CORRAL_SERVER and the config file's server:)");
+  app.add_option("--token", global.token,
+                 "bearer token (overrides CORRAL_TOKEN and the config file's token:)");
+  app.add_option("--ca", global.ca, "PEM CA bundle to verify the server (overrides CORRAL_CA and ca:)");
+  app.add_flag("--insecure-skip-tls-verify", global.insecure, "do not verify the server's TLS certificate");
+  app.add_option("--config", global.config,
+                 "config file (YAML: server, token, ca); default ~/.corral/config");
+
+  ApplyOptions apply;
+  auto* apply_cmd =
+      app.add_subcommand("apply", "create or update objects from manifests (all validated first)");
+  repeatable(apply_cmd->add_option("-f,--filename", apply.files, "file, directory or - (repeatable)"))
+      ->required();
+
+  GetOptions get;
+  std::string watch_timeout;
+  auto* get_cmd = app.add_subcommand("get", "list objects as a table, or print them as yaml, json or names");
+  get_cmd->add_option("args", get.args, "KIND[,KIND...] [NAME...]  e.g. pools, vm web-1, pools,vmsets")
+      ->required();
+  get_cmd->add_option("-o,--output", get.output, "output format: wide | yaml | json | name");
+  get_cmd->add_option("-l,--selector", get.label_selector, "label selector, e.g. app=web,tier!=db");
+  get_cmd->add_option("--field-selector", get.field_selector, "field selector, e.g. spec.nodeName=host-1");
+  get_cmd->add_flag("-w,--watch", get.watch, "after listing, print a row for every change");
+  get_cmd->add_option("--watch-timeout", watch_timeout,
+                      "stop watching after this long (e.g. 2s, 1m); default: until interrupted");
+
+  DescribeOptions describe;
+  auto* describe_cmd =
+      app.add_subcommand("describe", "show one object in detail, with its conditions and recent events");
+  describe_cmd->add_option("args", describe.args, "KIND NAME [NAME...]")->required();
+
+  DeleteOptions del;
+  auto* delete_cmd = app.add_subcommand("delete", "delete objects by manifest (-f) or by KIND NAME...");
+  repeatable(delete_cmd->add_option("-f,--filename", del.files, "file, directory or - (repeatable)"));
+  delete_cmd->add_option("args", del.args, "KIND NAME [NAME...]");
+
+  DiffOptions diff;
+  auto* diff_cmd = app.add_subcommand(
+      "diff", "show what apply would change (exit 0: no difference, 1: differences, 2: error)");
+  repeatable(diff_cmd->add_option("-f,--filename", diff.files, "file, directory or - (repeatable)"))
+      ->required();
+
+  auto* resources_cmd = app.add_subcommand("api-resources", "list the resource types the server serves");
+
+  VersionOptions version;
+  auto* version_cmd = app.add_subcommand("version", "print the client and server versions");
+  version_cmd->add_flag("--client", version.client_only, "print the client version only");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e, out, err);  // --help
+    if (app.get_subcommands().empty()) {
+      // CLI11 only says "A subcommand is required"; name the word it did not know.
+      if (std::string word = first_bare_word(argc, argv); !word.empty()) {
+        err << "error: unknown command \"" << word
+            << "\" for \"corralctl\"\nSee 'corralctl --help' for usage.\n";
+        return kExitError;
+      }
+    }
+    err << "error: " << e.what() << "\nSee 'corralctl --help' for usage.\n";
+    return diff_cmd->parsed() ? kExitDiffError : kExitError;
+  }
+
+  if (!watch_timeout.empty()) {
+    get.watch_timeout = parse_duration(watch_timeout);
+    if (!get.watch_timeout) {
+      print_error(err, make_error(ErrorCode::kBadRequest, "invalid --watch-timeout \"" + watch_timeout +
+                                                              "\": use e.g. 2s, 500ms, 1m"));
+      return kExitError;
+    }
+  }
+
+  bool is_diff = diff_cmd->parsed();
+  auto config = resolve_client_config(global);
+  if (!config) {
+    print_error(err, config.error());
+    return is_diff ? kExitDiffError : kExitError;
+  }
+  std::unique_ptr<ResourceClient> client =
+      factory ? factory(*config) : std::make_unique<HttpResourceClient>(*config);
+  Context ctx{*client, in, out, err, RealClock::instance()};
+
+  if (apply_cmd->parsed()) return run_apply(ctx, apply);
+  if (get_cmd->parsed()) return run_get(ctx, get);
+  if (describe_cmd->parsed()) return run_describe(ctx, describe);
+  if (delete_cmd->parsed()) return run_delete(ctx, del);
+  if (is_diff) return run_diff(ctx, diff);
+  if (resources_cmd->parsed()) return run_api_resources(ctx);
+  if (version_cmd->parsed()) return run_version(ctx, version);
+  print_error(err, make_error(ErrorCode::kBadRequest, "no command given; see 'corralctl --help'"));
+  return kExitError;
+}
+
+}  // namespace corral::cli

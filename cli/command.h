@@ -1,0 +1,40 @@
+// What every corralctl command is given: the API seam, its streams and a
+// clock (AGE columns), so commands run the same in unit tests and for real.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "api/clock.h"
+#include "api/error.h"
+#include "api/kinds.h"
+#include "cli/resource_client.h"
+
+namespace corral::cli {
+
+struct Context {
+  ResourceClient& client;
+  std::istream& in;
+  std::ostream& out;
+  std::ostream& err;
+  const Clock& clock;
+};
+
+// Exit codes (kubectl's): 0 success, 1 any failure. diff uses 1 for "differs"
+// and kExitDiffError for failures.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitDiffError = 2;
+
+// "error: <message>" then one cause per line, on err.
+void print_error(std::ostream& err, const Error& error);
+
+// Resolves a kind as typed on the command line (plural, singular, short name,
+// Kind); BadRequest `the server doesn't have a resource type "x"` otherwise.
+Result<const KindInfo*> resolve_kind(const std::string& name);
+
+// "pool/web": the singular and the name, as kubectl's -o name and apply print.
+std::string qualified_name(const KindInfo& kind, const std::string& name);
+
+}  // namespace corral::cli

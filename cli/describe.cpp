@@ -1,0 +1,171 @@
+#include "cli/describe.h"
+
+#include <algorithm>
+#include <ostream>
+
+#include "api/yaml.h"
+#include "cli/line_diff.h"
+#include "cli/printers.h"
+
+namespace corral::cli {
+
+namespace {
+
+constexpr int kLabelWidth = 14;  // "Annotations:" plus padding, as kubectl aligns values
+
+std::string label(const std::string& name) {
+  std::string l = name + ":";
+  if (l.size() < kLabelWidth)
+    l += std::string(kLabelWidth - l.size(), ' ');
+  else
+    l += " ";
+  return l;
+}
+
+std::string map_lines(const std::string& title, const Json& map) {
+  if (!map.is_object() || map.empty()) return label(title) + "<none>\n";
+  std::string out;
+  bool first = true;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    out += (first ? label(title) : std::string(kLabelWidth, ' ')) + it.key() + "=" + v + "\n";
+    first = false;
+  }
+  return out;
+}
+
+std::string indented_yaml(const Json& value) {
+  std::string out;
+  for (const auto& line : split_lines(to_yaml(value))) out += "  " + line + "\n";
+  return out;
+}
+
+const Json& member(const Json& object, const char* key) {
+  static const Json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+constexpr size_t kMaxEvents = 20;  // describe shows the most recent ones, oldest first
+
+std::string last_seen(const Json& e) {
+  std::string t = field_value(e, "lastTimestamp");
+  return t.empty() ? field_value(e, "metadata.creationTimestamp") : t;
+}
+
+std::vector<Json> recent_events(std::vector<Json> events) {
+  // RFC 3339 UTC timestamps of one format sort as strings.
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Json& a, const Json& b) { return last_seen(a) < last_seen(b); });
+  if (events.size() > kMaxEvents) events.erase(events.begin(), events.end() - kMaxEvents);
+  return events;
+}
+
+}  // namespace
+
+std::string describe_object(const KindInfo& kind, const Json& object, const std::vector<Json>& events,
+                            std::chrono::system_clock::time_point now) {
+  const Json& meta = member(object, "metadata");
+  std::string created = field_value(object, "metadata.creationTimestamp");
+  std::string out;
+  out += label("Name") + object_name(object) + "\n";
+  out += label("Kind") + kind.kind + "\n";
+  out += map_lines("Labels", member(meta, "labels"));
+  out += map_lines("Annotations", member(meta, "annotations"));
+  out += label("Created") +
+         (created.empty() ? std::string("<unknown>") : created + " (" + age_since(created, now) + " ago)") +
+         "\n";
+  const Json& owners = member(meta, "ownerReferences");
+  if (owners.is_array() && !owners.empty()) {
+    std::string list;
+    for (const auto& o : owners) {
+      if (!list.empty()) list += ", ";
+      const KindInfo* ok = find_kind(o.value("kind", ""));
+      list += (ok ? ok->singular : o.value("kind", "")) + "/" + o.value("name", "");
+    }
+    out += label("Controlled By") + list + "\n";
+  }
+  // Events have no spec/status split: their fields are top level.
+  if (kind.kind == "Event") {
+    Json rest = Json::object();
+    for (auto it = object.begin(); it != object.end(); ++it)
+      if (it.key() != "apiVersion" && it.key() != "kind" && it.key() != "metadata")
+        rest[it.key()] = it.value();
+    out += "Details:\n" + indented_yaml(rest);
+    return out;
+  }
+  const Json& spec = member(object, "spec");
+  out += spec.is_object() && !spec.empty() ? "Spec:\n" + indented_yaml(spec) : label("Spec") + "<none>\n";
+  Json status = member(object, "status");
+  const Json conditions = status.is_object() && status.contains("conditions") ? status["conditions"] : Json();
+  if (status.is_object()) status.erase("conditions");
+  out += status.is_object() && !status.empty() ? "Status:\n" + indented_yaml(status)
+                                               : label("Status") + "<none>\n";
+  if (conditions.is_array() && !conditions.empty()) {
+    std::vector<Row> rows = {{"TYPE", "STATUS", "REASON", "MESSAGE", "AGE"}};
+    for (const auto& c : conditions) {
+      rows.push_back({c.value("type", ""), c.value("status", ""), c.value("reason", ""),
+                      c.value("message", ""), age_since(c.value("lastTransitionTime", ""), now)});
+    }
+    out += "Conditions:\n" + render_rows(rows, {}, "  ");
+  } else {
+    out += label("Conditions") + "<none>\n";
+  }
+  if (events.empty()) {
+    out += label("Events") + "<none>\n";
+  } else {
+    std::vector<Row> rows = {{"LAST-SEEN", "TYPE", "REASON", "FROM", "MESSAGE"}};
+    for (const auto& e : events) {
+      std::string last = field_value(e, "lastTimestamp");
+      if (last.empty()) last = field_value(e, "metadata.creationTimestamp");
+      std::string count = field_value(e, "count");
+      std::string seen = age_since(last, now);
+      if (!count.empty() && count != "1") seen += " (x" + count + ")";
+      rows.push_back({seen, field_value(e, "type"), field_value(e, "reason"),
+                      field_value(e, "source.component"), field_value(e, "message")});
+    }
+    out += "Events:\n" + render_rows(rows, {}, "  ");
+  }
+  return out;
+}
+
+int run_describe(Context& ctx, const DescribeOptions& options) {
+  if (options.args.size() < 2) {
+    print_error(ctx.err, make_error(ErrorCode::kBadRequest,
+                                    "give KIND NAME [NAME...], e.g. `corralctl describe vmset frontend`"));
+    return kExitError;
+  }
+  auto kind = resolve_kind(options.args.front());
+  if (!kind) {
+    print_error(ctx.err, kind.error());
+    return kExitError;
+  }
+  const KindInfo* event_kind = find_kind("Event");
+  int exit_code = kExitOk;
+  bool first = true;
+  for (size_t i = 1; i < options.args.size(); ++i) {
+    const std::string& name = options.args[i];
+    auto object = ctx.client.get(**kind, name);
+    if (!object) {
+      print_error(ctx.err, object.error());
+      exit_code = kExitError;
+      continue;
+    }
+    std::vector<Json> events;
+    if ((*kind)->kind != "Event" && event_kind) {
+      auto list = ctx.client.list(
+          *event_kind, {"", "involvedObject.kind=" + (*kind)->kind + ",involvedObject.name=" + name});
+      // Events are a courtesy: describe still shows the object without them.
+      if (list && list->contains("items") && (*list)["items"].is_array())
+        for (const auto& e : (*list)["items"]) events.push_back(e);
+      events = recent_events(std::move(events));
+    }
+    if (!first) ctx.out << "\n\n";
+    first = false;
+    ctx.out << describe_object(**kind, *object, events, ctx.clock.now()) << std::flush;
+  }
+  return exit_code;
+}
+
+}  // namespace corral::cli

@@ -1,0 +1,254 @@
+#include "cli/get.h"
+
+#include <ostream>
+
+#include "cli/printers.h"
+
+namespace corral::cli {
+
+namespace {
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t comma = s.find(',', start);
+    std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// List items may come without apiVersion/kind (as in Kubernetes); -o yaml and
+// -o name need them.
+Json with_kind(const KindInfo& kind, Json item) {
+  if (!item.is_object()) return item;
+  if (item.contains("kind") && item.contains("apiVersion")) return item;
+  Json out = Json::object();
+  out["apiVersion"] = kApiVersion;
+  out["kind"] = kind.kind;
+  for (auto it = item.begin(); it != item.end(); ++it)
+    if (it.key() != "apiVersion" && it.key() != "kind") out[it.key()] = it.value();
+  return out;
+}
+
+std::vector<Json> list_items(const KindInfo& kind, const Json& list) {
+  std::vector<Json> items;
+  if (list.is_object() && list.contains("items") && list["items"].is_array())
+    for (const auto& i : list["items"]) items.push_back(with_kind(kind, i));
+  return items;
+}
+
+std::string list_revision(const Json& list) {
+  if (!list.is_object() || !list.contains("metadata") || !list["metadata"].is_object()) return "";
+  const Json& rv = list["metadata"].value("resourceVersion", Json());
+  if (rv.is_string()) return rv.get<std::string>();
+  if (rv.is_number()) return rv.dump();
+  return "";
+}
+
+struct KindItems {
+  const KindInfo* kind;
+  std::vector<Json> items;
+  std::string revision;  // of the list (empty when objects were fetched by name)
+};
+
+int watch_kind(Context& ctx, const GetOptions& options, OutputFormat format, KindItems& fetched,
+               const std::vector<std::string>& names) {
+  const KindInfo& kind = *fetched.kind;
+  bool wide = format == OutputFormat::kWide;
+  bool table = format == OutputFormat::kTable || wide;
+  auto now = ctx.clock.now();
+  std::vector<size_t> widths;
+  bool header_printed = false;
+  if (table && !fetched.items.empty()) {
+    auto rows = table_rows(kind, fetched.items, wide, now, false);
+    widths = column_widths(rows);
+    ctx.out << render_rows(rows) << std::flush;
+    header_printed = true;
+  } else if (!table) {
+    for (const auto& item : fetched.items) {
+      if (format == OutputFormat::kYaml) ctx.out << "---\n";
+      ctx.out << format_objects(format, {item}, false) << std::flush;
+    }
+  }
+
+  ListOptions list_options{options.label_selector, options.field_selector};
+  if (names.size() == 1) {
+    std::string by_name = "metadata.name=" + names.front();
+    list_options.field_selector =
+        list_options.field_selector.empty() ? by_name : list_options.field_selector + "," + by_name;
+  }
+  std::string rv = fetched.revision;
+  // Without --watch-timeout the watch runs until interrupted; the server ends
+  // each stream after its own timeout, so re-watch in chunks.
+  constexpr auto kChunk = std::chrono::minutes(30);
+  auto deadline = options.watch_timeout ? ctx.clock.steady_now() + *options.watch_timeout
+                                        : std::chrono::steady_clock::time_point::max();
+  while (true) {
+    auto now_steady = ctx.clock.steady_now();
+    if (now_steady >= deadline) break;
+    auto remaining = options.watch_timeout
+                         ? std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now_steady)
+                         : std::chrono::duration_cast<std::chrono::milliseconds>(kChunk);
+    auto r = ctx.client.watch(kind, list_options, rv, remaining, [&](const WatchEvent& ev) {
+      Json object = with_kind(kind, ev.object);
+      std::string orv = object.contains("metadata") && object["metadata"].is_object()
+                            ? object["metadata"].value("resourceVersion", "")
+                            : "";
+      if (!orv.empty()) rv = orv;
+      if (table) {
+        std::vector<Row> rows;
+        if (!header_printed) rows.push_back(table_headers(kind, wide));
+        rows.push_back(table_row(kind, object, wide, ctx.clock.now()));
+        if (!header_printed) widths = column_widths(rows);
+        header_printed = true;
+        ctx.out << render_rows(rows, widths) << std::flush;
+      } else {
+        if (format == OutputFormat::kYaml) ctx.out << "---\n";
+        ctx.out << format_objects(format, {object}, false) << std::flush;
+      }
+      return true;
+    });
+    if (!r) {
+      if (r.error().code == ErrorCode::kGone) {
+        // Our revision fell out of the server's history: start again from now.
+        auto list = ctx.client.list(kind, list_options);
+        if (!list) {
+          print_error(ctx.err, list.error());
+          return kExitError;
+        }
+        rv = list_revision(*list);
+        continue;
+      }
+      print_error(ctx.err, r.error());
+      return kExitError;
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  size_t pos = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &pos);
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (value < 0) return std::nullopt;
+  std::string unit = text.substr(pos);
+  double ms;
+  if (unit.empty() || unit == "s")
+    ms = value * 1000;
+  else if (unit == "ms")
+    ms = value;
+  else if (unit == "m")
+    ms = value * 60'000;
+  else if (unit == "h")
+    ms = value * 3'600'000;
+  else
+    return std::nullopt;
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
+
+int run_get(Context& ctx, const GetOptions& options) {
+  if (options.args.empty()) {
+    print_error(ctx.err, make_error(ErrorCode::kBadRequest,
+                                    "you must specify the type of resource to get, e.g. `corralctl get "
+                                    "pools`; `corralctl api-resources` lists them"));
+    return kExitError;
+  }
+  auto format = parse_output_format(options.output);
+  if (!format) {
+    print_error(ctx.err, format.error());
+    return kExitError;
+  }
+  std::vector<const KindInfo*> kinds;
+  for (const auto& k : split_commas(options.args.front())) {
+    auto kind = resolve_kind(k);
+    if (!kind) {
+      print_error(ctx.err, kind.error());
+      return kExitError;
+    }
+    kinds.push_back(*kind);
+  }
+  if (kinds.empty()) {
+    print_error(ctx.err, make_error(ErrorCode::kBadRequest, "no resource type given"));
+    return kExitError;
+  }
+  std::vector<std::string> names(options.args.begin() + 1, options.args.end());
+  if (options.watch && kinds.size() > 1) {
+    print_error(ctx.err,
+                make_error(ErrorCode::kBadRequest, "you may only watch one resource type at a time"));
+    return kExitError;
+  }
+  if (options.watch && names.size() > 1) {
+    print_error(ctx.err, make_error(ErrorCode::kBadRequest, "you may only watch one object by name"));
+    return kExitError;
+  }
+
+  int exit_code = kExitOk;
+  std::vector<KindItems> fetched;
+  for (const KindInfo* kind : kinds) {
+    KindItems ki{kind, {}, ""};
+    if (names.empty()) {
+      auto list = ctx.client.list(*kind, {options.label_selector, options.field_selector});
+      if (!list) {
+        print_error(ctx.err, list.error());
+        return kExitError;
+      }
+      ki.items = list_items(*kind, *list);
+      ki.revision = list_revision(*list);
+    } else {
+      for (const auto& name : names) {
+        auto obj = ctx.client.get(*kind, name);
+        if (!obj) {
+          print_error(ctx.err, obj.error());
+          exit_code = kExitError;
+          continue;
+        }
+        ki.items.push_back(with_kind(*kind, *obj));
+        if (options.watch) {
+          const Json& meta = obj->value("metadata", Json::object());
+          ki.revision = meta.is_object() ? meta.value("resourceVersion", "") : "";
+        }
+      }
+    }
+    fetched.push_back(std::move(ki));
+  }
+
+  if (options.watch) {
+    if (exit_code != kExitOk) return exit_code;
+    return watch_kind(ctx, options, *format, fetched.front(), names);
+  }
+
+  size_t total = 0;
+  for (const auto& f : fetched) total += f.items.size();
+  if (*format == OutputFormat::kTable || *format == OutputFormat::kWide) {
+    bool wide = *format == OutputFormat::kWide;
+    bool first = true;
+    auto now = ctx.clock.now();
+    for (const auto& f : fetched) {
+      if (f.items.empty()) continue;
+      if (!first) ctx.out << "\n";
+      first = false;
+      ctx.out << render_rows(table_rows(*f.kind, f.items, wide, now, kinds.size() > 1));
+    }
+  } else {
+    std::vector<Json> all;
+    for (const auto& f : fetched) all.insert(all.end(), f.items.begin(), f.items.end());
+    bool as_list = names.size() != 1 || kinds.size() != 1;
+    if (!(all.empty() && *format == OutputFormat::kName) && !(all.empty() && !names.empty()))
+      ctx.out << format_objects(*format, all, as_list);
+  }
+  if (total == 0 && names.empty()) ctx.err << "No resources found.\n";
+  return exit_code;
+}
+
+}  // namespace corral::cli

@@ -1,0 +1,17 @@
+// Reads the -f arguments of apply, delete and diff: files, directories or "-".
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "api/error.h"
+#include "api/yaml.h"
+
+namespace corral::cli {
+
+// Every document of every path, in order. All paths are read; when several
+// fail, one error lists each failure as a cause.
+Result<std::vector<SourceDoc>> load_inputs(const std::vector<std::string>& paths, std::istream& in);
+
+}  // namespace corral::cli

@@ -1,0 +1,16 @@
+#include "cli/options.h"
+
+namespace corral::cli {
+
+Result<ClientConfig> resolve_client_config(const GlobalOptions& options) {
+  auto cfg = load_client_config(options.config);
+  if (!cfg) return cfg;
+  if (!options.server.empty()) cfg->server = options.server;
+  if (!options.token.empty()) cfg->token = options.token;
+  if (!options.ca.empty()) cfg->ca_file = options.ca;
+  if (options.insecure) cfg->insecure_skip_verify = true;
+  while (!cfg->server.empty() && cfg->server.back() == '/') cfg->server.pop_back();
+  return cfg;
+}
+
+}  // namespace corral::cli

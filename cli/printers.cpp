@@ -1,0 +1,244 @@
+#include "cli/printers.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "api/clock.h"
+#include "api/yaml.h"
+#include "cli/command.h"
+#include "cli/resource_client.h"
+
+namespace corral::cli {
+
+namespace {
+
+constexpr size_t kColumnGap = 3;  // spaces between columns, as kubectl
+const char* const kNone = "<none>";
+
+std::string at(const Json& object, const char* path) { return field_value(object, path); }
+std::string or_none(std::string s) { return s.empty() ? kNone : s; }
+std::string or_zero(std::string s) { return s.empty() ? "0" : s; }
+
+double number_at(const Json& object, const char* path) {
+  const Json* cur = &object;
+  std::string p = path;
+  size_t start = 0;
+  while (true) {
+    size_t dot = p.find('.', start);
+    std::string key = p.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!cur->is_object() || !cur->contains(key)) return 0;
+    cur = &(*cur)[key];
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return cur->is_number() ? cur->get<double>() : 0;
+}
+
+std::string age_at(const Json& object, const char* path, std::chrono::system_clock::time_point now) {
+  return age_since(at(object, path), now);
+}
+
+// "cpu/memory" of a ResourceList at `path`.
+std::string cpu_mem(const Json& object, const std::string& path) {
+  return or_zero(field_value(object, path + ".cpu")) + "/" + or_zero(field_value(object, path + ".memory"));
+}
+
+}  // namespace
+
+Result<OutputFormat> parse_output_format(const std::string& text) {
+  if (text.empty()) return OutputFormat::kTable;
+  if (text == "wide") return OutputFormat::kWide;
+  if (text == "yaml") return OutputFormat::kYaml;
+  if (text == "json") return OutputFormat::kJson;
+  if (text == "name") return OutputFormat::kName;
+  return make_error(ErrorCode::kBadRequest, "unable to match a printer for output format \"" + text +
+                                                "\": allowed formats are json, name, wide, yaml");
+}
+
+std::vector<size_t> column_widths(const std::vector<Row>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  return widths;
+}
+
+std::string render_rows(const std::vector<Row>& rows, const std::vector<size_t>& min_widths,
+                        const std::string& indent) {
+  std::vector<size_t> widths = column_widths(rows);
+  for (size_t i = 0; i < widths.size() && i < min_widths.size(); ++i)
+    widths[i] = std::max(widths[i], min_widths[i]);
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line = indent;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + kColumnGap, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string age_since(const std::string& timestamp, std::chrono::system_clock::time_point now) {
+  std::chrono::system_clock::time_point t;
+  if (timestamp.empty() || !parse_time(timestamp, &t)) return "<unknown>";
+  return format_age(now - t);
+}
+
+std::string format_percent(double fraction, int decimals) {
+  if (!std::isfinite(fraction)) return "<unknown>";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, fraction * 100.0);
+  std::string s = buf;
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  if (s == "-0") s = "0";
+  return s + "%";
+}
+
+std::vector<std::string> table_headers(const KindInfo& kind, bool wide) {
+  std::vector<std::string> h;
+  if (kind.kind == "Node") {
+    h = {"NAME", "STATUS", "CPU", "MEMORY", "AGE"};
+    if (wide) h.insert(h.end(), {"LEASE-AGE", "CPU-USED", "MEM-USED", "DRIVER", "ADDRESS"});
+  } else if (kind.kind == "Pool") {
+    h = {"NAME", "NODES", "CAPACITY", "ALLOCATED", "USED", "LOAD", "SPREAD", "AGE"};
+    if (wide) h.insert(h.end(), {"PLACEMENT", "TOLERATES"});
+  } else if (kind.kind == "VMSet") {
+    h = {"NAME", "POOL", "DESIRED", "SCHEDULED", "RUNNING", "READY", "AVAILABILITY", "AGE"};
+  } else if (kind.kind == "VM") {
+    h = {"NAME", "PHASE", "NODE", "EPOCH", "RESTARTS", "AGE"};
+    if (wide) h.insert(h.end(), {"CPU", "MEMORY", "ADDRESS", "LAST-ERROR"});
+  } else if (kind.kind == "Balancer") {
+    h = {"NAME", "LISTEN", "MODE", "ALGORITHM", "ENDPOINTS", "AGE"};
+  } else if (kind.kind == "Event") {
+    h = {"LAST-SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"};
+  } else {
+    h = {"NAME", "AGE"};
+  }
+  return h;
+}
+
+Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::system_clock::time_point now,
+              const std::string& name_prefix) {
+  std::string name = name_prefix + object_name(o);
+  std::string age = age_at(o, "metadata.creationTimestamp", now);
+  if (kind.kind == "Node") {
+    std::string status = at(o, "status.phase");
+    if (status.empty()) status = "Unknown";
+    if (at(o, "spec.unschedulable") == "true") status += ",SchedulingDisabled";
+    Row r = {name, status, or_none(at(o, "status.capacity.cpu")), or_none(at(o, "status.capacity.memory")),
+             age};
+    if (wide) {
+      r.insert(r.end(), {age_at(o, "status.lease.renewTime", now), or_zero(at(o, "status.usage.cpu")),
+                         or_zero(at(o, "status.usage.memory")), or_none(at(o, "status.driver")),
+                         or_none(at(o, "status.address"))});
+    }
+    return r;
+  }
+  if (kind.kind == "Pool") {
+    Row r = {name,
+             or_zero(at(o, "status.readyNodes")) + "/" + or_zero(at(o, "status.totalNodes")),
+             cpu_mem(o, "status.capacity"),
+             cpu_mem(o, "status.allocated"),
+             cpu_mem(o, "status.used"),
+             format_percent(number_at(o, "status.meanLoad")),
+             format_percent(number_at(o, "status.loadSpread")),
+             age};
+    if (wide)
+      r.insert(r.end(), {or_none(at(o, "spec.placement")), or_zero(at(o, "status.tolerableFailures"))});
+    return r;
+  }
+  if (kind.kind == "VMSet") {
+    return {name,
+            or_none(at(o, "spec.pool")),
+            or_zero(at(o, "spec.replicas")),
+            or_zero(at(o, "status.scheduled")),
+            or_zero(at(o, "status.running")),
+            or_zero(at(o, "status.ready")),
+            format_percent(number_at(o, "status.availability"), 2),
+            age};
+  }
+  if (kind.kind == "VM") {
+    std::string phase = at(o, "status.phase");
+    std::string node = at(o, "spec.nodeName");
+    if (node.empty()) node = at(o, "status.nodeName");
+    Row r = {name,
+             phase.empty() ? "Pending" : phase,
+             or_none(node),
+             or_zero(at(o, "spec.epoch")),
+             or_zero(at(o, "status.restarts")),
+             age};
+    if (wide) {
+      r.insert(r.end(), {or_none(at(o, "spec.resources.cpu")), or_none(at(o, "spec.resources.memory")),
+                         or_none(at(o, "status.address")), or_none(at(o, "status.lastError"))});
+    }
+    return r;
+  }
+  if (kind.kind == "Balancer") {
+    size_t total = 0, healthy = 0;
+    if (o.contains("status") && o["status"].is_object() && o["status"].contains("endpoints") &&
+        o["status"]["endpoints"].is_array()) {
+      for (const auto& e : o["status"]["endpoints"]) {
+        ++total;
+        if (e.is_object() && e.value("health", "") == "Healthy") ++healthy;
+      }
+    }
+    return {name,
+            or_none(at(o, "spec.listen")),
+            or_none(at(o, "spec.mode")),
+            or_none(at(o, "spec.algorithm")),
+            std::to_string(healthy) + "/" + std::to_string(total),
+            age};
+  }
+  if (kind.kind == "Event") {
+    std::string last = at(o, "lastTimestamp");
+    if (last.empty()) last = at(o, "metadata.creationTimestamp");
+    std::string involved_kind = at(o, "involvedObject.kind");
+    const KindInfo* ik = find_kind(involved_kind);
+    std::string object = (ik ? ik->singular : involved_kind) + "/" + at(o, "involvedObject.name");
+    return {age_since(last, now), or_none(at(o, "type")), or_none(at(o, "reason")), object, at(o, "message")};
+  }
+  return {name, age};
+}
+
+std::vector<Row> table_rows(const KindInfo& kind, const std::vector<Json>& items, bool wide,
+                            std::chrono::system_clock::time_point now, bool prefix_names) {
+  std::vector<Row> rows;
+  rows.push_back(table_headers(kind, wide));
+  std::string prefix = prefix_names ? kind.singular + "/" : "";
+  for (const auto& item : items) rows.push_back(table_row(kind, item, wide, now, prefix));
+  return rows;
+}
+
+Json make_list(const std::vector<Json>& items) {
+  Json list = Json::object();
+  list["apiVersion"] = kApiVersion;
+  list["kind"] = "List";
+  list["items"] = Json::array();
+  for (const auto& i : items) list["items"].push_back(i);
+  return list;
+}
+
+std::string format_objects(OutputFormat format, const std::vector<Json>& items, bool as_list) {
+  if (format == OutputFormat::kName) {
+    std::string out;
+    for (const auto& item : items) {
+      const KindInfo* k = find_kind(item.value("kind", ""));
+      out += (k ? k->singular : item.value("kind", "")) + "/" + object_name(item) + "\n";
+    }
+    return out;
+  }
+  Json doc = (!as_list && items.size() == 1) ? items.front() : make_list(items);
+  if (format == OutputFormat::kJson) return doc.dump(4) + "\n";
+  std::string y = to_yaml(doc);
+  if (!y.empty() && y.back() != '\n') y += "\n";
+  return y;
+}
+
+}  // namespace corral::cli

@@ -1,0 +1,76 @@
+// The seam between corralctl's commands and HTTP: every command talks to a
+// ResourceClient, so command logic is unit-testable against a fake that
+// records calls (client-go's fake clientset habit). HttpResourceClient is the
+// real one, over api/client.h.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/client.h"
+#include "api/error.h"
+#include "api/json.h"
+#include "api/kinds.h"
+
+namespace corral::cli {
+
+struct ListOptions {
+  std::string label_selector;  // empty: every object
+  std::string field_selector;  // empty: every object
+};
+
+struct WatchEvent {
+  std::string type;  // ADDED | MODIFIED | DELETED | ERROR
+  Json object;
+};
+
+class ResourceClient {
+ public:
+  virtual ~ResourceClient() = default;
+
+  virtual Result<Json> get(const KindInfo& kind, const std::string& name) = 0;
+  // A <Kind>List object: {"kind", "metadata": {"resourceVersion"}, "items"}.
+  virtual Result<Json> list(const KindInfo& kind, const ListOptions& options) = 0;
+  virtual Result<Json> create(const KindInfo& kind, const Json& object) = 0;
+  // PUT; object.metadata.resourceVersion must be the live one (409 otherwise).
+  virtual Result<Json> replace(const KindInfo& kind, const Json& object) = 0;
+  virtual Result<Json> replace_status(const KindInfo& kind, const Json& object) = 0;
+  // DELETE; returns the deleted object.
+  virtual Result<Json> remove(const KindInfo& kind, const std::string& name) = 0;
+  // Streams events after `resource_version` until on_event returns false or
+  // `timeout` passes (both end it without error).
+  virtual Result<void> watch(const KindInfo& kind, const ListOptions& options,
+                             const std::string& resource_version, std::chrono::milliseconds timeout,
+                             const std::function<bool(const WatchEvent&)>& on_event) = 0;
+  // The APIResourceList at /apis/corral/v1.
+  virtual Result<Json> discovery() = 0;
+  // GET /version: {"gitVersion": ...}.
+  virtual Result<Json> server_version() = 0;
+};
+
+class HttpResourceClient final : public ResourceClient {
+ public:
+  explicit HttpResourceClient(ClientConfig config) : api_(std::move(config)) {}
+
+  Result<Json> get(const KindInfo& kind, const std::string& name) override;
+  Result<Json> list(const KindInfo& kind, const ListOptions& options) override;
+  Result<Json> create(const KindInfo& kind, const Json& object) override;
+  Result<Json> replace(const KindInfo& kind, const Json& object) override;
+  Result<Json> replace_status(const KindInfo& kind, const Json& object) override;
+  Result<Json> remove(const KindInfo& kind, const std::string& name) override;
+  Result<void> watch(const KindInfo& kind, const ListOptions& options, const std::string& resource_version,
+                     std::chrono::milliseconds timeout,
+                     const std::function<bool(const WatchEvent&)>& on_event) override;
+  Result<Json> discovery() override;
+  Result<Json> server_version() override;
+
+ private:
+  ApiClient api_;
+};
+
+// The name in metadata.name ("" when absent or not a string).
+std::string object_name(const Json& object);
+
+}  // namespace corral::cli

@@ -1,0 +1,116 @@
+#include "tests/support/cluster.h"
+
+#include <signal.h>
+
+#include <fstream>
+#include <thread>
+
+namespace corral::testing {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+}  // namespace
+
+Controller::Controller(ControllerOptions options) : options_(std::move(options)) {}
+
+Controller::~Controller() { stop(std::chrono::milliseconds(5'000)); }
+
+bool Controller::start(std::string* error) {
+  ++runs_;
+  std::string ready = files_.file("ready-" + std::to_string(runs_));
+  std::vector<std::string> argv = {options_.binary,   "--listen",     "127.0.0.1:0", "--data-dir",
+                                   options_.data_dir, "--ready-file", ready};
+  if (!options_.tokens_file.empty()) {
+    argv.push_back("--tokens");
+    argv.push_back(options_.tokens_file);
+  }
+  argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  ProcessOptions po;
+  po.argv = argv;
+  po.stdout_path = files_.file("stdout-" + std::to_string(runs_));
+  po.stderr_path = files_.file("stderr-" + std::to_string(runs_));
+  process_ = std::make_unique<Process>(po);
+  if (!process_->started()) {
+    *error = "cannot start " + options_.binary + ": " + process_->error();
+    return false;
+  }
+  auto deadline = std::chrono::steady_clock::now() + options_.ready_timeout;
+  auto pause = std::chrono::milliseconds(2);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string text = trim(read_file(ready));
+    // The URL is complete once the port is there; a half-written file is read again.
+    auto colon = text.rfind(':');
+    if (text.rfind("http", 0) == 0 && colon != std::string::npos && colon + 1 < text.size() &&
+        colon > text.find("://")) {
+      url_ = text;
+      return true;
+    }
+    if (!process_->running()) {
+      *error = "corral-controller exited with " + std::to_string(process_->exit_code().value_or(-1)) +
+               " before it was ready:\n" + logs();
+      return false;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
+  *error = "corral-controller did not write " + ready + " in time:\n" + logs();
+  return false;
+}
+
+void Controller::kill_hard() {
+  if (!process_) return;
+  process_->kill(SIGKILL);
+  process_->wait(std::chrono::milliseconds(10'000));
+}
+
+void Controller::stop(std::chrono::milliseconds grace) {
+  if (!process_) return;
+  if (process_->running()) {
+    process_->kill(SIGTERM);
+    if (!process_->wait(grace)) {
+      process_->kill(SIGKILL);
+      process_->wait(std::chrono::milliseconds(10'000));
+    }
+  }
+}
+
+std::string Controller::logs() const { return read_file(files_.file("stderr-" + std::to_string(runs_))); }
+
+CommandResult run_command(const std::string& binary, const std::vector<std::string>& args,
+                          const CommandOptions& options) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "home");
+  ProcessOptions po;
+  po.argv = {binary};
+  po.argv.insert(po.argv.end(), args.begin(), args.end());
+  po.unset_env = {"CORRAL_SERVER", "CORRAL_TOKEN", "CORRAL_CA"};
+  po.env["HOME"] = (dir.path() / "home").string();
+  for (const auto& [k, v] : options.env) po.env[k] = v;
+  po.stdout_path = dir.file("stdout");
+  po.stderr_path = dir.file("stderr");
+  if (!options.stdin_text.empty()) {
+    po.stdin_path = dir.file("stdin");
+    std::ofstream(po.stdin_path) << options.stdin_text;
+  }
+  CommandResult result;
+  {
+    Process p(po);
+    if (!p.started()) {
+      result.err = p.error();
+      return result;
+    }
+    auto code = p.wait(options.timeout);
+    result.exit_code = code.value_or(-1);
+  }  // a child that timed out is killed and reaped here
+  result.out = read_file(dir.file("stdout"));
+  result.err = read_file(dir.file("stderr"));
+  return result;
+}
+
+}  // namespace corral::testing

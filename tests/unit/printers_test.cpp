@@ -1,0 +1,161 @@
+#include "cli/printers.h"
+
+#include <gtest/gtest.h>
+
+#include "api/clock.h"
+#include "cli/get.h"
+#include "tests/unit/cli_test_context.h"
+
+namespace corral::cli {
+namespace {
+
+using testing::CliHarness;
+
+Json pool(const std::string& name, const std::string& created) {
+  return Json::parse(R"({"apiVersion":"corral/v1","kind":"Pool","metadata":{"name":")" + name +
+                     R"(","creationTimestamp":")" + created + R"(","labels":{"tier":"web"}},
+    "spec":{"placement":"spread"},
+    "status":{"readyNodes":2,"totalNodes":3,"capacity":{"cpu":"32","memory":"64Gi"},
+              "allocated":{"cpu":"4","memory":"8Gi"},"used":{"cpu":"1500m","memory":"2Gi"},
+              "meanLoad":0.423,"loadSpread":0.05,"tolerableFailures":1}})");
+}
+
+std::chrono::system_clock::time_point at(const std::string& ts) {
+  std::chrono::system_clock::time_point t;
+  EXPECT_TRUE(parse_time(ts, &t));
+  return t;
+}
+
+TEST(Printers, TableColumnsArePaddedWithThreeSpaces) {
+  std::string out = render_rows({{"NAME", "AGE"}, {"a-long-name", "5s"}, {"b", "10m"}});
+  EXPECT_EQ(out,
+            "NAME          AGE\n"
+            "a-long-name   5s\n"
+            "b             10m\n");
+}
+
+TEST(Printers, MinWidthsKeepLaterRowsAligned) { EXPECT_EQ(render_rows({{"x", "y"}}, {5}), "x       y\n"); }
+
+TEST(Printers, PoolRowShowsNodesCapacityLoadAndAge) {
+  const KindInfo& k = *find_kind("pool");
+  auto now = at("2026-09-21T07:38:20.000Z");
+  Row r = table_row(k, pool("web", "2026-09-21T07:33:20.000Z"), false, now);
+  EXPECT_EQ(r, (Row{"web", "2/3", "32/64Gi", "4/8Gi", "1500m/2Gi", "42%", "5%", "5m"}));
+  Row wide = table_row(k, pool("web", "2026-09-21T07:33:20.000Z"), true, now);
+  ASSERT_EQ(wide.size(), 10u);
+  EXPECT_EQ(wide[8], "spread");
+  EXPECT_EQ(wide[9], "1");
+  EXPECT_EQ(table_headers(k, false), (std::vector<std::string>{"NAME", "NODES", "CAPACITY", "ALLOCATED",
+                                                               "USED", "LOAD", "SPREAD", "AGE"}));
+}
+
+TEST(Printers, AgeIsUnknownWithoutTimestamp) {
+  auto now = at("2026-09-21T07:38:20.000Z");
+  EXPECT_EQ(age_since("", now), "<unknown>");
+  EXPECT_EQ(age_since("2026-09-21T05:38:20Z", now), "2h");
+}
+
+TEST(Printers, VMRowDefaultsPhaseAndNode) {
+  Json vm = Json::parse(R"({"apiVersion":"corral/v1","kind":"VM","metadata":{"name":"web-1"},
+                            "spec":{"epoch":3},"status":{"restarts":2}})");
+  Row r = table_row(*find_kind("vm"), vm, false, std::chrono::system_clock::now());
+  EXPECT_EQ(r, (Row{"web-1", "Pending", "<none>", "3", "2", "<unknown>"}));
+}
+
+TEST(Printers, PercentFormatting) {
+  EXPECT_EQ(format_percent(0.423), "42%");
+  EXPECT_EQ(format_percent(0.99995, 2), "100%");
+  EXPECT_EQ(format_percent(0.9875, 2), "98.75%");
+  EXPECT_EQ(format_percent(0), "0%");
+}
+
+TEST(Printers, OutputNameJsonYaml) {
+  Json p = pool("web", "2026-09-21T07:33:20.000Z");
+  EXPECT_EQ(format_objects(OutputFormat::kName, {p, pool("db", "")}, true), "pool/web\npool/db\n");
+  Json one = Json::parse(format_objects(OutputFormat::kJson, {p}, false));
+  EXPECT_EQ(one["kind"], "Pool");
+  Json list = Json::parse(format_objects(OutputFormat::kJson, {p}, true));
+  EXPECT_EQ(list["kind"], "List");
+  EXPECT_EQ(list["items"].size(), 1u);
+  std::string y = format_objects(OutputFormat::kYaml, {p}, false);
+  EXPECT_NE(y.find("kind: Pool"), std::string::npos) << y;
+  EXPECT_NE(y.find("name: web"), std::string::npos) << y;
+  EXPECT_NE(format_objects(OutputFormat::kYaml, {p}, true).find("kind: List"), std::string::npos);
+}
+
+TEST(Printers, UnknownOutputFormatIsAnError) {
+  EXPECT_FALSE(parse_output_format("xml").ok());
+  EXPECT_EQ(*parse_output_format("wide"), OutputFormat::kWide);
+}
+
+TEST(GetCommand, SeveralKindsPrintOneTableEachWithPrefixedNames) {
+  CliHarness h;
+  h.client.put(pool("web", "2026-09-21T07:33:20.000Z"));
+  h.client.put(Json::parse(
+      R"({"apiVersion":"corral/v1","kind":"VMSet","metadata":{"name":"frontend"},"spec":{"pool":"web","replicas":3}})"));
+  GetOptions o;
+  o.args = {"pools,vmsets"};
+  EXPECT_EQ(run_get(h.ctx, o), 0) << h.err.str();
+  std::string out = h.out.str();
+  EXPECT_NE(out.find("pool/web "), std::string::npos) << out;
+  EXPECT_NE(out.find("\n\nNAME "), std::string::npos) << out;
+  EXPECT_NE(out.find("vmset/frontend "), std::string::npos) << out;
+}
+
+TEST(GetCommand, EmptyListSaysNoResourcesOnStderr) {
+  CliHarness h;
+  GetOptions o;
+  o.args = {"vms"};
+  o.label_selector = "app=web";
+  EXPECT_EQ(run_get(h.ctx, o), 0);
+  EXPECT_EQ(h.out.str(), "");
+  EXPECT_EQ(h.err.str(), "No resources found.\n");
+  EXPECT_EQ(h.client.calls.back(), "list vms l=app=web");
+}
+
+TEST(GetCommand, MissingNameIsAnErrorButOthersPrint) {
+  CliHarness h;
+  h.client.put(pool("web", ""));
+  GetOptions o;
+  o.args = {"pool", "web", "nope"};
+  o.output = "name";
+  EXPECT_EQ(run_get(h.ctx, o), 1);
+  EXPECT_EQ(h.out.str(), "pool/web\n");
+  EXPECT_NE(h.err.str().find("error: pools \"nope\" not found"), std::string::npos) << h.err.str();
+}
+
+TEST(GetCommand, UnknownKindIsAnError) {
+  CliHarness h;
+  GetOptions o;
+  o.args = {"widgets"};
+  EXPECT_EQ(run_get(h.ctx, o), 1);
+  EXPECT_NE(h.err.str().find("doesn't have a resource type \"widgets\""), std::string::npos);
+  EXPECT_TRUE(h.client.calls.empty());
+}
+
+TEST(GetCommand, WatchPrintsTheTableThenARowPerEvent) {
+  CliHarness h;
+  h.client.put(pool("web", ""));
+  h.client.watch_events.push_back({"ADDED", pool("database", "")});
+  GetOptions o;
+  o.args = {"pools"};
+  o.watch = true;
+  o.watch_timeout = std::chrono::seconds(2);
+  EXPECT_EQ(run_get(h.ctx, o), 0) << h.err.str();
+  std::string out = h.out.str();
+  EXPECT_EQ(out.find("NAME"), 0u) << out;
+  EXPECT_NE(out.find("\nweb "), std::string::npos) << out;
+  EXPECT_NE(out.find("\ndatabase "), std::string::npos) << out;
+  // The watch starts at the list's revision.
+  EXPECT_EQ(h.client.calls[1], "watch pools rv=" + std::to_string(h.client.revision));
+}
+
+TEST(Duration, Parses) {
+  EXPECT_EQ(parse_duration("2s"), std::chrono::milliseconds(2000));
+  EXPECT_EQ(parse_duration("500ms"), std::chrono::milliseconds(500));
+  EXPECT_EQ(parse_duration("1m"), std::chrono::milliseconds(60000));
+  EXPECT_FALSE(parse_duration("soon"));
+}
+
+}  // namespace
+}  // namespace corral::cli
