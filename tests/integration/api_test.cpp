@@ -457,7 +457,6 @@ INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::Values("memory", "sqlite"
 namespace corral::testing {
 namespace {
 
-// LIST concatenates stored JSON text: 100,000 VMs must come back in < 1 s.
 // A list larger than the server's 256 KiB streaming buffer arrives whole and
 // valid. Its speed (100,000 VMs in under a second) is measured by
 // bench/api_bench, not here: tests check behaviour, benchmarks speed.
@@ -481,51 +480,6 @@ TEST(ApiScale, LargeListStreamsEveryItem) {
   ASSERT_EQ(list["items"].size(), static_cast<size_t>(kCount));
   EXPECT_EQ(list["items"][0]["metadata"]["name"], "vm-0");
   EXPECT_EQ(list["kind"], "VMList");
-}
-
-}  // namespace
-}  // namespace corral::testing
-
-namespace corral::testing {
-namespace {
-
-// LIST concatenates stored JSON text: 100,000 VMs must come back in < 1 s.
-TEST(ApiScale, ListOf100kVMsTakesUnderASecond) {
-  Harness h;
-  ASSERT_TRUE(h.start("memory").ok());
-  auto base = normalize_object(vm("template", "host-1", {{"app", "web"}}));
-  ASSERT_TRUE(base.ok());
-  constexpr int kCount = 100'000;
-  for (int i = 0; i < kCount; ++i) {
-    Json o = *base;
-    o["metadata"]["name"] = "vm-" + std::to_string(i);
-    ASSERT_TRUE(h.store->create("VM", std::move(o)).ok());
-  }
-  auto c = h.client();
-  // Timed with the client discarding the bytes: the server's work and the
-  // transfer, not the test client's 40 MB string growth.
-  size_t received = 0;
-  auto start = std::chrono::steady_clock::now();
-  auto timed = c->Get("/apis/corral/v1/vms", [&](const char*, size_t len) {
-    received += len;
-    return true;
-  });
-  auto took = std::chrono::steady_clock::now() - start;
-  std::cout << "LIST of " << kCount
-            << " VMs: " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
-            << " ms, " << received << " bytes\n";
-  ASSERT_TRUE(timed);
-  EXPECT_EQ(timed->status, 200);
-  EXPECT_GT(received, static_cast<size_t>(kCount) * 100);
-  EXPECT_LT(took, std::chrono::seconds(1))
-      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
-  auto r = c->Get("/apis/corral/v1/vms");
-  ASSERT_TRUE(r);
-  ASSERT_EQ(r->status, 200);
-  EXPECT_EQ(r->body.size(), received);
-  // The body is one valid list with every item.
-  Json list = parse(r->body);
-  EXPECT_EQ(list["items"].size(), static_cast<size_t>(kCount));
 }
 
 }  // namespace
