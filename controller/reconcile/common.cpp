@@ -1,0 +1,82 @@
+#include "controller/reconcile/common.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+
+#include "api/quantity.h"
+
+namespace corral::reconcile {
+
+bool node_ready(const Node& node) {
+  std::optional<bool> condition;
+  for (const Condition& c : node.status.conditions) {
+    if (c.type == "Ready") condition = c.status == "True";
+  }
+  const std::string& phase = node.status.phase;
+  if (condition) return *condition && (phase.empty() || phase == "Ready");
+  return phase == "Ready";
+}
+
+bool pool_selects(const Pool& pool, const Node& node) {
+  for (const auto& [key, value] : pool.spec.nodeSelector) {
+    auto it = node.metadata.labels.find(key);
+    if (it == node.metadata.labels.end() || it->second != value) return false;
+  }
+  return true;
+}
+
+NodeFailover failover_for(const Node& node, const std::vector<Pool>& pools) {
+  const FailoverPolicy defaults;
+  NodeFailover out;
+  for (const Pool& pool : pools) {
+    if (!pool_selects(pool, node)) continue;
+    const FailoverPolicy& f = pool.spec.failover;
+    if (f.nodeGraceSeconds > 0) {
+      std::chrono::milliseconds grace = std::chrono::seconds(f.nodeGraceSeconds);
+      out.grace = out.in_pool && out.grace.count() > 0 ? std::min(out.grace, grace) : grace;
+    }
+    if (f.availabilityWindowSeconds > 0) {
+      std::chrono::seconds window(f.availabilityWindowSeconds);
+      out.availability_window =
+          out.availability_window.count() > 0 ? std::min(out.availability_window, window) : window;
+    }
+    out.in_pool = true;
+  }
+  if (out.grace.count() <= 0) out.grace = std::chrono::seconds(defaults.nodeGraceSeconds);
+  if (out.availability_window.count() <= 0)
+    out.availability_window = std::chrono::seconds(defaults.availabilityWindowSeconds);
+  return out;
+}
+
+double node_load(const Node& node) {
+  double load = 0;
+  const ResourceList& a = node.status.allocatable;
+  const ResourceList& u = node.status.usage;
+  if (a.cpu.milli > 0) load = std::max(load, static_cast<double>(u.cpu.milli) / a.cpu.milli);
+  if (a.memory.milli > 0)
+    load = std::max(load, static_cast<double>(u.memory.milli) / a.memory.milli);
+  return load;
+}
+
+bool owned_by(const VM& vm, const VMSet& vmset) {
+  for (const OwnerReference& ref : vm.metadata.ownerReferences) {
+    if (ref.controller && ref.kind == VMSet::kKind && !vmset.metadata.uid.empty() &&
+        ref.uid == vmset.metadata.uid)
+      return true;
+  }
+  return false;
+}
+
+std::string format_cpu(int64_t milli) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(milli) / 1000.0);
+  std::string s = buf;
+  while (!s.empty() && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+std::string format_memory(int64_t milli) { return Quantity::from_bytes(milli / 1000).text; }
+
+}  // namespace corral::reconcile

@@ -1,0 +1,57 @@
+// Small helpers the reconcilers share: how a node's readiness, pool membership
+// and fail-over settings are read from the typed objects.
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/types.h"
+
+namespace corral::reconcile {
+
+// The label every VM of a VMSet carries (api/defaults.cpp sets it on templates).
+inline constexpr std::string_view kVMSetLabel = "corral.io/vmset";
+
+// Ready when the Ready condition says True (or, without one, phase is "Ready"),
+// and a phase other than Ready does not say otherwise. The same rule as the
+// scheduler's snapshot, so that both agree on which nodes count.
+bool node_ready(const Node& node);
+
+// Whether the node's labels include every label of the pool's nodeSelector
+// (an empty selector selects every node).
+bool pool_selects(const Pool& pool, const Node& node);
+
+// A node's fail-over settings, from the pools it belongs to.
+struct NodeFailover {
+  std::chrono::milliseconds grace{0};
+  std::chrono::seconds availability_window{0};
+  bool in_pool = false;
+};
+// The smallest nodeGraceSeconds and the smallest availabilityWindowSeconds of
+// the pools that select the node: a node in several pools is judged by the
+// strictest. Values ≤ 0 in a pool (validation refuses them) are ignored. A node
+// in no pool gets FailoverPolicy's defaults (2 s grace, 3600 s window).
+NodeFailover failover_for(const Node& node, const std::vector<Pool>& pools);
+
+// Measured load of a node: the larger of CPU and memory usage / allocatable.
+// A resource with zero allocatable is left out (no meaningful ratio).
+double node_load(const Node& node);
+
+// True when the VM names `vmset` as its controller owner (by uid).
+bool owned_by(const VM& vm, const VMSet& vmset);
+
+// Requests, in milli-units (Quantity::milli).
+struct Milli {
+  int64_t cpu = 0;
+  int64_t memory = 0;
+};
+
+// "6", "1.5", "0.25": CPU cores for messages. Memory: "12Gi" when exact, else bytes.
+std::string format_cpu(int64_t milli);
+std::string format_memory(int64_t milli);
+
+}  // namespace corral::reconcile
