@@ -12,7 +12,7 @@ const std::vector<KindInfo>& all_kinds() {
   static const std::vector<KindInfo> kinds = {
       {"Node", "nodes", "node", {"no"}, true, {"spec.unschedulable", "status.phase"}},
       {"Pool", "pools", "pool", {"pool"}, true, {}},
-      {"VMSet", "vmsets", "vmset", {"vmset", "vms"}, true, {"spec.pool"}},
+      {"VMSet", "vmsets", "vmset", {"vmset"}, true, {"spec.pool"}},
       {"VM", "vms", "vm", {"vm"}, true, {"spec.nodeName", "status.phase", "status.nodeName"}},
       {"Balancer", "balancers", "balancer", {"lb"}, true, {"spec.vmSet"}},
       {"Event", "events", "event", {"ev"}, false,

@@ -176,5 +176,17 @@ TEST(Kinds, FieldValueReadsDottedPaths) {
   EXPECT_EQ(field_value(vm, "spec.nodeName.deeper"), "");
 }
 
+// A short name that equals another kind's name, plural or singular would make
+// `corralctl get` mean two things (VMSet once had "vms", VM's plural).
+TEST(Kinds, ShortNamesNeverShadowAnotherKind) {
+  for (const auto& k : all_kinds()) {
+    for (const auto& s : k.short_names) {
+      const KindInfo* found = find_kind(s);
+      ASSERT_NE(found, nullptr) << s;
+      EXPECT_EQ(found->kind, k.kind) << "short name " << s << " of " << k.kind;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace corral
