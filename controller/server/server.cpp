@@ -116,6 +116,10 @@ void Server::Impl::install_handlers() {
   s.set_keep_alive_timeout(options.keep_alive_timeout.count());
   s.set_keep_alive_max_count(options.keep_alive_max_requests);
   s.set_payload_max_length(options.max_body_bytes);
+  // httplib writes headers and body separately; without TCP_NODELAY Nagle's
+  // algorithm holds the body until the client's delayed ACK (~40 ms on Linux),
+  // which capped a keep-alive client at ~25 requests/s (measured: GET p50 44 ms).
+  s.set_tcp_nodelay(true);
 
   // One handler for every method and path: routing is ours (routes.cpp), so
   // that unknown paths and verbs answer with a Status, after authentication.
