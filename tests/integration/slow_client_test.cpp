@@ -1,0 +1,61 @@
+// Slow clients time out: a client that never finishes its request headers
+// (slowloris) is disconnected in bounded time — cpp-httplib waits out the
+// keep-alive timeout (5 s) and then the read timeout (1 s here), about 6 s —
+// and other clients are served meanwhile.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "tests/integration/server_fixture.h"
+
+namespace corral::testing {
+namespace {
+
+TEST(SlowClient, UnfinishedHeadersAreDroppedAfterTheReadTimeout) {
+  Harness h;
+  server::ServerOptions options;
+  options.read_timeout = std::chrono::seconds(1);
+  ASSERT_TRUE(h.start("memory", options).ok());
+
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(h.port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  // Half a request line, then silence.
+  const std::string partial = "GET /apis/corral/v1/vms HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_EQ(send(fd, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
+
+  // Meanwhile everyone else is served.
+  auto c = h.client();
+  auto ok = c->Get("/healthz");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+
+  // The server closes the slow connection; wait for it with a bounded deadline.
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  auto start = std::chrono::steady_clock::now();
+  char buf[512];
+  ssize_t n = 0;
+  do {
+    n = recv(fd, buf, sizeof buf, 0);
+  } while (n > 0);  // a 408/400 answer may come before the close
+  auto took = std::chrono::steady_clock::now() - start;
+  close(fd);
+  EXPECT_EQ(n, 0) << "the connection was not closed by the server (recv returned " << n << ")";
+  EXPECT_LT(took, std::chrono::seconds(10))
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+}
+
+}  // namespace
+}  // namespace corral::testing
