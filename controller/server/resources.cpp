@@ -1,5 +1,7 @@
 #include "controller/server/resources.h"
 
+#include <optional>
+
 #include "api/log.h"
 #include "controller/server/request.h"
 #include "controller/server/status.h"
@@ -112,35 +114,53 @@ void handle_create(Context& ctx, const Route& route, const Identity& who,
   write_object(res, 201, *record);
 }
 
-void handle_update(Context& ctx, const Route& route, const httplib::Request& req,
-                   httplib::Response& res) {
+namespace {
+// What PUT /<name> and PUT /<name>/status share: read the body, check that it
+// names the path's kind and object, and normalise it (which validates it).
+// On failure the error has been written and nullopt is returned.
+std::optional<Json> read_replacement(const Route& route, const httplib::Request& req,
+                                     httplib::Response& res, bool drop_status) {
   const auto& plural = route.kind->plural;
   auto body = read_json_body(req);
-  if (!body) return write_error(res, body.error(), route.name, plural);
-  if (auto k = check_kind(*body, *route.kind); !k)
-    return write_error(res, k.error(), route.name, plural);
-  if (auto n = check_name(*body, route); !n) return write_error(res, n.error(), route.name, plural);
-  if (route.kind->has_status) body->erase("status");
+  if (!body) {
+    write_error(res, body.error(), route.name, plural);
+    return std::nullopt;
+  }
+  if (auto k = check_kind(*body, *route.kind); !k) {
+    write_error(res, k.error(), route.name, plural);
+    return std::nullopt;
+  }
+  if (auto n = check_name(*body, route); !n) {
+    write_error(res, n.error(), route.name, plural);
+    return std::nullopt;
+  }
+  if (drop_status) body->erase("status");
   auto normalized = normalize_object(*body);
-  if (!normalized) return write_error(res, normalized.error(), route.name, plural);
-  auto record = ctx.store.update(route.kind->kind, std::move(*normalized));
-  if (!record) return write_error(res, record.error(), route.name, plural);
+  if (!normalized) {
+    write_error(res, normalized.error(), route.name, plural);
+    return std::nullopt;
+  }
+  return std::move(*normalized);
+}
+}  // namespace
+
+void handle_update(Context& ctx, const Route& route, const httplib::Request& req,
+                   httplib::Response& res) {
+  // The main path never writes status (Kubernetes' status subresource rule).
+  auto object = read_replacement(route, req, res, route.kind->has_status);
+  if (!object) return;
+  auto record = ctx.store.update(route.kind->kind, std::move(*object));
+  if (!record) return write_error(res, record.error(), route.name, route.kind->plural);
   write_object(res, 200, *record);
 }
 
 void handle_update_status(Context& ctx, const Route& route, const httplib::Request& req,
                           httplib::Response& res) {
-  const auto& plural = route.kind->plural;
-  auto body = read_json_body(req);
-  if (!body) return write_error(res, body.error(), route.name, plural);
-  if (auto k = check_kind(*body, *route.kind); !k)
-    return write_error(res, k.error(), route.name, plural);
-  if (auto n = check_name(*body, route); !n) return write_error(res, n.error(), route.name, plural);
   // The whole object is normalised to validate it; the store keeps only status.
-  auto normalized = normalize_object(*body);
-  if (!normalized) return write_error(res, normalized.error(), route.name, plural);
-  auto record = ctx.store.update_status(route.kind->kind, std::move(*normalized));
-  if (!record) return write_error(res, record.error(), route.name, plural);
+  auto object = read_replacement(route, req, res, /*drop_status=*/false);
+  if (!object) return;
+  auto record = ctx.store.update_status(route.kind->kind, std::move(*object));
+  if (!record) return write_error(res, record.error(), route.name, route.kind->plural);
   write_object(res, 200, *record);
 }
 
