@@ -1,0 +1,63 @@
+#include "api/heartbeat.h"
+
+#include "api/clock.h"
+
+namespace corral {
+
+std::string heartbeat_path(const std::string& node) {
+  return std::string("/apis/corral/v1/nodes/") + node + kHeartbeatSuffix;
+}
+
+namespace {
+
+void check_nonnegative(const ResourceList& r, const std::string& path, std::vector<Cause>& errs) {
+  if (r.cpu.milli < 0) errs.push_back({path + ".cpu", "must not be negative: " + r.cpu.text, ""});
+  if (r.memory.milli < 0)
+    errs.push_back({path + ".memory", "must not be negative: " + r.memory.text, ""});
+}
+
+// Measured use may briefly exceed what the host has (smoothing, accounting
+// lag), but never by a factor of two: such a value is a broken sensor.
+void check_within(const Quantity& value, const Quantity& bound, const std::string& path,
+                  const std::string& bound_name, int64_t factor, std::vector<Cause>& errs) {
+  if (bound.milli > 0 && value.milli > bound.milli * factor) {
+    errs.push_back({path, value.text + " is more than " +
+                              (factor == 1 ? std::string() : std::to_string(factor) + " × ") +
+                              bound_name + " (" + bound.text + ")",
+                    ""});
+  }
+}
+
+}  // namespace
+
+Result<void> validate_heartbeat(const HeartbeatRequest& r) {
+  std::vector<Cause> errs;
+  if (r.holderIdentity.empty()) errs.push_back({"holderIdentity", "required", ""});
+  if (r.holderIdentity.size() > 253) errs.push_back({"holderIdentity", "longer than 253 characters", ""});
+  std::chrono::system_clock::time_point t;
+  if (!r.time.empty() && !parse_time(r.time, &t))
+    errs.push_back({"time", "not an RFC 3339 time: \"" + r.time + "\"", ""});
+  check_nonnegative(r.capacity, "capacity", errs);
+  check_nonnegative(r.allocatable, "allocatable", errs);
+  check_nonnegative(r.usage, "usage", errs);
+  if (r.capacity.cpu.milli == 0) errs.push_back({"capacity.cpu", "must be positive", ""});
+  if (r.capacity.memory.milli == 0) errs.push_back({"capacity.memory", "must be positive", ""});
+  check_within(r.allocatable.cpu, r.capacity.cpu, "allocatable.cpu", "capacity.cpu", 1, errs);
+  check_within(r.allocatable.memory, r.capacity.memory, "allocatable.memory", "capacity.memory", 1, errs);
+  check_within(r.usage.cpu, r.capacity.cpu, "usage.cpu", "capacity.cpu", 2, errs);
+  check_within(r.usage.memory, r.capacity.memory, "usage.memory", "capacity.memory", 2, errs);
+  for (size_t i = 0; i < r.vms.size(); ++i) {
+    const VmReport& vm = r.vms[i];
+    const std::string path = "vms[" + std::to_string(i) + "]";
+    if (vm.name.empty()) errs.push_back({path + ".name", "required", ""});
+    if (vm.epoch < 0) errs.push_back({path + ".epoch", "must not be negative", ""});
+    if (vm.phase != "Starting" && vm.phase != "Running" && vm.phase != "Failed")
+      errs.push_back({path + ".phase", "must be Starting, Running or Failed, not \"" + vm.phase + "\"", ""});
+    if (vm.restarts < 0) errs.push_back({path + ".restarts", "must not be negative", ""});
+    check_nonnegative(vm.usage, path + ".usage", errs);
+  }
+  if (!errs.empty()) return invalid("heartbeat", std::move(errs));
+  return Ok();
+}
+
+}  // namespace corral

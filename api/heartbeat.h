@@ -1,0 +1,138 @@
+// The agent ↔ controller protocol: one short request per heartbeat, and the
+// agent's own small HTTP endpoint that the controller and corralctl call.
+//
+// Why a heartbeat request and not a watch: a watch pins one server thread per
+// agent for its whole life (cpp-httplib is thread-per-connection), and
+// thousands of agents must not pin thousands of threads (ARCHITECTURE.md,
+// scale notes). A heartbeat is a short POST on a keep-alive connection; its
+// answer carries the VMs bound to the node, so the agent learns its bindings at
+// the heartbeat rate (1 s) without holding anything open.
+//
+//   POST /apis/corral/v1/nodes/{node}/heartbeat      body HeartbeatRequest
+//     200 HeartbeatResponse
+//     409 Conflict   another live agent holds the node's lease (the message names
+//                    the holder and how fresh its lease is); refused until it expires
+//     422 Invalid    impossible values, with field paths (usage.cpu: -1 ...)
+//     403 Forbidden  a node:<name> token for another node
+//   The Node is created on the first heartbeat (registration) with `labels`;
+//   later heartbeats renew the lease, which the controller keeps in memory and
+//   persists to Node.status in batches (every few seconds, or at once when
+//   something other than usage and time changed).
+//
+// Agent's local endpoint (HTTP on --listen, default 127.0.0.1:0; reported as
+// Node.status.address):
+//   GET  /healthz                      "ok": peer probes and liveness
+//   GET  /metrics                      Prometheus text
+//   GET  /v1/logs/{vm}?tailLines=N     text/plain: the VM's log (process driver)
+//   POST /v1/probe   body ProbeRequest → ProbeResponse: can this agent reach
+//                    another agent's /healthz? (the controller's second path to
+//                    a suspect node before it declares it dead)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/types.h"
+
+namespace corral {
+
+inline constexpr const char* kHeartbeatSuffix = "/heartbeat";
+std::string heartbeat_path(const std::string& node);  // /apis/corral/v1/nodes/<node>/heartbeat
+
+// What an agent reports about one VM it runs (becomes VM.status when it changed).
+struct VmReport {
+  std::string name;
+  int64_t epoch = 0;               // the epoch of the copy that runs here
+  std::string phase;               // Starting | Running | Failed
+  ResourceList usage;              // measured
+  int32_t restarts = 0;
+  std::string lastError;           // empty on a clean exit (restartPolicy OnFailure relies on it)
+  std::string address;             // host:port where it serves
+  std::string startTime;           // RFC 3339
+  std::string message;
+  std::vector<Condition> conditions;  // e.g. LimitsEnforced=False with the reason
+  template <class V> void visit(V& v) {
+    v("name", name); v("epoch", epoch); v("phase", phase); v("usage", usage);
+    v("restarts", restarts); v("lastError", lastError); v("address", address);
+    v("startTime", startTime); v("message", message); v("conditions", conditions);
+  }
+};
+
+struct HeartbeatRequest {
+  static constexpr const char* kKind = "HeartbeatRequest";
+  // The agent instance: "<node>/<pid>-<random>", new at every agent start. A
+  // different holder while the lease is fresh is another agent: refused (409).
+  std::string holderIdentity;
+  std::string time;                // the agent's wall clock (RFC 3339): skew is reported, never judged on
+  Labels labels;                   // applied when the heartbeat creates the Node
+  ResourceList capacity;           // what the host has (measured or overridden by flags)
+  ResourceList allocatable;        // capacity less what is reserved for the host
+  ResourceList usage;              // measured, smoothed
+  std::string address;             // host:port of the agent's local endpoint
+  std::string driver;              // process | libvirt | sim
+  std::string agentVersion;
+  // VMs whose report changed since the last acknowledged heartbeat; all of them
+  // when `fullReport` (first heartbeat, after an error, and every 30th).
+  std::vector<VmReport> vms;
+  bool fullReport = false;
+  template <class V> void visit(V& v) {
+    v("holderIdentity", holderIdentity); v("time", time); v("labels", labels);
+    v("capacity", capacity); v("allocatable", allocatable); v("usage", usage);
+    v("address", address); v("driver", driver); v("agentVersion", agentVersion);
+    v("vms", vms); v("fullReport", fullReport);
+  }
+};
+
+// One VM bound to the node: everything the agent needs to run it.
+struct BoundVm {
+  std::string name;
+  int64_t epoch = 0;
+  ResourceList resources;
+  RuntimeSpec runtime;
+  std::string restartPolicy = "Always";
+  std::string fencing = "none";
+  template <class V> void visit(V& v) {
+    v("name", name); v("epoch", epoch); v("resources", resources); v("runtime", runtime);
+    v("restartPolicy", restartPolicy); v("fencing", fencing);
+  }
+};
+
+struct HeartbeatResponse {
+  static constexpr const char* kKind = "HeartbeatResponse";
+  std::string node;
+  // The grace the controller judges this node's lease by (its pools' smallest
+  // failover.nodeGraceSeconds).
+  int32_t leaseDurationSeconds = 2;
+  std::string serverTime;          // the controller's wall clock (RFC 3339)
+  // Every VM whose spec.nodeName is this node, except Lost ones (their node was
+  // declared dead; they are being re-placed, and a returning agent must stop
+  // its copy). A VM absent from this list, or listed with another epoch, must
+  // not run here.
+  std::vector<BoundVm> vms;
+  template <class V> void visit(V& v) {
+    v("node", node); v("leaseDurationSeconds", leaseDurationSeconds);
+    v("serverTime", serverTime); v("vms", vms);
+  }
+};
+
+// POST /v1/probe on an agent.
+struct ProbeRequest {
+  static constexpr const char* kKind = "ProbeRequest";
+  std::string address;             // host:port of the suspect agent's endpoint
+  int32_t timeoutMs = 300;
+  template <class V> void visit(V& v) { v("address", address); v("timeoutMs", timeoutMs); }
+};
+struct ProbeResponse {
+  static constexpr const char* kKind = "ProbeResponse";
+  bool reachable = false;
+  std::string message;             // "GET http://127.0.0.1:4100/healthz: connection refused"
+  template <class V> void visit(V& v) { v("reachable", reachable); v("message", message); }
+};
+
+// Impossible values, each with its field path: negative or absurd quantities
+// (usage above 2 × capacity, allocatable above capacity, zero capacity), a bad
+// holderIdentity, phase or time, a VM report without a name. Errors: Invalid.
+Result<void> validate_heartbeat(const HeartbeatRequest& request);
+
+}  // namespace corral

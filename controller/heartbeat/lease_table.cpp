@@ -1,0 +1,30 @@
+#include "controller/heartbeat/lease_table.h"
+
+namespace corral::heartbeat {
+
+void LeaseTable::renew(const std::string& node, const std::string& holder, SteadyTime now) {
+  std::lock_guard lock(mu_);
+  Lease& lease = leases_[node];
+  lease.holder = holder;
+  lease.renewed = now;
+  ++lease.renewals;
+}
+
+std::optional<Lease> LeaseTable::current(const std::string& node) const {
+  std::lock_guard lock(mu_);
+  auto it = leases_.find(node);
+  if (it == leases_.end()) return std::nullopt;
+  return it->second;
+}
+
+void LeaseTable::forget(const std::string& node) {
+  std::lock_guard lock(mu_);
+  leases_.erase(node);
+}
+
+std::map<std::string, Lease> LeaseTable::snapshot() const {
+  std::lock_guard lock(mu_);
+  return leases_;
+}
+
+}  // namespace corral::heartbeat

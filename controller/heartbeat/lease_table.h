@@ -1,0 +1,46 @@
+// LeaseTable: the agents' heartbeat leases, kept in the controller's memory.
+//
+// Heartbeats renew leases here, on the controller's steady clock, and only
+// here: writing every renewal to the store would be one durable write per
+// agent per second (5,000/s at 5,000 hosts). The heartbeat service persists a
+// Node's status in batches; the node lifecycle loop judges leases from this
+// table, so a node is judged by when *this controller* last heard from it —
+// never by the agent's wall clock.
+//
+// Shared by the heartbeat service (writer, API threads) and the node
+// lifecycle loop (reader). Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace corral::heartbeat {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+struct Lease {
+  std::string holder;        // the agent instance holding it (HeartbeatRequest.holderIdentity)
+  SteadyTime renewed{};      // controller steady time of the last renewal
+  int64_t renewals = 0;      // since this controller started
+};
+
+class LeaseTable {
+ public:
+  // Renews `node`'s lease for `holder` at `now`. A holder change is accepted
+  // here; whether it is allowed (the old lease expired) is the caller's call,
+  // made with current() under its own rule.
+  void renew(const std::string& node, const std::string& holder, SteadyTime now);
+  std::optional<Lease> current(const std::string& node) const;
+  void forget(const std::string& node);
+  // Every lease, by node name: the lifecycle loop's input.
+  std::map<std::string, Lease> snapshot() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, Lease> leases_;  // guarded by mu_
+};
+
+}  // namespace corral::heartbeat
