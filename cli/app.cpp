@@ -3,13 +3,18 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/agent_client.h"
 #include "cli/apply.h"
+#include "cli/cordon.h"
 #include "cli/delete.h"
 #include "cli/describe.h"
 #include "cli/diff.h"
 #include "cli/discovery.h"
 #include "cli/get.h"
+#include "cli/logs.h"
 #include "cli/options.h"
+#include "cli/simulate.h"
+#include "cli/top.h"
 
 namespace corral::cli {
 
@@ -84,6 +89,32 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   repeatable(diff_cmd->add_option("-f,--filename", diff.files, "file, directory or - (repeatable)"))
       ->required();
 
+  TopOptions top;
+  auto* top_cmd = app.add_subcommand("top", "show measured CPU and memory use of nodes or VMs");
+  top_cmd->add_option("args", top.args, "nodes|vms [NAME...]  e.g. top nodes, top vms web-1")->required();
+  top_cmd->add_option("-l,--selector", top.label_selector, "label selector, e.g. app=web");
+  top_cmd->add_option("--sort-by", top.sort_by, "cpu | memory: highest first (default: by name)");
+
+  CordonOptions cordon;
+  auto* cordon_cmd = app.add_subcommand("cordon", "mark nodes unschedulable: nothing new is placed there");
+  cordon_cmd->add_option("nodes", cordon.nodes, "NODE...")->required();
+  CordonOptions uncordon{{}, false};
+  auto* uncordon_cmd = app.add_subcommand("uncordon", "mark nodes schedulable again");
+  uncordon_cmd->add_option("nodes", uncordon.nodes, "NODE...")->required();
+
+  LogsOptions logs;
+  auto* logs_cmd = app.add_subcommand("logs", "print a VM's log, read from the agent of the node it runs on");
+  logs_cmd->add_option("args", logs.args, "[vm] NAME  e.g. logs web-1, logs vm web-1, logs vm/web-1")
+      ->required();
+  logs_cmd->add_option("--tail", logs.tail, "lines of recent log to show; -1 (default): all");
+
+  SimulateOptions simulate;
+  auto* simulate_cmd = app.add_subcommand("simulate", "show what the cluster would do, without doing it");
+  simulate_cmd->require_subcommand(1);
+  auto* simulate_fail_cmd = simulate_cmd->add_subcommand(
+      "fail", "if these nodes died now: which VMs move where, which stay Pending, R and tolerance after");
+  simulate_fail_cmd->add_option("nodes", simulate.nodes, "NODE...")->required();
+
   auto* resources_cmd = app.add_subcommand("api-resources", "list the resource types the server serves");
 
   VersionOptions version;
@@ -130,6 +161,14 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   if (describe_cmd->parsed()) return run_describe(ctx, describe);
   if (delete_cmd->parsed()) return run_delete(ctx, del);
   if (is_diff) return run_diff(ctx, diff);
+  if (top_cmd->parsed()) return run_top(ctx, top);
+  if (cordon_cmd->parsed()) return run_cordon(ctx, cordon);
+  if (uncordon_cmd->parsed()) return run_cordon(ctx, uncordon);
+  if (logs_cmd->parsed()) {
+    HttpAgentClient agent(*config);
+    return run_logs(ctx, logs, agent);
+  }
+  if (simulate_fail_cmd->parsed()) return run_simulate_fail(ctx, simulate);
   if (resources_cmd->parsed()) return run_api_resources(ctx);
   if (version_cmd->parsed()) return run_version(ctx, version);
   print_error(err, make_error(ErrorCode::kBadRequest, "no command given; see 'corralctl --help'"));

@@ -1,5 +1,6 @@
 #include "cli/printers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -7,6 +8,7 @@
 #include "api/yaml.h"
 #include "cli/command.h"
 #include "cli/resource_client.h"
+#include "cli/units.h"
 
 namespace corral::cli {
 
@@ -14,6 +16,9 @@ namespace {
 
 constexpr size_t kColumnGap = 3;  // spaces between columns, as kubectl
 const char* const kNone = "<none>";
+// Availability shows up to six nines; more than that is noise in Rᵢ anyway.
+constexpr int kAvailabilityDecimals = 6;
+constexpr double kAvailabilityScale = 1e6;
 
 std::string at(const Json& object, const char* path) { return field_value(object, path); }
 std::string or_none(std::string s) { return s.empty() ? kNone : s; }
@@ -101,19 +106,34 @@ std::string format_percent(double fraction, int decimals) {
   return s + "%";
 }
 
+std::string format_availability(double r) {
+  if (!std::isfinite(r)) return "<unknown>";
+  r = std::clamp(r, 0.0, 1.0);
+  // Rounded down, so that 0.9999999 never reads as a perfect 1; the epsilon
+  // keeps 0.999 (0.99899999… in binary) from reading 0.998999.
+  double scaled = std::floor(r * kAvailabilityScale + 1e-6) / kAvailabilityScale;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", kAvailabilityDecimals, scaled);
+  std::string s = buf;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
 std::vector<std::string> table_headers(const KindInfo& kind, bool wide) {
   std::vector<std::string> h;
   if (kind.kind == "Node") {
-    h = {"NAME", "STATUS", "CPU", "MEMORY", "AGE"};
-    if (wide) h.insert(h.end(), {"LEASE-AGE", "CPU-USED", "MEM-USED", "DRIVER", "ADDRESS"});
+    h = {"NAME", "STATUS", "AGE", "VERSION"};
+    if (wide) h.insert(h.end(), {"LEASE-AGE", "CPU", "MEMORY", "AVAILABILITY", "ADDRESS", "DRIVER"});
   } else if (kind.kind == "Pool") {
-    h = {"NAME", "NODES", "CAPACITY", "ALLOCATED", "USED", "LOAD", "SPREAD", "AGE"};
-    if (wide) h.insert(h.end(), {"PLACEMENT", "TOLERATES"});
+    h = {"NAME", "READY", "CAPACITY", "ALLOCATED", "USED", "LOAD", "SPREAD", "TOLERATES", "AGE"};
+    if (wide) h.insert(h.end(), {"PLACEMENT"});
   } else if (kind.kind == "VMSet") {
-    h = {"NAME", "POOL", "DESIRED", "SCHEDULED", "RUNNING", "READY", "AVAILABILITY", "AGE"};
+    h = {"NAME", "POOL", "DESIRED", "CURRENT", "RUNNING", "READY", "AVAILABILITY", "AGE"};
+    if (wide) h.insert(h.end(), {"SCHEDULED"});
   } else if (kind.kind == "VM") {
-    h = {"NAME", "PHASE", "NODE", "EPOCH", "RESTARTS", "AGE"};
-    if (wide) h.insert(h.end(), {"CPU", "MEMORY", "ADDRESS", "LAST-ERROR"});
+    h = {"NAME", "PHASE", "NODE", "EPOCH", "RESTARTS", "ADDRESS", "AGE"};
+    if (wide) h.insert(h.end(), {"CPU", "MEMORY", "LAST-ERROR", "MESSAGE"});
   } else if (kind.kind == "Balancer") {
     h = {"NAME", "LISTEN", "MODE", "ALGORITHM", "ENDPOINTS", "AGE"};
   } else if (kind.kind == "Event") {
@@ -132,12 +152,21 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
     std::string status = at(o, "status.phase");
     if (status.empty()) status = "Unknown";
     if (at(o, "spec.unschedulable") == "true") status += ",SchedulingDisabled";
-    Row r = {name, status, or_none(at(o, "status.capacity.cpu")), or_none(at(o, "status.capacity.memory")),
-             age};
+    Row r = {name, status, age, or_none(at(o, "status.agentVersion"))};
     if (wide) {
-      r.insert(r.end(), {age_at(o, "status.lease.renewTime", now), or_zero(at(o, "status.usage.cpu")),
-                         or_zero(at(o, "status.usage.memory")), or_none(at(o, "status.driver")),
-                         or_none(at(o, "status.address"))});
+      // The controller persists heartbeats in batches (every few seconds), so
+      // this reads up to that much older than the lease the controller holds.
+      std::string heartbeat = at(o, "status.lastHeartbeatTime");
+      if (heartbeat.empty()) heartbeat = at(o, "status.lease.renewTime");
+      std::string cpu =
+          used_of(milli_at(o, "status.usage.cpu"), milli_at(o, "status.allocatable.cpu"), format_cores);
+      std::string memory =
+          used_of(milli_at(o, "status.usage.memory"), milli_at(o, "status.allocatable.memory"), format_bytes);
+      std::string availability = at(o, "status.availability").empty()
+                                     ? kNone
+                                     : format_availability(number_at(o, "status.availability"));
+      r.insert(r.end(), {age_since(heartbeat, now), cpu, memory, availability,
+                         or_none(at(o, "status.address")), or_none(at(o, "status.driver"))});
     }
     return r;
   }
@@ -149,20 +178,22 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
              cpu_mem(o, "status.used"),
              format_percent(number_at(o, "status.meanLoad")),
              format_percent(number_at(o, "status.loadSpread")),
+             or_zero(at(o, "status.tolerableFailures")),
              age};
-    if (wide)
-      r.insert(r.end(), {or_none(at(o, "spec.placement")), or_zero(at(o, "status.tolerableFailures"))});
+    if (wide) r.push_back(or_none(at(o, "spec.placement")));
     return r;
   }
   if (kind.kind == "VMSet") {
-    return {name,
-            or_none(at(o, "spec.pool")),
-            or_zero(at(o, "spec.replicas")),
-            or_zero(at(o, "status.scheduled")),
-            or_zero(at(o, "status.running")),
-            or_zero(at(o, "status.ready")),
-            format_percent(number_at(o, "status.availability"), 2),
-            age};
+    Row r = {name,
+             or_none(at(o, "spec.pool")),
+             or_zero(at(o, "spec.replicas")),
+             or_zero(at(o, "status.replicas")),
+             or_zero(at(o, "status.running")),
+             or_zero(at(o, "status.ready")),
+             format_availability(number_at(o, "status.availability")),
+             age};
+    if (wide) r.push_back(or_zero(at(o, "status.scheduled")));
+    return r;
   }
   if (kind.kind == "VM") {
     std::string phase = at(o, "status.phase");
@@ -173,10 +204,11 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
              or_none(node),
              or_zero(at(o, "spec.epoch")),
              or_zero(at(o, "status.restarts")),
+             or_none(at(o, "status.address")),
              age};
     if (wide) {
       r.insert(r.end(), {or_none(at(o, "spec.resources.cpu")), or_none(at(o, "spec.resources.memory")),
-                         or_none(at(o, "status.address")), or_none(at(o, "status.lastError"))});
+                         or_none(at(o, "status.lastError")), or_none(at(o, "status.message"))});
     }
     return r;
   }

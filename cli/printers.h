@@ -39,6 +39,9 @@ std::vector<Row> table_rows(const KindInfo& kind, const std::vector<Json>& items
 std::string age_since(const std::string& timestamp, std::chrono::system_clock::time_point now);
 // 0.423 → "42%"; `decimals` > 0 keeps that many digits, trailing zeros dropped.
 std::string format_percent(double fraction, int decimals = 0);
+// Availability R in [0,1] as a fraction: 0.999, 1, 0; at most six decimals,
+// rounded down so that it never overstates.
+std::string format_availability(double r);
 
 // -o yaml / json: one object as itself, several (or a list request) as a
 // `List` with items. -o name: `pool/web` per line.

@@ -126,11 +126,11 @@ TEST_F(CliE2E, ApplyGetDescribeDiffDelete) {
 
   r = ctl({"get", "pools,vmsets,vms"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(
-      std::regex_search(r.out, std::regex("NAME +NODES +CAPACITY +ALLOCATED +USED +LOAD +SPREAD +AGE\n")))
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex("NAME +READY +CAPACITY +ALLOCATED +USED +LOAD +SPREAD +TOLERATES +AGE\n")))
       << r.out;
   EXPECT_TRUE(std::regex_search(r.out, std::regex("\npool/web +0/0 "))) << r.out;
-  EXPECT_TRUE(std::regex_search(r.out, std::regex("\n\nNAME +POOL +DESIRED +SCHEDULED +RUNNING +READY")))
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\n\nNAME +POOL +DESIRED +CURRENT +RUNNING +READY")))
       << r.out;
   EXPECT_TRUE(std::regex_search(r.out, std::regex("\nvmset/frontend +web +5 "))) << r.out;
 

@@ -40,13 +40,13 @@ TEST(Printers, PoolRowShowsNodesCapacityLoadAndAge) {
   const KindInfo& k = *find_kind("pool");
   auto now = at("2026-09-21T07:38:20.000Z");
   Row r = table_row(k, pool("web", "2026-09-21T07:33:20.000Z"), false, now);
-  EXPECT_EQ(r, (Row{"web", "2/3", "32/64Gi", "4/8Gi", "1500m/2Gi", "42%", "5%", "5m"}));
+  EXPECT_EQ(r, (Row{"web", "2/3", "32/64Gi", "4/8Gi", "1500m/2Gi", "42%", "5%", "1", "5m"}));
   Row wide = table_row(k, pool("web", "2026-09-21T07:33:20.000Z"), true, now);
   ASSERT_EQ(wide.size(), 10u);
-  EXPECT_EQ(wide[8], "spread");
-  EXPECT_EQ(wide[9], "1");
-  EXPECT_EQ(table_headers(k, false), (std::vector<std::string>{"NAME", "NODES", "CAPACITY", "ALLOCATED",
-                                                               "USED", "LOAD", "SPREAD", "AGE"}));
+  EXPECT_EQ(wide[9], "spread");
+  EXPECT_EQ(table_headers(k, false),
+            (std::vector<std::string>{"NAME", "READY", "CAPACITY", "ALLOCATED", "USED", "LOAD", "SPREAD",
+                                      "TOLERATES", "AGE"}));
 }
 
 TEST(Printers, AgeIsUnknownWithoutTimestamp) {
@@ -59,7 +59,15 @@ TEST(Printers, VMRowDefaultsPhaseAndNode) {
   Json vm = Json::parse(R"({"apiVersion":"corral/v1","kind":"VM","metadata":{"name":"web-1"},
                             "spec":{"epoch":3},"status":{"restarts":2}})");
   Row r = table_row(*find_kind("vm"), vm, false, std::chrono::system_clock::now());
-  EXPECT_EQ(r, (Row{"web-1", "Pending", "<none>", "3", "2", "<unknown>"}));
+  EXPECT_EQ(r, (Row{"web-1", "Pending", "<none>", "3", "2", "<none>", "<unknown>"}));
+}
+
+TEST(Printers, VMSetRowShowsDesiredCurrentAndAvailabilityAsAFraction) {
+  Json set = Json::parse(R"({"apiVersion":"corral/v1","kind":"VMSet","metadata":{"name":"frontend"},
+    "spec":{"pool":"web","replicas":3},
+    "status":{"replicas":3,"scheduled":3,"running":2,"ready":2,"availability":0.9999}})");
+  Row r = table_row(*find_kind("vmset"), set, true, std::chrono::system_clock::now());
+  EXPECT_EQ(r, (Row{"frontend", "web", "3", "3", "2", "2", "0.9999", "<unknown>", "3"}));
 }
 
 TEST(Printers, PercentFormatting) {

@@ -1,0 +1,284 @@
+// get nodes, top, cordon/uncordon and logs against the fake clients.
+#include <gtest/gtest.h>
+
+#include "cli/cordon.h"
+#include "cli/get.h"
+#include "cli/logs.h"
+#include "cli/printers.h"
+#include "cli/top.h"
+#include "cli/units.h"
+#include "tests/unit/cli_test_context.h"
+#include "tests/unit/fake_agent_client.h"
+
+namespace corral::cli {
+namespace {
+
+using testing::CliHarness;
+using testing::FakeAgentClient;
+
+Json node(const std::string& name, const std::string& cpu_used, const std::string& mem_used) {
+  Json n =
+      Json::parse(R"({"apiVersion":"corral/v1","kind":"Node","metadata":{"name":"","labels":{"zone":"a"}},
+    "spec":{},
+    "status":{"phase":"Ready","allocatable":{"cpu":"4","memory":"16Gi"},"usage":{},
+              "lastHeartbeatTime":"2026-09-21T07:38:17.000Z","availability":0.999,
+              "address":"127.0.0.1:9001","driver":"sim","agentVersion":"v0.3.0"}})");
+  n["metadata"]["name"] = name;
+  n["status"]["usage"]["cpu"] = cpu_used;
+  n["status"]["usage"]["memory"] = mem_used;
+  return n;
+}
+
+Json vm(const std::string& name, const std::string& node_name, const std::string& phase) {
+  Json v = Json::parse(R"({"apiVersion":"corral/v1","kind":"VM","metadata":{"name":"","labels":{"app":"web"}},
+    "spec":{"resources":{"cpu":"1","memory":"1Gi"},"epoch":1},
+    "status":{"usage":{"cpu":"250m","memory":"512Mi"}}})");
+  v["metadata"]["name"] = name;
+  if (!node_name.empty()) v["spec"]["nodeName"] = node_name;
+  if (!phase.empty()) v["status"]["phase"] = phase;
+  return v;
+}
+
+// ---- get nodes ------------------------------------------------------------------
+
+TEST(GetNodes, DefaultColumnsShowStatusWithCordonAgeAndVersion) {
+  CliHarness h;
+  Json n = node("host-1", "1200m", "3Gi");
+  n["spec"]["unschedulable"] = true;
+  h.client.put(n);
+  std::chrono::system_clock::time_point now;
+  ASSERT_TRUE(parse_time("2026-09-21T07:38:20.000Z", &now));
+  h.clock.set(now);
+  EXPECT_EQ(run_get(h.ctx, {{"nodes"}}), 0) << h.err.str();
+  EXPECT_EQ(h.out.str(),
+            "NAME     STATUS                     AGE   VERSION\n"
+            "host-1   Ready,SchedulingDisabled   5m    v0.3.0\n");
+}
+
+TEST(GetNodes, WideAddsLeaseAgeUseOfAllocatableAvailabilityAddressDriver) {
+  std::chrono::system_clock::time_point now;
+  ASSERT_TRUE(parse_time("2026-09-21T07:38:20.000Z", &now));
+  Row r = table_row(*find_kind("node"), node("host-1", "1200m", "3Gi"), true, now);
+  EXPECT_EQ(r, (Row{"host-1", "Ready", "<unknown>", "v0.3.0", "3s", "1.2/4 (30%)", "3Gi/16Gi (19%)", "0.999",
+                    "127.0.0.1:9001", "sim"}));
+  EXPECT_EQ(table_headers(*find_kind("node"), true),
+            (std::vector<std::string>{"NAME", "STATUS", "AGE", "VERSION", "LEASE-AGE", "CPU", "MEMORY",
+                                      "AVAILABILITY", "ADDRESS", "DRIVER"}));
+}
+
+TEST(GetNodes, NodeWithoutStatusReadsUnknownAndNone) {
+  Json n = Json::parse(R"({"apiVersion":"corral/v1","kind":"Node","metadata":{"name":"new"}})");
+  Row r = table_row(*find_kind("node"), n, true, std::chrono::system_clock::now());
+  EXPECT_EQ(r, (Row{"new", "Unknown", "<unknown>", "<none>", "<unknown>", "<none>", "<none>", "<none>",
+                    "<none>", "<none>"}));
+}
+
+TEST(Units, Formatting) {
+  EXPECT_EQ(format_cores(1200), "1.2");
+  EXPECT_EQ(format_cores(4000), "4");
+  EXPECT_EQ(format_cores(250), "0.25");
+  EXPECT_EQ(format_bytes(int64_t{3} * 1024 * 1024 * 1024 * 1000), "3Gi");
+  EXPECT_EQ(format_bytes(int64_t{3584} * 1024 * 1024 * 1000), "3.5Gi");
+  EXPECT_EQ(format_bytes(900'000), "900");
+  EXPECT_EQ(format_millicores(250), "250m");
+  EXPECT_EQ(format_mebibytes(int64_t{1} * 1024 * 1024 * 1024 * 1000), "1024Mi");
+  EXPECT_EQ(format_availability(0.999), "0.999");
+  EXPECT_EQ(format_availability(0.99999999), "0.999999");  // never rounds up to 1
+  EXPECT_EQ(format_availability(1), "1");
+  EXPECT_EQ(format_availability(0), "0");
+}
+
+// ---- top ------------------------------------------------------------------------
+
+TEST(Top, NodesShowUseAndShareOfAllocatableByName) {
+  CliHarness h;
+  h.client.put(node("host-2", "600m", "8Gi"));
+  h.client.put(node("host-1", "1200m", "3Gi"));
+  Json down = node("host-3", "3", "15Gi");
+  down["status"]["phase"] = "NotReady";
+  h.client.put(down);
+  EXPECT_EQ(run_top(h.ctx, {{"nodes"}, "", ""}), 0) << h.err.str();
+  EXPECT_EQ(h.out.str(),
+            "NAME     CPU(cores)   CPU%        MEMORY(bytes)   MEMORY%\n"
+            "host-1   1200m        30%         3072Mi          19%\n"
+            "host-2   600m         15%         8192Mi          50%\n"
+            "host-3   <unknown>    <unknown>   <unknown>       <unknown>\n");
+}
+
+TEST(Top, SortByCpuOrMemoryIsHighestFirst) {
+  CliHarness h;
+  h.client.put(node("host-1", "1200m", "3Gi"));
+  h.client.put(node("host-2", "500m", "8Gi"));
+  EXPECT_EQ(run_top(h.ctx, {{"no"}, "", "memory"}), 0) << h.err.str();
+  EXPECT_EQ(h.out.str().find("NAME     CPU(cores)   CPU%   MEMORY(bytes)   MEMORY%\nhost-2 "), 0u)
+      << h.out.str();
+}
+
+TEST(Top, VmsAddTheirNodeAndShareOfRequestsWithSelector) {
+  CliHarness h;
+  h.client.put(vm("web-1", "host-1", "Running"));
+  h.client.put(vm("web-2", "", ""));
+  EXPECT_EQ(run_top(h.ctx, {{"vms"}, "app=web", ""}), 0) << h.err.str();
+  EXPECT_EQ(h.out.str(),
+            "NAME    NODE     CPU(cores)   CPU%        MEMORY(bytes)   MEMORY%\n"
+            "web-1   host-1   250m         25%         512Mi           50%\n"
+            "web-2   <none>   <unknown>    <unknown>   <unknown>       <unknown>\n");
+  EXPECT_EQ(h.client.calls.back(), "list vms l=app=web");
+}
+
+TEST(Top, OtherKindsAndBadSortAreErrors) {
+  CliHarness h;
+  EXPECT_EQ(run_top(h.ctx, {{"pools"}, "", ""}), 1);
+  EXPECT_EQ(h.err.str(), "error: top shows nodes and vms only, not pools\n");
+  CliHarness h2;
+  EXPECT_EQ(run_top(h2.ctx, {{"nodes"}, "", "disk"}), 1);
+  EXPECT_EQ(h2.err.str(), "error: --sort-by takes cpu or memory, not \"disk\"\n");
+}
+
+TEST(Top, MissingNodeByNameIsAnError) {
+  CliHarness h;
+  h.client.put(node("host-1", "1", "1Gi"));
+  EXPECT_EQ(run_top(h.ctx, {{"node", "host-1", "ghost"}, "", ""}), 1);
+  EXPECT_NE(h.out.str().find("\nhost-1 "), std::string::npos) << h.out.str();
+  EXPECT_EQ(h.err.str(), "error: nodes \"ghost\" not found\n");
+}
+
+// ---- cordon / uncordon ------------------------------------------------------------
+
+TEST(Cordon, CordonTwiceSaysAlreadyCordoned) {
+  CliHarness h;
+  h.client.put(node("host-1", "1", "1Gi"));
+  EXPECT_EQ(run_cordon(h.ctx, {{"host-1"}, true}), 0) << h.err.str();
+  EXPECT_EQ(run_cordon(h.ctx, {{"host-1"}, true}), 0) << h.err.str();
+  EXPECT_EQ(h.out.str(), "node/host-1 cordoned\nnode/host-1 already cordoned\n");
+  EXPECT_EQ(h.client.objects["nodes"]["host-1"]["spec"]["unschedulable"], true);
+  EXPECT_EQ(h.client.writes(), 1u);
+  // The write was preconditioned on the version it read.
+  EXPECT_EQ(h.client.calls[1], "replace nodes/host-1 rv=101");
+}
+
+TEST(Cordon, UncordonClearsTheFlag) {
+  CliHarness h;
+  Json n = node("host-1", "1", "1Gi");
+  n["spec"]["unschedulable"] = true;
+  h.client.put(n);
+  EXPECT_EQ(run_cordon(h.ctx, {{"host-1"}, false}), 0) << h.err.str();
+  EXPECT_EQ(run_cordon(h.ctx, {{"host-1"}, false}), 0) << h.err.str();
+  EXPECT_EQ(h.out.str(), "node/host-1 uncordoned\nnode/host-1 already uncordoned\n");
+  EXPECT_EQ(h.client.objects["nodes"]["host-1"]["spec"]["unschedulable"], false);
+}
+
+TEST(Cordon, ConflictRereadsAndRetries) {
+  CliHarness h;
+  h.client.put(node("host-1", "1", "1Gi"));
+  h.client.fail["replace nodes/host-1"] = {make_error(ErrorCode::kConflict, "stale"),
+                                           make_error(ErrorCode::kConflict, "stale")};
+  EXPECT_EQ(run_cordon(h.ctx, {{"host-1"}, true}), 0) << h.err.str();
+  EXPECT_EQ(h.out.str(), "node/host-1 cordoned\n");
+  EXPECT_EQ(h.client.calls, (std::vector<std::string>{"get nodes/host-1", "replace nodes/host-1 rv=101",
+                                                      "get nodes/host-1", "replace nodes/host-1 rv=101",
+                                                      "get nodes/host-1", "replace nodes/host-1 rv=101"}));
+}
+
+TEST(Cordon, GivesUpAfterRepeatedConflicts) {
+  CliHarness h;
+  h.client.put(node("host-1", "1", "1Gi"));
+  h.client.fail["replace nodes/host-1"] =
+      std::vector<Error>(kCordonAttempts, make_error(ErrorCode::kConflict, "stale"));
+  EXPECT_EQ(run_cordon(h.ctx, {{"host-1"}, true}), 1);
+  EXPECT_NE(h.err.str().find("node/host-1 was not cordoned: it changed under us 5 times"), std::string::npos)
+      << h.err.str();
+}
+
+TEST(Cordon, MissingNodeIsAnErrorAndOthersAreStillDone) {
+  CliHarness h;
+  h.client.put(node("host-1", "1", "1Gi"));
+  EXPECT_EQ(run_cordon(h.ctx, {{"ghost", "host-1"}, true}), 1);
+  EXPECT_EQ(h.out.str(), "node/host-1 cordoned\n");
+  EXPECT_EQ(h.err.str(), "error: nodes \"ghost\" not found\n");
+}
+
+// ---- logs -----------------------------------------------------------------------
+
+TEST(Logs, ReadsTheLogFromTheAgentOfTheVmsNode) {
+  CliHarness h;
+  FakeAgentClient agent;
+  h.client.put(node("host-1", "1", "1Gi"));
+  h.client.put(vm("web-1", "host-1", "Running"));
+  agent.responses["127.0.0.1:9001"] = {200, "started\nserving on :8080\n", "text/plain"};
+  EXPECT_EQ(run_logs(h.ctx, {{"vm", "web-1"}, 20}, agent), 0) << h.err.str();
+  EXPECT_EQ(h.out.str(), "started\nserving on :8080\n");
+  EXPECT_EQ(agent.calls, (std::vector<std::string>{"127.0.0.1:9001 /v1/logs/web-1?tailLines=20"}));
+}
+
+TEST(Logs, AcceptsNameAndKindSlashNameWithoutTail) {
+  CliHarness h;
+  FakeAgentClient agent;
+  h.client.put(node("host-1", "1", "1Gi"));
+  h.client.put(vm("web-1", "host-1", "Running"));
+  EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, -1}, agent), 0) << h.err.str();
+  EXPECT_EQ(run_logs(h.ctx, {{"vm/web-1"}, -1}, agent), 0) << h.err.str();
+  EXPECT_EQ(agent.calls,
+            (std::vector<std::string>{"127.0.0.1:9001 /v1/logs/web-1", "127.0.0.1:9001 /v1/logs/web-1"}));
+}
+
+TEST(Logs, UnboundVmIsNamed) {
+  CliHarness h;
+  FakeAgentClient agent;
+  Json v = vm("web-1", "", "Pending");
+  v["status"]["message"] = "0/3 nodes are available: 3 insufficient cpu.";
+  h.client.put(v);
+  EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, -1}, agent), 1);
+  EXPECT_EQ(h.err.str(),
+            "error: vm/web-1 is not bound to a node yet (0/3 nodes are available: 3 insufficient cpu.)\n");
+  EXPECT_TRUE(agent.calls.empty());
+}
+
+TEST(Logs, NodeWithoutAddressIsNamed) {
+  CliHarness h;
+  FakeAgentClient agent;
+  Json n = node("host-1", "1", "1Gi");
+  n["status"].erase("address");
+  h.client.put(n);
+  h.client.put(vm("web-1", "host-1", "Running"));
+  EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, -1}, agent), 1);
+  EXPECT_EQ(h.err.str(), "error: node/host-1 has no agent address (agent not running?)\n");
+}
+
+TEST(Logs, UnreachableAgentIsNamedWithItsAddress) {
+  CliHarness h;
+  FakeAgentClient agent;
+  h.client.put(node("host-1", "1", "1Gi"));
+  h.client.put(vm("web-1", "host-1", "Running"));
+  agent.unreachable["127.0.0.1:9001"] =
+      make_error(ErrorCode::kUnavailable, "Failed to connect to 127.0.0.1 port 9001: Connection refused");
+  EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, -1}, agent), 1);
+  EXPECT_EQ(h.err.str(),
+            "error: cannot reach agent of node/host-1 at 127.0.0.1:9001: Failed to connect to 127.0.0.1 "
+            "port 9001: Connection refused\n");
+}
+
+TEST(Logs, AgentErrorAnswerIsReported) {
+  CliHarness h;
+  FakeAgentClient agent;
+  h.client.put(node("host-1", "1", "1Gi"));
+  h.client.put(vm("web-1", "host-1", "Running"));
+  agent.responses["127.0.0.1:9001"] = {404, "no log for vm/web-1 on this node (the sim driver keeps none)\n",
+                                       "text/plain"};
+  EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, -1}, agent), 1);
+  EXPECT_EQ(h.err.str(),
+            "error: agent of node/host-1: no log for vm/web-1 on this node (the sim driver keeps none)\n");
+}
+
+TEST(Logs, MissingVmAndOtherKindsAreErrors) {
+  CliHarness h;
+  FakeAgentClient agent;
+  EXPECT_EQ(run_logs(h.ctx, {{"ghost"}, -1}, agent), 1);
+  EXPECT_EQ(h.err.str(), "error: vms \"ghost\" not found\n");
+  CliHarness h2;
+  EXPECT_EQ(run_logs(h2.ctx, {{"pool", "web"}, -1}, agent), 1);
+  EXPECT_EQ(h2.err.str(), "error: logs are kept for VMs only, not for pools\n");
+}
+
+}  // namespace
+}  // namespace corral::cli
