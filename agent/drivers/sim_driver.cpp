@@ -75,8 +75,15 @@ Result<InstanceStats> SimDriver::stats(const std::string& name) {
 }
 
 Result<InstanceStatus> SimDriver::adopt(const VmInstance& vm, const InstanceHandle& /*handle*/) {
-  return make_error(ErrorCode::kNotFound,
-                    "vm/" + vm.name + ": simulated instances do not survive the agent");
+  std::lock_guard lock(mu_);
+  calls_.push_back("adopt " + vm.name);
+  auto it = instances_.find(vm.name);
+  if (it == instances_.end() || it->second.status.state != InstanceState::kRunning ||
+      it->second.status.epoch != vm.epoch)
+    return make_error(ErrorCode::kNotFound,
+                      "vm/" + vm.name + " epoch " + std::to_string(vm.epoch) + " is not running");
+  it->second.status.adopted = true;
+  return it->second.status;
 }
 
 Result<void> SimDriver::set_load(const std::string& name, int64_t cpu_milli, int64_t memory_bytes) {

@@ -29,7 +29,10 @@ class SimDriver final : public Driver {
   Result<void> destroy(const std::string& name) override;
   std::vector<InstanceStatus> list() override;
   Result<InstanceStats> stats(const std::string& name) override;
-  // Simulated instances do not outlive the driver: always NotFound.
+  // A SimDriver stands for the host, so an agent restarted over the same
+  // driver object finds its VMs still there: adopt() takes back an instance
+  // this driver runs with the same epoch (the handle is not checked), and is
+  // NotFound otherwise (a simulated VM does not outlive its driver).
   Result<InstanceStatus> adopt(const VmInstance& vm, const InstanceHandle& handle) override;
 
   // ---- test controls ----
@@ -39,7 +42,7 @@ class SimDriver final : public Driver {
   Result<void> crash(const std::string& name, int exit_code = 1);
   // The next start() of `name` reports kFailedToStart with `message`.
   void fail_next_start(const std::string& name, const std::string& message);
-  // "start web-1", "stop web-1", "destroy web-1", in call order.
+  // "start web-1", "stop web-1", "destroy web-1", "adopt web-1", in call order.
   std::vector<std::string> calls() const;
 
  private:

@@ -17,30 +17,27 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
-Controller::Controller(ControllerOptions options) : options_(std::move(options)) {}
+Daemon::Daemon(std::string name, std::chrono::milliseconds ready_timeout)
+    : name_(std::move(name)), ready_timeout_(ready_timeout) {}
 
-Controller::~Controller() { stop(std::chrono::milliseconds(5'000)); }
+Daemon::~Daemon() { stop(std::chrono::milliseconds(5'000)); }
 
-bool Controller::start(std::string* error) {
+bool Daemon::start(std::vector<std::string> argv, std::string* error) {
   ++runs_;
+  url_.clear();
   std::string ready = files_.file("ready-" + std::to_string(runs_));
-  std::vector<std::string> argv = {options_.binary,   "--listen",     "127.0.0.1:0", "--data-dir",
-                                   options_.data_dir, "--ready-file", ready};
-  if (!options_.tokens_file.empty()) {
-    argv.push_back("--tokens");
-    argv.push_back(options_.tokens_file);
-  }
-  argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  argv.push_back("--ready-file");
+  argv.push_back(ready);
   ProcessOptions po;
   po.argv = argv;
   po.stdout_path = files_.file("stdout-" + std::to_string(runs_));
   po.stderr_path = files_.file("stderr-" + std::to_string(runs_));
   process_ = std::make_unique<Process>(po);
   if (!process_->started()) {
-    *error = "cannot start " + options_.binary + ": " + process_->error();
+    *error = "cannot start " + argv[0] + ": " + process_->error();
     return false;
   }
-  auto deadline = std::chrono::steady_clock::now() + options_.ready_timeout;
+  auto deadline = std::chrono::steady_clock::now() + ready_timeout_;
   auto pause = std::chrono::milliseconds(2);
   while (std::chrono::steady_clock::now() < deadline) {
     std::string text = trim(read_file(ready));
@@ -52,24 +49,24 @@ bool Controller::start(std::string* error) {
       return true;
     }
     if (!process_->running()) {
-      *error = "corral-controller exited with " + std::to_string(process_->exit_code().value_or(-1)) +
+      *error = name_ + " exited with " + std::to_string(process_->exit_code().value_or(-1)) +
                " before it was ready:\n" + logs();
       return false;
     }
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(50));
   }
-  *error = "corral-controller did not write " + ready + " in time:\n" + logs();
+  *error = name_ + " did not write " + ready + " in time:\n" + logs();
   return false;
 }
 
-void Controller::kill_hard() {
+void Daemon::kill_hard() {
   if (!process_) return;
   process_->kill(SIGKILL);
   process_->wait(std::chrono::milliseconds(10'000));
 }
 
-void Controller::stop(std::chrono::milliseconds grace) {
+void Daemon::stop(std::chrono::milliseconds grace) {
   if (!process_) return;
   if (process_->running()) {
     process_->kill(SIGTERM);
@@ -80,7 +77,40 @@ void Controller::stop(std::chrono::milliseconds grace) {
   }
 }
 
-std::string Controller::logs() const { return read_file(files_.file("stderr-" + std::to_string(runs_))); }
+std::string Daemon::logs() const { return read_file(files_.file("stderr-" + std::to_string(runs_))); }
+
+Controller::Controller(ControllerOptions options)
+    : options_(std::move(options)), daemon_("corral-controller", options_.ready_timeout) {}
+
+bool Controller::start(std::string* error) {
+  std::vector<std::string> argv = {options_.binary, "--listen", listen_, "--data-dir",
+                                   options_.data_dir};
+  if (!options_.tokens_file.empty()) {
+    argv.push_back("--tokens");
+    argv.push_back(options_.tokens_file);
+  }
+  argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  if (!daemon_.start(argv, error)) return false;
+  // Restarts bind the same port: "http://127.0.0.1:PORT" → "127.0.0.1:PORT".
+  listen_ = daemon_.url().substr(daemon_.url().find("://") + 3);
+  return true;
+}
+
+Agent::Agent(AgentOptions options)
+    : options_(std::move(options)), daemon_("corral-agent " + options_.node, options_.ready_timeout) {}
+
+bool Agent::start(std::string* error) {
+  std::vector<std::string> argv = {options_.binary, "--server",   options_.server,
+                                   "--node",        options_.node, "--driver",
+                                   options_.driver, "--data-dir", options_.data_dir,
+                                   "--listen",      "127.0.0.1:0"};
+  if (!options_.labels.empty()) {
+    argv.push_back("--labels");
+    argv.push_back(options_.labels);
+  }
+  argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  return daemon_.start(argv, error);
+}
 
 CommandResult run_command(const std::string& binary, const std::vector<std::string>& args,
                           const CommandOptions& options) {

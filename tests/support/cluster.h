@@ -18,10 +18,41 @@ namespace corral::testing {
 #ifdef CORRAL_BIN_DIR
 inline std::string controller_binary() { return CORRAL_BIN_DIR "/controller/corral-controller"; }
 inline std::string corralctl_binary() { return CORRAL_BIN_DIR "/cli/corralctl"; }
+inline std::string agent_binary() { return CORRAL_BIN_DIR "/agent/corral-agent"; }
 #endif
 #ifdef CORRAL_SOURCE_DIR
 inline std::string source_path(const std::string& relative) { return CORRAL_SOURCE_DIR "/" + relative; }
 #endif
+
+// A daemon that announces itself by writing its URL to a --ready-file:
+// start() spawns it and polls that file (no fixed sleeps) until it names the
+// URL. Shared by Controller and Agent.
+class Daemon {
+ public:
+  Daemon(std::string name, std::chrono::milliseconds ready_timeout);
+  ~Daemon();
+
+  // `argv` without --ready-file (added here). False (with `error` set,
+  // including the daemon's stderr) on failure.
+  bool start(std::vector<std::string> argv, std::string* error);
+  // SIGKILL and reap: a crash, nothing flushed.
+  void kill_hard();
+  // SIGTERM, then SIGKILL if it has not exited within `grace`.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(10'000));
+  bool running() { return process_ && process_->running(); }
+
+  const std::string& url() const { return url_; }
+  std::string logs() const;  // the stderr of the current (or last) run
+  Process* process() { return process_.get(); }
+
+ private:
+  std::string name_;
+  std::chrono::milliseconds ready_timeout_;
+  TempDir files_;  // ready file and logs
+  int runs_ = 0;
+  std::string url_;
+  std::unique_ptr<Process> process_;
+};
 
 struct ControllerOptions {
   std::string binary;       // path of corral-controller
@@ -31,30 +62,55 @@ struct ControllerOptions {
   std::chrono::milliseconds ready_timeout{30'000};  // how long to wait for the ready file
 };
 
-// A controller process. start() spawns it with --listen 127.0.0.1:0 and
-// --ready-file and polls that file (no fixed sleeps) until it names the URL.
+// A controller process on 127.0.0.1. The first start() binds port 0; later
+// starts (a restart on the same data dir) bind the same port again, so that
+// agents and clients find it where it was.
 class Controller {
  public:
   explicit Controller(ControllerOptions options);
-  ~Controller();
 
-  // False (with `error` set, including the controller's stderr) on failure.
   bool start(std::string* error);
-  // SIGKILL and reap: a crash, nothing flushed.
-  void kill_hard();
-  // SIGTERM, then SIGKILL if it has not exited within `grace`.
-  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(10'000));
+  void kill_hard() { daemon_.kill_hard(); }
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(10'000)) { daemon_.stop(grace); }
 
-  const std::string& url() const { return url_; }
-  std::string logs() const;  // the stderr of the current (or last) run
-  Process* process() { return process_.get(); }
+  const std::string& url() const { return daemon_.url(); }
+  std::string logs() const { return daemon_.logs(); }
+  Process* process() { return daemon_.process(); }
 
  private:
   ControllerOptions options_;
-  TempDir files_;  // ready file and logs
-  int runs_ = 0;
-  std::string url_;
-  std::unique_ptr<Process> process_;
+  Daemon daemon_;
+  std::string listen_ = "127.0.0.1:0";
+};
+
+struct AgentOptions {
+  std::string binary;      // path of corral-agent
+  std::string server;      // the controller's URL
+  std::string node;
+  std::string driver = "process";
+  std::string data_dir;    // kept across restarts: the state file lives here
+  std::string labels;      // "k=v,k2=v2"
+  std::vector<std::string> extra_args;
+  std::chrono::milliseconds ready_timeout{30'000};
+};
+
+// A corral-agent process with its local endpoint on 127.0.0.1 port 0.
+class Agent {
+ public:
+  explicit Agent(AgentOptions options);
+
+  bool start(std::string* error);
+  void kill_hard() { daemon_.kill_hard(); }
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(10'000)) { daemon_.stop(grace); }
+  bool running() { return daemon_.running(); }
+
+  const std::string& url() const { return daemon_.url(); }  // its local endpoint
+  std::string logs() const { return daemon_.logs(); }
+  const AgentOptions& options() const { return options_; }
+
+ private:
+  AgentOptions options_;
+  Daemon daemon_;
 };
 
 struct CommandResult {

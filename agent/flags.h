@@ -1,0 +1,27 @@
+// Parsers for corral-agent's flag values, each returning an Error that names
+// the flag, so that main() only has to print it.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "api/error.h"
+#include "api/quantity.h"
+#include "api/types.h"
+
+namespace corral::agent {
+
+// "1s", "500ms", "2m", "1.5s"; positive. Errors: BadRequest naming `flag`.
+Result<std::chrono::milliseconds> parse_duration_flag(const std::string& flag, const std::string& text);
+
+// "k=v,k2=v2" (empty: none); keys and values checked as Kubernetes labels.
+Result<Labels> parse_labels_flag(const std::string& flag, const std::string& text);
+
+// A quantity ("4", "500m", "8Gi"); empty text: unset. Never negative.
+Result<Quantity> parse_quantity_flag(const std::string& flag, const std::string& text);
+
+// "HOST:PORT" or "[::1]:PORT"; port 0 picks a free one. Errors name `flag`.
+Result<std::pair<std::string, int>> parse_listen_flag(const std::string& flag, const std::string& text);
+
+}  // namespace corral::agent

@@ -1,0 +1,154 @@
+#include "agent/local_endpoint.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "agent/log_tail.h"
+#include "api/heartbeat.h"
+#include "api/json.h"
+#include "api/kinds.h"
+#include "api/log.h"
+#include "api/validate.h"
+
+namespace corral::agent {
+
+namespace {
+
+constexpr const char* kText = "text/plain; charset=utf-8";
+constexpr const char* kJson = "application/json";
+
+void reply_text(httplib::Response& res, int status, const std::string& text) {
+  res.status = status;
+  res.set_content(text, kText);
+}
+
+std::string describe(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "cannot connect (refused or unreachable)";
+    case httplib::Error::ConnectionTimeout:
+      return "connect timed out";
+    case httplib::Error::Read:
+      return "no answer in time (read failed or timed out)";
+    case httplib::Error::Write:
+      return "write failed";
+    default:
+      return "request failed (" + httplib::to_string(error) + ")";
+  }
+}
+
+// GET http://<address>/healthz with a deadline; reachable only on 200.
+ProbeResponse probe(const ProbeRequest& request, std::chrono::milliseconds max_timeout) {
+  ProbeResponse out;
+  const std::string url = "http://" + request.address + "/healthz";
+  const size_t colon = request.address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == request.address.size() ||
+      request.address.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+      request.address.find_first_of("/?#@ ") != std::string::npos) {
+    out.message = "address must be HOST:PORT, not \"" + request.address + "\"";
+    return out;
+  }
+  auto timeout = std::clamp(std::chrono::milliseconds(request.timeoutMs),
+                            std::chrono::milliseconds(1), max_timeout);
+  httplib::Client client("http://" + request.address);
+  client.set_connection_timeout(timeout);
+  client.set_read_timeout(timeout);
+  client.set_write_timeout(timeout);
+  client.set_tcp_nodelay(true);
+  auto res = client.Get("/healthz");
+  if (!res) {
+    out.message = "GET " + url + ": " + describe(res.error());
+  } else if (res->status != 200) {
+    out.message = "GET " + url + ": HTTP " + std::to_string(res->status);
+  } else {
+    out.reachable = true;
+  }
+  return out;
+}
+
+}  // namespace
+
+LocalEndpoint::LocalEndpoint(LocalEndpointOptions options, metrics::Registry& registry)
+    : options_(std::move(options)), registry_(registry), server_(std::make_unique<httplib::Server>()) {}
+
+LocalEndpoint::~LocalEndpoint() { stop(); }
+
+void LocalEndpoint::install_routes() {
+  auto& s = *server_;
+  s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    reply_text(res, 200, "ok");
+  });
+  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(registry_.render(), "text/plain; version=0.0.4");
+  });
+  s.Get(R"(/v1/logs/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    const std::string vm = req.matches[1];
+    // The name becomes a file name: only VM names, never a path.
+    if (auto bad = check_dns1123_subdomain(vm)) {
+      reply_text(res, 400, "invalid VM name \"" + vm + "\": " + *bad + "\n");
+      return;
+    }
+    std::optional<int64_t> lines;
+    if (req.has_param("tailLines")) {
+      const std::string text = req.get_param_value("tailLines");
+      if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
+        reply_text(res, 400, "tailLines must be a non-negative integer, not \"" + text + "\"\n");
+        return;
+      }
+      lines = std::stoll(text);
+    }
+    auto log = tail_file(options_.log_dir / (vm + ".log"), lines, options_.max_log_bytes);
+    if (!log) {
+      if (log.error().code == ErrorCode::kNotFound) {
+        reply_text(res, 404, "no log for vm/" + vm + " on this node (" + log.error().message + ")\n");
+      } else {
+        reply_text(res, 500, log.error().message + "\n");
+      }
+      return;
+    }
+    reply_text(res, 200, *log);
+  });
+  s.Post("/v1/probe", [this](const httplib::Request& req, httplib::Response& res) {
+    auto body = parse_json(req.body, "ProbeRequest");
+    Result<ProbeRequest> request = body ? from_json<ProbeRequest>(*body) : Result<ProbeRequest>(body.take_error());
+    if (!request) {
+      reply_text(res, 400, request.error().to_string() + "\n");
+      return;
+    }
+    res.set_content(to_json(probe(*request, options_.max_probe_timeout)).dump(), kJson);
+  });
+}
+
+Result<void> LocalEndpoint::start() {
+  auto& s = *server_;
+  int threads = std::max(1, options_.threads);
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // httplib writes headers and body separately; without TCP_NODELAY Nagle's
+  // algorithm delays every answer by the client's delayed ACK (~40 ms).
+  s.set_tcp_nodelay(true);
+  install_routes();
+  port_ = options_.port == 0 ? s.bind_to_any_port(options_.host)
+                             : (s.bind_to_port(options_.host, options_.port) ? options_.port : -1);
+  if (port_ <= 0)
+    return make_error(ErrorCode::kUnavailable, "cannot listen on " + options_.host + ":" +
+                                                   std::to_string(options_.port) +
+                                                   " (in use, or not an address of this host)");
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  logger("agent")->info("local endpoint on {}", base_url());
+  return Ok{};
+}
+
+void LocalEndpoint::stop() {
+  if (!thread_.joinable()) return;
+  server_->stop();
+  thread_.join();
+}
+
+std::string LocalEndpoint::address() const {
+  const bool v6 = options_.host.find(':') != std::string::npos;
+  return (v6 ? "[" + options_.host + "]" : options_.host) + ":" + std::to_string(port_);
+}
+
+}  // namespace corral::agent

@@ -1,0 +1,221 @@
+// corral-agent: runs the VMs the controller binds to this node.
+//
+//   corral-agent --server URL --node NAME --driver process|sim|... --data-dir DIR
+//       [--token T] [--ca FILE] [--labels k=v,...] [--heartbeat-interval 1s]
+//       [--listen 127.0.0.1:0] [--cpu 4] [--memory 8Gi] [--reserved-cpu 500m]
+//       [--reserved-memory 1Gi] [--proc-root /] [--log-level info] [--ready-file F]
+//
+// SIGTERM / SIGINT stop the loop and exit 0, LEAVING THE VMs RUNNING: they are
+// in their own process groups, the drivers' destructors do not stop them, and
+// the state file lets the next agent adopt them.
+// Exit codes: 0 after a graceful stop; 1 for a bad flag or anything that
+// prevents running (unusable data dir, unknown driver, port in use).
+#include <pthread.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "agent/control_plane.h"
+#include "agent/drivers/driver.h"
+#include "agent/flags.h"
+#include "agent/local_endpoint.h"
+#include "agent/sync_loop.h"
+#include "api/clock.h"
+#include "api/log.h"
+#include "api/metrics.h"
+#include "api/validate.h"
+
+namespace {
+
+using corral::ErrorCode;
+using corral::Result;
+
+struct Flags {
+  std::string server, node, driver, data_dir, token, ca, labels;
+  std::string heartbeat_interval = "1s";
+  std::string listen = "127.0.0.1:0";
+  std::string cpu, memory, reserved_cpu, reserved_memory;
+  std::string proc_root = "/";
+  std::string log_level = "info";
+  std::string ready_file;
+};
+
+int fail(const std::string& message) {
+  std::cerr << "corral-agent: " << message << "\n";
+  return 1;
+}
+
+// Write to a temporary file, then rename: readers never see half a URL.
+Result<void> write_atomically(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return corral::make_error(ErrorCode::kUnavailable, "cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return corral::make_error(ErrorCode::kUnavailable, "cannot rename " + tmp + " to " + path);
+  }
+  return corral::Ok{};
+}
+
+void add_flags(CLI::App& app, Flags& f) {
+  app.add_option("--server", f.server, "Controller base URL, e.g. https://corral:7443")->required();
+  app.add_option("--node", f.node, "This node's name (DNS-1123)")->required();
+  app.add_option("--driver", f.driver, "process | sim | libvirt: how VMs run here")->required();
+  app.add_option("--data-dir", f.data_dir,
+                 "Directory for the state file and VM logs (logs/<vm>.log); created if missing")
+      ->required();
+  app.add_option("--token", f.token, "Bearer token (role node:<name>)");
+  app.add_option("--ca", f.ca, "PEM bundle that verifies the controller's certificate");
+  app.add_option("--labels", f.labels, "Node labels k=v,k2=v2, applied when the Node is created");
+  app.add_option("--heartbeat-interval", f.heartbeat_interval, "500ms, 1s, ...")
+      ->capture_default_str();
+  app.add_option("--listen", f.listen,
+                 "HOST:PORT of the local endpoint (health, metrics, logs, probe); port 0 picks "
+                 "one. Loopback unless you mean to expose it")
+      ->capture_default_str();
+  app.add_option("--cpu", f.cpu, "Override the measured CPU capacity (cores, e.g. 4 or 3500m)");
+  app.add_option("--memory", f.memory, "Override the measured memory capacity (e.g. 8Gi)");
+  app.add_option("--reserved-cpu", f.reserved_cpu, "CPU kept for the host (default 0)");
+  app.add_option("--reserved-memory", f.reserved_memory, "Memory kept for the host (default 0)");
+  app.add_option("--proc-root", f.proc_root, "Root of the /proc tree to measure")
+      ->capture_default_str();
+  app.add_option("--log-level", f.log_level, "trace | debug | info | warn | error | off")
+      ->capture_default_str();
+  app.add_option("--ready-file", f.ready_file,
+                 "Once listening, write the local endpoint's URL (http://HOST:PORT) here, "
+                 "atomically");
+}
+
+// Everything the flags say, checked; the first problem is returned.
+Result<corral::agent::SyncOptions> sync_options(const Flags& f) {
+  using namespace corral::agent;  // NOLINT: flag parsers
+  SyncOptions o;
+  o.node = f.node;
+  o.agent_version = CORRAL_VERSION;
+  auto labels = parse_labels_flag("--labels", f.labels);
+  if (!labels) return labels.take_error();
+  o.labels = *labels;
+  auto interval = parse_duration_flag("--heartbeat-interval", f.heartbeat_interval);
+  if (!interval) return interval.take_error();
+  o.heartbeat_interval = *interval;
+  o.host.smoothing.interval = *interval;
+  o.max_retry_interval = std::max(o.max_retry_interval, *interval);
+  struct {
+    const char* flag;
+    const std::string& text;
+    corral::Quantity& out;
+  } quantities[] = {{"--cpu", f.cpu, o.host.capacity_override.cpu},
+                    {"--memory", f.memory, o.host.capacity_override.memory},
+                    {"--reserved-cpu", f.reserved_cpu, o.host.reserved.cpu},
+                    {"--reserved-memory", f.reserved_memory, o.host.reserved.memory}};
+  for (auto& q : quantities) {
+    auto parsed = parse_quantity_flag(q.flag, q.text);
+    if (!parsed) return parsed.take_error();
+    q.out = *parsed;
+  }
+  if (!f.cpu.empty() && o.host.capacity_override.cpu.milli == 0)
+    return corral::make_error(ErrorCode::kBadRequest, "--cpu " + f.cpu + ": must be positive");
+  if (!f.memory.empty() && o.host.capacity_override.memory.milli == 0)
+    return corral::make_error(ErrorCode::kBadRequest, "--memory " + f.memory + ": must be positive");
+  o.state_file = std::filesystem::path(f.data_dir) / "agent-state.json";
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags f;
+  CLI::App app{"corral-agent: runs the VMs the Corral controller binds to this node."};
+  add_flags(app, f);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);  // prints help or the error
+    return code == 0 ? 0 : 1;
+  }
+  if (!corral::set_log_level(f.log_level)) return fail("unknown --log-level " + f.log_level);
+  if (auto why = corral::check_dns1123_subdomain(f.node)) return fail("--node " + f.node + ": " + *why);
+  auto options = sync_options(f);
+  if (!options) return fail(options.error().message);
+  auto listen = corral::agent::parse_listen_flag("--listen", f.listen);
+  if (!listen) return fail(listen.error().message);
+  if (!std::filesystem::is_directory(std::filesystem::path(f.proc_root) / "proc"))
+    return fail("--proc-root " + f.proc_root + ": no proc/ directory under it");
+
+  // The logs directory is where the process driver writes; creating it is
+  // also the check that the data dir is usable.
+  const std::filesystem::path data_dir(f.data_dir);
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir / "logs", ec);
+  if (ec || ::access(data_dir.c_str(), W_OK) != 0)
+    return fail("cannot use --data-dir " + f.data_dir + ": " +
+                (ec ? ec.message() : std::string("not writable")));
+
+  // Block the stop signals before any thread starts, so every thread inherits
+  // the mask and only sigwait() below receives them (VMs get a clean mask: spawn.cpp).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto log = corral::logger("agent");
+  const corral::Clock& clock = corral::RealClock::instance();
+  corral::agent::DriverOptions driver_options;
+  driver_options.data_dir = data_dir;
+  driver_options.proc_root = f.proc_root;
+  driver_options.clock = &clock;
+  auto driver = corral::agent::make_driver(f.driver, driver_options);
+  if (!driver) return fail("--driver: " + driver.error().message);
+
+  corral::metrics::Registry registry;
+  corral::agent::LocalEndpointOptions endpoint_options;
+  endpoint_options.host = listen->first;
+  endpoint_options.port = listen->second;
+  endpoint_options.log_dir = data_dir / "logs";
+  corral::agent::LocalEndpoint endpoint(endpoint_options, registry);
+  if (auto started = endpoint.start(); !started) return fail("--listen: " + started.error().message);
+
+  corral::agent::ControlPlaneOptions cp_options;
+  cp_options.server = f.server;
+  cp_options.token = f.token;
+  cp_options.ca_file = f.ca;
+  corral::agent::HttpControlPlane control_plane(cp_options);
+  corral::agent::MetricsSource source(f.proc_root);
+  options->address = endpoint.address();
+  options->metrics = &registry;
+  corral::agent::SyncLoop loop(control_plane, **driver, source, clock, *options);
+  log->info("node/{} as {}: driver {}, controller {}, heartbeat every {} ms", f.node,
+            loop.holder_identity(), f.driver, f.server, options->heartbeat_interval.count());
+  std::jthread loop_thread([&loop](std::stop_token stop) { loop.run(stop); });
+
+  if (!f.ready_file.empty()) {
+    if (auto w = write_atomically(f.ready_file, endpoint.base_url() + "\n"); !w) {
+      loop_thread.request_stop();
+      loop_thread.join();
+      return fail(w.error().message);
+    }
+  }
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log->info("{} received: stopping; VMs are left running", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  loop_thread.request_stop();
+  loop_thread.join();  // the loop writes the state file on its way out
+  endpoint.stop();
+  log->info("stopped");
+  return 0;
+}

@@ -1,0 +1,200 @@
+#include "agent/sync_loop.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <random>
+
+#include "agent/sync_internal.h"
+
+namespace corral::agent {
+
+using sync_internal::agent_log;
+using sync_internal::format_delay;
+using sync_internal::find_instance;
+using std::chrono::milliseconds;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+namespace {
+
+std::string new_holder_identity(const std::string& node) {
+  std::random_device random;
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(random()));
+  return node + "/" + std::to_string(::getpid()) + "-" + hex;
+}
+
+}  // namespace
+
+SyncLoop::SyncLoop(ControlPlane& control_plane, Driver& driver, MetricsSource& source,
+                   const Clock& clock, SyncOptions options)
+    : control_plane_(control_plane),
+      driver_(driver),
+      clock_(clock),
+      options_(std::move(options)),
+      host_(source, options_.host) {
+  if (options_.holder_identity.empty()) options_.holder_identity = new_holder_identity(options_.node);
+  options_.full_report_every = std::max(1, options_.full_report_every);
+  report_context_.vm_host = options_.vm_host;
+  metrics::Registry* reg = options_.metrics;
+  if (!reg) {
+    own_metrics_ = std::make_unique<metrics::Registry>();
+    reg = own_metrics_.get();
+  }
+  heartbeats_ = &reg->counter("corral_agent_heartbeats_total", "Heartbeats the controller answered.")
+                     .with({});
+  heartbeat_failures_ = &reg->counter("corral_agent_heartbeat_failures_total",
+                                      "Heartbeats that failed, by reason.", {"reason"});
+  heartbeat_seconds_ = &reg->histogram("corral_agent_heartbeat_duration_seconds",
+                                       "Heartbeat round-trip time (answered or not).")
+                            .with({});
+  vms_running_ = &reg->gauge("corral_agent_vms_running", "VMs running on this node.").with({});
+  restarts_ = &reg->counter("corral_agent_vm_restarts_total", "VM restarts by the agent.").with({});
+}
+
+SyncLoop::~SyncLoop() = default;
+
+void SyncLoop::run(std::stop_token stop) {
+  std::mutex mu;
+  std::condition_variable_any wake;
+  SteadyTime next = clock_.steady_now();
+  while (!stop.stop_requested()) {
+    run_once();
+    next += options_.heartbeat_interval;
+    SteadyTime now = clock_.steady_now();
+    if (next < now) next = now;  // a slow round: go on from now rather than burst
+    std::unique_lock lock(mu);
+    wake.wait_for(lock, stop, next - now, [] { return false; });
+  }
+  write_state_if_changed();
+}
+
+void SyncLoop::run_once() {
+  SteadyTime now = clock_.steady_now();
+  if (!recovered_) recover();
+  host_.sample(now);
+  if (now >= next_heartbeat_) heartbeat(now);
+  // Before the first answer nothing is known to converge to (adopted VMs are
+  // kept as they are); while another agent holds the node nothing is touched.
+  if (has_answer_ && !conflicted_) converge(now);
+  write_state_if_changed();
+}
+
+// ---- heartbeat -------------------------------------------------------------------
+
+std::vector<VmReport> SyncLoop::current_reports() {
+  auto instances = driver_.list();
+  std::vector<VmReport> reports;
+  for (const auto& [name, vm] : tracked_) {
+    const InstanceStatus* instance = find_instance(instances, name);
+    // A copy of another epoch is about to be stopped; it is not this binding.
+    if (instance && instance->epoch != vm.binding.epoch) instance = nullptr;
+    if (!instance && vm.refused_start) instance = &*vm.refused_start;
+    std::optional<InstanceStats> stats;
+    if (instance && instance->state == InstanceState::kRunning) {
+      if (auto s = driver_.stats(name); s) stats = *s;
+    }
+    reports.push_back(make_report(vm, instance, stats ? &*stats : nullptr, report_context_));
+  }
+  return reports;
+}
+
+void SyncLoop::heartbeat(SteadyTime now) {
+  if (!host_.has_capacity()) {
+    agent_log()->error("node/{}: cannot heartbeat: host capacity unknown ({}); pass --cpu and --memory",
+                 options_.node, host_.capacity_error());
+    on_heartbeat_error(make_error(ErrorCode::kInternal, "capacity unknown"), now);
+    return;
+  }
+  HeartbeatRequest request;
+  request.holderIdentity = options_.holder_identity;
+  request.time = format_time(clock_.now());
+  request.labels = options_.labels;
+  request.capacity = host_.capacity();
+  request.allocatable = host_.allocatable();
+  request.usage = host_.usage();
+  request.address = options_.address;
+  request.driver = driver_.name();
+  request.agentVersion = options_.agent_version;
+  std::vector<VmReport> reports = current_reports();
+  request.fullReport =
+      !last_heartbeat_ok_ || heartbeats_attempted_ % options_.full_report_every == 0;
+  ++heartbeats_attempted_;
+  for (const auto& r : reports) {
+    auto acked = acked_.find(r.name);
+    if (request.fullReport || acked == acked_.end() ||
+        report_changed(acked->second, r, options_.usage_report_change))
+      request.vms.push_back(r);
+  }
+
+  SteadyTime sent = clock_.steady_now();
+  auto answer = control_plane_.heartbeat(options_.node, request);
+  heartbeat_seconds_->observe(std::chrono::duration<double>(clock_.steady_now() - sent).count());
+  if (!answer) {
+    on_heartbeat_error(answer.error(), now);
+    return;
+  }
+  heartbeats_->inc();
+
+  // What was sent is now what the controller knows; VMs no longer reported are
+  // forgotten, so that one coming back is reported again.
+  std::map<std::string, VmReport> acked;
+  for (const auto& r : reports) {
+    if (auto old = acked_.find(r.name); old != acked_.end()) acked[r.name] = old->second;
+  }
+  for (const auto& r : request.vms) acked[r.name] = r;
+  acked_ = std::move(acked);
+
+  desired_.clear();
+  for (auto& vm : answer->vms) desired_[vm.name] = std::move(vm);
+  if (!has_answer_)
+    agent_log()->info("node/{}: registered as {}; {} VMs bound here", options_.node,
+                options_.holder_identity, desired_.size());
+  if (conflicted_) agent_log()->warn("node/{}: the controller accepts this agent again", options_.node);
+  if (retry_delay_.count() > 0)
+    agent_log()->info("node/{}: controller answered again; full report sent", options_.node);
+  has_answer_ = true;
+  conflicted_ = false;
+  last_heartbeat_ok_ = true;
+  retry_delay_ = milliseconds{0};
+  next_heartbeat_ = now + options_.heartbeat_interval;
+}
+
+void SyncLoop::on_heartbeat_error(const Error& error, SteadyTime now) {
+  last_heartbeat_ok_ = false;
+  retry_delay_ = retry_delay_.count() == 0 ? options_.heartbeat_interval
+                                           : std::min(retry_delay_ * 2, options_.max_retry_interval);
+  next_heartbeat_ = now + retry_delay_;
+  const std::string retry = "retrying in " + format_delay(retry_delay_);
+  switch (error.code) {
+    case ErrorCode::kConflict:
+    case ErrorCode::kAlreadyExists:
+      conflicted_ = true;
+      heartbeat_failures_->with({"conflict"}).inc();
+      agent_log()->error(
+          "node/{}: REFUSED: another live agent holds this node ({}). This agent ({}) starts "
+          "nothing until the controller accepts it; {}",
+          options_.node, error.message, options_.holder_identity, retry);
+      return;
+    case ErrorCode::kInvalid:
+      heartbeat_failures_->with({"invalid"}).inc();
+      agent_log()->error("node/{}: heartbeat refused as invalid, a bug in corral-agent: {}; {}",
+                   options_.node, error.to_string(), retry);
+      return;
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kTimeout:
+      heartbeat_failures_->with({"unreachable"}).inc();
+      agent_log()->warn("node/{}: controller unreachable: {}; keeping {} VMs running, {}", options_.node,
+                  error.message, tracked_.size(), retry);
+      return;
+    default:
+      heartbeat_failures_->with({"error"}).inc();
+      agent_log()->error("node/{}: heartbeat failed: {}; {}", options_.node, error.to_string(), retry);
+      return;
+  }
+}
+
+}  // namespace corral::agent

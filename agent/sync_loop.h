@@ -1,0 +1,129 @@
+// SyncLoop: the agent's one loop. Every round (heartbeat interval, 1 s):
+//
+//   measure host ──► heartbeat ──► converge the driver ──► write state file
+//   (HostUsage:       (capacity,      to the last answer:
+//    /proc deltas,     usage, VM      stop unlisted / stale-epoch copies first,
+//    Ewma)             reports; the   start missing ones, restart ended ones
+//                      answer lists   per restartPolicy with back-off)
+//                      the bindings)
+//
+// Level-triggered: each round compares the last answer with Driver::list(), so a
+// lost round is harmless. The controller unreachable: every VM keeps running
+// and the loop keeps converging to the last answer (restarts go on); the
+// heartbeat is retried with back-off (interval, doubling, capped at
+// max_retry_interval) and the first answer after an error gets a full report.
+// 409 (another live agent holds the node): logged as an error, retried with
+// the same back-off, and nothing is started or restarted meanwhile.
+//
+// Startup: VMs in the state file are adopt()ed through the driver and kept
+// until the first answer says otherwise (a controller down at startup does
+// not stop anything). A corrupt state file is logged, kept beside as
+// <file>.corrupt, and the view is rebuilt from Driver::list().
+//
+// Time: intervals and back-off on the Clock's steady time, so a wall-clock
+// jump changes nothing; wall time only for timestamps in reports.
+// Not thread-safe: run() or run_once() from one thread.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "agent/control_plane.h"
+#include "agent/drivers/driver.h"
+#include "agent/host_usage.h"
+#include "agent/metrics/metrics_source.h"
+#include "agent/restart.h"
+#include "agent/state_file.h"
+#include "agent/tracked_vm.h"
+#include "api/clock.h"
+#include "api/metrics.h"
+
+namespace corral::agent {
+
+struct SyncOptions {
+  std::string node;  // this node's name (DNS-1123), required
+  // The lease holder; empty: "<node>/<pid>-<random hex>", new at every start.
+  std::string holder_identity;
+  Labels labels;              // applied when the first heartbeat creates the Node
+  std::string address;        // host:port of the local endpoint
+  std::string agent_version = "dev";
+  HostUsageOptions host;      // capacity overrides, reserved, smoothing
+  std::chrono::milliseconds heartbeat_interval{1000};  // 1 s
+  // The longest wait between heartbeat attempts while they fail: short enough
+  // that a returning controller hears from the node well within its grace.
+  std::chrono::milliseconds max_retry_interval{5000};
+  int full_report_every = 30;  // every 30th heartbeat carries every VM
+  // A VM's usage is resent when it moved by more than this fraction (10 %).
+  double usage_report_change = 0.1;
+  RestartBackoff::Options restart_backoff;  // 1 s doubling to 60 s, reset after 60 s
+  std::filesystem::path state_file;         // empty: none (tests that do not care)
+  std::string vm_host = "127.0.0.1";        // VmReport.address host for process VMs
+  metrics::Registry* metrics = nullptr;     // not owned; null: a private registry
+};
+
+class SyncLoop {
+ public:
+  SyncLoop(ControlPlane& control_plane, Driver& driver, MetricsSource& source, const Clock& clock,
+           SyncOptions options);
+  ~SyncLoop();
+
+  // One round, deterministic (the first also adopts from the state file).
+  void run_once();
+  // Rounds every heartbeat_interval until `stop`, then writes the state file.
+  // VMs are left running: the agent exits, its VMs stay.
+  void run(std::stop_token stop);
+
+  const std::string& holder_identity() const { return options_.holder_identity; }
+  // True while the controller refuses the node to this agent (409).
+  bool conflicted() const { return conflicted_; }
+  // True once the controller has answered at least once.
+  bool has_answer() const { return has_answer_; }
+
+ private:
+  void recover();
+  void track_adopted(const InstanceStatus& instance, std::chrono::steady_clock::time_point now);
+  void heartbeat(std::chrono::steady_clock::time_point now);
+  void on_heartbeat_error(const Error& error, std::chrono::steady_clock::time_point now);
+  std::vector<VmReport> current_reports();
+  void converge(std::chrono::steady_clock::time_point now);
+  void stop_unwanted(const std::vector<InstanceStatus>& instances);
+  void converge_one(TrackedVm& vm, const InstanceStatus* instance,
+                    std::chrono::steady_clock::time_point now);
+  void start(TrackedVm& vm, bool restart, std::chrono::steady_clock::time_point now);
+  void write_state_if_changed();
+
+  ControlPlane& control_plane_;
+  Driver& driver_;
+  const Clock& clock_;
+  SyncOptions options_;
+  HostUsage host_;
+  ReportContext report_context_;
+
+  bool recovered_ = false;
+  bool has_answer_ = false;
+  bool conflicted_ = false;
+  bool last_heartbeat_ok_ = false;
+  int64_t heartbeats_attempted_ = 0;
+  std::chrono::steady_clock::time_point next_heartbeat_{};
+  std::chrono::milliseconds retry_delay_{0};  // 0: the last heartbeat succeeded
+
+  std::map<std::string, BoundVm> desired_;    // the last answer's bindings
+  std::map<std::string, TrackedVm> tracked_;  // every VM this agent runs or should
+  std::map<std::string, VmReport> acked_;     // reports the controller acknowledged
+  std::optional<AgentState> written_;         // the state file's content; nullopt: rewrite
+
+  std::unique_ptr<metrics::Registry> own_metrics_;
+  metrics::Counter* heartbeats_;
+  metrics::CounterFamily* heartbeat_failures_;
+  metrics::Histogram* heartbeat_seconds_;
+  metrics::Gauge* vms_running_;
+  metrics::Counter* restarts_;
+};
+
+}  // namespace corral::agent

@@ -1,0 +1,395 @@
+// The sync loop against FakeControlPlane, the sim driver, a FakeClock and a
+// fixture /proc: every round is run_once(), time only moves when advanced.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "agent/drivers/sim_driver.h"
+#include "agent/state_file.h"
+#include "agent/sync_loop.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/fake_control_plane.h"
+
+namespace corral::agent {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr int64_t kGi = int64_t{1} << 30;
+
+std::string proc_stat(uint64_t busy, uint64_t idle) {
+  std::string text = "cpu  " + std::to_string(busy) + " 0 0 " + std::to_string(idle) + " 0 0 0 0 0 0\n";
+  for (int i = 0; i < 4; ++i) text += "cpu" + std::to_string(i) + " 1 0 1 1 0 0 0 0 0 0\n";
+  return text;
+}
+
+BoundVm bound(const std::string& name, int64_t epoch, const std::string& policy = "Always") {
+  BoundVm vm;
+  vm.name = name;
+  vm.epoch = epoch;
+  vm.restartPolicy = policy;
+  vm.runtime.driver = "sim";
+  vm.runtime.sim.cpu = Quantity::from_milli(500);
+  vm.runtime.sim.memory = Quantity::from_bytes(256 << 20);
+  return vm;
+}
+
+class SyncLoopTest : public ::testing::Test {
+ protected:
+  SyncLoopTest() : source_(dir_.path()) {
+    write_proc(100, 900);
+    std::filesystem::create_directories(dir_.path() / "proc");
+    std::ofstream(dir_.path() / "proc" / "meminfo")
+        << "MemTotal:       16777216 kB\nMemFree: 1000 kB\nMemAvailable:   12582912 kB\n";
+    options_.node = "host-1";
+    options_.holder_identity = "host-1/42-cafe";
+    options_.labels = {{"zone", "a"}};
+    options_.address = "127.0.0.1:4100";
+    options_.state_file = state_file();
+  }
+
+  void write_proc(uint64_t busy, uint64_t idle) {
+    std::filesystem::create_directories(dir_.path() / "proc");
+    std::ofstream(dir_.path() / "proc" / "stat") << proc_stat(busy, idle);
+  }
+  std::filesystem::path state_file() const { return dir_.path() / "agent-state.json"; }
+
+  SyncLoop& loop() {
+    if (!loop_) loop_ = std::make_unique<SyncLoop>(cp_, driver_, source_, clock_, options_);
+    return *loop_;
+  }
+  // A restart of the agent: a new loop (new holder) over the same host (driver).
+  void restart_agent() {
+    loop_.reset();
+    options_.holder_identity = "host-1/43-beef";
+  }
+  // One heartbeat interval later, one round.
+  void round() {
+    clock_.advance(seconds(1));
+    loop().run_once();
+  }
+  InstanceStatus instance(const std::string& name) {
+    for (const auto& s : driver_.list())
+      if (s.name == name) return s;
+    ADD_FAILURE() << name << " is not listed";
+    return {};
+  }
+  int count_calls(const std::string& call) {
+    auto calls = driver_.calls();
+    return static_cast<int>(std::count(calls.begin(), calls.end(), call));
+  }
+
+  corral::testing::TempDir dir_;
+  MetricsSource source_;
+  FakeClock clock_;
+  SimDriver driver_;
+  corral::testing::FakeControlPlane cp_;
+  SyncOptions options_;
+  std::unique_ptr<SyncLoop> loop_;
+};
+
+TEST_F(SyncLoopTest, FirstHeartbeatCarriesCapacityLabelsAndFullReport) {
+  options_.host.reserved.cpu = Quantity::from_milli(500);
+  options_.host.reserved.memory = Quantity::from_bytes(kGi);
+  loop().run_once();
+  ASSERT_EQ(cp_.requests.size(), 1u);
+  const HeartbeatRequest& r = cp_.last();
+  EXPECT_EQ(r.holderIdentity, "host-1/42-cafe");
+  EXPECT_EQ(r.capacity.cpu.milli, 4000);
+  EXPECT_EQ(r.capacity.memory.text, "16Gi");
+  EXPECT_EQ(r.allocatable.cpu.text, "3500m");
+  EXPECT_EQ(r.allocatable.memory.text, "15Gi");
+  EXPECT_EQ(r.usage.memory.text, "4Gi") << "MemTotal − MemAvailable";
+  EXPECT_EQ(r.labels, (Labels{{"zone", "a"}}));
+  EXPECT_EQ(r.address, "127.0.0.1:4100");
+  EXPECT_EQ(r.driver, "sim");
+  EXPECT_EQ(r.time, format_time(clock_.now()));
+  EXPECT_TRUE(r.fullReport);
+  EXPECT_TRUE(validate_heartbeat(r).ok());
+  EXPECT_TRUE(loop().has_answer());
+}
+
+TEST_F(SyncLoopTest, GeneratesAHolderIdentityPerStart) {
+  options_.holder_identity.clear();
+  const std::string first = loop().holder_identity();
+  EXPECT_EQ(first.rfind("host-1/", 0), 0u) << first;
+  restart_agent();
+  options_.holder_identity.clear();
+  EXPECT_NE(loop().holder_identity(), first);
+}
+
+TEST_F(SyncLoopTest, CapacityFlagsOverrideAndCpuUseIsSmoothedFromStatDeltas) {
+  options_.host.capacity_override.cpu = Quantity::from_milli(2000);
+  loop().run_once();
+  EXPECT_EQ(cp_.last().capacity.cpu.milli, 2000);
+  EXPECT_EQ(cp_.last().capacity.memory.text, "16Gi") << "memory still measured";
+  EXPECT_EQ(cp_.last().usage.cpu.milli, 0) << "one sample: no delta yet";
+  write_proc(100 + 50, 900 + 50);  // half the ticks busy
+  round();
+  EXPECT_EQ(cp_.last().usage.cpu.milli, 1000) << "the first value is taken as is";
+  write_proc(150, 1000 + 100);  // idle
+  round();
+  EXPECT_EQ(cp_.last().usage.cpu.milli, 700) << "alpha 0.3";
+}
+
+TEST_F(SyncLoopTest, StartsBoundVmsWithTheirEpochsAndReportsThem) {
+  cp_.answer.vms = {bound("web-1", 3), bound("web-2", 7)};
+  loop().run_once();
+  EXPECT_EQ(driver_.calls(), (std::vector<std::string>{"start web-1", "start web-2"}));
+  EXPECT_EQ(instance("web-1").epoch, 3);
+  EXPECT_EQ(instance("web-2").epoch, 7);
+
+  round();
+  EXPECT_FALSE(cp_.last().fullReport);
+  ASSERT_EQ(cp_.last().vms.size(), 2u) << "new since the last acknowledged heartbeat";
+  const VmReport* r = cp_.last_report("web-1");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->epoch, 3);
+  EXPECT_EQ(r->phase, "Running");
+  EXPECT_EQ(r->usage.cpu.text, "500m");
+  EXPECT_EQ(r->usage.memory.text, "256Mi");
+  EXPECT_EQ(r->lastError, "");
+  EXPECT_EQ(r->startTime, format_time(clock_.now() - seconds(1)));
+  ASSERT_EQ(r->conditions.size(), 1u);
+  EXPECT_EQ(r->conditions[0].type, "LimitsEnforced");
+  EXPECT_EQ(r->conditions[0].status, "True");
+  EXPECT_TRUE(validate_heartbeat(cp_.last()).ok());
+
+  round();
+  EXPECT_TRUE(cp_.last().vms.empty()) << "nothing changed";
+  ASSERT_TRUE(driver_.set_load("web-2", 900, 256 << 20).ok());
+  round();
+  ASSERT_EQ(cp_.last().vms.size(), 1u) << "usage moved by more than 10 %";
+  EXPECT_EQ(cp_.last().vms[0].name, "web-2");
+  for (int i = 0; i < 26; ++i) round();
+  EXPECT_TRUE(cp_.last().vms.empty());
+  round();
+  EXPECT_TRUE(cp_.last().fullReport) << "the 31st heartbeat is full";
+  EXPECT_EQ(cp_.last().vms.size(), 2u);
+  EXPECT_EQ(cp_.requests.size(), 31u);
+}
+
+TEST_F(SyncLoopTest, VmDroppedFromTheAnswerIsStoppedAndDestroyed) {
+  cp_.answer.vms = {bound("web-1", 3), bound("web-2", 7)};
+  loop().run_once();
+  cp_.answer.vms = {bound("web-2", 7)};
+  round();
+  EXPECT_EQ(count_calls("stop web-1"), 1);
+  EXPECT_EQ(count_calls("destroy web-1"), 1);
+  ASSERT_EQ(driver_.list().size(), 1u);
+  EXPECT_EQ(driver_.list()[0].name, "web-2");
+  auto state = read_state_file(state_file());
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->vms.size(), 1u) << "the state file follows";
+}
+
+TEST_F(SyncLoopTest, EpochBumpStopsTheOldCopyBeforeStartingTheNew) {
+  cp_.answer.vms = {bound("web-1", 3)};
+  loop().run_once();
+  cp_.answer.vms = {bound("web-1", 4)};
+  round();
+  EXPECT_EQ(driver_.calls(),
+            (std::vector<std::string>{"start web-1", "stop web-1", "destroy web-1", "start web-1"}));
+  EXPECT_EQ(instance("web-1").epoch, 4);
+  round();
+  ASSERT_NE(cp_.last_report("web-1"), nullptr);
+  EXPECT_EQ(cp_.last_report("web-1")->epoch, 4);
+  EXPECT_EQ(cp_.last_report("web-1")->restarts, 0) << "a new binding starts its own count";
+}
+
+TEST_F(SyncLoopTest, CrashWithAlwaysRestartsAfterADoublingBackoff) {
+  cp_.answer.vms = {bound("web-1", 3)};
+  loop().run_once();
+  ASSERT_TRUE(driver_.crash("web-1", 1).ok());
+  loop().run_once();  // sees the crash: restart due in 1 s
+  clock_.advance(milliseconds(999));
+  loop().run_once();
+  EXPECT_EQ(count_calls("start web-1"), 1) << "still backing off";
+  clock_.advance(milliseconds(1));
+  loop().run_once();
+  EXPECT_EQ(count_calls("start web-1"), 2);
+  EXPECT_EQ(instance("web-1").state, InstanceState::kRunning);
+
+  ASSERT_TRUE(driver_.crash("web-1", 1).ok());
+  round();  // heartbeat first (reports the crash), then the restart is scheduled
+  clock_.advance(milliseconds(1999));
+  loop().run_once();
+  EXPECT_EQ(count_calls("start web-1"), 2) << "the second back-off is 2 s";
+  const VmReport* r = cp_.last_report("web-1");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->phase, "Starting") << "backing off: Starting, so the controller does not replace it";
+  EXPECT_EQ(r->lastError, "exit code 1");
+  EXPECT_EQ(r->restarts, 1);
+  clock_.advance(milliseconds(1));
+  loop().run_once();
+  EXPECT_EQ(count_calls("start web-1"), 3);
+
+  round();
+  r = cp_.last_report("web-1");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->phase, "Running");
+  EXPECT_EQ(r->restarts, 2);
+  EXPECT_EQ(r->lastError, "exit code 1") << "the last failure stays visible";
+}
+
+TEST_F(SyncLoopTest, FailedStartIsRetriedWithBackoff) {
+  driver_.fail_next_start("web-1", "no such image");
+  cp_.answer.vms = {bound("web-1", 3)};
+  loop().run_once();
+  round();
+  const VmReport* r = cp_.last_report("web-1");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->phase, "Starting");
+  EXPECT_EQ(r->lastError, "failed to start: no such image");
+  EXPECT_EQ(count_calls("start web-1"), 1) << "backing off";
+  round();
+  EXPECT_EQ(count_calls("start web-1"), 2) << "restarted after the 1 s back-off";
+  EXPECT_EQ(instance("web-1").state, InstanceState::kRunning);
+}
+
+TEST_F(SyncLoopTest, OnFailureWithExitZeroIsNotRestartedAndHasNoLastError) {
+  cp_.answer.vms = {bound("job-1", 1, "OnFailure")};
+  loop().run_once();
+  ASSERT_TRUE(driver_.crash("job-1", 0).ok());
+  for (int i = 0; i < 5; ++i) round();
+  EXPECT_EQ(count_calls("start job-1"), 1);
+  round();
+  const HeartbeatRequest& r = cp_.requests[cp_.requests.size() - 5];
+  ASSERT_EQ(r.vms.size(), 1u);
+  EXPECT_EQ(r.vms[0].phase, "Failed");
+  EXPECT_EQ(r.vms[0].lastError, "");
+}
+
+TEST_F(SyncLoopTest, NeverIsReportedFailed) {
+  cp_.answer.vms = {bound("job-1", 1, "Never")};
+  loop().run_once();
+  ASSERT_TRUE(driver_.crash("job-1", 2).ok());
+  loop().run_once();
+  for (int i = 0; i < 3; ++i) round();
+  EXPECT_EQ(count_calls("start job-1"), 1);
+  const HeartbeatRequest& r = cp_.requests[1];
+  ASSERT_EQ(r.vms.size(), 1u);
+  EXPECT_EQ(r.vms[0].phase, "Failed");
+  EXPECT_EQ(r.vms[0].lastError, "exit code 2");
+}
+
+TEST_F(SyncLoopTest, ControllerUnreachableKeepsVmsRunningRetriesAndCatchesUp) {
+  cp_.answer.vms = {bound("web-1", 3), bound("web-2", 7)};
+  loop().run_once();
+  round();
+  cp_.unreachable = true;
+  const size_t before = cp_.requests.size();
+  ASSERT_TRUE(driver_.crash("web-2", 1).ok());
+  for (int i = 0; i < 20; ++i) round();
+  EXPECT_EQ(instance("web-1").state, InstanceState::kRunning);
+  EXPECT_EQ(instance("web-2").state, InstanceState::kRunning) << "restarts go on";
+  EXPECT_EQ(count_calls("stop web-1"), 0);
+  // Attempts at +1 s, then after 1, 2, 4, 5, 5 s (capped).
+  EXPECT_EQ(cp_.requests.size() - before, 6u);
+
+  cp_.unreachable = false;
+  for (int i = 0; i < 5 && cp_.requests.size() - before < 7; ++i) round();
+  EXPECT_TRUE(cp_.last().fullReport) << "catching up after the outage";
+  EXPECT_EQ(cp_.last().vms.size(), 2u);
+  ASSERT_NE(cp_.last_report("web-2"), nullptr);
+  EXPECT_EQ(cp_.last_report("web-2")->restarts, 1);
+  round();
+  EXPECT_FALSE(cp_.last().fullReport);
+  EXPECT_EQ(cp_.requests.size() - before, 8u) << "back to one heartbeat per interval";
+}
+
+TEST_F(SyncLoopTest, ConflictStartsNothing) {
+  cp_.conflict = true;
+  cp_.answer.vms = {bound("web-1", 3)};
+  for (int i = 0; i < 3; ++i) round();
+  EXPECT_TRUE(driver_.calls().empty());
+  EXPECT_TRUE(loop().conflicted());
+  cp_.conflict = false;
+  for (int i = 0; i < 5 && driver_.calls().empty(); ++i) round();
+  EXPECT_EQ(driver_.calls(), (std::vector<std::string>{"start web-1"}));
+  EXPECT_FALSE(loop().conflicted());
+}
+
+TEST_F(SyncLoopTest, InvalidAnswerKeepsConvergingToTheLastAnswer) {
+  cp_.answer.vms = {bound("web-1", 3)};
+  loop().run_once();
+  cp_.fail_next.push_back(invalid("heartbeat", {{"usage.cpu", "must not be negative", ""}}));
+  ASSERT_TRUE(driver_.crash("web-1", 1).ok());
+  round();
+  round();
+  EXPECT_EQ(count_calls("start web-1"), 2);
+}
+
+TEST_F(SyncLoopTest, RestartedAgentAdoptsInsteadOfStartingTwice) {
+  cp_.answer.vms = {bound("web-1", 3), bound("web-2", 7)};
+  loop().run_once();
+  auto state = read_state_file(state_file());
+  ASSERT_TRUE(state.ok());
+  ASSERT_EQ(state->vms.size(), 2u);
+  EXPECT_EQ(state->vms["web-2"].epoch, 7);
+  EXPECT_EQ(state->vms["web-2"].driver, "sim");
+
+  restart_agent();
+  cp_.unreachable = true;  // the controller is down while the agent restarts
+  for (int i = 0; i < 3; ++i) round();
+  EXPECT_EQ(count_calls("adopt web-1"), 1);
+  EXPECT_EQ(count_calls("stop web-1") + count_calls("stop web-2"), 0)
+      << "adopted VMs are kept until an answer says otherwise";
+  cp_.unreachable = false;
+  for (int i = 0; i < 5 && !loop().has_answer(); ++i) round();
+  ASSERT_TRUE(loop().has_answer());
+  EXPECT_EQ(count_calls("start web-1") + count_calls("start web-2"), 2) << "no second start";
+  EXPECT_EQ(cp_.last().holderIdentity, "host-1/43-beef");
+  EXPECT_TRUE(cp_.last().fullReport);
+  ASSERT_NE(cp_.last_report("web-2"), nullptr);
+  EXPECT_EQ(cp_.last_report("web-2")->phase, "Running");
+  EXPECT_EQ(cp_.last_report("web-2")->epoch, 7);
+}
+
+TEST_F(SyncLoopTest, AdoptedVmNoLongerBoundIsStoppedOnceTheControllerAnswers) {
+  cp_.answer.vms = {bound("web-1", 3)};
+  loop().run_once();
+  restart_agent();
+  cp_.answer.vms = {};
+  round();
+  EXPECT_EQ(count_calls("adopt web-1"), 1);
+  EXPECT_EQ(count_calls("destroy web-1"), 1);
+  EXPECT_TRUE(driver_.list().empty());
+}
+
+TEST_F(SyncLoopTest, CorruptStateFileIsRebuiltFromTheDriver) {
+  cp_.answer.vms = {bound("web-1", 3)};
+  loop().run_once();
+  restart_agent();
+  std::ofstream(state_file(), std::ios::trunc) << "{\"version\": 1, \"vms\": {\"web-1\": {\"ep";
+  round();
+  EXPECT_EQ(count_calls("start web-1"), 1) << "found running in the driver: kept";
+  EXPECT_EQ(instance("web-1").state, InstanceState::kRunning);
+  auto state = read_state_file(state_file());
+  ASSERT_TRUE(state.ok()) << state.error().message;
+  EXPECT_EQ(state->vms.size(), 1u) << "rewritten";
+  EXPECT_TRUE(std::filesystem::exists(state_file().string() + ".corrupt"));
+}
+
+TEST_F(SyncLoopTest, WallClockJumpChangesNothing) {
+  cp_.answer.vms = {bound("web-1", 3)};
+  loop().run_once();
+  ASSERT_TRUE(driver_.crash("web-1", 1).ok());
+  loop().run_once();  // restart due in 1 s (steady)
+  const size_t beats = cp_.requests.size();
+  clock_.set(clock_.now() + hours(24));
+  loop().run_once();
+  clock_.set(clock_.now() - hours(48));
+  loop().run_once();
+  EXPECT_EQ(count_calls("start web-1"), 1) << "no restart: steady time did not move";
+  EXPECT_EQ(cp_.requests.size(), beats) << "no extra heartbeat";
+  round();
+  EXPECT_EQ(count_calls("start web-1"), 2);
+  EXPECT_EQ(cp_.last().time, format_time(clock_.now())) << "timestamps follow the wall";
+}
+
+}  // namespace
+}  // namespace corral::agent
