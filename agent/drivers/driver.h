@@ -1,5 +1,5 @@
 // Driver: how the agent runs VMs on its host. One interface, one file per
-// implementation (process, sim; libvirt next), registered by name in
+// implementation (process, sim, libvirt), registered by name in
 // registry.cpp.
 //
 // The agent's sync loop is level-triggered: every round it calls list() and
@@ -113,10 +113,14 @@ struct DriverOptions {
   std::string bind_address = "127.0.0.1";
   // Time for stats() rates; RealClock when null. Not owned.
   const Clock* clock = nullptr;
+  // The libvirt driver's connection URI. qemu:///system (the system libvirtd,
+  // KVM guests) in production; tests pass "test:///default", libvirt's
+  // in-process mock hypervisor, which needs no daemon.
+  std::string libvirt_uri = "qemu:///system";
 };
 
-// Makes the driver registered under `name` ("process", "sim"). NotFound with
-// the known names when there is no such driver.
+// Makes the driver registered under `name` ("libvirt", "process", "sim").
+// NotFound with the known names when there is no such driver.
 Result<std::unique_ptr<Driver>> make_driver(const std::string& name, const DriverOptions& options);
 // The registered names, sorted.
 std::vector<std::string> driver_names();

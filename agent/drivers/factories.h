@@ -10,6 +10,7 @@ namespace corral::agent {
 
 using DriverFactory = Result<std::unique_ptr<Driver>> (*)(const DriverOptions&);
 
+Result<std::unique_ptr<Driver>> make_libvirt_driver(const DriverOptions& options);
 Result<std::unique_ptr<Driver>> make_process_driver(const DriverOptions& options);
 Result<std::unique_ptr<Driver>> make_sim_driver(const DriverOptions& options);
 

@@ -20,6 +20,7 @@ struct Registration {
 };
 
 constexpr Registration kDrivers[] = {
+    {"libvirt", &make_libvirt_driver},
     {"process", &make_process_driver},
     {"sim", &make_sim_driver},
 };

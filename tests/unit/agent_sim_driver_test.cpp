@@ -21,7 +21,7 @@ TEST(DriverRegistry, MakesDriversByName) {
   auto sim = make_driver("sim", DriverOptions{});
   ASSERT_TRUE(sim.ok()) << sim.error().message;
   EXPECT_EQ((*sim)->name(), "sim");
-  EXPECT_EQ(driver_names(), (std::vector<std::string>{"process", "sim"}));
+  EXPECT_EQ(driver_names(), (std::vector<std::string>{"libvirt", "process", "sim"}));
 }
 
 TEST(DriverRegistry, UnknownDriverIsNotFoundListingKnownOnes) {
