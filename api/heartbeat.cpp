@@ -37,6 +37,10 @@ Result<void> validate_heartbeat(const HeartbeatRequest& r) {
   std::chrono::system_clock::time_point t;
   if (!r.time.empty() && !parse_time(r.time, &t))
     errs.push_back({"time", "not an RFC 3339 time: \"" + r.time + "\"", ""});
+  // Node.status.driver allows these (api/validate.cpp); the heartbeat writes
+  // status without normalising it, so it checks here.
+  if (!r.driver.empty() && r.driver != "process" && r.driver != "libvirt" && r.driver != "sim")
+    errs.push_back({"driver", "must be process, libvirt or sim, not \"" + r.driver + "\"", ""});
   check_nonnegative(r.capacity, "capacity", errs);
   check_nonnegative(r.allocatable, "allocatable", errs);
   check_nonnegative(r.usage, "usage", errs);

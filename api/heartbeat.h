@@ -132,7 +132,8 @@ struct ProbeResponse {
 
 // Impossible values, each with its field path: negative or absurd quantities
 // (usage above 2 × capacity, allocatable above capacity, zero capacity), a bad
-// holderIdentity, phase or time, a VM report without a name. Errors: Invalid.
+// holderIdentity, phase, time or driver, a VM report without a name.
+// Errors: Invalid.
 Result<void> validate_heartbeat(const HeartbeatRequest& request);
 
 }  // namespace corral

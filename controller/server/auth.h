@@ -8,7 +8,7 @@
 //   admin        everything
 //   viewer       get, list, watch
 //   node:<name>  an agent: get/list/watch everything; create and update its own
-//                Node and its status; update the status of VMs whose stored
+//                Node, its status and its heartbeat; update the status of VMs whose stored
 //                spec.nodeName is <name>; create Events. Nothing else.
 #pragma once
 
@@ -53,7 +53,7 @@ struct Attributes {
   std::string verb;         // get | list | watch | create | update | delete
   std::string resource;     // the plural ("vms"); empty for non-resource paths
   std::string name;         // empty for collections (and create before the body is read)
-  std::string subresource;  // "status" or empty
+  std::string subresource;  // "status", "heartbeat" or empty
 };
 
 // Reads the stored spec.nodeName of a VM, for the node role's rule on VM

@@ -20,6 +20,8 @@ struct Context {
   ServerMetrics& metrics;
   metrics::Registry& registry;        // rendered by /metrics
   const std::atomic<bool>& stopping;  // set by Server::stop(): watches end, readyz fails
+  const HeartbeatHandler& heartbeat;  // empty: heartbeats are not served (set before start)
+  const AdmissionHook& admission;     // empty: everything is admitted (set before start)
 };
 
 }  // namespace corral::server

@@ -4,6 +4,7 @@
 
 #include "api/log.h"
 #include "controller/server/discovery.h"
+#include "controller/server/heartbeat_route.h"
 #include "controller/server/request.h"
 #include "controller/server/resources.h"
 #include "controller/server/routes.h"
@@ -74,8 +75,10 @@ void serve(Context& ctx, const httplib::Request& req, httplib::Response& res) {
         res, make_error(ErrorCode::kMethodNotAllowed,
                         "the server does not allow method " + req.method + " on " + req.path));
   std::string plural = route.kind ? route.kind->plural : "";
-  Attributes attrs{route.verb, plural, route.name,
-                   route.endpoint == Endpoint::kStatus ? "status" : ""};
+  std::string subresource = route.endpoint == Endpoint::kStatus      ? "status"
+                            : route.endpoint == Endpoint::kHeartbeat ? "heartbeat"
+                                                                     : "";
+  Attributes attrs{route.verb, plural, route.name, subresource};
   if (!route.open) {
     auto allowed = authorize(who, attrs, bound_node_lookup(ctx));
     if (!allowed) {
@@ -114,6 +117,8 @@ void serve(Context& ctx, const httplib::Request& req, httplib::Response& res) {
     case Endpoint::kStatus:
       if (route.verb == "get") return handle_get(ctx, route, res);
       return handle_update_status(ctx, route, req, res);
+    case Endpoint::kHeartbeat:
+      return handle_heartbeat(ctx, route, req, res);
     case Endpoint::kNotFound:
       break;
   }

@@ -107,6 +107,10 @@ void handle_create(Context& ctx, const Route& route, const Identity& who,
   if (route.kind->has_status) body->erase("status");
   auto normalized = normalize_object(*body);
   if (!normalized) return write_error(res, normalized.error(), name, plural);
+  if (ctx.admission) {
+    if (auto admitted = ctx.admission(*route.kind, *normalized, nullptr); !admitted)
+      return write_error(res, admitted.error(), name, plural);
+  }
   auto record = ctx.store.create(route.kind->kind, std::move(*normalized));
   if (!record) return write_error(res, record.error(), name, plural);
   logger("api")->info("{}/{} created by {} (resourceVersion {})", plural, name, who.user,
@@ -149,6 +153,14 @@ void handle_update(Context& ctx, const Route& route, const httplib::Request& req
   // The main path never writes status (Kubernetes' status subresource rule).
   auto object = read_replacement(route, req, res, route.kind->has_status);
   if (!object) return;
+  if (ctx.admission) {
+    // The stored version, for hooks that compare (a missing one is the
+    // store's NotFound below).
+    auto stored = ctx.store.get(route.kind->kind, route.name);
+    store::RecordPtr old = stored ? *stored : nullptr;
+    if (auto admitted = ctx.admission(*route.kind, *object, old); !admitted)
+      return write_error(res, admitted.error(), route.name, route.kind->plural);
+  }
   auto record = ctx.store.update(route.kind->kind, std::move(*object));
   if (!record) return write_error(res, record.error(), route.name, route.kind->plural);
   write_object(res, 200, *record);

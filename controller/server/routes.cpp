@@ -65,6 +65,14 @@ Route parse_route(const std::string& method, const std::string& path, bool watch
     if (method == "DELETE") r.verb = "delete";
     return r;
   }
+  if (seg[5] == "heartbeat" && r.kind->kind == "Node") {
+    // Authorised as an update of the Node (a node may beat only for itself);
+    // the metrics label keeps heartbeats apart from status writes.
+    r.endpoint = Endpoint::kHeartbeat;
+    r.resource_label = "nodes/heartbeat";
+    if (method == "POST") r.verb = "update";
+    return r;
+  }
   if (seg[5] != "status" || !r.kind->has_status) {
     r.kind = nullptr;
     r.name.clear();

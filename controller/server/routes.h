@@ -18,6 +18,7 @@ enum class Endpoint {
   kCollection,    // /apis/corral/v1/<plural>
   kObject,        // /apis/corral/v1/<plural>/<name>
   kStatus,        // /apis/corral/v1/<plural>/<name>/status
+  kHeartbeat,     // POST /apis/corral/v1/nodes/<name>/heartbeat (api/heartbeat.h)
   kVersion,       // /version
   kHealthz,       // /healthz (open)
   kReadyz,        // /readyz (open)
@@ -27,7 +28,7 @@ enum class Endpoint {
 struct Route {
   Endpoint endpoint = Endpoint::kNotFound;
   const KindInfo* kind = nullptr;  // for collection, object and status
-  std::string name;                // for object and status
+  std::string name;                // for object, status and heartbeat
   // The Kubernetes verb; empty when the method is not allowed on the path.
   std::string verb;
   // The metrics label: the plural ("vms", "vms/status") or the path of a

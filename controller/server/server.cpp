@@ -22,7 +22,7 @@ struct Server::Impl {
         options(std::move(o)),
         metrics(registry),
         store(raw, metrics),
-        ctx{store, clock, options, auth, metrics, registry, stopping} {}
+        ctx{store, clock, options, auth, metrics, registry, stopping, heartbeat, admission} {}
 
   const Clock& clock;
   const ServerOptions options;
@@ -31,6 +31,8 @@ struct Server::Impl {
   InstrumentedStore store;
   Authenticator auth;
   std::atomic<bool> stopping{false};
+  HeartbeatHandler heartbeat;  // set before start(); read-only while serving
+  AdmissionHook admission;     // set before start(); read-only while serving
   Context ctx;
 
   std::mutex mu;                          // serialises start() and stop()
@@ -216,6 +218,12 @@ std::string Server::base_url() const {
   return std::string(impl_->tls ? "https" : "http") + "://" + host_for_url(impl_->options.host) +
          ":" + std::to_string(impl_->port);
 }
+
+void Server::set_heartbeat_handler(HeartbeatHandler handler) {
+  impl_->heartbeat = std::move(handler);
+}
+
+void Server::set_admission(AdmissionHook hook) { impl_->admission = std::move(hook); }
 
 metrics::Registry& Server::metrics() { return impl_->registry; }
 

@@ -10,11 +10,14 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "api/clock.h"
 #include "api/error.h"
+#include "api/json.h"
+#include "api/kinds.h"
 #include "api/metrics.h"
 #include "controller/store/store.h"
 
@@ -44,6 +47,15 @@ struct ServerOptions {
   std::chrono::milliseconds watch_poll_interval{200};
 };
 
+// POST /apis/corral/v1/nodes/<node>/heartbeat: `body` is the parsed JSON
+// body; the answer is sent with 200, an Error as its Status.
+using HeartbeatHandler = std::function<Result<Json>(const std::string& node, const Json& body)>;
+// Called on create and update (not /status) after normalisation and before
+// the store write; `old` is the stored object (null on create). An Error is
+// answered as its Status (Invalid: 422) and nothing is written.
+using AdmissionHook = std::function<Result<void>(const KindInfo& kind, const Json& normalized,
+                                                 const store::RecordPtr& old)>;
+
 class Server {
  public:
   // `store` and `clock` must outlive the Server.
@@ -64,6 +76,11 @@ class Server {
   int port() const;
   // "http://127.0.0.1:41234" (https when TLS); IPv6 hosts in brackets.
   std::string base_url() const;
+  // Hooks into the pipeline. REQUIRES: called before start(). Without a
+  // heartbeat handler the heartbeat path answers 404 NotFound.
+  void set_heartbeat_handler(HeartbeatHandler handler);
+  void set_admission(AdmissionHook hook);
+
   // The server's metrics; other components may register theirs here too.
   metrics::Registry& metrics();
 

@@ -1,0 +1,218 @@
+#include "controller/heartbeat/heartbeat_service.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "api/kinds.h"
+#include "api/log.h"
+#include "controller/heartbeat/events.h"
+#include "controller/heartbeat/vm_reports.h"
+
+namespace corral::heartbeat {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+// "0.4s" for ages; "2s" or "1.5s" for configured durations.
+std::string seconds_text(std::chrono::nanoseconds d, bool trim_whole = false) {
+  double s = std::chrono::duration<double>(d).count();
+  char buf[32];
+  if (trim_whole && std::fabs(s - std::round(s)) < 1e-9) {
+    std::snprintf(buf, sizeof buf, "%.0fs", s);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1fs", s);
+  }
+  return buf;
+}
+
+int32_t whole_seconds_up(milliseconds d) {
+  return static_cast<int32_t>((d.count() + 999) / 1000);
+}
+
+}  // namespace
+
+HeartbeatService::HeartbeatService(store::Store& store, LeaseTable& leases, const Clock& clock,
+                                   HeartbeatOptions options)
+    : store_(store),
+      leases_(leases),
+      clock_(clock),
+      options_(options),
+      vm_feed_(store, "VM", vms_, options.watch_poll),
+      pool_feed_(store, "Pool", pools_, options.watch_poll) {
+  // Listed before the first heartbeat is served: an answer built from an
+  // empty index would tell every agent to stop its VMs.
+  if (auto s = sync(); !s)
+    logger("heartbeat")->warn("initial list failed ({}); heartbeats wait for the store",
+                              s.error().message);
+  if (options_.watch_in_background) {
+    vm_feed_.start_background();
+    pool_feed_.start_background();
+  }
+}
+
+HeartbeatService::~HeartbeatService() {
+  vm_feed_.request_stop();  // both threads wind down in the same poll interval
+  pool_feed_.request_stop();
+  vm_feed_.stop();
+  pool_feed_.stop();
+}
+
+Result<void> HeartbeatService::sync() {
+  auto pools = pool_feed_.sync();
+  auto vms = vm_feed_.sync();
+  if (!pools) return pools;
+  return vms;
+}
+
+std::shared_ptr<HeartbeatService::NodeState> HeartbeatService::state_for(const std::string& node) {
+  std::lock_guard lock(states_mu_);
+  auto& state = states_[node];
+  if (!state) state = std::make_shared<NodeState>();
+  return state;
+}
+
+Result<store::RecordPtr> HeartbeatService::register_node(const std::string& name,
+                                                         const HeartbeatRequest& req) {
+  Node node;
+  node.metadata.name = name;
+  node.metadata.labels = req.labels;
+  auto normalized = normalize_object(to_json(node));
+  if (!normalized) return normalized.take_error();
+  auto created = store_.create("Node", std::move(*normalized));
+  if (!created) {
+    // Created by someone else (corralctl apply) since our read: use theirs.
+    if (created.error().code == ErrorCode::kAlreadyExists) return store_.get("Node", name);
+    return created;
+  }
+  logger("heartbeat")->info("node/{} registered by agent {} ({} driver, {} CPU, {} memory)", name,
+                            req.holderIdentity, req.driver.empty() ? "unknown" : req.driver,
+                            req.capacity.cpu.text, req.capacity.memory.text);
+  (void)record_event(store_, clock_,
+                     {"Node", name, (*created)->uid, "Registered",
+                      "node " + name + " registered by agent " + req.holderIdentity, "Normal",
+                      name});
+  return created;
+}
+
+Result<void> HeartbeatService::report_vms(const std::string& node, const HeartbeatRequest& req) {
+  ReportOptions options{options_.usage_change_fraction, options_.conflict_retries};
+  Result<void> first_error;
+  for (const VmReport& report : req.vms) {
+    auto outcome = apply_vm_report(store_, clock_, node, report, options);
+    if (!outcome && first_error.ok()) first_error = outcome.take_error();
+  }
+  // Failing the heartbeat makes the agent send a full report next time, so a
+  // report that was not written is not lost.
+  return first_error;
+}
+
+Json HeartbeatService::answer(const std::string& node, milliseconds grace) const {
+  HeartbeatResponse response;
+  response.node = node;
+  response.leaseDurationSeconds = whole_seconds_up(grace);
+  response.serverTime = format_time(clock_.now());
+  Json out = to_json(response);
+  Json vms = Json::array();
+  for (const BoundEntryPtr& entry : vms_.bound_to(node)) {
+    // A Lost VM's node was declared dead; its copy here must stop.
+    if (entry->phase == "Lost") continue;
+    vms.push_back(entry->bound);
+  }
+  out["vms"] = std::move(vms);
+  return out;
+}
+
+Result<Json> HeartbeatService::handle(const std::string& node, const Json& body) {
+  auto decoded = from_json<HeartbeatRequest>(body);
+  if (!decoded) return decoded.take_error();
+  const HeartbeatRequest& req = *decoded;
+  if (auto valid = validate_heartbeat(req); !valid) return valid.take_error();
+  if (!vm_feed_.ready() || !pool_feed_.ready()) {
+    if (auto s = sync(); !s)
+      return make_error(ErrorCode::kUnavailable,
+                        "heartbeats are not served until VMs and Pools are listed: " +
+                            s.error().message);
+  }
+
+  auto state = state_for(node);
+  std::lock_guard lock(state->mu);
+  const SteadyTime now = clock_.steady_now();
+  const auto wall = clock_.now();
+
+  auto record = store_.get("Node", node);
+  if (!record && record.error().code != ErrorCode::kNotFound) return record.take_error();
+  const milliseconds grace = pools_.grace_for(record ? (*record)->labels : req.labels);
+
+  // Ownership: judged on this controller's steady clock only.
+  auto lease = leases_.current(node);
+  std::optional<std::string> replaced;
+  if (lease && lease->holder != req.holderIdentity) {
+    const auto age = now - lease->renewed;
+    if (age < grace)
+      return make_error(ErrorCode::kConflict,
+                        "node " + node + " is held by agent " + lease->holder + " (lease renewed " +
+                            seconds_text(age) + " ago, grace " + seconds_text(grace, true) +
+                            "); refused until it expires");
+    replaced = "agent " + req.holderIdentity + " took over node " + node + " from " +
+               lease->holder + ", whose lease expired " + seconds_text(age - grace) + " ago";
+  }
+
+  bool registered = false;
+  if (!record) {
+    record = register_node(node, req);
+    if (!record) return record.take_error();
+    registered = true;
+  }
+  leases_.renew(node, req.holderIdentity, now);
+  if (replaced) {
+    logger("heartbeat")->warn("node/{}: {}", node, *replaced);
+    (void)record_event(store_, clock_,
+                       {"Node", node, (*record)->uid, "AgentReplaced", *replaced, "Warning", node});
+  }
+
+  NodeReport next;
+  next.capacity = req.capacity;
+  next.allocatable = req.allocatable;
+  next.usage = req.usage;
+  next.lease = {req.holderIdentity, format_time(wall), whole_seconds_up(grace)};
+  next.lastHeartbeatTime = format_time(wall);
+  next.address = req.address;
+  next.driver = req.driver;
+  next.agentVersion = req.agentVersion;
+  std::chrono::system_clock::time_point agent_time;
+  if (!req.time.empty() && parse_time(req.time, &agent_time)) {
+    const auto skew = agent_time - wall;
+    if (std::chrono::abs(skew) > options_.max_clock_skew) {
+      next.clock_skewed = true;
+      next.clock_skew_message = "the agent's clock is " + seconds_text(std::chrono::abs(skew)) +
+                                (skew > skew.zero() ? " ahead of" : " behind") +
+                                " the controller's (limit " +
+                                seconds_text(options_.max_clock_skew, true) + ")";
+    }
+  }
+
+  const bool due = !state->persisted || registered ||
+                   now - state->persisted_at >= options_.persist_interval ||
+                   significant_change(state->last, next, options_.usage_change_fraction);
+  if (due) {
+    const bool skew_appeared = next.clock_skewed && !(state->persisted && state->last.clock_skewed);
+    auto written =
+        write_node_status(store_, node, next, format_time(wall), options_.conflict_retries);
+    if (!written) return written.take_error();
+    state->persisted = true;
+    state->last = next;
+    state->persisted_at = now;
+    if (skew_appeared) {
+      logger("heartbeat")->warn("node/{}: {}", node, next.clock_skew_message);
+      (void)record_event(store_, clock_,
+                         {"Node", node, (*written)->uid, "ClockSkew", next.clock_skew_message,
+                          "Warning", node});
+    }
+  }
+
+  if (auto reported = report_vms(node, req); !reported) return reported.take_error();
+  return answer(node, grace);
+}
+
+}  // namespace corral::heartbeat

@@ -1,0 +1,103 @@
+// HeartbeatService: the controller's side of POST /apis/corral/v1/nodes/<n>/heartbeat
+// (protocol in api/heartbeat.h; README.md in this folder draws the pipeline).
+//
+//   decode + validate (422) → lease ownership (409) → register the Node if new
+//   → renew the lease in the LeaseTable (memory, steady clock) → persist
+//   Node.status only when it matters → VM reports → answer with the VMs bound
+//   to the node (from the watch-fed VmIndex)
+//
+// The steady-state heartbeat (nothing changed, last write younger than
+// persist_interval) reads memory only: no store write, no scan.
+//
+// Thread-safe: handle() is called concurrently from API threads; heartbeats of
+// one node are serialised (they come at 1 Hz), different nodes run in parallel.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "api/clock.h"
+#include "api/error.h"
+#include "api/heartbeat.h"
+#include "api/json.h"
+#include "controller/heartbeat/lease_table.h"
+#include "controller/heartbeat/node_status.h"
+#include "controller/heartbeat/pool_cache.h"
+#include "controller/heartbeat/vm_index.h"
+#include "controller/heartbeat/watch_feed.h"
+#include "controller/store/store.h"
+
+namespace corral::heartbeat {
+
+struct HeartbeatOptions {
+  // A Node's status is written at least this often while its agent beats, so
+  // status.lease.renewTime and usage are never staler than this in the store.
+  std::chrono::milliseconds persist_interval{5000};
+  // Usage is written early when it moved by more than this share of
+  // allocatable (Node) or of the requests (VM).
+  double usage_change_fraction = 0.05;
+  // |agent time − controller time| above this sets the Node's ClockSkew
+  // condition. Only reported: leases are judged on the controller's clock.
+  std::chrono::milliseconds max_clock_skew{5000};
+  // Re-reads after a 409 on a status write before the heartbeat fails.
+  int conflict_retries = 5;
+  // Run the VM and Pool watches on background threads. Off in unit tests,
+  // which call sync() instead, so nothing happens behind their back.
+  bool watch_in_background = true;
+  // How long the watch threads block before checking for stop.
+  std::chrono::milliseconds watch_poll{200};
+};
+
+class HeartbeatService {
+ public:
+  // Lists VMs and Pools at once (so the first answers are complete) and, if
+  // configured, starts the watch threads. The references must outlive the
+  // service.
+  HeartbeatService(store::Store& store, LeaseTable& leases, const Clock& clock,
+                   HeartbeatOptions options = {});
+  ~HeartbeatService();  // stops the watch threads
+  HeartbeatService(const HeartbeatService&) = delete;
+  HeartbeatService& operator=(const HeartbeatService&) = delete;
+
+  // One heartbeat of `node`, `body` a HeartbeatRequest. Returns the
+  // HeartbeatResponse. Errors: Invalid (422, with field paths), Conflict (409,
+  // another live agent holds the lease), Unavailable (503, the store),
+  // whatever the store answers on a write.
+  Result<Json> handle(const std::string& node, const Json& body);
+
+  // Applies every VM and Pool change the store published before the call to
+  // the index and the pool cache. Tests call it; see WatchFeed::sync.
+  Result<void> sync();
+
+  const LeaseTable& leases() const { return leases_; }
+
+ private:
+  // What this controller last persisted for a node, and when (steady time).
+  struct NodeState {
+    std::mutex mu;                 // serialises this node's heartbeats
+    bool persisted = false;        // guarded by mu: anything written since start
+    NodeReport last;               // guarded by mu
+    SteadyTime persisted_at{};     // guarded by mu
+  };
+  std::shared_ptr<NodeState> state_for(const std::string& node);
+  Result<store::RecordPtr> register_node(const std::string& node, const HeartbeatRequest& req);
+  Result<void> report_vms(const std::string& node, const HeartbeatRequest& req);
+  Json answer(const std::string& node, std::chrono::milliseconds grace) const;
+
+  store::Store& store_;
+  LeaseTable& leases_;
+  const Clock& clock_;
+  const HeartbeatOptions options_;
+  VmIndex vms_;
+  PoolCache pools_;
+  WatchFeed vm_feed_;
+  WatchFeed pool_feed_;
+
+  std::mutex states_mu_;
+  std::unordered_map<std::string, std::shared_ptr<NodeState>> states_;  // guarded by states_mu_
+};
+
+}  // namespace corral::heartbeat

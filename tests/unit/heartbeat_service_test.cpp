@@ -1,0 +1,373 @@
+// The heartbeat service over the in-memory store and a fake clock: no real
+// sleeps, and no background threads (the watch-fed index is synced
+// explicitly with sync()).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "api/clock.h"
+#include "api/kinds.h"
+#include "controller/heartbeat/heartbeat_service.h"
+#include "controller/store/store.h"
+
+namespace corral::heartbeat {
+namespace {
+
+using std::chrono::milliseconds;
+
+class HeartbeatServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(); }
+
+  void start() {
+    HeartbeatOptions o;
+    o.watch_in_background = false;
+    svc_ = std::make_unique<HeartbeatService>(*store_, leases_, clock_, o);
+  }
+
+  Json request(const std::string& holder = "host-1/4242-ab12") const {
+    return {{"holderIdentity", holder},
+            {"time", format_time(clock_.now())},
+            {"labels", {{"zone", "a"}}},
+            {"capacity", {{"cpu", "4"}, {"memory", "16Gi"}}},
+            {"allocatable", {{"cpu", "4"}, {"memory", "15Gi"}}},
+            {"usage", {{"cpu", "1"}, {"memory", "4Gi"}}},
+            {"address", "127.0.0.1:4100"},
+            {"driver", "sim"},
+            {"agentVersion", "0.1.0"}};
+  }
+
+  Result<Json> beat(const Json& body, const std::string& node = "host-1") {
+    EXPECT_TRUE(svc_->sync().ok());
+    return svc_->handle(node, body);
+  }
+
+  Json get(const std::string& kind, const std::string& name) {
+    auto r = store_->get(kind, name);
+    EXPECT_TRUE(r.ok()) << kind << "/" << name;
+    return r ? (*r)->parse() : Json();
+  }
+  int64_t revision_of(const std::string& kind, const std::string& name) {
+    auto r = store_->get(kind, name);
+    return r ? (*r)->revision : -1;
+  }
+
+  std::vector<Json> events(const std::string& reason) {
+    std::vector<Json> out;
+    auto list = store_->list("Event", {});
+    EXPECT_TRUE(list.ok());
+    for (const auto& r : list->items) {
+      Json e = r->parse();
+      if (e["reason"] == reason) out.push_back(e);
+    }
+    return out;
+  }
+
+  void create_vm(const std::string& name, const std::string& node, int64_t epoch,
+                 const std::string& phase = "") {
+    Json vm = {{"apiVersion", "corral/v1"},
+               {"kind", "VM"},
+               {"metadata", {{"name", name}}},
+               {"spec",
+                {{"resources", {{"cpu", "1"}, {"memory", "1Gi"}}},
+                 {"runtime", {{"driver", "sim"}}},
+                 {"nodeName", node},
+                 {"epoch", epoch}}}};
+    auto normalized = normalize_object(vm);
+    ASSERT_TRUE(normalized.ok()) << normalized.error().to_string();
+    auto created = store_->create("VM", *normalized);
+    ASSERT_TRUE(created.ok()) << created.error().to_string();
+    if (phase.empty()) return;
+    Json stored = (*created)->parse();
+    stored["status"]["phase"] = phase;
+    ASSERT_TRUE(store_->update_status("VM", stored).ok());
+  }
+
+  static Json report(const std::string& name, int64_t epoch, const std::string& phase) {
+    return {{"name", name}, {"epoch", epoch}, {"phase", phase},
+            {"usage", {{"cpu", "500m"}, {"memory", "512Mi"}}}};
+  }
+
+  static bool has_cause(const Error& e, const std::string& field) {
+    for (const auto& c : e.causes)
+      if (c.field == field) return true;
+    return false;
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<store::Store> store_ = store::open_memory_store(clock_);
+  LeaseTable leases_;
+  std::unique_ptr<HeartbeatService> svc_;
+};
+
+TEST_F(HeartbeatServiceTest, RegistrationCreatesTheNodeWithLabels) {
+  auto answer = beat(request());
+  ASSERT_TRUE(answer.ok()) << answer.error().to_string();
+  EXPECT_EQ((*answer)["kind"], "HeartbeatResponse");
+  EXPECT_EQ((*answer)["node"], "host-1");
+  EXPECT_EQ((*answer)["leaseDurationSeconds"], 2);
+  EXPECT_EQ((*answer)["vms"], Json::array());
+  EXPECT_FALSE((*answer)["serverTime"].get<std::string>().empty());
+
+  Json node = get("Node", "host-1");
+  EXPECT_EQ(node["metadata"]["labels"]["zone"], "a");
+  EXPECT_EQ(node["status"]["capacity"]["cpu"], "4");
+  EXPECT_EQ(node["status"]["allocatable"]["memory"], "15Gi");
+  EXPECT_EQ(node["status"]["lease"]["holderIdentity"], "host-1/4242-ab12");
+  EXPECT_EQ(node["status"]["lease"]["durationSeconds"], 2);
+  EXPECT_EQ(node["status"]["address"], "127.0.0.1:4100");
+  EXPECT_EQ(node["status"]["driver"], "sim");
+  EXPECT_EQ(node["status"]["agentVersion"], "0.1.0");
+  EXPECT_EQ(events("Registered").size(), 1u);
+  auto lease = leases_.current("host-1");
+  ASSERT_TRUE(lease);
+  EXPECT_EQ(lease->holder, "host-1/4242-ab12");
+}
+
+TEST_F(HeartbeatServiceTest, RenewalDoesNotWriteTheStoreEveryBeat) {
+  ASSERT_TRUE(beat(request()).ok());
+  const int64_t rv = revision_of("Node", "host-1");
+  const int64_t store_rv = store_->revision();
+  for (int i = 0; i < 4; ++i) {
+    clock_.advance(milliseconds(1000));
+    ASSERT_TRUE(beat(request()).ok());
+  }
+  EXPECT_EQ(revision_of("Node", "host-1"), rv);
+  EXPECT_EQ(store_->revision(), store_rv) << "a steady heartbeat wrote something";
+  EXPECT_EQ(leases_.current("host-1")->renewals, 5);
+  EXPECT_EQ(leases_.current("host-1")->renewed, clock_.steady_now());
+
+  clock_.advance(milliseconds(1001));  // 5.001 s since the last write
+  ASSERT_TRUE(beat(request()).ok());
+  EXPECT_GT(revision_of("Node", "host-1"), rv);
+  EXPECT_EQ(get("Node", "host-1")["status"]["lastHeartbeatTime"], format_time(clock_.now()));
+}
+
+TEST_F(HeartbeatServiceTest, LargeUsageChangeIsWrittenAtOnceSmallDriftIsNot) {
+  ASSERT_TRUE(beat(request()).ok());
+  const int64_t rv = revision_of("Node", "host-1");
+  Json drift = request();
+  drift["usage"]["cpu"] = "1100m";  // 2.5 % of 4 CPU
+  clock_.advance(milliseconds(1000));
+  ASSERT_TRUE(beat(drift).ok());
+  EXPECT_EQ(revision_of("Node", "host-1"), rv);
+
+  Json jump = request();
+  jump["usage"]["cpu"] = "3";  // 50 %
+  clock_.advance(milliseconds(1000));
+  ASSERT_TRUE(beat(jump).ok());
+  EXPECT_GT(revision_of("Node", "host-1"), rv);
+  EXPECT_EQ(get("Node", "host-1")["status"]["usage"]["cpu"], "3");
+}
+
+TEST_F(HeartbeatServiceTest, StatusWriteKeepsTheLifecycleLoopsFields) {
+  ASSERT_TRUE(beat(request()).ok());
+  Json node = get("Node", "host-1");
+  node["status"]["phase"] = "Ready";
+  node["status"]["availability"] = 0.5;
+  node["status"]["conditions"] = Json::array({{{"type", "Ready"}, {"status", "True"}}});
+  ASSERT_TRUE(store_->update_status("Node", node).ok());
+
+  Json changed = request();
+  changed["agentVersion"] = "0.2.0";
+  ASSERT_TRUE(beat(changed).ok());
+  Json after = get("Node", "host-1");
+  EXPECT_EQ(after["status"]["agentVersion"], "0.2.0");
+  EXPECT_EQ(after["status"]["phase"], "Ready");
+  EXPECT_EQ(after["status"]["availability"], 0.5);
+  ASSERT_EQ(after["status"]["conditions"].size(), 1u);
+  EXPECT_EQ(after["status"]["conditions"][0]["type"], "Ready");
+}
+
+TEST_F(HeartbeatServiceTest, SecondHolderWhileTheLeaseIsFreshIsRefused) {
+  ASSERT_TRUE(beat(request()).ok());
+  clock_.advance(milliseconds(400));
+  auto second = beat(request("host-1/999-zz"));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(second.error().message,
+            "node host-1 is held by agent host-1/4242-ab12 (lease renewed 0.4s ago, grace 2s); "
+            "refused until it expires");
+  EXPECT_EQ(leases_.current("host-1")->holder, "host-1/4242-ab12");
+}
+
+TEST_F(HeartbeatServiceTest, NewHolderTakesOverAfterTheGrace) {
+  ASSERT_TRUE(beat(request()).ok());
+  clock_.advance(milliseconds(2500));
+  auto second = beat(request("host-1/999-zz"));
+  ASSERT_TRUE(second.ok()) << second.error().to_string();
+  EXPECT_EQ(leases_.current("host-1")->holder, "host-1/999-zz");
+  EXPECT_EQ(get("Node", "host-1")["status"]["lease"]["holderIdentity"], "host-1/999-zz");
+  auto replaced = events("AgentReplaced");
+  ASSERT_EQ(replaced.size(), 1u);
+  EXPECT_NE(replaced[0]["message"].get<std::string>().find("host-1/4242-ab12"), std::string::npos);
+  // And now the old agent is the one refused.
+  auto old = beat(request());
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(HeartbeatServiceTest, GraceComesFromTheNodesPools) {
+  Json pool = {{"apiVersion", "corral/v1"},
+               {"kind", "Pool"},
+               {"metadata", {{"name", "web"}}},
+               {"spec", {{"nodeSelector", {{"zone", "a"}}}, {"failover", {{"nodeGraceSeconds", 5}}}}}};
+  auto normalized = normalize_object(pool);
+  ASSERT_TRUE(normalized.ok());
+  ASSERT_TRUE(store_->create("Pool", *normalized).ok());
+  auto answer = beat(request());
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ((*answer)["leaseDurationSeconds"], 5);
+  clock_.advance(milliseconds(3000));
+  auto second = beat(request("host-1/999-zz"));
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("grace 5s"), std::string::npos) << second.error().message;
+}
+
+TEST_F(HeartbeatServiceTest, ImpossibleValuesAreInvalidWithTheirFieldPath) {
+  struct Case {
+    const char* path;
+    const char* field;
+    const char* value;
+  };
+  for (const Case& c : {Case{"usage", "cpu", "-1"}, Case{"usage", "memory", "40Gi"},
+                        Case{"capacity", "cpu", "0"}}) {
+    Json body = request();
+    body[c.path][c.field] = c.value;
+    auto r = beat(body);
+    ASSERT_FALSE(r.ok()) << c.path << "." << c.field;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalid);
+    EXPECT_TRUE(has_cause(r.error(), std::string(c.path) + "." + c.field)) << r.error().to_string();
+  }
+  Json driver = request();
+  driver["driver"] = "qemu";
+  auto d = beat(driver);
+  ASSERT_FALSE(d.ok());
+  EXPECT_TRUE(has_cause(d.error(), "driver")) << d.error().to_string();
+  Json unknown = request();
+  unknown["bogus"] = 1;
+  auto r = beat(unknown);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(has_cause(r.error(), "bogus")) << r.error().to_string();
+  EXPECT_FALSE(store_->get("Node", "host-1").ok()) << "an invalid heartbeat registered the node";
+  EXPECT_FALSE(leases_.current("host-1"));
+}
+
+TEST_F(HeartbeatServiceTest, VmReportsAreWrittenOnlyForThisNodesCurrentEpoch) {
+  create_vm("vm-a", "host-1", 2);
+  create_vm("vm-b", "host-2", 1);
+  ASSERT_TRUE(beat(request()).ok());
+  const int64_t a_rv = revision_of("VM", "vm-a");
+  const int64_t b_rv = revision_of("VM", "vm-b");
+
+  Json stale = request();
+  stale["vms"] = Json::array({report("vm-a", 1, "Running"), report("vm-b", 1, "Running"),
+                              report("vm-gone", 1, "Running")});
+  ASSERT_TRUE(beat(stale).ok());
+  EXPECT_EQ(revision_of("VM", "vm-a"), a_rv) << "a stale epoch was written";
+  EXPECT_EQ(revision_of("VM", "vm-b"), b_rv) << "another node's VM was written";
+
+  Json current = request();
+  current["vms"] = Json::array({report("vm-a", 2, "Running")});
+  ASSERT_TRUE(beat(current).ok());
+  Json a = get("VM", "vm-a");
+  EXPECT_EQ(a["status"]["phase"], "Running");
+  EXPECT_EQ(a["status"]["nodeName"], "host-1");
+  EXPECT_EQ(a["status"]["epoch"], 2);
+  EXPECT_EQ(a["status"]["usage"]["cpu"], "500m");
+  EXPECT_EQ(a["status"]["observedGeneration"], 1);
+
+  // The same report again writes nothing.
+  const int64_t written = revision_of("VM", "vm-a");
+  ASSERT_TRUE(beat(current).ok());
+  EXPECT_EQ(revision_of("VM", "vm-a"), written);
+}
+
+TEST_F(HeartbeatServiceTest, AnswerListsBoundVmsExceptLostOnes) {
+  create_vm("vm-a", "host-1", 3);
+  create_vm("vm-lost", "host-1", 1, "Lost");
+  create_vm("vm-other", "host-2", 1);
+  auto answer = beat(request());
+  ASSERT_TRUE(answer.ok());
+  ASSERT_EQ((*answer)["vms"].size(), 1u) << answer->dump();
+  // The answer decodes as the agent decodes it.
+  auto decoded = from_json<HeartbeatResponse>(*answer);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().to_string();
+  const BoundVm& bound = decoded->vms.at(0);
+  EXPECT_EQ(bound.name, "vm-a");
+  EXPECT_EQ(bound.epoch, 3);
+  EXPECT_EQ(bound.resources.cpu.text, "1");
+  EXPECT_EQ(bound.runtime.driver, "sim");
+
+  // A report of a Lost VM does not resurrect it.
+  Json lost = request();
+  lost["vms"] = Json::array({report("vm-lost", 1, "Running")});
+  ASSERT_TRUE(beat(lost).ok());
+  EXPECT_EQ(get("VM", "vm-lost")["status"]["phase"], "Lost");
+
+  // The index follows binding changes.
+  ASSERT_TRUE(store_->remove("VM", "vm-a").ok());
+  create_vm("vm-new", "host-1", 1);
+  answer = beat(request());
+  ASSERT_TRUE(answer.ok());
+  ASSERT_EQ((*answer)["vms"].size(), 1u);
+  EXPECT_EQ((*answer)["vms"][0]["name"], "vm-new");
+}
+
+TEST_F(HeartbeatServiceTest, FailedTransitionWritesOneWarningEvent) {
+  create_vm("vm-a", "host-1", 1);
+  Json body = request();
+  Json failed = report("vm-a", 1, "Failed");
+  failed["lastError"] = "Failed to start: exec \"/no/such/cmd\": No such file or directory";
+  body["vms"] = Json::array({failed});
+  ASSERT_TRUE(beat(body).ok());
+  Json vm = get("VM", "vm-a");
+  EXPECT_EQ(vm["status"]["phase"], "Failed");
+  EXPECT_EQ(vm["status"]["lastError"], failed["lastError"]);
+  auto evs = events("VMFailed");
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0]["type"], "Warning");
+  EXPECT_EQ(evs[0]["involvedObject"]["name"], "vm-a");
+  EXPECT_NE(evs[0]["message"].get<std::string>().find("/no/such/cmd"), std::string::npos);
+
+  failed["restarts"] = 1;  // still Failed: no second event
+  body["vms"] = Json::array({failed});
+  ASSERT_TRUE(beat(body).ok());
+  EXPECT_EQ(events("VMFailed").size(), 1u);
+}
+
+TEST_F(HeartbeatServiceTest, ClockSkewIsReportedAsAConditionNotJudged) {
+  Json skewed = request();
+  skewed["time"] = format_time(clock_.now() + std::chrono::seconds(10));
+  auto answer = beat(skewed);
+  ASSERT_TRUE(answer.ok()) << answer.error().to_string();
+  Json node = get("Node", "host-1");
+  ASSERT_EQ(node["status"]["conditions"].size(), 1u) << node.dump();
+  Json cond = node["status"]["conditions"][0];
+  EXPECT_EQ(cond["type"], "ClockSkew");
+  EXPECT_EQ(cond["status"], "True");
+  EXPECT_NE(cond["message"].get<std::string>().find("10.0s ahead"), std::string::npos)
+      << cond["message"];
+  EXPECT_EQ(events("ClockSkew").size(), 1u);
+
+  clock_.advance(milliseconds(1000));
+  ASSERT_TRUE(beat(skewed).ok());
+  EXPECT_EQ(events("ClockSkew").size(), 1u) << "the event repeats";
+
+  clock_.advance(milliseconds(1000));
+  ASSERT_TRUE(beat(request()).ok());  // back in sync: written at once
+  node = get("Node", "host-1");
+  EXPECT_EQ(node["status"]["conditions"][0]["status"], "False");
+}
+
+TEST_F(HeartbeatServiceTest, ARestartedServiceWritesTheFirstBeatOfEachHolder) {
+  ASSERT_TRUE(beat(request()).ok());
+  const int64_t rv = revision_of("Node", "host-1");
+  start();  // a controller restart: nothing persisted since start
+  clock_.advance(milliseconds(1000));
+  ASSERT_TRUE(beat(request()).ok());
+  EXPECT_GT(revision_of("Node", "host-1"), rv);
+}
+
+}  // namespace
+}  // namespace corral::heartbeat
