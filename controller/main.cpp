@@ -2,6 +2,7 @@
 //
 //   corral-controller --listen 127.0.0.1:7443 --data-dir /var/lib/corral
 //       [--tokens FILE] [--tls-cert F --tls-key F] [--log-level info] [--ready-file F]
+//       [--node-monitor-period 250] [--writer-threads 128]
 //
 // Exit codes: 0 after a graceful stop (SIGTERM, SIGINT); 1 for a bad flag or
 // anything that prevents serving (unusable data dir, port in use, bad TLS).
@@ -17,6 +18,11 @@
 
 #include "api/clock.h"
 #include "api/log.h"
+#include "controller/heartbeat/ha_admission.h"
+#include "controller/heartbeat/heartbeat_service.h"
+#include "controller/heartbeat/lease_table.h"
+#include "controller/loops/controller_manager.h"
+#include "controller/loops/http_peer_prober.h"
 #include "controller/server/server.h"
 #include "controller/store/store.h"
 
@@ -34,6 +40,8 @@ struct Flags {
   std::string tls_key;
   std::string log_level = "info";
   std::string ready_file;
+  int node_monitor_period_ms = 250;
+  int writer_threads = 128;
 };
 
 // "HOST:PORT", "[::1]:PORT" or ":PORT" (all addresses).
@@ -101,6 +109,14 @@ int main(int argc, char** argv) {
   app.add_option("--ready-file", f.ready_file,
                  "Once listening, write the base URL (http://HOST:PORT) to this file, "
                  "atomically");
+  app.add_option("--node-monitor-period", f.node_monitor_period_ms,
+                 "Milliseconds between node lifecycle passes (keep well under the 2 s grace)")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 1000));
+  app.add_option("--writer-threads", f.writer_threads,
+                 "Threads that write one control-loop pass concurrently (group commit)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -140,10 +156,37 @@ int main(int argc, char** argv) {
   options.tokens_file = f.tokens;
   options.tls_cert_file = f.tls_cert;
   options.tls_key_file = f.tls_key;
+  // Heartbeats renew leases in `leases` (memory); the node lifecycle loop
+  // judges nodes from the same table. VMSet writes pass HA admission control.
+  // Declared before the server, so they outlive its threads.
+  corral::heartbeat::LeaseTable leases;
+  corral::heartbeat::HeartbeatService heartbeats(**store, leases, clock);
   corral::server::Server server(**store, clock, options);
+  server.set_heartbeat_handler(
+      [&heartbeats](const std::string& node, const corral::Json& body) {
+        return heartbeats.handle(node, body);
+      });
+  server.set_admission([&s = **store](const corral::KindInfo& kind, const corral::Json& object,
+                                      const corral::store::RecordPtr& old) {
+    return corral::heartbeat::admit_vmset(s, kind, object, old);
+  });
+
   auto port = server.start();
   if (!port) return fail(port.error().message);
   log->info("listening on {}", server.base_url());
+
+  // The control loops, after the server is up (agents can heartbeat at once)
+  // and stopped before the store closes. The prober outlives the manager.
+  corral::loops::HttpPeerProber prober;
+  corral::loops::ControllerManagerOptions loop_options;
+  loop_options.node_monitor_period = std::chrono::milliseconds(f.node_monitor_period_ms);
+  loop_options.writer_threads = static_cast<size_t>(f.writer_threads);
+  loop_options.metrics = &server.metrics();
+  corral::loops::ControllerManager loops(**store, clock, leases, prober, loop_options);
+  if (auto started = loops.start(); !started) {
+    server.stop();
+    return fail("control loops: " + started.error().message);
+  }
   if (!f.ready_file.empty()) {
     if (auto w = write_atomically(f.ready_file, server.base_url() + "\n"); !w) {
       server.stop();
@@ -154,6 +197,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log->info("{} received: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  loops.stop();
   server.stop();
   log->info("stopped");
   return 0;

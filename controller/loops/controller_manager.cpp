@@ -1,0 +1,208 @@
+#include "controller/loops/controller_manager.h"
+
+#include <algorithm>
+
+#include "api/log.h"
+
+namespace corral::loops {
+
+struct ControllerManager::Metrics {
+  explicit Metrics(metrics::Registry& r)
+      : pass_seconds(r.histogram("corral_controller_loop_pass_seconds",
+                                 "Duration of one pass of a control loop.", {"loop"})),
+        write_errors(r.counter("corral_controller_write_errors_total",
+                               "Store writes of the control loops that failed.", {"loop"})),
+        bindings(r.counter("corral_scheduler_bindings_total", "VMs bound to a node.").with({})),
+        unschedulable(r.counter("corral_scheduler_unschedulable_total",
+                                "Scheduling attempts that found no node.")
+                          .with({})),
+        conflicts(r.counter("corral_scheduler_conflicts_total",
+                            "Bindings refused because the VM changed meanwhile.")
+                      .with({})),
+        pending(
+            r.gauge("corral_scheduler_pending_vms", "VMs waiting for a node (pending and parked).")
+                .with({})),
+        transitions(r.counter("corral_node_transitions_total", "Node health transitions written.")
+                        .with({})),
+        lost(r.counter("corral_vms_lost_total", "VMs marked Lost because their node died.")
+                 .with({})),
+        created(r.counter("corral_vmset_vms_created_total", "VMs created by VMSets.").with({})),
+        deleted(r.counter("corral_vmset_vms_deleted_total", "VMs deleted by VMSets.").with({})) {}
+
+  metrics::HistogramFamily& pass_seconds;
+  metrics::CounterFamily& write_errors;
+  metrics::Counter& bindings;
+  metrics::Counter& unschedulable;
+  metrics::Counter& conflicts;
+  metrics::Gauge& pending;
+  metrics::Counter& transitions;
+  metrics::Counter& lost;
+  metrics::Counter& created;
+  metrics::Counter& deleted;
+};
+
+namespace {
+
+// Times a pass into the histogram (real time: a measurement, not logic).
+class PassTimer {
+ public:
+  PassTimer(metrics::HistogramFamily* family, const char* loop)
+      : family_(family), loop_(loop), start_(std::chrono::steady_clock::now()) {}
+  ~PassTimer() {
+    if (!family_) return;
+    std::chrono::duration<double> d = std::chrono::steady_clock::now() - start_;
+    family_->with({loop_}).observe(d.count());
+  }
+
+ private:
+  metrics::HistogramFamily* family_;
+  const char* loop_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+ControllerManager::ControllerManager(store::Store& store, const Clock& clock,
+                                     const heartbeat::LeaseTable& leases, PeerProber& prober,
+                                     ControllerManagerOptions options)
+    : clock_(clock),
+      options_(std::move(options)),
+      events_(store, clock, options_.events),
+      writers_(options_.writer_threads),
+      cache_(store),
+      node_lifecycle_(store, cache_, leases, prober, events_, writers_, clock,
+                      options_.node_lifecycle),
+      scheduler_(store, cache_, events_, writers_, clock, options_.scheduler),
+      vmsets_(store, cache_, writers_, clock, options_.vmset),
+      pool_status_(store, cache_, writers_) {
+  if (options_.metrics) metrics_ = std::make_unique<Metrics>(*options_.metrics);
+}
+
+ControllerManager::~ControllerManager() { stop(); }
+
+Result<void> ControllerManager::init() {
+  if (initialized_) return Ok{};
+  if (auto ok = cache_.start(); !ok) return ok;
+  // After the cache synced: every node gets one full grace from here.
+  node_lifecycle_.set_controller_started(clock_.steady_now());
+  initialized_ = true;
+  return Ok{};
+}
+
+void ControllerManager::dispatch() {
+  CacheDelta delta = cache_.sync();
+  if (delta.empty() && delta.vm_owners.empty()) return;
+  node_lifecycle_.observe(delta);
+  vmsets_.observe(delta);
+  scheduler_.observe(delta);
+  pool_status_.observe(delta);
+}
+
+void ControllerManager::run_node_lifecycle() {
+  PassTimer timer(metrics_ ? &metrics_->pass_seconds : nullptr, "node-lifecycle");
+  NodeLifecyclePassStats s = node_lifecycle_.run_once();
+  if (!metrics_) return;
+  metrics_->transitions.inc(static_cast<double>(s.transitions));
+  metrics_->lost.inc(static_cast<double>(s.vms_lost));
+  if (s.write_errors)
+    metrics_->write_errors.with({"node-lifecycle"}).inc(static_cast<double>(s.write_errors));
+}
+
+void ControllerManager::run_vmsets() {
+  if (!metrics_) {
+    vmsets_.run_once();
+    return;
+  }
+  PassTimer timer(&metrics_->pass_seconds, "vmset");
+  VmSetPassStats s = vmsets_.run_once();
+  metrics_->created.inc(static_cast<double>(s.created));
+  metrics_->deleted.inc(static_cast<double>(s.deleted));
+  if (s.errors) metrics_->write_errors.with({"vmset"}).inc(static_cast<double>(s.errors));
+}
+
+void ControllerManager::run_scheduler() {
+  if (!metrics_) {
+    scheduler_.run_once();
+    return;
+  }
+  PassTimer timer(&metrics_->pass_seconds, "scheduler");
+  SchedulerPassStats s = scheduler_.run_once();
+  metrics_->bindings.inc(static_cast<double>(s.bound));
+  metrics_->unschedulable.inc(static_cast<double>(s.unschedulable));
+  metrics_->conflicts.inc(static_cast<double>(s.conflicts));
+  metrics_->pending.set(static_cast<double>(scheduler_.pending() + scheduler_.parked()));
+  if (s.write_errors)
+    metrics_->write_errors.with({"scheduler"}).inc(static_cast<double>(s.write_errors));
+}
+
+void ControllerManager::run_pool_status() {
+  PassTimer timer(metrics_ ? &metrics_->pass_seconds : nullptr, "pool-status");
+  PoolStatusPassStats s = pool_status_.run_once();
+  if (metrics_ && s.errors)
+    metrics_->write_errors.with({"pool-status"}).inc(static_cast<double>(s.errors));
+}
+
+Result<void> ControllerManager::run_once() {
+  if (auto ok = init(); !ok) return ok;
+  dispatch();
+  run_node_lifecycle();
+  dispatch();
+  run_vmsets();
+  dispatch();
+  run_scheduler();
+  dispatch();
+  run_pool_status();
+  dispatch();
+  return Ok{};
+}
+
+Result<void> ControllerManager::start() {
+  if (thread_.joinable()) return Ok{};
+  if (auto ok = init(); !ok) return ok;
+  stop_ = false;
+  cache_.start_pump();
+  thread_ = std::thread([this] { thread_loop(); });
+  logger("loops")->info("control loops started (node monitor every {} ms, {} writer threads)",
+                        options_.node_monitor_period.count(), writers_.threads());
+  return Ok{};
+}
+
+void ControllerManager::stop() {
+  if (!thread_.joinable()) return;
+  stop_ = true;
+  cache_.stop_pump();  // also wakes the loop thread
+  thread_.join();
+  logger("loops")->info("control loops stopped");
+}
+
+void ControllerManager::thread_loop() {
+  auto next_node = clock_.steady_now();
+  auto next_pool = next_node;
+  while (!stop_) {
+    const auto now = clock_.steady_now();
+    // Rounded up: rounding down would spin through the last millisecond
+    // before each deadline.
+    auto wait = std::min({options_.loop_tick,
+                          std::chrono::ceil<std::chrono::milliseconds>(next_node - now),
+                          std::chrono::ceil<std::chrono::milliseconds>(next_pool - now)});
+    if (wait.count() > 0) cache_.wait_for_events(wait);
+    if (stop_) break;
+    dispatch();
+    if (clock_.steady_now() >= next_node) {
+      next_node = clock_.steady_now() + options_.node_monitor_period;
+      run_node_lifecycle();
+      dispatch();
+    }
+    run_vmsets();
+    dispatch();
+    run_scheduler();
+    dispatch();
+    if (pool_status_.urgent() || clock_.steady_now() >= next_pool) {
+      next_pool = clock_.steady_now() + options_.pool_status_period;
+      run_pool_status();
+      dispatch();
+    }
+  }
+}
+
+}  // namespace corral::loops

@@ -1,0 +1,71 @@
+// EventRecorder: writes Event objects (api/types.h) about what the loops did
+// to which object — NodeNotReady, VMLost, FailedScheduling — for
+// `corralctl describe` and `get events`.
+//
+// An identical event (same object, type, reason and message) recorded again
+// within `dedupe_window` bumps the existing Event's count and lastTimestamp
+// instead of creating another (Kubernetes' event correlator does the same),
+// so a VM that stays unschedulable or a flapping node cannot flood the store.
+//
+// Thread safety: thread-safe; the loops record from their writer threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include "api/clock.h"
+#include "api/error.h"
+#include "api/types.h"
+#include "controller/store/store.h"
+
+namespace corral::loops {
+
+struct EventRecorderOptions {
+  // Identical events within this window are counted on one Event: 10 min, as
+  // Kubernetes' event correlator.
+  std::chrono::seconds dedupe_window{600};
+  // Events remembered for de-duplication; the oldest are forgotten beyond it
+  // (a forgotten one is simply written anew).
+  size_t max_tracked = 10'000;
+  // EventSource.component of every Event written.
+  std::string component = "corral-controller";
+};
+
+class EventRecorder {
+ public:
+  EventRecorder(store::Store& store, const Clock& clock, EventRecorderOptions options = {});
+
+  // Writes (or bumps) the Event and returns its name. `type`: "Normal" or
+  // "Warning". Errors are the store's; the caller logs them — an event is
+  // never worth failing a reconcile for.
+  Result<std::string> record(const ObjectReference& object, const std::string& type,
+                             const std::string& reason, const std::string& message);
+
+  // "<object>.<16 hex digits>": unique per recorder, random across restarts.
+  std::string new_name(const std::string& object_name);
+
+ private:
+  struct Seen {
+    std::string name;                             // the Event written
+    std::chrono::steady_clock::time_point first;  // when it was created
+  };
+  Result<std::string> create(const std::string& name, const ObjectReference& object,
+                             const std::string& type, const std::string& reason,
+                             const std::string& message);
+  // Bumps `name`'s count; NotFound when it is gone (then the caller creates anew).
+  Result<void> bump(const std::string& name);
+  std::string random_hex_locked();  // REQUIRES: mu_ held
+
+  store::Store& store_;
+  const Clock& clock_;
+  const EventRecorderOptions options_;
+  std::mutex mu_;
+  std::mt19937_64 rng_;                         // guarded by mu_
+  std::unordered_map<std::string, Seen> seen_;  // key → event; guarded by mu_
+};
+
+}  // namespace corral::loops

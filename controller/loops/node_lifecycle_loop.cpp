@@ -1,0 +1,231 @@
+#include "controller/loops/node_lifecycle_loop.h"
+
+#include <cmath>
+#include <functional>
+#include <vector>
+
+#include "api/log.h"
+#include "controller/loops/status_update.h"
+#include "controller/reconcile/common.h"
+
+namespace corral::loops {
+namespace {
+
+using reconcile::NodeHealth;
+
+// Replaces the condition of the same type, keeping every other condition.
+void set_condition(std::vector<Condition>& conditions, Condition c) {
+  for (Condition& existing : conditions) {
+    if (existing.type == c.type) {
+      existing = std::move(c);
+      return;
+    }
+  }
+  conditions.push_back(std::move(c));
+}
+
+bool vm_already_gone(const VM& vm) {
+  const std::string& phase = vm.status.phase;
+  return phase == "Lost" || phase == "Failed" || phase == "Terminating";
+}
+
+}  // namespace
+
+NodeLifecycleLoop::NodeLifecycleLoop(store::Store& store, ObjectCache& cache,
+                                     const heartbeat::LeaseTable& leases, PeerProber& prober,
+                                     EventRecorder& events, WriterPool& writers, const Clock& clock,
+                                     NodeLifecycleLoopOptions options)
+    : store_(store),
+      cache_(cache),
+      leases_(leases),
+      prober_(prober),
+      events_(events),
+      writers_(writers),
+      clock_(clock),
+      options_(std::move(options)),
+      started_(clock.steady_now()) {}
+
+void NodeLifecycleLoop::observe(const CacheDelta& delta) {
+  for (const std::string& name : delta.nodes) {
+    if (cache_.node(name)) continue;
+    trackers_.erase(name);
+    std::lock_guard lock(probes_->mu);
+    probes_->answers.erase(name);
+  }
+}
+
+NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
+  NodeLifecyclePassStats stats;
+  const reconcile::SteadyTime now = clock_.steady_now();
+
+  // Leases from the heartbeat service's table: a lease there was renewed by a
+  // heartbeat this controller received. Nodes without one are absent, which
+  // decide_node_lifecycle treats as first seen at our start.
+  std::map<std::string, reconcile::LeaseObservation> leases;
+  for (const auto& [node, lease] : leases_.snapshot()) {
+    leases[node] = reconcile::LeaseObservation{lease.renewed, true};
+  }
+  std::map<std::string, reconcile::PeerProbe> answers;
+  {
+    std::lock_guard lock(probes_->mu);
+    answers = probes_->answers;
+  }
+  reconcile::NodeLifecycleInput in;
+  in.nodes = &cache_.nodes().items();
+  in.pools = &cache_.pools().items();
+  in.vms = &cache_.vms().items();
+  in.leases = &leases;
+  in.probes = &answers;
+  in.controller_started = started_;
+  in.now = now;
+  const reconcile::NodeLifecycleResult result =
+      reconcile::decide_node_lifecycle(in, options_.decide);
+
+  send_probes(result.probes, stats);
+  const std::map<std::string, double> availability = track_availability(result.verdicts, now);
+
+  // One status write per node: its transition and its availability together.
+  std::map<std::string, NodeWrite> node_writes;
+  for (const reconcile::NodeTransition& t : result.transitions) node_writes[t.node].transition = &t;
+  for (const auto& [name, a] : availability) {
+    node_writes[name].write_availability = true;
+    node_writes[name].availability = a;
+  }
+
+  // Copies taken here, on the owner thread: the tasks never read the cache.
+  struct NodeTask {
+    Node node;
+    NodeWrite write;
+    Result<store::RecordPtr> result = store::RecordPtr{};
+  };
+  struct VmTask {
+    VM vm;
+    const reconcile::LostVM* lost = nullptr;
+    Result<store::RecordPtr> result = store::RecordPtr{};
+  };
+  std::vector<NodeTask> node_tasks;
+  for (const auto& [name, w] : node_writes) {
+    if (const Node* n = cache_.node(name)) node_tasks.push_back(NodeTask{*n, w});
+  }
+  std::vector<VmTask> vm_tasks;
+  for (const reconcile::LostVM& l : result.lost) {
+    if (const VM* vm = cache_.vm(l.vm)) vm_tasks.push_back(VmTask{*vm, &l});
+  }
+
+  const std::string timestamp = format_time(clock_.now());
+  std::vector<std::function<void()>> tasks;
+  for (NodeTask& task : node_tasks) {
+    tasks.push_back([this, &task, &timestamp] {
+      const NodeWrite& w = task.write;
+      task.result = update_status_rmw<Node>(store_, task.node, [&](Node& n) {
+        if (w.transition) {
+          n.status.phase = reconcile::health_name(w.transition->to);
+          set_condition(n.status.conditions, reconcile::ready_condition(*w.transition, timestamp));
+        }
+        if (w.write_availability) n.status.availability = w.availability;
+        return true;
+      });
+      if (!task.result || !w.transition) return;
+      const reconcile::NodeTransition& t = *w.transition;
+      auto log = logger("loops");
+      log->log(t.to == NodeHealth::kReady ? spdlog::level::info : spdlog::level::warn,
+               "node/{} {} → {}: {}", t.node, reconcile::health_name(t.from),
+               reconcile::health_name(t.to), t.message);
+      auto ev =
+          events_.record({Node::kKind, t.node, task.node.metadata.uid},
+                         t.to == NodeHealth::kReady ? "Normal" : "Warning", t.reason, t.message);
+      if (!ev) log->warn("event for node/{}: {}", t.node, ev.error().message);
+    });
+  }
+  for (VmTask& task : vm_tasks) {
+    tasks.push_back([this, &task] {
+      const reconcile::LostVM& l = *task.lost;
+      task.result = update_status_rmw<VM>(store_, task.vm, [&](VM& vm) {
+        // On a re-read: moved or finished meanwhile → nothing to mark.
+        if (vm.spec.nodeName != l.node || vm_already_gone(vm)) return false;
+        vm.status.phase = "Lost";
+        vm.status.message = l.message;
+        return true;
+      });
+      if (!task.result || !*task.result) return;
+      logger("loops")->warn("vm/{} Lost: {}", l.vm, l.message);
+      auto ev =
+          events_.record({VM::kKind, l.vm, task.vm.metadata.uid}, "Warning", "VMLost", l.message);
+      if (!ev) logger("loops")->warn("event for vm/{}: {}", l.vm, ev.error().message);
+    });
+  }
+  writers_.run_all(std::move(tasks));
+
+  auto note = [&](const std::string& what, const Result<store::RecordPtr>& r) {
+    if (r) {
+      cache_.apply(*r);
+      return true;
+    }
+    ++stats.write_errors;
+    logger("loops")->warn("{}: {}", what, r.error().message);
+    return false;
+  };
+  for (const NodeTask& task : node_tasks) {
+    if (!note("node/" + task.node.metadata.name + " status", task.result)) continue;
+    if (task.write.transition) ++stats.transitions;
+    if (task.write.write_availability) ++stats.availability_writes;
+  }
+  for (const VmTask& task : vm_tasks) {
+    if (note("vm/" + task.vm.metadata.name + " Lost", task.result) && *task.result) {
+      ++stats.vms_lost;
+    }
+  }
+  return stats;
+}
+
+void NodeLifecycleLoop::send_probes(const std::vector<reconcile::ProbeRequest>& requests,
+                                    NodeLifecyclePassStats& stats) {
+  for (const reconcile::ProbeRequest& req : requests) {
+    {
+      // At most one probe in flight per suspect; the loop asks every pass.
+      std::lock_guard lock(probes_->mu);
+      if (!probes_->in_flight.insert(req.node).second) continue;
+    }
+    PeerProbeRequest probe;
+    probe.node = req.node;
+    probe.address = req.address;
+    probe.peer_timeout = options_.peer_timeout;
+    probe.deadline = options_.decide.probe_timeout;
+    for (const std::string& peer : req.peers) {
+      if (const Node* n = cache_.node(peer)) probe.peers.push_back({peer, n->status.address});
+    }
+    logger("loops")->info("node/{}: lease expired; asking {} peer(s) to probe {}", req.node,
+                          probe.peers.size(), req.address);
+    ++stats.probes_sent;
+    std::shared_ptr<ProbeState> state = probes_;
+    const Clock* clock = &clock_;
+    prober_.request(probe, [state, clock](const std::string& node, bool reachable) {
+      std::lock_guard lock(state->mu);
+      state->answers[node] = reconcile::PeerProbe{reachable, clock->steady_now()};
+      state->in_flight.erase(node);
+    });
+  }
+}
+
+std::map<std::string, double> NodeLifecycleLoop::track_availability(
+    const std::vector<reconcile::NodeVerdict>& verdicts, reconcile::SteadyTime now) {
+  std::map<std::string, double> out;
+  const std::vector<Pool>& pools = cache_.pools().items();
+  for (const reconcile::NodeVerdict& v : verdicts) {
+    if (!v.judged) continue;
+    const Node* node = cache_.node(v.node);
+    if (!node) continue;
+    const std::chrono::seconds window = reconcile::failover_for(*node, pools).availability_window;
+    auto it = trackers_.find(v.node);
+    if (it == trackers_.end() || it->second.window() != window) {
+      // A new window (the pool changed it) starts a new measurement.
+      it = trackers_.insert_or_assign(v.node, reconcile::AvailabilityTracker(window)).first;
+    }
+    it->second.sample(now, v.lease_fresh);
+    const double a = it->second.availability(now);
+    if (std::fabs(a - node->status.availability) >= options_.availability_epsilon) out[v.node] = a;
+  }
+  return out;
+}
+
+}  // namespace corral::loops

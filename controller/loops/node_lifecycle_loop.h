@@ -1,0 +1,106 @@
+// NodeLifecycleLoop: judges nodes by their heartbeat leases and writes the
+// verdicts — the wiring of reconcile::decide_node_lifecycle (see
+// controller/reconcile/README.md for the rules).
+//
+//   LeaseTable (renewals, controller steady time) ─┐
+//   peer-probe answers (PeerProber callbacks) ─────┼─► decide_node_lifecycle ─► Node.status phase +
+//   Ready cache: Nodes, Pools, VMs; start; now ──────────┘        │                    condition,
+//   Event
+//                                                            ├─► probe requests ─► PeerProber
+//                                                            ├─► Lost VMs ─► VM.status phase Lost
+//                                                            └─► verdicts ─► AvailabilityTracker
+//                                                                            ─►
+//                                                                            Node.status.availability
+//
+// Field ownership in Node.status: this loop writes phase, the Ready condition
+// (other conditions are kept) and availability; the heartbeat service writes
+// the rest. Every write is a read-modify-write with resourceVersion, retried on
+// Conflict (status_update.h).
+//
+// Thread safety: run_once()/observe() on the owner thread; probe answers
+// arrive from the prober's threads into a mutex-guarded map.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "api/clock.h"
+#include "controller/heartbeat/lease_table.h"
+#include "controller/loops/events.h"
+#include "controller/loops/object_cache.h"
+#include "controller/loops/peer_prober.h"
+#include "controller/loops/writer_pool.h"
+#include "controller/reconcile/node_lifecycle.h"
+#include "controller/store/store.h"
+
+namespace corral::loops {
+
+struct NodeLifecycleLoopOptions {
+  reconcile::NodeLifecycleOptions decide;  // grace default, probers per node, probe timeout
+  // How long each peer may try to reach the suspect: 300 ms, leaving the
+  // peer's answer time to arrive within decide.probe_timeout (500 ms).
+  std::chrono::milliseconds peer_timeout{300};
+  // Node.status.availability is written when it moved by at least this much
+  // (0.001 of a 1 h window is 3.6 s of lease): precise enough, and no write
+  // per node per pass.
+  double availability_epsilon = 0.001;
+};
+
+struct NodeLifecyclePassStats {
+  size_t transitions = 0;
+  size_t probes_sent = 0;
+  size_t vms_lost = 0;
+  size_t availability_writes = 0;
+  size_t write_errors = 0;
+};
+
+class NodeLifecycleLoop {
+ public:
+  NodeLifecycleLoop(store::Store& store, ObjectCache& cache, const heartbeat::LeaseTable& leases,
+                    PeerProber& prober, EventRecorder& events, WriterPool& writers,
+                    const Clock& clock, NodeLifecycleLoopOptions options = {});
+
+  // The controller's start, on the steady clock, taken after the cache
+  // synced: no node is judged before one full grace after it.
+  void set_controller_started(reconcile::SteadyTime started) { started_ = started; }
+  void observe(const CacheDelta& delta);
+  NodeLifecyclePassStats run_once();
+
+ private:
+  // Probe bookkeeping shared with the prober's callbacks; held by shared_ptr
+  // so a late answer after the loop is gone writes into nothing harmful.
+  struct ProbeState {
+    std::mutex mu;
+    std::map<std::string, reconcile::PeerProbe> answers;  // guarded by mu
+    std::set<std::string> in_flight;                      // guarded by mu
+  };
+  struct NodeWrite {
+    const reconcile::NodeTransition* transition = nullptr;
+    bool write_availability = false;
+    double availability = 1.0;
+  };
+  void send_probes(const std::vector<reconcile::ProbeRequest>& requests,
+                   NodeLifecyclePassStats& stats);
+  // Feeds the trackers with this pass's verdicts; returns the nodes whose
+  // availability is to be written.
+  std::map<std::string, double> track_availability(
+      const std::vector<reconcile::NodeVerdict>& verdicts, reconcile::SteadyTime now);
+
+  store::Store& store_;
+  ObjectCache& cache_;
+  const heartbeat::LeaseTable& leases_;
+  PeerProber& prober_;
+  EventRecorder& events_;
+  WriterPool& writers_;
+  const Clock& clock_;
+  const NodeLifecycleLoopOptions options_;
+  reconcile::SteadyTime started_{};
+  std::shared_ptr<ProbeState> probes_ = std::make_shared<ProbeState>();
+  std::map<std::string, reconcile::AvailabilityTracker> trackers_;  // by node
+};
+
+}  // namespace corral::loops

@@ -1,0 +1,68 @@
+// VmSetLoop: keeps each VMSet's VMs at spec.replicas — the wiring of
+// reconcile::reconcile_vmset (see controller/reconcile/README.md).
+//
+//   dirty VMSets (changed, or owning a changed VM; all every resync_period)
+//     ─► reconcile_vmset(set, its VMs, their nodes, random seed)
+//     ─► create new VMs (POST; AlreadyExists → the set stays dirty, next pass
+//        draws other names), delete the plan's VMs (worst first), write
+//        VMSet.status when it changed — all writes of a pass concurrently.
+//
+// A deleted VMSet needs nothing: the store deletes its VMs with it, in the same
+// atomic write (ownerReferences cascade), so the loop never sees a set
+// without its VMs being on their way out.
+//
+// Thread safety: one owner thread.
+#pragma once
+
+#include <chrono>
+#include <random>
+#include <set>
+#include <string>
+
+#include "api/clock.h"
+#include "controller/loops/object_cache.h"
+#include "controller/loops/writer_pool.h"
+#include "controller/reconcile/vmset_reconcile.h"
+#include "controller/store/store.h"
+
+namespace corral::loops {
+
+struct VmSetLoopOptions {
+  reconcile::VmSetOptions reconcile;
+  // Every VMSet is reconciled at least this often, dirty or not: its status
+  // reads node availability, which changes without any VM changing.
+  std::chrono::milliseconds resync_period{10'000};
+};
+
+struct VmSetPassStats {
+  size_t reconciled = 0;
+  size_t created = 0;
+  size_t deleted = 0;
+  size_t status_writes = 0;
+  size_t errors = 0;
+};
+
+class VmSetLoop {
+ public:
+  VmSetLoop(store::Store& store, ObjectCache& cache, WriterPool& writers, const Clock& clock,
+            VmSetLoopOptions options = {});
+
+  void observe(const CacheDelta& delta);
+  VmSetPassStats run_once();
+  bool has_work() const { return !dirty_.empty(); }
+  // Fixes the seed sequence (tests); by default it comes from std::random_device.
+  void seed(uint64_t seed) { rng_.seed(seed); }
+
+ private:
+  store::Store& store_;
+  ObjectCache& cache_;
+  WriterPool& writers_;
+  const Clock& clock_;
+  const VmSetLoopOptions options_;
+  std::mt19937_64 rng_;
+  std::set<std::string> dirty_;
+  std::chrono::steady_clock::time_point last_resync_{};
+  bool resync_all_ = true;  // the first pass looks at every set
+};
+
+}  // namespace corral::loops

@@ -1,0 +1,161 @@
+// The scheduler loop over a memory store: bindings, unschedulable messages and
+// their Events, conflicts on bind.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "tests/unit/loops_fixtures.h"
+
+namespace corral::loops::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+class LoopsScheduler : public LoopsTest {
+ protected:
+  void SetUp() override {
+    LoopsTest::SetUp();
+    add_pool("web");
+    add_node("host-1");
+    add_node("host-2");
+  }
+};
+
+TEST_F(LoopsScheduler, BindsPendingVmWithEpochOneAndStatusScheduled) {
+  add_vmset("app", 1);
+  pass_renewing({"host-1", "host-2"});
+
+  std::vector<VM> vms = vms_of("app");
+  ASSERT_THAT(vms, SizeIs(1));
+  const VM& vm = vms[0];
+  EXPECT_THAT(vm.spec.nodeName, ::testing::AnyOf("host-1", "host-2"));
+  EXPECT_EQ(vm.spec.epoch, 1);
+  EXPECT_EQ(vm.status.phase, "Scheduled");
+  EXPECT_EQ(vm.status.message, "");
+  EXPECT_EQ(counter("corral_scheduler_bindings_total"), 1);
+
+  // The next pass writes the statuses that counted it; then nothing is left to do.
+  pass_renewing({"host-1", "host-2"});
+  const int64_t revision = store_->revision();
+  pass_renewing({"host-1", "host-2"});
+  EXPECT_EQ(store_->revision(), revision);
+}
+
+TEST_F(LoopsScheduler, UnschedulableVmGetsMessageAndOneEvent) {
+  add_vmset("big", 1, /*cpu=*/64);
+  pass_renewing({"host-1", "host-2"});
+
+  std::vector<VM> vms = vms_of("big");
+  ASSERT_THAT(vms, SizeIs(1));
+  EXPECT_EQ(vms[0].spec.nodeName, "");
+  EXPECT_EQ(vms[0].status.phase, "Pending");
+  EXPECT_EQ(vms[0].status.message, "0/2 nodes are available: 2 insufficient cpu.");
+  std::vector<Event> events = events_about(vms[0].metadata.name);
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].reason, "FailedScheduling");
+  EXPECT_EQ(events[0].type, "Warning");
+  EXPECT_EQ(events[0].message, vms[0].status.message);
+  EXPECT_EQ(events[0].involvedObject.kind, "VM");
+
+  // Retried later (a node changed, or the retry period): the same message
+  // writes nothing and records no second Event.
+  clock_.advance(6s);
+  add_node("host-3", 4, 8);
+  pass_renewing({"host-1", "host-2", "host-3"});
+  vms = vms_of("big");
+  EXPECT_EQ(vms[0].status.message, "0/3 nodes are available: 3 insufficient cpu.");
+  EXPECT_THAT(events_about(vms[0].metadata.name), SizeIs(2));  // the message changed
+  pass_renewing({"host-1", "host-2", "host-3"});
+  EXPECT_THAT(events_about(vms[0].metadata.name), SizeIs(2));
+}
+
+TEST_F(LoopsScheduler, NewRoomPlacesAParkedVm) {
+  add_vmset("big", 1, /*cpu=*/6);
+  pass_renewing({"host-1", "host-2"});
+  ASSERT_EQ(vms_of("big")[0].spec.nodeName, "");
+
+  add_node("host-big", 8, 16);
+  pass_renewing({"host-1", "host-2", "host-big"});
+  VM vm = vms_of("big")[0];
+  EXPECT_EQ(vm.spec.nodeName, "host-big");
+  EXPECT_EQ(vm.status.phase, "Scheduled");
+  EXPECT_EQ(vm.status.message, "");
+}
+
+// A Store that, once armed, writes a concurrent status change to a VM just
+// before the loop's own update of it reaches the store: the loop's
+// resourceVersion is then stale (409).
+class InterferingStore final : public store::Store {
+ public:
+  explicit InterferingStore(store::Store& inner) : inner_(inner) {}
+  void arm() { armed_ = true; }
+  int interfered() const { return interfered_; }
+
+  Result<store::RecordPtr> get(const std::string& k, const std::string& n) override {
+    return inner_.get(k, n);
+  }
+  Result<store::ListResult> list(const std::string& k, const store::ListOptions& o) override {
+    return inner_.list(k, o);
+  }
+  Result<store::RecordPtr> create(const std::string& k, Json o) override {
+    return inner_.create(k, std::move(o));
+  }
+  Result<store::RecordPtr> update(const std::string& k, Json o) override {
+    if (armed_.exchange(false) && k == "VM") {
+      Json other = (*inner_.get(k, o["metadata"]["name"]))->parse();
+      other["status"]["message"] = "written by someone else";
+      EXPECT_TRUE(inner_.update_status(k, other).ok());
+      ++interfered_;
+    }
+    return inner_.update(k, std::move(o));
+  }
+  Result<store::RecordPtr> update_status(const std::string& k, Json o) override {
+    return inner_.update_status(k, std::move(o));
+  }
+  Result<store::RecordPtr> remove(const std::string& k, const std::string& n,
+                                  const store::Preconditions& p) override {
+    return inner_.remove(k, n, p);
+  }
+  Result<std::unique_ptr<store::Watch>> watch(const std::string& k, int64_t from,
+                                              const store::ListOptions& f) override {
+    return inner_.watch(k, from, f);
+  }
+  int64_t revision() const override { return inner_.revision(); }
+  Result<void> healthy() const override { return inner_.healthy(); }
+  size_t open_watches() const override { return inner_.open_watches(); }
+
+ private:
+  store::Store& inner_;
+  std::atomic<bool> armed_{false};
+  std::atomic<int> interfered_{0};
+};
+
+TEST_F(LoopsScheduler, ConflictOnBindIsReReadAndRetriedNextPass) {
+  InterferingStore interfering(*store_);
+  ControllerManagerOptions o = options();
+  ControllerManager mgr(interfering, clock_, leases_, prober_, o);
+  add_vmset("app", 1);
+  // First pass: the VMSet loop creates the VM; the bind then meets a conflict.
+  renew("host-1");
+  renew("host-2");
+  interfering.arm();
+  ASSERT_TRUE(mgr.run_once().ok());
+  EXPECT_EQ(interfering.interfered(), 1);
+  EXPECT_EQ(counter("corral_scheduler_conflicts_total"), 1);
+  VM vm = vms_of("app")[0];
+  EXPECT_EQ(vm.spec.nodeName, "");
+  EXPECT_EQ(vm.status.message, "written by someone else");
+
+  // Next pass: re-read, bound.
+  ASSERT_TRUE(mgr.run_once().ok());
+  vm = vms_of("app")[0];
+  EXPECT_NE(vm.spec.nodeName, "");
+  EXPECT_EQ(vm.spec.epoch, 1);
+  EXPECT_EQ(vm.status.phase, "Scheduled");
+  EXPECT_EQ(counter("corral_scheduler_bindings_total"), 1);
+}
+
+}  // namespace
+}  // namespace corral::loops::testing
