@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is missing, builds, starts a local
-# Corral (the controller on its embedded SQLite store in .corral/, on loopback),
-# applies manifests/examples/ and prints what `corralctl get pools,vmsets,vms`
-# shows. Running it again restarts the cluster on the same data.
+# Corral — the controller on its embedded SQLite store in .corral/ and three
+# agents (node-1..3, process driver, zones a/b/c), all on loopback — applies
+# manifests/examples/, waits for the VMs to run and prints nodes, pools,
+# VMSets and VMs. Running it again restarts the cluster on the same data.
 #   scripts/quickstart.sh          install, build, (re)start, apply, show
 #   scripts/quickstart.sh stop     stop the local cluster
 set -euo pipefail
@@ -12,8 +13,25 @@ state="$root/.corral"
 port="${CORRAL_PORT:-7443}"
 server="http://127.0.0.1:$port"
 
+nodes=(node-1 node-2 node-3)
+zones=(a b c)
+
+# The VM processes the agents started (an agent that stops leaves its VMs
+# running, by design): their pids are in each agent's state file.
+vm_pids() {
+  for node in "${nodes[@]}"; do
+    f="$state/agents/$node/agent-state.json"
+    [ -s "$f" ] || continue
+    python3 -c 'import json,sys
+for vm in json.load(open(sys.argv[1])).get("vms", {}).values():
+    if vm.get("pid"): print(vm["pid"])' "$f" 2>/dev/null || true
+  done
+}
+
 stop_cluster() {
   local stopped=0
+  local vms
+  vms="$(vm_pids)"
   for pidfile in "$state"/*.pid; do
     [ -e "$pidfile" ] || continue
     pid="$(cat "$pidfile")"
@@ -25,6 +43,8 @@ stop_cluster() {
     fi
     rm -f "$pidfile"
   done
+  # Each VM runs in its own process group, led by the recorded pid.
+  for pid in $vms; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   [ "$stopped" = 1 ] && echo "corral: local cluster stopped" || true
 }
 
@@ -50,21 +70,55 @@ if [ ! -s "$state/controller.url" ]; then
   exit 1
 fi
 
+for i in "${!nodes[@]}"; do
+  node="${nodes[$i]}"
+  mkdir -p "$state/agents/$node"
+  rm -f "$state/agents/$node/agent.url"
+  nohup build/agent/corral-agent --server "$server" --node "$node" --driver process \
+    --data-dir "$state/agents/$node" --labels "zone=${zones[$i]}" --listen 127.0.0.1:0 \
+    --ready-file "$state/agents/$node/agent.url" >"$state/logs/$node.log" 2>&1 &
+  echo $! >"$state/$node.pid"
+done
+for node in "${nodes[@]}"; do
+  for _ in $(seq 1 100); do [ -s "$state/agents/$node/agent.url" ] && break; sleep 0.1; done
+  if [ ! -s "$state/agents/$node/agent.url" ]; then
+    echo "corral: the agent of $node did not start; its log says:" >&2
+    tail -n 20 "$state/logs/$node.log" >&2
+    exit 1
+  fi
+done
+
 export CORRAL_SERVER="$server"
 ctl="$root/build/cli/corralctl"
 echo
 echo "\$ corralctl apply -f manifests/examples/"
 "$ctl" apply -f manifests/examples/
+# Wait (at most 30 s) until every VM of the examples runs.
+for _ in $(seq 1 60); do
+  phases="$("$ctl" get vms -o json | python3 -c 'import json,sys
+items=json.load(sys.stdin).get("items",[])
+print(" ".join(i.get("status",{}).get("phase","Pending") for i in items))')"
+  [ -n "$phases" ] && ! echo "$phases" | grep -qv Running && break
+  sleep 0.5
+done
+echo
+echo "\$ corralctl get nodes -o wide"
+"$ctl" get nodes -o wide
 echo
 echo "\$ corralctl get pools,vmsets,vms"
 "$ctl" get pools,vmsets,vms
 cat <<MSG
 
-Corral is running: controller at $server (data in .corral/data, logs in .corral/logs).
+Corral is running: controller at $server and agents node-1..3 (data in
+.corral/, logs in .corral/logs). Each VM of vmset/frontend is a python3 web
+server on a loopback port: see ADDRESS in `corralctl get vms -o wide`.
 Reach it with:
   export CORRAL_SERVER=$server PATH="$root/build/cli:\$PATH"
   corralctl get pools,vmsets,vms
   corralctl describe vmset frontend
+Watch a fail-over: kill -9 one agent and its VMs, then watch them move:
+  kill -9 \$(cat .corral/node-1.pid)   # (its VMs: see the README's tour)
+  corralctl get vms -w
 Stop it with:
   bash scripts/quickstart.sh stop
 MSG

@@ -1,0 +1,317 @@
+// Fail-over end to end: a real controller (SQLite), three real agents with
+// the process driver, real VM processes on loopback. Each test kills
+// something for real and waits — bounded — for the cluster to heal.
+//
+// Every VM process carries a marker in its argv (this test run's id, its node
+// and its name), so the test can find "the VMs of node-a" in /proc to kill
+// them with their agent, and can check that none is left running twice. The
+// fixture kills every marked process at the end: an agent that stops leaves
+// its VMs running by design.
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "api/client.h"
+#include "tests/support/cluster.h"
+
+namespace corral::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct VmView {
+  std::string node;  // spec.nodeName
+  int64_t epoch = 0;
+  std::string phase;
+  std::string reported_node;  // status.nodeName
+  int64_t reported_epoch = 0;
+  int restarts = 0;
+  std::string last_error;
+  bool running() const { return phase == "Running" && reported_epoch == epoch && reported_node == node; }
+};
+
+// argv of every process, by pid (processes that vanish while read are skipped).
+std::map<int, std::string> process_table() {
+  std::map<int, std::string> out;
+  DIR* proc = opendir("/proc");
+  if (!proc) return out;
+  while (dirent* e = readdir(proc)) {
+    int pid = atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (char& c : cmd)
+      if (c == '\0') c = ' ';
+    if (!cmd.empty()) out[pid] = cmd;
+  }
+  closedir(proc);
+  return out;
+}
+
+class FailoverTest : public ::testing::Test {
+ protected:
+  static constexpr int kReplicas = 4;
+  const std::vector<std::string> kNodes = {"node-a", "node-b", "node-c"};
+
+  void SetUp() override {
+    marker_ = "corral-e2e-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    ControllerOptions o;
+    o.binary = controller_binary();
+    o.data_dir = (dir_.path() / "controller").string();
+    controller_ = std::make_unique<Controller>(o);
+    std::string error;
+    ASSERT_TRUE(controller_->start(&error)) << error;
+    for (const std::string& node : kNodes) {
+      AgentOptions a;
+      a.binary = agent_binary();
+      a.server = controller_->url();
+      a.node = node;
+      a.data_dir = (dir_.path() / node).string();
+      a.labels = "zone=" + node;
+      a.extra_args = {"--cpu", "4", "--memory", "8Gi"};
+      agents_[node] = std::make_unique<Agent>(a);
+      ASSERT_TRUE(agents_[node]->start(&error)) << error;
+    }
+    ClientConfig cfg;
+    cfg.server = controller_->url();
+    cfg.timeout = 5s;
+    api_ = std::make_unique<ApiClient>(cfg);
+  }
+
+  void TearDown() override {
+    for (auto& [node, agent] : agents_) agent->stop(5s);
+    controller_->stop(5s);
+    kill_marked("");
+  }
+
+  // Kills (SIGKILL) every VM process of this test on `node` ("" = all nodes).
+  int kill_marked(const std::string& node) {
+    int killed = 0;
+    for (const auto& [pid, cmd] : process_table()) {
+      if (cmd.find(marker_) == std::string::npos) continue;
+      if (!node.empty() && cmd.find(" " + node + " ") == std::string::npos) continue;
+      if (::kill(pid, SIGKILL) == 0) ++killed;
+    }
+    return killed;
+  }
+  int count_marked(const std::string& node) {
+    int n = 0;
+    for (const auto& [pid, cmd] : process_table()) {
+      // A killed process lingers as a zombie with an empty cmdline until reaped: not counted.
+      if (cmd.find(marker_) != std::string::npos && cmd.find(" " + node + " ") != std::string::npos) ++n;
+    }
+    return n;
+  }
+
+  Json pool() {
+    return Json::parse(R"({"apiVersion":"corral/v1","kind":"Pool","metadata":{"name":"web"},
+      "spec":{"placement":"spread"}})");
+  }
+  Json vmset(int replicas, std::vector<std::string> command) {
+    Json j = Json::parse(R"({"apiVersion":"corral/v1","kind":"VMSet","metadata":{"name":"app"},
+      "spec":{"pool":"web","template":{"spec":{"resources":{"cpu":"100m","memory":"32Mi"},
+      "runtime":{"driver":"process"}}}}})");
+    j["spec"]["replicas"] = replicas;
+    j["spec"]["template"]["spec"]["runtime"]["command"] = command;
+    return j;
+  }
+  // A VM that sleeps, marked with this test, its node and its name.
+  std::vector<std::string> sleeper() {
+    return {"python3", "-c", "import time; time.sleep(600)", marker_, "${CORRAL_NODE}",
+            "${CORRAL_VM_NAME}", "end"};
+  }
+
+  void create(const std::string& plural, Json body) {
+    auto r = api_->call("POST", ApiClient::resource_path(plural), &body);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+  }
+
+  std::map<std::string, VmView> vms() {
+    std::map<std::string, VmView> out;
+    auto r = api_->call("GET", ApiClient::resource_path("vms"));
+    if (!r) return out;
+    for (const Json& item : (*r)["items"]) {
+      VmView v;
+      const Json& spec = item["spec"];
+      const Json status = item.value("status", Json::object());
+      v.node = spec.value("nodeName", "");
+      v.epoch = spec.value("epoch", int64_t{0});
+      v.phase = status.value("phase", "");
+      v.reported_node = status.value("nodeName", "");
+      v.reported_epoch = status.value("epoch", int64_t{0});
+      v.restarts = status.value("restarts", 0);
+      v.last_error = status.value("lastError", "");
+      out[item["metadata"]["name"].get<std::string>()] = v;
+    }
+    return out;
+  }
+
+  std::string node_phase(const std::string& node) {
+    auto r = api_->call("GET", ApiClient::resource_path("nodes", node));
+    if (!r) return "";
+    return (*r).value("status", Json::object()).value("phase", "");
+  }
+
+  // Polls `done` every 50 ms until it holds or `timeout` passes.
+  bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done()) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return done();
+  }
+
+  bool all_running(int replicas, const std::string& avoid_node = "") {
+    auto all = vms();
+    if (static_cast<int>(all.size()) != replicas) return false;
+    for (const auto& [name, v] : all)
+      if (!v.running() || v.node == avoid_node) return false;
+    return true;
+  }
+
+  std::string describe_vms() {
+    std::string out;
+    for (const auto& [name, v] : vms())
+      out += name + " node=" + v.node + " epoch=" + std::to_string(v.epoch) + " phase=" + v.phase +
+             " reported=" + v.reported_node + "/" + std::to_string(v.reported_epoch) +
+             " restarts=" + std::to_string(v.restarts) + " lastError=" + v.last_error + "\n";
+    return out;
+  }
+
+  // Starts the set and waits for every replica to run; returns the node of the first.
+  void start_app() {
+    create("pools", pool());
+    create("vmsets", vmset(kReplicas, sleeper()));
+    ASSERT_TRUE(wait_for([&] { return all_running(kReplicas); }, 30s))
+        << describe_vms() << controller_->logs();
+  }
+
+  std::string busiest_node() {
+    std::map<std::string, int> per_node;
+    for (const auto& [name, v] : vms()) ++per_node[v.node];
+    std::string best;
+    for (const auto& [node, n] : per_node)
+      if (best.empty() || n > per_node[best]) best = node;
+    return best;
+  }
+
+  TempDir dir_;
+  std::string marker_;
+  std::unique_ptr<Controller> controller_;
+  std::map<std::string, std::unique_ptr<Agent>> agents_;
+  std::unique_ptr<ApiClient> api_;
+};
+
+TEST_F(FailoverTest, KillNineOfAnAgentAndItsVMsReplacesThemOnOtherNodes) {
+  start_app();
+  const std::string victim = busiest_node();
+  auto before = vms();
+  agents_[victim]->kill_hard();
+  ASSERT_GT(kill_marked(victim), 0);
+
+  ASSERT_TRUE(wait_for([&] { return all_running(kReplicas, victim); }, 30s))
+      << describe_vms() << controller_->logs();
+  EXPECT_EQ(node_phase(victim), "NotReady");
+  for (const auto& [name, v] : vms()) {
+    if (before[name].node == victim) {
+      EXPECT_EQ(v.epoch, before[name].epoch + 1) << name << " was re-placed: its epoch moves on";
+    } else {
+      EXPECT_EQ(v.node, before[name].node) << name << " on a live node stays where it is";
+      EXPECT_EQ(v.epoch, before[name].epoch);
+    }
+  }
+  EXPECT_EQ(count_marked(victim), 0);
+}
+
+TEST_F(FailoverTest, RestartedAgentStopsItsStaleCopiesInsteadOfRunningThemTwice) {
+  start_app();
+  const std::string victim = busiest_node();
+  agents_[victim]->kill_hard();  // its VMs survive: orphans of a dead agent
+  ASSERT_GT(count_marked(victim), 0);
+  ASSERT_TRUE(wait_for([&] { return all_running(kReplicas, victim); }, 30s))
+      << describe_vms() << controller_->logs();
+  auto moved = vms();
+
+  std::string error;
+  ASSERT_TRUE(agents_[victim]->start(&error)) << error;
+  // The restarted agent adopts its old copies from its state file, learns
+  // that they are bound elsewhere now, and stops them.
+  EXPECT_TRUE(wait_for([&] { return count_marked(victim) == 0; }, 15s))
+      << count_marked(victim) << " stale copies still run on " << victim << "\n"
+      << agents_[victim]->logs();
+  EXPECT_TRUE(wait_for([&] { return node_phase(victim) == "Ready"; }, 10s));
+  // The replacements were not disturbed.
+  for (const auto& [name, v] : vms()) {
+    EXPECT_EQ(v.node, moved[name].node) << name;
+    EXPECT_EQ(v.epoch, moved[name].epoch) << name;
+    EXPECT_TRUE(v.running()) << describe_vms();
+  }
+}
+
+TEST_F(FailoverTest, ControllerRestartMovesNoVM) {
+  start_app();
+  auto before = vms();
+  controller_->kill_hard();
+  std::string error;
+  ASSERT_TRUE(controller_->start(&error)) << error;
+  // Judging starts one full grace (2 s) after the restart; wait well past it
+  // (and past a second grace plus probes) before checking nothing moved.
+  std::this_thread::sleep_for(5s);
+  auto after = vms();
+  ASSERT_EQ(after.size(), before.size()) << describe_vms();
+  for (const auto& [name, v] : after) {
+    EXPECT_EQ(v.node, before[name].node) << name;
+    EXPECT_EQ(v.epoch, before[name].epoch) << name;
+    EXPECT_TRUE(v.running()) << describe_vms();
+  }
+  for (const std::string& node : kNodes) EXPECT_EQ(node_phase(node), "Ready") << node;
+}
+
+TEST_F(FailoverTest, CrashedVMIsRestartedInPlace) {
+  start_app();
+  auto before = vms();
+  const std::string vm = before.begin()->first;
+  const VmView v = before.begin()->second;
+  int killed = 0;
+  for (const auto& [pid, cmd] : process_table())
+    if (cmd.find(marker_) != std::string::npos && cmd.find(" " + vm + " ") != std::string::npos)
+      killed += ::kill(pid, SIGKILL) == 0;
+  ASSERT_EQ(killed, 1);
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto now = vms();
+        return now[vm].restarts >= 1 && now[vm].running();
+      },
+      20s))
+      << describe_vms();
+  auto after = vms()[vm];
+  EXPECT_EQ(after.node, v.node);
+  EXPECT_EQ(after.epoch, v.epoch);
+}
+
+TEST_F(FailoverTest, VMWhoseCommandDoesNotExistReportsWhy) {
+  create("pools", pool());
+  create("vmsets", vmset(1, {"/no/such/binary", marker_}));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto all = vms();
+        return all.size() == 1 && all.begin()->second.last_error.find("/no/such/binary") != std::string::npos;
+      },
+      20s))
+      << describe_vms();
+  // The agents and the controller are undisturbed.
+  for (const std::string& node : kNodes) EXPECT_EQ(node_phase(node), "Ready") << node;
+}
+
+}  // namespace
+}  // namespace corral::testing
