@@ -110,6 +110,14 @@ void LocalEndpoint::install_routes() {
     }
     reply_text(res, 200, *log);
   });
+  s.Post("/v1/sync", [this](const httplib::Request&, httplib::Response& res) {
+    if (!options_.on_sync) {
+      reply_text(res, 404, "this agent takes no sync requests\n");
+      return;
+    }
+    options_.on_sync();
+    res.status = 202;
+  });
   s.Post("/v1/probe", [this](const httplib::Request& req, httplib::Response& res) {
     auto body = parse_json(req.body, "ProbeRequest");
     Result<ProbeRequest> request = body ? from_json<ProbeRequest>(*body) : Result<ProbeRequest>(body.take_error());

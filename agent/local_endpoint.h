@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -37,6 +38,9 @@ struct LocalEndpointOptions {
   std::chrono::milliseconds max_probe_timeout{10000};
   // At most this much of a log is served (16 MiB from its end).
   int64_t max_log_bytes = 16 << 20;
+  // POST /v1/sync (the controller's "your bindings changed" nudge) calls this;
+  // unset: the route answers 404.
+  std::function<void()> on_sync;
 };
 
 class LocalEndpoint {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -186,6 +187,12 @@ int main(int argc, char** argv) {
   endpoint_options.host = listen->first;
   endpoint_options.port = listen->second;
   endpoint_options.log_dir = data_dir / "logs";
+  // The endpoint starts before the loop exists (its address goes into every
+  // heartbeat); a nudge that arrives before the loop does is simply dropped.
+  std::atomic<corral::agent::SyncLoop*> sync_target{nullptr};
+  endpoint_options.on_sync = [&sync_target] {
+    if (auto* loop = sync_target.load()) loop->poke();
+  };
   corral::agent::LocalEndpoint endpoint(endpoint_options, registry);
   if (auto started = endpoint.start(); !started) return fail("--listen: " + started.error().message);
 
@@ -200,10 +207,12 @@ int main(int argc, char** argv) {
   corral::agent::SyncLoop loop(control_plane, **driver, source, clock, *options);
   log->info("node/{} as {}: driver {}, controller {}, heartbeat every {} ms", f.node,
             loop.holder_identity(), f.driver, f.server, options->heartbeat_interval.count());
+  sync_target = &loop;
   std::jthread loop_thread([&loop](std::stop_token stop) { loop.run(stop); });
 
   if (!f.ready_file.empty()) {
     if (auto w = write_atomically(f.ready_file, endpoint.base_url() + "\n"); !w) {
+      endpoint.stop();
       loop_thread.request_stop();
       loop_thread.join();
       return fail(w.error().message);
@@ -213,9 +222,9 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log->info("{} received: stopping; VMs are left running", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  endpoint.stop();  // first: no nudge may reach the loop once it is gone
   loop_thread.request_stop();
   loop_thread.join();  // the loop writes the state file on its way out
-  endpoint.stop();
   log->info("stopped");
   return 0;
 }

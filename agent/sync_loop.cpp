@@ -57,17 +57,21 @@ SyncLoop::SyncLoop(ControlPlane& control_plane, Driver& driver, MetricsSource& s
 
 SyncLoop::~SyncLoop() = default;
 
+void SyncLoop::poke() {
+  poked_ = true;
+  std::lock_guard lock(wake_mu_);
+  wake_.notify_all();
+}
+
 void SyncLoop::run(std::stop_token stop) {
-  std::mutex mu;
-  std::condition_variable_any wake;
   SteadyTime next = clock_.steady_now();
   while (!stop.stop_requested()) {
     run_once();
     next += options_.heartbeat_interval;
     SteadyTime now = clock_.steady_now();
     if (next < now) next = now;  // a slow round: go on from now rather than burst
-    std::unique_lock lock(mu);
-    wake.wait_for(lock, stop, next - now, [] { return false; });
+    std::unique_lock lock(wake_mu_);
+    wake_.wait_for(lock, stop, next - now, [this] { return poked_.load(); });
   }
   write_state_if_changed();
 }
@@ -76,11 +80,36 @@ void SyncLoop::run_once() {
   SteadyTime now = clock_.steady_now();
   if (!recovered_) recover();
   host_.sample(now);
-  if (now >= next_heartbeat_) heartbeat(now);
+  // A round may wake a little before the beat is due (timer slack, a wait
+  // measured on another clock); without this tolerance that beat would slip a
+  // whole interval and the node would heartbeat every 2 s instead of every 1 s.
+  // A poke asks for a beat now — unless the controller is failing and the
+  // back-off says wait.
+  const bool poked = poked_.exchange(false) && last_heartbeat_ok_;
+  if (poked || now + options_.heartbeat_interval / 10 >= next_heartbeat_) heartbeat(now);
   // Before the first answer nothing is known to converge to (adopted VMs are
   // kept as they are); while another agent holds the node nothing is touched.
-  if (has_answer_ && !conflicted_) converge(now);
+  if (has_answer_ && !conflicted_) {
+    converge(now);
+    // A VM that just started, stopped or failed is reported at once rather
+    // than one interval later: during a fail-over that interval is on the
+    // clock (kill → replacement Running). At most one extra beat per round.
+    if (last_heartbeat_ok_ && phase_changed_since_ack()) heartbeat(now);
+  }
   write_state_if_changed();
+}
+
+bool SyncLoop::phase_changed_since_ack() {
+  auto instances = driver_.list();
+  for (const auto& [name, vm] : tracked_) {
+    auto acked = acked_.find(name);
+    if (acked == acked_.end()) return true;
+    const InstanceStatus* instance = find_instance(instances, name);
+    if (instance && instance->epoch != vm.binding.epoch) instance = nullptr;
+    if (!instance && vm.refused_start) instance = &*vm.refused_start;
+    if (phase_of(vm, instance) != acked->second.phase) return true;
+  }
+  return false;
 }
 
 // ---- heartbeat -------------------------------------------------------------------

@@ -25,10 +25,13 @@
 // Not thread-safe: run() or run_once() from one thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -78,6 +81,9 @@ class SyncLoop {
   // Rounds every heartbeat_interval until `stop`, then writes the state file.
   // VMs are left running: the agent exits, its VMs stay.
   void run(std::stop_token stop);
+  // Asks for a heartbeat now rather than at the next interval (the controller
+  // nudges an agent whose bindings changed). Thread-safe.
+  void poke();
 
   const std::string& holder_identity() const { return options_.holder_identity; }
   // True while the controller refuses the node to this agent (409).
@@ -86,11 +92,16 @@ class SyncLoop {
   bool has_answer() const { return has_answer_; }
 
  private:
+  std::atomic<bool> poked_{false};
+  std::mutex wake_mu_;
+  std::condition_variable_any wake_;
   void recover();
   void track_adopted(const InstanceStatus& instance, std::chrono::steady_clock::time_point now);
   void heartbeat(std::chrono::steady_clock::time_point now);
   void on_heartbeat_error(const Error& error, std::chrono::steady_clock::time_point now);
   std::vector<VmReport> current_reports();
+  // Whether some VM's phase differs from what the controller last acknowledged.
+  bool phase_changed_since_ack();
   void converge(std::chrono::steady_clock::time_point now);
   void stop_unwanted(const std::vector<InstanceStatus>& instances);
   void converge_one(TrackedVm& vm, const InstanceStatus* instance,

@@ -8,8 +8,6 @@
 
 namespace corral::agent {
 
-namespace {
-
 const char* phase_of(const TrackedVm& vm, const InstanceStatus* instance) {
   if (instance && instance->state == InstanceState::kRunning) return "Running";
   // Failed only once the agent has given up. While a restart is pending the
@@ -24,6 +22,8 @@ const char* phase_of(const TrackedVm& vm, const InstanceStatus* instance) {
     return "Failed";
   return "Starting";
 }
+
+namespace {
 
 Condition limits_condition(const InstanceStatus& instance, const TrackedVm& vm) {
   Condition c;

@@ -52,6 +52,10 @@ VmReport make_report(const TrackedVm& vm, const InstanceStatus* instance,
 // than usage differs, or usage moved by more than `usage_change` (a fraction,
 // 0.1 = 10 %) — measured use wobbles every second, and a full report every
 // 30th heartbeat carries it anyway.
+// The phase a report gives `vm` with its driver instance (null: none):
+// Running, Starting (also while a restart is pending) or Failed (given up).
+const char* phase_of(const TrackedVm& vm, const InstanceStatus* instance);
+
 bool report_changed(const VmReport& acked, const VmReport& now, double usage_change);
 
 }  // namespace corral::agent

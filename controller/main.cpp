@@ -21,6 +21,7 @@
 #include "controller/heartbeat/ha_admission.h"
 #include "controller/heartbeat/heartbeat_service.h"
 #include "controller/heartbeat/lease_table.h"
+#include "controller/loops/agent_notifier.h"
 #include "controller/loops/controller_manager.h"
 #include "controller/loops/http_peer_prober.h"
 #include "controller/server/server.h"
@@ -176,13 +177,16 @@ int main(int argc, char** argv) {
   log->info("listening on {}", server.base_url());
 
   // The control loops, after the server is up (agents can heartbeat at once)
-  // and stopped before the store closes. The prober outlives the manager.
+  // and stopped before the store closes. The prober and the notifier outlive the
+  // manager.
   corral::loops::HttpPeerProber prober;
   corral::loops::ControllerManagerOptions loop_options;
   loop_options.node_monitor_period = std::chrono::milliseconds(f.node_monitor_period_ms);
   loop_options.writer_threads = static_cast<size_t>(f.writer_threads);
   loop_options.metrics = &server.metrics();
+  corral::loops::HttpAgentNotifier notifier;  // outlives the manager's passes
   corral::loops::ControllerManager loops(**store, clock, leases, prober, loop_options);
+  loops.scheduler().set_notifier(&notifier);
   if (auto started = loops.start(); !started) {
     server.stop();
     return fail("control loops: " + started.error().message);

@@ -188,7 +188,7 @@ void ControllerManager::thread_loop() {
     if (wait.count() > 0) cache_.wait_for_events(wait);
     if (stop_) break;
     dispatch();
-    if (clock_.steady_now() >= next_node) {
+    if (clock_.steady_now() >= next_node || node_lifecycle_.take_fresh_answer()) {
       next_node = clock_.steady_now() + options_.node_monitor_period;
       run_node_lifecycle();
       dispatch();

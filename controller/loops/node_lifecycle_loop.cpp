@@ -1,5 +1,7 @@
 #include "controller/loops/node_lifecycle_loop.h"
 
+#include <utility>
+
 #include <cmath>
 #include <functional>
 #include <vector>
@@ -203,8 +205,14 @@ void NodeLifecycleLoop::send_probes(const std::vector<reconcile::ProbeRequest>& 
       std::lock_guard lock(state->mu);
       state->answers[node] = reconcile::PeerProbe{reachable, clock->steady_now()};
       state->in_flight.erase(node);
+      state->fresh_answer = true;
     });
   }
+}
+
+bool NodeLifecycleLoop::take_fresh_answer() {
+  std::lock_guard lock(probes_->mu);
+  return std::exchange(probes_->fresh_answer, false);
 }
 
 std::map<std::string, double> NodeLifecycleLoop::track_availability(

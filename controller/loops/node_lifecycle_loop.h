@@ -69,6 +69,10 @@ class NodeLifecycleLoop {
   void set_controller_started(reconcile::SteadyTime started) { started_ = started; }
   void observe(const CacheDelta& delta);
   NodeLifecyclePassStats run_once();
+  // True once after a peer-probe answer arrived: the owner runs a pass at
+  // once instead of waiting for the next period (the verdict it unblocks is
+  // on the fail-over clock).
+  bool take_fresh_answer();
 
  private:
   // Probe bookkeeping shared with the prober's callbacks; held by shared_ptr
@@ -77,6 +81,7 @@ class NodeLifecycleLoop {
     std::mutex mu;
     std::map<std::string, reconcile::PeerProbe> answers;  // guarded by mu
     std::set<std::string> in_flight;                      // guarded by mu
+    bool fresh_answer = false;                            // guarded by mu
   };
   struct NodeWrite {
     const reconcile::NodeTransition* transition = nullptr;

@@ -294,6 +294,9 @@ SchedulerPassStats SchedulerLoop::run_once() {
       cache_.apply_vm(std::move(task.written), task.revision);
       pending_.erase(d.vm);
       ++stats.bound;
+      if (notifier_) {
+        if (const Node* node = cache_.node(d.node)) notifier_->notify(d.node, node->status.address);
+      }
       log->debug("vm/{} bound to node/{} (epoch {}, score {:.3f})", d.vm, d.node, d.epoch, d.score);
       if (!task.result) {
         ++stats.write_errors;

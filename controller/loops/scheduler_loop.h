@@ -28,6 +28,7 @@
 #include <unordered_set>
 
 #include "api/clock.h"
+#include "controller/loops/agent_notifier.h"
 #include "controller/loops/events.h"
 #include "controller/loops/object_cache.h"
 #include "controller/loops/writer_pool.h"
@@ -62,6 +63,10 @@ class SchedulerLoop {
   SchedulerLoop(store::Store& store, ObjectCache& cache, EventRecorder& events, WriterPool& writers,
                 const Clock& clock, SchedulerLoopOptions options = {});
 
+  // Nudges the agents of nodes that got new bindings (may be null: none).
+  // Not owned; set before the first pass.
+  void set_notifier(AgentNotifier* notifier) { notifier_ = notifier; }
+
   void observe(const CacheDelta& delta);
   SchedulerPassStats run_once();
   // VMs waiting to be tried (not parked).
@@ -70,6 +75,7 @@ class SchedulerLoop {
   bool has_work() const { return rebuild_ || !pending_.empty(); }
 
  private:
+  AgentNotifier* notifier_ = nullptr;
   void rebuild();
   void unpark_all();
   // True when the Pool/VMSet changes in `delta` change what the snapshot

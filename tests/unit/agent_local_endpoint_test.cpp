@@ -1,5 +1,7 @@
 // The agent's local endpoint on a real loopback server (port 0).
 #include <gtest/gtest.h>
+
+#include <atomic>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -35,6 +37,7 @@ class LocalEndpointTest : public ::testing::Test {
     std::filesystem::create_directories(dir_.path() / "logs");
     LocalEndpointOptions options;
     options.log_dir = dir_.path() / "logs";
+    options.on_sync = [this] { ++syncs_; };
     endpoint_ = std::make_unique<LocalEndpoint>(options, registry_);
     auto started = endpoint_->start();
     EXPECT_TRUE(started.ok()) << started.error().message;
@@ -58,6 +61,7 @@ class LocalEndpointTest : public ::testing::Test {
 
   corral::testing::TempDir dir_;
   metrics::Registry registry_;
+  std::atomic<int> syncs_{0};  // POST /v1/sync calls; before endpoint_, which calls it
   std::unique_ptr<LocalEndpoint> endpoint_;
   std::unique_ptr<httplib::Client> client_;
 };
@@ -115,6 +119,13 @@ TEST_F(LocalEndpointTest, ProbeOfAClosedPortIsUnreachableWithAReason) {
   ProbeResponse r = probe(address);
   EXPECT_FALSE(r.reachable);
   EXPECT_NE(r.message.find("GET http://" + address + "/healthz: "), std::string::npos) << r.message;
+}
+
+TEST_F(LocalEndpointTest, SyncNudgeReachesTheLoop) {
+  auto res = client_->Post("/v1/sync", "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 202);
+  EXPECT_EQ(syncs_.load(), 1);
 }
 
 TEST_F(LocalEndpointTest, ProbeRefusesAMalformedRequest) {

@@ -142,9 +142,10 @@ TEST_F(SyncLoopTest, StartsBoundVmsWithTheirEpochsAndReportsThem) {
   EXPECT_EQ(instance("web-1").epoch, 3);
   EXPECT_EQ(instance("web-2").epoch, 7);
 
-  round();
+  ASSERT_EQ(cp_.requests.size(), 2u) << "VMs it just started are reported at once";
   EXPECT_FALSE(cp_.last().fullReport);
   ASSERT_EQ(cp_.last().vms.size(), 2u) << "new since the last acknowledged heartbeat";
+  EXPECT_EQ(cp_.last_report("web-1")->phase, "Running");
   const VmReport* r = cp_.last_report("web-1");
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->epoch, 3);
@@ -152,7 +153,7 @@ TEST_F(SyncLoopTest, StartsBoundVmsWithTheirEpochsAndReportsThem) {
   EXPECT_EQ(r->usage.cpu.text, "500m");
   EXPECT_EQ(r->usage.memory.text, "256Mi");
   EXPECT_EQ(r->lastError, "");
-  EXPECT_EQ(r->startTime, format_time(clock_.now() - seconds(1)));
+  EXPECT_EQ(r->startTime, format_time(clock_.now()));
   ASSERT_EQ(r->conditions.size(), 1u);
   EXPECT_EQ(r->conditions[0].type, "LimitsEnforced");
   EXPECT_EQ(r->conditions[0].status, "True");
@@ -270,10 +271,10 @@ TEST_F(SyncLoopTest, NeverIsReportedFailed) {
   loop().run_once();
   for (int i = 0; i < 3; ++i) round();
   EXPECT_EQ(count_calls("start job-1"), 1);
-  const HeartbeatRequest& r = cp_.requests[1];
-  ASSERT_EQ(r.vms.size(), 1u);
-  EXPECT_EQ(r.vms[0].phase, "Failed");
-  EXPECT_EQ(r.vms[0].lastError, "exit code 2");
+  const VmReport* r = cp_.last_report("job-1");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->phase, "Failed");
+  EXPECT_EQ(r->lastError, "exit code 2");
 }
 
 TEST_F(SyncLoopTest, ControllerUnreachableKeepsVmsRunningRetriesAndCatchesUp) {
@@ -372,6 +373,18 @@ TEST_F(SyncLoopTest, CorruptStateFileIsRebuiltFromTheDriver) {
   ASSERT_TRUE(state.ok()) << state.error().message;
   EXPECT_EQ(state->vms.size(), 1u) << "rewritten";
   EXPECT_TRUE(std::filesystem::exists(state_file().string() + ".corrupt"));
+}
+
+TEST_F(SyncLoopTest, PokeHeartbeatsAtOnceInsteadOfAtTheNextInterval) {
+  loop().run_once();
+  const size_t beats = cp_.requests.size();
+  loop().run_once();
+  EXPECT_EQ(cp_.requests.size(), beats) << "not due yet";
+  cp_.answer.vms = {bound("web-1", 3)};  // the controller bound a VM here and nudged
+  loop().poke();
+  loop().run_once();
+  EXPECT_GT(cp_.requests.size(), beats);
+  EXPECT_EQ(count_calls("start web-1"), 1) << "started without waiting for the interval";
 }
 
 TEST_F(SyncLoopTest, WallClockJumpChangesNothing) {

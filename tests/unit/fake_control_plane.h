@@ -35,10 +35,13 @@ class FakeControlPlane final : public agent::ControlPlane {
   }
 
   const HeartbeatRequest& last() const { return requests.back(); }
-  // The VM report named `name` in the last request; null when not sent.
+  // The latest report of VM `name` sent in any request; null when never sent.
+  // (A round may send two beats: the agent reports a VM it just started,
+  // stopped or saw fail at once, in a second beat.)
   const VmReport* last_report(const std::string& name) const {
-    for (const auto& r : requests.back().vms)
-      if (r.name == name) return &r;
+    for (auto req = requests.rbegin(); req != requests.rend(); ++req)
+      for (const auto& r : req->vms)
+        if (r.name == name) return &r;
     return nullptr;
   }
 };

@@ -43,6 +43,27 @@ TEST_F(LoopsScheduler, BindsPendingVmWithEpochOneAndStatusScheduled) {
   EXPECT_EQ(store_->revision(), revision);
 }
 
+// Records nudges instead of sending them.
+class FakeNotifier final : public AgentNotifier {
+ public:
+  void notify(const std::string& node, const std::string& address) override {
+    nudged.push_back(node + "@" + address);
+  }
+  std::vector<std::string> nudged;
+};
+
+TEST_F(LoopsScheduler, NudgesTheAgentOfTheNodeItBoundTo) {
+  FakeNotifier notifier;
+  manager().scheduler().set_notifier(&notifier);
+  add_vmset("app", 1);
+  pass_renewing({"host-1", "host-2"});
+  std::vector<VM> vms = vms_of("app");
+  ASSERT_THAT(vms, SizeIs(1));
+  ASSERT_THAT(notifier.nudged, SizeIs(1));
+  EXPECT_THAT(notifier.nudged[0], ::testing::StartsWith(vms[0].spec.nodeName + "@10.0.0."));
+  manager().scheduler().set_notifier(nullptr);
+}
+
 TEST_F(LoopsScheduler, UnschedulableVmGetsMessageAndOneEvent) {
   add_vmset("big", 1, /*cpu=*/64);
   pass_renewing({"host-1", "host-2"});
