@@ -43,6 +43,7 @@ struct Flags {
   std::string ready_file;
   int node_monitor_period_ms = 250;
   int writer_threads = 128;
+  bool no_loops = false;
 };
 
 // "HOST:PORT", "[::1]:PORT" or ":PORT" (all addresses).
@@ -118,6 +119,9 @@ int main(int argc, char** argv) {
                  "Threads that write one control-loop pass concurrently (group commit)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  app.add_flag("--no-loops", f.no_loops,
+               "Serve the API only: run no control loop (nothing is scheduled, judged or "
+               "reconciled; heartbeats are still taken). For maintenance and API tests");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -187,7 +191,9 @@ int main(int argc, char** argv) {
   corral::loops::HttpAgentNotifier notifier;  // outlives the manager's passes
   corral::loops::ControllerManager loops(**store, clock, leases, prober, loop_options);
   loops.scheduler().set_notifier(&notifier);
-  if (auto started = loops.start(); !started) {
+  if (f.no_loops) {
+    log->warn("--no-loops: control loops are off; nothing will be scheduled or failed over");
+  } else if (auto started = loops.start(); !started) {
     server.stop();
     return fail("control loops: " + started.error().message);
   }

@@ -211,7 +211,7 @@ TEST_F(CliE2E, WatchSeesACreateMadeMeanwhile) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(watch.wait(std::chrono::seconds(20)), 0) << read_file(dir_.file("watch.err"));
   std::string out = read_file(dir_.file("watch.out"));
-  EXPECT_TRUE(std::regex_search(out, std::regex("^NAME +PHASE +NODE +EPOCH +RESTARTS +AGE\nlisted-1 +")))
+  EXPECT_TRUE(std::regex_search(out, std::regex("^NAME +PHASE +NODE +EPOCH +RESTARTS +ADDRESS +AGE\nlisted-1 +")))
       << out;
   EXPECT_TRUE(std::regex_search(out, std::regex("\nwatched-2 +"))) << out;
 }

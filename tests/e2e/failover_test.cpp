@@ -126,7 +126,7 @@ class FailoverTest : public ::testing::Test {
   }
   // A VM that sleeps, marked with this test, its node and its name.
   std::vector<std::string> sleeper() {
-    return {"python3", "-c", "import time; time.sleep(600)", marker_, "${CORRAL_NODE}",
+    return {"/usr/bin/python3", "-c", "import time; time.sleep(600)", marker_, "${CORRAL_NODE}",
             "${CORRAL_VM_NAME}", "end"};
   }
 
