@@ -63,6 +63,14 @@ VmReport make_report(const TrackedVm& vm, const InstanceStatus* instance,
   if (instance && instance->state == InstanceState::kRunning) {
     if (instance->port > 0) r.address = context.vm_host + ":" + std::to_string(instance->port);
     r.conditions.push_back(limits_condition(*instance, vm));
+    // Ready: the VM runs. There are no readiness probes yet, so running is
+    // the best the agent knows; VMSet.status.ready counts this condition.
+    Condition ready;
+    ready.type = "Ready";
+    ready.status = "True";
+    ready.reason = "Running";
+    if (vm.started) ready.lastTransitionTime = format_time(vm.started_wall);
+    r.conditions.push_back(ready);
   }
   if (vm.started) r.startTime = format_time(vm.started_wall);
   return r;

@@ -44,8 +44,12 @@ std::string age_at(const Json& object, const char* path, std::chrono::system_clo
 }
 
 // "cpu/memory" of a ResourceList at `path`.
+// "24/70.6Gi": CPU in cores and memory in binary units, however the
+// controller wrote them (it writes sums as plain numbers of bytes).
 std::string cpu_mem(const Json& object, const std::string& path) {
-  return or_zero(field_value(object, path + ".cpu")) + "/" + or_zero(field_value(object, path + ".memory"));
+  auto cpu = milli_at(object, path + ".cpu");
+  auto memory = milli_at(object, path + ".memory");
+  return (cpu ? format_cores(*cpu) : "0") + "/" + (memory ? format_bytes(*memory) : "0");
 }
 
 }  // namespace

@@ -154,9 +154,11 @@ TEST_F(SyncLoopTest, StartsBoundVmsWithTheirEpochsAndReportsThem) {
   EXPECT_EQ(r->usage.memory.text, "256Mi");
   EXPECT_EQ(r->lastError, "");
   EXPECT_EQ(r->startTime, format_time(clock_.now()));
-  ASSERT_EQ(r->conditions.size(), 1u);
+  ASSERT_EQ(r->conditions.size(), 2u);
   EXPECT_EQ(r->conditions[0].type, "LimitsEnforced");
   EXPECT_EQ(r->conditions[0].status, "True");
+  EXPECT_EQ(r->conditions[1].type, "Ready") << "running, and no readiness probe says otherwise";
+  EXPECT_EQ(r->conditions[1].status, "True");
   EXPECT_TRUE(validate_heartbeat(cp_.last()).ok());
 
   round();

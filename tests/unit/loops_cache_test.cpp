@@ -3,7 +3,6 @@
 // SQLite store through the concurrent writers.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -187,55 +186,6 @@ TEST_F(LoopsSqlite, BindsAThousandVmsInOneBatch) {
   EXPECT_EQ(counter("corral_scheduler_bindings_total"), 1000);
   std::printf("created and bound 1000 VMs into SQLite in %lld ms\n",
               static_cast<long long>(took.count()));
-}
-
-}  // namespace
-}  // namespace corral::loops::testing
-
-namespace corral::loops::testing {
-namespace {
-
-// Throughput at the benchmark's scale (run by hand:
-// --gtest_also_run_disabled_tests --gtest_filter='*Throughput*'): 10,000 VMs
-// pending at once, 5,000 nodes, bound into SQLite in one pass.
-TEST_F(LoopsSqlite, DISABLED_ThroughputTenThousandVmsOnFiveThousandNodes) {
-  add_pool("web");
-  std::vector<std::string> nodes;
-  for (int i = 0; i < 5000; ++i) nodes.push_back("host-" + std::to_string(i));
-  {
-    // Durable creates one by one would take a minute: write them concurrently.
-    WriterPool pool(64);
-    std::vector<std::function<void()>> fns;
-    for (const auto& n : nodes) fns.push_back([this, n] { add_node(n, 64, 256); });
-    pool.run_all(std::move(fns));
-  }
-  add_vmset("app", 10'000, 0.5, 1);
-  for (const auto& n : nodes) renew(n);
-  ControllerManager& mgr = manager();
-  ASSERT_TRUE(mgr.init().ok());
-  mgr.cache().sync();
-  // The VMSet loop creates the VMs first (not timed), then the scheduler binds.
-  mgr.vmsets().observe(mgr.cache().sync());
-  mgr.vmsets().run_once();
-  CacheDelta d = mgr.cache().sync();
-  mgr.scheduler().observe(d);
-  auto cpu_seconds = [] {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-  };
-  const double cpu_before = cpu_seconds();
-  const auto started = std::chrono::steady_clock::now();
-  SchedulerPassStats s = mgr.scheduler().run_once();
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const double cpu = cpu_seconds() - cpu_before;
-  EXPECT_EQ(s.bound, 10'000u);
-  // CPU time says what a quiet machine would do; wall time depends on the load.
-  std::printf("bound %zu VMs on 5000 nodes in %.3f s (%.0f/s), %.3f CPU s (%.0f µs/VM)\n", s.bound,
-              secs, static_cast<double>(s.bound) / secs, cpu,
-              cpu * 1e6 / static_cast<double>(s.bound));
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ TEST(Printers, PoolRowShowsNodesCapacityLoadAndAge) {
   const KindInfo& k = *find_kind("pool");
   auto now = at("2026-09-21T07:38:20.000Z");
   Row r = table_row(k, pool("web", "2026-09-21T07:33:20.000Z"), false, now);
-  EXPECT_EQ(r, (Row{"web", "2/3", "32/64Gi", "4/8Gi", "1500m/2Gi", "42%", "5%", "1", "5m"}));
+  EXPECT_EQ(r, (Row{"web", "2/3", "32/64Gi", "4/8Gi", "1.5/2Gi", "42%", "5%", "1", "5m"}));
   Row wide = table_row(k, pool("web", "2026-09-21T07:33:20.000Z"), true, now);
   ASSERT_EQ(wide.size(), 10u);
   EXPECT_EQ(wide[9], "spread");
