@@ -29,6 +29,7 @@
 #include "agent/sync_loop.h"
 #include "api/clock.h"
 #include "api/log.h"
+#include "api/ready_file.h"
 #include "api/metrics.h"
 #include "api/validate.h"
 
@@ -52,23 +53,6 @@ int fail(const std::string& message) {
   return 1;
 }
 
-// Write to a temporary file, then rename: readers never see half a URL.
-Result<void> write_atomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return corral::make_error(ErrorCode::kUnavailable, "cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return corral::make_error(ErrorCode::kUnavailable, "cannot rename " + tmp + " to " + path);
-  }
-  return corral::Ok{};
-}
 
 void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--server", f.server, "Controller base URL, e.g. https://corral:7443")->required();
@@ -211,7 +195,7 @@ int main(int argc, char** argv) {
   std::jthread loop_thread([&loop](std::stop_token stop) { loop.run(stop); });
 
   if (!f.ready_file.empty()) {
-    if (auto w = write_atomically(f.ready_file, endpoint.base_url() + "\n"); !w) {
+    if (auto w = corral::write_file_atomically(f.ready_file, endpoint.base_url() + "\n"); !w) {
       endpoint.stop();
       loop_thread.request_stop();
       loop_thread.join();

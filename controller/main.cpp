@@ -18,6 +18,7 @@
 
 #include "api/clock.h"
 #include "api/log.h"
+#include "api/ready_file.h"
 #include "controller/heartbeat/ha_admission.h"
 #include "controller/heartbeat/heartbeat_service.h"
 #include "controller/heartbeat/lease_table.h"
@@ -66,23 +67,6 @@ Result<std::pair<std::string, int>> parse_listen(const std::string& text) {
   return std::make_pair(host, port);
 }
 
-// Write to a temporary file, then rename: readers never see half a URL.
-Result<void> write_atomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return corral::make_error(ErrorCode::kUnavailable, "cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return corral::make_error(ErrorCode::kUnavailable, "cannot rename " + tmp + " to " + path);
-  }
-  return corral::Ok{};
-}
 
 int fail(const std::string& message) {
   std::cerr << "corral-controller: " << message << "\n";
@@ -198,7 +182,7 @@ int main(int argc, char** argv) {
     return fail("control loops: " + started.error().message);
   }
   if (!f.ready_file.empty()) {
-    if (auto w = write_atomically(f.ready_file, server.base_url() + "\n"); !w) {
+    if (auto w = corral::write_file_atomically(f.ready_file, server.base_url() + "\n"); !w) {
       server.stop();
       return fail(w.error().message);
     }
