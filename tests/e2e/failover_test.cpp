@@ -85,6 +85,10 @@ class FailoverTest : public ::testing::Test {
     cfg.server = controller_->url();
     cfg.timeout = 5s;
     api_ = std::make_unique<ApiClient>(cfg);
+    // Every test starts from three registered, Ready nodes.
+    for (const std::string& node : kNodes)
+      ASSERT_TRUE(wait_for([&] { return node_phase(node) == "Ready"; }, 20s))
+          << node << " did not turn Ready\n" << controller_->logs();
   }
 
   void TearDown() override {
@@ -310,7 +314,8 @@ TEST_F(FailoverTest, VMWhoseCommandDoesNotExistReportsWhy) {
       20s))
       << describe_vms();
   // The agents and the controller are undisturbed.
-  for (const std::string& node : kNodes) EXPECT_EQ(node_phase(node), "Ready") << node;
+  for (const std::string& node : kNodes)
+    EXPECT_TRUE(wait_for([&] { return node_phase(node) == "Ready"; }, 10s)) << node;
 }
 
 }  // namespace
