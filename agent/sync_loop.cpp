@@ -91,6 +91,10 @@ void SyncLoop::run_once() {
   // kept as they are); while another agent holds the node nothing is touched.
   if (has_answer_ && !conflicted_) {
     converge(now);
+    // Recorded before reported: once the controller hears a VM runs here, a
+    // kill -9 of this agent must not lose the record a restarted agent needs
+    // to adopt (or stop) that VM.
+    write_state_if_changed();
     // A VM that just started, stopped or failed is reported at once rather
     // than one interval later: during a fail-over that interval is on the
     // clock (kill → replacement Running). At most one extra beat per round.
