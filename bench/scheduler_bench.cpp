@@ -2,11 +2,12 @@
 // --nodes Ready nodes by the controller's real scheduler loop (filters,
 // scorers, binding spec + status written with resourceVersion preconditions,
 // group-committed), once into a SQLite file and once into the memory store.
+// Timed: the passes (5,000 VMs each at most) and the cache reads between them.
 //
 //   build/bench/scheduler_bench [--nodes 5000] [--vms 10000] [--writers 128]
 //
 // Setup (not timed): Nodes, a Pool and a VMSet are written, the VMSet loop
-// creates the VMs. Timed: one scheduler pass that binds them all. Prints wall
+// creates the VMs. Timed: the scheduler passes that bind them all. Prints wall
 // and CPU time per placement. Target (issue 4): >= 10,000 placements/s with
 // 5,000 nodes (Nomad's C1M: 3,750/s on 5 servers; kube-scheduler ~100 pods/s
 // at 5,000 nodes).
@@ -95,14 +96,27 @@ bool run(const char* label, store::Store& store, int nodes, int vms, int writers
   mgr.vmsets().run_once();  // creates the VMs (not timed)
   mgr.scheduler().observe(mgr.cache().sync());
 
+  // Timed: scheduler passes as the controller's loop thread runs them, each
+  // followed by reading the loops' cache watch (the pass's own writes come
+  // back through it), until every VM is bound.
   const double cpu_before = process_cpu_seconds();
   const auto started = bench::SteadyClock::now();
-  loops::SchedulerPassStats s = mgr.scheduler().run_once();
+  loops::SchedulerPassStats s;
+  int passes = 0;
+  while (s.bound < static_cast<size_t>(vms) && passes < 100) {
+    loops::SchedulerPassStats pass = mgr.scheduler().run_once();
+    ++passes;
+    s.bound += pass.bound;
+    s.conflicts += pass.conflicts;
+    s.write_errors += pass.write_errors;
+    mgr.scheduler().observe(mgr.cache().sync());
+    if (pass.attempted == 0) break;
+  }
   const double secs = bench::ms_since(started) / 1000;
   const double cpu = process_cpu_seconds() - cpu_before;
-  std::printf("%-7s %zu of %d VMs bound on %d nodes in %.2f s = %.0f placements/s; CPU %.2f s "
-              "(%.0f us per placement); %zu conflicts, %zu write errors\n",
-              label, s.bound, vms, nodes, secs, static_cast<double>(s.bound) / secs, cpu,
+  std::printf("%-7s %zu of %d VMs bound on %d nodes in %d passes, %.2f s = %.0f placements/s; "
+              "CPU %.2f s (%.0f us per placement); %zu conflicts, %zu write errors\n",
+              label, s.bound, vms, nodes, passes, secs, static_cast<double>(s.bound) / secs, cpu,
               cpu * 1e6 / static_cast<double>(std::max<size_t>(1, s.bound)), s.conflicts,
               s.write_errors);
   return s.bound == static_cast<size_t>(vms);

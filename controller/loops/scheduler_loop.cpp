@@ -1,7 +1,9 @@
 #include "controller/loops/scheduler_loop.h"
 
 #include <algorithm>
+#include <deque>
 #include <functional>
+#include <thread>
 #include <vector>
 
 #include "api/log.h"
@@ -32,8 +34,9 @@ std::string spec_key(const ObjectMeta& m) { return m.uid + ":" + std::to_string(
 
 }  // namespace
 
-SchedulerLoop::SchedulerLoop(store::Store& store, ObjectCache& cache, EventRecorder& events,
-                             WriterPool& writers, const Clock& clock, SchedulerLoopOptions options)
+SchedulerLoop::SchedulerLoop(store::Store& store, ObjectCache& cache,
+                             events::EventRecorder& events, WriterPool& writers,
+                             const Clock& clock, SchedulerLoopOptions options)
     : store_(store),
       cache_(cache),
       events_(events),
@@ -139,6 +142,23 @@ void SchedulerLoop::rebuild() {
   rebuild_ = false;
 }
 
+void SchedulerLoop::write_batches(
+    size_t begin, size_t end, const std::function<store::BatchWrite(size_t)>& make,
+    const std::function<void(size_t, Result<store::RecordPtr>)>& done) {
+  std::vector<std::function<void()>> chunks;
+  for (size_t first = begin; first < end; first += options_.write_batch) {
+    const size_t last = std::min(end, first + options_.write_batch);
+    chunks.push_back([&, first, last] {
+      std::vector<store::BatchWrite> writes;
+      writes.reserve(last - first);
+      for (size_t i = first; i < last; ++i) writes.push_back(make(i));
+      std::vector<Result<store::RecordPtr>> results = store_.write_batch(std::move(writes));
+      for (size_t i = first; i < last; ++i) done(i, std::move(results[i - first]));
+    });
+  }
+  writers_.run_all(std::move(chunks));
+}
+
 SchedulerPassStats SchedulerLoop::run_once() {
   SchedulerPassStats stats;
   if (rebuild_) {
@@ -164,145 +184,135 @@ SchedulerPassStats SchedulerLoop::run_once() {
     batch.push_back(vm);
     ++it;
   }
-  if (batch.size() > options_.max_batch) {
-    auto first = [](const VM* a, const VM* b) {
-      if (a->spec.priority != b->spec.priority) return a->spec.priority > b->spec.priority;
-      return a->metadata.name < b->metadata.name;
-    };
-    std::partial_sort(batch.begin(), batch.begin() + options_.max_batch, batch.end(), first);
-    batch.resize(options_.max_batch);
-  }
-  std::vector<scheduler::VmRequest> requests;
-  requests.reserve(batch.size());
-  std::unordered_map<std::string_view, const VM*> by_name;
-  for (const VM* vm : batch) {
-    requests.push_back(scheduler::make_request(*vm, snapshot_));
-    by_name.emplace(vm->metadata.name, vm);
-  }
-  stats.attempted = requests.size();
-  const std::vector<scheduler::Decision> decisions =
-      scheduler_.schedule_batch(snapshot_, std::move(requests));
-  const auto decided = std::chrono::steady_clock::now();
+  // Highest priority first: the slices below are decided in this order.
+  std::sort(batch.begin(), batch.end(), [](const VM* a, const VM* b) {
+    if (a->spec.priority != b->spec.priority) return a->spec.priority > b->spec.priority;
+    return a->metadata.name < b->metadata.name;
+  });
+  if (batch.size() > options_.max_batch) batch.resize(options_.max_batch);
+  stats.attempted = batch.size();
 
-  // One task per decision; each owns a copy of its VM (the cache is not
-  // touched until every write is back).
+  // One write per decision, in store batches: a binding writes spec
+  // (nodeName, epoch) and status (Scheduled) together; an unschedulable VM
+  // its new message. The cache is not touched until every write is back.
+  // Decided in slices, each slice written while the next is decided: deciding
+  // is this thread's work, writing the writer pool's, and the two overlap.
   struct Task {
     const scheduler::Decision* decision = nullptr;
-    VM vm;  // as cached when scheduled
+    VM next;  // the VM as it is to be stored
     bool message_changed = false;
     Result<store::RecordPtr> result = store::RecordPtr{};
-    bool spec_written = false;  // bind: the spec update went through
-    VM written;                 // the VM as stored after the task
-    int64_t revision = 0;
   };
+  std::deque<scheduler::Decision> decisions;  // stable addresses for Task::decision
   std::vector<Task> tasks;
-  tasks.reserve(decisions.size());
-  for (const scheduler::Decision& d : decisions) {
-    auto it = by_name.find(d.vm);
-    if (it == by_name.end()) continue;
-    const VM& vm = *it->second;
-    if (!d.bound()) {
-      ++stats.unschedulable;
-      parked_.insert(d.vm);
-      pending_.erase(d.vm);
-      // Only a new message is worth a write (and an Event).
-      const bool phase_ok = vm.status.phase == "Pending" || vm.status.phase == "Lost";
-      if (phase_ok && vm.status.message == d.message) continue;
+  tasks.reserve(batch.size());  // never reallocated: a slice's writes read it meanwhile
+  auto write_tasks = [&](size_t first, size_t last) {
+    write_batches(
+        first, last,
+        [&](size_t i) {
+          const Task& t = tasks[i];
+          return store::BatchWrite{t.decision->bound() ? store::BatchWrite::Part::kSpecAndStatus
+                                                       : store::BatchWrite::Part::kStatus,
+                                   VM::kKind, to_json(t.next)};
+        },
+        [&](size_t i, Result<store::RecordPtr> r) { tasks[i].result = std::move(r); });
+  };
+  std::thread writing;  // the previous slice's writes
+  std::chrono::steady_clock::duration deciding{};
+  for (size_t from = 0; from < batch.size(); from += options_.decide_slice) {
+    const size_t to = std::min(batch.size(), from + options_.decide_slice);
+    std::vector<scheduler::VmRequest> requests;
+    requests.reserve(to - from);
+    std::unordered_map<std::string_view, const VM*> by_name;
+    for (size_t i = from; i < to; ++i) {
+      requests.push_back(scheduler::make_request(*batch[i], snapshot_));
+      by_name.emplace(batch[i]->metadata.name, batch[i]);
     }
-    Task t;
-    t.decision = &d;
-    t.vm = vm;
-    t.message_changed = vm.status.message != d.message;
-    tasks.push_back(std::move(t));
-  }
+    const auto slice_started = std::chrono::steady_clock::now();
+    const size_t first_decision = decisions.size();
+    for (scheduler::Decision& d : scheduler_.schedule_batch(snapshot_, std::move(requests)))
+      decisions.push_back(std::move(d));
+    deciding += std::chrono::steady_clock::now() - slice_started;
 
-  std::vector<std::function<void()>> fns;
-  fns.reserve(tasks.size());
-  for (Task& task : tasks) {
-    if (task.decision->bound()) {
-      fns.push_back([this, &task] {
-        const scheduler::Decision& d = *task.decision;
-        VM next = task.vm;
-        next.spec.nodeName = d.node;
-        next.spec.epoch = d.epoch;
-        auto updated = store_.update(VM::kKind, to_json(next));
-        if (!updated) {
-          task.result = updated.take_error();
-          return;
-        }
-        task.spec_written = true;
-        task.revision = (*updated)->revision;
-        next.metadata.resourceVersion = std::to_string(task.revision);
-        next.metadata.generation = (*updated)->generation;
-        task.written = next;
-        task.result = update_status_rmw<VM>(
-            store_, std::move(next),
-            [&](VM& vm) {
-              // On a re-read: moved by someone else since → not ours to mark.
-              if (vm.spec.nodeName != d.node || vm.spec.epoch != d.epoch) return false;
-              vm.status.phase = "Scheduled";
-              vm.status.message.clear();
-              vm.status.nodeName.clear();
-              vm.status.epoch = 0;
-              return true;
-            },
-            &task.written);
-        if (task.result && *task.result) task.revision = (*task.result)->revision;
-      });
+    const size_t first_task = tasks.size();
+    for (size_t k = first_decision; k < decisions.size(); ++k) {
+      const scheduler::Decision& d = decisions[k];
+      auto it = by_name.find(d.vm);
+      if (it == by_name.end()) continue;
+      const VM& vm = *it->second;
+      Task t;
+      t.decision = &d;
+      t.next = vm;
+      if (d.bound()) {
+        t.next.spec.nodeName = d.node;
+        t.next.spec.epoch = d.epoch;
+        t.next.status.phase = "Scheduled";
+        t.next.status.message.clear();
+        t.next.status.nodeName.clear();
+        t.next.status.epoch = 0;
+      } else {
+        ++stats.unschedulable;
+        parked_.insert(d.vm);
+        pending_.erase(d.vm);
+        // A Lost VM stays Lost (that is what keeps it pending and off its
+        // dead node's heartbeat answer); others are Pending. Only a new
+        // message is worth a write (and an Event).
+        if (t.next.status.phase != "Lost") t.next.status.phase = "Pending";
+        t.next.status.message = d.message;
+        if (t.next.status.phase == vm.status.phase && vm.status.message == d.message) continue;
+        t.message_changed = vm.status.message != d.message;
+      }
+      tasks.push_back(std::move(t));
+    }
+    if (writing.joinable()) writing.join();
+    if (to == batch.size()) {
+      write_tasks(first_task, tasks.size());  // the last slice: no one to overlap with
     } else {
-      fns.push_back([this, &task] {
-        const scheduler::Decision& d = *task.decision;
-        task.result = update_status_rmw<VM>(
-            store_, task.vm,
-            [&](VM& vm) {
-              if (!scheduler::needs_placement(vm)) return false;
-              // A Lost VM stays Lost (that is what keeps it pending and off
-              // its dead node's heartbeat answer); others are Pending.
-              if (vm.status.phase != "Lost") vm.status.phase = "Pending";
-              vm.status.message = d.message;
-              return true;
-            },
-            &task.written);
-        if (!task.result || !*task.result) return;
-        task.revision = (*task.result)->revision;
-        if (!task.message_changed) return;
-        auto ev = events_.record({VM::kKind, d.vm, task.vm.metadata.uid}, "Warning",
-                                 "FailedScheduling", d.message);
-        if (!ev) logger("scheduler")->warn("event for vm/{}: {}", d.vm, ev.error().message);
-      });
+      writing = std::thread(write_tasks, first_task, tasks.size());
     }
   }
-  writers_.run_all(std::move(fns));
+  if (writing.joinable()) writing.join();
 
   // Apply the outcomes on this thread.
   auto log = logger("scheduler");
+  std::vector<std::function<void()>> event_writes;
   for (Task& task : tasks) {
     const scheduler::Decision& d = *task.decision;
+    if (task.result && *task.result) {
+      const store::Record& stored = **task.result;
+      task.next.metadata.resourceVersion = std::to_string(stored.revision);
+      task.next.metadata.generation = stored.generation;
+      cache_.apply_vm(std::move(task.next), stored.revision);
+    }
     if (!d.bound()) {
-      if (!task.result) {
+      if (task.result) {
+        if (task.message_changed) {
+          const ObjectReference ref{VM::kKind, d.vm, task.next.metadata.uid};
+          event_writes.push_back([this, ref, message = d.message] {
+            (void)events_.record(ref, "Warning", "FailedScheduling", message);
+          });
+        }
+        continue;
+      }
+      const Error& err = task.result.error();
+      if (err.code == ErrorCode::kConflict) {
+        // Someone else wrote it meanwhile: re-read, and write the reason next pass.
+        if (auto fresh = store_.get(VM::kKind, d.vm); fresh) cache_.apply(*fresh);
+        parked_.erase(d.vm);
+        pending_.insert(d.vm);
+      } else if (err.code != ErrorCode::kNotFound) {
         ++stats.write_errors;
-        log->warn("vm/{}: cannot write why it is unschedulable: {}", d.vm,
-                  task.result.error().message);
-      } else if (*task.result) {
-        cache_.apply_vm(std::move(task.written), task.revision);
+        log->warn("vm/{}: cannot write why it is unschedulable: {}", d.vm, err.message);
       }
       continue;
     }
-    if (task.spec_written) {
-      // Bound. Even if the status write failed, the binding stands (epochs
-      // fence any second placement a stale status might cause).
-      cache_.apply_vm(std::move(task.written), task.revision);
+    if (task.result) {
       pending_.erase(d.vm);
       ++stats.bound;
       if (notifier_) {
         if (const Node* node = cache_.node(d.node)) notifier_->notify(d.node, node->status.address);
       }
       log->debug("vm/{} bound to node/{} (epoch {}, score {:.3f})", d.vm, d.node, d.epoch, d.score);
-      if (!task.result) {
-        ++stats.write_errors;
-        log->warn("vm/{} bound to node/{}, but its status was not written: {}", d.vm, d.node,
-                  task.result.error().message);
-      }
       continue;
     }
     // The binding was refused: the snapshot's bind must be undone.
@@ -326,17 +336,17 @@ SchedulerPassStats SchedulerLoop::run_once() {
       snapshot_.remove_vm(d.vm);
     }
   }
+  if (!event_writes.empty()) writers_.run_all(std::move(event_writes));
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   const auto done = std::chrono::steady_clock::now();
   if (stats.bound || stats.conflicts || stats.write_errors) {
     log->info(
         "pass: {} bound, {} unschedulable, {} conflicts, {} errors of {} in {} ms "
-        "({} ms deciding, {} ms writing)",
+        "({} ms of it deciding, overlapped with writing)",
         stats.bound, stats.unschedulable, stats.conflicts, stats.write_errors, stats.attempted,
         duration_cast<milliseconds>(done - started).count(),
-        duration_cast<milliseconds>(decided - started).count(),
-        duration_cast<milliseconds>(done - decided).count());
+        duration_cast<milliseconds>(deciding).count());
   }
   return stats;
 }

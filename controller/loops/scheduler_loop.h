@@ -3,12 +3,15 @@
 //
 //   CacheDelta ─► observe(): upsert/remove nodes and VMs in the snapshot;
 //                 VMs that need_placement → pending; Pool/VMSet spec change → rebuild
-//   run_once(): pending (≤ max_batch, by priority) ─► Scheduler::schedule_batch
-//        bound ─────────► update spec.nodeName + spec.epoch (resourceVersion)
-//                         then /status phase Scheduled, message "", nodeName/epoch reset
+//   run_once(): pending (≤ max_batch, by priority) ─► Scheduler::schedule_batch,
+//               in slices of decide_slice, each written while the next is decided
+//        bound ─────────► one write of spec.nodeName + spec.epoch and status
+//                         (phase Scheduled, message "", nodeName/epoch reset),
+//                         with the resourceVersion the decision was made on
 //        unschedulable ─► /status message (+ phase Pending) when it changed,
 //                         Event FailedScheduling per new message; parked
-//   all writes of a batch run concurrently on the WriterPool (group commit)
+//   the writes go in Store::write_batch chunks of `write_batch`, the chunks
+//   concurrently on the WriterPool: one commit per chunk, not per VM
 //
 // Conflict on a binding: the snapshot was wrong about that VM. It is re-read,
 // upserted into the snapshot (undoing the batch's bind) and retried next pass.
@@ -23,13 +26,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "api/clock.h"
 #include "controller/loops/agent_notifier.h"
-#include "controller/loops/events.h"
+#include "controller/events/event_recorder.h"
 #include "controller/loops/object_cache.h"
 #include "controller/loops/writer_pool.h"
 #include "controller/scheduler/options.h"
@@ -43,7 +47,16 @@ struct SchedulerLoopOptions {
   scheduler::Options scheduler;  // filters' sampling, scorers' weights
   // VMs placed per pass at most (highest priority first): bounds one pass's
   // latency when a flood arrives; the rest go in the next pass, at once.
-  size_t max_batch = 10'000;
+  // Half the store's watch buffer (StoreOptions::watch_buffer, 10,000): the
+  // loops' own cache watch is read between passes, and a pass that wrote more
+  // than the buffer holds would make it fall behind and re-list everything.
+  size_t max_batch = 5'000;
+  // Writes per Store::write_batch call. A chunk holds the store's write lock
+  // while it is checked and encoded, so it bounds how long other writers (a
+  // heartbeat persisting a Node) wait behind the scheduler.
+  size_t write_batch = 256;
+  // VMs decided at a time: each slice's writes run while the next is decided.
+  size_t decide_slice = 1000;
   // Parked unschedulable VMs are retried at least this often even when
   // nothing seems to have changed (a safety net for changes not noticed).
   std::chrono::milliseconds unschedulable_retry{5000};
@@ -60,8 +73,8 @@ struct SchedulerPassStats {
 
 class SchedulerLoop {
  public:
-  SchedulerLoop(store::Store& store, ObjectCache& cache, EventRecorder& events, WriterPool& writers,
-                const Clock& clock, SchedulerLoopOptions options = {});
+  SchedulerLoop(store::Store& store, ObjectCache& cache, events::EventRecorder& events,
+                WriterPool& writers, const Clock& clock, SchedulerLoopOptions options = {});
 
   // Nudges the agents of nodes that got new bindings (may be null: none).
   // Not owned; set before the first pass.
@@ -77,6 +90,11 @@ class SchedulerLoop {
  private:
   AgentNotifier* notifier_ = nullptr;
   void rebuild();
+  // Writes entries [begin, end) (`make(i)`) in chunks on the writer pool and
+  // hands each result to `done(i, ...)`.
+  void write_batches(size_t begin, size_t end,
+                     const std::function<store::BatchWrite(size_t)>& make,
+                     const std::function<void(size_t, Result<store::RecordPtr>)>& done);
   void unpark_all();
   // True when the Pool/VMSet changes in `delta` change what the snapshot
   // holds of them (spec, or added/removed) — not mere status writes.
@@ -86,7 +104,7 @@ class SchedulerLoop {
 
   store::Store& store_;
   ObjectCache& cache_;
-  EventRecorder& events_;
+  events::EventRecorder& events_;
   WriterPool& writers_;
   const Clock& clock_;
   const SchedulerLoopOptions options_;

@@ -34,6 +34,8 @@ class InstrumentedStore final : public store::Store {
   Result<store::RecordPtr> create(const std::string& kind, Json object) override;
   Result<store::RecordPtr> update(const std::string& kind, Json object) override;
   Result<store::RecordPtr> update_status(const std::string& kind, Json object) override;
+  std::vector<Result<store::RecordPtr>> write_batch(
+      std::vector<store::BatchWrite> writes) override;
   Result<store::RecordPtr> remove(const std::string& kind, const std::string& name,
                                   const store::Preconditions& preconditions) override;
   Result<std::unique_ptr<store::Watch>> watch(const std::string& kind, int64_t from_revision,

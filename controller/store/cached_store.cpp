@@ -151,60 +151,49 @@ class CachedStore final : public Store {
   }
 
   Result<RecordPtr> update(const std::string& kind, Json object) override {
-    auto name = object_name(object);
-    if (!name.ok()) return name.take_error();
-    std::unique_lock lock(write_mu_);
-    if (stopping_) return shutting_down();
-    RecordPtr stored = latest(kind, *name);
-    if (!stored) return not_found(kind, *name);
-    Preconditions p{meta_string(object, "uid"), meta_string(object, "resourceVersion")};
-    if (auto ok = check_preconditions(*stored, p); !ok) return ok.take_error();
-
-    Json old = stored->parse();
-    for (const char* kept : {"uid", "creationTimestamp", "generation", "resourceVersion"}) {
-      if (auto it = old["metadata"].find(kept); it != old["metadata"].end()) {
-        object["metadata"][kept] = *it;
-      }
-    }
-    // The main path never writes status (that is /status's job).
-    object.erase("status");
-    if (auto it = old.find("status"); it != old.end()) object["status"] = *it;
-    if (json_equal(object, old)) return wait_durable(lock, stored);
-
-    int64_t generation = stored->generation;
-    if (!json_equal(desired_part(kind, object), desired_part(kind, old))) ++generation;
-    int64_t revision = ++next_revision_;
-    // Looked up again: ordered_json keeps keys in a vector, so the status
-    // edits above may have moved metadata.
-    Json& meta = object["metadata"];
-    meta["generation"] = generation;
-    meta["resourceVersion"] = std::to_string(revision);
-    RecordPtr record = build_record(kind, object, revision);
-    return submit(lock, {Op{WatchEvent::Type::kModified, record, stored}}, record);
+    return write_one(kind, std::move(object), Part::kSpec);
   }
 
   Result<RecordPtr> update_status(const std::string& kind, Json object) override {
-    auto name = object_name(object);
-    if (!name.ok()) return name.take_error();
-    std::unique_lock lock(write_mu_);
-    if (stopping_) return shutting_down();
-    RecordPtr stored = latest(kind, *name);
-    if (!stored) return not_found(kind, *name);
-    Preconditions p{meta_string(object, "uid"), meta_string(object, "resourceVersion")};
-    if (auto ok = check_preconditions(*stored, p); !ok) return ok.take_error();
+    return write_one(kind, std::move(object), Part::kStatus);
+  }
 
-    Json old = stored->parse();
-    Json next = old;
-    if (auto it = object.find("status"); it != object.end()) {
-      next["status"] = std::move(*it);
-    } else {
-      next.erase("status");
+  std::vector<Result<RecordPtr>> write_batch(std::vector<BatchWrite> writes) override {
+    std::vector<Result<RecordPtr>> results;
+    results.reserve(writes.size());
+    std::unique_lock lock(write_mu_);
+    if (stopping_) {
+      results.assign(writes.size(), shutting_down());
+      return results;
     }
-    if (json_equal(next, old)) return wait_durable(lock, stored);
-    int64_t revision = ++next_revision_;
-    next["metadata"]["resourceVersion"] = std::to_string(revision);
-    RecordPtr record = build_record(kind, next, revision);
-    return submit(lock, {Op{WatchEvent::Type::kModified, record, stored}}, record);
+    std::vector<Op> ops;
+    bool must_wait = false;  // an unchanged entry whose version is not durable yet
+    for (BatchWrite& w : writes) {
+      const Part part =
+          w.part == BatchWrite::Part::kStatus ? Part::kStatus : Part::kSpecAndStatus;
+      auto prepared = prepare_update(w.kind, std::move(w.object), part);
+      if (!prepared) {
+        results.emplace_back(prepared.take_error());
+        continue;
+      }
+      if (!prepared->op) {
+        must_wait = must_wait || prepared->stored->revision > durable_revision_;
+        results.emplace_back(std::move(prepared->stored));
+        continue;
+      }
+      RecordPtr record = prepared->op->record;
+      set_latest({record->kind, record->name}, record);  // the next entries see it
+      results.emplace_back(std::move(record));
+      ops.push_back(std::move(*prepared->op));
+    }
+    if (ops.empty() && !must_wait) return results;
+    auto committed = submit(lock, std::move(ops), nullptr);
+    if (!committed) {
+      for (auto& r : results) {
+        if (r.ok()) r = committed.error();
+      }
+    }
+    return results;
   }
 
   Result<RecordPtr> remove(const std::string& kind, const std::string& name,
@@ -284,6 +273,75 @@ class CachedStore final : public Store {
     std::condition_variable acked;
   };
   using Batch_ = std::vector<std::shared_ptr<Write>>;
+
+  // Which halves of an object an update replaces.
+  enum class Part { kSpec, kStatus, kSpecAndStatus };
+
+  // What an update turns into: the op to commit, or none when it changes
+  // nothing (`stored` is then the version to return).
+  struct Prepared {
+    std::optional<Op> op;
+    RecordPtr stored;
+  };
+
+  Result<RecordPtr> write_one(const std::string& kind, Json object, Part part) {
+    std::unique_lock lock(write_mu_);
+    if (stopping_) return shutting_down();
+    auto prepared = prepare_update(kind, std::move(object), part);
+    if (!prepared) return prepared.take_error();
+    if (!prepared->op) return wait_durable(lock, std::move(prepared->stored));
+    RecordPtr record = prepared->op->record;
+    return submit(lock, {std::move(*prepared->op)}, std::move(record));
+  }
+
+  // REQUIRES: write_mu_ held. Checks `object` against the latest version
+  // (NotFound, preconditions) and builds the version that replaces `part` of
+  // it, assigning the next revision.
+  Result<Prepared> prepare_update(const std::string& kind, Json object, Part part) {
+    auto name = object_name(object);
+    if (!name.ok()) return name.take_error();
+    RecordPtr stored = latest(kind, *name);
+    if (!stored) return not_found(kind, *name);
+    Preconditions p{meta_string(object, "uid"), meta_string(object, "resourceVersion")};
+    if (auto ok = check_preconditions(*stored, p); !ok) return ok.take_error();
+
+    Json old = stored->parse();
+    Json next;
+    if (part == Part::kStatus) {
+      next = old;
+      if (auto it = object.find("status"); it != object.end()) {
+        next["status"] = std::move(*it);
+      } else {
+        next.erase("status");
+      }
+    } else {
+      next = std::move(object);
+      for (const char* kept : {"uid", "creationTimestamp", "generation", "resourceVersion"}) {
+        if (auto it = old["metadata"].find(kept); it != old["metadata"].end()) {
+          next["metadata"][kept] = *it;
+        }
+      }
+      if (part == Part::kSpec) {
+        // The main path never writes status (that is /status's job).
+        next.erase("status");
+        if (auto it = old.find("status"); it != old.end()) next["status"] = *it;
+      }
+    }
+    if (json_equal(next, old)) return Prepared{std::nullopt, std::move(stored)};
+
+    int64_t generation = stored->generation;
+    if (part != Part::kStatus && !json_equal(desired_part(kind, next), desired_part(kind, old))) {
+      ++generation;
+    }
+    int64_t revision = ++next_revision_;
+    // Looked up again: ordered_json keeps keys in a vector, so the status
+    // edits above may have moved metadata.
+    Json& meta = next["metadata"];
+    meta["generation"] = generation;
+    meta["resourceVersion"] = std::to_string(revision);
+    RecordPtr record = build_record(kind, next, revision);
+    return Prepared{Op{WatchEvent::Type::kModified, std::move(record), stored}, stored};
+  }
 
   static Error shutting_down() {
     return make_error(ErrorCode::kUnavailable, "the store is shutting down");

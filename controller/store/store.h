@@ -13,6 +13,8 @@
 //    the spec changed (for kinds without spec, everything but metadata);
 //    an update that changes nothing writes nothing and returns the stored object.
 //  - update_status: replaces only status, same precondition rule.
+//  - write_batch: updates (status, or spec and status together) checked one
+//    by one, committed together; a failed entry leaves the others alone.
 //  - remove: deletes the object and, transitively, every object whose
 //    ownerReferences name its uid, in one atomic write (each deleted object
 //    gets its own revision, the named object the first, so every DELETED
@@ -90,6 +92,20 @@ struct Preconditions {
   std::string resource_version;           // empty: any
 };
 
+// One entry of Store::write_batch.
+struct BatchWrite {
+  enum class Part {
+    kStatus,         // status only, as update_status
+    kSpecAndStatus,  // spec and status in one write, for a controller that owns
+                     // both halves of one decision: the scheduler's binding sets
+                     // spec.nodeName and status.phase together, as Kubernetes'
+                     // pods/binding subresource does
+  };
+  Part part = Part::kStatus;
+  std::string kind;
+  Json object;  // carries its metadata.resourceVersion precondition, as update's
+};
+
 struct StoreOptions {
   size_t history_events = 100'000;        // watch history window, in events
   size_t watch_buffer = 10'000;           // events a slow watcher may lag before it is closed
@@ -110,6 +126,11 @@ class Store {
   virtual Result<RecordPtr> create(const std::string& kind, Json object) = 0;
   virtual Result<RecordPtr> update(const std::string& kind, Json object) = 0;
   virtual Result<RecordPtr> update_status(const std::string& kind, Json object) = 0;
+  // Many updates with one durable commit. Each entry is checked on its own
+  // (NotFound, Conflict) and sees the entries before it; one failing does not
+  // fail the others, and all that pass share one commit. One result per
+  // entry, in order; a failed commit fails every entry that had passed.
+  virtual std::vector<Result<RecordPtr>> write_batch(std::vector<BatchWrite> writes) = 0;
   // Returns the deleted object (and its dependents were deleted with it).
   virtual Result<RecordPtr> remove(const std::string& kind, const std::string& name,
                                    const Preconditions& preconditions = {}) = 0;

@@ -17,6 +17,7 @@
 #include "api/clock.h"
 #include "api/json.h"
 #include "controller/server/server.h"
+#include "controller/store/forwarding_store.h"
 #include "controller/store/store.h"
 #include "tests/support/temp_dir.h"
 
@@ -24,45 +25,24 @@ namespace corral::testing {
 
 // Wraps a store to inject faults the real ones do not produce on demand:
 // an unhealthy store (readyz), and a watch the store closes mid-stream.
-class FaultyStore final : public store::Store {
+class FaultyStore final : public store::ForwardingStore {
  public:
-  explicit FaultyStore(store::Store& inner) : inner_(inner) {}
+  explicit FaultyStore(store::Store& inner) : ForwardingStore(inner) {}
 
   std::atomic<bool> unhealthy{false};
   // When ≥ 0: every watch yields this many events, then fails with Gone.
   std::atomic<int> watch_gone_after{-1};
 
-  Result<store::RecordPtr> get(const std::string& k, const std::string& n) override {
-    return inner_.get(k, n);
-  }
-  Result<store::ListResult> list(const std::string& k, const store::ListOptions& o) override {
-    return inner_.list(k, o);
-  }
-  Result<store::RecordPtr> create(const std::string& k, Json o) override {
-    return inner_.create(k, std::move(o));
-  }
-  Result<store::RecordPtr> update(const std::string& k, Json o) override {
-    return inner_.update(k, std::move(o));
-  }
-  Result<store::RecordPtr> update_status(const std::string& k, Json o) override {
-    return inner_.update_status(k, std::move(o));
-  }
-  Result<store::RecordPtr> remove(const std::string& k, const std::string& n,
-                                  const store::Preconditions& p) override {
-    return inner_.remove(k, n, p);
-  }
   Result<std::unique_ptr<store::Watch>> watch(const std::string& k, int64_t from,
                                               const store::ListOptions& f) override {
-    auto w = inner_.watch(k, from, f);
+    auto w = inner().watch(k, from, f);
     if (!w || watch_gone_after < 0) return w;
     return std::unique_ptr<store::Watch>(new GoneAfter(std::move(*w), watch_gone_after));
   }
-  int64_t revision() const override { return inner_.revision(); }
   Result<void> healthy() const override {
     if (unhealthy) return make_error(ErrorCode::kUnavailable, "disk full (injected)");
-    return inner_.healthy();
+    return inner().healthy();
   }
-  size_t open_watches() const override { return inner_.open_watches(); }
 
  private:
   class GoneAfter final : public store::Watch {
@@ -79,7 +59,6 @@ class FaultyStore final : public store::Store {
     std::unique_ptr<store::Watch> inner_;
     int left_;
   };
-  store::Store& inner_;
 };
 
 struct Harness {

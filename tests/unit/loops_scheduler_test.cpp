@@ -5,6 +5,7 @@
 
 #include <atomic>
 
+#include "controller/store/forwarding_store.h"
 #include "tests/unit/loops_fixtures.h"
 
 namespace corral::loops::testing {
@@ -106,49 +107,28 @@ TEST_F(LoopsScheduler, NewRoomPlacesAParkedVm) {
 }
 
 // A Store that, once armed, writes a concurrent status change to a VM just
-// before the loop's own update of it reaches the store: the loop's
+// before the loop's own binding of it reaches the store: the loop's
 // resourceVersion is then stale (409).
-class InterferingStore final : public store::Store {
+class InterferingStore final : public store::ForwardingStore {
  public:
-  explicit InterferingStore(store::Store& inner) : inner_(inner) {}
+  explicit InterferingStore(store::Store& inner) : ForwardingStore(inner) {}
   void arm() { armed_ = true; }
   int interfered() const { return interfered_; }
 
-  Result<store::RecordPtr> get(const std::string& k, const std::string& n) override {
-    return inner_.get(k, n);
-  }
-  Result<store::ListResult> list(const std::string& k, const store::ListOptions& o) override {
-    return inner_.list(k, o);
-  }
-  Result<store::RecordPtr> create(const std::string& k, Json o) override {
-    return inner_.create(k, std::move(o));
-  }
-  Result<store::RecordPtr> update(const std::string& k, Json o) override {
-    if (armed_.exchange(false) && k == "VM") {
-      Json other = (*inner_.get(k, o["metadata"]["name"]))->parse();
+  std::vector<Result<store::RecordPtr>> write_batch(
+      std::vector<store::BatchWrite> writes) override {
+    for (const store::BatchWrite& w : writes) {
+      if (w.kind != "VM" || w.part != store::BatchWrite::Part::kSpecAndStatus) continue;
+      if (!armed_.exchange(false)) break;
+      Json other = (*inner().get(w.kind, w.object["metadata"]["name"]))->parse();
       other["status"]["message"] = "written by someone else";
-      EXPECT_TRUE(inner_.update_status(k, other).ok());
+      EXPECT_TRUE(inner().update_status(w.kind, other).ok());
       ++interfered_;
     }
-    return inner_.update(k, std::move(o));
+    return inner().write_batch(std::move(writes));
   }
-  Result<store::RecordPtr> update_status(const std::string& k, Json o) override {
-    return inner_.update_status(k, std::move(o));
-  }
-  Result<store::RecordPtr> remove(const std::string& k, const std::string& n,
-                                  const store::Preconditions& p) override {
-    return inner_.remove(k, n, p);
-  }
-  Result<std::unique_ptr<store::Watch>> watch(const std::string& k, int64_t from,
-                                              const store::ListOptions& f) override {
-    return inner_.watch(k, from, f);
-  }
-  int64_t revision() const override { return inner_.revision(); }
-  Result<void> healthy() const override { return inner_.healthy(); }
-  size_t open_watches() const override { return inner_.open_watches(); }
 
  private:
-  store::Store& inner_;
   std::atomic<bool> armed_{false};
   std::atomic<int> interfered_{0};
 };

@@ -337,6 +337,92 @@ TEST_P(StoreConformance, MainUpdateDoesNotTouchStatus) {
   EXPECT_EQ((*v4)->parse()["status"]["phase"], "Running");
 }
 
+TEST_P(StoreConformance, WriteBatchChecksEachEntryAndCommitsThePassedOnes) {
+  RecordPtr a = create(object("VM", "a", {{"cpu", "1"}}));
+  RecordPtr b = create(object("VM", "b", {{"cpu", "1"}}));
+  RecordPtr c = create(object("VM", "c", {{"cpu", "1"}}));
+  auto w = store_->watch("VM", store_->revision());
+  ASSERT_TRUE(w.ok());
+
+  Json bind_a = a->parse();  // spec and status in one write
+  bind_a["spec"]["nodeName"] = "host-1";
+  bind_a["status"] = {{"phase", "Scheduled"}};
+  Json stale_b = b->parse();  // b changes before the batch: its entry conflicts
+  ASSERT_TRUE(store_->update_status("VM", [&] {
+                      Json o = b->parse();
+                      o["status"] = {{"phase", "Lost"}};
+                      return o;
+                    }())
+                  .ok());
+  stale_b["status"] = {{"phase", "Scheduled"}};
+  Json status_c = c->parse();  // status only: the spec edit is ignored
+  status_c["spec"]["cpu"] = "9";
+  status_c["status"] = {{"phase", "Pending"}, {"message", "0/3 nodes are available"}};
+  Json missing = object("VM", "gone");
+
+  auto results = store_->write_batch({{BatchWrite::Part::kSpecAndStatus, "VM", bind_a},
+                                      {BatchWrite::Part::kSpecAndStatus, "VM", stale_b},
+                                      {BatchWrite::Part::kStatus, "VM", status_c},
+                                      {BatchWrite::Part::kStatus, "VM", missing}});
+  ASSERT_EQ(results.size(), 4u);
+  ASSERT_TRUE(results[0].ok()) << results[0].error().message;
+  Json stored_a = (*results[0])->parse();
+  EXPECT_EQ(stored_a["spec"]["nodeName"], "host-1");
+  EXPECT_EQ(stored_a["status"]["phase"], "Scheduled");
+  EXPECT_EQ((*results[0])->generation, 2);  // the spec changed
+  EXPECT_EQ(stored_a["metadata"]["uid"], a->uid);
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_EQ(results[1].error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(results[2].ok()) << results[2].error().message;
+  Json stored_c = (*results[2])->parse();
+  EXPECT_EQ(stored_c["spec"]["cpu"], "1");
+  EXPECT_EQ(stored_c["status"]["message"], "0/3 nodes are available");
+  EXPECT_EQ((*results[2])->generation, 1);
+  ASSERT_FALSE(results[3].ok());
+  EXPECT_EQ(results[3].error().code, ErrorCode::kNotFound);
+
+  // What the store holds and what watchers see: b's own write, then a and c.
+  EXPECT_EQ((*store_->get("VM", "b"))->parse()["status"]["phase"], "Lost");
+  EXPECT_EQ((*store_->get("VM", "a"))->revision, (*results[0])->revision);
+  EXPECT_EQ(next_event(**w).object->name, "b");
+  WatchEvent ea = next_event(**w);
+  WatchEvent ec = next_event(**w);
+  EXPECT_EQ(ea.object->name, "a");
+  EXPECT_EQ(ec.object->name, "c");
+  EXPECT_EQ(ec.revision, ea.revision + 1);
+  expect_no_event(**w);
+}
+
+TEST_P(StoreConformance, WriteBatchEntriesSeeTheEntriesBeforeThem) {
+  RecordPtr a = create(object("VM", "a", {{"cpu", "1"}}));
+  Json first = a->parse();
+  first["status"] = {{"phase", "Scheduled"}};
+  Json second = a->parse();  // same resourceVersion: the first entry made it stale
+  second["status"] = {{"phase", "Running"}};
+  Json unconditional = a->parse();
+  unconditional["metadata"].erase("resourceVersion");
+  unconditional["status"] = {{"phase", "Running"}};
+  auto results = store_->write_batch({{BatchWrite::Part::kStatus, "VM", first},
+                                      {BatchWrite::Part::kStatus, "VM", second},
+                                      {BatchWrite::Part::kStatus, "VM", unconditional}});
+  ASSERT_TRUE(results[0].ok());
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_EQ(results[1].error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(results[2].ok());
+  EXPECT_EQ((*results[2])->revision, (*results[0])->revision + 1);
+  EXPECT_EQ((*store_->get("VM", "a"))->parse()["status"]["phase"], "Running");
+}
+
+TEST_P(StoreConformance, WriteBatchThatChangesNothingWritesNothing) {
+  RecordPtr a = create(object("VM", "a", {{"cpu", "1"}}));
+  const int64_t before = store_->revision();
+  auto results = store_->write_batch({{BatchWrite::Part::kSpecAndStatus, "VM", a->parse()}});
+  ASSERT_TRUE(results[0].ok());
+  EXPECT_EQ((*results[0])->revision, a->revision);
+  EXPECT_EQ(store_->revision(), before);
+  EXPECT_TRUE(store_->write_batch({}).empty());
+}
+
 TEST_P(StoreConformance, RemoveCascadesThroughOwnerReferences) {
   RecordPtr set = create(object("VMSet", "web"));
   RecordPtr vm1 = create(owned_by(object("VM", "web-1"), *set));

@@ -148,7 +148,16 @@ TEST(SqliteStore, FailedCommitLeavesNothingVisibleUntilTheFaultClears) {
     auto health = store->healthy();
     ASSERT_FALSE(health.ok());
     EXPECT_EQ(health.error().code, ErrorCode::kUnavailable);
-    // Nor does an update or a delete get through half-way.
+    // Nor does an update, a batch or a delete get through half-way.
+    Json bound = (*store->get("VM", "before"))->parse();
+    bound["spec"]["nodeName"] = "host-1";
+    auto batch = store->write_batch({{BatchWrite::Part::kSpecAndStatus, "VM", bound},
+                                     {BatchWrite::Part::kStatus, "VM", vm("absent")}});
+    ASSERT_EQ(batch.size(), 2u);
+    ASSERT_FALSE(batch[0].ok());
+    EXPECT_NE(batch[0].error().message.find("disk is full"), std::string::npos);
+    EXPECT_EQ(batch[1].error().code, ErrorCode::kNotFound);
+    EXPECT_FALSE((*store->get("VM", "before"))->parse()["spec"].contains("nodeName"));
     EXPECT_FALSE(store->remove("VM", "before").ok());
     EXPECT_TRUE(store->get("VM", "before").ok());
     auto none = (*w)->next(20ms);
