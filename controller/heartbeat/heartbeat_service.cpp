@@ -2,10 +2,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 
 #include "api/kinds.h"
 #include "api/log.h"
-#include "controller/heartbeat/events.h"
 #include "controller/heartbeat/vm_reports.h"
 
 namespace corral::heartbeat {
@@ -38,6 +38,7 @@ HeartbeatService::HeartbeatService(store::Store& store, LeaseTable& leases, cons
       leases_(leases),
       clock_(clock),
       options_(options),
+      events_(store, clock),
       vm_feed_(store, "VM", vms_, options.watch_poll),
       pool_feed_(store, "Pool", pools_, options.watch_poll) {
   // Listed before the first heartbeat is served: an answer built from an
@@ -72,6 +73,18 @@ std::shared_ptr<HeartbeatService::NodeState> HeartbeatService::state_for(const s
   return state;
 }
 
+SteadyTime HeartbeatService::next_persist(const std::string& node, uint64_t writes,
+                                          SteadyTime now) const {
+  // splitmix64 of (name hash, count): a uniform share in [0, 1).
+  uint64_t x = std::hash<std::string>{}(node) + writes * 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  const double share = static_cast<double>(x >> 11) / static_cast<double>(1ULL << 53);
+  const double factor = 1.0 - options_.persist_jitter * share;
+  return now + std::chrono::duration_cast<SteadyTime::duration>(options_.persist_interval * factor);
+}
+
 Result<store::RecordPtr> HeartbeatService::register_node(const std::string& name,
                                                          const HeartbeatRequest& req) {
   Node node;
@@ -88,10 +101,8 @@ Result<store::RecordPtr> HeartbeatService::register_node(const std::string& name
   logger("heartbeat")->info("node/{} registered by agent {} ({} driver, {} CPU, {} memory)", name,
                             req.holderIdentity, req.driver.empty() ? "unknown" : req.driver,
                             req.capacity.cpu.text, req.capacity.memory.text);
-  (void)record_event(store_, clock_,
-                     {"Node", name, (*created)->uid, "Registered",
-                      "node " + name + " registered by agent " + req.holderIdentity, "Normal",
-                      name});
+  (void)events_.record({"Node", name, (*created)->uid}, "Normal", "Registered",
+                       "node " + name + " registered by agent " + req.holderIdentity, name);
   return created;
 }
 
@@ -99,7 +110,7 @@ Result<void> HeartbeatService::report_vms(const std::string& node, const Heartbe
   ReportOptions options{options_.usage_change_fraction, options_.conflict_retries};
   Result<void> first_error;
   for (const VmReport& report : req.vms) {
-    auto outcome = apply_vm_report(store_, clock_, node, report, options);
+    auto outcome = apply_vm_report(store_, events_, node, report, options);
     if (!outcome && first_error.ok()) first_error = outcome.take_error();
   }
   // Failing the heartbeat makes the agent send a full report next time, so a
@@ -167,8 +178,8 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
   leases_.renew(node, req.holderIdentity, now);
   if (replaced) {
     logger("heartbeat")->warn("node/{}: {}", node, *replaced);
-    (void)record_event(store_, clock_,
-                       {"Node", node, (*record)->uid, "AgentReplaced", *replaced, "Warning", node});
+    (void)events_.record({"Node", node, (*record)->uid}, "Warning", "AgentReplaced", *replaced,
+                         node);
   }
 
   NodeReport next;
@@ -193,7 +204,7 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
   }
 
   const bool due = !state->persisted || registered ||
-                   now - state->persisted_at >= options_.persist_interval ||
+                   now >= state->persist_due ||
                    significant_change(state->last, next, options_.usage_change_fraction);
   if (due) {
     const bool skew_appeared = next.clock_skewed && !(state->persisted && state->last.clock_skewed);
@@ -202,12 +213,11 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
     if (!written) return written.take_error();
     state->persisted = true;
     state->last = next;
-    state->persisted_at = now;
+    state->persist_due = next_persist(node, ++state->writes, now);
     if (skew_appeared) {
       logger("heartbeat")->warn("node/{}: {}", node, next.clock_skew_message);
-      (void)record_event(store_, clock_,
-                         {"Node", node, (*written)->uid, "ClockSkew", next.clock_skew_message,
-                          "Warning", node});
+      (void)events_.record({"Node", node, (*written)->uid}, "Warning", "ClockSkew",
+                           next.clock_skew_message, node);
     }
   }
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,7 @@
 #include "api/error.h"
 #include "api/heartbeat.h"
 #include "api/json.h"
+#include "controller/events/event_recorder.h"
 #include "controller/heartbeat/lease_table.h"
 #include "controller/heartbeat/node_status.h"
 #include "controller/heartbeat/pool_cache.h"
@@ -40,6 +42,11 @@ struct HeartbeatOptions {
   // interval spent most of the heartbeat CPU on these writes (heartbeat_bench).
   // Leases are judged from memory, never from this copy.
   std::chrono::milliseconds persist_interval{10000};
+  // Each node's next periodic write comes after a share of persist_interval
+  // drawn from [1 − jitter, 1]. Without it the writes stay in lock-step: after
+  // a controller restart every node writes at its first beat, then all again
+  // 10 s later, a burst of one write per node within one second, every 10 s.
+  double persist_jitter = 0.25;
   // Usage is written early when it moved by more than this share of
   // allocatable (Node) or of the requests (VM).
   double usage_change_fraction = 0.05;
@@ -84,9 +91,13 @@ class HeartbeatService {
     std::mutex mu;                 // serialises this node's heartbeats
     bool persisted = false;        // guarded by mu: anything written since start
     NodeReport last;               // guarded by mu
-    SteadyTime persisted_at{};     // guarded by mu
+    SteadyTime persist_due{};      // guarded by mu: the next periodic write
+    uint64_t writes = 0;           // guarded by mu: seeds the jitter
   };
   std::shared_ptr<NodeState> state_for(const std::string& node);
+  // When the write after one at `now` is due: persist_interval shortened by a
+  // jitter drawn from the node's name and write count (deterministic, spread).
+  SteadyTime next_persist(const std::string& node, uint64_t writes, SteadyTime now) const;
   Result<store::RecordPtr> register_node(const std::string& node, const HeartbeatRequest& req);
   Result<void> report_vms(const std::string& node, const HeartbeatRequest& req);
   Json answer(const std::string& node, std::chrono::milliseconds grace) const;
@@ -95,6 +106,7 @@ class HeartbeatService {
   LeaseTable& leases_;
   const Clock& clock_;
   const HeartbeatOptions options_;
+  events::EventRecorder events_;
   VmIndex vms_;
   PoolCache pools_;
   WatchFeed vm_feed_;

@@ -4,7 +4,6 @@
 
 #include "api/kinds.h"
 #include "api/log.h"
-#include "controller/heartbeat/events.h"
 
 namespace corral::heartbeat {
 
@@ -38,7 +37,7 @@ VMStatus merged(const VM& vm, const std::string& node, const VmReport& r) {
 
 }  // namespace
 
-Result<ReportOutcome> apply_vm_report(store::Store& store, const Clock& clock,
+Result<ReportOutcome> apply_vm_report(store::Store& store, events::EventRecorder& events,
                                       const std::string& node, const VmReport& report,
                                       const ReportOptions& options) {
   auto log = logger("heartbeat");
@@ -90,10 +89,9 @@ Result<ReportOutcome> apply_vm_report(store::Store& store, const Clock& clock,
     if (vm->status.phase == "Failed" && before != "Failed") {
       std::string message = "vm " + report.name + " failed on node " + node;
       if (!report.lastError.empty()) message += ": " + report.lastError;
-      // The status is written; a lost Event is logged by record_event and
+      // The status is written; a lost Event is logged by the recorder and
       // does not fail the heartbeat.
-      (void)record_event(store, clock,
-                         {"VM", report.name, uid, "VMFailed", message, "Warning", node});
+      (void)events.record({"VM", report.name, uid}, "Warning", "VMFailed", message, node);
     }
     return ReportOutcome::kWritten;
   }

@@ -16,9 +16,9 @@
 
 #include <string>
 
-#include "api/clock.h"
 #include "api/error.h"
 #include "api/heartbeat.h"
+#include "controller/events/event_recorder.h"
 #include "controller/store/store.h"
 
 namespace corral::heartbeat {
@@ -36,7 +36,7 @@ struct ReportOptions {
 
 // Errors: Conflict after the retries, the store's. A transition into Failed
 // also writes a Warning Event VMFailed naming lastError.
-Result<ReportOutcome> apply_vm_report(store::Store& store, const Clock& clock,
+Result<ReportOutcome> apply_vm_report(store::Store& store, events::EventRecorder& events,
                                       const std::string& node, const VmReport& report,
                                       const ReportOptions& options);
 

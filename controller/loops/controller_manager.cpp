@@ -109,24 +109,18 @@ void ControllerManager::run_node_lifecycle() {
 }
 
 void ControllerManager::run_vmsets() {
-  if (!metrics_) {
-    vmsets_.run_once();
-    return;
-  }
-  PassTimer timer(&metrics_->pass_seconds, "vmset");
+  PassTimer timer(metrics_ ? &metrics_->pass_seconds : nullptr, "vmset");
   VmSetPassStats s = vmsets_.run_once();
+  if (!metrics_) return;
   metrics_->created.inc(static_cast<double>(s.created));
   metrics_->deleted.inc(static_cast<double>(s.deleted));
   if (s.errors) metrics_->write_errors.with({"vmset"}).inc(static_cast<double>(s.errors));
 }
 
 void ControllerManager::run_scheduler() {
-  if (!metrics_) {
-    scheduler_.run_once();
-    return;
-  }
-  PassTimer timer(&metrics_->pass_seconds, "scheduler");
+  PassTimer timer(metrics_ ? &metrics_->pass_seconds : nullptr, "scheduler");
   SchedulerPassStats s = scheduler_.run_once();
+  if (!metrics_) return;
   metrics_->bindings.inc(static_cast<double>(s.bound));
   metrics_->unschedulable.inc(static_cast<double>(s.unschedulable));
   metrics_->conflicts.inc(static_cast<double>(s.conflicts));

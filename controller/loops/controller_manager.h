@@ -27,7 +27,7 @@
 #include "api/error.h"
 #include "api/metrics.h"
 #include "controller/heartbeat/lease_table.h"
-#include "controller/loops/events.h"
+#include "controller/events/event_recorder.h"
 #include "controller/loops/node_lifecycle_loop.h"
 #include "controller/loops/object_cache.h"
 #include "controller/loops/peer_prober.h"
@@ -57,7 +57,7 @@ struct ControllerManagerOptions {
   NodeLifecycleLoopOptions node_lifecycle;
   SchedulerLoopOptions scheduler;
   VmSetLoopOptions vmset;
-  EventRecorderOptions events;
+  events::EventRecorderOptions events;
   // Where the loops' metrics go (the API server's registry); null: none.
   metrics::Registry* metrics = nullptr;
 };
@@ -85,7 +85,7 @@ class ControllerManager {
   SchedulerLoop& scheduler() { return scheduler_; }
   VmSetLoop& vmsets() { return vmsets_; }
   NodeLifecycleLoop& node_lifecycle() { return node_lifecycle_; }
-  EventRecorder& events() { return events_; }
+  events::EventRecorder& events() { return events_; }
 
  private:
   struct Metrics;
@@ -98,7 +98,7 @@ class ControllerManager {
 
   const Clock& clock_;
   const ControllerManagerOptions options_;
-  EventRecorder events_;
+  events::EventRecorder events_;
   WriterPool writers_;
   ObjectCache cache_;
   NodeLifecycleLoop node_lifecycle_;

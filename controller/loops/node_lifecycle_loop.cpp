@@ -35,8 +35,8 @@ bool vm_already_gone(const VM& vm) {
 
 NodeLifecycleLoop::NodeLifecycleLoop(store::Store& store, ObjectCache& cache,
                                      const heartbeat::LeaseTable& leases, PeerProber& prober,
-                                     EventRecorder& events, WriterPool& writers, const Clock& clock,
-                                     NodeLifecycleLoopOptions options)
+                                     events::EventRecorder& events, WriterPool& writers,
+                                     const Clock& clock, NodeLifecycleLoopOptions options)
     : store_(store),
       cache_(cache),
       leases_(leases),
@@ -133,10 +133,9 @@ NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
       log->log(t.to == NodeHealth::kReady ? spdlog::level::info : spdlog::level::warn,
                "node/{} {} → {}: {}", t.node, reconcile::health_name(t.from),
                reconcile::health_name(t.to), t.message);
-      auto ev =
-          events_.record({Node::kKind, t.node, task.node.metadata.uid},
-                         t.to == NodeHealth::kReady ? "Normal" : "Warning", t.reason, t.message);
-      if (!ev) log->warn("event for node/{}: {}", t.node, ev.error().message);
+      (void)events_.record({Node::kKind, t.node, task.node.metadata.uid},
+                           t.to == NodeHealth::kReady ? "Normal" : "Warning", t.reason, t.message,
+                           t.node);
     });
   }
   for (VmTask& task : vm_tasks) {
@@ -151,9 +150,8 @@ NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
       });
       if (!task.result || !*task.result) return;
       logger("loops")->warn("vm/{} Lost: {}", l.vm, l.message);
-      auto ev =
-          events_.record({VM::kKind, l.vm, task.vm.metadata.uid}, "Warning", "VMLost", l.message);
-      if (!ev) logger("loops")->warn("event for vm/{}: {}", l.vm, ev.error().message);
+      (void)events_.record({VM::kKind, l.vm, task.vm.metadata.uid}, "Warning", "VMLost",
+                           l.message, l.node);
     });
   }
   writers_.run_all(std::move(tasks));

@@ -30,7 +30,7 @@
 
 #include "api/clock.h"
 #include "controller/heartbeat/lease_table.h"
-#include "controller/loops/events.h"
+#include "controller/events/event_recorder.h"
 #include "controller/loops/object_cache.h"
 #include "controller/loops/peer_prober.h"
 #include "controller/loops/writer_pool.h"
@@ -61,7 +61,7 @@ struct NodeLifecyclePassStats {
 class NodeLifecycleLoop {
  public:
   NodeLifecycleLoop(store::Store& store, ObjectCache& cache, const heartbeat::LeaseTable& leases,
-                    PeerProber& prober, EventRecorder& events, WriterPool& writers,
+                    PeerProber& prober, events::EventRecorder& events, WriterPool& writers,
                     const Clock& clock, NodeLifecycleLoopOptions options = {});
 
   // The controller's start, on the steady clock, taken after the cache
@@ -99,7 +99,7 @@ class NodeLifecycleLoop {
   ObjectCache& cache_;
   const heartbeat::LeaseTable& leases_;
   PeerProber& prober_;
-  EventRecorder& events_;
+  events::EventRecorder& events_;
   WriterPool& writers_;
   const Clock& clock_;
   const NodeLifecycleLoopOptions options_;

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "controller/loops/events.h"
+#include "controller/events/event_recorder.h"
 #include "controller/loops/object_cache.h"
 #include "controller/loops/writer_pool.h"
 #include "tests/support/temp_dir.h"
@@ -110,7 +110,7 @@ TEST(LoopsCache, VmsForVmsetAreOwnedOnesAndNamesSharingItsPrefix) {
 TEST(LoopsEvents, IdenticalEventsBumpTheCountWithinTheWindow) {
   FakeClock clock;
   auto store = store::open_memory_store(clock);
-  EventRecorder events(*store, clock);
+  events::EventRecorder events(*store, clock);
   ObjectReference ref{"Node", "host-1", "u1"};
   auto first = events.record(ref, "Warning", "NodeNotReady", "lease expired");
   ASSERT_TRUE(first.ok());

@@ -1,13 +1,16 @@
-// EventRecorder: writes Event objects (api/types.h) about what the loops did
-// to which object — NodeNotReady, VMLost, FailedScheduling — for
-// `corralctl describe` and `get events`.
+// EventRecorder: writes Event objects (api/types.h) about what the controller
+// did or saw — the loops' NodeNotReady, VMLost, FailedScheduling; the
+// heartbeat service's Registered, AgentReplaced, ClockSkew, VMFailed — for
+// `corralctl describe` and `get events`. The one way the controller writes
+// Events.
 //
 // An identical event (same object, type, reason and message) recorded again
 // within `dedupe_window` bumps the existing Event's count and lastTimestamp
 // instead of creating another (Kubernetes' event correlator does the same),
 // so a VM that stays unschedulable or a flapping node cannot flood the store.
 //
-// Thread safety: thread-safe; the loops record from their writer threads.
+// Thread safety: thread-safe; the loops record from their writer threads,
+// the heartbeat service from API threads.
 #pragma once
 
 #include <chrono>
@@ -22,7 +25,7 @@
 #include "api/types.h"
 #include "controller/store/store.h"
 
-namespace corral::loops {
+namespace corral::events {
 
 struct EventRecorderOptions {
   // Identical events within this window are counted on one Event: 10 min, as
@@ -40,10 +43,12 @@ class EventRecorder {
   EventRecorder(store::Store& store, const Clock& clock, EventRecorderOptions options = {});
 
   // Writes (or bumps) the Event and returns its name. `type`: "Normal" or
-  // "Warning". Errors are the store's; the caller logs them — an event is
-  // never worth failing a reconcile for.
+  // "Warning"; `host`: source.host, the node the event is about (may be
+  // empty). Errors are the store's, also logged here — an event is never
+  // worth failing a reconcile or a heartbeat for.
   Result<std::string> record(const ObjectReference& object, const std::string& type,
-                             const std::string& reason, const std::string& message);
+                             const std::string& reason, const std::string& message,
+                             const std::string& host = "");
 
   // "<object>.<16 hex digits>": unique per recorder, random across restarts.
   std::string new_name(const std::string& object_name);
@@ -53,9 +58,12 @@ class EventRecorder {
     std::string name;                             // the Event written
     std::chrono::steady_clock::time_point first;  // when it was created
   };
+  Result<std::string> record_once(const ObjectReference& object, const std::string& type,
+                                  const std::string& reason, const std::string& message,
+                                  const std::string& host);
   Result<std::string> create(const std::string& name, const ObjectReference& object,
                              const std::string& type, const std::string& reason,
-                             const std::string& message);
+                             const std::string& message, const std::string& host);
   // Bumps `name`'s count; NotFound when it is gone (then the caller creates anew).
   Result<void> bump(const std::string& name);
   std::string random_hex_locked();  // REQUIRES: mu_ held
@@ -68,4 +76,4 @@ class EventRecorder {
   std::unordered_map<std::string, Seen> seen_;  // key → event; guarded by mu_
 };
 
-}  // namespace corral::loops
+}  // namespace corral::events

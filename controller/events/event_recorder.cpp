@@ -1,4 +1,4 @@
-#include "controller/loops/events.h"
+#include "controller/events/event_recorder.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include "api/kinds.h"
 #include "api/log.h"
 
-namespace corral::loops {
+namespace corral::events {
 namespace {
 
 std::string key_of(const ObjectReference& o, const std::string& type, const std::string& reason,
@@ -34,7 +34,19 @@ std::string EventRecorder::new_name(const std::string& object_name) {
 }
 
 Result<std::string> EventRecorder::record(const ObjectReference& object, const std::string& type,
-                                          const std::string& reason, const std::string& message) {
+                                          const std::string& reason, const std::string& message,
+                                          const std::string& host) {
+  auto written = record_once(object, type, reason, message, host);
+  if (!written)
+    logger("events")->warn("event {} on {}/{} not written: {}", reason, object.kind, object.name,
+                           written.error().message);
+  return written;
+}
+
+Result<std::string> EventRecorder::record_once(const ObjectReference& object,
+                                               const std::string& type, const std::string& reason,
+                                               const std::string& message,
+                                               const std::string& host) {
   const std::string key = key_of(object, type, reason, message);
   const auto now = clock_.steady_now();
   std::string existing;
@@ -65,12 +77,12 @@ Result<std::string> EventRecorder::record(const ObjectReference& object, const s
     std::lock_guard lock(mu_);
     seen_[key] = Seen{name, now};
   }
-  return create(name, object, type, reason, message);
+  return create(name, object, type, reason, message, host);
 }
 
 Result<std::string> EventRecorder::create(const std::string& name, const ObjectReference& object,
                                           const std::string& type, const std::string& reason,
-                                          const std::string& message) {
+                                          const std::string& message, const std::string& host) {
   Event ev;
   ev.metadata.name = name;
   ev.involvedObject = object;
@@ -80,6 +92,7 @@ Result<std::string> EventRecorder::create(const std::string& name, const ObjectR
   ev.count = 1;
   ev.firstTimestamp = ev.lastTimestamp = format_time(clock_.now());
   ev.source.component = options_.component;
+  ev.source.host = host;
   auto normalized = normalize_object(to_json(ev));
   if (!normalized) return normalized.take_error();
   auto created = store_.create(Event::kKind, std::move(*normalized));
@@ -103,4 +116,4 @@ Result<void> EventRecorder::bump(const std::string& name) {
   }
 }
 
-}  // namespace corral::loops
+}  // namespace corral::events
