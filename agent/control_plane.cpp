@@ -13,6 +13,9 @@ ClientConfig client_config(const ControlPlaneOptions& options) {
   config.ca_file = options.ca_file;
   config.connect_timeout = options.connect_timeout;
   config.timeout = options.timeout;
+  // One connection per heartbeat (see ClientConfig::keep_alive): a beat a
+  // second over a kept connection would pin a controller thread per agent.
+  config.keep_alive = false;
   return config;
 }
 

@@ -75,7 +75,7 @@ void SyncLoop::converge_one(TrackedVm& vm, const InstanceStatus* instance, Stead
   if (!instance && !vm.refused_start) {
     // Never started here, or the driver lost it: start now. A pending restart
     // (after a refused start) waits for its back-off.
-    if (vm.restart_at && now < *vm.restart_at) return;
+    if (vm.restart_at && !due(*vm.restart_at, now)) return;
     start(vm, vm.started, now);
     return;
   }
@@ -96,7 +96,7 @@ void SyncLoop::converge_one(TrackedVm& vm, const InstanceStatus* instance, Stead
       agent_log()->info("vm/{} epoch {} {}", name, vm.binding.epoch, vm.message);
     }
   }
-  if (vm.restart_at && now >= *vm.restart_at) start(vm, true, now);
+  if (vm.restart_at && due(*vm.restart_at, now)) start(vm, true, now);
 }
 
 void SyncLoop::start(TrackedVm& vm, bool restart, SteadyTime now) {

@@ -80,13 +80,10 @@ void SyncLoop::run_once() {
   SteadyTime now = clock_.steady_now();
   if (!recovered_) recover();
   host_.sample(now);
-  // A round may wake a little before the beat is due (timer slack, a wait
-  // measured on another clock); without this tolerance that beat would slip a
-  // whole interval and the node would heartbeat every 2 s instead of every 1 s.
   // A poke asks for a beat now — unless the controller is failing and the
   // back-off says wait.
   const bool poked = poked_.exchange(false) && last_heartbeat_ok_;
-  if (poked || now + options_.heartbeat_interval / 10 >= next_heartbeat_) heartbeat(now);
+  if (poked || due(next_heartbeat_, now)) heartbeat(now);
   // Before the first answer nothing is known to converge to (adopted VMs are
   // kept as they are); while another agent holds the node nothing is touched.
   if (has_answer_ && !conflicted_) {
@@ -103,15 +100,23 @@ void SyncLoop::run_once() {
   write_state_if_changed();
 }
 
+// What a tracked VM's report describes: its running copy of this binding's
+// epoch (a copy of another epoch is about to be stopped; it is not this
+// binding), else a start the driver refused, else nothing.
+const InstanceStatus* SyncLoop::reported_instance(const TrackedVm& vm,
+                                                  const std::vector<InstanceStatus>& instances) {
+  const InstanceStatus* instance = find_instance(instances, vm.binding.name);
+  if (instance && instance->epoch != vm.binding.epoch) instance = nullptr;
+  if (!instance && vm.refused_start) instance = &*vm.refused_start;
+  return instance;
+}
+
 bool SyncLoop::phase_changed_since_ack() {
   auto instances = driver_.list();
   for (const auto& [name, vm] : tracked_) {
     auto acked = acked_.find(name);
     if (acked == acked_.end()) return true;
-    const InstanceStatus* instance = find_instance(instances, name);
-    if (instance && instance->epoch != vm.binding.epoch) instance = nullptr;
-    if (!instance && vm.refused_start) instance = &*vm.refused_start;
-    if (phase_of(vm, instance) != acked->second.phase) return true;
+    if (phase_of(vm, reported_instance(vm, instances)) != acked->second.phase) return true;
   }
   return false;
 }
@@ -122,10 +127,7 @@ std::vector<VmReport> SyncLoop::current_reports() {
   auto instances = driver_.list();
   std::vector<VmReport> reports;
   for (const auto& [name, vm] : tracked_) {
-    const InstanceStatus* instance = find_instance(instances, name);
-    // A copy of another epoch is about to be stopped; it is not this binding.
-    if (instance && instance->epoch != vm.binding.epoch) instance = nullptr;
-    if (!instance && vm.refused_start) instance = &*vm.refused_start;
+    const InstanceStatus* instance = reported_instance(vm, instances);
     std::optional<InstanceStats> stats;
     if (instance && instance->state == InstanceState::kRunning) {
       if (auto s = driver_.stats(name); s) stats = *s;

@@ -96,10 +96,20 @@ class SyncLoop {
   std::mutex wake_mu_;
   std::condition_variable_any wake_;
   void recover();
+  // Whether something scheduled `at` is due in the round at `now`. A round may
+  // wake a little early (timer slack, a wait measured on another clock);
+  // without a tolerance of a tenth of the interval, a heartbeat or a restart
+  // due then would slip a whole round (beats every 2 s instead of every 1 s).
+  bool due(std::chrono::steady_clock::time_point at,
+           std::chrono::steady_clock::time_point now) const {
+    return now + options_.heartbeat_interval / 10 >= at;
+  }
   void track_adopted(const InstanceStatus& instance, std::chrono::steady_clock::time_point now);
   void heartbeat(std::chrono::steady_clock::time_point now);
   void on_heartbeat_error(const Error& error, std::chrono::steady_clock::time_point now);
   std::vector<VmReport> current_reports();
+  static const InstanceStatus* reported_instance(const TrackedVm& vm,
+                                                 const std::vector<InstanceStatus>& instances);
   // Whether some VM's phase differs from what the controller last acknowledged.
   bool phase_changed_since_ack();
   void converge(std::chrono::steady_clock::time_point now);

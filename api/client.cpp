@@ -117,6 +117,10 @@ void prepare(CURL* c, const ClientConfig& cfg, const std::string& method, const 
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   }
+  if (!cfg.keep_alive) {
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    headers.add("Connection: close");
+  }
   headers.add("Accept: application/json");
   if (!cfg.token.empty()) headers.add("Authorization: Bearer " + cfg.token);
   if (method == "GET") {

@@ -23,6 +23,11 @@ struct ClientConfig {
   bool insecure_skip_verify = false;
   std::chrono::milliseconds timeout{30'000};       // whole request (not watches)
   std::chrono::milliseconds connect_timeout{5'000};
+  // false: every request on a connection of its own, closed after the answer
+  // ("Connection: close"). The agent's heartbeats: the controller's HTTP
+  // server holds one thread per open connection, so thousands of agents must
+  // not each keep one open between beats.
+  bool keep_alive = true;
 };
 
 // Where corralctl's settings come from, lowest to highest priority:

@@ -12,10 +12,6 @@
 //  5. watch       --watchers concurrent watches; p50/p99 from the write's send to
 //                 each watcher's receipt
 //  6. RSS         the controller's resident set size with everything stored
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -31,32 +27,19 @@
 
 #include "api/client.h"
 #include "api/json.h"
+#include "bench/bench_util.h"
+#include "tests/support/cluster.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = corral::bench::SteadyClock;
 using corral::ApiClient;
 using corral::ClientConfig;
 using corral::Json;
-
-double ms_since(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5));
-  return v[i];
-}
-
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  return -1;
-}
+using corral::bench::ms_since;
+using corral::bench::percentile;
+using corral::bench::rss_kib;
 
 Json vm_object(const std::string& name, int i) {
   return Json{{"apiVersion", "corral/v1"},
@@ -73,31 +56,6 @@ Json node_object(const std::string& name, int i) {
               {"kind", "Node"},
               {"metadata", {{"name", name}, {"labels", {{"zone", "z" + std::to_string(i % 3)}}}}},
               {"spec", Json::object()}};
-}
-
-struct Controller {
-  pid_t pid = -1;
-  std::string url;
-};
-
-Controller start_controller(const std::string& bin, const std::string& dir) {
-  std::string ready = dir + "/ready";
-  Controller c;
-  c.pid = fork();
-  if (c.pid == 0) {
-    std::string log = dir + "/controller.log";
-    freopen(log.c_str(), "w", stderr);
-    execl(bin.c_str(), bin.c_str(), "--listen", "127.0.0.1:0", "--data-dir", (dir + "/data").c_str(),
-          "--ready-file", ready.c_str(), "--log-level", "warn", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  for (int i = 0; i < 200; ++i) {
-    std::ifstream in(ready);
-    if (std::getline(in, c.url) && !c.url.empty()) return c;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  std::fprintf(stderr, "controller did not start (see %s/controller.log)\n", dir.c_str());
-  std::exit(1);
 }
 
 // Creates count objects named prefix-0..count-1 from `clients` threads; returns seconds.
@@ -138,12 +96,22 @@ int main(int argc, char** argv) {
     else if (f == "--clients") clients = v;
     else if (f == "--watchers") watchers = v;
   }
-  std::string self = std::filesystem::canonical("/proc/self/exe").string();
-  std::string bin = std::filesystem::path(self).parent_path().parent_path() / "controller/corral-controller";
-  char tmpl[] = "/tmp/corral-bench-XXXXXX";
-  std::string dir = mkdtemp(tmpl);
-  Controller ctl = start_controller(bin, dir);
-  std::printf("api_bench: controller %s, SQLite store in %s\n", ctl.url.c_str(), dir.c_str());
+  corral::testing::TempDir dir;
+  corral::testing::ControllerOptions o;
+  o.binary = corral::testing::controller_binary();
+  o.data_dir = (dir.path() / "data").string();
+  o.extra_args = {"--log-level", "warn"};
+  corral::testing::Controller controller(o);
+  std::string error;
+  if (!controller.start(&error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  struct {
+    pid_t pid;
+    std::string url;
+  } ctl{controller.process()->pid(), controller.url()};
+  std::printf("api_bench: controller %s, SQLite store in %s\n", ctl.url.c_str(), o.data_dir.c_str());
   std::printf("machine: %u cores\n\n", std::thread::hardware_concurrency());
 
   // 1. creates/s
@@ -281,9 +249,6 @@ int main(int argc, char** argv) {
   std::printf("RSS:      %.0f MiB with %d VMs and %d Nodes stored (target <= 1024 MiB)\n",
               rss_kib(ctl.pid) / 1024.0, vms, nodes);
 
-  kill(ctl.pid, SIGTERM);
-  waitpid(ctl.pid, nullptr, 0);
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+  controller.stop();
   return 0;
 }

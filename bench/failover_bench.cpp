@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "api/client.h"
+#include "bench/bench_cluster.h"
 #include "bench/bench_util.h"
 #include "tests/support/cluster.h"
 
@@ -83,27 +84,11 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; ++i)
     if (std::string(argv[i]) == "--driver") driver = argv[i + 1];
 
-  corral::testing::TempDir dir;
-  corral::testing::ControllerOptions o;
-  o.binary = corral::testing::controller_binary();
-  o.data_dir = (dir.path() / "controller").string();
-  o.extra_args = {"--log-level", "warn"};
-  corral::testing::Controller controller(o);
+  corral::bench::LocalCluster cluster;
   std::string error;
-  if (!controller.start(&error)) return fail(error);
-
-  std::map<std::string, std::unique_ptr<corral::testing::Agent>> agents;
-  for (int i = 0; i < agent_count; ++i) {
-    corral::testing::AgentOptions a;
-    a.binary = corral::testing::agent_binary();
-    a.server = controller.url();
-    a.node = "node-" + std::to_string(i);
-    a.driver = driver;
-    a.data_dir = (dir.path() / a.node).string();
-    a.extra_args = {"--cpu", "8", "--memory", "16Gi", "--log-level", "warn"};
-    agents[a.node] = std::make_unique<corral::testing::Agent>(a);
-    if (!agents[a.node]->start(&error)) return fail(error);
-  }
+  if (!cluster.start(agent_count, driver, &error)) return fail(error);
+  corral::testing::Controller& controller = *cluster.controller;
+  auto& agents = cluster.agents;
 
   corral::ClientConfig cfg;
   cfg.server = controller.url();

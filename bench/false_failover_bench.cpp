@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "api/client.h"
+#include "bench/bench_cluster.h"
 #include "bench/bench_util.h"
 #include "tests/support/cluster.h"
 
@@ -54,26 +55,10 @@ int main(int argc, char** argv) {
   int hogs = corral::bench::int_flag(argc, argv, "--hogs", 0);
   if (hogs <= 0) hogs = 2 * static_cast<int>(std::thread::hardware_concurrency());
 
-  corral::testing::TempDir dir;
-  corral::testing::ControllerOptions o;
-  o.binary = corral::testing::controller_binary();
-  o.data_dir = (dir.path() / "controller").string();
-  o.extra_args = {"--log-level", "warn"};
-  corral::testing::Controller controller(o);
+  corral::bench::LocalCluster cluster;
   std::string error;
-  if (!controller.start(&error)) return fail(error);
-  std::vector<std::unique_ptr<corral::testing::Agent>> agents;
-  for (int i = 0; i < agent_count; ++i) {
-    corral::testing::AgentOptions a;
-    a.binary = corral::testing::agent_binary();
-    a.server = controller.url();
-    a.node = "node-" + std::to_string(i);
-    a.driver = "sim";
-    a.data_dir = (dir.path() / a.node).string();
-    a.extra_args = {"--cpu", "8", "--memory", "16Gi", "--log-level", "warn"};
-    agents.push_back(std::make_unique<corral::testing::Agent>(a));
-    if (!agents.back()->start(&error)) return fail(error);
-  }
+  if (!cluster.start(agent_count, "sim", &error)) return fail(error);
+  corral::testing::Controller& controller = *cluster.controller;
   corral::ClientConfig cfg;
   cfg.server = controller.url();
   cfg.timeout = 10s;
@@ -164,7 +149,7 @@ int main(int argc, char** argv) {
               "(target: 0 and 0); %d samples, %d failed to read\n",
               seconds, not_ready.size(), unreachable.size(), moved.size(), samples, failed_samples);
   for (const auto& n : not_ready) std::printf("  NotReady: %s\n", n.c_str());
-  for (auto& agent : agents) agent->stop(5s);
+  for (auto& [node, agent] : cluster.agents) agent->stop(5s);
   controller.stop();
   return not_ready.empty() && moved.empty() ? 0 : 2;
 }

@@ -93,12 +93,16 @@ ctl="$root/build/cli/corralctl"
 echo
 echo "\$ corralctl apply -f manifests/examples/"
 "$ctl" apply -f manifests/examples/
-# Wait (at most 30 s) until every VM of the examples runs.
+# Wait (at most 30 s) until every VM of the examples runs and every pool's
+# status (recomputed every second) counts its Ready nodes.
 for _ in $(seq 1 60); do
   phases="$("$ctl" get vms -o json | python3 -c 'import json,sys
 items=json.load(sys.stdin).get("items",[])
 print(" ".join(i.get("status",{}).get("phase","Pending") for i in items))')"
-  [ -n "$phases" ] && ! echo "$phases" | grep -qv Running && break
+  pools="$("$ctl" get pools -o json | python3 -c 'import json,sys
+items=json.load(sys.stdin).get("items",[])
+print(all(i.get("status",{}).get("readyNodes",0) > 0 for i in items))')"
+  [ -n "$phases" ] && ! echo "$phases" | grep -qv Running && [ "$pools" = True ] && break
   sleep 0.5
 done
 echo
@@ -111,7 +115,7 @@ cat <<MSG
 
 Corral is running: controller at $server and agents node-1..3 (data in
 .corral/, logs in .corral/logs). Each VM of vmset/frontend is a python3 web
-server on a loopback port: see ADDRESS in `corralctl get vms -o wide`.
+server on a loopback port: see ADDRESS in 'corralctl get vms'.
 Reach it with:
   export CORRAL_SERVER=$server PATH="$root/build/cli:\$PATH"
   corralctl get pools,vmsets,vms

@@ -3,6 +3,8 @@
 // explicitly with sync()).
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
 #include <string>
 
 #include "api/clock.h"
@@ -19,9 +21,10 @@ class HeartbeatServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { start(); }
 
-  void start() {
+  void start(double persist_jitter = 0) {
     HeartbeatOptions o;
     o.watch_in_background = false;
+    o.persist_jitter = persist_jitter;  // exact intervals unless a test asks
     svc_ = std::make_unique<HeartbeatService>(*store_, leases_, clock_, o);
   }
 
@@ -141,6 +144,33 @@ TEST_F(HeartbeatServiceTest, RenewalDoesNotWriteTheStoreEveryBeat) {
   ASSERT_TRUE(beat(request()).ok());
   EXPECT_GT(revision_of("Node", "host-1"), rv);
   EXPECT_EQ(get("Node", "host-1")["status"]["lastHeartbeatTime"], format_time(clock_.now()));
+}
+
+// Nodes that wrote together (a controller restart) drift apart: each next
+// periodic write comes within [interval × (1 − jitter), interval].
+TEST_F(HeartbeatServiceTest, PeriodicWritesOfNodesThatWroteTogetherSpreadOut) {
+  start(/*persist_jitter=*/0.5);
+  constexpr int kNodes = 20;
+  auto node = [](int i) { return "host-" + std::to_string(i); };
+  for (int i = 0; i < kNodes; ++i) ASSERT_TRUE(beat(request(node(i) + "/1"), node(i)).ok());
+  std::vector<int64_t> first(kNodes);
+  for (int i = 0; i < kNodes; ++i) first[i] = revision_of("Node", node(i));
+  std::map<int, int> second_write_at;  // node → whole seconds after the first write
+  for (int s = 1; s <= 10; ++s) {
+    clock_.advance(milliseconds(1000));
+    for (int i = 0; i < kNodes; ++i) {
+      ASSERT_TRUE(beat(request(node(i) + "/1"), node(i)).ok());
+      if (!second_write_at.count(i) && revision_of("Node", node(i)) != first[i])
+        second_write_at[i] = s;
+    }
+  }
+  ASSERT_EQ(second_write_at.size(), static_cast<size_t>(kNodes)) << "every node wrote by 10 s";
+  std::set<int> seconds;
+  for (const auto& [i, s] : second_write_at) {
+    EXPECT_GE(s, 5) << node(i) << " wrote before interval × (1 − jitter)";
+    seconds.insert(s);
+  }
+  EXPECT_GE(seconds.size(), 4u) << "the writes stayed in lock-step";
 }
 
 TEST_F(HeartbeatServiceTest, LargeUsageChangeIsWrittenAtOnceSmallDriftIsNot) {
