@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "api/client.h"
@@ -34,16 +35,27 @@ struct ControlPlaneOptions {
   std::chrono::milliseconds timeout{2000};
 };
 
-// Over api/client.h's ApiClient (libcurl; keeps the connection alive).
+// Over api/client.h's ApiClient (libcurl). Beats go to the API server on a
+// connection each, until an answer names the controller's heartbeat listener
+// (HeartbeatResponse::heartbeatEndpoint); then to that listener over one kept
+// connection. A beat the listener does not take (unreachable, timed out) is
+// sent again to the API server at once, and the listener is tried again only
+// when an answer names it again.
 // Not thread-safe, like ApiClient: one per sync loop.
 class HttpControlPlane final : public ControlPlane {
  public:
   explicit HttpControlPlane(const ControlPlaneOptions& options);
   Result<HeartbeatResponse> heartbeat(const std::string& node,
                                       const HeartbeatRequest& request) override;
+  // The listener beats go to; "" while they go to the API server.
+  std::string heartbeat_endpoint() const;
 
  private:
-  ApiClient client_;
+  Result<HeartbeatResponse> send(ApiClient& client, const std::string& node, const Json& body);
+
+  ControlPlaneOptions options_;
+  ApiClient api_;
+  std::unique_ptr<ApiClient> listener_;  // null: beats go to api_
 };
 
 }  // namespace corral::agent

@@ -4,9 +4,14 @@
 // Why a heartbeat request and not a watch: a watch pins one server thread per
 // agent for its whole life (cpp-httplib is thread-per-connection), and
 // thousands of agents must not pin thousands of threads (ARCHITECTURE.md,
-// scale notes). A heartbeat is a short POST on a keep-alive connection; its
-// answer carries the VMs bound to the node, so the agent learns its bindings at
-// the heartbeat rate (1 s) without holding anything open.
+// scale notes). A heartbeat is a short POST; its answer carries the VMs bound
+// to the node, so the agent learns its bindings at the heartbeat rate (1 s).
+//
+// Where: the API server answers heartbeats on a connection of their own
+// (Connection: close: a kept connection would pin a thread there). When the
+// controller also runs its event-driven heartbeat listener, every answer names
+// it in `heartbeatEndpoint`; the agent then sends its beats there over one
+// kept-alive connection, and back to the API server if that endpoint fails.
 //
 //   POST /apis/corral/v1/nodes/{node}/heartbeat      body HeartbeatRequest
 //     200 HeartbeatResponse
@@ -110,9 +115,11 @@ struct HeartbeatResponse {
   // its copy). A VM absent from this list, or listed with another epoch, must
   // not run here.
   std::vector<BoundVm> vms;
+  // "http://host:port" of the controller's heartbeat listener, "" when none.
+  std::string heartbeatEndpoint;
   template <class V> void visit(V& v) {
     v("node", node); v("leaseDurationSeconds", leaseDurationSeconds);
-    v("serverTime", serverTime); v("vms", vms);
+    v("serverTime", serverTime); v("vms", vms); v("heartbeatEndpoint", heartbeatEndpoint);
   }
 };
 

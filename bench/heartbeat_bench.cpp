@@ -2,18 +2,19 @@
 // real corral-controller (SQLite store), over real HTTP on loopback.
 //
 //   build/bench/heartbeat_bench [--agents 5000] [--seconds 30] [--threads 64]
-//                               [--controller-cpu N --client-cpu M]
+//                               [--register-seconds 10] [--controller-cpu N --client-cpu M]
 //
-// Phases:
-//  1. registration: every agent's first heartbeat (creates its Node)
-//  2. steady state: each agent beats once per second at its own phase offset
-//     for --seconds; latency is measured from send to answer, and a beat that
-//     could not be sent on time (client threads behind) is counted as late.
+// One continuous run: agents register (first beat, creates the Node) spread
+// over --register-seconds, then each beats once per second at its own phase
+// offset; after 5 s more, latency is measured from send to answer for
+// --seconds, and a beat that could not be sent on time (client threads
+// behind) is counted as late.
 // Prints p50/p99/max latency, the achieved rate, the controller's CPU use and
 // its RSS. Target (issue 4): 5,000 agents at 1 Hz, p99 <= 50 ms.
 //
-// Each heartbeat opens its own connection and the server closes it after the
-// answer, as a real agent's do (ClientConfig::keep_alive = false). The client
+// Each simulated agent registers on the API port, learns the heartbeat
+// listener from the answer and keeps one connection to it, as a real agent
+// does (agent/control_plane.h): 5,000 agents are 5,000 connections. The client
 // shares the machine with the controller: on the 2-core dev VM the figures
 // include the client's own CPU use; --client-cpu and --controller-cpu pin the
 // two to separate cores (taskset) to tell them apart.
@@ -21,6 +22,7 @@
 #include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -67,59 +69,101 @@ std::string beat_body(int agent, bool first, std::mt19937& rng) {
   return buf;
 }
 
-// One heartbeat as a real agent sends it: a connection of its own, closed
-// after the answer (ClientConfig::keep_alive = false). A raw socket rather
-// than an HTTP library, to keep the client's CPU small. Returns the HTTP
-// status, or -1 with `error` set.
-int post_once(const sockaddr_in& addr, const std::string& path, const std::string& body,
-              std::string* error) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = std::string("socket: ") + std::strerror(errno);
-    return -1;
-  }
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    *error = std::string("connect: ") + std::strerror(errno);
-    ::close(fd);
-    return -1;
-  }
-  std::string request = "POST " + path +
-                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                        "Accept: application/json\r\nConnection: close\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n\r\n" + body;
-  for (size_t sent = 0; sent < request.size();) {
-    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      *error = std::string("send: ") + std::strerror(errno);
-      ::close(fd);
+// A simulated agent's connection, over a raw socket rather than an HTTP
+// library to keep the client's CPU small. As a real agent: the first beat
+// goes to the API port on a connection of its own; its answer names the
+// heartbeat listener, and later beats go there over one kept connection.
+class AgentConnection {
+ public:
+  ~AgentConnection() { close(); }
+
+  // POSTs `body`; returns the HTTP status, or -1 with `error` set. The answer's
+  // body goes to `answer`. `keep`: keep the connection for the next beat.
+  int post(const sockaddr_in& addr, const std::string& path, const std::string& body, bool keep,
+           std::string* answer, std::string* error) {
+    if (fd_ < 0 && !connect_to(addr, error)) return -1;
+    std::string request = "POST " + path +
+                          " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                          "Accept: application/json\r\n" +
+                          (keep ? "" : "Connection: close\r\n") +
+                          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    for (size_t sent = 0; sent < request.size();) {
+      const ssize_t n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return fail("send", error);
+      sent += static_cast<size_t>(n);
+    }
+    // Header, then Content-Length bytes of body.
+    std::string in;
+    size_t header_end = std::string::npos;
+    size_t length = 0;
+    char buf[8192];
+    for (;;) {
+      if (header_end == std::string::npos) {
+        header_end = in.find("\r\n\r\n");
+        if (header_end != std::string::npos) {
+          const size_t at = in.find("Content-Length: ");
+          length = at == std::string::npos ? 0 : std::strtoul(in.c_str() + at + 16, nullptr, 10);
+        }
+      }
+      if (header_end != std::string::npos && in.size() >= header_end + 4 + length) break;
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return fail(n == 0 ? "recv: closed by the server" : "recv", error);
+      in.append(buf, static_cast<size_t>(n));
+    }
+    int status = -1;
+    if (std::sscanf(in.c_str(), "HTTP/1.1 %d", &status) != 1) {
+      *error = "malformed answer: " + in.substr(0, 80);
+      close();
       return -1;
     }
-    sent += static_cast<size_t>(n);
+    *answer = in.substr(header_end + 4, length);
+    if (status != 200) *error = answer->substr(0, 200);
+    if (!keep) close();
+    return status;
   }
-  std::string response;
-  char buf[4096];
-  for (;;) {  // the server closes the connection after the answer
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n < 0) {
-      *error = std::string("recv: ") + std::strerror(errno);
-      ::close(fd);
-      return -1;
+
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  bool connect_to(const sockaddr_in& addr, std::string* error) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) {
+      fail("socket", error);
+      return false;
     }
-    if (n == 0) break;
-    response.append(buf, static_cast<size_t>(n));
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+      fail("connect", error);
+      return false;
+    }
+    return true;
   }
-  ::close(fd);
-  int status = -1;
-  if (std::sscanf(response.c_str(), "HTTP/1.1 %d", &status) != 1) {
-    *error = "malformed answer: " + response.substr(0, 80);
+  int fail(const char* what, std::string* error) {
+    *error = std::string(what) + ": " + std::strerror(errno);
+    close();
     return -1;
   }
-  if (status != 200) *error = response.substr(response.find("\r\n\r\n") + 4, 200);
-  return status;
+
+  int fd_ = -1;
+};
+
+// "http://127.0.0.1:PORT" → its socket address.
+bool parse_endpoint(const std::string& url, sockaddr_in* addr) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return false;
+  const std::string hostport = url.substr(scheme + 3);
+  const size_t colon = hostport.rfind(':');
+  if (colon == std::string::npos) return false;
+  *addr = sockaddr_in{};
+  addr->sin_family = AF_INET;
+  addr->sin_port = htons(static_cast<uint16_t>(std::stoi(hostport.substr(colon + 1))));
+  return ::inet_pton(AF_INET, hostport.substr(0, colon).c_str(), &addr->sin_addr) == 1;
 }
 
 // Pins every thread of `pid` (and so the threads they start) to one CPU.
@@ -145,6 +189,14 @@ int main(int argc, char** argv) {
   const int agents = corral::bench::int_flag(argc, argv, "--agents", 5000);
   const int seconds = corral::bench::int_flag(argc, argv, "--seconds", 30);
   const int threads = corral::bench::int_flag(argc, argv, "--threads", 64);
+  {  // a descriptor per simulated agent
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+      limit.rlim_cur = limit.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+  }
+  const int register_seconds = corral::bench::int_flag(argc, argv, "--register-seconds", 10);
   const int controller_cpu = corral::bench::int_flag(argc, argv, "--controller-cpu", -1);
   const int client_cpu = corral::bench::int_flag(argc, argv, "--client-cpu", -1);
 
@@ -183,67 +235,97 @@ int main(int argc, char** argv) {
   std::atomic<long> errors{0}, late{0}, sent{0};
   std::string first_error;
 
-  auto run_phase = [&](bool registration, SteadyClock::time_point start, SteadyClock::time_point end) {
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] {
-        std::mt19937 rng(t);
-        std::vector<double> mine;
-        // This thread's agents, each due at start + its phase offset, then every second.
-        std::vector<std::pair<SteadyClock::time_point, int>> due;
-        for (int a = t; a < agents; a += threads)
-          due.push_back({start + std::chrono::microseconds(1'000'000LL * a / agents), a});
-        size_t next = 0;
-        while (true) {
-          auto [when, agent] = due[next];
-          if (when >= end) break;
-          auto now = SteadyClock::now();
-          if (when > now) std::this_thread::sleep_until(when);
-          else if (now - when > 100ms) ++late;
-          std::string path = "/apis/corral/v1/nodes/bench-node-" + std::to_string(agent) + "/heartbeat";
-          const std::string body = beat_body(agent, registration, rng);
-          std::string why;
-          auto s = SteadyClock::now();
-          const int status = post_once(addr, path, body, &why);
-          double ms = ms_since(s);
-          ++sent;
-          if (status != 200) {
-            if (errors++ == 0) {
-              std::lock_guard lock(mu);
-              first_error = std::to_string(status) + " " + why;
-            }
-          } else if (!registration) {
-            mine.push_back(ms);
-          }
-          due[next].first += 1s;
-          if (registration) due[next].first = end;  // one beat each
-          next = (next + 1) % due.size();
-          if (registration && next == 0) break;
+  // One connection per simulated agent, as real agents keep them; the
+  // listener learned from the registration answers.
+  std::vector<AgentConnection> connections(static_cast<size_t>(agents));
+  sockaddr_in listener{};
+  std::atomic<bool> have_listener{false};
+
+  // One continuous run, as agents live: agent a registers (its first beat, on
+  // the API port) at start + a/agents x --register-seconds, then beats every
+  // second on its kept listener connection. Latency is measured from
+  // start + --register-seconds + 5 s on, for --seconds.
+  const auto start = SteadyClock::now() + 200ms;
+  const auto measure_from = start + std::chrono::seconds(register_seconds + 5);
+  const auto end = measure_from + std::chrono::seconds(seconds);
+  std::atomic<long> registered{0};
+  double cpu_before = -1;
+  std::mutex cpu_mu;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      std::vector<double> mine;
+      // This thread's agents: (next beat, agent, registered).
+      struct Due {
+        SteadyClock::time_point when;
+        int agent;
+        bool registered;
+      };
+      std::vector<Due> due;
+      for (int a = t; a < agents; a += threads)
+        due.push_back({start + std::chrono::microseconds(1'000'000LL * register_seconds * a / agents),
+                       a, false});
+      std::string answer;
+      while (!due.empty()) {
+        // The most overdue agent next.
+        auto it = std::min_element(due.begin(), due.end(),
+                                   [](const Due& x, const Due& y) { return x.when < y.when; });
+        if (it->when >= end) break;
+        auto now = SteadyClock::now();
+        if (it->when > now) std::this_thread::sleep_until(it->when);
+        const bool measured = it->when >= measure_from;
+        if (measured && now - it->when > 100ms) ++late;
+        if (measured && cpu_before < 0) {
+          std::lock_guard lock(cpu_mu);
+          if (cpu_before < 0) cpu_before = corral::bench::cpu_seconds(pid);
         }
-        std::lock_guard lock(mu);
-        latencies.insert(latencies.end(), mine.begin(), mine.end());
-      });
-    }
-    for (auto& th : pool) th.join();
-  };
-
-  auto reg_start = SteadyClock::now();
-  run_phase(true, reg_start, reg_start + 1h);
-  std::printf("registration: %d agents in %.2f s, %ld errors%s%s\n", agents, ms_since(reg_start) / 1000,
-              errors.load(), first_error.empty() ? "" : ", first: ", first_error.c_str());
-  errors = 0;
-  late = 0;
-  sent = 0;
-  first_error.clear();
-
-  double cpu_before = corral::bench::cpu_seconds(pid);
-  auto start = SteadyClock::now() + 200ms;
-  auto end = start + std::chrono::seconds(seconds);
-  run_phase(false, start, end);
-  double wall = std::chrono::duration<double>(SteadyClock::now() - start).count();
+        const int agent = it->agent;
+        std::string path = "/apis/corral/v1/nodes/bench-node-" + std::to_string(agent) + "/heartbeat";
+        const bool registration = !it->registered;
+        const std::string body = beat_body(agent, registration, rng);
+        std::string why;
+        const bool to_listener = !registration && have_listener;
+        auto s = SteadyClock::now();
+        const int status = connections[agent].post(to_listener ? listener : addr, path, body,
+                                                   to_listener, &answer, &why);
+        double ms = ms_since(s);
+        if (measured) ++sent;
+        if (status != 200) {
+          if (measured && errors++ == 0) {
+            std::lock_guard lock(mu);
+            first_error = std::to_string(status) + " " + why;
+          }
+        } else if (registration) {
+          it->registered = true;
+          ++registered;
+          if (!have_listener) {
+            auto parsed = Json::parse(answer, nullptr, false);
+            if (parsed.is_object() && parsed.value("heartbeatEndpoint", "") != "") {
+              std::lock_guard lock(mu);
+              if (!have_listener && parse_endpoint(parsed["heartbeatEndpoint"], &listener))
+                have_listener = true;
+            }
+          }
+        } else if (measured) {
+          mine.push_back(ms);
+        }
+        it->when += 1s;
+      }
+      std::lock_guard lock(mu);
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& th : pool) th.join();
+  double wall = std::chrono::duration<double>(SteadyClock::now() - measure_from).count();
   double cpu = corral::bench::cpu_seconds(pid) - cpu_before;
+  std::printf("registered: %ld of %d agents over %d s (API port, a connection each)\n",
+              registered.load(), agents, register_seconds);
+  std::printf("beats go to %s\n",
+              have_listener ? "the heartbeat listener, one kept connection per agent"
+                            : "the API port (no listener named), a connection per beat");
 
-  std::printf("steady:   %ld heartbeats in %.1f s = %.0f/s (offered %d/s), %ld errors, %ld sent >100 ms late%s%s\n",
+  std::printf("measured: %ld heartbeats in %.1f s = %.0f/s (offered %d/s), %ld errors, %ld sent >100 ms late%s%s\n",
               sent.load(), wall, sent / wall, agents, errors.load(), late.load(),
               first_error.empty() ? "" : ", first error: ", first_error.c_str());
   std::printf("latency:  p50 %.2f ms, p99 %.2f ms, max %.2f ms (target p99 <= 50 ms)\n",

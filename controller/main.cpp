@@ -2,11 +2,12 @@
 //
 //   corral-controller --listen 127.0.0.1:7443 --data-dir /var/lib/corral
 //       [--tokens FILE] [--tls-cert F --tls-key F] [--log-level info] [--ready-file F]
-//       [--node-monitor-period 250] [--writer-threads 128]
+//       [--node-monitor-period 250] [--writer-threads 128] [--heartbeat-listen HOST:PORT|off]
 //
 // Exit codes: 0 after a graceful stop (SIGTERM, SIGINT); 1 for a bad flag or
 // anything that prevents serving (unusable data dir, port in use, bad TLS).
 #include <pthread.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -45,12 +46,13 @@ struct Flags {
   int node_monitor_period_ms = 250;
   int writer_threads = 128;
   bool no_loops = false;
+  std::string heartbeat_listen;  // "": the API's host, any free port; "off": none
 };
 
 // "HOST:PORT", "[::1]:PORT" or ":PORT" (all addresses).
-Result<std::pair<std::string, int>> parse_listen(const std::string& text) {
+Result<std::pair<std::string, int>> parse_listen(const std::string& flag, const std::string& text) {
   auto bad = [&](const std::string& why) {
-    return corral::make_error(ErrorCode::kBadRequest, "--listen " + text + ": " + why);
+    return corral::make_error(ErrorCode::kBadRequest, flag + " " + text + ": " + why);
   };
   auto colon = text.rfind(':');
   if (colon == std::string::npos) return bad("expected HOST:PORT");
@@ -71,6 +73,21 @@ Result<std::pair<std::string, int>> parse_listen(const std::string& text) {
 int fail(const std::string& message) {
   std::cerr << "corral-controller: " << message << "\n";
   return 1;
+}
+
+}  // namespace
+
+namespace {
+
+// Every agent keeps a connection to the heartbeat listener: 5,000 agents are
+// 5,000 descriptors, far above the usual soft limit of 1,024. Raised to the
+// hard limit, as nginx's worker_rlimit_nofile or Go's runtime do.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+    corral::logger("controller")->warn("cannot raise the open-file limit to {}", limit.rlim_max);
 }
 
 }  // namespace
@@ -103,6 +120,10 @@ int main(int argc, char** argv) {
                  "Threads that write one control-loop pass concurrently (group commit)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  app.add_option("--heartbeat-listen", f.heartbeat_listen,
+                 "HOST:PORT of the event-driven heartbeat listener, where agents keep one "
+                 "connection each (heartbeat answers name it); default: the API's host, any "
+                 "free port; `off`: agents beat on the API port, one connection per beat");
   app.add_flag("--no-loops", f.no_loops,
                "Serve the API only: run no control loop (nothing is scheduled, judged or "
                "reconciled; heartbeats are still taken). For maintenance and API tests");
@@ -114,8 +135,17 @@ int main(int argc, char** argv) {
   }
 
   if (!corral::set_log_level(f.log_level)) return fail("unknown --log-level " + f.log_level);
-  auto listen = parse_listen(f.listen);
+  raise_open_file_limit();
+  auto listen = parse_listen("--listen", f.listen);
   if (!listen) return fail(listen.error().message);
+  std::pair<std::string, int> heartbeat_listen{listen->first, 0};
+  if (f.heartbeat_listen == "off") {
+    heartbeat_listen.second = -1;
+  } else if (!f.heartbeat_listen.empty()) {
+    auto parsed = parse_listen("--heartbeat-listen", f.heartbeat_listen);
+    if (!parsed) return fail(parsed.error().message);
+    heartbeat_listen = *parsed;
+  }
 
   std::error_code ec;
   std::filesystem::create_directories(f.data_dir, ec);
@@ -142,6 +172,8 @@ int main(int argc, char** argv) {
   corral::server::ServerOptions options;
   options.host = listen->first;
   options.port = listen->second;
+  options.heartbeat_host = heartbeat_listen.first;
+  options.heartbeat_port = heartbeat_listen.second;
   options.tokens_file = f.tokens;
   options.tls_cert_file = f.tls_cert;
   options.tls_key_file = f.tls_key;

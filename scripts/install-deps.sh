@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl openssl
   libcpp-httplib-dev libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev nlohmann-json3-dev
-  libsqlite3-dev libcli11-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev libvirt-dev
+  libsqlite3-dev libcli11-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev libvirt-dev libboost-dev
   python3 procps
 )
 

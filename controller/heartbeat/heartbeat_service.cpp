@@ -26,6 +26,18 @@ std::string seconds_text(std::chrono::nanoseconds d, bool trim_whole = false) {
   return buf;
 }
 
+// A write that kept meeting concurrent writers is the controller's contention,
+// not the agent's fault — and 409 on a heartbeat means "another agent holds
+// this node" (api/heartbeat.h), which makes an agent stand still. Answered as
+// 503 instead: the agent retries with its next beat.
+Error retryable(Error e) {
+  if (e.code == ErrorCode::kConflict) {
+    e.code = ErrorCode::kUnavailable;
+    e.message = "status write kept conflicting with other writers; retry: " + e.message;
+  }
+  return e;
+}
+
 int32_t whole_seconds_up(milliseconds d) {
   return static_cast<int32_t>((d.count() + 999) / 1000);
 }
@@ -210,7 +222,7 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
     const bool skew_appeared = next.clock_skewed && !(state->persisted && state->last.clock_skewed);
     auto written =
         write_node_status(store_, node, next, format_time(wall), options_.conflict_retries);
-    if (!written) return written.take_error();
+    if (!written) return retryable(written.take_error());
     state->persisted = true;
     state->last = next;
     state->persist_due = next_persist(node, ++state->writes, now);
@@ -221,7 +233,7 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
     }
   }
 
-  if (auto reported = report_vms(node, req); !reported) return reported.take_error();
+  if (auto reported = report_vms(node, req); !reported) return retryable(reported.take_error());
   return answer(node, grace);
 }
 

@@ -1,9 +1,10 @@
 #include "controller/loops/node_lifecycle_loop.h"
 
-#include <utility>
-
 #include <cmath>
 #include <functional>
+#include <set>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "api/log.h"
@@ -51,6 +52,7 @@ void NodeLifecycleLoop::observe(const CacheDelta& delta) {
   for (const std::string& name : delta.nodes) {
     if (cache_.node(name)) continue;
     trackers_.erase(name);
+    availability_written_.erase(name);
     std::lock_guard lock(probes_->mu);
     probes_->answers.erase(name);
   }
@@ -84,7 +86,8 @@ NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
       reconcile::decide_node_lifecycle(in, options_.decide);
 
   send_probes(result.probes, stats);
-  const std::map<std::string, double> availability = track_availability(result.verdicts, now);
+  const std::map<std::string, double> availability =
+      track_availability(result.verdicts, result.transitions, now);
 
   // One status write per node: its transition and its availability together.
   std::map<std::string, NodeWrite> node_writes;
@@ -214,7 +217,10 @@ bool NodeLifecycleLoop::take_fresh_answer() {
 }
 
 std::map<std::string, double> NodeLifecycleLoop::track_availability(
-    const std::vector<reconcile::NodeVerdict>& verdicts, reconcile::SteadyTime now) {
+    const std::vector<reconcile::NodeVerdict>& verdicts,
+    const std::vector<reconcile::NodeTransition>& transitioning, reconcile::SteadyTime now) {
+  std::set<std::string_view> moving;
+  for (const reconcile::NodeTransition& t : transitioning) moving.insert(t.node);
   std::map<std::string, double> out;
   const std::vector<Pool>& pools = cache_.pools().items();
   for (const reconcile::NodeVerdict& v : verdicts) {
@@ -229,7 +235,13 @@ std::map<std::string, double> NodeLifecycleLoop::track_availability(
     }
     it->second.sample(now, v.lease_fresh);
     const double a = it->second.availability(now);
-    if (std::fabs(a - node->status.availability) >= options_.availability_epsilon) out[v.node] = a;
+    if (std::fabs(a - node->status.availability) < options_.availability_epsilon) continue;
+    auto written = availability_written_.find(v.node);
+    if (written != availability_written_.end() && !moving.count(v.node) &&
+        now - written->second < options_.availability_write_interval)
+      continue;
+    out[v.node] = a;
+    availability_written_[v.node] = now;
   }
   return out;
 }

@@ -48,6 +48,11 @@ struct NodeLifecycleLoopOptions {
   // (0.001 of a 1 h window is 3.6 s of lease): precise enough, and no write
   // per node per pass.
   double availability_epsilon = 0.001;
+  // A node's availability alone is written at most this often (with a
+  // transition it is written at once). R_i moves slowly; after many nodes
+  // missed beats together (a controller restart, a network blip) every one of
+  // them would otherwise write on every pass while its R_i recovers.
+  std::chrono::milliseconds availability_write_interval{10'000};
 };
 
 struct NodeLifecyclePassStats {
@@ -91,9 +96,11 @@ class NodeLifecycleLoop {
   void send_probes(const std::vector<reconcile::ProbeRequest>& requests,
                    NodeLifecyclePassStats& stats);
   // Feeds the trackers with this pass's verdicts; returns the nodes whose
-  // availability is to be written.
+  // availability is to be written: moved by availability_epsilon, and either
+  // in `transitioning` or not written for availability_write_interval.
   std::map<std::string, double> track_availability(
-      const std::vector<reconcile::NodeVerdict>& verdicts, reconcile::SteadyTime now);
+      const std::vector<reconcile::NodeVerdict>& verdicts,
+      const std::vector<reconcile::NodeTransition>& transitioning, reconcile::SteadyTime now);
 
   store::Store& store_;
   ObjectCache& cache_;
@@ -106,6 +113,7 @@ class NodeLifecycleLoop {
   reconcile::SteadyTime started_{};
   std::shared_ptr<ProbeState> probes_ = std::make_shared<ProbeState>();
   std::map<std::string, reconcile::AvailabilityTracker> trackers_;  // by node
+  std::map<std::string, reconcile::SteadyTime> availability_written_;  // by node
 };
 
 }  // namespace corral::loops

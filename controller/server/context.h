@@ -22,6 +22,8 @@ struct Context {
   const std::atomic<bool>& stopping;  // set by Server::stop(): watches end, readyz fails
   const HeartbeatHandler& heartbeat;  // empty: heartbeats are not served (set before start)
   const AdmissionHook& admission;     // empty: everything is admitted (set before start)
+  // The heartbeat listener's port, advertised in heartbeat answers; 0: none.
+  const std::atomic<int>& heartbeat_port;
 };
 
 }  // namespace corral::server

@@ -5,6 +5,28 @@
 
 namespace corral::server {
 
+namespace {
+
+// Where agents should send their next beats: the listener's own host when it
+// listens on one address, else the host the agent reached the API at.
+std::string heartbeat_endpoint(const Context& ctx, const httplib::Request& req, int port) {
+  std::string host = ctx.options.heartbeat_host.empty() ? ctx.options.host
+                                                         : ctx.options.heartbeat_host;
+  if (host == "0.0.0.0" || host == "::" || host.empty()) {
+    host = req.get_header_value("Host");
+    if (auto bracket = host.rfind(']'); bracket != std::string::npos) {
+      host.resize(bracket + 1);  // [v6]:port
+    } else if (auto colon = host.rfind(':'); colon != std::string::npos) {
+      host.resize(colon);
+    }
+  } else if (host.find(':') != std::string::npos) {
+    host = "[" + host + "]";
+  }
+  return "http://" + host + ":" + std::to_string(port);
+}
+
+}  // namespace
+
 void handle_heartbeat(Context& ctx, const Route& route, const httplib::Request& req,
                       httplib::Response& res) {
   if (!ctx.heartbeat)
@@ -15,6 +37,10 @@ void handle_heartbeat(Context& ctx, const Route& route, const httplib::Request& 
   if (!body) return write_error(res, body.error(), route.name, "nodes");
   auto answer = ctx.heartbeat(route.name, *body);
   if (!answer) return write_error(res, answer.error(), route.name, "nodes");
+  if (const int port = ctx.heartbeat_port.load(); port > 0)
+    (*answer)["heartbeatEndpoint"] = heartbeat_endpoint(ctx, req, port);
+  // This beat's connection is not kept: see ClientConfig::keep_alive.
+  res.set_header("Connection", "close");
   res.status = 200;
   res.set_content(dump_json(*answer), kJsonContentType);
 }

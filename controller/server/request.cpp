@@ -22,15 +22,18 @@ bool parse_int(const std::string& text, int64_t* out) {
 }  // namespace
 
 Result<Json> read_json_body(const httplib::Request& req) {
-  std::string type = lower(req.get_header_value("Content-Type"));
+  return read_json_body(req.get_header_value("Content-Type"), req.body);
+}
+
+Result<Json> read_json_body(const std::string& content_type, const std::string& body) {
+  std::string type = lower(content_type);
   if (auto semi = type.find(';'); semi != std::string::npos) type.resize(semi);
   type.erase(std::remove(type.begin(), type.end(), ' '), type.end());
   if (!type.empty() && type != "application/json")
-    return make_error(ErrorCode::kUnsupportedMedia, "unsupported media type \"" +
-                                                        req.get_header_value("Content-Type") +
+    return make_error(ErrorCode::kUnsupportedMedia, "unsupported media type \"" + content_type +
                                                         "\": bodies must be application/json");
-  if (req.body.empty()) return make_error(ErrorCode::kBadRequest, "the request has no body");
-  auto parsed = parse_json(req.body, "body");
+  if (body.empty()) return make_error(ErrorCode::kBadRequest, "the request has no body");
+  auto parsed = parse_json(body, "body");
   if (!parsed) return parsed.take_error();
   if (!parsed->is_object())
     return make_error(ErrorCode::kBadRequest,

@@ -18,6 +18,8 @@ namespace corral::server {
 // set and is not application/json; BadRequest for malformed JSON (naming the
 // line:column) or a body that is not an object.
 Result<Json> read_json_body(const httplib::Request& req);
+// The same rules for a body and its Content-Type read by another server.
+Result<Json> read_json_body(const std::string& content_type, const std::string& body);
 
 // ?labelSelector= and ?fieldSelector=. Errors: BadRequest for a selector that
 // does not parse or a field the kind cannot select on.

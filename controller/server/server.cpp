@@ -11,6 +11,7 @@
 #include "api/log.h"
 #include "controller/server/auth.h"
 #include "controller/server/context.h"
+#include "controller/server/heartbeat_listener.h"
 #include "controller/server/pipeline.h"
 #include "controller/server/server_metrics.h"
 
@@ -22,7 +23,8 @@ struct Server::Impl {
         options(std::move(o)),
         metrics(registry),
         store(raw, metrics),
-        ctx{store, clock, options, auth, metrics, registry, stopping, heartbeat, admission} {}
+        ctx{store,    clock,    options,   auth,          metrics,
+            registry, stopping, heartbeat, admission, heartbeat_port} {}
 
   const Clock& clock;
   const ServerOptions options;
@@ -39,11 +41,14 @@ struct Server::Impl {
   std::unique_ptr<httplib::Server> http;  // guarded by mu
   std::thread thread;                     // guarded by mu: runs listen_after_bind
   std::atomic<int> port{0};
+  std::atomic<int> heartbeat_port{0};
+  std::unique_ptr<HeartbeatListener> heartbeats;  // guarded by mu
   std::atomic<bool> listen_returned{false};
   bool tls = false;  // guarded by mu
 
   Result<void> load_security();
   void install_handlers();
+  Result<void> start_heartbeat_listener();
 };
 
 namespace {
@@ -106,6 +111,33 @@ Result<void> Server::Impl::load_security() {
   } else {
     http = std::make_unique<httplib::Server>();
   }
+  return Ok{};
+}
+
+Result<void> Server::Impl::start_heartbeat_listener() {
+  if (options.heartbeat_port < 0 || !heartbeat) return Ok{};
+  if (tls) {
+    logger("api")->warn(
+        "the heartbeat listener serves plain HTTP only; with TLS, agents beat on the API port "
+        "(one connection per beat)");
+    return Ok{};
+  }
+  HeartbeatListenerOptions o;
+  o.host = options.heartbeat_host.empty() ? options.host : options.heartbeat_host;
+  o.port = options.heartbeat_port;
+  o.max_body_bytes = options.max_body_bytes;
+  if (!auth.enabled() && !is_loopback_host(o.host))
+    return make_error(ErrorCode::kBadRequest,
+                      "refusing to serve heartbeats on " + o.host +
+                          " without authentication: give a tokens file (--tokens), or listen "
+                          "on a loopback address");
+  heartbeats = std::make_unique<HeartbeatListener>(auth, heartbeat, metrics, o);
+  auto port = heartbeats->start();
+  if (!port) {
+    heartbeats.reset();
+    return port.take_error();
+  }
+  heartbeat_port = *port;
   return Ok{};
 }
 
@@ -188,6 +220,10 @@ Result<int> Server::start() {
                           " (address in use, or not an address of this host)");
   }
   m.port = port;
+  if (auto hb = m.start_heartbeat_listener(); !hb) {
+    m.http.reset();
+    return hb.take_error();
+  }
   httplib::Server* http = m.http.get();
   m.listen_returned = false;
   m.thread = std::thread([http, &m] {
@@ -206,6 +242,11 @@ void Server::stop() {
   std::lock_guard lock(m.mu);
   if (!m.http) return;
   m.stopping = true;  // watches end at their next poll; readyz fails
+  if (m.heartbeats) {
+    m.heartbeats->stop();
+    m.heartbeats.reset();
+    m.heartbeat_port = 0;
+  }
   m.http->stop();
   if (m.thread.joinable()) m.thread.join();
   m.http.reset();
@@ -213,6 +254,8 @@ void Server::stop() {
 }
 
 int Server::port() const { return impl_->port; }
+
+int Server::heartbeat_port() const { return impl_->heartbeat_port; }
 
 std::string Server::base_url() const {
   return std::string(impl_->tls ? "https" : "http") + "://" + host_for_url(impl_->options.host) +

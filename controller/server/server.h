@@ -32,6 +32,11 @@ struct ServerOptions {
   std::string tls_cert_file;  // PEM; with tls_key_file: serve HTTPS
   std::string tls_key_file;   // PEM private key
   size_t max_body_bytes = 3 * 1024 * 1024;  // larger bodies: 413
+  // The event-driven heartbeat listener (heartbeat_listener.h), started with
+  // the server when a heartbeat handler is set and the API is plain HTTP.
+  // -1: off (heartbeats only on the API port); 0: any free port.
+  int heartbeat_port = -1;
+  std::string heartbeat_host;  // empty: `host`; the same loopback rule applies
   // A client that sends or reads nothing for this long is dropped (slowloris,
   // stuck watch readers).
   std::chrono::seconds read_timeout{10};
@@ -74,6 +79,8 @@ class Server {
   void stop();
 
   int port() const;
+  // The heartbeat listener's port; 0 when it does not run.
+  int heartbeat_port() const;
   // "http://127.0.0.1:41234" (https when TLS); IPv6 hosts in brackets.
   std::string base_url() const;
   // Hooks into the pipeline. REQUIRES: called before start(). Without a

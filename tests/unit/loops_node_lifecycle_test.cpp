@@ -187,5 +187,25 @@ TEST_F(LoopsNodeLifecycle, AvailabilityFallsWhileTheLeaseIsStale) {
   EXPECT_EQ(get<Node>("host-1").status.availability, 1.0);
 }
 
+// A recovering node's Rᵢ creeps up on every pass; written on every pass, that
+// is 4 writes/s per node (20,000/s after 5,000 nodes missed beats together).
+// Without a transition it is written at most every 10 s.
+TEST_F(LoopsNodeLifecycle, RecoveringAvailabilityIsWrittenAtMostEveryTenSeconds) {
+  run_for(2250ms, {"host-1", "host-2"});
+  ASSERT_TRUE(prober_.answer("host-3", false));
+  run_for(20s, {"host-1", "host-2"});
+  run_for(1s, all_);  // host-3 is back: Ready (a transition: written with it)
+  ASSERT_EQ(get<Node>("host-3").status.phase, "Ready");
+  std::vector<double> seen{get<Node>("host-3").status.availability};
+  for (int s = 0; s < 30; ++s) {
+    run_for(1s, all_);
+    const double a = get<Node>("host-3").status.availability;
+    if (a != seen.back()) seen.push_back(a);
+  }
+  EXPECT_GE(seen.size(), 3u) << "Rᵢ kept being written as it recovered";
+  EXPECT_LE(seen.size(), 5u) << "written more often than every 10 s";
+  for (size_t i = 1; i < seen.size(); ++i) EXPECT_GT(seen[i], seen[i - 1]);
+}
+
 }  // namespace
 }  // namespace corral::loops::testing
