@@ -27,9 +27,9 @@
 
 #include "api/client.h"
 #include "api/json.h"
+#include "bench/bench_cluster.h"
 #include "bench/bench_util.h"
 #include "tests/support/cluster.h"
-#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -96,22 +96,19 @@ int main(int argc, char** argv) {
     else if (f == "--clients") clients = v;
     else if (f == "--watchers") watchers = v;
   }
-  corral::testing::TempDir dir;
-  corral::testing::ControllerOptions o;
-  o.binary = corral::testing::controller_binary();
-  o.data_dir = (dir.path() / "data").string();
-  o.extra_args = {"--log-level", "warn"};
-  corral::testing::Controller controller(o);
+  corral::bench::LocalCluster cluster;  // the controller alone
   std::string error;
-  if (!controller.start(&error)) {
+  if (!cluster.start(0, "", &error)) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return 1;
   }
+  corral::testing::Controller& controller = *cluster.controller;
   struct {
     pid_t pid;
     std::string url;
   } ctl{controller.process()->pid(), controller.url()};
-  std::printf("api_bench: controller %s, SQLite store in %s\n", ctl.url.c_str(), o.data_dir.c_str());
+  std::printf("api_bench: controller %s, SQLite store in %s\n", ctl.url.c_str(),
+              (cluster.dir.path() / "controller").c_str());
   std::printf("machine: %u cores\n\n", std::thread::hardware_concurrency());
 
   // 1. creates/s

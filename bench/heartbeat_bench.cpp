@@ -38,6 +38,7 @@
 
 #include "api/clock.h"
 #include "api/json.h"
+#include "bench/bench_cluster.h"
 #include "bench/bench_util.h"
 #include "tests/support/cluster.h"
 
@@ -200,17 +201,13 @@ int main(int argc, char** argv) {
   const int controller_cpu = corral::bench::int_flag(argc, argv, "--controller-cpu", -1);
   const int client_cpu = corral::bench::int_flag(argc, argv, "--client-cpu", -1);
 
-  corral::testing::TempDir dir;
-  corral::testing::ControllerOptions o;
-  o.binary = corral::testing::controller_binary();
-  o.data_dir = (dir.path() / "data").string();
-  o.extra_args = {"--log-level", "warn"};
-  corral::testing::Controller controller(o);
+  corral::bench::LocalCluster cluster;  // the controller alone
   std::string error;
-  if (!controller.start(&error)) {
+  if (!cluster.start(0, "", &error)) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return 1;
   }
+  corral::testing::Controller& controller = *cluster.controller;
   const pid_t pid = controller.process()->pid();
   const std::string hostport = controller.url().substr(controller.url().find("://") + 3);
   const std::string host = hostport.substr(0, hostport.rfind(':'));
