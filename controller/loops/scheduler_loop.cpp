@@ -278,6 +278,7 @@ SchedulerPassStats SchedulerLoop::run_once() {
   std::vector<std::function<void()>> event_writes;
   for (Task& task : tasks) {
     const scheduler::Decision& d = *task.decision;
+    const std::string uid = task.next.metadata.uid;  // task.next moves into the cache below
     if (task.result && *task.result) {
       const store::Record& stored = **task.result;
       task.next.metadata.resourceVersion = std::to_string(stored.revision);
@@ -287,7 +288,7 @@ SchedulerPassStats SchedulerLoop::run_once() {
     if (!d.bound()) {
       if (task.result) {
         if (task.message_changed) {
-          const ObjectReference ref{VM::kKind, d.vm, task.next.metadata.uid};
+          const ObjectReference ref{VM::kKind, d.vm, uid};
           event_writes.push_back([this, ref, message = d.message] {
             (void)events_.record(ref, "Warning", "FailedScheduling", message);
           });

@@ -80,6 +80,8 @@ TEST_F(LoopsScheduler, UnschedulableVmGetsMessageAndOneEvent) {
   EXPECT_EQ(events[0].type, "Warning");
   EXPECT_EQ(events[0].message, vms[0].status.message);
   EXPECT_EQ(events[0].involvedObject.kind, "VM");
+  EXPECT_EQ(events[0].involvedObject.uid, vms[0].metadata.uid);
+  EXPECT_FALSE(vms[0].metadata.uid.empty());
 
   // Retried later (a node changed, or the retry period): the same message
   // writes nothing and records no second Event.
