@@ -1,0 +1,120 @@
+#include "controller/rebalance/plan_input.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "api/clock.h"
+#include "controller/rebalance/annotations.h"
+#include "controller/reconcile/common.h"
+#include "controller/scheduler/snapshot.h"
+
+namespace corral::rebalance {
+namespace {
+
+std::string annotation(const VM& vm, std::string_view key) {
+  auto it = vm.metadata.annotations.find(std::string(key));
+  return it == vm.metadata.annotations.end() ? std::string() : it->second;
+}
+
+bool running_now(const VM& vm) {
+  return vm.status.phase == "Running" && vm.status.epoch == vm.spec.epoch;
+}
+
+}  // namespace
+
+std::string not_movable_reason(const VM& vm, const Pool& pool,
+                               const std::map<std::string, const VMSet*>& sets,
+                               const std::set<std::string>& being_moved,
+                               std::chrono::system_clock::time_point now) {
+  const std::string set_name = scheduler::owning_vmset(vm);
+  if (set_name.empty()) return "not owned by a VMSet";
+  auto set = sets.find(set_name);
+  if (set == sets.end()) return "VMSet " + set_name + " not found";
+  if (set->second->spec.pool != pool.metadata.name)
+    return "VMSet " + set_name + " is in pool " + set->second->spec.pool;
+  const std::string replaces = annotation(vm, kReplacesAnnotation);
+  if (!replaces.empty() && vm.status.phase != "Running")
+    return "replacement of " + replaces + " in flight";
+  if (being_moved.count(vm.metadata.name)) return "being moved";
+  if (!running_now(vm)) {
+    if (vm.status.phase != "Running") return "phase " + vm.status.phase;
+    return "not Running in its epoch";
+  }
+  const std::string moved_at = annotation(vm, kMovedAtAnnotation);
+  if (!moved_at.empty()) {
+    std::chrono::system_clock::time_point at;
+    if (!parse_time(moved_at, &at)) return "moved-at \"" + moved_at + "\" does not parse";
+    const auto until = at + std::chrono::seconds(pool.spec.rebalance.cooldownSeconds);
+    if (now < until) return "cooldown until " + format_time(until);
+  }
+  return "";
+}
+
+PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
+                           const std::vector<VMSet>& vmsets, const std::vector<VM>& vms,
+                           std::chrono::system_clock::time_point now,
+                           std::set<std::string> actionable,
+                           std::map<std::string, int32_t> budget_left,
+                           std::optional<int32_t> max_moves) {
+  PlanInput in;
+  in.pool = pool.metadata.name;
+  in.policy = pool.spec.rebalance;
+  in.actionable = std::move(actionable);
+  in.budget_left = std::move(budget_left);
+  in.max_moves = max_moves.value_or(pool.spec.rebalance.maxMovesPerRound);
+
+  std::unordered_map<std::string, size_t> node_at;
+  for (const Node& n : nodes) {
+    if (!reconcile::pool_selects(pool, n) || !reconcile::node_ready(n)) continue;
+    if (node_at.count(n.metadata.name)) continue;  // duplicate name: first wins
+    node_at.emplace(n.metadata.name, 0);
+    NodeState s;
+    s.name = n.metadata.name;
+    s.allocatable_cpu = n.status.allocatable.cpu.milli;
+    s.allocatable_memory = n.status.allocatable.memory.milli;
+    s.usage_cpu = n.status.usage.cpu.milli;
+    s.usage_memory = n.status.usage.memory.milli;
+    in.nodes.push_back(std::move(s));
+  }
+  std::sort(in.nodes.begin(), in.nodes.end(),
+            [](const NodeState& a, const NodeState& b) { return a.name < b.name; });
+
+  std::map<std::string, const VMSet*> sets;
+  for (const VMSet& s : vmsets) sets.emplace(s.metadata.name, &s);
+  std::set<std::string> being_moved;
+  for (const VM& vm : vms) {
+    std::string replaces = annotation(vm, kReplacesAnnotation);
+    if (!replaces.empty()) being_moved.insert(std::move(replaces));
+  }
+
+  for (const VM& vm : vms) {
+    if (!scheduler::holds_place(vm) || !node_at.count(vm.spec.nodeName)) continue;
+    VmState v;
+    v.name = vm.metadata.name;
+    v.vmset = scheduler::owning_vmset(vm);
+    v.node = vm.spec.nodeName;
+    const bool measured = vm.status.phase == "Running" || vm.status.phase == "Terminating";
+    const ResourceList& load = measured ? vm.status.usage : vm.spec.resources;
+    v.usage_cpu = load.cpu.milli;
+    v.usage_memory = load.memory.milli;
+    v.measured_cpu = vm.status.usage.cpu.milli;
+    v.measured_memory = vm.status.usage.memory.milli;
+    scheduler::VmRequest& r = v.request;
+    r.name = vm.metadata.name;
+    r.vmset = v.vmset;
+    r.pool = pool.metadata.name;
+    r.cpu = vm.spec.resources.cpu.milli;
+    r.memory = vm.spec.resources.memory.milli;
+    r.tolerations = vm.spec.tolerations;
+    r.priority = vm.spec.priority;
+    r.epoch = vm.spec.epoch;
+    v.not_movable_reason = not_movable_reason(vm, pool, sets, being_moved, now);
+    v.movable = v.not_movable_reason.empty();
+    in.vms.push_back(std::move(v));
+  }
+  std::sort(in.vms.begin(), in.vms.end(),
+            [](const VmState& a, const VmState& b) { return a.name < b.name; });
+  return in;
+}
+
+}  // namespace corral::rebalance
