@@ -107,7 +107,12 @@ struct Toleration {
 struct NodeSpec {
   bool unschedulable = false;      // cordoned: the scheduler places nothing new here
   std::vector<Taint> taints;
-  template <class V> void visit(V& v) { v("unschedulable", unschedulable); v("taints", taints); }
+  // Maintenance: every VM is moved off, made before broken, within disruption
+  // budgets (`corralctl drain`). Implies unschedulable for the scheduler.
+  bool drain = false;
+  template <class V> void visit(V& v) {
+    v("unschedulable", unschedulable); v("taints", taints); v("drain", drain);
+  }
 };
 
 // The agent's heartbeat lease (like coordination.k8s.io Lease).

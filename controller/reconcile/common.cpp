@@ -79,4 +79,36 @@ std::string format_cpu(int64_t milli) {
 
 std::string format_memory(int64_t milli) { return Quantity::from_bytes(milli / 1000).text; }
 
+namespace {
+
+// Kubernetes' generateName alphabet: no vowels (no accidental words), no
+// look-alikes (0/o, 1/l, 3/e).
+constexpr std::string_view kNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+
+// splitmix64: a tiny, well-mixed generator; deterministic for a seed.
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+std::string generate_name(const std::string& base, size_t suffix_length, uint64_t& state,
+                          std::set<std::string>& taken) {
+  // Terminates: 27^5 ≈ 14 million suffixes per base, far more than VMs exist.
+  for (;;) {
+    std::string suffix;
+    uint64_t bits = splitmix64(state);
+    for (size_t c = 0; c < suffix_length; ++c) {
+      if (bits < kNameAlphabet.size()) bits = splitmix64(state);
+      suffix += kNameAlphabet[bits % kNameAlphabet.size()];
+      bits /= kNameAlphabet.size();
+    }
+    std::string name = base + "-" + suffix;
+    if (taken.insert(name).second) return name;
+  }
+}
+
 }  // namespace corral::reconcile

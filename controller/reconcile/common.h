@@ -5,6 +5,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +45,13 @@ double node_load(const Node& node);
 
 // True when the VM names `vmset` as its controller owner (by uid).
 bool owned_by(const VM& vm, const VMSet& vmset);
+
+// A fresh name `<base>-<suffix>` not in `taken` (and added to it), as
+// Kubernetes' generateName: `suffix_length` characters from an alphabet with no
+// vowels and no look-alikes. Deterministic for a `state` (a splitmix64 seed it
+// advances), so a plan is reproducible in tests.
+std::string generate_name(const std::string& base, size_t suffix_length, uint64_t& state,
+                          std::set<std::string>& taken);
 
 // Requests, in milli-units (Quantity::milli).
 struct Milli {

@@ -5,22 +5,11 @@
 #include <set>
 #include <string_view>
 
+#include "api/annotations.h"
 #include "controller/reconcile/common.h"
 
 namespace corral::reconcile {
 namespace {
-
-// Kubernetes' generateName alphabet: no vowels (no accidental words), no
-// look-alikes (0/o, 1/l, 3/e).
-constexpr std::string_view kNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
-
-// splitmix64: a tiny, well-mixed generator; deterministic for a seed.
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 // Worst-first rank for scale-down; lower is removed first.
 enum Rank { kLost = 0, kFailed, kUnscheduled, kNodeNotReady, kHealthy };
@@ -99,6 +88,17 @@ VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
     taken.insert(vm.metadata.name);
     if (owned_by(vm, set) && vm.status.phase != "Terminating") owned.push_back(&vm);
   }
+  // A move's replacement and the VM it replaces are one replica until the
+  // move ends (api/annotations.h): the move loop owns the replacement, so it
+  // is neither counted, scaled down nor replaced here.
+  {
+    std::set<std::string_view> names;
+    for (const VM* vm : owned) names.insert(vm->metadata.name);
+    std::erase_if(owned, [&](const VM* vm) {
+      auto it = vm->metadata.annotations.find(std::string(kReplacesAnnotation));
+      return it != vm->metadata.annotations.end() && names.count(it->second) > 0;
+    });
+  }
 
   // ---- status: what is observed now ---------------------------------------------
   VMSetStatus& st = plan.status;
@@ -157,19 +157,8 @@ VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
 
   // ---- new names --------------------------------------------------------------------
   uint64_t state = in.seed;
-  // Terminates: 27^5 ≈ 14 million suffixes per set, far more than VMs exist.
   auto next_name = [&] {
-    for (;;) {
-      std::string suffix;
-      uint64_t bits = splitmix64(state);
-      for (size_t c = 0; c < options.name_suffix_length; ++c) {
-        if (bits < kNameAlphabet.size()) bits = splitmix64(state);
-        suffix += kNameAlphabet[bits % kNameAlphabet.size()];
-        bits /= kNameAlphabet.size();
-      }
-      std::string name = set.metadata.name + "-" + suffix;
-      if (taken.insert(name).second) return name;
-    }
+    return generate_name(set.metadata.name, options.name_suffix_length, state, taken);
   };
 
   // ---- replacements of Failed VMs, per restartPolicy -----------------------------

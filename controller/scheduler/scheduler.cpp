@@ -124,6 +124,8 @@ Decision Scheduler::schedule_one(ClusterSnapshot& snapshot, const VmRequest& vm)
                     topology_spread_.get()})
     s->prepare(vm, snapshot);
 
+  if (!vm.target_node.empty()) return bind_to_target(snapshot, vm, *pool);
+
   // Walk the members from where the last search of this pool stopped, until
   // enough feasible nodes are found (all of them in pools up to
   // Options::min_feasible_nodes), then pick the best; ties go to the name that
@@ -156,6 +158,34 @@ Decision Scheduler::schedule_one(ClusterSnapshot& snapshot, const VmRequest& vm)
   d.node = nodes[best.node].name;
   d.epoch = vm.epoch + 1;
   d.score = best.score;
+  return d;
+}
+
+Decision Scheduler::bind_to_target(ClusterSnapshot& snapshot, const VmRequest& vm,
+                                   const PoolInfo& pool) {
+  Decision d;
+  d.vm = vm.name;
+  const NodeInfo* node = snapshot.node(vm.target_node);
+  const std::string target = "move target node/" + vm.target_node;
+  if (node == nullptr || !node->present) {
+    d.message = target + " not found";
+    return d;
+  }
+  if (!std::binary_search(pool.members.begin(), pool.members.end(), node->index,
+                          [&](uint32_t a, uint32_t b) {
+                            return snapshot.nodes()[a].name < snapshot.nodes()[b].name;
+                          })) {
+    d.message = target + ": " + PoolMembershipFilter::reason(pool.name);
+    return d;
+  }
+  std::string reason;
+  if (!passes(vm, *node, snapshot, &reason)) {
+    d.message = target + ": " + reason;
+    return d;
+  }
+  snapshot.bind(vm, node->index);
+  d.node = node->name;
+  d.epoch = vm.epoch + 1;
   return d;
 }
 

@@ -64,6 +64,8 @@ class Scheduler {
   double total_score(const VmRequest& vm, const NodeInfo& node, const ClusterSnapshot& snapshot,
                      const Scorer& strategy) const;
   size_t feasible_target(size_t members) const;
+  // A move's replacement: its target node or nothing, through every filter.
+  Decision bind_to_target(ClusterSnapshot& snapshot, const VmRequest& vm, const PoolInfo& pool);
   std::string explain(const VmRequest& vm, const PoolInfo& pool,
                       const ClusterSnapshot& snapshot) const;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/annotations.h"
 #include "controller/scheduler/predicates.h"
 
 namespace corral::scheduler {
@@ -62,6 +63,8 @@ VmRequest make_request(const VM& vm, const ClusterSnapshot& snapshot) {
   r.tolerations = vm.spec.tolerations;
   r.priority = vm.spec.priority;
   r.epoch = vm.spec.epoch;
+  auto target = vm.metadata.annotations.find(std::string(kTargetNodeAnnotation));
+  if (target != vm.metadata.annotations.end()) r.target_node = target->second;
   return r;
 }
 
@@ -124,7 +127,8 @@ void ClusterSnapshot::set_node_fields(NodeInfo& info, const Node& node) {
   info.present = true;
   info.labels = node.metadata.labels;
   info.ready = node_ready(node);
-  info.unschedulable = node.spec.unschedulable;
+  // A draining node takes nothing new, even if someone uncordons it mid-drain.
+  info.unschedulable = node.spec.unschedulable || node.spec.drain;
   info.taints = node.spec.taints;
   info.has_hard_taints = std::any_of(info.taints.begin(), info.taints.end(),
                                      [](const Taint& t) { return is_hard_effect(t.effect); });

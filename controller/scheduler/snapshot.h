@@ -55,7 +55,7 @@ struct NodeInfo {
   // "Ready"), and nothing says otherwise: a Ready condition that is not True
   // or a phase other than Ready (NotReady, Unreachable) makes it not Ready.
   bool ready = false;
-  bool unschedulable = false;  // spec.unschedulable: cordoned
+  bool unschedulable = false;  // spec.unschedulable (cordoned) or spec.drain
   std::vector<Taint> taints;
   bool has_hard_taints = false;  // any NoSchedule/NoExecute taint: fast path for the common case
   // Milli-units (Quantity::milli): 1 CPU = 1000, 1 byte = 1000.
@@ -83,6 +83,9 @@ struct VmRequest {
   std::vector<Toleration> tolerations;
   int32_t priority = 0;  // spec.priority: higher is placed first
   int64_t epoch = 0;     // spec.epoch now; a binding gets epoch + 1
+  // A move's replacement (api/annotations.h, target-node): the only node it may
+  // be bound to, so that the rebalancer's plan is what happens; "" = any.
+  std::string target_node;
 };
 
 struct PoolInfo {

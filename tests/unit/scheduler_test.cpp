@@ -266,3 +266,53 @@ TEST(Scheduler, RelabelledNodeMovesItsReplicasBetweenDomains) {
 
 }  // namespace
 }  // namespace corral::scheduler
+
+namespace corral::scheduler::testing {
+namespace {
+
+// A move's replacement names its target node: the scheduler binds it there,
+// through every filter, or nowhere — never to another node.
+TEST(Scheduler, AMoveTargetIsTheOnlyNodeTried) {
+  // a, b and c are in the pool; x is not.
+  auto s = ClusterSnapshot::build({make_node("a", 4, 8, {{"pool", "p"}}),
+                              make_node("b", 4, 8, {{"pool", "p"}}),
+                              make_node("c", 1, 8, {{"pool", "p"}}), make_node("x", 8, 8)},
+                             {make_pool("p", {{"pool", "p"}})}, {}, {});
+  VmRequest to_b = request("r1", "", "p", 2, 1);
+  to_b.target_node = "b";
+  VmRequest to_c = request("r2", "", "p", 2, 1);
+  to_c.target_node = "c";  // in the pool, but 1 CPU
+  VmRequest to_x = request("r3", "", "p", 2, 1);
+  to_x.target_node = "x";  // outside the pool
+  VmRequest to_gone = request("r4", "", "p", 2, 1);
+  to_gone.target_node = "nope";
+  auto d = schedule_batch(s, {to_b, to_c, to_x, to_gone});
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[0].node, "b");
+  EXPECT_EQ(d[0].epoch, 1);
+  EXPECT_FALSE(d[1].bound());
+  EXPECT_EQ(d[1].message, "move target node/c: insufficient cpu");
+  EXPECT_FALSE(d[2].bound());
+  EXPECT_EQ(d[2].message, "move target node/x: not in pool p");
+  EXPECT_FALSE(d[3].bound());
+  EXPECT_EQ(d[3].message, "move target node/nope not found");
+}
+
+TEST(Scheduler, ADrainingNodeTakesNothingNew) {
+  Node draining = make_node("a", 4, 8);
+  draining.spec.drain = true;
+  auto s = ClusterSnapshot::build({draining}, {make_pool("p")}, {}, {});
+  auto d = schedule_batch(s, {request("v", "", "p", 1, 1)});
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].message, "0/1 nodes are available: 1 cordoned.");
+}
+
+TEST(Scheduler, MakeRequestReadsTheMoveTarget) {
+  auto s = ClusterSnapshot::build({make_node("a", 4, 8)}, {make_pool("p")}, {}, {});
+  VM vm = make_vm("r", "", 1, 1);
+  vm.metadata.annotations["corral.io/target-node"] = "a";
+  EXPECT_EQ(make_request(vm, s).target_node, "a");
+}
+
+}  // namespace
+}  // namespace corral::scheduler::testing

@@ -1,0 +1,84 @@
+#include "controller/reconcile/disruption.h"
+
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+
+#include "api/annotations.h"
+#include "controller/reconcile/common.h"
+
+namespace corral::reconcile {
+
+int32_t DisruptionBudget::allowed() const {
+  return std::max(0, max_unavailable - unavailable - in_flight);
+}
+
+std::string DisruptionBudget::describe() const {
+  return "vmset/" + vmset + " allows " + std::to_string(max_unavailable) + " unavailable: " +
+         std::to_string(unavailable) + " unavailable, " + std::to_string(in_flight) +
+         (in_flight == 1 ? " move" : " moves") + " in flight";
+}
+
+int32_t resolve_max_unavailable(const IntOrString& value, int32_t replicas) {
+  if (!value.is_string) return static_cast<int32_t>(std::max<int64_t>(0, value.int_value));
+  const std::string& s = value.str_value;
+  if (s.empty() || s.back() != '%') return 0;  // validation refuses anything else
+  int64_t pct = 0;
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+    pct = std::min<int64_t>(pct * 10 + (s[i] - '0'), 100);
+  }
+  const int64_t n = std::max<int32_t>(0, replicas);
+  return static_cast<int32_t>((n * pct + 99) / 100);
+}
+
+bool in_service(const VM& vm) {
+  if (vm.status.phase != "Running" || vm.status.epoch != vm.spec.epoch) return false;
+  if (vm.spec.nodeName.empty() || vm.status.nodeName != vm.spec.nodeName) return false;
+  for (const Condition& c : vm.status.conditions)
+    if (c.type == "Ready") return c.status == "True";
+  return false;
+}
+
+DisruptionBudget disruption_budget(const VMSet& set, const std::vector<const VM*>& owned) {
+  DisruptionBudget b;
+  b.vmset = set.metadata.name;
+  b.replicas = std::max(0, set.spec.replicas);
+  b.max_unavailable = resolve_max_unavailable(set.spec.disruption.maxUnavailable, b.replicas);
+
+  std::unordered_map<std::string, const VM*> by_name;
+  for (const VM* vm : owned)
+    if (vm->status.phase != "Terminating") by_name[vm->metadata.name] = vm;
+  // Slot of a VM: the VM it replaces when that one still exists, else itself.
+  std::set<std::string> slots_in_service;
+  for (const auto& [name, vm] : by_name) {
+    std::string slot = name;
+    auto it = vm->metadata.annotations.find(std::string(kReplacesAnnotation));
+    if (it != vm->metadata.annotations.end() && by_name.count(it->second)) {
+      slot = it->second;
+      ++b.in_flight;
+    }
+    if (in_service(*vm)) slots_in_service.insert(slot);
+  }
+  b.in_service = static_cast<int32_t>(slots_in_service.size());
+  b.unavailable = std::max(0, b.replicas - b.in_service);
+  return b;
+}
+
+std::map<std::string, DisruptionBudget> disruption_budgets(const std::vector<VMSet>& sets,
+                                                           const std::vector<VM>& vms) {
+  std::unordered_map<std::string, std::vector<const VM*>> by_uid;
+  for (const VM& vm : vms)
+    for (const OwnerReference& ref : vm.metadata.ownerReferences)
+      if (ref.controller && ref.kind == VMSet::kKind) by_uid[ref.uid].push_back(&vm);
+  std::map<std::string, DisruptionBudget> out;
+  for (const VMSet& set : sets) {
+    auto it = by_uid.find(set.metadata.uid);
+    static const std::vector<const VM*> kNone;
+    out.emplace(set.metadata.name,
+                disruption_budget(set, it == by_uid.end() ? kNone : it->second));
+  }
+  return out;
+}
+
+}  // namespace corral::reconcile
