@@ -27,7 +27,10 @@ struct ControllerManager::Metrics {
         lost(r.counter("corral_vms_lost_total", "VMs marked Lost because their node died.")
                  .with({})),
         created(r.counter("corral_vmset_vms_created_total", "VMs created by VMSets.").with({})),
-        deleted(r.counter("corral_vmset_vms_deleted_total", "VMs deleted by VMSets.").with({})) {}
+        deleted(r.counter("corral_vmset_vms_deleted_total", "VMs deleted by VMSets.").with({})),
+        moves(r.counter("corral_moves_total",
+                        "VM moves (rebalance, drain) by outcome: started, completed, cancelled.",
+                        {"outcome"})) {}
 
   metrics::HistogramFamily& pass_seconds;
   metrics::CounterFamily& write_errors;
@@ -39,6 +42,7 @@ struct ControllerManager::Metrics {
   metrics::Counter& lost;
   metrics::Counter& created;
   metrics::Counter& deleted;
+  metrics::CounterFamily& moves;
 };
 
 namespace {
@@ -74,6 +78,7 @@ ControllerManager::ControllerManager(store::Store& store, const Clock& clock,
                       options_.node_lifecycle),
       scheduler_(store, cache_, events_, writers_, clock, options_.scheduler),
       vmsets_(store, cache_, writers_, clock, options_.vmset),
+      moves_(store, cache_, events_, writers_, clock, options_.moves),
       pool_status_(store, cache_, writers_) {
   if (options_.metrics) metrics_ = std::make_unique<Metrics>(*options_.metrics);
 }
@@ -94,6 +99,7 @@ void ControllerManager::dispatch() {
   if (delta.empty() && delta.vm_owners.empty()) return;
   node_lifecycle_.observe(delta);
   vmsets_.observe(delta);
+  moves_.observe(delta);
   scheduler_.observe(delta);
   pool_status_.observe(delta);
 }
@@ -115,6 +121,16 @@ void ControllerManager::run_vmsets() {
   metrics_->created.inc(static_cast<double>(s.created));
   metrics_->deleted.inc(static_cast<double>(s.deleted));
   if (s.errors) metrics_->write_errors.with({"vmset"}).inc(static_cast<double>(s.errors));
+}
+
+void ControllerManager::run_moves() {
+  PassTimer timer(metrics_ ? &metrics_->pass_seconds : nullptr, "moves");
+  MovePassStats s = moves_.run_once();
+  if (!metrics_) return;
+  if (s.started) metrics_->moves.with({"started"}).inc(static_cast<double>(s.started));
+  if (s.completed) metrics_->moves.with({"completed"}).inc(static_cast<double>(s.completed));
+  if (s.cancelled) metrics_->moves.with({"cancelled"}).inc(static_cast<double>(s.cancelled));
+  if (s.errors) metrics_->write_errors.with({"moves"}).inc(static_cast<double>(s.errors));
 }
 
 void ControllerManager::run_scheduler() {
@@ -142,6 +158,8 @@ Result<void> ControllerManager::run_once() {
   run_node_lifecycle();
   dispatch();
   run_vmsets();
+  dispatch();
+  run_moves();
   dispatch();
   run_scheduler();
   dispatch();
@@ -188,6 +206,8 @@ void ControllerManager::thread_loop() {
       dispatch();
     }
     run_vmsets();
+    dispatch();
+    run_moves();
     dispatch();
     run_scheduler();
     dispatch();

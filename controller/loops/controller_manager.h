@@ -4,6 +4,7 @@
 //
 //   store ──watch──► ObjectCache ──CacheDelta──► NodeLifecycleLoop  every node_monitor_period
 //                         ▲                      VmSetLoop          on changes (+ every 10 s)
+//                         │                      MoveLoop           on changes (+ every 1 s)
 //                         │ write-through        SchedulerLoop      on changes
 //                         └───────────────────── PoolStatusLoop     every pool_status_period
 //                                                    │
@@ -28,6 +29,7 @@
 #include "api/metrics.h"
 #include "controller/heartbeat/lease_table.h"
 #include "controller/events/event_recorder.h"
+#include "controller/loops/move_loop.h"
 #include "controller/loops/node_lifecycle_loop.h"
 #include "controller/loops/object_cache.h"
 #include "controller/loops/peer_prober.h"
@@ -57,6 +59,7 @@ struct ControllerManagerOptions {
   NodeLifecycleLoopOptions node_lifecycle;
   SchedulerLoopOptions scheduler;
   VmSetLoopOptions vmset;
+  MoveLoopOptions moves;
   events::EventRecorderOptions events;
   // Where the loops' metrics go (the API server's registry); null: none.
   metrics::Registry* metrics = nullptr;
@@ -75,7 +78,8 @@ class ControllerManager {
   // steady clock — nodes get one full grace from here. run_once() and start()
   // call it when it has not run.
   Result<void> init();
-  // One pass of every loop, in order: node lifecycle, VMSets, scheduler, pool status.
+  // One pass of every loop, in order: node lifecycle, VMSets, moves, scheduler,
+  // pool status.
   Result<void> run_once();
   // Runs the loops on a background thread until stop().
   Result<void> start();
@@ -85,6 +89,7 @@ class ControllerManager {
   SchedulerLoop& scheduler() { return scheduler_; }
   VmSetLoop& vmsets() { return vmsets_; }
   NodeLifecycleLoop& node_lifecycle() { return node_lifecycle_; }
+  MoveLoop& moves() { return moves_; }
   events::EventRecorder& events() { return events_; }
 
  private:
@@ -92,6 +97,7 @@ class ControllerManager {
   void dispatch();  // cache.sync() and hand the delta to every loop
   void run_node_lifecycle();
   void run_vmsets();
+  void run_moves();
   void run_scheduler();
   void run_pool_status();
   void thread_loop();
@@ -104,6 +110,7 @@ class ControllerManager {
   NodeLifecycleLoop node_lifecycle_;
   SchedulerLoop scheduler_;
   VmSetLoop vmsets_;
+  MoveLoop moves_;
   PoolStatusLoop pool_status_;
   std::unique_ptr<Metrics> metrics_;
   bool initialized_ = false;

@@ -1,0 +1,104 @@
+// MoveLoop: moves VMs between nodes, made before broken — for drains
+// (Node spec.drain) and for the rebalancer (per Pool, spec.rebalance) — and
+// carries every move in flight to its end. The decisions are pure
+// (reconcile/moves.h, reconcile/disruption.h, rebalance/planner.h); this loop
+// reads the watch cache, writes their results and records the Events.
+//
+//   every pass with a changed VM or Node (and at least every second):
+//     progress_moves  → delete old VMs whose replacement is Ready, delete
+//                       replacements that failed, strip finished moves' marks
+//     budgets         → per VMSet, what voluntary moves may start
+//     plan_drains     → replacements for VMs on draining nodes
+//     rebalance       → per Pool with rebalance.enabled, every intervalSeconds:
+//                       nodes out of band for holdSeconds (or above the
+//                       highWatermark) trigger a plan of at most
+//                       maxMovesPerRound moves less those in flight
+//
+// A move's state lives in annotations on its replacement VM (api/annotations.h),
+// not in this loop: a restarted controller carries on every move. What lives
+// here is only timing — since when each node has been out of band, when each
+// pool was last planned — which a restart resets (a longer wait, never a
+// wrong move). A move that ends restarts the hold of both its nodes: their
+// smoothed usage lags the move by a few heartbeats, and acting on it would
+// move more off a node that is already relieved.
+//
+// Thread safety: one owner thread.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+
+#include "api/clock.h"
+#include "controller/events/event_recorder.h"
+#include "controller/loops/object_cache.h"
+#include "controller/loops/writer_pool.h"
+#include "controller/rebalance/options.h"
+#include "controller/reconcile/moves.h"
+#include "controller/store/store.h"
+
+namespace corral::loops {
+
+struct MoveLoopOptions {
+  reconcile::MoveOptions moves;
+  rebalance::Options planner;  // how much of a pool one planning step looks at
+  // Moves of all origins started in one pass, at most: 256 — a drain of a
+  // full node starts its VMs' moves together (budgets allowing) without one
+  // pass writing thousands of objects.
+  size_t max_starts_per_pass = 256;
+  // Without a change in the cache, the loop still looks this often (move
+  // timeouts, hold and interval timers): 1 s.
+  std::chrono::milliseconds idle_period{1000};
+};
+
+struct MovePassStats {
+  size_t started = 0;    // replacements created
+  size_t completed = 0;  // old VMs deleted after their replacement was Ready
+  size_t cancelled = 0;  // replacements given up
+  size_t errors = 0;
+};
+
+class MoveLoop {
+ public:
+  MoveLoop(store::Store& store, ObjectCache& cache, events::EventRecorder& events,
+           WriterPool& writers, const Clock& clock, MoveLoopOptions options = {});
+
+  void observe(const CacheDelta& delta);
+  MovePassStats run_once();
+  // Fixes the name seed sequence (tests); by default from std::random_device.
+  void seed(uint64_t seed) { rng_.seed(seed); }
+
+ private:
+  struct Start {
+    std::string old_vm;
+    std::string target;  // "" for a drain: anywhere the scheduler finds
+    std::string reason;
+    std::string vmset;
+  };
+  std::vector<Start> plan_rebalance(std::map<std::string, reconcile::DisruptionBudget>& budgets,
+                                    size_t max_start);
+
+  store::Store& store_;
+  ObjectCache& cache_;
+  events::EventRecorder& events_;
+  WriterPool& writers_;
+  const Clock& clock_;
+  const MoveLoopOptions options_;
+  std::mt19937_64 rng_;
+  bool dirty_ = true;
+  std::chrono::steady_clock::time_point last_pass_{};
+  // Rebalancer timing (see the file comment): node → out of band since;
+  // pool → last plan.
+  std::map<std::string, std::chrono::steady_clock::time_point> out_of_band_since_;
+  std::map<std::string, std::chrono::steady_clock::time_point> last_plan_;
+  // Drain progress already told in an Event: VM → its waiting reason; nodes
+  // whose "Drained" Event was recorded.
+  std::map<std::string, std::string> drain_waits_;
+  // Rebalance moves held back by a budget, already told: VM → message.
+  std::map<std::string, std::string> budget_waits_;
+  std::set<std::string> drained_;
+};
+
+}  // namespace corral::loops
