@@ -59,6 +59,12 @@ void HostUsage::sample(std::chrono::steady_clock::time_point now) {
   }
 }
 
+void HostUsage::sample_simulated(const ResourceList& use, std::chrono::steady_clock::time_point now) {
+  measure_capacity();
+  cpu_milli_.add(static_cast<double>(use.cpu.milli), now);
+  memory_bytes_.add(static_cast<double>(use.memory.milli / kMilliPerUnit), now);
+}
+
 ResourceList HostUsage::allocatable() const {
   ResourceList out;
   out.cpu = subtract_clamped(capacity_.cpu, options_.reserved.cpu, false);

@@ -34,6 +34,10 @@ class HostUsage {
 
   // Measures once at `now`.
   void sample(std::chrono::steady_clock::time_point now);
+  // The sim driver stands for a whole host, but /proc measures the machine the
+  // simulation runs on: its use is what its simulated VMs use. Smoothed like
+  // a measurement, so the controller sees the same kind of signal.
+  void sample_simulated(const ResourceList& use, std::chrono::steady_clock::time_point now);
 
   // False until capacity is known (measured once, or both quantities overridden).
   bool has_capacity() const { return capacity_.cpu.milli > 0 && capacity_.memory.milli > 0; }

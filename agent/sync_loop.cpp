@@ -76,10 +76,29 @@ void SyncLoop::run(std::stop_token stop) {
   write_state_if_changed();
 }
 
+ResourceList SyncLoop::simulated_host_use() {
+  int64_t cpu = 0, memory = 0;
+  for (const InstanceStatus& i : driver_.list()) {
+    if (i.state != InstanceState::kRunning) continue;
+    if (auto stats = driver_.stats(i.name)) {
+      cpu += stats->cpu_milli;
+      memory += stats->memory_bytes;
+    }
+  }
+  ResourceList use;
+  use.cpu = Quantity::from_milli(cpu);
+  use.memory = Quantity::from_bytes(memory);
+  return use;
+}
+
 void SyncLoop::run_once() {
   SteadyTime now = clock_.steady_now();
   if (!recovered_) recover();
-  host_.sample(now);
+  if (driver_.name() == "sim") {
+    host_.sample_simulated(simulated_host_use(), now);
+  } else {
+    host_.sample(now);
+  }
   // A poke asks for a beat now — unless the controller is failing and the
   // back-off says wait.
   const bool poked = poked_.exchange(false) && last_heartbeat_ok_;

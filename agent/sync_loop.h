@@ -96,6 +96,8 @@ class SyncLoop {
   std::mutex wake_mu_;
   std::condition_variable_any wake_;
   void recover();
+  // Σ of the sim driver's running instances' load: a simulated host's use.
+  ResourceList simulated_host_use();
   // Whether something scheduled `at` is due in the round at `now`. A round may
   // wake a little early (timer slack, a wait measured on another clock);
   // without a tolerance of a tenth of the interval, a heartbeat or a restart
