@@ -1,6 +1,7 @@
 #include "cli/app.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/agent_client.h"
@@ -10,9 +11,11 @@
 #include "cli/describe.h"
 #include "cli/diff.h"
 #include "cli/discovery.h"
+#include "cli/drain.h"
 #include "cli/get.h"
 #include "cli/logs.h"
 #include "cli/options.h"
+#include "cli/rebalance_plan.h"
 #include "cli/simulate.h"
 #include "cli/top.h"
 
@@ -102,6 +105,15 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   auto* uncordon_cmd = app.add_subcommand("uncordon", "mark nodes schedulable again");
   uncordon_cmd->add_option("nodes", uncordon.nodes, "NODE...")->required();
 
+  DrainOptions drain;
+  std::string drain_timeout = "300s";
+  auto* drain_cmd = app.add_subcommand(
+      "drain", "cordon a node and move every VM off it (made before broken, within disruption "
+               "budgets); follow until it is empty");
+  drain_cmd->add_option("node", drain.node, "NODE")->required();
+  drain_cmd->add_option("--timeout", drain_timeout,
+                        "how long to follow the drain: 300s (default), 5m, 1h; 0: do not wait");
+
   LogsOptions logs;
   auto* logs_cmd = app.add_subcommand("logs", "print a VM's log, read from the agent of the node it runs on");
   logs_cmd->add_option("args", logs.args, "[vm] NAME  e.g. logs web-1, logs vm web-1, logs vm/web-1")
@@ -114,6 +126,17 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   auto* simulate_fail_cmd = simulate_cmd->add_subcommand(
       "fail", "if these nodes died now: which VMs move where, which stay Pending, R and tolerance after");
   simulate_fail_cmd->add_option("nodes", simulate.nodes, "NODE...")->required();
+
+  RebalancePlanOptions rebalance_plan;
+  std::string rebalance_max_moves;
+  auto* rebalance_cmd = app.add_subcommand("rebalance", "the rebalancer: see what it would do");
+  rebalance_cmd->require_subcommand(1);
+  auto* rebalance_plan_cmd = rebalance_cmd->add_subcommand(
+      "plan", "the moves the rebalancer would make in a pool now, and why; writes nothing");
+  rebalance_plan_cmd->add_option("pool", rebalance_plan.pool, "POOL")->required();
+  rebalance_plan_cmd->add_option(
+      "--max-moves", rebalance_max_moves,
+      "moves to plan: the pool's maxMovesPerRound (default), a number, or all (until converged)");
 
   auto* resources_cmd = app.add_subcommand("api-resources", "list the resource types the server serves");
 
@@ -164,11 +187,36 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   if (top_cmd->parsed()) return run_top(ctx, top);
   if (cordon_cmd->parsed()) return run_cordon(ctx, cordon);
   if (uncordon_cmd->parsed()) return run_cordon(ctx, uncordon);
+  if (drain_cmd->parsed()) {
+    auto timeout = parse_timeout(drain_timeout);
+    if (!timeout) {
+      print_error(ctx.err, timeout.error());
+      return kExitError;
+    }
+    drain.timeout = *timeout;
+    return run_drain(ctx, drain);
+  }
   if (logs_cmd->parsed()) {
     HttpAgentClient agent(*config);
     return run_logs(ctx, logs, agent);
   }
   if (simulate_fail_cmd->parsed()) return run_simulate_fail(ctx, simulate);
+  if (rebalance_plan_cmd->parsed()) {
+    if (rebalance_max_moves == "all") {
+      rebalance_plan.max_moves = kUnlimitedMoves;
+    } else if (!rebalance_max_moves.empty()) {
+      char* end = nullptr;
+      const long n = std::strtol(rebalance_max_moves.c_str(), &end, 10);
+      if (*end != '\0' || n < 0 || n > 1'000'000) {
+        print_error(ctx.err, make_error(ErrorCode::kBadRequest,
+                                        "--max-moves \"" + rebalance_max_moves +
+                                            "\": want a number of moves, or all"));
+        return kExitError;
+      }
+      rebalance_plan.max_moves = static_cast<int32_t>(n);
+    }
+    return run_rebalance_plan(ctx, rebalance_plan);
+  }
   if (resources_cmd->parsed()) return run_api_resources(ctx);
   if (version_cmd->parsed()) return run_version(ctx, version);
   print_error(err, make_error(ErrorCode::kBadRequest, "no command given; see 'corralctl --help'"));

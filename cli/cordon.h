@@ -1,7 +1,9 @@
 // corralctl cordon NODE... / uncordon NODE...: set a Node's spec.unschedulable,
 // so that the scheduler places nothing new there (VMs already on it stay).
+// uncordon also clears spec.drain: it ends a drain.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,12 @@ struct CordonOptions {
 // cordoned" or "node/h uncordoned"; a missing node is an error and the others
 // are still done.
 int run_cordon(Context& ctx, const CordonOptions& options);
+
+// Read-modify-write of a Node's spec: `mutate` edits the spec and returns
+// whether it changed anything (false: nothing is written). A 409 re-reads and
+// runs `mutate` again, at most kCordonAttempts times. Returns whether it wrote.
+Result<bool> update_node_spec(ResourceClient& client, const std::string& name,
+                              const std::function<bool(Json& spec)>& mutate);
 
 // Heartbeats are persisted every few seconds, so two conflicts in a row are
 // already rare; five means something is writing the node continuously.

@@ -5,29 +5,11 @@
 
 #include "cli/failure_simulation.h"
 #include "cli/printers.h"
+#include "cli/typed_list.h"
 
 namespace corral::cli {
 
 namespace {
-
-template <class T>
-Result<std::vector<T>> list_typed(ResourceClient& client) {
-  const KindInfo& kind = *find_kind(T::kKind);
-  auto list = client.list(kind, {});
-  if (!list) return list.take_error();
-  std::vector<T> out;
-  if (!list->contains("items") || !(*list)["items"].is_array()) return out;
-  for (const auto& item : (*list)["items"]) {
-    auto typed = from_json<T>(item);
-    if (!typed) {
-      Error e = typed.take_error();
-      e.message = "cannot read " + qualified_name(kind, object_name(item)) + ": " + e.message;
-      return e;
-    }
-    out.push_back(std::move(*typed));
-  }
-  return out;
-}
 
 // "a -> b": ASCII, so that table columns stay aligned (widths count bytes).
 std::string change(const std::string& before, const std::string& after) { return before + " -> " + after; }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/cordon.h"
+#include "cli/drain.h"
 #include "cli/get.h"
 #include "cli/logs.h"
 #include "cli/printers.h"
@@ -278,6 +279,114 @@ TEST(Logs, MissingVmAndOtherKindsAreErrors) {
   CliHarness h2;
   EXPECT_EQ(run_logs(h2.ctx, {{"pool", "web"}, -1}, agent), 1);
   EXPECT_EQ(h2.err.str(), "error: logs are kept for VMs only, not for pools\n");
+}
+
+}  // namespace
+}  // namespace corral::cli
+
+// ---- drain -------------------------------------------------------------------------
+
+namespace corral::cli {
+namespace {
+
+using testing::CliHarness;
+
+Json drain_event(const std::string& vm, const std::string& reason, const std::string& when) {
+  Json e = Json::parse(R"({"apiVersion":"corral/v1","kind":"Event","metadata":{"name":""},
+    "involvedObject":{"kind":"Node","name":"host-1"},"reason":"DrainWaiting","type":"Normal"})");
+  e["metadata"]["name"] = "host-1." + vm + when;
+  e["message"] = "vm/" + vm + ": " + reason;
+  e["lastTimestamp"] = when;
+  return e;
+}
+
+TEST(Drain, MarksTheNodeAndFollowsItUntilEmpty) {
+  CliHarness h;
+  h.client.put(node("host-1", "1", "1Gi"));
+  h.client.put(vm("web-a", "host-1", "Running"));
+  h.client.put(vm("web-b", "host-1", "Running"));
+  Json r = vm("web-c", "host-2", "Starting");
+  r["metadata"]["annotations"]["corral.io/replaces"] = "web-a";
+  h.client.put(r);
+  h.client.put(vm("lost", "host-1", "Lost"));  // Lost does not hold a drain
+  h.client.put(drain_event("web-b", "waiting for the disruption budget: vmset/web allows 1", "2026-09-21T07:38:00.000Z"));
+  DrainOptions o;
+  o.node = "host-1";
+  int polls = 0;
+  o.wait = [&](std::chrono::milliseconds d) {
+    h.clock.advance(d);
+    // The controller finishes one move per poll.
+    if (++polls == 1) h.client.objects["vms"].erase("web-a");
+    if (polls == 2) h.client.objects["vms"].erase("web-b");
+  };
+  EXPECT_EQ(run_drain(h.ctx, o), 0) << h.err.str();
+  const Json& n = h.client.objects["nodes"]["host-1"];
+  EXPECT_EQ(n["spec"]["drain"], true);
+  EXPECT_EQ(n["spec"]["unschedulable"], true);
+  EXPECT_EQ(h.out.str(),
+            "node/host-1 cordoned, draining\n"
+            "node/host-1: 2 VMs left, 1 moving\n"
+            "  vm/web-b: waiting for the disruption budget: vmset/web allows 1\n"
+            "node/host-1: 1 VM left, 0 moving\n"
+            "  vm/web-b: waiting for the disruption budget: vmset/web allows 1\n"
+            "node/host-1 drained\n");
+}
+
+TEST(Drain, TimesOutNamingWhatEachVmWaitsFor) {
+  CliHarness h;
+  h.client.put(node("host-1", "1", "1Gi"));
+  h.client.put(vm("solo", "host-1", "Running"));
+  h.client.put(drain_event("solo", "first reason", "2026-09-21T07:37:00.000Z"));
+  h.client.put(drain_event("solo", "not owned by a VMSet, so it cannot be re-created elsewhere",
+                           "2026-09-21T07:38:00.000Z"));
+  DrainOptions o;
+  o.node = "host-1";
+  o.timeout = std::chrono::seconds(3);
+  int polls = 0;
+  o.wait = [&](std::chrono::milliseconds d) {
+    ++polls;
+    h.clock.advance(d);
+  };
+  EXPECT_EQ(run_drain(h.ctx, o), 1);
+  EXPECT_EQ(polls, 3);
+  EXPECT_NE(h.err.str().find("node/host-1 not drained after 3s; still on it:\n"
+                             "  vm/solo: not owned by a VMSet"),
+            std::string::npos)
+      << h.err.str();
+  EXPECT_NE(h.err.str().find("`corralctl uncordon host-1` ends it"), std::string::npos);
+}
+
+TEST(Drain, AMissingNodeIsAnErrorAndNothingIsWritten) {
+  CliHarness h;
+  DrainOptions o;
+  o.node = "nope";
+  EXPECT_EQ(run_drain(h.ctx, o), 1);
+  EXPECT_NE(h.err.str().find("not found"), std::string::npos) << h.err.str();
+  EXPECT_EQ(h.client.writes(), 0u);
+}
+
+TEST(Drain, UncordonEndsADrain) {
+  CliHarness h;
+  Json n = node("host-1", "1", "1Gi");
+  n["spec"]["unschedulable"] = true;
+  n["spec"]["drain"] = true;
+  h.client.put(n);
+  EXPECT_EQ(run_cordon(h.ctx, {{"host-1"}, false}), 0) << h.err.str();
+  EXPECT_EQ(h.out.str(), "node/host-1 uncordoned\n");
+  EXPECT_EQ(h.client.objects["nodes"]["host-1"]["spec"]["drain"], false);
+  EXPECT_EQ(h.client.objects["nodes"]["host-1"]["spec"]["unschedulable"], false);
+}
+
+TEST(Drain, TimeoutsParse) {
+  EXPECT_EQ(*parse_timeout("90"), std::chrono::seconds(90));
+  EXPECT_EQ(*parse_timeout("90s"), std::chrono::seconds(90));
+  EXPECT_EQ(*parse_timeout("5m"), std::chrono::seconds(300));
+  EXPECT_EQ(*parse_timeout("1h"), std::chrono::seconds(3600));
+  for (const char* bad : {"", "m", "5d", "-1", "1.5m", "9999999999"}) {
+    auto r = parse_timeout(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("--timeout"), std::string::npos);
+  }
 }
 
 }  // namespace
