@@ -30,7 +30,10 @@ struct ControllerManager::Metrics {
         deleted(r.counter("corral_vmset_vms_deleted_total", "VMs deleted by VMSets.").with({})),
         moves(r.counter("corral_moves_total",
                         "VM moves (rebalance, drain) by outcome: started, completed, cancelled.",
-                        {"outcome"})) {}
+                        {"outcome"})),
+        rebalance_rounds(r.counter("corral_rebalance_rounds_total",
+                                   "Rebalance plans of a pool that started at least one move.")
+                             .with({})) {}
 
   metrics::HistogramFamily& pass_seconds;
   metrics::CounterFamily& write_errors;
@@ -43,6 +46,7 @@ struct ControllerManager::Metrics {
   metrics::Counter& created;
   metrics::Counter& deleted;
   metrics::CounterFamily& moves;
+  metrics::Counter& rebalance_rounds;
 };
 
 namespace {
@@ -130,6 +134,7 @@ void ControllerManager::run_moves() {
   if (s.started) metrics_->moves.with({"started"}).inc(static_cast<double>(s.started));
   if (s.completed) metrics_->moves.with({"completed"}).inc(static_cast<double>(s.completed));
   if (s.cancelled) metrics_->moves.with({"cancelled"}).inc(static_cast<double>(s.cancelled));
+  if (s.rebalance_rounds) metrics_->rebalance_rounds.inc(static_cast<double>(s.rebalance_rounds));
   if (s.errors) metrics_->write_errors.with({"moves"}).inc(static_cast<double>(s.errors));
 }
 

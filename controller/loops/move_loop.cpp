@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <deque>
+#include <optional>
 #include <functional>
 #include <set>
 #include <vector>
@@ -79,7 +81,7 @@ MovePassStats MoveLoop::run_once() {
     starts.push_back(Start{d.vm, "", d.reason, d.vmset});
   const size_t room = options_.max_starts_per_pass - std::min(options_.max_starts_per_pass,
                                                               starts.size());
-  for (Start& s : plan_rebalance(budgets, room)) starts.push_back(std::move(s));
+  for (Start& s : plan_rebalance(budgets, room, stats)) starts.push_back(std::move(s));
 
   // ---- write -------------------------------------------------------------------
   struct Write {
@@ -87,20 +89,23 @@ MovePassStats MoveLoop::run_once() {
     std::function<Result<store::RecordPtr>()> fn;
     std::function<void()> on_success;  // events, after the write landed
     Result<store::RecordPtr> result = store::RecordPtr{};
+    store::RecordPtr stripped;  // kComplete: the replacement as rewritten, for the cache
     bool is_delete = false;
     bool is_create = false;
   };
-  std::vector<Write> writes;
+  std::deque<Write> writes;
 
   // Strips a finished move's marks so the replacement is an ordinary replica
-  // again (the scheduler must be free to re-place it anywhere if its node dies).
-  auto strip = [this](const std::string& name) -> Result<store::RecordPtr> {
+  // again (the scheduler must be free to re-place it anywhere if its node
+  // dies). A copy from the cache, written with its resourceVersion: if the
+  // agent reported meanwhile, the Conflict leaves it to the next pass.
+  auto stripped = [this](const std::string& name) -> std::optional<Json> {
     const VM* cached = cache_.vm(name);
-    if (!cached) return store::RecordPtr{};
+    if (!cached) return std::nullopt;
     VM vm = *cached;
     vm.metadata.annotations.erase(std::string(kReplacesAnnotation));
     vm.metadata.annotations.erase(std::string(kTargetNodeAnnotation));
-    return store_.update(VM::kKind, to_json(vm));
+    return to_json(vm);
   };
 
   for (const reconcile::MoveStep& step : steps) {
@@ -113,16 +118,22 @@ MovePassStats MoveLoop::run_once() {
     switch (step.kind) {
       case reconcile::MoveStepKind::kComplete: {
         log->info("move complete: {}", step.message);
-        Write w{"delete vm/" + step.old_vm,
-                [this, step]() -> Result<store::RecordPtr> {
+        writes.push_back(Write{"delete vm/" + step.old_vm, {},
+                               [record, step] { record("Normal", "Moved", step.message); }});
+        Write& w = writes.back();  // a deque: stays where it is as writes grow
+        w.fn = [this, step, replacement = stripped(step.replacement),
+                out = &w.stripped]() -> Result<store::RecordPtr> {
                   auto removed = store_.remove(VM::kKind, step.old_vm,
                                                store::Preconditions{step.old_uid, ""});
                   if (!removed && removed.error().code != ErrorCode::kNotFound) return removed;
+                  // The move is over: the replacement becomes an ordinary replica.
+                  if (replacement) {
+                    auto updated = store_.update(VM::kKind, *replacement);
+                    if (updated) *out = std::move(*updated);
+                  }
                   return removed ? std::move(*removed) : store::RecordPtr{};
-                },
-                [record, step] { record("Normal", "Moved", step.message); }};
+                };
         w.is_delete = true;
-        writes.push_back(std::move(w));
         break;
       }
       case reconcile::MoveStepKind::kCancel: {
@@ -138,8 +149,12 @@ MovePassStats MoveLoop::run_once() {
         break;
       }
       case reconcile::MoveStepKind::kFinish:
-        writes.push_back(Write{"strip move marks of vm/" + step.replacement,
-                               [strip, name = step.replacement] { return strip(name); }, {}});
+        if (auto json = stripped(step.replacement))
+          writes.push_back(Write{"strip move marks of vm/" + step.replacement,
+                                 [this, obj = std::move(*json)] {
+                                   return store_.update(VM::kKind, obj);
+                                 },
+                                 {}});
         break;
     }
   }
@@ -193,6 +208,7 @@ MovePassStats MoveLoop::run_once() {
     const store::RecordPtr& r = *w.result;
     if (w.is_delete) {
       if (r) cache_.apply_deleted(VM::kKind, r->name, r->revision);
+      if (w.stripped) cache_.apply(w.stripped);
     } else if (r) {
       cache_.apply(r);
     }
@@ -241,7 +257,8 @@ MovePassStats MoveLoop::run_once() {
 }
 
 std::vector<MoveLoop::Start> MoveLoop::plan_rebalance(
-    std::map<std::string, reconcile::DisruptionBudget>& budgets, size_t max_start) {
+    std::map<std::string, reconcile::DisruptionBudget>& budgets, size_t max_start,
+    MovePassStats& stats) {
   std::vector<Start> out;
   const auto steady = clock_.steady_now();
   const auto now = clock_.now();
@@ -311,6 +328,7 @@ std::vector<MoveLoop::Start> MoveLoop::plan_rebalance(
                           pool_name, plan.moves.size(), plan.mean_before,
                           plan.max_deviation_before, plan.max_deviation_after, plan.lower_bound,
                           plan.stopped);
+    if (!plan.moves.empty()) ++stats.rebalance_rounds;
     for (const rebalance::Move& m : plan.moves) {
       if (auto b = budgets.find(m.vmset); b != budgets.end()) ++b->second.in_flight;
       out.push_back(Start{m.vm, m.to, describe_move(m), m.vmset});

@@ -57,6 +57,7 @@ struct MovePassStats {
   size_t started = 0;    // replacements created
   size_t completed = 0;  // old VMs deleted after their replacement was Ready
   size_t cancelled = 0;  // replacements given up
+  size_t rebalance_rounds = 0;  // pool plans that started at least one move
   size_t errors = 0;
 };
 
@@ -78,7 +79,7 @@ class MoveLoop {
     std::string vmset;
   };
   std::vector<Start> plan_rebalance(std::map<std::string, reconcile::DisruptionBudget>& budgets,
-                                    size_t max_start);
+                                    size_t max_start, MovePassStats& stats);
 
   store::Store& store_;
   ObjectCache& cache_;
