@@ -27,7 +27,7 @@ int32_t fewest(const std::vector<int64_t>& sums, double need) {
 
 }  // namespace
 
-int32_t lower_bound(const LoadModel& model, const std::vector<bool>& movable) {
+int32_t lower_bound(const LoadModel& model, const std::vector<bool>& movable, double slack) {
   const RebalancePolicy& p = model.policy();
   const double mean = model.mean();
   int64_t over_sum = 0, under_sum = 0;
@@ -37,7 +37,7 @@ int32_t lower_bound(const LoadModel& model, const std::vector<bool>& movable) {
     if (model.in_band(i)) continue;
     const double d = model.deviation(i);
     if (d > p.maxImbalance || model.load(i) > p.highWatermark) {
-      const double target = std::min(p.highWatermark, mean + p.maxImbalance);
+      const double target = std::min(p.highWatermark, mean + p.maxImbalance + slack);
       std::vector<int64_t> cpu, memory;
       for (uint32_t v : model.vms_on(i)) {
         if (!movable[v]) continue;
@@ -69,7 +69,7 @@ int32_t lower_bound(const LoadModel& model, const std::vector<bool>& movable) {
       pool_cpu_sums = largest_first_sums(std::move(cpu));
       pool_memory_sums = largest_first_sums(std::move(memory));
     }
-    const double target = mean - p.maxImbalance;
+    const double target = mean - p.maxImbalance - slack;
     // A resource with no allocatable cannot raise Rᵢ: only the other can.
     int32_t k = INT32_MAX;
     if (model.allocatable_cpu(i) > 0)

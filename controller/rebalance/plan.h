@@ -110,8 +110,9 @@ struct Plan {
   double max_deviation_after = 0;
   std::vector<NodeReport> nodes_before;  // by name
   std::vector<NodeReport> nodes_after;
-  // No plan that brings every node inside the band needs fewer moves than
-  // this (lower_bound.h says how it is computed and when it holds).
+  // No plan that brings every node inside the band (moving the mean by at
+  // most Options::lower_bound_mean_slack) needs fewer moves than this
+  // (lower_bound.h).
   int32_t lower_bound = 0;
   // Why planning stopped: "nothing actionable", "every node in band",
   // "no move gains minGain", "maxMoves reached".

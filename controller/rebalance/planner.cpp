@@ -65,8 +65,7 @@ std::vector<NodeReport> report(const LoadModel& m) {
 
 class Planner {
  public:
-  Planner(const PlanInput& input, const scheduler::ClusterSnapshot& snapshot,
-          const Options& options)
+  Planner(const PlanInput& input, scheduler::ClusterSnapshot& snapshot, const Options& options)
       : input_(input), options_(options), model_(input), checker_(snapshot) {
     const auto& snap = checker_.snapshot();
     snapshot_index_.resize(model_.size(), scheduler::kNoIndex);
@@ -82,6 +81,29 @@ class Planner {
       movable_[v] = at != nullptr && at->index == snapshot_index_[node];
     }
     budget_ = input.budget_left;
+    // An upper bound on the gain of moving each VM anywhere (evaluate()):
+    // gain ≤ max(shareₐ, share_b) + (shareₐ + share_b)/n, and no node's share
+    // of a VM exceeds its share of the smallest allocatable.
+    int64_t min_cpu = 0, min_memory = 0;
+    for (uint32_t i = 0; i < model_.size(); ++i) {
+      const int64_t c = model_.allocatable_cpu(i), m = model_.allocatable_memory(i);
+      if (c > 0 && (min_cpu == 0 || c < min_cpu)) min_cpu = c;
+      if (m > 0 && (min_memory == 0 || m < min_memory)) min_memory = m;
+    }
+    const double n = static_cast<double>(std::max<size_t>(model_.size(), 1));
+    max_gain_.resize(input.vms.size());
+    for (uint32_t v = 0; v < input.vms.size(); ++v) {
+      double share = 0;
+      if (min_cpu > 0) share = std::max(share, static_cast<double>(model_.vm_cpu(v)) / min_cpu);
+      if (min_memory > 0)
+        share = std::max(share, static_cast<double>(model_.vm_memory(v)) / min_memory);
+      max_gain_[v] = share * (1 + 2 / n) * (1 + 1e-9);
+    }
+  }
+
+  // Whether `vm` may move and could gain minGain somewhere.
+  bool worth_trying(uint32_t vm) const {
+    return movable_[vm] && max_gain_[vm] >= model_.policy().minGain;
   }
 
   Plan run() {
@@ -89,7 +111,7 @@ class Planner {
     plan.mean_before = model_.mean();
     plan.max_deviation_before = model_.max_deviation();
     plan.nodes_before = report(model_);
-    plan.lower_bound = lower_bound(model_, movable_);
+    plan.lower_bound = lower_bound(model_, movable_, options_.lower_bound_mean_slack);
     if (!anything_actionable()) {
       plan.stopped = "nothing actionable";
     } else {
@@ -202,7 +224,7 @@ class Planner {
     std::vector<Candidate> out;
     const double from_load = model_.load(from);
     for (uint32_t vm : model_.vms_on(from)) {
-      if (!movable_[vm]) continue;
+      if (!worth_trying(vm)) continue;
       size_t scanned = 0;
       for (const auto& [load, to] : model_.by_load()) {
         if (load >= from_load || scanned++ >= options_.max_targets_scanned) break;
@@ -225,7 +247,7 @@ class Planner {
       const uint32_t from = it->second;
       if (it->first <= to_load || scanned++ >= options_.max_sources_scanned) break;
       for (uint32_t vm : model_.vms_on(from)) {
-        if (!movable_[vm]) continue;
+        if (!worth_trying(vm)) continue;
         Candidate c;
         if (evaluate(vm, to, to, c)) out.push_back(c);
       }
@@ -284,16 +306,23 @@ class Planner {
   MoveChecker checker_;
   std::vector<uint32_t> snapshot_index_;  // model node → snapshot node index
   std::vector<bool> movable_;
+  std::vector<double> max_gain_;  // per VM: no move of it gains more
   std::map<std::string, int32_t> budget_;
   std::set<std::string> reported_blocked_;
 };
 
 }  // namespace
 
-Plan plan_moves(const PlanInput& input, const scheduler::ClusterSnapshot& snapshot,
+Plan plan_moves(const PlanInput& input, scheduler::ClusterSnapshot& snapshot,
                 const Options& options) {
   Planner planner(input, snapshot, options);
-  return planner.run();
+  return planner.run();  // the checker restores the snapshot when the planner goes
+}
+
+Plan plan_moves_on_copy(const PlanInput& input, const scheduler::ClusterSnapshot& snapshot,
+                        const Options& options) {
+  scheduler::ClusterSnapshot copy = snapshot;
+  return plan_moves(input, copy, options);
 }
 
 }  // namespace corral::rebalance
