@@ -29,6 +29,9 @@ struct VmState {
   std::string name;
   std::string vmset;  // owning VMSet; "" for none
   std::string node;
+  // Position of `node` in PlanInput::nodes, so that the planner needs no
+  // lookup by name; UINT32_MAX when unknown (the name is then looked up).
+  uint32_t node_index = UINT32_MAX;
   // Its load: measured status.usage when Running (or Terminating: it still
   // runs until it is gone); its requests when bound but not Running yet (the
   // node's measured usage cannot include it, as the scheduler's `expected`).

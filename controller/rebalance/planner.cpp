@@ -72,14 +72,8 @@ class Planner {
     for (uint32_t i = 0; i < model_.size(); ++i)
       if (const scheduler::NodeInfo* n = snap.node(model_.name(i))) snapshot_index_[i] = n->index;
     movable_.resize(input.vms.size());
-    for (uint32_t v = 0; v < input.vms.size(); ++v) {
-      const uint32_t node = model_.node_of(v);
-      if (!input.vms[v].movable || node == kNone) continue;
-      // The snapshot must agree on where the VM is, or the filters would
-      // judge a different cluster than the load model.
-      const scheduler::NodeInfo* at = snap.node_of_vm(input.vms[v].name);
-      movable_[v] = at != nullptr && at->index == snapshot_index_[node];
-    }
+    for (uint32_t v = 0; v < input.vms.size(); ++v)
+      movable_[v] = input.vms[v].movable && model_.node_of(v) != kNone;
     budget_ = input.budget_left;
     // An upper bound on the gain of moving each VM anywhere (evaluate()):
     // gain ≤ max(shareₐ, share_b) + (shareₐ + share_b)/n, and no node's share
@@ -263,6 +257,11 @@ class Planner {
       const Candidate& c = ranked[i];
       const VmState& vm = input_.vms[c.vm];
       const uint32_t to = snapshot_index_[c.to];
+      // The snapshot must agree on where the VM is, or the filters would
+      // judge another cluster than the load model (asked here, for the few
+      // candidates that get this far, rather than for every VM up front).
+      const scheduler::NodeInfo* at = checker_.snapshot().node_of_vm(vm.name);
+      if (at == nullptr || at->index != snapshot_index_[c.from]) continue;
       checker_.prepare(vm.request);
       if (!checker_.fits_in_place(vm.request, to)) continue;
       std::vector<uint32_t> targets{to};
