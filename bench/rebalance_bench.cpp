@@ -131,8 +131,7 @@ void set_usage(World& w, Heat heat, double lo, double hi, std::mt19937& rng) {
   }
   for (Node& n : w.nodes) {
     n.status.usage.cpu = Quantity::from_milli(sum[n.metadata.name].first + 64'000 / 50);
-    n.status.usage.memory =
-        Quantity::from_milli(sum[n.metadata.name].second + 256 * kGiMilli / 50);
+    n.status.usage.memory = Quantity::from_milli(sum[n.metadata.name].second + 256 * kGiMilli / 50);
   }
 }
 
@@ -153,7 +152,8 @@ void one_round(int nodes, int vms, int runs) {
   auto t0 = SteadyClock::now();
   World w = make_world(nodes, nodes, vms, 200, rng);
   std::lognormal_distribution<double> heat(-0.3, 0.45);
-  set_usage(w, [&](const Node&) { return heat(rng); }, 0.5, 1.0, rng);
+  set_usage(
+      w, [&](const Node&) { return heat(rng); }, 0.5, 1.0, rng);
   std::printf("setup: %d nodes, %zu VMs placed in %.0f ms\n", nodes, w.vms.size(), ms_since(t0));
   // VMs of 1–4 cores on 64-core nodes: each is 1–6 % of a node, so a
   // minGain of 0.05 would allow only the largest, busiest ones to move.
@@ -196,7 +196,8 @@ void one_round(int nodes, int vms, int runs) {
 void converge(int nodes, int vms, int moves_per_round) {
   std::mt19937 rng(20261128);
   World w = make_world(nodes, nodes / 2, vms, 50, rng);
-  set_usage(w, [](const Node&) { return 1.0; }, 0.5, 1.0, rng);
+  set_usage(
+      w, [](const Node&) { return 1.0; }, 0.5, 1.0, rng);
   // ~38 VMs on a loaded node: one VM is ~2 % of it, so minGain must be below
   // that for any single move to count (the default 0.05 allows none).
   w.pool.spec.rebalance.minGain = 0.01;

@@ -14,8 +14,7 @@ namespace {
 constexpr size_t kMaxCounted = 1024;
 
 // Prefix sums of the largest `limit` values, largest first.
-std::vector<int64_t> largest_first_sums(std::vector<int64_t> values,
-                                        size_t limit = SIZE_MAX) {
+std::vector<int64_t> largest_first_sums(std::vector<int64_t> values, size_t limit = SIZE_MAX) {
   const size_t keep = std::min(limit, values.size());
   std::partial_sort(values.begin(), values.begin() + static_cast<ptrdiff_t>(keep), values.end(),
                     std::greater<>());
@@ -57,11 +56,10 @@ int32_t lower_bound(const LoadModel& model, const std::vector<bool>& movable, do
                                   ? static_cast<double>(model.cpu(i)) -
                                         target * static_cast<double>(model.allocatable_cpu(i))
                                   : 0;
-      const double memory_need =
-          model.allocatable_memory(i) > 0
-              ? static_cast<double>(model.memory(i)) -
-                    target * static_cast<double>(model.allocatable_memory(i))
-              : 0;
+      const double memory_need = model.allocatable_memory(i) > 0
+                                     ? static_cast<double>(model.memory(i)) -
+                                           target * static_cast<double>(model.allocatable_memory(i))
+                                     : 0;
       over_sum += std::max(fewest(largest_first_sums(std::move(cpu)), cpu_need),
                            fewest(largest_first_sums(std::move(memory)), memory_need));
       continue;
@@ -82,13 +80,12 @@ int32_t lower_bound(const LoadModel& model, const std::vector<bool>& movable, do
     // A resource with no allocatable cannot raise Rᵢ: only the other can.
     int32_t k = INT32_MAX;
     if (model.allocatable_cpu(i) > 0)
-      k = std::min(k, fewest(pool_cpu_sums,
-                             target * static_cast<double>(model.allocatable_cpu(i)) -
-                                 static_cast<double>(model.cpu(i))));
+      k = std::min(k, fewest(pool_cpu_sums, target * static_cast<double>(model.allocatable_cpu(i)) -
+                                                static_cast<double>(model.cpu(i))));
     if (model.allocatable_memory(i) > 0)
-      k = std::min(k, fewest(pool_memory_sums,
-                             target * static_cast<double>(model.allocatable_memory(i)) -
-                                 static_cast<double>(model.memory(i))));
+      k = std::min(
+          k, fewest(pool_memory_sums, target * static_cast<double>(model.allocatable_memory(i)) -
+                                          static_cast<double>(model.memory(i))));
     if (k != INT32_MAX) under_sum += k;
   }
   return static_cast<int32_t>(std::max(over_sum, under_sum));

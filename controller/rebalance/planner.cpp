@@ -47,7 +47,8 @@ std::string out_of_band_reason(const LoadModel& m, uint32_t node) {
   const double r = m.load(node);
   const double d = m.deviation(node);
   const std::string& n = m.name(node);
-  if (r > p.highWatermark) return "node " + n + " load " + fixed2(r) + " > highWatermark " + fixed2(p.highWatermark);
+  if (r > p.highWatermark)
+    return "node " + n + " load " + fixed2(r) + " > highWatermark " + fixed2(p.highWatermark);
   if (d > 0)
     return "node " + n + " +" + fixed2(d) + " over mean " + fixed2(m.mean()) + " (maxImbalance " +
            fixed2(p.maxImbalance) + ")";
@@ -193,8 +194,7 @@ class Planner {
     const LoadModel::Effect e = model_.effect(vm, to);
     const double before =
         std::max(std::abs(model_.load(from) - mean), std::abs(model_.load(to) - mean));
-    const double after =
-        std::max(std::abs(e.from_load - e.mean), std::abs(e.to_load - e.mean));
+    const double after = std::max(std::abs(e.from_load - e.mean), std::abs(e.to_load - e.mean));
     const double gain = before - after;
     if (gain <= 0 || gain < model_.policy().minGain) return false;
     if (e.max_deviation > model_.max_deviation()) return false;
@@ -208,8 +208,7 @@ class Planner {
     const double worst_after = worst == from ? e.from_load : e.to_load;
     const double partner_after = worst == from ? e.to_load : e.from_load;
     c.settles = model_.excess_at(worst_after, e.mean) <= 0 &&
-                model_.excess_at(partner_after, e.mean) <=
-                    std::max(0.0, model_.excess(c.partner));
+                model_.excess_at(partner_after, e.mean) <= std::max(0.0, model_.excess(c.partner));
     return true;
   }
 

@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "controller/rebalance/annotations.h"
-#include "controller/rebalance/lower_bound.h"
 #include "controller/rebalance/load_model.h"
+#include "controller/rebalance/lower_bound.h"
 #include "tests/unit/rebalance_fixtures.h"
 
 namespace corral::rebalance {
@@ -113,8 +113,8 @@ TEST(Planner, SpreadEndStateIsChecked) {
 
 TEST(Planner, SkipsCordonedAndNotReadyTargets) {
   World w = skewed_three();
-  w.nodes[1].spec.unschedulable = true;                     // h2 cordoned
-  w.nodes.push_back(loaded_node("h0", 10, 64, 0, 0));       // NotReady below
+  w.nodes[1].spec.unschedulable = true;                // h2 cordoned
+  w.nodes.push_back(loaded_node("h0", 10, 64, 0, 0));  // NotReady below
   w.nodes.back().status.phase = "NotReady";
   w.nodes.back().status.conditions[0].status = "False";
   Plan plan = plan_world(w, {"h1"});
@@ -262,7 +262,8 @@ TEST(Planner, MaxMovesCapsTheRound) {
   w.nodes.push_back(loaded_node("h1", 10, 64, 9, 0));
   for (int k = 0; k < 9; ++k)
     w.vms.push_back(running_vm("s-" + std::to_string(k), "s", 1, 1, "h1", 1));
-  for (int i = 2; i <= 4; ++i) w.nodes.push_back(loaded_node("h" + std::to_string(i), 10, 64, 0, 0));
+  for (int i = 2; i <= 4; ++i)
+    w.nodes.push_back(loaded_node("h" + std::to_string(i), 10, 64, 0, 0));
   Plan two = plan_world(w, {"h1"}, 2);
   EXPECT_EQ(two.moves.size(), 2u);
   EXPECT_EQ(two.stopped, "maxMoves reached");
@@ -323,8 +324,8 @@ TEST(Planner, LeavesTheSnapshotAsItWas) {
   World w = skewed_three();
   w.nodes[0] = loaded_node("h1", 10, 64, 10, 0);
   w.vms.push_back(scheduler::testing::make_vm("s-starting", "s", 1, 1, "h1", "Starting"));
-  PlanInput in = build_plan_input(w.pool, w.nodes, w.sets, w.vms, test_now(), {"h1"},
-                                  {{"s", 10}}, -1);
+  PlanInput in =
+      build_plan_input(w.pool, w.nodes, w.sets, w.vms, test_now(), {"h1"}, {{"s", 10}}, -1);
   auto snapshot = scheduler::ClusterSnapshot::build(w.nodes, {w.pool}, w.sets, w.vms);
   const std::string before = fingerprint(snapshot);
   Plan plan = plan_moves(in, snapshot);

@@ -66,10 +66,8 @@ class Gen {
     for (int s = 0; s < sets; ++s) {
       const std::string name = "s" + std::to_string(s);
       VMSet set = scheduler::testing::make_vmset(name, "web");
-      if (chance(0.35))
-        set.spec.antiAffinity = AntiAffinity{chance(0.6) ? "" : "zone", "required"};
-      if (chance(0.35))
-        set.spec.spread = SpreadPolicy{chance(0.6) ? "zone" : "rack", range(1, 2)};
+      if (chance(0.35)) set.spec.antiAffinity = AntiAffinity{chance(0.6) ? "" : "zone", "required"};
+      if (chance(0.35)) set.spec.spread = SpreadPolicy{chance(0.6) ? "zone" : "rack", range(1, 2)};
       const double cpu = range(1, 8) / 2.0;
       const int64_t mem = range(1, 8);
       for (int r = range(2, 25); r > 0; --r) {
@@ -120,8 +118,8 @@ class Gen {
       const auto& m = measured[node.metadata.name];
       node.status.usage.cpu =
           Quantity::from_milli(m.first + node.status.allocatable.cpu.milli * range(0, 5) / 100);
-      node.status.usage.memory = Quantity::from_milli(
-          m.second + node.status.allocatable.memory.milli * range(0, 5) / 100);
+      node.status.usage.memory =
+          Quantity::from_milli(m.second + node.status.allocatable.memory.milli * range(0, 5) / 100);
     }
     return w;
   }
@@ -204,15 +202,16 @@ void check_placement_rules(const World& w, const std::vector<const VM*>& extra,
     const std::string set = scheduler::owning_vmset(*v);
     for (const VMSet& s : w.sets) {
       if (s.metadata.name != set || !s.spec.antiAffinity) continue;
-      const std::string d = domain(node_named(w, v->spec.nodeName), s.spec.antiAffinity->topologyKey);
+      const std::string d =
+          domain(node_named(w, v->spec.nodeName), s.spec.antiAffinity->topologyKey);
       if (!d.empty()) ++aa[set][d];
     }
   }
   for (const auto& [node, r] : req) {
     const Node& n = node_named(w, node);
     if (!member(w, n)) continue;
-    EXPECT_LE(r.first, scheduler::overcommitted(n.status.allocatable.cpu.milli,
-                                                w.pool.spec.overcommit.cpu))
+    EXPECT_LE(r.first,
+              scheduler::overcommitted(n.status.allocatable.cpu.milli, w.pool.spec.overcommit.cpu))
         << when << ": cpu over on " << node;
     EXPECT_LE(r.second, scheduler::overcommitted(n.status.allocatable.memory.milli,
                                                  w.pool.spec.overcommit.memory))
@@ -237,9 +236,8 @@ int spread_skew(const World& w, const VMSet& s) {
     if (it != count.end()) ++it->second;
   }
   if (count.empty()) return 0;
-  auto [lo, hi] = std::minmax_element(count.begin(), count.end(), [](const auto& a, const auto& b) {
-    return a.second < b.second;
-  });
+  auto [lo, hi] = std::minmax_element(
+      count.begin(), count.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   return hi->second - lo->second;
 }
 
@@ -346,11 +344,12 @@ void check(World w, const std::map<std::string, int32_t>& budgets) {
     vm_named(w, m.vm).metadata.annotations[std::string(kMovedAtAnnotation)] =
         format_time(test_now());
   const Plan again = plan_world(w, actionable, -1, left, 0);
-  EXPECT_TRUE(again.moves.empty()) << "[" << first_moves << "] second plan moved " << again.moves.size() << ", first: "
-                                   << plan.moves.size() << " (" << plan.stopped << "), then "
-                                   << (again.moves.empty() ? "" : again.moves[0].vm + " " +
-                                                                      again.moves[0].from + "→" +
-                                                                      again.moves[0].to);
+  EXPECT_TRUE(again.moves.empty())
+      << "[" << first_moves << "] second plan moved " << again.moves.size()
+      << ", first: " << plan.moves.size() << " (" << plan.stopped << "), then "
+      << (again.moves.empty()
+              ? ""
+              : again.moves[0].vm + " " + again.moves[0].from + "→" + again.moves[0].to);
 }
 
 TEST(RebalanceProperty, InvariantsHoldOnRandomPools) {
