@@ -24,7 +24,9 @@ LoadModel::LoadModel(const PlanInput& input) : policy_(input.policy) {
     const VmState& s = input.vms[v];
     vm_cpu_[v] = s.usage_cpu;
     vm_memory_[v] = s.usage_memory;
-    const uint32_t n = index(s.node);
+    const uint32_t n = s.node_index < nodes_.size() && nodes_[s.node_index].name == s.node
+                           ? s.node_index
+                           : index(s.node);
     if (n == kNone) continue;
     vm_node_[v] = n;
     nodes_[n].vms.push_back(v);

@@ -2,16 +2,24 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 
 namespace corral::rebalance {
 namespace {
 
-// Prefix sums of values sorted largest first.
-std::vector<int64_t> largest_first_sums(std::vector<int64_t> values) {
-  std::sort(values.begin(), values.end(), std::greater<>());
-  std::vector<int64_t> sums(values.size() + 1, 0);
-  for (size_t i = 0; i < values.size(); ++i) sums[i + 1] = sums[i] + values[i];
+// A node never needs more arrivals than this counted one by one: past it the
+// count is capped, which keeps it a lower bound (the cap's worth of the
+// largest VMs did not suffice) and spares sorting a whole 100,000-VM pool.
+constexpr size_t kMaxCounted = 1024;
+
+// Prefix sums of the largest `limit` values, largest first.
+std::vector<int64_t> largest_first_sums(std::vector<int64_t> values, size_t limit = SIZE_MAX) {
+  const size_t keep = std::min(limit, values.size());
+  std::partial_sort(values.begin(), values.begin() + static_cast<ptrdiff_t>(keep), values.end(),
+                    std::greater<>());
+  std::vector<int64_t> sums(keep + 1, 0);
+  for (size_t i = 0; i < keep; ++i) sums[i + 1] = sums[i] + values[i];
   return sums;
 }
 
@@ -27,7 +35,7 @@ int32_t fewest(const std::vector<int64_t>& sums, double need) {
 
 }  // namespace
 
-int32_t lower_bound(const LoadModel& model, const std::vector<bool>& movable) {
+int32_t lower_bound(const LoadModel& model, const std::vector<bool>& movable, double slack) {
   const RebalancePolicy& p = model.policy();
   const double mean = model.mean();
   int64_t over_sum = 0, under_sum = 0;
@@ -37,7 +45,7 @@ int32_t lower_bound(const LoadModel& model, const std::vector<bool>& movable) {
     if (model.in_band(i)) continue;
     const double d = model.deviation(i);
     if (d > p.maxImbalance || model.load(i) > p.highWatermark) {
-      const double target = std::min(p.highWatermark, mean + p.maxImbalance);
+      const double target = std::min(p.highWatermark, mean + p.maxImbalance + slack);
       std::vector<int64_t> cpu, memory;
       for (uint32_t v : model.vms_on(i)) {
         if (!movable[v]) continue;
@@ -48,11 +56,10 @@ int32_t lower_bound(const LoadModel& model, const std::vector<bool>& movable) {
                                   ? static_cast<double>(model.cpu(i)) -
                                         target * static_cast<double>(model.allocatable_cpu(i))
                                   : 0;
-      const double memory_need =
-          model.allocatable_memory(i) > 0
-              ? static_cast<double>(model.memory(i)) -
-                    target * static_cast<double>(model.allocatable_memory(i))
-              : 0;
+      const double memory_need = model.allocatable_memory(i) > 0
+                                     ? static_cast<double>(model.memory(i)) -
+                                           target * static_cast<double>(model.allocatable_memory(i))
+                                     : 0;
       over_sum += std::max(fewest(largest_first_sums(std::move(cpu)), cpu_need),
                            fewest(largest_first_sums(std::move(memory)), memory_need));
       continue;
@@ -66,20 +73,19 @@ int32_t lower_bound(const LoadModel& model, const std::vector<bool>& movable) {
         cpu.push_back(model.vm_cpu(v));
         memory.push_back(model.vm_memory(v));
       }
-      pool_cpu_sums = largest_first_sums(std::move(cpu));
-      pool_memory_sums = largest_first_sums(std::move(memory));
+      pool_cpu_sums = largest_first_sums(std::move(cpu), kMaxCounted);
+      pool_memory_sums = largest_first_sums(std::move(memory), kMaxCounted);
     }
-    const double target = mean - p.maxImbalance;
+    const double target = mean - p.maxImbalance - slack;
     // A resource with no allocatable cannot raise Rᵢ: only the other can.
     int32_t k = INT32_MAX;
     if (model.allocatable_cpu(i) > 0)
-      k = std::min(k, fewest(pool_cpu_sums,
-                             target * static_cast<double>(model.allocatable_cpu(i)) -
-                                 static_cast<double>(model.cpu(i))));
+      k = std::min(k, fewest(pool_cpu_sums, target * static_cast<double>(model.allocatable_cpu(i)) -
+                                                static_cast<double>(model.cpu(i))));
     if (model.allocatable_memory(i) > 0)
-      k = std::min(k, fewest(pool_memory_sums,
-                             target * static_cast<double>(model.allocatable_memory(i)) -
-                                 static_cast<double>(model.memory(i))));
+      k = std::min(
+          k, fewest(pool_memory_sums, target * static_cast<double>(model.allocatable_memory(i)) -
+                                          static_cast<double>(model.memory(i))));
     if (k != INT32_MAX) under_sum += k;
   }
   return static_cast<int32_t>(std::max(over_sum, under_sum));

@@ -24,6 +24,10 @@ struct Options {
   // well-packed node on several targets, yet bounded when a VMSet's
   // anti-affinity or spread rules it out almost everywhere.
   size_t max_candidates_checked = 512;
+  // Plan::lower_bound holds for plans that move the mean load by at most this
+  // (lower_bound.h). 0.01: a hundredth of a node's capacity, more than a
+  // round moves the mean of any pool but a handful of mixed-size nodes.
+  double lower_bound_mean_slack = 0.01;
 };
 
 }  // namespace corral::rebalance

@@ -29,6 +29,9 @@ struct VmState {
   std::string name;
   std::string vmset;  // owning VMSet; "" for none
   std::string node;
+  // Position of `node` in PlanInput::nodes, so that the planner needs no
+  // lookup by name; UINT32_MAX when unknown (the name is then looked up).
+  uint32_t node_index = UINT32_MAX;
   // Its load: measured status.usage when Running (or Terminating: it still
   // runs until it is gone); its requests when bound but not Running yet (the
   // node's measured usage cannot include it, as the scheduler's `expected`).
@@ -110,8 +113,9 @@ struct Plan {
   double max_deviation_after = 0;
   std::vector<NodeReport> nodes_before;  // by name
   std::vector<NodeReport> nodes_after;
-  // No plan that brings every node inside the band needs fewer moves than
-  // this (lower_bound.h says how it is computed and when it holds).
+  // No plan that brings every node inside the band (moving the mean by at
+  // most Options::lower_bound_mean_slack) needs fewer moves than this
+  // (lower_bound.h).
   int32_t lower_bound = 0;
   // Why planning stopped: "nothing actionable", "every node in band",
   // "no move gains minGain", "maxMoves reached".

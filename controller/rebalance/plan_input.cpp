@@ -63,11 +63,10 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
   in.budget_left = std::move(budget_left);
   in.max_moves = max_moves.value_or(pool.spec.rebalance.maxMovesPerRound);
 
-  std::unordered_map<std::string, size_t> node_at;
+  std::unordered_map<std::string, uint32_t> node_at;
   for (const Node& n : nodes) {
     if (!reconcile::pool_selects(pool, n) || !reconcile::node_ready(n)) continue;
-    if (node_at.count(n.metadata.name)) continue;  // duplicate name: first wins
-    node_at.emplace(n.metadata.name, 0);
+    if (!node_at.emplace(n.metadata.name, 0).second) continue;  // duplicate name: first wins
     NodeState s;
     s.name = n.metadata.name;
     s.allocatable_cpu = n.status.allocatable.cpu.milli;
@@ -78,6 +77,7 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
   }
   std::sort(in.nodes.begin(), in.nodes.end(),
             [](const NodeState& a, const NodeState& b) { return a.name < b.name; });
+  for (uint32_t i = 0; i < in.nodes.size(); ++i) node_at[in.nodes[i].name] = i;
 
   std::map<std::string, const VMSet*> sets;
   for (const VMSet& s : vmsets) sets.emplace(s.metadata.name, &s);
@@ -87,12 +87,25 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
     if (!replaces.empty()) being_moved.insert(std::move(replaces));
   }
 
+  // Sorted by name before the (large) VmStates are built, so they are never moved.
+  std::vector<std::pair<const VM*, uint32_t>> held;
+  held.reserve(vms.size());
   for (const VM& vm : vms) {
-    if (!scheduler::holds_place(vm) || !node_at.count(vm.spec.nodeName)) continue;
-    VmState v;
+    if (!scheduler::holds_place(vm)) continue;
+    auto node = node_at.find(vm.spec.nodeName);
+    if (node != node_at.end()) held.emplace_back(&vm, node->second);
+  }
+  std::sort(held.begin(), held.end(), [](const auto& a, const auto& b) {
+    return a.first->metadata.name < b.first->metadata.name;
+  });
+  in.vms.reserve(held.size());
+  for (const auto& [vm_ptr, node_index] : held) {
+    const VM& vm = *vm_ptr;
+    VmState& v = in.vms.emplace_back();
     v.name = vm.metadata.name;
     v.vmset = scheduler::owning_vmset(vm);
     v.node = vm.spec.nodeName;
+    v.node_index = node_index;
     const bool measured = vm.status.phase == "Running" || vm.status.phase == "Terminating";
     const ResourceList& load = measured ? vm.status.usage : vm.spec.resources;
     v.usage_cpu = load.cpu.milli;
@@ -110,10 +123,7 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
     r.epoch = vm.spec.epoch;
     v.not_movable_reason = not_movable_reason(vm, pool, sets, being_moved, now);
     v.movable = v.not_movable_reason.empty();
-    in.vms.push_back(std::move(v));
   }
-  std::sort(in.vms.begin(), in.vms.end(),
-            [](const VmState& a, const VmState& b) { return a.name < b.name; });
   return in;
 }
 

@@ -47,7 +47,8 @@ std::string out_of_band_reason(const LoadModel& m, uint32_t node) {
   const double r = m.load(node);
   const double d = m.deviation(node);
   const std::string& n = m.name(node);
-  if (r > p.highWatermark) return "node " + n + " load " + fixed2(r) + " > highWatermark " + fixed2(p.highWatermark);
+  if (r > p.highWatermark)
+    return "node " + n + " load " + fixed2(r) + " > highWatermark " + fixed2(p.highWatermark);
   if (d > 0)
     return "node " + n + " +" + fixed2(d) + " over mean " + fixed2(m.mean()) + " (maxImbalance " +
            fixed2(p.maxImbalance) + ")";
@@ -65,23 +66,39 @@ std::vector<NodeReport> report(const LoadModel& m) {
 
 class Planner {
  public:
-  Planner(const PlanInput& input, const scheduler::ClusterSnapshot& snapshot,
-          const Options& options)
+  Planner(const PlanInput& input, scheduler::ClusterSnapshot& snapshot, const Options& options)
       : input_(input), options_(options), model_(input), checker_(snapshot) {
     const auto& snap = checker_.snapshot();
     snapshot_index_.resize(model_.size(), scheduler::kNoIndex);
     for (uint32_t i = 0; i < model_.size(); ++i)
       if (const scheduler::NodeInfo* n = snap.node(model_.name(i))) snapshot_index_[i] = n->index;
     movable_.resize(input.vms.size());
-    for (uint32_t v = 0; v < input.vms.size(); ++v) {
-      const uint32_t node = model_.node_of(v);
-      if (!input.vms[v].movable || node == kNone) continue;
-      // The snapshot must agree on where the VM is, or the filters would
-      // judge a different cluster than the load model.
-      const scheduler::NodeInfo* at = snap.node_of_vm(input.vms[v].name);
-      movable_[v] = at != nullptr && at->index == snapshot_index_[node];
-    }
+    for (uint32_t v = 0; v < input.vms.size(); ++v)
+      movable_[v] = input.vms[v].movable && model_.node_of(v) != kNone;
     budget_ = input.budget_left;
+    // An upper bound on the gain of moving each VM anywhere (evaluate()):
+    // gain ≤ max(shareₐ, share_b) + (shareₐ + share_b)/n, and no node's share
+    // of a VM exceeds its share of the smallest allocatable.
+    int64_t min_cpu = 0, min_memory = 0;
+    for (uint32_t i = 0; i < model_.size(); ++i) {
+      const int64_t c = model_.allocatable_cpu(i), m = model_.allocatable_memory(i);
+      if (c > 0 && (min_cpu == 0 || c < min_cpu)) min_cpu = c;
+      if (m > 0 && (min_memory == 0 || m < min_memory)) min_memory = m;
+    }
+    const double n = static_cast<double>(std::max<size_t>(model_.size(), 1));
+    max_gain_.resize(input.vms.size());
+    for (uint32_t v = 0; v < input.vms.size(); ++v) {
+      double share = 0;
+      if (min_cpu > 0) share = std::max(share, static_cast<double>(model_.vm_cpu(v)) / min_cpu);
+      if (min_memory > 0)
+        share = std::max(share, static_cast<double>(model_.vm_memory(v)) / min_memory);
+      max_gain_[v] = share * (1 + 2 / n) * (1 + 1e-9);
+    }
+  }
+
+  // Whether `vm` may move and could gain minGain somewhere.
+  bool worth_trying(uint32_t vm) const {
+    return movable_[vm] && max_gain_[vm] >= model_.policy().minGain;
   }
 
   Plan run() {
@@ -89,7 +106,7 @@ class Planner {
     plan.mean_before = model_.mean();
     plan.max_deviation_before = model_.max_deviation();
     plan.nodes_before = report(model_);
-    plan.lower_bound = lower_bound(model_, movable_);
+    plan.lower_bound = lower_bound(model_, movable_, options_.lower_bound_mean_slack);
     if (!anything_actionable()) {
       plan.stopped = "nothing actionable";
     } else {
@@ -177,8 +194,7 @@ class Planner {
     const LoadModel::Effect e = model_.effect(vm, to);
     const double before =
         std::max(std::abs(model_.load(from) - mean), std::abs(model_.load(to) - mean));
-    const double after =
-        std::max(std::abs(e.from_load - e.mean), std::abs(e.to_load - e.mean));
+    const double after = std::max(std::abs(e.from_load - e.mean), std::abs(e.to_load - e.mean));
     const double gain = before - after;
     if (gain <= 0 || gain < model_.policy().minGain) return false;
     if (e.max_deviation > model_.max_deviation()) return false;
@@ -192,8 +208,7 @@ class Planner {
     const double worst_after = worst == from ? e.from_load : e.to_load;
     const double partner_after = worst == from ? e.to_load : e.from_load;
     c.settles = model_.excess_at(worst_after, e.mean) <= 0 &&
-                model_.excess_at(partner_after, e.mean) <=
-                    std::max(0.0, model_.excess(c.partner));
+                model_.excess_at(partner_after, e.mean) <= std::max(0.0, model_.excess(c.partner));
     return true;
   }
 
@@ -202,7 +217,7 @@ class Planner {
     std::vector<Candidate> out;
     const double from_load = model_.load(from);
     for (uint32_t vm : model_.vms_on(from)) {
-      if (!movable_[vm]) continue;
+      if (!worth_trying(vm)) continue;
       size_t scanned = 0;
       for (const auto& [load, to] : model_.by_load()) {
         if (load >= from_load || scanned++ >= options_.max_targets_scanned) break;
@@ -225,7 +240,7 @@ class Planner {
       const uint32_t from = it->second;
       if (it->first <= to_load || scanned++ >= options_.max_sources_scanned) break;
       for (uint32_t vm : model_.vms_on(from)) {
-        if (!movable_[vm]) continue;
+        if (!worth_trying(vm)) continue;
         Candidate c;
         if (evaluate(vm, to, to, c)) out.push_back(c);
       }
@@ -241,6 +256,11 @@ class Planner {
       const Candidate& c = ranked[i];
       const VmState& vm = input_.vms[c.vm];
       const uint32_t to = snapshot_index_[c.to];
+      // The snapshot must agree on where the VM is, or the filters would
+      // judge another cluster than the load model (asked here, for the few
+      // candidates that get this far, rather than for every VM up front).
+      const scheduler::NodeInfo* at = checker_.snapshot().node_of_vm(vm.name);
+      if (at == nullptr || at->index != snapshot_index_[c.from]) continue;
       checker_.prepare(vm.request);
       if (!checker_.fits_in_place(vm.request, to)) continue;
       std::vector<uint32_t> targets{to};
@@ -284,16 +304,23 @@ class Planner {
   MoveChecker checker_;
   std::vector<uint32_t> snapshot_index_;  // model node → snapshot node index
   std::vector<bool> movable_;
+  std::vector<double> max_gain_;  // per VM: no move of it gains more
   std::map<std::string, int32_t> budget_;
   std::set<std::string> reported_blocked_;
 };
 
 }  // namespace
 
-Plan plan_moves(const PlanInput& input, const scheduler::ClusterSnapshot& snapshot,
+Plan plan_moves(const PlanInput& input, scheduler::ClusterSnapshot& snapshot,
                 const Options& options) {
   Planner planner(input, snapshot, options);
-  return planner.run();
+  return planner.run();  // the checker restores the snapshot when the planner goes
+}
+
+Plan plan_moves_on_copy(const PlanInput& input, const scheduler::ClusterSnapshot& snapshot,
+                        const Options& options) {
+  scheduler::ClusterSnapshot copy = snapshot;
+  return plan_moves(input, copy, options);
 }
 
 }  // namespace corral::rebalance

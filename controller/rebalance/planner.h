@@ -33,9 +33,16 @@
 //   5. A node with no valid move is set aside until the next move changes the
 //      loads. Stop when every node is in band, when no out-of-band node has a
 //      move that gains minGain, or after max_moves.
-// A VM moves at most once per plan: its replacement is not Running yet.
+// A VM moves at most once per plan: its replacement is not Running yet. Known
+// gap: the plan can stop where a second hop of a just-moved VM would still
+// gain; a later round (after cooldown) takes it.
 //
-// Thread safety: pure function; the snapshot is copied, never written.
+// Cost: O(nodes) to copy the snapshot and build the model, then per step
+// O(VMs on the worst node × max_targets_scanned) or O(max_sources_scanned × VMs
+// per node) load evaluations, plus the filters on the best few candidates.
+//
+// Thread safety: a pure function of its inputs; the borrowed snapshot is
+// written during the call and restored.
 #pragma once
 
 #include "controller/rebalance/options.h"
@@ -47,7 +54,16 @@ namespace corral::rebalance {
 // REQUIRES: `snapshot` was built from the same objects as `input` (it must
 // know the pool, the VMSets and where each VM is); a VM the snapshot places
 // elsewhere than the input is not moved.
-Plan plan_moves(const PlanInput& input, const scheduler::ClusterSnapshot& snapshot,
+//
+// The snapshot is borrowed: the planned moves are applied to it while
+// planning and undone before returning, so it comes back as it was (the
+// loop keeps one snapshot for the scheduler and the rebalancer). REQUIRES:
+// nobody else uses it during the call.
+Plan plan_moves(const PlanInput& input, scheduler::ClusterSnapshot& snapshot,
                 const Options& options = {});
+// The same on a copy, for callers that cannot lend theirs (a copy of a
+// 5,000-node, 100,000-VM snapshot costs more than the round itself).
+Plan plan_moves_on_copy(const PlanInput& input, const scheduler::ClusterSnapshot& snapshot,
+                        const Options& options = {});
 
 }  // namespace corral::rebalance

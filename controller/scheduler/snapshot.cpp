@@ -275,15 +275,22 @@ void ClusterSnapshot::upsert_vm(const VM& vm) {
 
 void ClusterSnapshot::remove_vm(std::string_view name) { remove_placement(name); }
 
-void ClusterSnapshot::bind(const VmRequest& vm, uint32_t node) {
+void ClusterSnapshot::bind(const VmRequest& vm, uint32_t node) { place(vm, node, true); }
+
+void ClusterSnapshot::place(const VmRequest& vm, uint32_t node, bool expected) {
   remove_placement(vm.name);
   Placement p;
   p.node = node;
   p.cpu = vm.cpu;
   p.memory = vm.memory;
-  p.expected = true;
+  p.expected = expected;
   p.vmset = vm.vmset;
   add_placement(vm.name, p);
+}
+
+bool ClusterSnapshot::expected(std::string_view vm) const {
+  auto it = placements_.find(std::string(vm));
+  return it != placements_.end() && it->second.expected;
 }
 
 // ---- reads --------------------------------------------------------------------

@@ -167,6 +167,10 @@ class ClusterSnapshot {
   // on (moved off its previous node if it had one). Counts it as expected load
   // until an upsert_vm reports it Running.
   void bind(const VmRequest& vm, uint32_t node);
+  // bind() with the place counted as expected load or not: puts back exactly
+  // a place that remove_vm() took (see expected()), for callers that try a
+  // change on the snapshot and undo it (the rebalance planner's what-ifs).
+  void place(const VmRequest& vm, uint32_t node, bool expected);
   // Pools and VMSets change rarely: rebuild the snapshot when they do.
 
   // ---- reads --------------------------------------------------------------------
@@ -178,6 +182,9 @@ class ClusterSnapshot {
   const VmSetInfo* vmset(std::string_view name) const;
   // The node a VM holds a place on, or nullptr.
   const NodeInfo* node_of_vm(std::string_view vm) const;
+  // Whether the VM's place counts as expected load (bound, not Running yet);
+  // false when it holds none.
+  bool expected(std::string_view vm) const;
 
   // The domain value of `node` for `key` ("corral.io/hostname" = its name);
   // nullptr when the node lacks that label.

@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "controller/rebalance/annotations.h"
-#include "controller/rebalance/lower_bound.h"
 #include "controller/rebalance/load_model.h"
+#include "controller/rebalance/lower_bound.h"
 #include "tests/unit/rebalance_fixtures.h"
 
 namespace corral::rebalance {
@@ -113,8 +113,8 @@ TEST(Planner, SpreadEndStateIsChecked) {
 
 TEST(Planner, SkipsCordonedAndNotReadyTargets) {
   World w = skewed_three();
-  w.nodes[1].spec.unschedulable = true;                     // h2 cordoned
-  w.nodes.push_back(loaded_node("h0", 10, 64, 0, 0));       // NotReady below
+  w.nodes[1].spec.unschedulable = true;                // h2 cordoned
+  w.nodes.push_back(loaded_node("h0", 10, 64, 0, 0));  // NotReady below
   w.nodes.back().status.phase = "NotReady";
   w.nodes.back().status.conditions[0].status = "False";
   Plan plan = plan_world(w, {"h1"});
@@ -262,7 +262,8 @@ TEST(Planner, MaxMovesCapsTheRound) {
   w.nodes.push_back(loaded_node("h1", 10, 64, 9, 0));
   for (int k = 0; k < 9; ++k)
     w.vms.push_back(running_vm("s-" + std::to_string(k), "s", 1, 1, "h1", 1));
-  for (int i = 2; i <= 4; ++i) w.nodes.push_back(loaded_node("h" + std::to_string(i), 10, 64, 0, 0));
+  for (int i = 2; i <= 4; ++i)
+    w.nodes.push_back(loaded_node("h" + std::to_string(i), 10, 64, 0, 0));
   Plan two = plan_world(w, {"h1"}, 2);
   EXPECT_EQ(two.moves.size(), 2u);
   EXPECT_EQ(two.stopped, "maxMoves reached");
@@ -293,14 +294,65 @@ TEST(Planner, LowerBoundCountsLargestVmsFirst) {
   std::vector<bool> movable(in.vms.size(), true);
   // Over: h1 needs 1 departure (4 ≥ 10 − 6). Under: h3 and h4 (0 < 0.2) each
   // need 2 cores: 1 arrival each. max(1, 2) = 2.
-  EXPECT_EQ(lower_bound(model, movable), 2);
+  EXPECT_EQ(lower_bound(model, movable, 0), 2);
   // Without the 4-core VM, h1 needs 2 + 2.
   movable[0] = false;
-  EXPECT_EQ(lower_bound(model, movable), 2);
+  EXPECT_EQ(lower_bound(model, movable, 0), 2);
   movable.assign(in.vms.size(), false);
   movable[3] = movable[4] = true;  // only 1 + 1 cores can leave
   // Over: both, and still not enough. Under: 2 cores for each empty node, 1 + 1.
-  EXPECT_EQ(lower_bound(model, movable), 4);
+  EXPECT_EQ(lower_bound(model, movable, 0), 4);
+}
+
+// What the scheduler's filters and scorers read of a snapshot, per node and per set.
+std::string fingerprint(const scheduler::ClusterSnapshot& s) {
+  std::string out;
+  for (const auto& n : s.nodes())
+    out += n.name + ":" + std::to_string(n.requested_cpu) + "/" + std::to_string(n.expected_cpu) +
+           "/" + std::to_string(n.vm_count) + " ";
+  if (const auto* set = s.vmset("s"))
+    for (const auto& n : s.nodes()) {
+      const auto* d = s.replicas_in_domain(*set, "corral.io/hostname", n);
+      out += std::to_string(d ? d->count : 0) + (d && !d->vms.empty() ? *d->vms.begin() : "") + ",";
+    }
+  return out;
+}
+
+TEST(Planner, LeavesTheSnapshotAsItWas) {
+  // The loop lends its snapshot: every planned move is undone, Running VMs
+  // stay Running (not expected load), a Starting one stays expected.
+  World w = skewed_three();
+  w.nodes[0] = loaded_node("h1", 10, 64, 10, 0);
+  w.vms.push_back(scheduler::testing::make_vm("s-starting", "s", 1, 1, "h1", "Starting"));
+  PlanInput in =
+      build_plan_input(w.pool, w.nodes, w.sets, w.vms, test_now(), {"h1"}, {{"s", 10}}, -1);
+  auto snapshot = scheduler::ClusterSnapshot::build(w.nodes, {w.pool}, w.sets, w.vms);
+  const std::string before = fingerprint(snapshot);
+  Plan plan = plan_moves(in, snapshot);
+  EXPECT_GE(plan.moves.size(), 2u);
+  EXPECT_EQ(fingerprint(snapshot), before);
+  EXPECT_FALSE(snapshot.expected("s-large"));
+  EXPECT_TRUE(snapshot.expected("s-starting"));
+  EXPECT_EQ(snapshot.node_of_vm("s-large")->name, "h1");
+}
+
+TEST(Snapshot, PlacePutsBackWhatRemoveVmTook) {
+  World w = skewed_three();
+  auto s = scheduler::ClusterSnapshot::build(w.nodes, {w.pool}, w.sets, w.vms);
+  const std::string before = fingerprint(s);
+  scheduler::VmRequest r = scheduler::testing::request("s-large", "s", "web", 4, 1);
+  const uint32_t h1 = s.node("h1")->index;
+  EXPECT_FALSE(s.expected("s-large"));  // Running
+  s.remove_vm("s-large");
+  EXPECT_EQ(s.node_of_vm("s-large"), nullptr);
+  s.place(r, s.node("h2")->index, false);
+  EXPECT_EQ(s.node("h2")->requested_cpu, 4000);
+  EXPECT_EQ(s.node("h2")->expected_cpu, 0);
+  s.place(r, h1, false);
+  EXPECT_EQ(fingerprint(s), before);
+  s.bind(r, h1);  // bind: expected until the agent reports it Running
+  EXPECT_TRUE(s.expected("s-large"));
+  EXPECT_EQ(s.node("h1")->expected_cpu, 4000);
 }
 
 TEST(Planner, SameInputSamePlan) {
