@@ -102,7 +102,7 @@ int run_rebalance_plan(Context& ctx, const RebalancePlanOptions& options) {
   rebalance::PlanInput input = rebalance::build_plan_input(
       *pool, *nodes, *sets, *vms, ctx.clock.now(), std::move(actionable), std::move(budget_left),
       max_moves);
-  const auto snapshot = scheduler::ClusterSnapshot::build(*nodes, *pools, *sets, *vms);
+  auto snapshot = scheduler::ClusterSnapshot::build(*nodes, *pools, *sets, *vms);
   ctx.out << render(*pool, rebalance::plan_moves(input, snapshot));
   return kExitOk;
 }

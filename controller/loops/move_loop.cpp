@@ -320,7 +320,7 @@ std::vector<MoveLoop::Start> MoveLoop::plan_rebalance(
     const std::vector<VMSet>& sets = cache_.vmsets().items();
     rebalance::PlanInput input = rebalance::build_plan_input(
         pool, nodes, sets, vms, now, actionable, std::move(budget_left), room);
-    const auto snapshot =
+    auto snapshot =
         scheduler::ClusterSnapshot::build(nodes, cache_.pools().items(), sets, vms);
     rebalance::Plan plan = rebalance::plan_moves(input, snapshot, options_.planner);
     logger("moves")->info("pool/{}: rebalance plan: {} moves (L {:.3f}, max deviation {:.3f} -> "
