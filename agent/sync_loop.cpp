@@ -248,9 +248,9 @@ void SyncLoop::fence_if_due(SteadyTime now) {
   auto deadline = fence_deadline();
   if (!deadline || now < *deadline) return;
   fenced_ = true;
-  const std::string why = "lease not renewed for " +
-                          format_delay(std::chrono::duration_cast<milliseconds>(now - *last_ack_sent_)) +
-                          " (grace " + format_delay(lease_grace_) + ")";
+  const auto silent = std::chrono::duration_cast<milliseconds>(now - *last_ack_sent_);
+  const std::string why = "lease not renewed for " + format_delay(silent) + " (grace " +
+                          format_delay(lease_grace_) + ")";
   auto instances = driver_.list();
   int stopped = 0;
   for (auto& [name, vm] : tracked_) {
@@ -259,14 +259,17 @@ void SyncLoop::fence_if_due(SteadyTime now) {
     vm.restart_at.reset();
     vm.message = "stopped by self-fencing: " + why;
     if (!find_instance(instances, name)) continue;
-    agent_log()->warn("vm/{} epoch {}: self-fencing ({}): stopping it", name, vm.binding.epoch, why);
-    if (auto r = driver_.stop(name); !r) agent_log()->error("vm/{}: stop: {}", name, r.error().message);
+    agent_log()->warn("vm/{} epoch {}: self-fencing ({}): stopping it", name, vm.binding.epoch,
+                      why);
+    if (auto r = driver_.stop(name); !r)
+      agent_log()->error("vm/{}: stop: {}", name, r.error().message);
     if (auto r = driver_.destroy(name); !r)
       agent_log()->error("vm/{}: destroy: {}; retrying next round", name, r.error().message);
     ++stopped;
   }
-  agent_log()->warn("node/{}: {}: self-fenced, {} selfFence VM(s) stopped; fencing none VMs keep running",
-                    options_.node, why, stopped);
+  agent_log()->warn(
+      "node/{}: {}: self-fenced, {} selfFence VM(s) stopped; fencing none VMs keep running",
+      options_.node, why, stopped);
 }
 
 void SyncLoop::on_heartbeat_error(const Error& error, SteadyTime now) {

@@ -20,10 +20,9 @@
 // The VM processes carry a marker in argv (this run, node, VM name); /proc is
 // sampled every 50 ms on a thread of its own while the partition lasts.
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <cerrno>
@@ -133,8 +132,8 @@ class PartitionTest : public ::testing::Test {
 
   void SetUp() override {
     id_ = std::to_string(::getpid());
-    marker_ = "corral-e2e-" + id_ + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    marker_ =
+        "corral-e2e-" + id_ + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
   }
 
   void TearDown() override {
@@ -239,7 +238,8 @@ class PartitionTest : public ::testing::Test {
     create_network();
     if (IsSkipped() || HasFatalFailure()) return;
     std::string tokens = "admin-token,admin,admin\n";
-    for (const std::string& node : kNodes) tokens += node + "-token," + node + ",node:" + node + "\n";
+    for (const std::string& node : kNodes)
+      tokens += node + "-token," + node + ",node:" + node + "\n";
     const std::string tokens_file = dir_.file("tokens");
     std::ofstream(tokens_file) << tokens;
     ControllerOptions o;
@@ -273,7 +273,8 @@ class PartitionTest : public ::testing::Test {
     // take them around it.
     o.extra_args = {"--heartbeat-listen", "off", "--fence-stop-timeout", kFenceStopTimeoutMs};
     start_controller(o);
-    const std::string controller_port = controller_->url().substr(controller_->url().rfind(':') + 1);
+    const std::string controller_port =
+        controller_->url().substr(controller_->url().rfind(':') + 1);
     for (const std::string& node : kNodes) {
       auto to_controller = std::make_unique<TcpProxy>();
       auto to_endpoint = std::make_unique<TcpProxy>();
@@ -331,7 +332,9 @@ class PartitionTest : public ::testing::Test {
   struct VmView {
     std::string name, node, phase, reported_node;
     int64_t epoch = 0, reported_epoch = 0;
-    bool running() const { return phase == "Running" && reported_epoch == epoch && reported_node == node; }
+    bool running() const {
+      return phase == "Running" && reported_epoch == epoch && reported_node == node;
+    }
   };
   std::optional<VmView> the_vm() {
     auto r = api_->call("GET", ApiClient::resource_path("vms"));
@@ -406,7 +409,7 @@ class PartitionTest : public ::testing::Test {
       "spec":{"pool":"web","replicas":1,"fencing":"selfFence","template":{"spec":{
       "resources":{"cpu":"100m","memory":"32Mi"},"runtime":{"driver":"process"}}}}})");
     set["spec"]["template"]["spec"]["runtime"]["command"] = {
-        "/usr/bin/python3", "-c", "import time; time.sleep(600)", marker_, "${CORRAL_NODE}",
+        "/usr/bin/python3",  "-c", "import time; time.sleep(600)", marker_, "${CORRAL_NODE}",
         "${CORRAL_VM_NAME}", "end"};
     create("vmsets", set);
     ASSERT_TRUE(wait_for([&] { return the_vm() && the_vm()->running(); }, 20s))
@@ -421,7 +424,8 @@ class PartitionTest : public ::testing::Test {
     cut_[victim](true);
     // The agent fences: its copy stops while the VM is still bound to it.
     ASSERT_TRUE(wait_for([&] { return count_marked(victim) == 0; }, 15s))
-        << "the partitioned agent did not fence\n" << describe() << logs();
+        << "the partitioned agent did not fence\n"
+        << describe() << logs();
     const auto fenced_at = Clock::now();
     // The controller waits out grace + fence time, then re-places it.
     ASSERT_TRUE(wait_for(
@@ -460,8 +464,8 @@ class PartitionTest : public ::testing::Test {
       return std::chrono::duration_cast<ms>(t - cut_at).count();
     };
     std::cout << "[ timings  ] cut → old copy stopped " << since_cut(fenced_at)
-              << " ms; cut → re-placed Running " << since_cut(replaced_at)
-              << " ms; heal → Ready " << std::chrono::duration_cast<ms>(healed_at - replaced_at).count()
+              << " ms; cut → re-placed Running " << since_cut(replaced_at) << " ms; heal → Ready "
+              << std::chrono::duration_cast<ms>(healed_at - replaced_at).count()
               << " ms after re-placement; " << sampler.samples() << " samples, at most "
               << sampler.max_copies() << " copy at once\n";
   }

@@ -159,7 +159,8 @@ TEST_F(LoopsNodeLifecycle, SelfFenceVmWaitsOutTheFenceTimeWithOneEventThenMoves)
   };
   ASSERT_THAT(fence_events(), SizeIs(1));
   EXPECT_THAT(fence_events()[0].message,
-              HasSubstr("waiting 15s for node/host-3 to fence vm/" + guarded + " before re-placing"));
+              HasSubstr("waiting 15s for node/host-3 to fence vm/" + guarded +
+                        " before re-placing"));
 
   // Lease expiry (2 s) + 15 s: still waiting at 16.75 s, with no second Event.
   run_for(13750ms, {"host-2"});
