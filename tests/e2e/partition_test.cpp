@@ -459,6 +459,13 @@ class PartitionTest : public ::testing::Test {
 
     EXPECT_LE(sampler.max_copies(), 1) << "two copies at once:\n" << sampler.worst();
     EXPECT_GT(sampler.samples(), 50) << "/proc was not sampled often enough to tell";
+    // The agent's own account: how long after its last answered send it fenced.
+    std::string fence_line;
+    std::istringstream victim_log(agents_[victim]->logs());
+    for (std::string line; std::getline(victim_log, line);)
+      if (line.find("self-fenced") != std::string::npos) fence_line = line;
+    EXPECT_FALSE(fence_line.empty()) << agents_[victim]->logs();
+    std::cout << "[ fence    ] " << fence_line << "\n";
     using ms = std::chrono::milliseconds;
     auto since_cut = [&](Clock::time_point t) {
       return std::chrono::duration_cast<ms>(t - cut_at).count();
