@@ -4,6 +4,7 @@
 //       [--token T] [--ca FILE] [--labels k=v,...] [--heartbeat-interval 1s]
 //       [--listen 127.0.0.1:0] [--cpu 4] [--memory 8Gi] [--reserved-cpu 500m]
 //       [--reserved-memory 1Gi] [--proc-root /] [--log-level info] [--ready-file F]
+//       [--stop-grace 10s] [--advertise-address HOST:PORT]
 //
 // SIGTERM / SIGINT stop the loop and exit 0, LEAVING THE VMs RUNNING: they are
 // in their own process groups, the drivers' destructors do not stop them, and
@@ -46,6 +47,8 @@ struct Flags {
   std::string proc_root = "/";
   std::string log_level = "info";
   std::string ready_file;
+  std::string stop_grace = "10s";
+  std::string advertise_address;
 };
 
 int fail(const std::string& message) {
@@ -81,6 +84,14 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--ready-file", f.ready_file,
                  "Once listening, write the local endpoint's URL (http://HOST:PORT) here, "
                  "atomically");
+  app.add_option("--stop-grace", f.stop_grace,
+                 "How long a VM may take to stop after SIGTERM (or ACPI shutdown) before it is "
+                 "killed; bounds self-fencing, so the controller's --fence-stop-timeout must be at "
+                 "least this")
+      ->capture_default_str();
+  app.add_option("--advertise-address", f.advertise_address,
+                 "HOST:PORT the controller and peers use to reach the local endpoint (the "
+                 "node's address); default: the address --listen bound. For NAT or a proxy");
 }
 
 // Everything the flags say, checked; the first problem is returned.
@@ -136,6 +147,14 @@ int main(int argc, char** argv) {
   if (!options) return fail(options.error().message);
   auto listen = corral::agent::parse_listen_flag("--listen", f.listen);
   if (!listen) return fail(listen.error().message);
+  auto stop_grace = corral::agent::parse_duration_flag("--stop-grace", f.stop_grace);
+  if (!stop_grace) return fail(stop_grace.error().message);
+  if (!f.advertise_address.empty()) {
+    auto advertised = corral::agent::parse_listen_flag("--advertise-address", f.advertise_address);
+    if (!advertised) return fail(advertised.error().message);
+    if (advertised->second == 0)
+      return fail("--advertise-address " + f.advertise_address + ": the port must not be 0");
+  }
   if (!std::filesystem::is_directory(std::filesystem::path(f.proc_root) / "proc"))
     return fail("--proc-root " + f.proc_root + ": no proc/ directory under it");
 
@@ -163,6 +182,7 @@ int main(int argc, char** argv) {
   driver_options.data_dir = data_dir;
   driver_options.proc_root = f.proc_root;
   driver_options.clock = &clock;
+  driver_options.stop_grace = *stop_grace;
   auto driver = corral::agent::make_driver(f.driver, driver_options);
   if (!driver) return fail("--driver: " + driver.error().message);
 
@@ -186,7 +206,7 @@ int main(int argc, char** argv) {
   cp_options.ca_file = f.ca;
   corral::agent::HttpControlPlane control_plane(cp_options);
   corral::agent::MetricsSource source(f.proc_root);
-  options->address = endpoint.address();
+  options->address = f.advertise_address.empty() ? endpoint.address() : f.advertise_address;
   options->metrics = &registry;
   corral::agent::SyncLoop loop(control_plane, **driver, source, clock, *options);
   log->info("node/{} as {}: driver {}, controller {}, heartbeat every {} ms", f.node,

@@ -39,6 +39,31 @@ void SyncLoop::converge(SteadyTime now) {
     vm.binding = binding;
     vm.spec_known = true;
     const InstanceStatus* instance = find_instance(instances, name);
+    if (vm.binding.fencing == kSelfFence && fenced_) {
+      // The controller may be re-placing it: nothing of it runs here until a
+      // heartbeat is answered again. A copy the fence could not stop (or
+      // could not destroy) is tried again.
+      vm.fenced = true;
+      if (instance && instance->state == InstanceState::kRunning) {
+        agent_log()->warn("vm/{}: still running while self-fenced: stopping it", name);
+        if (auto r = driver_.stop(name); !r)
+          agent_log()->error("vm/{}: stop: {}", name, r.error().message);
+      }
+      if (instance) (void)driver_.destroy(name);
+      continue;
+    }
+    if (vm.fenced) {
+      // Answered again and still bound here at the same epoch: the controller
+      // had not re-placed it, so it runs here again — once an answer to a
+      // later beat confirms it (fence_lifted_at_).
+      if (!fence_lifted_at_ || !last_ack_sent_ ||
+          *last_ack_sent_ < *fence_lifted_at_ + options_.heartbeat_interval / 2)
+        continue;
+      vm.fenced = false;
+      vm.message.clear();
+      agent_log()->info("vm/{} epoch {}: still bound here after self-fencing: starting it again",
+                        name, binding.epoch);
+    }
     if (instance && instance->epoch != binding.epoch) {
       // The old copy would not stop (logged by stop_unwanted); never two copies.
       continue;

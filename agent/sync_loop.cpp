@@ -35,7 +35,8 @@ SyncLoop::SyncLoop(ControlPlane& control_plane, Driver& driver, MetricsSource& s
       driver_(driver),
       clock_(clock),
       options_(std::move(options)),
-      host_(source, options_.host) {
+      host_(source, options_.host),
+      lease_grace_(options_.default_lease_grace) {
   if (options_.holder_identity.empty()) options_.holder_identity = new_holder_identity(options_.node);
   options_.full_report_every = std::max(1, options_.full_report_every);
   report_context_.vm_host = options_.vm_host;
@@ -66,12 +67,23 @@ void SyncLoop::poke() {
 void SyncLoop::run(std::stop_token stop) {
   SteadyTime next = clock_.steady_now();
   while (!stop.stop_requested()) {
-    run_once();
-    next += options_.heartbeat_interval;
     SteadyTime now = clock_.steady_now();
-    if (next < now) next = now;  // a slow round: go on from now rather than burst
+    if (now >= next || poked_) {
+      run_once();
+      next += options_.heartbeat_interval;
+      now = clock_.steady_now();
+      if (next < now) next = now;  // a slow round: go on from now rather than burst
+    } else {
+      fence_if_due(now);  // woken for the fence deadline, between rounds
+    }
+    // The fence deadline may fall between two rounds: wake for it rather than
+    // up to a whole interval late.
+    SteadyTime wake = next;
+    if (auto deadline = fence_deadline(); deadline && *deadline < wake) wake = *deadline;
+    now = clock_.steady_now();
     std::unique_lock lock(wake_mu_);
-    wake_.wait_for(lock, stop, next - now, [this] { return poked_.load(); });
+    wake_.wait_for(lock, stop, std::max(wake - now, SteadyTime::duration::zero()),
+                   [this] { return poked_.load(); });
   }
   write_state_if_changed();
 }
@@ -102,7 +114,10 @@ void SyncLoop::run_once() {
   // A poke asks for a beat now — unless the controller is failing and the
   // back-off says wait.
   const bool poked = poked_.exchange(false) && last_heartbeat_ok_;
+  // Fence before the heartbeat too: it may block for its whole timeout.
+  fence_if_due(now);
   if (poked || due(next_heartbeat_, now)) heartbeat(now);
+  fence_if_due(clock_.steady_now());
   // Before the first answer nothing is known to converge to (adopted VMs are
   // kept as they are); while another agent holds the node nothing is touched.
   if (has_answer_ && !conflicted_) {
@@ -114,7 +129,7 @@ void SyncLoop::run_once() {
     // A VM that just started, stopped or failed is reported at once rather
     // than one interval later: during a fail-over that interval is on the
     // clock (kill → replacement Running). At most one extra beat per round.
-    if (last_heartbeat_ok_ && phase_changed_since_ack()) heartbeat(now);
+    if (last_heartbeat_ok_ && (full_report_pending_ || phase_changed_since_ack())) heartbeat(now);
   }
   write_state_if_changed();
 }
@@ -173,9 +188,16 @@ void SyncLoop::heartbeat(SteadyTime now) {
   request.address = options_.address;
   request.driver = driver_.name();
   request.agentVersion = options_.agent_version;
-  std::vector<VmReport> reports = current_reports();
-  request.fullReport =
-      !last_heartbeat_ok_ || heartbeats_attempted_ % options_.full_report_every == 0;
+  // The first beat after an outage (or of a restarted agent that adopted
+  // VMs) reports no VM: the bindings may have moved while the controller
+  // could not hear us, so its answer is converged to first — stale copies
+  // stopped — and the full report follows at once in the same round
+  // (full_report_pending_). A stale copy is never reported as running.
+  const bool withhold = !last_heartbeat_ok_ && !tracked_.empty();
+  std::vector<VmReport> reports;
+  if (!withhold) reports = current_reports();
+  request.fullReport = !withhold && (!last_heartbeat_ok_ || full_report_pending_ ||
+                                     heartbeats_attempted_ % options_.full_report_every == 0);
   ++heartbeats_attempted_;
   for (const auto& r : reports) {
     auto acked = acked_.find(r.name);
@@ -192,15 +214,30 @@ void SyncLoop::heartbeat(SteadyTime now) {
     return;
   }
   heartbeats_->inc();
+  // The controller renewed the lease no earlier than `sent`.
+  last_ack_sent_ = sent;
+  if (answer->leaseDurationSeconds > 0)
+    lease_grace_ = std::chrono::seconds(answer->leaseDurationSeconds);
+  if (fenced_) {
+    agent_log()->warn(
+        "node/{}: lease renewed again after self-fencing; selfFence VMs still bound here at the "
+        "same epoch start again after one more answer, re-placed ones stay stopped",
+        options_.node);
+    fenced_ = false;
+    fence_lifted_at_ = sent;
+  }
 
   // What was sent is now what the controller knows; VMs no longer reported are
   // forgotten, so that one coming back is reported again.
-  std::map<std::string, VmReport> acked;
-  for (const auto& r : reports) {
-    if (auto old = acked_.find(r.name); old != acked_.end()) acked[r.name] = old->second;
+  if (!withhold) {
+    std::map<std::string, VmReport> acked;
+    for (const auto& r : reports) {
+      if (auto old = acked_.find(r.name); old != acked_.end()) acked[r.name] = old->second;
+    }
+    for (const auto& r : request.vms) acked[r.name] = r;
+    acked_ = std::move(acked);
   }
-  for (const auto& r : request.vms) acked[r.name] = r;
-  acked_ = std::move(acked);
+  full_report_pending_ = withhold;
 
   desired_.clear();
   for (auto& vm : answer->vms) desired_[vm.name] = std::move(vm);
@@ -215,6 +252,43 @@ void SyncLoop::heartbeat(SteadyTime now) {
   last_heartbeat_ok_ = true;
   retry_delay_ = milliseconds{0};
   next_heartbeat_ = now + options_.heartbeat_interval;
+}
+
+// ---- self-fencing ----------------------------------------------------------------
+
+std::optional<SteadyTime> SyncLoop::fence_deadline() const {
+  if (fenced_ || !last_ack_sent_) return std::nullopt;
+  for (const auto& [name, vm] : tracked_)
+    if (vm.binding.fencing == kSelfFence) return *last_ack_sent_ + lease_grace_;
+  return std::nullopt;
+}
+
+void SyncLoop::fence_if_due(SteadyTime now) {
+  auto deadline = fence_deadline();
+  if (!deadline || now < *deadline) return;
+  fenced_ = true;
+  const auto silent = std::chrono::duration_cast<milliseconds>(now - *last_ack_sent_);
+  const std::string why = "lease not renewed for " + format_delay(silent) + " (grace " +
+                          format_delay(lease_grace_) + ")";
+  auto instances = driver_.list();
+  int stopped = 0;
+  for (auto& [name, vm] : tracked_) {
+    if (vm.binding.fencing != kSelfFence) continue;
+    vm.fenced = true;
+    vm.restart_at.reset();
+    vm.message = "stopped by self-fencing: " + why;
+    if (!find_instance(instances, name)) continue;
+    agent_log()->warn("vm/{} epoch {}: self-fencing ({}): stopping it", name, vm.binding.epoch,
+                      why);
+    if (auto r = driver_.stop(name); !r)
+      agent_log()->error("vm/{}: stop: {}", name, r.error().message);
+    if (auto r = driver_.destroy(name); !r)
+      agent_log()->error("vm/{}: destroy: {}; retrying next round", name, r.error().message);
+    ++stopped;
+  }
+  agent_log()->warn(
+      "node/{}: {}: self-fenced, {} selfFence VM(s) stopped; fencing none VMs keep running",
+      options_.node, why, stopped);
 }
 
 void SyncLoop::on_heartbeat_error(const Error& error, SteadyTime now) {

@@ -15,6 +15,27 @@
 // 409 (another live agent holds the node): logged as an error, retried with
 // the same back-off, and nothing is started or restarted meanwhile.
 //
+// Self-fencing: a VM whose binding says `fencing: selfFence` must not run
+// here once the controller may have re-placed it. The controller judges the
+// lease by when it *received* the last heartbeat; this loop measures from when
+// it *sent* the last heartbeat that was answered (its steady clock), which is
+// no later. Once that send is `grace` old (HeartbeatResponse::
+// leaseDurationSeconds, the last answer's value kept), every selfFence VM is
+// stopped (the driver's stop: SIGTERM, then SIGKILL after its stop grace) and
+// destroyed, and none is started or restarted until a heartbeat is answered
+// again; the answer's bindings then decide (still bound here at the same
+// epoch, in an answer to the next round's beat: started again; re-placed:
+// not). `fencing: none` VMs keep running.
+// The fence fires at the deadline, or — when the loop is inside a heartbeat
+// call then (at most two ControlPlaneOptions::timeout: the listener, then the
+// API server) — right after it; the controller's fence wait
+// (reconcile::FenceOptions) covers that.
+//
+// After an outage: the first answered beat reports no VM; its bindings are
+// converged to (stale-epoch and no-longer-bound copies stopped first), and
+// the full report follows in the same round — a copy the controller moved
+// while it could not hear us is never reported as running.
+//
 // Startup: VMs in the state file are adopt()ed through the driver and kept
 // until the first answer says otherwise (a controller down at startup does
 // not stop anything). A corrupt state file is logged, kept beside as
@@ -61,6 +82,10 @@ struct SyncOptions {
   // The longest wait between heartbeat attempts while they fail: short enough
   // that a returning controller hears from the node well within its grace.
   std::chrono::milliseconds max_retry_interval{5000};
+  // The lease grace assumed for self-fencing until an answer names one: 2 s,
+  // the controller's default (FailoverPolicy::nodeGraceSeconds). Before the
+  // first answer nothing is started, so it only matters in tests.
+  std::chrono::milliseconds default_lease_grace{2000};
   int full_report_every = 30;  // every 30th heartbeat carries every VM
   // A VM's usage is resent when it moved by more than this fraction (10 %).
   double usage_report_change = 0.1;
@@ -90,6 +115,13 @@ class SyncLoop {
   bool conflicted() const { return conflicted_; }
   // True once the controller has answered at least once.
   bool has_answer() const { return has_answer_; }
+  // True while selfFence VMs are stopped because the lease could not be renewed.
+  bool fenced() const { return fenced_; }
+  // The grace self-fencing is measured with: the last answer's leaseDurationSeconds.
+  std::chrono::milliseconds lease_grace() const { return lease_grace_; }
+  // When selfFence VMs will be stopped unless a heartbeat is answered first;
+  // nullopt when none runs here, before the first answer, or once fenced.
+  std::optional<std::chrono::steady_clock::time_point> fence_deadline() const;
 
  private:
   std::atomic<bool> poked_{false};
@@ -108,6 +140,9 @@ class SyncLoop {
   }
   void track_adopted(const InstanceStatus& instance, std::chrono::steady_clock::time_point now);
   void heartbeat(std::chrono::steady_clock::time_point now);
+  // Stops every selfFence VM once the last answered heartbeat was sent
+  // lease_grace_ ago (see the header comment). Idempotent.
+  void fence_if_due(std::chrono::steady_clock::time_point now);
   void on_heartbeat_error(const Error& error, std::chrono::steady_clock::time_point now);
   std::vector<VmReport> current_reports();
   static const InstanceStatus* reported_instance(const TrackedVm& vm,
@@ -132,9 +167,24 @@ class SyncLoop {
   bool has_answer_ = false;
   bool conflicted_ = false;
   bool last_heartbeat_ok_ = false;
+  // The last answered beat withheld the VM reports (the first after an
+  // outage): the next one, in the same round, carries all of them.
+  bool full_report_pending_ = false;
   int64_t heartbeats_attempted_ = 0;
   std::chrono::steady_clock::time_point next_heartbeat_{};
   std::chrono::milliseconds retry_delay_{0};  // 0: the last heartbeat succeeded
+  // Self-fencing: the send time of the last answered heartbeat (nullopt
+  // before the first), the grace the last answer named, and whether the
+  // selfFence VMs are stopped now.
+  std::optional<std::chrono::steady_clock::time_point> last_ack_sent_;
+  std::chrono::milliseconds lease_grace_;
+  bool fenced_ = false;
+  // The send of the first answered beat after a fence. A fenced VM starts
+  // again only on an answer to a beat sent half an interval later or more
+  // (in practice the next round's beat, as due() may fire a tenth early): the first
+  // answer may have been built just before the controller marked the VM Lost
+  // (its pass and our renewal raced), the later one is not.
+  std::optional<std::chrono::steady_clock::time_point> fence_lifted_at_;
 
   std::map<std::string, BoundVm> desired_;    // the last answer's bindings
   std::map<std::string, TrackedVm> tracked_;  // every VM this agent runs or should

@@ -31,6 +31,10 @@ struct TrackedVm {
   // treated like an instance that failed to start.
   std::optional<InstanceStatus> refused_start;
 
+  // Stopped by self-fencing (fencing: selfFence, lease not renewed); started
+  // again only if an answer still binds it here at the same epoch.
+  bool fenced = false;
+
   bool started = false;  // a copy was started or adopted
   std::chrono::steady_clock::time_point started_steady{};  // for the back-off reset
   std::chrono::system_clock::time_point started_wall{};    // reported startTime
@@ -38,6 +42,8 @@ struct TrackedVm {
   std::string last_error;
   std::string message;  // what happened last, in words ("restarting in 4s")
 };
+
+inline constexpr const char* kSelfFence = "selfFence";  // BoundVm::fencing
 
 struct ReportContext {
   std::string vm_host = "127.0.0.1";  // address host of VMs that have a port

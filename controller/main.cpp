@@ -44,6 +44,7 @@ struct Flags {
   std::string log_level = "info";
   std::string ready_file;
   int node_monitor_period_ms = 250;
+  int fence_stop_timeout_ms = 10'000;
   int writer_threads = 128;
   bool no_loops = false;
   std::string heartbeat_listen;  // "": the API's host, any free port; "off": none
@@ -116,6 +117,11 @@ int main(int argc, char** argv) {
                  "Milliseconds between node lifecycle passes (keep well under the 2 s grace)")
       ->capture_default_str()
       ->check(CLI::Range(10, 1000));
+  app.add_option("--fence-stop-timeout", f.fence_stop_timeout_ms,
+                 "Milliseconds an agent may take to stop a VM (its --stop-grace); a NotReady "
+                 "node's selfFence VMs are re-placed after grace + this + 5 s")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 600'000));
   app.add_option("--writer-threads", f.writer_threads,
                  "Threads that write one control-loop pass concurrently (group commit)")
       ->capture_default_str()
@@ -203,6 +209,8 @@ int main(int argc, char** argv) {
   corral::loops::ControllerManagerOptions loop_options;
   loop_options.node_monitor_period = std::chrono::milliseconds(f.node_monitor_period_ms);
   loop_options.writer_threads = static_cast<size_t>(f.writer_threads);
+  loop_options.node_lifecycle.decide.fence.stop_timeout =
+      std::chrono::milliseconds(f.fence_stop_timeout_ms);
   loop_options.metrics = &server.metrics();
   corral::loops::HttpAgentNotifier notifier;  // outlives the manager's passes
   corral::loops::ControllerManager loops(**store, clock, leases, prober, loop_options);

@@ -157,6 +157,22 @@ NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
                            l.message, l.node);
     });
   }
+  // One Event per fence wait: the decision lists the VM on every pass of it.
+  std::set<std::string> waiting;
+  for (const reconcile::FencingVM& f : result.fencing) {
+    std::string key = f.vm + "@" + f.node + "#" + std::to_string(f.epoch);
+    waiting.insert(key);
+    if (fence_announced_.count(key)) continue;
+    fence_announced_.insert(key);
+    const VM* vm = cache_.vm(f.vm);
+    if (!vm) continue;
+    tasks.push_back([this, f, uid = vm->metadata.uid] {
+      logger("loops")->warn("vm/{}: {}", f.vm, f.message);
+      (void)events_.record({VM::kKind, f.vm, uid}, "Warning", "WaitingForFence", f.message, f.node);
+    });
+  }
+  std::erase_if(fence_announced_, [&](const std::string& key) { return !waiting.count(key); });
+  stats.vms_fencing = result.fencing.size();
   writers_.run_all(std::move(tasks));
 
   auto note = [&](const std::string& what, const Result<store::RecordPtr>& r) {

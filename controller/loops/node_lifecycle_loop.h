@@ -8,6 +8,7 @@
 //   Event
 //                                                            ├─► probe requests ─► PeerProber
 //                                                            ├─► Lost VMs ─► VM.status phase Lost
+//                                                            ├─► fencing VMs ─► one Event per wait
 //                                                            └─► verdicts ─► AvailabilityTracker
 //                                                                            ─►
 //                                                                            Node.status.availability
@@ -59,6 +60,7 @@ struct NodeLifecyclePassStats {
   size_t transitions = 0;
   size_t probes_sent = 0;
   size_t vms_lost = 0;
+  size_t vms_fencing = 0;  // selfFence VMs waiting for their node's fence
   size_t availability_writes = 0;
   size_t write_errors = 0;
 };
@@ -114,6 +116,8 @@ class NodeLifecycleLoop {
   std::shared_ptr<ProbeState> probes_ = std::make_shared<ProbeState>();
   std::map<std::string, reconcile::AvailabilityTracker> trackers_;  // by node
   std::map<std::string, reconcile::SteadyTime> availability_written_;  // by node
+  // selfFence VMs whose fence wait was announced (one Event per wait): "vm@node#epoch".
+  std::set<std::string> fence_announced_;
 };
 
 }  // namespace corral::loops

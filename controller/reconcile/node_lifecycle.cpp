@@ -230,14 +230,33 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
       for (const VM* vm : bound == vms_by_node->end() ? none : bound->second) {
         const std::string& phase = vm->status.phase;
         if (phase == "Lost" || phase == "Failed" || phase == "Terminating") continue;
-        out.lost.push_back(
-            LostVM{vm->metadata.name, name, "node " + name + " is NotReady: " + because});
+        const std::string lost_why = "node " + name + " is NotReady: " + because;
+        if (vm->spec.fencing == "selfFence") {
+          // Measured from the lease, not from this verdict: the agent's fence
+          // deadline is too, and a late verdict (probes) must not add to it.
+          const milliseconds fence = options.fence.total();
+          const SteadyTime until = f.since + f.grace + fence;
+          if (in.now < until) {
+            out.fencing.push_back(FencingVM{vm->metadata.name, name, vm->spec.epoch, until,
+                                            "waiting " + format_seconds(fence) + " for node/" +
+                                                name + " to fence vm/" + vm->metadata.name +
+                                                " before re-placing (" + lost_why + ")"});
+            continue;
+          }
+          out.lost.push_back(LostVM{vm->metadata.name, name,
+                                    lost_why + "; its agent had " + format_seconds(fence) +
+                                        " to fence it (selfFence)"});
+          continue;
+        }
+        out.lost.push_back(LostVM{vm->metadata.name, name, lost_why});
       }
     }
     out.verdicts.push_back(std::move(v));
   }
   std::sort(out.lost.begin(), out.lost.end(),
             [](const LostVM& a, const LostVM& b) { return a.vm < b.vm; });
+  std::sort(out.fencing.begin(), out.fencing.end(),
+            [](const FencingVM& a, const FencingVM& b) { return a.vm < b.vm; });
   return out;
 }
 

@@ -17,6 +17,13 @@
 // NotReady is sticky until the lease is seen renewed again: its VMs are
 // already being re-placed, so a late peer answer changes nothing.
 //
+// Self-fencing: a NotReady node's `fencing: none` VMs turn Lost at once; its
+// `fencing: selfFence` VMs only once the lease has been expired for the
+// fence time as well (lease seen renewed + grace + FenceOptions::total()):
+// by then the node's agent, if it is alive but cut off, has stopped them
+// (agent/sync_loop.h), so the re-placed copy never runs beside the old one.
+// Until then they are listed in `fencing` (the loop writes an Event).
+//
 // No fail-over storm: a lease the controller has not seen renewed since it
 // (re)started counts as renewed at the start, so every node gets one full grace
 // period before it is judged; and a node only seen once (no renewal observed
@@ -72,6 +79,28 @@ struct PeerProbe {
   SteadyTime probed_at{};  // when the answer arrived (controller steady clock)
 };
 
+// How long the controller waits, after a node's lease expired, before it
+// re-places the node's selfFence VMs: the bound on how long the node's agent
+// may still be running them. The agent's deadline is measured from the send
+// of its last answered heartbeat (no later than our renewal), so its fence
+// starts no later than our expiry; what follows is bounded by these values.
+struct FenceOptions {
+  // The agent's stop of a VM: SIGTERM (ACPI shutdown) then SIGKILL after its
+  // stop grace. 10 s: corral-agent's --stop-grace default; set it to at least
+  // the agents' --stop-grace (controller flag --fence-stop-timeout).
+  std::chrono::milliseconds stop_timeout{10'000};
+  // How late the agent's loop may notice its deadline: it may be inside a
+  // heartbeat call when it passes, and a beat to the heartbeat listener that
+  // times out is sent again to the API server: two calls of
+  // ControlPlaneOptions::timeout (2 s each), 4 s.
+  std::chrono::milliseconds notice_latency{4'000};
+  // Safety margin for the two steady clocks running at different rates (NTP
+  // slews by at most 500 ppm: 10 ms over 20 s) and for scheduling delays on
+  // a loaded host: 1 s.
+  std::chrono::milliseconds margin{1'000};
+  std::chrono::milliseconds total() const { return stop_timeout + notice_latency + margin; }
+};
+
 struct NodeLifecycleOptions {
   // Grace for a node in no pool; pools set their own (failover.nodeGraceSeconds,
   // default 2 s as well).
@@ -87,6 +116,8 @@ struct NodeLifecycleOptions {
   // often, so that a node that peers stop reaching is noticed; an answer older
   // than probe_interval + probe_timeout no longer counts.
   std::chrono::milliseconds probe_interval{1000};
+  // The wait before a NotReady node's selfFence VMs turn Lost (15 s by default).
+  FenceOptions fence;
 };
 
 struct NodeLifecycleInput {
@@ -123,6 +154,18 @@ struct LostVM {
   std::string message;  // "node host-3 is NotReady: ..."
 };
 
+// A selfFence VM on a NotReady node whose agent may still be stopping it: it
+// turns Lost at `until`, not before.
+struct FencingVM {
+  std::string vm;
+  std::string node;
+  int64_t epoch = 0;
+  SteadyTime until{};
+  // "waiting 13s for node/host-3 to fence vm/web-1 before re-placing (node
+  // host-3 is NotReady: ...)": the same text on every pass of one wait.
+  std::string message;
+};
+
 // Every node's verdict this pass, including unchanged ones.
 struct NodeVerdict {
   std::string node;
@@ -139,6 +182,8 @@ struct NodeLifecycleResult {
   // is not already Lost, Failed or Terminating. Level-triggered: if a previous
   // pass marked the node but not all of its VMs, they are listed again.
   std::vector<LostVM> lost;  // sorted by VM name
+  // selfFence VMs of NotReady nodes still inside their fence wait; not in `lost`.
+  std::vector<FencingVM> fencing;  // sorted by VM name
 };
 
 // REQUIRES: nodes, pools and vms non-null.

@@ -80,7 +80,9 @@ void Daemon::stop(std::chrono::milliseconds grace) {
 std::string Daemon::logs() const { return read_file(files_.file("stderr-" + std::to_string(runs_))); }
 
 Controller::Controller(ControllerOptions options)
-    : options_(std::move(options)), daemon_("corral-controller", options_.ready_timeout) {}
+    : options_(std::move(options)),
+      daemon_("corral-controller", options_.ready_timeout),
+      listen_(options_.listen) {}
 
 bool Controller::start(std::string* error) {
   std::vector<std::string> argv = {options_.binary, "--listen", listen_, "--data-dir",
@@ -100,10 +102,12 @@ Agent::Agent(AgentOptions options)
     : options_(std::move(options)), daemon_("corral-agent " + options_.node, options_.ready_timeout) {}
 
 bool Agent::start(std::string* error) {
-  std::vector<std::string> argv = {options_.binary, "--server",   options_.server,
-                                   "--node",        options_.node, "--driver",
-                                   options_.driver, "--data-dir", options_.data_dir,
-                                   "--listen",      "127.0.0.1:0"};
+  std::vector<std::string> argv = options_.wrapper;
+  for (const std::string& arg : {options_.binary, std::string("--server"), options_.server,
+                                 std::string("--node"), options_.node, std::string("--driver"),
+                                 options_.driver, std::string("--data-dir"), options_.data_dir,
+                                 std::string("--listen"), options_.listen})
+    argv.push_back(arg);
   if (!options_.labels.empty()) {
     argv.push_back("--labels");
     argv.push_back(options_.labels);

@@ -58,6 +58,8 @@ struct ControllerOptions {
   std::string binary;       // path of corral-controller
   std::string data_dir;     // kept across restarts
   std::string tokens_file;  // empty: no --tokens
+  // --listen of the first start; another address than loopback needs --tokens.
+  std::string listen = "127.0.0.1:0";
   std::vector<std::string> extra_args;
   std::chrono::milliseconds ready_timeout{30'000};  // how long to wait for the ready file
 };
@@ -80,7 +82,7 @@ class Controller {
  private:
   ControllerOptions options_;
   Daemon daemon_;
-  std::string listen_ = "127.0.0.1:0";
+  std::string listen_;
 };
 
 struct AgentOptions {
@@ -90,6 +92,10 @@ struct AgentOptions {
   std::string driver = "process";
   std::string data_dir;    // kept across restarts: the state file lives here
   std::string labels;      // "k=v,k2=v2"
+  std::string listen = "127.0.0.1:0";  // --listen of its local endpoint
+  // Put before the agent's argv, e.g. {"/usr/sbin/ip", "netns", "exec", NS}:
+  // the command must exec the agent so that the pid stays the agent's.
+  std::vector<std::string> wrapper;
   std::vector<std::string> extra_args;
   std::chrono::milliseconds ready_timeout{30'000};
 };

@@ -26,8 +26,10 @@ std::string proc_stat(uint64_t busy, uint64_t idle) {
   return text;
 }
 
-BoundVm bound(const std::string& name, int64_t epoch, const std::string& policy = "Always") {
+BoundVm bound(const std::string& name, int64_t epoch, const std::string& policy = "Always",
+              const std::string& fencing = "none") {
   BoundVm vm;
+  vm.fencing = fencing;
   vm.name = name;
   vm.epoch = epoch;
   vm.restartPolicy = policy;
@@ -301,7 +303,9 @@ TEST_F(SyncLoopTest, ControllerUnreachableKeepsVmsRunningRetriesAndCatchesUp) {
   EXPECT_EQ(cp_.last_report("web-2")->restarts, 1);
   round();
   EXPECT_FALSE(cp_.last().fullReport);
-  EXPECT_EQ(cp_.requests.size() - before, 8u) << "back to one heartbeat per interval";
+  // 7: the first answered beat, without VM reports; 8: the full report, at
+  // once in the same round; 9: the next interval.
+  EXPECT_EQ(cp_.requests.size() - before, 9u) << "back to one heartbeat per interval";
 }
 
 TEST_F(SyncLoopTest, ConflictStartsNothing) {
@@ -404,6 +408,109 @@ TEST_F(SyncLoopTest, WallClockJumpChangesNothing) {
   round();
   EXPECT_EQ(count_calls("start web-1"), 2);
   EXPECT_EQ(cp_.last().time, format_time(clock_.now())) << "timestamps follow the wall";
+}
+
+// ---- partitions and self-fencing --------------------------------------------------
+
+TEST_F(SyncLoopTest, ReturningAfterAPartitionStopsMovedCopiesBeforeReportingThem) {
+  cp_.answer.vms = {bound("web-1", 3), bound("web-2", 7)};
+  loop().run_once();
+  cp_.unreachable = true;  // partitioned: the process goes on running
+  for (int i = 0; i < 8; ++i) round();
+  EXPECT_EQ(instance("web-1").state, InstanceState::kRunning) << "fencing none: keeps running";
+  // Meanwhile the controller re-placed web-1 elsewhere and web-2 here again at epoch 8.
+  cp_.answer.vms = {bound("web-2", 8)};
+  cp_.unreachable = false;
+  const size_t before = cp_.requests.size();
+  for (int i = 0; i < 6 && cp_.requests.size() == before + 0; ++i) round();
+  ASSERT_GT(cp_.requests.size(), before);
+  // Every beat since the partition: no report of web-1, none of web-2 epoch 7.
+  for (size_t i = before; i < cp_.requests.size(); ++i) {
+    for (const VmReport& r : cp_.requests[i].vms) {
+      EXPECT_NE(r.name, "web-1") << "beat " << i << " reported the moved copy";
+      EXPECT_EQ(r.epoch, 8) << "beat " << i << " reported a stale epoch";
+    }
+  }
+  EXPECT_TRUE(cp_.requests[before].vms.empty()) << "the first answered beat reports nothing";
+  EXPECT_EQ(count_calls("stop web-1"), 1);
+  EXPECT_EQ(count_calls("destroy web-1"), 1);
+  EXPECT_EQ(instance("web-2").epoch, 8);
+  EXPECT_TRUE(cp_.last().fullReport) << "the full report follows in the same round";
+  ASSERT_NE(cp_.last_report("web-2"), nullptr);
+  EXPECT_EQ(cp_.last_report("web-2")->epoch, 8);
+}
+
+TEST_F(SyncLoopTest, SelfFenceFiresAfterTheGraceWithoutAnswersNotBefore) {
+  cp_.answer.leaseDurationSeconds = 3;  // the controller's grace, not the 2 s default
+  cp_.answer.vms = {bound("fenced", 3, "Always", "selfFence"), bound("plain", 4)};
+  loop().run_once();  // answered beats sent at t = 0
+  EXPECT_EQ(loop().lease_grace(), seconds(3));
+  ASSERT_TRUE(loop().fence_deadline().has_value());
+  EXPECT_EQ(*loop().fence_deadline(), clock_.steady_now() + seconds(3));
+  cp_.unreachable = true;
+  round();
+  round();
+  clock_.advance(milliseconds(999));
+  loop().run_once();  // t = 2.999 s
+  EXPECT_FALSE(loop().fenced());
+  EXPECT_EQ(count_calls("stop fenced"), 0) << "not before the grace";
+  clock_.advance(milliseconds(1));
+  loop().run_once();  // t = 3 s
+  EXPECT_TRUE(loop().fenced());
+  EXPECT_EQ(count_calls("stop fenced"), 1);
+  EXPECT_EQ(count_calls("destroy fenced"), 1);
+  EXPECT_EQ(count_calls("stop plain"), 0) << "fencing none keeps running";
+  EXPECT_EQ(instance("plain").state, InstanceState::kRunning);
+  for (int i = 0; i < 10; ++i) round();
+  EXPECT_EQ(count_calls("start fenced"), 1) << "not restarted while the lease cannot be renewed";
+  for (const auto& s : driver_.list()) EXPECT_NE(s.name, "fenced");
+  EXPECT_FALSE(loop().fence_deadline().has_value());
+}
+
+TEST_F(SyncLoopTest, SelfFenceIsMeasuredFromTheSendOfTheLastAnsweredBeat) {
+  cp_.answer.vms = {bound("fenced", 3, "Always", "selfFence")};
+  loop().run_once();
+  const auto t0 = clock_.steady_now();
+  // The next beat is sent at t0 + 1 s and answered 1.5 s later (a slow
+  // controller): the lease was renewed no earlier than t0 + 1 s.
+  cp_.during_call = [this] {
+    cp_.during_call = nullptr;
+    clock_.advance(milliseconds(1500));
+  };
+  round();
+  cp_.unreachable = true;
+  ASSERT_TRUE(loop().fence_deadline().has_value());
+  EXPECT_EQ(*loop().fence_deadline(), t0 + seconds(3)) << "send + 2 s grace, not answer + 2 s";
+  clock_.advance(milliseconds(499));  // t0 + 2.999 s
+  loop().run_once();
+  EXPECT_FALSE(loop().fenced());
+  clock_.advance(milliseconds(1));  // t0 + 3 s
+  loop().run_once();
+  EXPECT_TRUE(loop().fenced());
+  EXPECT_EQ(count_calls("stop fenced"), 1);
+}
+
+TEST_F(SyncLoopTest, AfterSelfFencingTheAnswerDecidesWhatStartsAgain) {
+  cp_.answer.vms = {bound("kept", 3, "Always", "selfFence"),
+                    bound("moved", 5, "Always", "selfFence")};
+  loop().run_once();
+  cp_.unreachable = true;
+  for (int i = 0; i < 3; ++i) round();
+  ASSERT_TRUE(loop().fenced());
+  EXPECT_TRUE(driver_.list().empty());
+  // The controller had not re-placed `kept` yet; `moved` runs elsewhere now.
+  cp_.answer.vms = {bound("kept", 3, "Always", "selfFence")};
+  cp_.unreachable = false;
+  for (int i = 0; i < 6 && loop().fenced(); ++i) round();
+  ASSERT_FALSE(loop().fenced());
+  EXPECT_EQ(count_calls("start kept"), 1)
+      << "the first answer may predate the controller's Lost write: one more is awaited";
+  round();
+  EXPECT_EQ(count_calls("start kept"), 2) << "still bound here at the same epoch: started again";
+  EXPECT_EQ(count_calls("start moved"), 1) << "re-placed: its fenced copy stays stopped";
+  ASSERT_EQ(driver_.list().size(), 1u);
+  EXPECT_EQ(instance("kept").epoch, 3);
+  EXPECT_EQ(instance("kept").state, InstanceState::kRunning);
 }
 
 }  // namespace

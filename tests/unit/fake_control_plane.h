@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,9 +18,13 @@ class FakeControlPlane final : public agent::ControlPlane {
   std::deque<Error> fail_next;             // answered first, one per heartbeat
   bool unreachable = false;                // every heartbeat: Unavailable
   bool conflict = false;                   // every heartbeat: 409 Conflict
+  // Called inside every heartbeat before it is answered: a test advances its
+  // FakeClock here to make the round trip take time.
+  std::function<void()> during_call;
 
   Result<HeartbeatResponse> heartbeat(const std::string& node, const HeartbeatRequest& request) override {
     requests.push_back(request);
+    if (during_call) during_call();
     if (!fail_next.empty()) {
       Error e = fail_next.front();
       fail_next.pop_front();

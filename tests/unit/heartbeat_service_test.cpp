@@ -313,6 +313,36 @@ TEST_F(HeartbeatServiceTest, VmReportsAreWrittenOnlyForThisNodesCurrentEpoch) {
   EXPECT_EQ(revision_of("VM", "vm-a"), written);
 }
 
+TEST_F(HeartbeatServiceTest, StaleCopyOfAReplacedVmNeverOverwritesTheCurrentCopy) {
+  // vm-a was on host-1 at epoch 1, then re-placed on host-2 at epoch 2, whose
+  // copy runs and reported. host-1 returns from a partition with its old copy.
+  create_vm("vm-a", "host-2", 2);
+  Json current = request("host-2/77-cd34");
+  Json running = report("vm-a", 2, "Running");
+  running["address"] = "10.0.0.2:40001";
+  current["vms"] = Json::array({running});
+  ASSERT_TRUE(beat(current, "host-2").ok());
+  const Json before = get("VM", "vm-a")["status"];
+  ASSERT_EQ(before["phase"], "Running");
+  const int64_t rv = revision_of("VM", "vm-a");
+
+  Json stale = request();
+  Json stale_running = report("vm-a", 1, "Running");
+  stale_running["address"] = "127.0.0.1:40999";
+  stale["vms"] = Json::array({stale_running});
+  ASSERT_TRUE(beat(stale).ok());
+  // Right node, wrong epoch and right epoch, wrong node: neither is the binding.
+  Json failed = report("vm-a", 1, "Failed");
+  failed["lastError"] = "killed by signal 9";
+  Json wrong_node = report("vm-a", 2, "Failed");
+  stale["vms"] = Json::array({failed, wrong_node});
+  ASSERT_TRUE(beat(stale).ok());
+
+  EXPECT_EQ(revision_of("VM", "vm-a"), rv) << "a stale copy wrote the VM";
+  EXPECT_EQ(get("VM", "vm-a")["status"], before);
+  EXPECT_TRUE(events("VMFailed").empty()) << "a stale copy's failure is not the VM's";
+}
+
 TEST_F(HeartbeatServiceTest, AnswerListsBoundVmsExceptLostOnes) {
   create_vm("vm-a", "host-1", 3);
   create_vm("vm-lost", "host-1", 1, "Lost");

@@ -137,6 +137,43 @@ TEST_F(LoopsNodeLifecycle, ReachableByAPeerIsUnreachableAndVmsStay) {
   EXPECT_EQ(events[0].reason, "NodeUnreachable");
 }
 
+TEST_F(LoopsNodeLifecycle, SelfFenceVmWaitsOutTheFenceTimeWithOneEventThenMoves) {
+  const std::string guarded = vm_on("host-3");
+  VM vm = get<VM>(guarded);
+  vm.spec.fencing = "selfFence";  // as its VMSet would have stamped it
+  update(vm);
+  const std::string plain = vm_on("host-1");
+  // host-1 and host-3 stop renewing at t = 0: both NotReady once no peer answers.
+  run_for(3000ms, {"host-2"});
+  EXPECT_EQ(get<Node>("host-3").status.phase, "NotReady");
+  EXPECT_EQ(get<VM>(plain).spec.epoch, 2) << "fencing none: re-placed at once";
+  VM waiting = get<VM>(guarded);
+  EXPECT_EQ(waiting.spec.nodeName, "host-3");
+  EXPECT_EQ(waiting.spec.epoch, 1);
+  EXPECT_NE(waiting.status.phase, "Lost");
+  auto fence_events = [&] {
+    std::vector<Event> out;
+    for (const Event& e : events_about(guarded))
+      if (e.reason == "WaitingForFence") out.push_back(e);
+    return out;
+  };
+  ASSERT_THAT(fence_events(), SizeIs(1));
+  EXPECT_THAT(fence_events()[0].message,
+              HasSubstr("waiting 15s for node/host-3 to fence vm/" + guarded +
+                        " before re-placing"));
+
+  // Lease expiry (2 s) + 15 s: still waiting at 16.75 s, with no second Event.
+  run_for(13750ms, {"host-2"});
+  EXPECT_EQ(get<VM>(guarded).spec.epoch, 1);
+  EXPECT_NE(get<VM>(guarded).status.phase, "Lost");
+  EXPECT_THAT(fence_events(), SizeIs(1));
+  EXPECT_EQ(fence_events()[0].count, 1);
+  run_for(500ms, {"host-2"});
+  VM moved = get<VM>(guarded);
+  EXPECT_EQ(moved.spec.epoch, 2);
+  EXPECT_EQ(moved.spec.nodeName, "host-2");
+}
+
 TEST_F(LoopsNodeLifecycle, NoPeerAnswerWithinTimeoutIsNotReady) {
   run_for(2250ms, {"host-1", "host-2"});
   ASSERT_THAT(prober_.requests(), SizeIs(1));

@@ -60,7 +60,7 @@ class NodeLifecycle : public ::testing::Test {
     in.probes = &probes_;
     in.controller_started = started_;
     in.now = now;
-    return decide_node_lifecycle(in);
+    return decide_node_lifecycle(in, options_);
   }
   SteadyTime at(milliseconds offset) const { return t0_ + offset; }
 
@@ -72,6 +72,7 @@ class NodeLifecycle : public ::testing::Test {
   std::vector<VM> vms_;
   std::map<std::string, LeaseObservation> leases_;
   std::map<std::string, PeerProbe> probes_;
+  NodeLifecycleOptions options_;
 };
 
 TEST_F(NodeLifecycle, NoFailoverStormAfterRestart) {
@@ -230,6 +231,76 @@ TEST_F(NodeLifecycle, VMsOfDeadNodeTurnLost) {
   EXPECT_EQ(r.transitions[0].to, NodeHealth::kReady);
   EXPECT_EQ(r.transitions[0].reason, "NodeReady");
   EXPECT_TRUE(r.lost.empty());
+}
+
+TEST_F(NodeLifecycle, SelfFenceVMsWaitForTheFenceTimeFencingNoneOnesTurnLostAtOnce) {
+  EXPECT_EQ(FenceOptions{}.total(), seconds(15)) << "10 s stop + 4 s notice + 1 s margin";
+  options_.fence.stop_timeout = seconds(1);  // 1 + 4 + 1 = 6 s
+  nodes_ = {make_node("a", {{"role", "db"}}), make_node("c", {{"role", "web"}})};
+  pools_ = {make_pool("db", {{"role", "db"}}, 2), make_pool("web", {{"role", "web"}}, 2)};
+  leases_["a"] = {at(milliseconds(2000)), true};
+  leases_["c"] = {at(milliseconds(0)), true};  // expires at 2 s
+  VM fenced = make_vm("vm-fence", "c", "Running");
+  fenced.spec.fencing = "selfFence";
+  fenced.spec.epoch = 4;
+  vms_ = {make_vm("vm-plain", "c", "Running"), fenced};
+
+  NodeLifecycleResult r = decide(at(milliseconds(2001)));
+  ASSERT_EQ(r.transitions.size(), 1u);
+  EXPECT_EQ(r.transitions[0].to, NodeHealth::kNotReady);
+  ASSERT_EQ(r.lost.size(), 1u);
+  EXPECT_EQ(r.lost[0].vm, "vm-plain") << "fencing none: Lost at once, as before";
+  ASSERT_EQ(r.fencing.size(), 1u);
+  EXPECT_EQ(r.fencing[0].vm, "vm-fence");
+  EXPECT_EQ(r.fencing[0].node, "c");
+  EXPECT_EQ(r.fencing[0].epoch, 4);
+  EXPECT_EQ(r.fencing[0].until, at(milliseconds(8000))) << "lease + grace + fence time";
+  EXPECT_THAT(r.fencing[0].message,
+              HasSubstr("waiting 6s for node/c to fence vm/vm-fence before re-placing"));
+
+  // Still waiting just before the end, on the sticky NotReady passes.
+  nodes_[1].status.phase = "NotReady";
+  vms_[0].status.phase = "Lost";
+  leases_["a"] = {at(milliseconds(7900)), true};
+  r = decide(at(milliseconds(7999)));
+  EXPECT_TRUE(r.lost.empty());
+  ASSERT_EQ(r.fencing.size(), 1u);
+
+  r = decide(at(milliseconds(8000)));
+  EXPECT_TRUE(r.fencing.empty());
+  ASSERT_EQ(r.lost.size(), 1u);
+  EXPECT_EQ(r.lost[0].vm, "vm-fence");
+  EXPECT_THAT(r.lost[0].message, HasSubstr("its agent had 6s to fence it (selfFence)"));
+
+  // The lease renewed during the wait: Ready again, nothing Lost or waiting.
+  leases_["c"] = {at(milliseconds(8500)), true};
+  r = decide(at(milliseconds(8600)));
+  EXPECT_TRUE(r.lost.empty());
+  EXPECT_TRUE(r.fencing.empty());
+}
+
+TEST_F(NodeLifecycle, FenceWaitCountsFromTheLeaseNotFromASlowVerdict) {
+  options_.fence.stop_timeout = seconds(1);  // fence time 6 s
+  leases_["a"] = {at(milliseconds(9000)), true};
+  leases_["b"] = {at(milliseconds(9000)), true};
+  leases_["c"] = {at(milliseconds(0)), true};
+  VM fenced = make_vm("vm-fence", "c", "Running");
+  fenced.spec.fencing = "selfFence";
+  vms_ = {fenced};
+  // Peers kept reaching c (Unreachable): its VMs stay, no wait is announced.
+  nodes_[2].status.phase = "Unreachable";
+  probes_["c"] = PeerProbe{true, at(milliseconds(8900))};
+  NodeLifecycleResult r = decide(at(milliseconds(9000)));
+  EXPECT_TRUE(r.lost.empty());
+  EXPECT_TRUE(r.fencing.empty());
+  // Then they lose it too, 9.1 s after the lease: the fence time (expiry at
+  // 2 s + 6 s) is long over, so it turns Lost at once.
+  probes_["c"] = PeerProbe{false, at(milliseconds(9100))};
+  r = decide(at(milliseconds(9100)));
+  ASSERT_EQ(r.transitions.size(), 1u);
+  EXPECT_EQ(r.transitions[0].to, NodeHealth::kNotReady);
+  ASSERT_EQ(r.lost.size(), 1u);
+  EXPECT_TRUE(r.fencing.empty());
 }
 
 TEST_F(NodeLifecycle, SmallestGraceOfItsPoolsAndDefaultOutsideAny) {
