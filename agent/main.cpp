@@ -208,6 +208,8 @@ int main(int argc, char** argv) {
   corral::agent::MetricsSource source(f.proc_root);
   options->address = f.advertise_address.empty() ? endpoint.address() : f.advertise_address;
   options->metrics = &registry;
+  // A sim agent stands for a whole host: its use is its simulated VMs' load.
+  options->simulated_host = f.driver == "sim";
   corral::agent::SyncLoop loop(control_plane, **driver, source, clock, *options);
   log->info("node/{} as {}: driver {}, controller {}, heartbeat every {} ms", f.node,
             loop.holder_identity(), f.driver, f.server, options->heartbeat_interval.count());

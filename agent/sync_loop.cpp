@@ -106,7 +106,7 @@ ResourceList SyncLoop::simulated_host_use() {
 void SyncLoop::run_once() {
   SteadyTime now = clock_.steady_now();
   if (!recovered_) recover();
-  if (driver_.name() == "sim") {
+  if (options_.simulated_host) {
     host_.sample_simulated(simulated_host_use(), now);
   } else {
     host_.sample(now);

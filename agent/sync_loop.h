@@ -93,6 +93,10 @@ struct SyncOptions {
   std::filesystem::path state_file;         // empty: none (tests that do not care)
   std::string vm_host = "127.0.0.1";        // VmReport.address host for process VMs
   metrics::Registry* metrics = nullptr;     // not owned; null: a private registry
+  // The host's use is the Σ of the driver's running instances' load instead of
+  // /proc: for the sim driver standing in for a host (the agent sets it for
+  // --driver sim), so that rebalancing sees the simulated load. Default false.
+  bool simulated_host = false;
 };
 
 class SyncLoop {
@@ -128,7 +132,7 @@ class SyncLoop {
   std::mutex wake_mu_;
   std::condition_variable_any wake_;
   void recover();
-  // Σ of the sim driver's running instances' load: a simulated host's use.
+  // Σ of the driver's running instances' load (SyncOptions::simulated_host).
   ResourceList simulated_host_use();
   // Whether something scheduled `at` is due in the round at `now`. A round may
   // wake a little early (timer slack, a wait measured on another clock);

@@ -36,12 +36,19 @@ bool on_node(const Json& vm, const std::string& node) {
 Result<std::vector<VmLeft>> vms_left(ResourceClient& client, const std::string& node) {
   auto vms = client.list(*find_kind("VM"), {});
   if (!vms) return vms.take_error();
-  std::map<std::string, std::string> replaced_by;  // old → replacement
+  std::map<std::string, std::string> replaced_by;  // old → what its replacement is doing
   std::vector<std::string> on;
   for (const Json& vm : (*vms)["items"]) {
     const std::string name = field_value(vm, "metadata.name");
     const std::string replaces = annotation_of(vm, kReplacesAnnotation);
-    if (!replaces.empty()) replaced_by[replaces] = name;
+    if (!replaces.empty()) {
+      // A replacement that fits nowhere yet carries the scheduler's reason.
+      const std::string pending = field_value(vm, "spec.nodeName").empty()
+                                      ? field_value(vm, "status.message")
+                                      : "";
+      replaced_by[replaces] = "moving: replacement vm/" + name +
+                              (pending.empty() ? " starting" : " pending: " + pending);
+    }
     if (on_node(vm, node)) on.push_back(name);
   }
   // The controller says in DrainWaiting Events what holds each VM back; the
@@ -65,7 +72,7 @@ Result<std::vector<VmLeft>> vms_left(ResourceClient& client, const std::string& 
   for (const std::string& name : on) {
     VmLeft left{name, "waiting to start its move"};
     if (auto r = replaced_by.find(name); r != replaced_by.end()) {
-      left.state = "moving: replacement vm/" + r->second + " starting";
+      left.state = r->second;
     } else if (auto w = waits.find(name); w != waits.end()) {
       left.state = w->second.second;
     }
@@ -132,8 +139,9 @@ int run_drain(Context& ctx, const DrainOptions& options) {
     std::string line = "node/" + node + ": " + std::to_string(left->size()) +
                        (left->size() == 1 ? " VM" : " VMs") + " left, " +
                        std::to_string(moving) + " moving";
+    // Each VM that is not simply on its way: what it waits for.
     for (const VmLeft& v : *left)
-      if (v.state.rfind("moving", 0) != 0) line += "\n  vm/" + v.name + ": " + v.state;
+      if (!v.state.ends_with(" starting")) line += "\n  vm/" + v.name + ": " + v.state;
     if (line != last_line) ctx.out << line << "\n" << std::flush;
     last_line = line;
     if (ctx.clock.steady_now() >= deadline) {

@@ -1,5 +1,6 @@
 #include "controller/loops/move_loop.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <deque>
@@ -64,7 +65,8 @@ void MoveLoop::observe(const CacheDelta& delta) {
 MovePassStats MoveLoop::run_once() {
   MovePassStats stats;
   const auto steady = clock_.steady_now();
-  if (!dirty_ && steady - last_pass_ < options_.idle_period) return stats;
+  const auto since = steady - last_pass_;
+  if (since < options_.idle_period && (!dirty_ || since < options_.min_period)) return stats;
   dirty_ = false;
   last_pass_ = steady;
   const auto now = clock_.now();
@@ -73,15 +75,27 @@ MovePassStats MoveLoop::run_once() {
 
   // ---- decide (pure) -----------------------------------------------------------
   std::vector<reconcile::MoveStep> steps = reconcile::progress_moves(vms, now, options_.moves);
-  auto budgets = reconcile::disruption_budgets(cache_.vmsets().items(), vms);
-  reconcile::DrainPlan drains = reconcile::plan_drains(cache_.nodes().items(), vms, budgets,
-                                                       options_.max_starts_per_pass);
+  // Budgets cost a pass over every VM: only when a drain or a rebalancer may use them.
+  const bool draining = std::any_of(cache_.nodes().items().begin(), cache_.nodes().items().end(),
+                                    [](const Node& n) { return n.spec.drain; });
+  const bool rebalancing =
+      std::any_of(cache_.pools().items().begin(), cache_.pools().items().end(),
+                  [](const Pool& p) { return p.spec.rebalance.enabled; });
+  std::map<std::string, reconcile::DisruptionBudget> budgets;
+  if (draining || rebalancing) budgets = reconcile::disruption_budgets(cache_.vmsets().items(), vms);
+  reconcile::DrainPlan drains;
+  if (draining)
+    drains = reconcile::plan_drains(cache_.nodes().items(), vms, budgets,
+                                    options_.max_starts_per_pass);
   std::vector<Start> starts;
   for (const reconcile::DrainStart& d : drains.start)
     starts.push_back(Start{d.vm, "", d.reason, d.vmset});
   const size_t room = options_.max_starts_per_pass - std::min(options_.max_starts_per_pass,
                                                               starts.size());
-  for (Start& s : plan_rebalance(budgets, room, stats)) starts.push_back(std::move(s));
+  if (rebalancing)
+    for (Start& s : plan_rebalance(budgets, room, stats)) starts.push_back(std::move(s));
+  else
+    out_of_band_since_.clear();
 
   // ---- write -------------------------------------------------------------------
   struct Write {

@@ -137,6 +137,21 @@ TEST_F(SyncLoopTest, CapacityFlagsOverrideAndCpuUseIsSmoothedFromStatDeltas) {
   EXPECT_EQ(cp_.last().usage.cpu.milli, 700) << "alpha 0.3";
 }
 
+// A sim agent stands for a host: its use is what its simulated VMs use, not
+// what /proc says of the machine the simulation runs on.
+TEST_F(SyncLoopTest, ASimulatedHostUsesItsVmsLoadNotProc) {
+  options_.simulated_host = true;
+  cp_.answer.vms = {bound("web-1", 1), bound("web-2", 1)};  // 500m and 256Mi each
+  loop().run_once();  // measures 0 (nothing runs yet), then starts them
+  write_proc(100 + 50, 900 + 50);  // /proc says half busy: ignored
+  round();
+  // Smoothed like a measurement (alpha 0.3): 0 → 0.3 × 1000m.
+  EXPECT_EQ(cp_.last().usage.cpu.milli, 300);
+  EXPECT_EQ(cp_.last().usage.memory.text, std::to_string((int64_t{512} << 20) * 3 / 10));
+  round();
+  EXPECT_EQ(cp_.last().usage.cpu.milli, 510);  // 0.3 × 1000 + 0.7 × 300
+}
+
 TEST_F(SyncLoopTest, StartsBoundVmsWithTheirEpochsAndReportsThem) {
   cp_.answer.vms = {bound("web-1", 3), bound("web-2", 7)};
   loop().run_once();

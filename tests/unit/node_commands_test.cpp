@@ -356,6 +356,25 @@ TEST(Drain, TimesOutNamingWhatEachVmWaitsFor) {
   EXPECT_NE(h.err.str().find("`corralctl uncordon host-1` ends it"), std::string::npos);
 }
 
+TEST(Drain, AReplacementThatFitsNowhereSaysWhy) {
+  CliHarness h;
+  h.client.put(node("host-1", "1", "1Gi"));
+  h.client.put(vm("web-a", "host-1", "Running"));
+  Json r = vm("web-c", "", "Pending");
+  r["metadata"]["annotations"]["corral.io/replaces"] = "web-a";
+  r["status"]["message"] = "0/2 nodes are available: 2 insufficient cpu.";
+  h.client.put(r);
+  DrainOptions o;
+  o.node = "host-1";
+  o.timeout = std::chrono::seconds(0);
+  EXPECT_EQ(run_drain(h.ctx, o), 1);
+  EXPECT_NE(h.out.str().find("node/host-1: 1 VM left, 1 moving\n"
+                             "  vm/web-a: moving: replacement vm/web-c pending: 0/2 nodes are "
+                             "available: 2 insufficient cpu.\n"),
+            std::string::npos)
+      << h.out.str();
+}
+
 TEST(Drain, AMissingNodeIsAnErrorAndNothingIsWritten) {
   CliHarness h;
   DrainOptions o;
