@@ -403,9 +403,12 @@ struct BalancerTimeouts {
   int32_t connectSeconds = 5;
   int32_t clientSeconds = 60;      // idle client connection
   int32_t serverSeconds = 60;      // waiting for a backend's answer
+  // A moved VM's endpoint drains (no new connections) this long at most before
+  // its VM is stopped; sooner once the data plane reports it has no connections.
+  int32_t drainSeconds = 30;
   template <class V> void visit(V& v) {
     v("connectSeconds", connectSeconds); v("clientSeconds", clientSeconds);
-    v("serverSeconds", serverSeconds);
+    v("serverSeconds", serverSeconds); v("drainSeconds", drainSeconds);
   }
 };
 
@@ -428,18 +431,27 @@ struct BalancerSpec {
   }
 };
 
+// One VM a Balancer sends traffic to. The controller's endpoints loop writes
+// vm, node, address, epoch, labels, weight, draining and drainingSince; the
+// data plane (corral-balancer) reports health, activeConnections and drained,
+// and the controller keeps those while the endpoint (vm, epoch) stays.
 struct Endpoint {
   std::string vm;
   std::string node;
   std::string address;             // host:port
   int64_t epoch = 0;
-  double weight = 1.0;
-  std::string health = "Unknown";  // Healthy | Unhealthy | Unknown
+  Labels labels;                   // the VM's labels: content rules select by them
+  double weight = 1.0;             // the node's measured headroom, 0.05..1
+  std::string health = "Unknown";  // Healthy | Unhealthy | Unknown (data plane)
   bool draining = false;           // being moved: no new connections
-  int64_t activeConnections = 0;
+  std::string drainingSince;       // RFC 3339, when draining was published
+  bool drained = false;            // data plane: saw draining, no connection left
+  int64_t activeConnections = 0;   // data plane
   template <class V> void visit(V& v) {
-    v("vm", vm); v("node", node); v("address", address); v("epoch", epoch); v("weight", weight);
-    v("health", health); v("draining", draining); v("activeConnections", activeConnections);
+    v("vm", vm); v("node", node); v("address", address); v("epoch", epoch); v("labels", labels);
+    v("weight", weight); v("health", health); v("draining", draining);
+    v("drainingSince", drainingSince); v("drained", drained);
+    v("activeConnections", activeConnections);
   }
 };
 
@@ -447,11 +459,15 @@ struct BalancerStatus {
   int64_t observedGeneration = 0;
   std::vector<Endpoint> endpoints;
   double meanLoad = 0;             // L over its endpoints' nodes
-  double loadSpread = 0;
+  double loadSpread = 0;           // max |Rᵢ − L| over those nodes
+  // The data plane's last report (RFC 3339) and who made it (its --instance).
+  std::string lastReportTime;
+  std::string reportedBy;
   std::vector<Condition> conditions;
   template <class V> void visit(V& v) {
     v("observedGeneration", observedGeneration); v("endpoints", endpoints);
-    v("meanLoad", meanLoad); v("loadSpread", loadSpread); v("conditions", conditions);
+    v("meanLoad", meanLoad); v("loadSpread", loadSpread);
+    v("lastReportTime", lastReportTime); v("reportedBy", reportedBy); v("conditions", conditions);
   }
 };
 

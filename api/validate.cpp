@@ -423,6 +423,7 @@ std::vector<Cause> validate(const Balancer& balancer) {
   c.at_least<int32_t>("spec.timeouts.connectSeconds", s.timeouts.connectSeconds, 1);
   c.at_least<int32_t>("spec.timeouts.clientSeconds", s.timeouts.clientSeconds, 1);
   c.at_least<int32_t>("spec.timeouts.serverSeconds", s.timeouts.serverSeconds, 1);
+  c.at_least<int32_t>("spec.timeouts.drainSeconds", s.timeouts.drainSeconds, 0);
   c.at_least<int32_t>("spec.maxConnections", s.maxConnections, 1);
   const BalancerStatus& st = balancer.status;
   for (size_t i = 0; i < st.endpoints.size(); ++i) {
