@@ -4,8 +4,9 @@
 
 namespace corral::balancer {
 
-double load_double(const std::atomic<uint64_t>& bits) {
-  return std::bit_cast<double>(bits.load(std::memory_order_relaxed));
+double load_double(const std::atomic<uint64_t>& bits, double unset) {
+  uint64_t b = bits.load(std::memory_order_relaxed);
+  return b == kEwmaUnset ? unset : std::bit_cast<double>(b);
 }
 
 void store_double(std::atomic<uint64_t>& bits, double value) {
@@ -18,7 +19,7 @@ void observe_ewma(std::atomic<uint64_t>& bits, double sample, double alpha) {
   uint64_t old_bits = bits.load(std::memory_order_relaxed);
   for (;;) {
     double old_value = std::bit_cast<double>(old_bits);
-    double next = old_bits == 0 ? sample : old_value + alpha * (sample - old_value);
+    double next = old_bits == kEwmaUnset ? sample : old_value + alpha * (sample - old_value);
     if (bits.compare_exchange_weak(old_bits, std::bit_cast<uint64_t>(next),
                                    std::memory_order_relaxed))
       return;

@@ -22,6 +22,9 @@ namespace corral::balancer {
 // Nanoseconds on the steady clock (the data plane's only time base).
 using SteadyNanos = int64_t;
 
+// The bits of an EWMA nothing was observed into yet (a NaN no arithmetic makes).
+inline constexpr uint64_t kEwmaUnset = ~uint64_t{0};
+
 struct BackendState {
   std::atomic<int64_t> active{0};            // connections (tcp) or requests in flight (http)
   std::atomic<bool> healthy{true};           // active health checks; true until they say otherwise
@@ -29,18 +32,19 @@ struct BackendState {
   std::atomic<int32_t> consecutive_failures{0};
   // Observed by the proxy: exponentially weighted averages, stored as the bits
   // of a double so that they can be atomics (see load_double/store_double).
-  std::atomic<uint64_t> latency_ewma_us_bits{0};  // response (http) or connect (tcp) time, µs
-  std::atomic<uint64_t> error_ewma_bits{0};       // share of failed attempts, 0..1
+  std::atomic<uint64_t> latency_ewma_us_bits{kEwmaUnset};  // response (http) or connect (tcp) time, µs
+  std::atomic<uint64_t> error_ewma_bits{0};  // share of failed attempts, 0..1 (0.0's bits are 0)
   // Totals for /metrics.
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> errors{0};
 };
 
-double load_double(const std::atomic<uint64_t>& bits);
+// The value, or `unset` when nothing was observed (bits == kEwmaUnset).
+double load_double(const std::atomic<uint64_t>& bits, double unset = 0);
 void store_double(std::atomic<uint64_t>& bits, double value);
 
 // Folds one observation into an EWMA stored as bits (alpha: weight of the new
-// sample). The first observation is taken as is.
+// sample). Into an unset EWMA the first observation is taken as is.
 void observe_ewma(std::atomic<uint64_t>& bits, double sample, double alpha);
 
 struct Backend {
