@@ -28,6 +28,7 @@ inline constexpr uint64_t kEwmaUnset = ~uint64_t{0};
 struct BackendState {
   std::atomic<int64_t> active{0};            // connections (tcp) or requests in flight (http)
   std::atomic<bool> healthy{true};           // active health checks; true until they say otherwise
+  std::atomic<bool> health_known{false};     // a check has reached a verdict (rise or fall)
   std::atomic<SteadyNanos> ejected_until{0}; // passive ejection after connect errors
   std::atomic<int32_t> consecutive_failures{0};
   // Observed by the proxy: exponentially weighted averages, stored as the bits
@@ -51,6 +52,7 @@ struct Backend {
   Endpoint endpoint;       // as published (vm, node, address, epoch, labels, weight, draining)
   std::string host;        // endpoint.address split for connecting
   std::string port;
+  size_t index = 0;        // position in its EndpointSet (for per-backend tables)
   std::shared_ptr<BackendState> state;
 
   // May receive new connections or requests now: healthy, not draining, not ejected.
