@@ -1,0 +1,60 @@
+// The data plane's Prometheus metrics. Per-backend children are looked up once
+// when an endpoint set is installed, so the hot path touches atomics only.
+//
+//   corral_balancer_requests_total{balancer,endpoint}          http requests / tcp connections sent
+//   corral_balancer_errors_total{balancer,endpoint,kind}       connect | timeout | reset | status5xx
+//   corral_balancer_request_duration_seconds{balancer,endpoint} response (http) / session (tcp) time
+//   corral_balancer_rejected_total{balancer,reason}            maxConnections | noEndpoint |
+//                                                              badRequest | headerTimeout
+//   corral_balancer_retries_total{balancer}                    attempts moved to another endpoint
+//   corral_balancer_client_connections{balancer}               open client connections (at scrape)
+//   corral_balancer_endpoint_active{balancer,endpoint}         connections/requests in flight (at scrape)
+//   corral_balancer_endpoint_healthy{balancer,endpoint}        1 healthy, 0 not (at scrape)
+//
+// Thread safety: the registry's children are thread-safe; this struct is
+// immutable after construction.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/metrics.h"
+#include "balancer/core/endpoint_set.h"
+
+namespace corral::balancer {
+
+struct BackendMetrics {
+  metrics::Counter* requests = nullptr;
+  metrics::Counter* connect_errors = nullptr;
+  metrics::Counter* timeouts = nullptr;
+  metrics::Counter* resets = nullptr;
+  metrics::Counter* status_5xx = nullptr;
+  metrics::Histogram* duration = nullptr;
+};
+
+struct BalancerMetrics {
+  metrics::Counter* rejected_max_connections = nullptr;
+  metrics::Counter* rejected_no_endpoint = nullptr;
+  metrics::Counter* rejected_bad_request = nullptr;
+  metrics::Counter* rejected_header_timeout = nullptr;
+  metrics::Counter* retries = nullptr;
+};
+
+class ProxyMetrics {
+ public:
+  ProxyMetrics();
+  metrics::Registry& registry() { return registry_; }
+  BalancerMetrics for_balancer(const std::string& balancer);
+  // One entry per backend of `set`, by Backend::index.
+  std::vector<BackendMetrics> for_set(const EndpointSet& set);
+
+ private:
+  metrics::Registry registry_;
+  metrics::Family<metrics::Counter>& requests_;
+  metrics::Family<metrics::Counter>& errors_;
+  metrics::Family<metrics::Histogram>& duration_;
+  metrics::Family<metrics::Counter>& rejected_;
+  metrics::Family<metrics::Counter>& retries_;
+};
+
+}  // namespace corral::balancer
