@@ -9,7 +9,12 @@
 //   3. a tie goes to the rule written first.
 // pathPrefix matches whole path segments: "/api" matches "/api", "/api/" and
 // "/api/v1" but not "/apiv2"; "/static/" matches "/static/x.css" (a prefix
-// ending in '/' is a directory). The query string is not part of the path.
+// ending in '/' is a directory, and like Ingress's pathType Prefix it also
+// matches "/static" itself). The query string is not part of the path, nor is
+// a "#fragment"; the path is compared as received (no percent-decoding). An
+// absolute-form target ("http://host/path") supplies the host itself, as
+// RFC 9112 §3.2.2 asks. A rule's host may be written with a ":port"; the port
+// is ignored there too.
 // A request that matches no rule goes to every endpoint (the default route).
 //
 // Thread safety: immutable after build; match() from any thread.
