@@ -202,9 +202,11 @@ void check_vm_spec(Checker& c, const std::string& p, const VMSpec& s, bool in_te
   c.one_of(join_path(p, "fencing"), s.fencing, {"none", "selfFence"});
 }
 
-// "host:port" with a non-empty host (an IPv6 host in brackets) and a port 1..65535.
-std::optional<std::string> check_host_port(const std::string& s) {
-  const std::string rule = "must be \"host:port\" with a port from 1 to 65535";
+// "host:port" with a non-empty host (an IPv6 host in brackets) and a port
+// 1..65535 (0..65535 with allow_any_port: 0 is "any free port").
+std::optional<std::string> check_host_port(const std::string& s, bool allow_any_port = false) {
+  const std::string rule = allow_any_port ? "must be \"host:port\" with a port from 0 to 65535"
+                                          : "must be \"host:port\" with a port from 1 to 65535";
   auto colon = s.rfind(':');
   if (colon == std::string::npos || colon == 0) return rule;
   std::string host = s.substr(0, colon), port = s.substr(colon + 1);
@@ -214,7 +216,7 @@ std::optional<std::string> check_host_port(const std::string& s) {
   for (char ch : port)
     if (!std::isdigit(static_cast<unsigned char>(ch))) return rule;
   int n = std::stoi(port);
-  if (n < 1 || n > 65535) return rule;
+  if (n < (allow_any_port ? 0 : 1) || n > 65535) return rule;
   return std::nullopt;
 }
 
@@ -397,7 +399,7 @@ std::vector<Cause> validate(const Balancer& balancer) {
     if (auto e = check_dns1123_subdomain(s.vmSet)) c.add("spec.vmSet", *e);
   if (s.listen.empty())
     c.add("spec.listen", "required");
-  else if (auto e = check_host_port(s.listen))
+  else if (auto e = check_host_port(s.listen, /*allow_any_port=*/true))
     c.add("spec.listen", *e);
   c.one_of("spec.mode", s.mode, {"tcp", "http"});
   c.one_of("spec.algorithm", s.algorithm,

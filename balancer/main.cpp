@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
   if (!file.empty()) {
     auto b = load_balancer_file(file);
     if (!b) {
-      std::cerr << "corral-balancer: " << b.error().to_string() << "\n";
+      std::cerr << "corral-balancer: " << b.error().message << "\n";
       return 1;
     }
     if (auto r = proxy.apply(*b); !r) {

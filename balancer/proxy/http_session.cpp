@@ -20,6 +20,7 @@ namespace {
 
 constexpr uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr uint64_t kMaxBodyBytes = 64ull * 1024 * 1024;
+constexpr const char* kForwardedFor = "X-Forwarded-For";
 
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
@@ -78,7 +79,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         bm.rejected_bad_request->inc();
         return reply(http::status::payload_too_large, "request body exceeds 64 MiB", true);
       }
-      if (ec.category() == http::error::end_of_stream.category() && ec != http::error::end_of_stream &&
+      if (ec.category() == http::make_error_code(http::error::end_of_stream).category() && ec != http::error::end_of_stream &&
           ec != http::error::partial_message) {
         bm.rejected_bad_request->inc();
         return reply(http::status::bad_request, "malformed HTTP request: " + ec.message(), true);
@@ -90,13 +91,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     client_keep_alive_ = req_.keep_alive();
     head_ = req_.method() == http::verb::head;
     set_ = lb_->current();
-    route_ = set_->set->routes.match(req_[http::field::host], req_.target());
+    auto host = req_[http::field::host];
+    auto target = req_.target();
+    route_ = set_->set->routes.match(std::string_view(host.data(), host.size()),
+                                     std::string_view(target.data(), target.size()));
     // Hop-by-hop headers end here; the backend connection is ours to keep alive.
     req_.erase(http::field::connection);
     req_.erase(http::field::keep_alive);
     req_.erase(http::field::proxy_connection);
-    auto xff = req_[http::field::x_forwarded_for];
-    req_.set(http::field::x_forwarded_for,
+    auto xff = req_[kForwardedFor];
+    req_.set(kForwardedFor,
              xff.empty() ? info_.ip : std::string(xff) + ", " + info_.ip);
     req_.version(11);
     attempts_ = 0;

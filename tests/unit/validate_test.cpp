@@ -446,12 +446,13 @@ TEST(Validate, BalancerSelectorIsValidated) {
 
 TEST(Validate, BalancerListenIsHostPort) {
   Balancer b = valid_balancer();
-  const std::string rule = "must be \"host:port\" with a port from 1 to 65535";
-  for (const char* bad : {"8080", ":8080", "host:", "host:0", "host:65536", "host:80a", "a:b:80"}) {
+  const std::string rule = "must be \"host:port\" with a port from 0 to 65535";
+  for (const char* bad : {"8080", ":8080", "host:", "host:-1", "host:65536", "host:80a", "a:b:80"}) {
     b.spec.listen = bad;
     EXPECT_EQ(validate(b), only("spec.listen", rule)) << bad;
   }
-  for (const char* ok : {"127.0.0.1:1", "localhost:65535", "[::1]:8080"}) {
+  // Port 0: any free port (tests, and copies that report where they listen).
+  for (const char* ok : {"127.0.0.1:0", "127.0.0.1:1", "localhost:65535", "[::1]:8080"}) {
     b.spec.listen = ok;
     EXPECT_EQ(validate(b), std::vector<Cause>{}) << ok;
   }

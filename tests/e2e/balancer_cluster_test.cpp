@@ -1,0 +1,219 @@
+// A Balancer in a real cluster: a controller (SQLite), three agents with the
+// process driver running small HTTP servers as VMs, and corral-balancer
+// following the Balancer through the API. Kills a host for real and counts
+// the requests that fail between the kill and the controller's detection.
+//
+// Every VM process carries this test's marker, its node and its name in its
+// argv, so "killing a host" is its agent and its VM processes together.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "api/client.h"
+#include "tests/support/balancer_process.h"
+#include "tests/support/cluster.h"
+#include "tests/support/e2e_util.h"
+#include "tests/support/http_backend.h"
+
+namespace corral::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A VM: an HTTP/1.1 keep-alive server answering "<vm> <node>".
+const char* kServer = R"(import http.server, os, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = (os.environ["CORRAL_VM_NAME"] + " " + os.environ["CORRAL_NODE"] + "\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever())";
+
+struct Sample {
+  std::chrono::steady_clock::time_point at;
+  int status = 0;
+  std::string node;  // which node's VM answered
+};
+
+class BalancerClusterTest : public ::testing::Test {
+ protected:
+  const std::vector<std::string> kNodes = {"node-a", "node-b", "node-c"};
+
+  void SetUp() override {
+    marker_ = "corral-lb-e2e-" + std::to_string(::getpid());
+    ControllerOptions o;
+    o.binary = controller_binary();
+    o.data_dir = (dir_.path() / "controller").string();
+    controller_ = std::make_unique<Controller>(o);
+    std::string error;
+    ASSERT_TRUE(controller_->start(&error)) << error;
+    for (const std::string& node : kNodes) {
+      AgentOptions a;
+      a.binary = agent_binary();
+      a.server = controller_->url();
+      a.node = node;
+      a.data_dir = (dir_.path() / node).string();
+      a.extra_args = {"--cpu", "4", "--memory", "8Gi"};
+      agents_[node] = std::make_unique<Agent>(a);
+      ASSERT_TRUE(agents_[node]->start(&error)) << error;
+    }
+    ClientConfig cfg;
+    cfg.server = controller_->url();
+    cfg.timeout = 5s;
+    api_ = std::make_unique<ApiClient>(cfg);
+    for (const std::string& node : kNodes)
+      ASSERT_TRUE(wait_for([&] { return node_phase(*api_, node) == "Ready"; }, 20s)) << node;
+
+    create("pools", Json::parse(R"({"apiVersion":"corral/v1","kind":"Pool","metadata":{"name":"web"},
+      "spec":{"placement":"spread"}})"));
+    Json set = Json::parse(R"({"apiVersion":"corral/v1","kind":"VMSet","metadata":{"name":"app"},
+      "spec":{"pool":"web","replicas":3,
+              "antiAffinity":{"topologyKey":"corral.io/hostname","mode":"required"},
+              "template":{"spec":{"resources":{"cpu":"100m","memory":"32Mi"},
+                                  "runtime":{"driver":"process"}}}}})");
+    set["spec"]["template"]["spec"]["runtime"]["command"] = {
+        "/usr/bin/python3", "-c", kServer, "${PORT}", marker_, "${CORRAL_NODE}", "end"};
+    create("vmsets", set);
+    create("balancers", Json::parse(R"({"apiVersion":"corral/v1","kind":"Balancer","metadata":{"name":"lb"},
+      "spec":{"vmSet":"app","listen":"127.0.0.1:0","mode":"http",
+              "healthCheck":{"intervalSeconds":1,"timeoutSeconds":1,"rise":1,"fall":1},
+              "timeouts":{"connectSeconds":1}}})"));
+    ASSERT_TRUE(balancer_.start({"--server", controller_->url(), "--balancer", "lb", "--threads", "1",
+                                 "--instance", "e2e"},
+                                &error))
+        << error;
+    listen_ = balancer_.listener("lb");
+    ASSERT_FALSE(listen_.empty()) << balancer_.logs();
+    ASSERT_TRUE(wait_for([&] { return healthy_endpoints() == 3; }, 40s))
+        << "the Balancer never had 3 healthy endpoints:\n" << balancer_object().dump(2) << "\n"
+        << balancer_.logs();
+  }
+
+  void TearDown() override {
+    balancer_.kill_hard();
+    for (auto& [node, agent] : agents_) agent->stop(5s);
+    controller_->stop(5s);
+    kill_processes_matching({marker_});
+  }
+
+  void create(const std::string& plural, Json body) {
+    auto r = api_->call("POST", ApiClient::resource_path(plural), &body);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+  }
+  Json balancer_object() {
+    auto r = api_->call("GET", ApiClient::resource_path("balancers", "lb"));
+    return r ? *r : Json::object();
+  }
+  std::vector<Json> endpoints() {
+    std::vector<Json> out;
+    Json b = balancer_object();
+    for (const Json& e : b.value("status", Json::object()).value("endpoints", Json::array())) out.push_back(e);
+    return out;
+  }
+  int healthy_endpoints() {
+    int n = 0;
+    for (const Json& e : endpoints()) n += e.value("health", "") == "Healthy";
+    return n;
+  }
+  bool published_on(const std::string& node) {
+    for (const Json& e : endpoints())
+      if (e.value("node", "") == node) return true;
+    return false;
+  }
+
+  TempDir dir_;
+  std::string marker_;
+  std::unique_ptr<Controller> controller_;
+  std::map<std::string, std::unique_ptr<Agent>> agents_;
+  std::unique_ptr<ApiClient> api_;
+  BalancerProcess balancer_{balancer_binary()};
+  std::string listen_;
+};
+
+TEST_F(BalancerClusterTest, KillingAHostMovesTrafficAndNothingFailsOnceDetected) {
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<Sample> samples;
+  std::thread client([&] {
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!stop && std::chrono::steady_clock::now() < deadline) {
+      HttpResult r = http_get(listen_, "/", "", 3000);
+      Sample s{std::chrono::steady_clock::now(), r.status, ""};
+      if (size_t sp = r.body.find(' '); sp != std::string::npos) s.node = r.body.substr(sp + 1, r.body.find('\n') - sp - 1);
+      std::lock_guard lock(mu);
+      samples.push_back(s);
+    }
+  });
+  std::this_thread::sleep_for(1s);
+  const std::string victim = "node-b";
+  auto killed_at = std::chrono::steady_clock::now();
+  agents_[victim]->kill_hard();
+  int vms_killed = kill_processes_matching({marker_, " " + victim + " "});
+  EXPECT_EQ(vms_killed, 1);
+  // Detection: the controller took the dead host's endpoint out of the Balancer.
+  bool detected = wait_for([&] { return !published_on(victim); }, 30s);
+  auto detected_at = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(3s);
+  stop = true;
+  client.join();
+  ASSERT_TRUE(detected) << balancer_object().dump(2);
+
+  int before = 0, failed_before = 0, after = 0, failed_after = 0, victim_after = 0;
+  for (const Sample& s : samples) {
+    if (s.at < killed_at) continue;
+    bool ok = s.status == 200;
+    if (s.at < detected_at) {
+      ++before;
+      failed_before += !ok;
+    } else {
+      ++after;
+      failed_after += !ok;
+      victim_after += s.node == victim;
+    }
+  }
+  double window = std::chrono::duration<double>(detected_at - killed_at).count();
+  std::cout << "[ balancer ] kill -> detection " << window << " s: " << failed_before << " of " << before
+            << " requests failed; after detection " << failed_after << " of " << after << " failed\n";
+  RecordProperty("detection_seconds", std::to_string(window));
+  RecordProperty("failed_before_detection", failed_before);
+  RecordProperty("requests_before_detection", before);
+  EXPECT_GT(after, 20);
+  EXPECT_EQ(failed_after, 0);
+  EXPECT_EQ(victim_after, 0);
+  // Retries on connect failure hide the dead host even before detection;
+  // only a request in flight on it at the kill can fail.
+  EXPECT_LE(failed_before, 1);
+}
+
+TEST_F(BalancerClusterTest, CorralctlShowsEndpointsHealthAndTheDataPlaneReport) {
+  CommandOptions env;
+  env.env["CORRAL_SERVER"] = controller_->url();
+  CommandResult get = run_command(corralctl_binary(), {"get", "lb"}, env);
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_NE(get.out.find("lb"), std::string::npos);
+  EXPECT_NE(get.out.find("3/3"), std::string::npos) << get.out;
+  CommandResult describe = run_command(corralctl_binary(), {"describe", "lb", "lb"}, env);
+  ASSERT_EQ(describe.exit_code, 0) << describe.err;
+  for (const std::string& node : kNodes) EXPECT_NE(describe.out.find(node), std::string::npos) << describe.out;
+  EXPECT_NE(describe.out.find("Healthy"), std::string::npos) << describe.out;
+  Json b = balancer_object();
+  EXPECT_EQ(b["status"].value("reportedBy", ""), "e2e");
+  bool serving = false;
+  for (const Json& c : b["status"].value("conditions", Json::array()))
+    serving = serving || (c.value("type", "") == "Serving" && c.value("status", "") == "True");
+  EXPECT_TRUE(serving) << b.dump(2);
+}
+
+}  // namespace
+}  // namespace corral::testing

@@ -1,0 +1,318 @@
+// corral-balancer as a real process in front of real HTTP backends on
+// loopback, configured from a Balancer manifest (--file, no controller):
+// algorithms over the wire, X-Forwarded-For, a dead backend, content rules,
+// a hung backend, garbage, stalled headers, maxConnections, tcp mode, a port
+// already taken, bad manifests, and 10,000 idle connections.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <future>
+#include <map>
+#include <thread>
+
+#include "tests/support/balancer_process.h"
+#include "tests/support/http_backend.h"
+#include "tests/support/temp_dir.h"
+
+namespace corral::testing {
+namespace {
+
+struct EndpointSpec {
+  std::string vm;
+  std::string address;
+  std::string labels;  // YAML flow map body, e.g. "tier: api"
+};
+
+std::string manifest(const std::string& spec_extra, const std::vector<EndpointSpec>& endpoints,
+                     const std::string& mode = "http") {
+  std::string y = "apiVersion: corral/v1\nkind: Balancer\nmetadata: {name: web}\nspec:\n"
+                  "  vmSet: web\n  listen: 127.0.0.1:0\n  mode: " + mode + "\n" + spec_extra +
+                  "status:\n  endpoints:\n";
+  for (const auto& e : endpoints)
+    y += "    - {vm: " + e.vm + ", node: n-" + e.vm + ", address: \"" + e.address + "\", epoch: 1, labels: {" +
+         e.labels + "}}\n";
+  return y;
+}
+
+int connect_to(const std::string& host_port) {
+  size_t colon = host_port.rfind(':');
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr);
+  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(host_port.substr(colon + 1))));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+// Sends `data`, then reads until the peer closes or 5 s pass.
+std::string exchange(const std::string& host_port, const std::string& data, bool half_close = false) {
+  int fd = connect_to(host_port);
+  if (fd < 0) return "<connect failed>";
+  ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+  if (half_close) ::shutdown(fd, SHUT_WR);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+double metric(const std::string& admin, const std::string& series) {
+  std::string text = http_get(admin, "/metrics").body;
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+std::string who(const HttpResult& r) { return r.body.substr(0, r.body.find(' ')); }
+
+class BalancerE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : {"b0", "b1", "b2"}) {
+      backends_.push_back(std::make_unique<HttpBackend>(name));
+      std::string error;
+      ASSERT_TRUE(backends_.back()->start(&error)) << error;
+    }
+  }
+  std::vector<EndpointSpec> endpoints(const std::vector<std::string>& labels = {"", "", ""}) {
+    std::vector<EndpointSpec> out;
+    for (size_t i = 0; i < backends_.size(); ++i)
+      out.push_back({backends_[i]->name(), backends_[i]->address(), labels[i]});
+    return out;
+  }
+  void start(const std::string& yaml, std::vector<std::string> extra = {"--threads", "1"}) {
+    std::ofstream(dir_.file("lb.yaml")) << yaml;
+    std::vector<std::string> args = {"--file", dir_.file("lb.yaml")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::string error;
+    ASSERT_TRUE(lb_.start(args, &error)) << error;
+    listen_ = lb_.listener("web");
+    ASSERT_FALSE(listen_.empty());
+  }
+
+  TempDir dir_;
+  std::vector<std::unique_ptr<HttpBackend>> backends_;
+  BalancerProcess lb_{balancer_binary()};
+  std::string listen_;
+};
+
+TEST_F(BalancerE2E, RoundRobinSpreadsEvenlyAndAppendsXForwardedFor) {
+  start(manifest("", endpoints()));
+  std::map<std::string, int> count;
+  for (int i = 0; i < 30; ++i) {
+    HttpResult r = http_get(listen_, "/x");
+    ASSERT_EQ(r.status, 200) << r.body;
+    ++count[who(r)];
+  }
+  EXPECT_EQ(count, (std::map<std::string, int>{{"b0", 10}, {"b1", 10}, {"b2", 10}}));
+  EXPECT_EQ(backends_[0]->last_forwarded_for(), "127.0.0.1");
+  // An X-Forwarded-For from the client is kept, ours appended.
+  std::string answer = exchange(listen_, "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.1.2.3\r\n"
+                                         "Connection: close\r\n\r\n");
+  EXPECT_NE(answer.find("xff=10.1.2.3, 127.0.0.1"), std::string::npos) << answer;
+  EXPECT_EQ(http_get(lb_.admin(), "/healthz").status, 200);
+  EXPECT_EQ(metric(lb_.admin(), "corral_balancer_requests_total{balancer=\"web\",endpoint=\"b1\"}"), 10);
+}
+
+TEST_F(BalancerE2E, KeepAliveReusesOneClientConnectionForManyRequests) {
+  start(manifest("", endpoints()));
+  int fd = connect_to(listen_);
+  ASSERT_GE(fd, 0);
+  std::string got;
+  for (int i = 0; i < 6; ++i) {
+    std::string req = "GET /k HTTP/1.1\r\nHost: a\r\n\r\n";
+    ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    got.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  size_t answers = 0;
+  for (size_t at = 0; (at = got.find("HTTP/1.1 200", at)) != std::string::npos; ++at) ++answers;
+  EXPECT_EQ(answers, 6u) << got;
+  // Backend side: pooled connections, not one per request.
+  int conns = 0;
+  for (auto& b : backends_) conns += b->connections();
+  EXPECT_LE(conns, 3 + 3);  // + the health checks' connections, at most one round each
+}
+
+TEST_F(BalancerE2E, RequestsKeepSucceedingWhenABackendDies) {
+  start(manifest("", endpoints()));
+  backends_[1]->stop();
+  int ok = 0;
+  std::map<std::string, int> count;
+  for (int i = 0; i < 60; ++i) {
+    HttpResult r = http_get(listen_, "/");
+    if (r.status == 200) ++ok;
+    ++count[who(r)];
+  }
+  EXPECT_EQ(ok, 60);
+  EXPECT_EQ(count.count("b1"), 0u);
+  EXPECT_GE(metric(lb_.admin(), "corral_balancer_retries_total{balancer=\"web\"}"), 1);
+  EXPECT_GE(metric(lb_.admin(), "corral_balancer_errors_total{balancer=\"web\",endpoint=\"b1\",kind=\"connect\"}"), 1);
+  EXPECT_EQ(metric(lb_.admin(), "corral_balancer_endpoint_healthy{balancer=\"web\",endpoint=\"b1\"}"), 0);
+}
+
+TEST_F(BalancerE2E, ContentRulesRouteByHostAndPathPrefix) {
+  std::string rules =
+      "  rules:\n"
+      "    - {pathPrefix: /api, selector: {matchLabels: {tier: api}}}\n"
+      "    - {host: static.example.com, selector: {matchLabels: {tier: static}}}\n"
+      "    - {pathPrefix: /empty, selector: {matchLabels: {tier: none}}}\n";
+  start(manifest(rules, endpoints({"tier: api", "tier: static", "tier: other"})));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(who(http_get(listen_, "/api/v1/x")), "b0");
+    EXPECT_EQ(who(http_get(listen_, "/api")), "b0");
+    EXPECT_EQ(who(http_get(listen_, "/x.css", "STATIC.example.com:8080")), "b1");
+  }
+  // /apiv2 is not under /api: the default route (every endpoint).
+  std::map<std::string, int> count;
+  for (int i = 0; i < 9; ++i) ++count[who(http_get(listen_, "/apiv2"))];
+  EXPECT_EQ(count.size(), 3u);
+  HttpResult none = http_get(listen_, "/empty/x");
+  EXPECT_EQ(none.status, 503);
+  EXPECT_NE(none.body.find("no healthy endpoint for rule 2"), std::string::npos) << none.body;
+}
+
+TEST_F(BalancerE2E, AHungBackendTimesOutWhileOthersServe) {
+  start(manifest("  timeouts: {serverSeconds: 1}\n  healthCheck: {type: tcp}\n", endpoints()));
+  backends_[0]->set_hang(true);
+  auto t0 = std::chrono::steady_clock::now();
+  auto hung = std::async(std::launch::async, [&] {
+    // Round robin over one loop: the first request goes to b0.
+    return http_get(listen_, "/slow", "", 10'000);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  int ok = 0;
+  for (int i = 0; i < 10; ++i) {
+    HttpResult r = http_get(listen_, "/");
+    if (r.status == 200 && who(r) != "b0") ++ok;
+    if (r.status == 200 && who(r) == "b0") ADD_FAILURE() << "the hung backend answered";
+  }
+  HttpResult r = hung.get();
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, 504) << r.body;
+  EXPECT_NE(r.body.find("did not answer within timeouts.serverSeconds"), std::string::npos);
+  EXPECT_GE(waited, 0.9);
+  EXPECT_LT(waited, 5.0);
+  EXPECT_GE(ok, 6);  // requests picked for b0 meanwhile may time out too; the rest succeed
+  backends_[0]->set_hang(false);
+}
+
+TEST_F(BalancerE2E, GarbageAndStalledHeadersGetAnAnswerAndEveryoneElseIsServed) {
+  start(manifest("  timeouts: {clientSeconds: 1}\n", endpoints()));
+  std::string garbage = exchange(listen_, "\x16\x03\x01 this is not http\r\n\r\n");
+  EXPECT_EQ(garbage.rfind("HTTP/1.1 400", 0), 0u) << garbage;
+  auto stalled = std::async(std::launch::async, [&] {
+    return exchange(listen_, "GET / HTTP/1.1\r\nHost: a\r\nX-Half: ");  // never finishes
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(http_get(listen_, "/").status, 200);
+  std::string answer = stalled.get();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer;
+  std::string huge = "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(20'000, 'a') + "\r\n\r\n";
+  EXPECT_EQ(exchange(listen_, huge).rfind("HTTP/1.1 431", 0), 0u);
+  EXPECT_EQ(http_get(listen_, "/").status, 200);
+  EXPECT_GE(metric(lb_.admin(), "corral_balancer_rejected_total{balancer=\"web\",reason=\"badRequest\"}"), 2);
+  EXPECT_EQ(metric(lb_.admin(), "corral_balancer_rejected_total{balancer=\"web\",reason=\"headerTimeout\"}"), 1);
+}
+
+TEST_F(BalancerE2E, ConnectionsBeyondMaxConnectionsAreRefused) {
+  start(manifest("  maxConnections: 2\n", endpoints()));
+  int a = connect_to(listen_), b = connect_to(listen_);
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  HttpResult third = http_get(listen_, "/");
+  EXPECT_EQ(third.status, 503);
+  EXPECT_NE(third.body.find("spec.maxConnections"), std::string::npos);
+  ::close(a);
+  ::close(b);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(http_get(listen_, "/").status, 200);
+}
+
+TEST_F(BalancerE2E, TcpModeSplicesBytesAndPassesHalfClose) {
+  start(manifest("", endpoints(), "tcp"));
+  std::map<std::string, int> count;
+  for (int i = 0; i < 6; ++i) {
+    std::string got = exchange(listen_, "hello", /*half_close=*/true);
+    ASSERT_NE(got.find(":hello"), std::string::npos) << got;
+    ++count[got.substr(0, got.find(':'))];
+  }
+  EXPECT_EQ(count, (std::map<std::string, int>{{"b0", 2}, {"b1", 2}, {"b2", 2}}));
+  backends_[2]->stop();
+  for (int i = 0; i < 6; ++i) EXPECT_NE(exchange(listen_, "again", true).find(":again"), std::string::npos);
+}
+
+TEST_F(BalancerE2E, APortAlreadyTakenIsAClearError) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string taken = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  std::string yaml = manifest("", endpoints());
+  yaml.replace(yaml.find("127.0.0.1:0"), 11, taken);
+  std::ofstream(dir_.file("lb.yaml")) << yaml;
+  std::string err;
+  EXPECT_EQ(lb_.run_to_exit({"--file", dir_.file("lb.yaml")}, &err), 1);
+  EXPECT_NE(err.find("balancer web: cannot listen on " + taken + ": Address already in use"), std::string::npos)
+      << err;
+  ::close(fd);
+}
+
+TEST_F(BalancerE2E, BadManifestsNameTheFileLineAndField) {
+  std::string yaml = manifest("  algorithm: fastest\n  rules:\n    - {pathPrefix: api}\n", endpoints());
+  std::ofstream(dir_.file("lb.yaml")) << yaml;
+  std::string err;
+  EXPECT_EQ(lb_.run_to_exit({"--file", dir_.file("lb.yaml")}, &err), 1);
+  EXPECT_NE(err.find("lb.yaml:"), std::string::npos) << err;
+  EXPECT_NE(err.find("spec.algorithm: must be one of roundRobin, leastConnections, sourceHash, weighted"),
+            std::string::npos) << err;
+  EXPECT_NE(err.find("spec.rules[0].pathPrefix: must start with '/'"), std::string::npos) << err;
+}
+
+TEST_F(BalancerE2E, TenThousandIdleConnectionsDoNotStopService) {
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_max < 10'500) GTEST_SKIP() << "needs 10,500 file descriptors, the hard limit is " << lim.rlim_max;
+  lim.rlim_cur = lim.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &lim);
+  start(manifest("", endpoints()), {"--threads", "2"});
+  std::vector<int> idle;
+  for (int i = 0; i < 10'000; ++i) {
+    int fd = connect_to(listen_);
+    ASSERT_GE(fd, 0) << "connection " << i;
+    idle.push_back(fd);
+  }
+  // Every idle client is held (none was dropped), and requests still flow.
+  for (int i = 0; i < 20 && metric(lb_.admin(), "corral_balancer_client_connections{balancer=\"web\"}") < 10'000; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(metric(lb_.admin(), "corral_balancer_client_connections{balancer=\"web\"}"), 10'000);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(http_get(listen_, "/").status, 200);
+  for (int fd : idle) ::close(fd);
+}
+
+}  // namespace
+}  // namespace corral::testing

@@ -1,0 +1,193 @@
+#include "tests/support/http_backend.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+namespace corral::testing {
+
+namespace {
+
+bool send_all(int fd, const std::string& data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+std::string header_value(const std::string& head, const std::string& name) {
+  std::string lower = head;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  std::string key = "\r\n" + name + ":";
+  size_t at = lower.find(key);
+  if (at == std::string::npos) return "";
+  size_t start = at + key.size();
+  size_t end = head.find("\r\n", start);
+  std::string v = head.substr(start, end - start);
+  while (!v.empty() && v.front() == ' ') v.erase(v.begin());
+  return v;
+}
+
+}  // namespace
+
+HttpBackend::HttpBackend(std::string name) : name_(std::move(name)) {}
+
+HttpBackend::~HttpBackend() { stop(); }
+
+bool HttpBackend::start(std::string* error) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listen_fd_, 1024) != 0) {
+    if (error) *error = std::string("backend bind: ") + std::strerror(errno);
+    return false;
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  acceptor_ = std::thread([this] { accept_loop(); });
+  return true;
+}
+
+void HttpBackend::stop() {
+  if (stop_.exchange(true)) return;
+  ::shutdown(listen_fd_, SHUT_RDWR);
+  ::close(listen_fd_);
+  if (acceptor_.joinable()) acceptor_.join();
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(mu_);
+    for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+    threads.swap(threads_);
+  }
+  for (auto& t : threads) t.join();
+}
+
+std::string HttpBackend::last_forwarded_for() const {
+  std::lock_guard lock(mu_);
+  return last_xff_;
+}
+
+void HttpBackend::accept_loop() {
+  while (!stop_) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    int fd = ::accept(listen_fd_, nullptr, nullptr);
+    if (fd < 0) continue;
+    ++connections_;
+    std::lock_guard lock(mu_);
+    if (stop_) {
+      ::close(fd);
+      break;
+    }
+    open_fds_.push_back(fd);
+    threads_.emplace_back([this, fd] { serve(fd); });
+  }
+}
+
+void HttpBackend::serve(int fd) {
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::string buf;
+  char chunk[4096];
+  while (!stop_) {
+    size_t end = buf.find("\r\n\r\n");
+    if (end == std::string::npos) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+      if (n <= 0) break;
+      buf.append(chunk, static_cast<size_t>(n));
+      // Not HTTP: echo (mode tcp tests).
+      if (buf.size() >= 4 && buf.compare(0, 4, "GET ") != 0 && buf.compare(0, 4, "HEAD") != 0 &&
+          buf.compare(0, 4, "POST") != 0) {
+        if (!send_all(fd, name_ + ":" + buf)) break;
+        buf.clear();
+      }
+      continue;
+    }
+    std::string head = buf.substr(0, end + 2);
+    std::string body_len = header_value(head, "content-length");
+    size_t need = end + 4 + (body_len.empty() ? 0 : std::stoul(body_len));
+    if (buf.size() < need) {
+      ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+      if (n <= 0) break;
+      buf.append(chunk, static_cast<size_t>(n));
+      continue;
+    }
+    buf.erase(0, need);
+    ++requests_;
+    {
+      std::lock_guard lock(mu_);
+      last_xff_ = header_value(head, "x-forwarded-for");
+    }
+    if (hang_) {
+      while (hang_ && !stop_) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      break;
+    }
+    if (int d = delay_ms_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(d));
+    size_t sp1 = head.find(' ');
+    size_t sp2 = head.find(' ', sp1 + 1);
+    std::string path = head.substr(sp1 + 1, sp2 - sp1 - 1);
+    std::string body = name_ + " " + path + " xff=" + header_value(head, "x-forwarded-for") + "\n";
+    bool close = header_value(head, "connection") == "close";
+    std::string res = "HTTP/1.1 " + std::to_string(status_.load()) + " X\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\nContent-Type: text/plain\r\n" +
+                      (close ? "Connection: close\r\n" : "") + "\r\n" + body;
+    if (!send_all(fd, res) || close) break;
+  }
+  ::close(fd);
+  std::lock_guard lock(mu_);
+  open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
+}
+
+HttpResult http_get(const std::string& host_port, const std::string& path, const std::string& host_header,
+                    int timeout_ms) {
+  HttpResult out;
+  size_t colon = host_port.rfind(':');
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr);
+  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(host_port.substr(colon + 1))));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return out;
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + (host_header.empty() ? host_port : host_header) +
+                    "\r\nConnection: close\r\n\r\n";
+  send_all(fd, req);
+  std::string resp;
+  char chunk[4096];
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) break;
+    resp.append(chunk, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (resp.rfind("HTTP/1.", 0) != 0 || resp.size() < 12) return out;
+  out.status = std::stoi(resp.substr(9, 3));
+  size_t body = resp.find("\r\n\r\n");
+  if (body != std::string::npos) out.body = resp.substr(body + 4);
+  return out;
+}
+
+}  // namespace corral::testing
