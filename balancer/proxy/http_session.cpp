@@ -1,5 +1,6 @@
 #include "balancer/proxy/http_session.h"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -36,6 +37,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpSession(tcp::socket client, std::shared_ptr<LoopBalancer> lb)
       : lb_(std::move(lb)),
         client_(std::move(client)),
+        read_timer_(client_.get_executor()),
         slot_(lb_->shared_handle(), lb_->current()->set->spec.maxConnections) {}
 
   void start() {
@@ -57,16 +59,29 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     req_parser_.emplace();
     req_parser_->header_limit(kMaxHeaderBytes);
     req_parser_->body_limit(kMaxBodyBytes);
-    client_.expires_after(std::chrono::seconds(timeouts().clientSeconds));
+    // Our own timer, not the stream's: a stream timeout closes the socket, and
+    // a client that stalls mid-request is owed a 408 on it.
+    client_.expires_never();
+    read_timed_out_ = false;
+    read_timer_.expires_after(std::chrono::seconds(timeouts().clientSeconds));
+    read_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (ec) return;
+      self->read_timed_out_ = true;
+      error_code ignored;
+      self->client_.socket().cancel(ignored);
+    });
     http::async_read(client_, client_buf_, *req_parser_,
-                     [self = shared_from_this()](error_code ec, size_t) { self->on_request(ec); });
+                     [self = shared_from_this()](error_code ec, size_t) {
+                       self->read_timer_.cancel();
+                       self->on_request(ec);
+                     });
   }
 
   void on_request(error_code ec) {
     BalancerMetrics& bm = lb_->shared().metrics;
     if (ec) {
       bool started = req_parser_->got_some() || client_buf_.size() > 0;
-      if (ec == beast::error::timeout) {
+      if (read_timed_out_) {
         if (!started) return close();  // an idle keep-alive connection
         bm.rejected_header_timeout->inc();
         return reply(http::status::request_timeout, "request not received within timeouts.clientSeconds", true);
@@ -257,6 +272,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::shared_ptr<LoopBalancer> lb_;
   beast::tcp_stream client_;
   beast::flat_buffer client_buf_;
+  net::steady_timer read_timer_;
+  bool read_timed_out_ = false;
   ConnectionSlot slot_;
   ClientInfo info_;
   std::optional<http::request_parser<http::string_body>> req_parser_;

@@ -55,8 +55,9 @@ int connect_to(const std::string& host_port) {
   return fd;
 }
 
+// (Not named exchange: ADL would pick std::exchange for std::string arguments.)
 // Sends `data`, then reads until the peer closes or 5 s pass.
-std::string exchange(const std::string& host_port, const std::string& data, bool half_close = false) {
+std::string send_raw(const std::string& host_port, const std::string& data, bool half_close = false) {
   int fd = connect_to(host_port);
   if (fd < 0) return "<connect failed>";
   ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
@@ -123,7 +124,7 @@ TEST_F(BalancerE2E, RoundRobinSpreadsEvenlyAndAppendsXForwardedFor) {
   EXPECT_EQ(count, (std::map<std::string, int>{{"b0", 10}, {"b1", 10}, {"b2", 10}}));
   EXPECT_EQ(backends_[0]->last_forwarded_for(), "127.0.0.1");
   // An X-Forwarded-For from the client is kept, ours appended.
-  std::string answer = exchange(listen_, "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.1.2.3\r\n"
+  std::string answer = send_raw(listen_, "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.1.2.3\r\n"
                                          "Connection: close\r\n\r\n");
   EXPECT_NE(answer.find("xff=10.1.2.3, 127.0.0.1"), std::string::npos) << answer;
   EXPECT_EQ(http_get(lb_.admin(), "/healthz").status, 200);
@@ -218,17 +219,17 @@ TEST_F(BalancerE2E, AHungBackendTimesOutWhileOthersServe) {
 
 TEST_F(BalancerE2E, GarbageAndStalledHeadersGetAnAnswerAndEveryoneElseIsServed) {
   start(manifest("  timeouts: {clientSeconds: 1}\n", endpoints()));
-  std::string garbage = exchange(listen_, "\x16\x03\x01 this is not http\r\n\r\n");
+  std::string garbage = send_raw(listen_, "\x16\x03\x01 this is not http\r\n\r\n");
   EXPECT_EQ(garbage.rfind("HTTP/1.1 400", 0), 0u) << garbage;
   auto stalled = std::async(std::launch::async, [&] {
-    return exchange(listen_, "GET / HTTP/1.1\r\nHost: a\r\nX-Half: ");  // never finishes
+    return send_raw(listen_, "GET / HTTP/1.1\r\nHost: a\r\nX-Half: ");  // never finishes
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(http_get(listen_, "/").status, 200);
   std::string answer = stalled.get();
   EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer;
   std::string huge = "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(20'000, 'a') + "\r\n\r\n";
-  EXPECT_EQ(exchange(listen_, huge).rfind("HTTP/1.1 431", 0), 0u);
+  EXPECT_EQ(send_raw(listen_, huge).rfind("HTTP/1.1 431", 0), 0u);
   EXPECT_EQ(http_get(listen_, "/").status, 200);
   EXPECT_GE(metric(lb_.admin(), "corral_balancer_rejected_total{balancer=\"web\",reason=\"badRequest\"}"), 2);
   EXPECT_EQ(metric(lb_.admin(), "corral_balancer_rejected_total{balancer=\"web\",reason=\"headerTimeout\"}"), 1);
@@ -253,13 +254,13 @@ TEST_F(BalancerE2E, TcpModeSplicesBytesAndPassesHalfClose) {
   start(manifest("", endpoints(), "tcp"));
   std::map<std::string, int> count;
   for (int i = 0; i < 6; ++i) {
-    std::string got = exchange(listen_, "hello", /*half_close=*/true);
+    std::string got = send_raw(listen_, "hello", /*half_close=*/true);
     ASSERT_NE(got.find(":hello"), std::string::npos) << got;
     ++count[got.substr(0, got.find(':'))];
   }
   EXPECT_EQ(count, (std::map<std::string, int>{{"b0", 2}, {"b1", 2}, {"b2", 2}}));
   backends_[2]->stop();
-  for (int i = 0; i < 6; ++i) EXPECT_NE(exchange(listen_, "again", true).find(":again"), std::string::npos);
+  for (int i = 0; i < 6; ++i) EXPECT_NE(send_raw(listen_, "again", true).find(":again"), std::string::npos);
 }
 
 TEST_F(BalancerE2E, APortAlreadyTakenIsAClearError) {
@@ -299,7 +300,8 @@ TEST_F(BalancerE2E, TenThousandIdleConnectionsDoNotStopService) {
   if (lim.rlim_max < 10'500) GTEST_SKIP() << "needs 10,500 file descriptors, the hard limit is " << lim.rlim_max;
   lim.rlim_cur = lim.rlim_max;
   setrlimit(RLIMIT_NOFILE, &lim);
-  start(manifest("", endpoints()), {"--threads", "2"});
+  // maxConnections above the idle crowd: the limit itself is another test.
+  start(manifest("  maxConnections: 10100\n", endpoints()), {"--threads", "2"});
   std::vector<int> idle;
   for (int i = 0; i < 10'000; ++i) {
     int fd = connect_to(listen_);

@@ -27,7 +27,10 @@ bool BalancerProcess::start(const std::vector<std::string>& args, std::string* e
     auto parsed = parse_json(read_file(ready), "ready file");
     if (parsed && parsed->is_object()) {
       admin_ = parsed->value("admin", "");
-      for (auto& [k, v] : parsed->value("listeners", Json::object()).items()) listeners_[k] = v.get<std::string>();
+      const Json& listeners = (*parsed)["listeners"];
+      if (listeners.is_object())
+        for (auto it = listeners.begin(); it != listeners.end(); ++it)
+          if (it.value().is_string()) listeners_[it.key()] = it.value().get<std::string>();
       return true;
     }
     if (!process_->running()) {
