@@ -1,7 +1,8 @@
 #include "balancer/algorithms/source_hash.h"
 
 #include <algorithm>
-#include <string>
+#include <charconv>
+#include <string_view>
 #include <utility>
 
 #include "balancer/algorithms/factories.h"
@@ -15,7 +16,9 @@ SourceHashPicker::SourceHashPicker(std::vector<const Backend*> backends)
   for (size_t b = 0; b < backends_.size(); ++b) {
     const uint64_t name_state = fnv1a64("#", fnv1a64(backends_[b]->endpoint.vm));
     for (size_t i = 0; i < kPointsPerBackend; ++i) {
-      const uint64_t h = mix64(fnv1a64(std::to_string(i), name_state));
+      char digits[24];
+      const auto end = std::to_chars(digits, digits + sizeof digits, i).ptr;
+      const uint64_t h = mix64(fnv1a64(std::string_view(digits, end - digits), name_state));
       ring_.push_back({h, static_cast<uint32_t>(b)});
     }
   }

@@ -36,9 +36,11 @@ namespace corral::balancer {
 
 class SourceHashPicker : public Picker {
  public:
-  // Points per backend: enough that 5 backends get 20% ± ~2% each of the
-  // clients (the spread shrinks as 1/√points), few enough that building a
-  // ring of 100 backends stays well under a millisecond.
+  // Points per backend: enough that each of 5 backends gets 20% of the
+  // clients give or take ~1.6 points (one standard deviation; the spread
+  // shrinks as 1/√points), few enough that building a ring of 100 backends
+  // (16,000 points to sort, once per endpoint set and loop) takes a few
+  // milliseconds.
   static constexpr size_t kPointsPerBackend = 160;
 
   explicit SourceHashPicker(std::vector<const Backend*> backends);
