@@ -1,9 +1,11 @@
 #include "cli/describe.h"
 
 #include <algorithm>
+#include <optional>
 #include <ostream>
 
 #include "api/yaml.h"
+#include "cli/describe_balancer.h"
 #include "cli/line_diff.h"
 #include "cli/printers.h"
 
@@ -95,13 +97,20 @@ std::string describe_object(const KindInfo& kind, const Json& object, const std:
     out += "Details:\n" + indented_yaml(rest);
     return out;
   }
-  const Json& spec = member(object, "spec");
-  out += spec.is_object() && !spec.empty() ? "Spec:\n" + indented_yaml(spec) : label("Spec") + "<none>\n";
   Json status = member(object, "status");
   const Json conditions = status.is_object() && status.contains("conditions") ? status["conditions"] : Json();
   if (status.is_object()) status.erase("conditions");
-  out += status.is_object() && !status.empty() ? "Status:\n" + indented_yaml(status)
-                                               : label("Status") + "<none>\n";
+  // Balancers: a summary and an endpoint table instead of raw YAML.
+  std::optional<std::string> summary;
+  if (kind.kind == "Balancer") summary = describe_balancer(object, now);
+  if (summary) {
+    out += *summary;
+  } else {
+    const Json& spec = member(object, "spec");
+    out += spec.is_object() && !spec.empty() ? "Spec:\n" + indented_yaml(spec) : label("Spec") + "<none>\n";
+    out += status.is_object() && !status.empty() ? "Status:\n" + indented_yaml(status)
+                                                 : label("Status") + "<none>\n";
+  }
   if (conditions.is_array() && !conditions.empty()) {
     std::vector<Row> rows = {{"TYPE", "STATUS", "REASON", "MESSAGE", "AGE"}};
     for (const auto& c : conditions) {

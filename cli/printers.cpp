@@ -139,7 +139,8 @@ std::vector<std::string> table_headers(const KindInfo& kind, bool wide) {
     h = {"NAME", "PHASE", "NODE", "EPOCH", "RESTARTS", "ADDRESS", "AGE"};
     if (wide) h.insert(h.end(), {"CPU", "MEMORY", "LAST-ERROR", "MESSAGE"});
   } else if (kind.kind == "Balancer") {
-    h = {"NAME", "LISTEN", "MODE", "ALGORITHM", "ENDPOINTS", "AGE"};
+    h = {"NAME", "LISTEN", "MODE", "ALGORITHM", "ENDPOINTS", "LOAD", "SPREAD", "AGE"};
+    if (wide) h.insert(h.end(), {"DRAINING", "REPORTED"});
   } else if (kind.kind == "Event") {
     h = {"LAST-SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"};
   } else {
@@ -217,20 +218,32 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
     return r;
   }
   if (kind.kind == "Balancer") {
-    size_t total = 0, healthy = 0;
-    if (o.contains("status") && o["status"].is_object() && o["status"].contains("endpoints") &&
-        o["status"]["endpoints"].is_array()) {
-      for (const auto& e : o["status"]["endpoints"]) {
+    // ENDPOINTS is healthy/total as the data plane last reported health.
+    size_t total = 0, healthy = 0, draining = 0;
+    const Json* endpoints = nullptr;
+    if (o.contains("status") && o["status"].is_object() && o["status"].contains("endpoints"))
+      endpoints = &o["status"]["endpoints"];
+    if (endpoints && endpoints->is_array()) {
+      for (const auto& e : *endpoints) {
         ++total;
-        if (e.is_object() && e.value("health", "") == "Healthy") ++healthy;
+        if (!e.is_object()) continue;
+        if (e.value("health", "") == "Healthy") ++healthy;
+        if (e.value("draining", false)) ++draining;
       }
     }
-    return {name,
-            or_none(at(o, "spec.listen")),
-            or_none(at(o, "spec.mode")),
-            or_none(at(o, "spec.algorithm")),
-            std::to_string(healthy) + "/" + std::to_string(total),
-            age};
+    Row r = {name,
+             or_none(at(o, "spec.listen")),
+             or_none(at(o, "spec.mode")),
+             or_none(at(o, "spec.algorithm")),
+             std::to_string(healthy) + "/" + std::to_string(total),
+             format_percent(number_at(o, "status.meanLoad")),
+             format_percent(number_at(o, "status.loadSpread")),
+             age};
+    if (wide) {
+      const std::string reported = at(o, "status.lastReportTime");
+      r.insert(r.end(), {std::to_string(draining), reported.empty() ? kNone : age_since(reported, now)});
+    }
+    return r;
   }
   if (kind.kind == "Event") {
     std::string last = at(o, "lastTimestamp");

@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
                  "Directory that holds the store (corral.db); created if missing")
       ->required();
   app.add_option("--tokens", f.tokens,
-                 "Token file: `token,user,role` lines, roles admin | viewer | node:<name>; "
+                 "Token file: `token,user,role` lines, roles admin | viewer | balancer | node:<name>; "
                  "without it authentication is off (loopback only)");
   app.add_option("--tls-cert", f.tls_cert, "PEM certificate: serve HTTPS (needs --tls-key)");
   app.add_option("--tls-key", f.tls_key, "PEM private key of --tls-cert");

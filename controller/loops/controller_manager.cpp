@@ -33,7 +33,13 @@ struct ControllerManager::Metrics {
                         {"outcome"})),
         rebalance_rounds(r.counter("corral_rebalance_rounds_total",
                                    "Rebalance plans of a pool that started at least one move.")
-                             .with({})) {}
+                             .with({})),
+        balancer_writes(r.counter("corral_balancer_status_writes_total",
+                                  "Balancer statuses (endpoints) written by the endpoints loop.")
+                            .with({})),
+        balancer_no_endpoints(r.counter("corral_balancer_no_endpoints_total",
+                                        "Times a Balancer's Ready condition turned False.")
+                                  .with({})) {}
 
   metrics::HistogramFamily& pass_seconds;
   metrics::CounterFamily& write_errors;
@@ -47,6 +53,8 @@ struct ControllerManager::Metrics {
   metrics::Counter& deleted;
   metrics::CounterFamily& moves;
   metrics::Counter& rebalance_rounds;
+  metrics::Counter& balancer_writes;
+  metrics::Counter& balancer_no_endpoints;
 };
 
 namespace {
@@ -83,6 +91,7 @@ ControllerManager::ControllerManager(store::Store& store, const Clock& clock,
       scheduler_(store, cache_, events_, writers_, clock, options_.scheduler),
       vmsets_(store, cache_, writers_, clock, options_.vmset),
       moves_(store, cache_, events_, writers_, clock, options_.moves),
+      endpoints_(store, cache_, events_, writers_, clock),
       pool_status_(store, cache_, writers_) {
   if (options_.metrics) metrics_ = std::make_unique<Metrics>(*options_.metrics);
 }
@@ -105,6 +114,7 @@ void ControllerManager::dispatch() {
   vmsets_.observe(delta);
   moves_.observe(delta);
   scheduler_.observe(delta);
+  endpoints_.observe(delta);
   pool_status_.observe(delta);
 }
 
@@ -150,6 +160,15 @@ void ControllerManager::run_scheduler() {
     metrics_->write_errors.with({"scheduler"}).inc(static_cast<double>(s.write_errors));
 }
 
+void ControllerManager::run_endpoints() {
+  PassTimer timer(metrics_ ? &metrics_->pass_seconds : nullptr, "endpoints");
+  EndpointsPassStats s = endpoints_.run_once();
+  if (!metrics_) return;
+  if (s.writes) metrics_->balancer_writes.inc(static_cast<double>(s.writes));
+  if (s.no_endpoints) metrics_->balancer_no_endpoints.inc(static_cast<double>(s.no_endpoints));
+  if (s.errors) metrics_->write_errors.with({"endpoints"}).inc(static_cast<double>(s.errors));
+}
+
 void ControllerManager::run_pool_status() {
   PassTimer timer(metrics_ ? &metrics_->pass_seconds : nullptr, "pool-status");
   PoolStatusPassStats s = pool_status_.run_once();
@@ -167,6 +186,8 @@ Result<void> ControllerManager::run_once() {
   run_moves();
   dispatch();
   run_scheduler();
+  dispatch();
+  run_endpoints();
   dispatch();
   run_pool_status();
   dispatch();
@@ -215,6 +236,8 @@ void ControllerManager::thread_loop() {
     run_moves();
     dispatch();
     run_scheduler();
+    dispatch();
+    run_endpoints();
     dispatch();
     if (pool_status_.urgent() || clock_.steady_now() >= next_pool) {
       next_pool = clock_.steady_now() + options_.pool_status_period;

@@ -6,6 +6,7 @@
 //                         ▲                      VmSetLoop          on changes (+ every 10 s)
 //                         │                      MoveLoop           on changes (+ every 1 s)
 //                         │ write-through        SchedulerLoop      on changes
+//                         │                      EndpointsLoop      on Balancer/VM/Node changes
 //                         └───────────────────── PoolStatusLoop     every pool_status_period
 //                                                    │
 //                              WriterPool (concurrent store writes, group commit)
@@ -29,6 +30,7 @@
 #include "api/metrics.h"
 #include "controller/heartbeat/lease_table.h"
 #include "controller/events/event_recorder.h"
+#include "controller/loops/endpoints_loop.h"
 #include "controller/loops/move_loop.h"
 #include "controller/loops/node_lifecycle_loop.h"
 #include "controller/loops/object_cache.h"
@@ -79,7 +81,7 @@ class ControllerManager {
   // call it when it has not run.
   Result<void> init();
   // One pass of every loop, in order: node lifecycle, VMSets, moves, scheduler,
-  // pool status.
+  // endpoints, pool status.
   Result<void> run_once();
   // Runs the loops on a background thread until stop().
   Result<void> start();
@@ -90,6 +92,7 @@ class ControllerManager {
   VmSetLoop& vmsets() { return vmsets_; }
   NodeLifecycleLoop& node_lifecycle() { return node_lifecycle_; }
   MoveLoop& moves() { return moves_; }
+  EndpointsLoop& endpoints() { return endpoints_; }
   events::EventRecorder& events() { return events_; }
 
  private:
@@ -99,6 +102,7 @@ class ControllerManager {
   void run_vmsets();
   void run_moves();
   void run_scheduler();
+  void run_endpoints();
   void run_pool_status();
   void thread_loop();
 
@@ -111,6 +115,7 @@ class ControllerManager {
   SchedulerLoop scheduler_;
   VmSetLoop vmsets_;
   MoveLoop moves_;
+  EndpointsLoop endpoints_;
   PoolStatusLoop pool_status_;
   std::unique_ptr<Metrics> metrics_;
   bool initialized_ = false;

@@ -14,6 +14,7 @@
 #include "api/log.h"
 #include "controller/reconcile/common.h"
 #include "controller/reconcile/disruption.h"
+#include "controller/reconcile/endpoints.h"
 #include "controller/rebalance/plan_input.h"
 #include "controller/rebalance/planner.h"
 #include "controller/scheduler/snapshot.h"
@@ -58,7 +59,9 @@ MoveLoop::MoveLoop(store::Store& store, ObjectCache& cache, events::EventRecorde
       rng_(std::random_device{}()) {}
 
 void MoveLoop::observe(const CacheDelta& delta) {
-  if (delta.resynced || !delta.vms.empty() || !delta.nodes.empty() || !delta.pools.empty())
+  // Balancers: a drain the data plane reports done lets a held move complete.
+  if (delta.resynced || !delta.vms.empty() || !delta.nodes.empty() || !delta.pools.empty() ||
+      !delta.balancers.empty())
     dirty_ = true;
 }
 
@@ -75,6 +78,7 @@ MovePassStats MoveLoop::run_once() {
 
   // ---- decide (pure) -----------------------------------------------------------
   std::vector<reconcile::MoveStep> steps = reconcile::progress_moves(vms, now, options_.moves);
+  hold_for_drains(steps, now);
   // Budgets cost a pass over every VM: only when a drain or a rebalancer may use them.
   const bool draining = std::any_of(cache_.nodes().items().begin(), cache_.nodes().items().end(),
                                     [](const Node& n) { return n.spec.drain; });
@@ -268,6 +272,36 @@ MovePassStats MoveLoop::run_once() {
   }
   std::erase_if(drained_, [&](const std::string& n) { return !drains.remaining.count(n); });
   return stats;
+}
+
+void MoveLoop::hold_for_drains(std::vector<reconcile::MoveStep>& steps,
+                               std::chrono::system_clock::time_point now) {
+  // A completing move deletes its old VM only once every Balancer that
+  // publishes it has drained it (reconcile::drain_gate). Held steps are simply
+  // left out of this pass: progress_moves keeps choosing kComplete while the
+  // replacement stays Running and Ready, so a hold never turns into the
+  // 300 s cancel (which applies only to a replacement not yet in service),
+  // and drainSeconds bounds it.
+  std::set<std::string> held;
+  std::erase_if(steps, [&](const reconcile::MoveStep& step) {
+    if (step.kind != reconcile::MoveStepKind::kComplete) return false;
+    reconcile::DrainGate gate =
+        reconcile::drain_gate(step.old_vm, cache_.balancers().items(), now);
+    if (gate.may_delete) return false;
+    held.insert(step.old_vm);
+    std::string& told = endpoint_waits_[step.old_vm];
+    if (told != gate.message) {
+      told = gate.message;
+      const std::string message = "vm/" + step.old_vm + " is kept until its endpoint drains: " +
+                                  gate.message;
+      logger("moves")->info("{}", message);
+      if (const VM* old = cache_.vm(step.old_vm))
+        (void)events_.record(ObjectReference{VM::kKind, step.old_vm, old->metadata.uid}, "Normal",
+                             "EndpointDraining", message, step.from);
+    }
+    return true;
+  });
+  std::erase_if(endpoint_waits_, [&](const auto& kv) { return !held.count(kv.first); });
 }
 
 std::vector<MoveLoop::Start> MoveLoop::plan_rebalance(

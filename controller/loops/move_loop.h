@@ -8,6 +8,10 @@
 //   least every second):
 //     progress_moves  → delete old VMs whose replacement is Ready, delete
 //                       replacements that failed, strip finished moves' marks
+//     drain gate      → but keep an old VM that a Balancer publishes until its
+//                       endpoint drained (reported drained, or drainSeconds
+//                       after draining was published; reconcile/endpoints.h);
+//                       Event EndpointDraining on the VM, once per reason
 //     budgets         → per VMSet, what voluntary moves may start
 //     plan_drains     → replacements for VMs on draining nodes
 //     rebalance       → per Pool with rebalance.enabled, every intervalSeconds:
@@ -83,6 +87,10 @@ class MoveLoop {
     std::string reason;
     std::string vmset;
   };
+  // Drops the kComplete steps whose old VM a Balancer still publishes and has
+  // not drained (reconcile::drain_gate), with an EndpointDraining Event once.
+  void hold_for_drains(std::vector<reconcile::MoveStep>& steps,
+                       std::chrono::system_clock::time_point now);
   std::vector<Start> plan_rebalance(std::map<std::string, reconcile::DisruptionBudget>& budgets,
                                     size_t max_start, MovePassStats& stats);
 
@@ -105,6 +113,8 @@ class MoveLoop {
   // Rebalance moves held back by a budget, already told: VM → message.
   std::map<std::string, std::string> budget_waits_;
   std::set<std::string> drained_;
+  // Old VMs held for a Balancer's drain, already told: VM → the gate's message.
+  std::map<std::string, std::string> endpoint_waits_;
 };
 
 }  // namespace corral::loops

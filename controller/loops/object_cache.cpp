@@ -13,13 +13,14 @@ namespace {
 using std::chrono::milliseconds;
 
 // The kinds the loops read, as indexes into ObjectCache::seen_.
-enum KindIndex { kNode = 0, kPool = 1, kVMSet = 2, kVM = 3, kOther = -1 };
+enum KindIndex { kNode = 0, kPool = 1, kVMSet = 2, kVM = 3, kBalancer = 4, kOther = -1 };
 
 int kind_index(const std::string& kind) {
   if (kind == Node::kKind) return kNode;
   if (kind == Pool::kKind) return kPool;
   if (kind == VMSet::kKind) return kVMSet;
   if (kind == VM::kKind) return kVM;
+  if (kind == Balancer::kKind) return kBalancer;
   return kOther;
 }
 
@@ -193,6 +194,7 @@ void ObjectCache::finish_resync() {
   drop_unseen(pools_, kPool, delta_.pools);
   drop_unseen(vmsets_, kVMSet, delta_.vmsets);
   drop_unseen(vms_, kVM, delta_.vms);
+  drop_unseen(balancers_, kBalancer, delta_.balancers);
   resyncing_ = false;
   for (auto& s : seen_) s.clear();
   delta_.resynced = true;
@@ -248,6 +250,10 @@ void ObjectCache::apply(const store::RecordPtr& record) {
     case kVM:
       upsert_typed(vms_, record);
       return;
+    case kBalancer:
+      upsert_typed(balancers_, record);
+      delta_.balancers.insert(record->name);
+      return;
     default:
       return;
   }
@@ -293,6 +299,9 @@ void ObjectCache::apply_deleted(const std::string& kind, const std::string& name
       delta_.vms.insert(name);
       return;
     }
+    case kBalancer:
+      drop(balancers_, delta_.balancers);
+      return;
     default:
       return;
   }

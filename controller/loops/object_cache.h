@@ -1,5 +1,5 @@
-// ObjectCache: the control loops' view of the store — Nodes, Pools, VMSets and
-// VMs, typed and by name — fed by one watch of every kind (client-go's
+// ObjectCache: the control loops' view of the store — Nodes, Pools, VMSets,
+// VMs and Balancers, typed and by name — fed by one watch of every kind (client-go's
 // informer, in one object).
 //
 //   store.watch("", 0) ──► [pump thread] ──► inbox ──► sync() ──► typed tables
@@ -54,13 +54,15 @@ struct CacheDelta {
   std::unordered_set<std::string> pools;
   std::unordered_set<std::string> vmsets;
   std::unordered_set<std::string> vms;
+  std::unordered_set<std::string> balancers;
   // VMSets (by name) that owned a changed VM, before or after the change.
   std::unordered_set<std::string> vm_owners;
   // The cache was rebuilt from a new snapshot (after Gone): treat everything as changed.
   bool resynced = false;
 
   bool empty() const {
-    return nodes.empty() && pools.empty() && vmsets.empty() && vms.empty() && !resynced;
+    return nodes.empty() && pools.empty() && vmsets.empty() && vms.empty() && balancers.empty() &&
+           !resynced;
   }
 };
 
@@ -97,6 +99,7 @@ class ObjectCache {
   const ObjectTable<Pool>& pools() const { return pools_; }
   const ObjectTable<VMSet>& vmsets() const { return vmsets_; }
   const ObjectTable<VM>& vms() const { return vms_; }
+  const ObjectTable<Balancer>& balancers() const { return balancers_; }
   const Node* node(const std::string& name) const { return nodes_.find(name); }
   const VM* vm(const std::string& name) const { return vms_.find(name); }
   const VMSet* vmset(const std::string& name) const { return vmsets_.find(name); }
@@ -138,11 +141,12 @@ class ObjectCache {
   ObjectTable<Pool> pools_;
   ObjectTable<VMSet> vmsets_;
   ObjectTable<VM> vms_;
+  ObjectTable<Balancer> balancers_;
   std::unordered_map<std::string, std::set<std::string>> vms_by_owner_uid_;
   std::set<std::string> vm_names_;  // sorted: the prefix lookup of vms_for_vmset
   CacheDelta delta_;                // since the last sync()
   bool resyncing_ = false;
-  std::unordered_set<std::string> seen_[4];  // during a resync, per kind: names in the new snapshot
+  std::unordered_set<std::string> seen_[5];  // during a resync, per kind: names in the new snapshot
   uint64_t events_applied_ = 0;
 
   std::mutex mu_;

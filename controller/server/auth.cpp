@@ -66,9 +66,10 @@ Result<Authenticator> Authenticator::from_text(const std::string& text, const st
       if (id.node_name.empty())
         return make_error(ErrorCode::kBadRequest,
                           where + "role node: needs a node name (node:<name>)");
-    } else if (id.role != "admin" && id.role != "viewer") {
-      return make_error(ErrorCode::kBadRequest, where + "unknown role \"" + id.role +
-                                                    "\": one of admin, viewer, node:<name>");
+    } else if (id.role != "admin" && id.role != "viewer" && id.role != "balancer") {
+      return make_error(ErrorCode::kBadRequest,
+                        where + "unknown role \"" + id.role +
+                            "\": one of admin, viewer, balancer, node:<name>");
     }
     if (!auth.tokens_.emplace(parts[0], std::move(id)).second)
       return make_error(ErrorCode::kBadRequest, where + "duplicate token");
@@ -97,6 +98,13 @@ Result<void> authorize(const Identity& who, const Attributes& what,
   if (who.role == "admin") return Ok{};
   if (is_read(what.verb)) return Ok{};
   if (who.role == "viewer") return forbidden(who, what, "viewers may only get, list and watch");
+  if (who.role == "balancer") {
+    if (what.resource == "events" && what.verb == "create") return Ok{};
+    if (what.resource == "balancers" && what.subresource == "status" && what.verb == "update")
+      return Ok{};
+    return forbidden(who, what,
+                     "balancers may only read, update the status of Balancers and create events");
+  }
   if (who.node_name.empty()) return forbidden(who, what, "unknown role");
 
   const std::string& self = who.node_name;

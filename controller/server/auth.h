@@ -2,7 +2,7 @@
 // Kubernetes' --token-auth-file) and authorisation (role × verb × resource).
 //
 // Token file: one `token,user,role` per line; blank lines and lines starting
-// with '#' are ignored; roles are `admin`, `viewer` and `node:<name>`.
+// with '#' are ignored; roles are `admin`, `viewer`, `balancer` and `node:<name>`.
 //
 // Roles:
 //   admin        everything
@@ -10,6 +10,10 @@
 //   node:<name>  an agent: get/list/watch everything; create and update its own
 //                Node, its status and its heartbeat; update the status of VMs whose stored
 //                spec.nodeName is <name>; create Events. Nothing else.
+//   balancer     the data plane (corral-balancer): get/list/watch everything;
+//                update `balancers/<name>/status` (health, connections, drained,
+//                its report); create Events. Nothing else — not a Balancer's
+//                spec, not other kinds' status.
 #pragma once
 
 #include <functional>
@@ -23,7 +27,7 @@ namespace corral::server {
 
 struct Identity {
   std::string user;
-  std::string role;       // "admin" | "viewer" | "node:<name>"
+  std::string role;       // "admin" | "viewer" | "balancer" | "node:<name>"
   std::string node_name;  // for node roles: <name>; else empty
 };
 

@@ -20,7 +20,8 @@ constexpr const char* kTokens =
     "\n"
     "viewer-token,alice,viewer\n"
     "node-a-token,agent-a,node:host-a\n"
-    "node-b-token , agent-b , node:host-b\n";
+    "node-b-token , agent-b , node:host-b\n"
+    "lb-token,lb-1,balancer\n";
 
 class AuthTest : public ::testing::Test {
  protected:
@@ -177,6 +178,74 @@ TEST_F(AuthTest, NodeCreatesEvents) {
   EXPECT_EQ(r->status, 201) << r->body;
   const std::string before = snapshot();
   expect_status(node_a_->Delete("/apis/corral/v1/events/ev-1"), 403, "Forbidden", before);
+}
+
+TEST_F(AuthTest, BalancerWritesOnlyBalancerStatusAndEvents) {
+  auto lb = h_.client("lb-token");
+  Json front = {{"apiVersion", "corral/v1"},
+                {"kind", "Balancer"},
+                {"metadata", {{"name", "front"}}},
+                {"spec", {{"vmSet", "web"}, {"listen", "0.0.0.0:80"}}}};
+  auto created = admin_->Post("/apis/corral/v1/balancers", front.dump(), kJson);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  EXPECT_EQ(lb->Get("/apis/corral/v1/vms")->status, 200);
+  Json mine = get(*lb, "/apis/corral/v1/balancers/front");
+  mine["status"]["reportedBy"] = "lb-1";
+  auto st = lb->Put("/apis/corral/v1/balancers/front/status", mine.dump(), kJson);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->status, 200) << st->body;
+  Json ev = {{"apiVersion", "corral/v1"},
+             {"kind", "Event"},
+             {"metadata", {{"name", "lb-ev-1"}}},
+             {"involvedObject", {{"kind", "Balancer"}, {"name", "front"}}},
+             {"reason", "BackendDown"},
+             {"message", "vm/web-1 failed its health check"}};
+  auto posted = lb->Post("/apis/corral/v1/events", ev.dump(), kJson);
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 201) << posted->body;
+
+  const std::string before = snapshot();
+  Json spec = get(*lb, "/apis/corral/v1/balancers/front");
+  spec["spec"]["listen"] = "0.0.0.0:81";
+  Json s = expect_status(lb->Put("/apis/corral/v1/balancers/front", spec.dump(), kJson), 403,
+                         "Forbidden", before);
+  EXPECT_NE(s.value("message", "").find("user \"lb-1\" (balancer) may not update balancers/front"),
+            std::string::npos)
+      << s.dump();
+  Json on_a = get(*lb, "/apis/corral/v1/vms/on-a");
+  on_a["status"]["phase"] = "Failed";
+  expect_status(lb->Put("/apis/corral/v1/vms/on-a/status", on_a.dump(), kJson), 403, "Forbidden",
+                before);
+  expect_status(lb->Post(kVMs, vm("x").dump(), kJson), 403, "Forbidden", before);
+  expect_status(lb->Delete("/apis/corral/v1/balancers/front"), 403, "Forbidden", before);
+}
+
+TEST(AuthRoles, BalancerRoleByVerbAndResource) {
+  auto auth = server::Authenticator::from_text("t1,lb-1,balancer\n", "tokens");
+  ASSERT_TRUE(auth.ok()) << auth.error().message;
+  auto who = auth->authenticate("Bearer t1");
+  ASSERT_TRUE(who.ok());
+  EXPECT_EQ(who->role, "balancer");
+  EXPECT_TRUE(who->node_name.empty());
+  auto allowed = [&](const std::string& verb, const std::string& resource,
+                     const std::string& subresource = "") {
+    return server::authorize(*who, {verb, resource, "front", subresource}, nullptr).ok();
+  };
+  for (const char* verb : {"get", "list", "watch"})
+    for (const char* resource : {"balancers", "vms", "nodes", "events", "pools"})
+      EXPECT_TRUE(allowed(verb, resource)) << verb << " " << resource;
+  EXPECT_TRUE(allowed("update", "balancers", "status"));
+  EXPECT_TRUE(allowed("create", "events"));
+  EXPECT_FALSE(allowed("update", "balancers"));
+  EXPECT_FALSE(allowed("create", "balancers"));
+  EXPECT_FALSE(allowed("delete", "balancers"));
+  EXPECT_FALSE(allowed("update", "vms", "status"));
+  EXPECT_FALSE(allowed("update", "nodes", "status"));
+  EXPECT_FALSE(allowed("update", "nodes", "heartbeat"));
+  EXPECT_FALSE(allowed("update", "events"));
+  EXPECT_FALSE(allowed("delete", "events"));
+  EXPECT_FALSE(allowed("create", "vms"));
 }
 
 TEST(AuthFile, MalformedLineIsAStartupErrorNamingFileAndLine) {

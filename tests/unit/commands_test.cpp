@@ -62,6 +62,68 @@ TEST(Describe, ListsEventsOldestFirst) {
       << out;
 }
 
+TEST(Describe, BalancerShowsItsSpecSummaryAndAnEndpointTable) {
+  Json lb = Json::parse(R"({"apiVersion":"corral/v1","kind":"Balancer",
+    "metadata":{"name":"front","creationTimestamp":"2026-09-21T07:33:20.000Z"},
+    "spec":{"selector":{"matchLabels":{"app":"web"}},"listen":"0.0.0.0:80","mode":"http",
+            "algorithm":"leastConnections","sessionAffinity":"sourceIP",
+            "rules":[{"host":"api.example.com","pathPrefix":"/v1","selector":{"matchLabels":{"tier":"gold"}}}],
+            "healthCheck":{"type":"http","path":"/healthz"},"timeouts":{"drainSeconds":20},
+            "maxConnections":500},
+    "status":{"observedGeneration":1,"meanLoad":0.5,"loadSpread":0.25,
+      "lastReportTime":"2026-09-21T07:34:58.000Z","reportedBy":"lb-1",
+      "endpoints":[
+        {"vm":"web-a","node":"h1","address":"10.0.0.1:8080","epoch":2,"weight":0.75,
+         "health":"Healthy","activeConnections":12},
+        {"vm":"web-b","node":"h2","address":"10.0.0.2:8080","epoch":1,"weight":0.25,
+         "health":"Healthy","draining":true,"drainingSince":"2026-09-21T07:34:48.000Z",
+         "drained":true}],
+      "conditions":[{"type":"Ready","status":"True","reason":"EndpointsPublished",
+                     "message":"2 endpoints","lastTransitionTime":"2026-09-21T07:34:00.000Z"}]}})");
+  Json ev = {{"kind", "Event"},          {"type", "Warning"},
+             {"reason", "NoEndpoints"},  {"message", "selects no VM"},
+             {"lastTimestamp", "2026-09-21T07:33:30.000Z"}};
+  std::chrono::system_clock::time_point now;
+  ASSERT_TRUE(parse_time("2026-09-21T07:35:00Z", &now));
+  std::string out = describe_object(*find_kind("lb"), lb, {ev}, now);
+  EXPECT_NE(out.find("Selects:      selector app=web\n"
+                     "Listen:       0.0.0.0:80 (http)\n"
+                     "Algorithm:    leastConnections\n"
+                     "Affinity:     sourceIP\n"
+                     "Rules:\n"
+                     "  HOST              PATH-PREFIX   SELECTOR\n"
+                     "  api.example.com   /v1           tier=gold\n"
+                     "Health Check: http GET /healthz every 2s, timeout 1s, rise 2, fall 2\n"
+                     "Timeouts:     connect 5s, client 60s, server 60s, drain 20s\n"
+                     "Max Conns:    500\n"
+                     "Endpoints:\n"
+                     "  VM      NODE   ADDRESS         EPOCH   WEIGHT   HEALTH    DRAINING       ACTIVE\n"
+                     "  web-a   h1     10.0.0.1:8080   2       0.75     Healthy   -              12\n"
+                     "  web-b   h2     10.0.0.2:8080   1       0.25     Healthy   12s, drained   0\n"
+                     "Load:         L 50%, spread 25%\n"
+                     "Reported:     2026-09-21T07:34:58.000Z (2s ago) by lb-1\n"
+                     "Conditions:\n"
+                     "  TYPE    STATUS   REASON               MESSAGE       AGE\n"
+                     "  Ready   True     EndpointsPublished   2 endpoints   60s\n"
+                     "Events:\n"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("Spec:"), std::string::npos) << "no raw YAML for a Balancer";
+  EXPECT_NE(out.find("NoEndpoints"), std::string::npos);
+}
+
+TEST(Describe, BalancerWithoutStatusOrEndpoints) {
+  Json lb = Json::parse(R"({"apiVersion":"corral/v1","kind":"Balancer",
+    "metadata":{"name":"front"},"spec":{"vmSet":"web","listen":"0.0.0.0:80","mode":"tcp"}})");
+  std::string out = describe_object(*find_kind("lb"), lb, {}, std::chrono::system_clock::now());
+  EXPECT_NE(out.find("Selects:      vmSet web\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Rules:        <none>\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Health Check: tcp every 2s"), std::string::npos) << out;
+  EXPECT_NE(out.find("Endpoints:    <none>\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Reported:     <none>\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Conditions:   <none>\n"), std::string::npos) << out;
+}
+
 TEST(Describe, MissingObjectIsAnError) {
   CliHarness h;
   EXPECT_EQ(run_describe(h.ctx, {{"pool", "nope"}}), 1);

@@ -49,6 +49,40 @@ TEST(Printers, PoolRowShowsNodesCapacityLoadAndAge) {
                                       "TOLERATES", "AGE"}));
 }
 
+Json balancer(const std::string& reported) {
+  Json b = Json::parse(R"({"apiVersion":"corral/v1","kind":"Balancer",
+    "metadata":{"name":"front","creationTimestamp":"2026-09-21T07:33:20.000Z"},
+    "spec":{"vmSet":"web","listen":"0.0.0.0:80","mode":"http","algorithm":"weighted"},
+    "status":{"meanLoad":0.423,"loadSpread":0.051,"endpoints":[
+      {"vm":"web-a","health":"Healthy"},
+      {"vm":"web-b","health":"Unhealthy"},
+      {"vm":"web-c","health":"Healthy","draining":true},
+      {"vm":"web-d"}]}})");
+  if (!reported.empty()) b["status"]["lastReportTime"] = reported;
+  return b;
+}
+
+TEST(Printers, BalancerRowShowsHealthyOfTotalLoadAndSpread) {
+  const KindInfo& k = *find_kind("lb");
+  auto now = at("2026-09-21T07:38:20.000Z");
+  EXPECT_EQ(table_headers(k, false),
+            (std::vector<std::string>{"NAME", "LISTEN", "MODE", "ALGORITHM", "ENDPOINTS", "LOAD",
+                                      "SPREAD", "AGE"}));
+  EXPECT_EQ(table_row(k, balancer(""), false, now),
+            (Row{"front", "0.0.0.0:80", "http", "weighted", "2/4", "42%", "5%", "5m"}));
+  EXPECT_EQ(table_headers(k, true).back(), "REPORTED");
+  Row wide = table_row(k, balancer("2026-09-21T07:38:17.000Z"), true, now);
+  ASSERT_EQ(wide.size(), 10u);
+  EXPECT_EQ(wide[8], "1") << "draining";
+  EXPECT_EQ(wide[9], "3s") << "reported";
+  EXPECT_EQ(table_row(k, balancer(""), true, now)[9], "<none>");
+  // No status yet.
+  Json bare = balancer("");
+  bare.erase("status");
+  EXPECT_EQ(table_row(k, bare, true, now),
+            (Row{"front", "0.0.0.0:80", "http", "weighted", "0/0", "0%", "0%", "5m", "0", "<none>"}));
+}
+
 TEST(Printers, AgeIsUnknownWithoutTimestamp) {
   auto now = at("2026-09-21T07:38:20.000Z");
   EXPECT_EQ(age_since("", now), "<unknown>");
