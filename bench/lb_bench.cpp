@@ -3,7 +3,7 @@
 //
 //   build/bench/lb_bench [--threads 1] [--connections 50] [--duration 10] [--backends 3]
 //                        [--mode http|tcp|both] [--only haproxy|corral|both]
-//                        [--balancer-bin PATH] [--wrk-threads N] [--warmup 2] [--repeat 1]
+//                        [--balancer-bin PATH] [--wrk-threads N] [--warmup 2] [--repeat 3]
 //                        [--body-bytes 0] [--no-direct] [--proxy-cpus LIST --load-cpus LIST | --no-pin]
 //
 // Needs nginx, haproxy and wrk (bench/install-bench-deps.sh installs them);
@@ -365,6 +365,9 @@ struct WrkResult {
   long long connect_err = 0, read_err = 0, write_err = 0, timeout_err = 0;
   long long socket_errors() const { return connect_err + read_err + write_err + timeout_err; }
   double proxy_cpu = 0, backend_cpu = 0, wrk_cpu = 0;  // % of one core over the run
+  // Requests per CPU-second of the proxy: its cost per request, less
+  // sensitive than req/s to what else runs on the machine.
+  double per_cpu_second() const { return proxy_cpu > 0 ? rps / (proxy_cpu / 100) : 0; }
 };
 
 WrkResult parse_wrk(const std::string& out) {
@@ -414,7 +417,7 @@ struct Options {
   int connections = 50;   // wrk -c
   int duration = 10;      // wrk -d, seconds
   int warmup = 2;         // seconds of wrk before each measured run
-  int repeat = 1;
+  int repeat = 3;
   int backends = 3;
   int nginx_workers = 1;
   int body_bytes = 0;     // 0: return 200 "ok\n"
@@ -746,9 +749,11 @@ WrkResult Bench::wrk(int port, int seconds, Child* proxy) {
 
 void Bench::print_result(const std::string& label, const WrkResult& r) const {
   std::printf("  %-22s %9.0f req/s  p50 %7.3f ms  p99 %7.3f ms  non-2xx %lld  socket errors %lld"
-              "  (cpu%%: proxy %.0f, nginx %.0f, wrk %.0f)\n",
+              "  (cpu%%: proxy %.0f, nginx %.0f, wrk %.0f",
               label.c_str(), r.rps, r.p50_ms, r.p99_ms, r.non2xx, r.socket_errors(), r.proxy_cpu,
               r.backend_cpu, r.wrk_cpu);
+  if (r.proxy_cpu > 0) std::printf("; %.0f req per proxy cpu-s", r.per_cpu_second());
+  std::printf(")\n");
   if (r.socket_errors() > 0)
     std::printf("  %-22s socket errors: connect %lld, read %lld, write %lld, timeout %lld\n", "", r.connect_err,
                 r.read_err, r.write_err, r.timeout_err);
@@ -807,20 +812,27 @@ bool Bench::run_mode(const std::string& mode) {
     for (const auto& r : v) x.push_back(r.*f);
     return median(x);
   };
+  auto med_eff = [&](const std::vector<WrkResult>& v) {
+    std::vector<double> x;
+    for (const auto& r : v) x.push_back(r.per_cpu_second());
+    return median(x);
+  };
   if (o_.repeat > 1) {
     if (!hp.empty())
-      std::printf("  haproxy median:         %9.0f req/s  p99 %7.3f ms over %d runs\n", med(hp, &WrkResult::rps),
-                  med(hp, &WrkResult::p99_ms), o_.repeat);
+      std::printf("  haproxy median:         %9.0f req/s  p99 %7.3f ms  %.0f req per proxy cpu-s, over %d runs\n",
+                  med(hp, &WrkResult::rps), med(hp, &WrkResult::p99_ms), med_eff(hp), o_.repeat);
     if (!cb.empty())
-      std::printf("  corral-balancer median: %9.0f req/s  p99 %7.3f ms over %d runs\n", med(cb, &WrkResult::rps),
-                  med(cb, &WrkResult::p99_ms), o_.repeat);
+      std::printf("  corral-balancer median: %9.0f req/s  p99 %7.3f ms  %.0f req per proxy cpu-s, over %d runs\n",
+                  med(cb, &WrkResult::rps), med(cb, &WrkResult::p99_ms), med_eff(cb), o_.repeat);
   }
   if (!hp.empty() && !cb.empty()) {
     double rps_ratio = med(cb, &WrkResult::rps) / std::max(1.0, med(hp, &WrkResult::rps));
     double p99_ratio = med(cb, &WrkResult::p99_ms) / std::max(1e-6, med(hp, &WrkResult::p99_ms));
-    std::printf("  corral/haproxy (%s):   req/s %.2fx (target >= 1.0: %s), p99 %.2fx (target <= 1.1: %s)\n",
+    double eff_ratio = med_eff(cb) / std::max(1e-6, med_eff(hp));
+    std::printf("  corral/haproxy (%s):   req/s %.2fx (target >= 1.0: %s), p99 %.2fx (target <= 1.1: %s); "
+                "req per proxy cpu-s %.2fx\n",
                 mode.c_str(), rps_ratio, rps_ratio >= 1.0 ? "met" : "NOT met", p99_ratio,
-                p99_ratio <= 1.1 ? "met" : "NOT met");
+                p99_ratio <= 1.1 ? "met" : "NOT met", eff_ratio);
   }
   std::fflush(stdout);
   return true;
@@ -863,6 +875,13 @@ int Bench::run() {
     std::printf("  pinning: proxy on CPU %s, wrk and nginx on CPU %s (taskset), %ld cores\n",
                 o_.proxy_cpus.empty() ? "any" : o_.proxy_cpus.c_str(),
                 o_.load_cpus.empty() ? "any" : o_.load_cpus.c_str(), cores);
+  double load[1] = {0};
+  if (::getloadavg(load, 1) == 1) {
+    std::printf("  load average before the run: %.2f on %ld cores\n", load[0], cores);
+    if (load[0] > 0.5 * static_cast<double>(cores))
+      std::printf("  WARNING: the machine is busy: other processes take CPU from wrk, the proxy and nginx, and\n"
+                  "  req/s varies by up to +-30%% run to run; compare medians (--repeat) or use a quiet machine\n");
+  }
   if (o_.only == "haproxy") std::printf("  corral-balancer: skipped (--only haproxy)\n");
   std::fflush(stdout);
 
@@ -884,6 +903,7 @@ int Bench::run() {
     std::fprintf(stderr, "lb_bench: nginx died during the run:\n%s\n", nginx_->logs().c_str());
     return 1;
   }
+  if (::getloadavg(load, 1) == 1) std::printf("\nload average after the run: %.2f\n", load[0]);
   return 0;
 }
 
