@@ -36,7 +36,10 @@
 // the same dedicated cores and does not compete with the load generator; with
 // too few cores (or --no-pin) nothing is pinned. Printed with the figures.
 //
-// Targets (issue 6): corral/haproxy req/s >= 1.0, p99 <= 1.1x.
+// Targets (issue 6): corral/haproxy req/s >= 1.0, p99 <= 1.1x. Besides req/s
+// and p99 it prints each process's CPU share and the proxy's requests per
+// CPU-second. On a machine busy with other work single runs swing by +-30%
+// (bench/RESULTS.md): it prints the load average and warns; compare medians.
 //
 // Every child is stopped on exit (SIGTERM, then SIGKILL), also on failure, on
 // SIGINT/SIGTERM and when the whole run overruns its time budget (SIGALRM);
@@ -47,14 +50,12 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
