@@ -3,7 +3,9 @@
 # Corral — the controller on its embedded SQLite store in .corral/ and three
 # agents (node-1..3, process driver, zones a/b/c), all on loopback — applies
 # manifests/examples/, waits for the VMs to run and prints nodes, pools,
-# VMSets and VMs. Running it again restarts the cluster on the same data.
+# VMSets and VMs, starts corral-balancer for balancer/frontend on
+# 127.0.0.1:8080 and curls through it. Running it again restarts the cluster
+# on the same data.
 #   scripts/quickstart.sh          install, build, (re)start, apply, show
 #   scripts/quickstart.sh stop     stop the local cluster
 set -euo pipefail
@@ -105,12 +107,32 @@ print(all(i.get("status",{}).get("readyNodes",0) > 0 for i in items))')"
   [ -n "$phases" ] && ! echo "$phases" | grep -qv Running && [ "$pools" = True ] && break
   sleep 0.5
 done
+
+# The data plane for balancer/frontend: it follows the Balancer through the
+# API and proxies 127.0.0.1:8080 to the VMs the controller publishes.
+rm -f "$state/balancer.json"
+nohup build/balancer/corral-balancer --server "$server" --balancer frontend \
+  --admin 127.0.0.1:9901 --ready-file "$state/balancer.json" >"$state/logs/balancer.log" 2>&1 &
+echo $! >"$state/balancer.pid"
+for _ in $(seq 1 100); do [ -s "$state/balancer.json" ] && break; sleep 0.1; done
+# Wait (at most 15 s) until the data plane reports its endpoints healthy.
+for _ in $(seq 1 30); do
+  healthy="$("$ctl" get lb frontend -o json | python3 -c 'import json,sys
+eps=json.load(sys.stdin).get("status",{}).get("endpoints",[])
+print(sum(1 for e in eps if e.get("health")=="Healthy"))')" || healthy=0
+  [ "$healthy" -ge 3 ] 2>/dev/null && break
+  sleep 0.5
+done
+
 echo
 echo "\$ corralctl get nodes -o wide"
 "$ctl" get nodes -o wide
 echo
-echo "\$ corralctl get pools,vmsets,vms"
-"$ctl" get pools,vmsets,vms
+echo "\$ corralctl get pools,vmsets,vms,lb"
+"$ctl" get pools,vmsets,vms,lb
+echo
+echo "\$ for i in 1 2 3; do curl -s http://127.0.0.1:8080/; done"
+for i in 1 2 3; do curl -s --max-time 5 http://127.0.0.1:8080/ || echo "(no answer: see .corral/logs/balancer.log)"; done
 cat <<MSG
 
 Corral is running: controller at $server and agents node-1..3 (data in
@@ -120,6 +142,10 @@ Reach it with:
   export CORRAL_SERVER=$server PATH="$root/build/cli:\$PATH"
   corralctl get pools,vmsets,vms
   corralctl describe vmset frontend
+Requests to the Balancer (corral-balancer on 127.0.0.1:8080, admin and
+/metrics on 127.0.0.1:9901) go to the VMs the controller publishes:
+  curl http://127.0.0.1:8080/
+  corralctl describe lb frontend
 Watch a fail-over: kill -9 one agent and its VMs, then watch them move:
   kill -9 \$(cat .corral/node-1.pid)   # (its VMs: see the README's tour)
   corralctl get vms -w

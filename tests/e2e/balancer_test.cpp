@@ -171,6 +171,35 @@ TEST_F(BalancerE2E, RequestsKeepSucceedingWhenABackendDies) {
   EXPECT_EQ(metric(lb_.admin(), "corral_balancer_endpoint_healthy{balancer=\"web\",endpoint=\"b1\"}"), 0);
 }
 
+TEST_F(BalancerE2E, WeightedSendsLessToASlowBackendAndFollowsPublishedWeights) {
+  // b0 answers 40 ms late (a loaded host); b1 and b2 at once.
+  backends_[0]->set_delay_ms(40);
+  start(manifest("  algorithm: weighted\n", endpoints()));
+  std::map<std::string, int> count;
+  for (int i = 0; i < 300; ++i) ++count[who(http_get(listen_, "/"))];
+  // Round robin would give b0 100 of 300; measured latency cuts its weight.
+  EXPECT_LT(count["b0"], 45) << count["b0"] << "/" << count["b1"] << "/" << count["b2"];
+  EXPECT_GT(count["b1"], 110);
+  EXPECT_GT(count["b2"], 110);
+}
+
+TEST_F(BalancerE2E, WeightedFollowsTheHeadroomTheControllerPublishes) {
+  std::string yaml = manifest("  algorithm: weighted\n", endpoints());
+  // The controller publishes weight = measured headroom of the VM's node.
+  size_t at = 0;
+  for (const char* w : {"0.9", "0.9", "0.2"}) {
+    at = yaml.find("epoch: 1,", at);
+    yaml.insert(at, std::string("weight: ") + w + ", ");
+    at += 20;
+  }
+  start(yaml);
+  std::map<std::string, int> count;
+  for (int i = 0; i < 200; ++i) ++count[who(http_get(listen_, "/"))];
+  // 0.9 : 0.9 : 0.2 of 200 is 90 : 90 : 20 (latency alike on loopback).
+  EXPECT_NEAR(count["b2"], 20, 10) << count["b0"] << "/" << count["b1"] << "/" << count["b2"];
+  EXPECT_NEAR(count["b0"], 90, 20);
+}
+
 TEST_F(BalancerE2E, ContentRulesRouteByHostAndPathPrefix) {
   std::string rules =
       "  rules:\n"
