@@ -13,7 +13,6 @@ std::unique_ptr<BackendConnection> BackendPool::take(const BackendState* backend
 void BackendPool::give(const BackendState* backend, std::unique_ptr<BackendConnection> connection) {
   auto& v = idle_[backend];
   if (v.size() >= kMaxIdlePerBackend) return;  // closed by its destructor
-  connection->stream.expires_never();
   v.push_back(std::move(connection));
 }
 

@@ -8,8 +8,8 @@
 // Thread safety: one per loop, used on that loop's thread only.
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <memory>
 #include <unordered_map>
@@ -21,8 +21,8 @@
 namespace corral::balancer {
 
 struct BackendConnection {
-  explicit BackendConnection(boost::asio::any_io_executor ex) : stream(ex) {}
-  boost::beast::tcp_stream stream;
+  explicit BackendConnection(boost::asio::any_io_executor ex) : socket(ex) {}
+  boost::asio::ip::tcp::socket socket;
   boost::beast::flat_buffer buffer;
 };
 

@@ -37,7 +37,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpSession(tcp::socket client, std::shared_ptr<LoopBalancer> lb)
       : lb_(std::move(lb)),
         client_(std::move(client)),
-        read_timer_(client_.get_executor()),
+        timer_(client_.get_executor()),
         slot_(lb_->shared_handle(), lb_->current()->set->spec.maxConnections) {}
 
   void start() {
@@ -46,9 +46,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return reply(http::status::service_unavailable,
                    "balancer " + lb_->shared().name + " is at spec.maxConnections", true);
     }
-    info_ = describe_client(client_.socket());
+    info_ = describe_client(client_);
     error_code ignored;
-    client_.socket().set_option(tcp::no_delay(true), ignored);
+    client_.set_option(tcp::no_delay(true), ignored);
     read_request();
   }
 
@@ -59,29 +59,47 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     req_parser_.emplace();
     req_parser_->header_limit(kMaxHeaderBytes);
     req_parser_->body_limit(kMaxBodyBytes);
-    // Our own timer, not the stream's: a stream timeout closes the socket, and
-    // a client that stalls mid-request is owed a 408 on it.
-    client_.expires_never();
-    read_timed_out_ = false;
-    read_timer_.expires_after(std::chrono::seconds(timeouts().clientSeconds));
-    read_timer_.async_wait([self = shared_from_this()](error_code ec) {
-      if (ec) return;
-      self->read_timed_out_ = true;
-      error_code ignored;
-      self->client_.socket().cancel(ignored);
-    });
+    expect(Wait::kClientRead, timeouts().clientSeconds);
     http::async_read(client_, client_buf_, *req_parser_,
-                     [self = shared_from_this()](error_code ec, size_t) {
-                       self->read_timer_.cancel();
-                       self->on_request(ec);
-                     });
+                     [self = shared_from_this()](error_code ec, size_t) { self->on_request(ec); });
+  }
+
+  // One lazy timer per session for every deadline (HAProxy's way): a new
+  // deadline only moves deadline_, and the timer is re-armed only when it
+  // fires early or must fire sooner. Arming a timer per read and write would
+  // cost timerfd syscalls on every request.
+  enum class Wait { kNone, kClientRead, kConnect, kBackend, kClientWrite };
+  void expect(Wait what, int32_t seconds) {
+    wait_ = what;
+    timed_out_ = false;
+    deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    if (!timer_armed_ || timer_.expiry() > deadline_) arm();
+  }
+  void arm() {
+    timer_armed_ = true;
+    timer_.expires_at(deadline_);
+    timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (ec) return;  // re-armed or cancelled: whoever did that owns the timer now
+      self->timer_armed_ = false;
+      self->on_timer();
+    });
+  }
+  void on_timer() {
+    if (wait_ == Wait::kNone || closed_) return;
+    if (std::chrono::steady_clock::now() < deadline_) return arm();
+    // Cancel what is pending; its handler sees timed_out_ and answers for it
+    // (the socket stays open, so a stalled client still gets its 408).
+    timed_out_ = true;
+    error_code ignored;
+    if (wait_ == Wait::kClientRead || wait_ == Wait::kClientWrite) client_.cancel(ignored);
+    else if (conn_) conn_->socket.cancel(ignored);
   }
 
   void on_request(error_code ec) {
     BalancerMetrics& bm = lb_->shared().metrics;
     if (ec) {
       bool started = req_parser_->got_some() || client_buf_.size() > 0;
-      if (read_timed_out_) {
+      if (timed_out_) {
         if (!started) return close();  // an idle keep-alive connection
         bm.rejected_header_timeout->inc();
         return reply(http::status::request_timeout, "request not received within timeouts.clientSeconds", true);
@@ -154,15 +172,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void connect() {
     conn_ = std::make_unique<BackendConnection>(client_.get_executor());
-    conn_->stream.expires_after(std::chrono::seconds(timeouts().connectSeconds));
-    conn_->stream.async_connect(set_->addresses[backend_->index],
+    expect(Wait::kConnect, timeouts().connectSeconds);
+    conn_->socket.async_connect(set_->addresses[backend_->index],
                                 [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
   }
 
   void on_connect(error_code ec) {
     const BackendMetrics& m = set_->metrics[backend_->index];
     if (ec) {
-      (ec == beast::error::timeout ? m.timeouts : m.connect_errors)->inc();
+      (timed_out_ ? m.timeouts : m.connect_errors)->inc();
       record_connect_failure(*backend_->state, steady_now());
       conn_.reset();
       active_.reset();
@@ -171,13 +189,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     record_connect_success(*backend_->state);
     error_code ignored;
-    conn_->stream.socket().set_option(tcp::no_delay(true), ignored);
+    conn_->socket.set_option(tcp::no_delay(true), ignored);
     send();
   }
 
   void send() {
-    conn_->stream.expires_after(std::chrono::seconds(timeouts().serverSeconds));
-    http::async_write(conn_->stream, req_, [self = shared_from_this()](error_code ec, size_t) {
+    expect(Wait::kBackend, timeouts().serverSeconds);
+    http::async_write(conn_->socket, req_, [self = shared_from_this()](error_code ec, size_t) {
       if (ec) return self->on_backend_error(ec, /*got_some=*/false);
       self->read_response();
     });
@@ -187,7 +205,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res_parser_.emplace();
     res_parser_->body_limit(kMaxBodyBytes);
     if (head_) res_parser_->skip(true);
-    http::async_read(conn_->stream, conn_->buffer, *res_parser_,
+    http::async_read(conn_->socket, conn_->buffer, *res_parser_,
                      [self = shared_from_this()](error_code ec, size_t) {
                        if (ec) return self->on_backend_error(ec, self->res_parser_->got_some());
                        self->on_response();
@@ -196,7 +214,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void on_backend_error(error_code ec, bool got_some) {
     conn_.reset();
-    if (reused_ && !got_some && is_stale_connection_error(ec)) {
+    if (reused_ && !got_some && !timed_out_ && is_stale_connection_error(ec)) {
       // The backend closed an idle pooled connection: nothing reached it.
       reused_ = false;
       return connect();
@@ -205,7 +223,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     observe_ewma(backend_->state->error_ewma_bits, 1.0, 0.1);
     backend_->state->errors.fetch_add(1, std::memory_order_relaxed);
     active_.reset();
-    if (ec == beast::error::timeout) {
+    if (timed_out_) {
       m.timeouts->inc();
       return reply(http::status::gateway_timeout,
                    "endpoint " + backend_->endpoint.vm + " did not answer within timeouts.serverSeconds", false);
@@ -255,7 +273,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void write_response() {
     bool close_after = res_.need_eof();
-    client_.expires_after(std::chrono::seconds(timeouts().clientSeconds));
+    expect(Wait::kClientWrite, timeouts().clientSeconds);
     http::async_write(client_, res_, [self = shared_from_this(), close_after](error_code ec, size_t) {
       if (ec || close_after) return self->close();
       self->res_ = {};
@@ -264,16 +282,23 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void close() {
+    closed_ = true;
+    wait_ = Wait::kNone;
+    timer_.cancel();
     error_code ignored;
-    client_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    client_.close();
+    client_.shutdown(tcp::socket::shutdown_send, ignored);
+    client_.close(ignored);
   }
 
   std::shared_ptr<LoopBalancer> lb_;
-  beast::tcp_stream client_;
+  tcp::socket client_;
   beast::flat_buffer client_buf_;
-  net::steady_timer read_timer_;
-  bool read_timed_out_ = false;
+  net::steady_timer timer_;
+  bool timer_armed_ = false;
+  Wait wait_ = Wait::kNone;
+  bool timed_out_ = false;
+  bool closed_ = false;
+  std::chrono::steady_clock::time_point deadline_;
   ConnectionSlot slot_;
   ClientInfo info_;
   std::optional<http::request_parser<http::string_body>> req_parser_;
