@@ -138,7 +138,7 @@ std::vector<std::shared_ptr<const InstalledSet>> Proxy::Impl::installed_sets() c
 }
 
 Proxy::Proxy(ProxyOptions options)
-    : impl_(std::make_unique<Impl>()), metrics_(std::make_unique<ProxyMetrics>()) {
+    : metrics_(std::make_unique<ProxyMetrics>()), impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->metrics = metrics_.get();
   size_t n = impl_->options.threads ? impl_->options.threads : std::max(1u, std::thread::hardware_concurrency());

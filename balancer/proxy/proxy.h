@@ -85,8 +85,9 @@ class Proxy {
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  // Declared first: sessions the loops still hold when impl_ goes point at it.
   std::unique_ptr<ProxyMetrics> metrics_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace corral::balancer

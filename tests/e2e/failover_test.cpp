@@ -21,6 +21,7 @@
 
 #include "api/client.h"
 #include "tests/support/cluster.h"
+#include "tests/support/e2e_util.h"
 
 namespace corral::testing {
 namespace {
@@ -37,24 +38,6 @@ struct VmView {
   std::string last_error;
   bool running() const { return phase == "Running" && reported_epoch == epoch && reported_node == node; }
 };
-
-// argv of every process, by pid (processes that vanish while read are skipped).
-std::map<int, std::string> process_table() {
-  std::map<int, std::string> out;
-  DIR* proc = opendir("/proc");
-  if (!proc) return out;
-  while (dirent* e = readdir(proc)) {
-    int pid = atoi(e->d_name);
-    if (pid <= 0) continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (char& c : cmd)
-      if (c == '\0') c = ' ';
-    if (!cmd.empty()) out[pid] = cmd;
-  }
-  closedir(proc);
-  return out;
-}
 
 class FailoverTest : public ::testing::Test {
  protected:
@@ -163,16 +146,6 @@ class FailoverTest : public ::testing::Test {
     auto r = api_->call("GET", ApiClient::resource_path("nodes", node));
     if (!r) return "";
     return (*r).value("status", Json::object()).value("phase", "");
-  }
-
-  // Polls `done` every 50 ms until it holds or `timeout` passes.
-  bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return done();
   }
 
   bool all_running(int replicas, const std::string& avoid_node = "") {

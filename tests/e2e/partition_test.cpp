@@ -37,6 +37,7 @@
 
 #include "api/client.h"
 #include "tests/support/cluster.h"
+#include "tests/support/e2e_util.h"
 #include "tests/support/tcp_proxy.h"
 
 namespace corral::testing {
@@ -44,24 +45,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// argv of every process, by pid (a zombie's empty cmdline is skipped).
-std::map<int, std::string> process_table() {
-  std::map<int, std::string> out;
-  DIR* proc = opendir("/proc");
-  if (!proc) return out;
-  while (dirent* e = readdir(proc)) {
-    int pid = atoi(e->d_name);
-    if (pid <= 0) continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (char& c : cmd)
-      if (c == '\0') c = ' ';
-    if (!cmd.empty()) out[pid] = cmd;
-  }
-  closedir(proc);
-  return out;
-}
 
 std::string ip_binary() {
   for (const char* path : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"})

@@ -14,6 +14,7 @@
 
 #include "api/client.h"
 #include "tests/support/cluster.h"
+#include "tests/support/e2e_util.h"
 
 namespace corral::testing {
 namespace {
@@ -152,15 +153,6 @@ class RebalanceTest : public ::testing::Test {
     if (!r) return "";
     return (*r).value("status", Json::object()).value("phase", "");
   }
-  bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return done();
-  }
-
   // All six on h1 (h2 cordoned while they are placed), then h2 uncordoned.
   void skew_onto_h1(bool rebalance) {
     set_cordon("h2", true);
