@@ -196,6 +196,51 @@ TEST_F(BalancerClusterTest, KillingAHostMovesTrafficAndNothingFailsOnceDetected)
   EXPECT_LE(failed_before, 1);
 }
 
+TEST_F(BalancerClusterTest, DrainingAHostDrainsItsEndpointFirstAndNoRequestFails) {
+  // A fourth node to move to (the set's anti-affinity keeps one replica per node).
+  AgentOptions a;
+  a.binary = agent_binary();
+  a.server = controller_->url();
+  a.node = "node-d";
+  a.data_dir = (dir_.path() / "node-d").string();
+  a.extra_args = {"--cpu", "4", "--memory", "8Gi"};
+  agents_["node-d"] = std::make_unique<Agent>(a);
+  std::string error;
+  ASSERT_TRUE(agents_["node-d"]->start(&error)) << error;
+  ASSERT_TRUE(wait_for([&] { return node_phase(*api_, "node-d") == "Ready"; }, 20s));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> sent{0}, failed{0};
+  std::thread client([&] {
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!stop && std::chrono::steady_clock::now() < deadline) {
+      HttpResult r = http_get(listen_, "/", "", 3000);
+      ++sent;
+      if (r.status != 200) ++failed;
+    }
+  });
+  CommandOptions env;
+  env.env["CORRAL_SERVER"] = controller_->url();
+  env.timeout = 60s;
+  auto started = std::chrono::steady_clock::now();
+  CommandResult drain = run_command(corralctl_binary(), {"drain", "node-a", "--timeout", "50s"}, env);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::this_thread::sleep_for(1s);
+  stop = true;
+  client.join();
+  ASSERT_EQ(drain.exit_code, 0) << drain.out << drain.err;
+  std::cout << "[ balancer ] drain of node-a took " << took << " s; " << failed << " of " << sent
+            << " requests failed\n";
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(sent.load(), 20);
+  // The data plane's `drained` report ended the drain wait, not drainSeconds (30 s).
+  EXPECT_LT(took, 25.0);
+  EXPECT_FALSE(published_on("node-a"));
+  EXPECT_TRUE(wait_for([&] { return published_on("node-d"); }, 5s)) << balancer_object().dump(2);
+  CommandResult events = run_command(corralctl_binary(), {"get", "events"}, env);
+  EXPECT_NE(events.out.find("EndpointDraining"), std::string::npos) << events.out;
+}
+
 TEST_F(BalancerClusterTest, CorralctlShowsEndpointsHealthAndTheDataPlaneReport) {
   CommandOptions env;
   env.env["CORRAL_SERVER"] = controller_->url();
