@@ -1,11 +1,11 @@
 #include "tests/support/e2e_util.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <signal.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <thread>
 
 namespace corral::testing {
@@ -19,6 +19,26 @@ bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeo
   return done();
 }
 
+namespace {
+
+// With read(2), not an ifstream: a process that exits while it is read makes
+// read fail with ESRCH, which libstdc++'s filebuf turns into an exception.
+std::string read_cmdline(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace
+
 std::map<int, std::string> process_table() {
   std::map<int, std::string> out;
   DIR* proc = opendir("/proc");
@@ -26,8 +46,7 @@ std::map<int, std::string> process_table() {
   while (dirent* e = readdir(proc)) {
     int pid = atoi(e->d_name);
     if (pid <= 0) continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string cmd = read_cmdline(std::string("/proc/") + e->d_name + "/cmdline");
     for (char& c : cmd)
       if (c == '\0') c = ' ';
     if (!cmd.empty()) out[pid] = cmd;
