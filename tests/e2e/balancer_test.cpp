@@ -40,16 +40,8 @@ std::string manifest(const std::string& spec_extra, const std::vector<EndpointSp
 }
 
 int connect_to(const std::string& host_port) {
-  size_t colon = host_port.rfind(':');
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr);
-  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(host_port.substr(colon + 1))));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
+  int fd = connect_tcp(host_port);
+  if (fd < 0) return -1;
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return fd;

@@ -156,9 +156,7 @@ void HttpBackend::serve(int fd) {
   open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
 }
 
-HttpResult http_get(const std::string& host_port, const std::string& path, const std::string& host_header,
-                    int timeout_ms) {
-  HttpResult out;
+int connect_tcp(const std::string& host_port) {
   size_t colon = host_port.rfind(':');
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -167,8 +165,16 @@ HttpResult http_get(const std::string& host_port, const std::string& path, const
   addr.sin_port = htons(static_cast<uint16_t>(std::stoi(host_port.substr(colon + 1))));
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return out;
+    return -1;
   }
+  return fd;
+}
+
+HttpResult http_get(const std::string& host_port, const std::string& path, const std::string& host_header,
+                    int timeout_ms) {
+  HttpResult out;
+  int fd = connect_tcp(host_port);
+  if (fd < 0) return out;
   std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + (host_header.empty() ? host_port : host_header) +
                     "\r\nConnection: close\r\n\r\n";
   send_all(fd, req);

@@ -62,6 +62,9 @@ class HttpBackend {
   std::thread acceptor_;
 };
 
+// A blocking TCP connection to "ipv4:port"; -1 when it cannot be made.
+int connect_tcp(const std::string& host_port);
+
 // One blocking HTTP/1.1 exchange on a fresh connection: returns the status
 // code (0 when the connection failed or no answer came within timeout_ms)
 // and the body.
