@@ -112,9 +112,14 @@ int main(int argc, char** argv) {
     watcher->start();
     reporter = std::make_unique<StatusReporter>(cfg, options.instance, proxy);
     reporter->start();
-    // The ready file names the listeners, so wait (bounded) for the first read.
-    for (int i = 0; i < 100 && !watcher->synced() && !g_stop; ++i)
+    // The ready file names the listeners, so wait for the controller's first
+    // answer: bounded, as a controller that is down must not stop the data
+    // plane from starting (it listens once the controller answers).
+    for (int i = 0; i < 300 && !watcher->synced() && !g_stop; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!watcher->synced())
+      log->warn("the controller at {} has not answered in 15 s; starting without its Balancers",
+                server);
   }
   Json ready = Json::object();
   ready["admin"] = proxy.admin_address();

@@ -94,7 +94,11 @@ void ApiWatcher::run(const std::string& name) {
   };
   while (!stop_.stopped()) {
     auto got = api.call("GET", ApiClient::resource_path("balancers", name));
-    if (!counted) {
+    // Synced once the controller answered, yes or no; a transport error or a
+    // timeout (a loaded controller) is retried before main writes the ready file.
+    bool answered = got || (got.error().code != ErrorCode::kUnavailable &&
+                                   got.error().code != ErrorCode::kTimeout);
+    if (!counted && answered) {
       counted = true;
       ++synced_;
     }
