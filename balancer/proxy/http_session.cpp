@@ -2,11 +2,14 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
 
 #include <chrono>
+#include <limits>
 #include <optional>
 
+#include "balancer/core/http_forwarder.h"
 #include "balancer/proxy/session_common.h"
 
 namespace corral::balancer {
@@ -19,17 +22,28 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr uint32_t kMaxHeaderBytes = 16 * 1024;
-constexpr uint64_t kMaxBodyBytes = 64ull * 1024 * 1024;
-constexpr const char* kForwardedFor = "X-Forwarded-For";
-
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
+constexpr uint32_t kMaxRequestHeaderBytes = 16 * 1024;
+constexpr uint32_t kMaxResponseHeaderBytes = 64 * 1024;
+constexpr uint64_t kMaxRequestBodyBytes = 64ull * 1024 * 1024;
+constexpr size_t kReadBytes = 16 * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool is_stale_connection_error(const error_code& ec) {
-  return ec == http::error::end_of_stream || ec == net::error::eof ||
-         ec == net::error::connection_reset || ec == net::error::broken_pipe ||
-         ec == http::error::partial_message;
+  return ec == net::error::eof || ec == net::error::connection_reset || ec == net::error::broken_pipe;
+}
+
+// Hands the buffered bytes to the parser until it needs more or is done.
+template <class Parser>
+void feed(beast::flat_buffer& buffer, Parser& parser, error_code& ec) {
+  while (buffer.size() > 0 && !parser.is_done()) {
+    size_t n = parser.put(buffer.data(), ec);
+    buffer.consume(n);
+    if (ec == http::error::need_more) {
+      ec = {};
+      return;
+    }
+    if (ec || n == 0) return;
+  }
 }
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
@@ -43,8 +57,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void start() {
     if (!slot_.ok()) {
       lb_->shared().metrics.rejected_max_connections->inc();
-      return reply(http::status::service_unavailable,
-                   "balancer " + lb_->shared().name + " is at spec.maxConnections", true);
+      return reply(503, "balancer " + lb_->shared().name + " is at spec.maxConnections", true);
     }
     info_ = describe_client(client_);
     error_code ignored;
@@ -55,107 +68,98 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  private:
   const BalancerTimeouts& timeouts() const { return lb_->current()->set->spec.timeouts; }
 
+  // ---- the request: read whole (header and body) before a backend is picked,
+  // so that a failed connect can be retried elsewhere with the same bytes.
+
   void read_request() {
-    req_parser_.emplace();
-    req_parser_->header_limit(kMaxHeaderBytes);
-    req_parser_->body_limit(kMaxBodyBytes);
+    request_out_.clear();
+    request_.emplace(request_out_, scratch_, info_.ip);
+    request_->header_limit(kMaxRequestHeaderBytes);
+    request_->body_limit(kMaxRequestBodyBytes);
+    request_->eager(true);
+    sent_continue_ = false;
     expect(Wait::kClientRead, timeouts().clientSeconds);
-    http::async_read(client_, client_buf_, *req_parser_,
-                     [self = shared_from_this()](error_code ec, size_t) { self->on_request(ec); });
+    parse_request();
   }
 
-  // One lazy timer per session for every deadline (HAProxy's way): a new
-  // deadline only moves deadline_, and the timer is re-armed only when it
-  // fires early or must fire sooner. Arming a timer per read and write would
-  // cost timerfd syscalls on every request.
-  enum class Wait { kNone, kClientRead, kConnect, kBackend, kClientWrite };
-  void expect(Wait what, int32_t seconds) {
-    wait_ = what;
-    timed_out_ = false;
-    deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    if (!timer_armed_ || timer_.expiry() > deadline_) arm();
-  }
-  void arm() {
-    timer_armed_ = true;
-    timer_.expires_at(deadline_);
-    timer_.async_wait([self = shared_from_this()](error_code ec) {
-      if (ec) return;  // re-armed or cancelled: whoever did that owns the timer now
-      self->timer_armed_ = false;
-      self->on_timer();
-    });
-  }
-  void on_timer() {
-    if (wait_ == Wait::kNone || closed_) return;
-    if (std::chrono::steady_clock::now() < deadline_) return arm();
-    // Cancel what is pending; its handler sees timed_out_ and answers for it
-    // (the socket stays open, so a stalled client still gets its 408).
-    timed_out_ = true;
-    error_code ignored;
-    if (wait_ == Wait::kClientRead || wait_ == Wait::kClientWrite) client_.cancel(ignored);
-    else if (conn_) conn_->socket.cancel(ignored);
-  }
-
-  void on_request(error_code ec) {
-    BalancerMetrics& bm = lb_->shared().metrics;
-    if (ec) {
-      bool started = req_parser_->got_some() || client_buf_.size() > 0;
-      if (timed_out_) {
-        if (!started) return close();  // an idle keep-alive connection
-        bm.rejected_header_timeout->inc();
-        return reply(http::status::request_timeout, "request not received within timeouts.clientSeconds", true);
-      }
-      if (ec == http::error::header_limit) {
-        bm.rejected_bad_request->inc();
-        return reply(http::status::request_header_fields_too_large, "request headers exceed 16 KiB", true);
-      }
-      if (ec == http::error::body_limit) {
-        bm.rejected_bad_request->inc();
-        return reply(http::status::payload_too_large, "request body exceeds 64 MiB", true);
-      }
-      if (ec.category() == http::make_error_code(http::error::end_of_stream).category() && ec != http::error::end_of_stream &&
-          ec != http::error::partial_message) {
-        bm.rejected_bad_request->inc();
-        return reply(http::status::bad_request, "malformed HTTP request: " + ec.message(), true);
-      }
-      return close();  // the client went away
+  void parse_request() {
+    error_code ec;
+    feed(client_buf_, *request_, ec);
+    if (ec) return on_request_error(ec);
+    if (request_->is_done()) return on_request();
+    if (request_->is_header_done() && request_->expects_continue() && !sent_continue_ &&
+        request_->version() == 11) {
+      sent_continue_ = true;
+      net::async_write(client_, net::buffer(kContinue.data(), kContinue.size()),
+                       [self = shared_from_this()](error_code ec, size_t) {
+                         if (ec) return self->close();
+                         self->read_more_request();
+                       });
+      return;
     }
-    req_ = req_parser_->release();
-    client_version_ = req_.version();
-    client_keep_alive_ = req_.keep_alive();
-    head_ = req_.method() == http::verb::head;
+    read_more_request();
+  }
+
+  void read_more_request() {
+    client_.async_read_some(client_buf_.prepare(kReadBytes),
+                            [self = shared_from_this()](error_code ec, size_t n) {
+                              self->client_buf_.commit(n);
+                              if (ec) return self->on_request_error(ec);
+                              self->parse_request();
+                            });
+  }
+
+  void on_request_error(error_code ec) {
+    BalancerMetrics& bm = lb_->shared().metrics;
+    bool started = request_->got_some() || client_buf_.size() > 0;
+    if (timed_out_) {
+      if (!started) return close();  // an idle keep-alive connection
+      bm.rejected_header_timeout->inc();
+      return reply(408, "request not received within timeouts.clientSeconds", true);
+    }
+    if (ec == http::error::header_limit) {
+      bm.rejected_bad_request->inc();
+      return reply(431, "request headers exceed 16 KiB", true);
+    }
+    if (ec == http::error::body_limit) {
+      bm.rejected_bad_request->inc();
+      return reply(413, "request body exceeds 64 MiB", true);
+    }
+    if (ec.category() == http::make_error_code(http::error::need_more).category()) {
+      bm.rejected_bad_request->inc();
+      return reply(400, "malformed HTTP request: " + ec.message(), true);
+    }
+    close();  // the client went away
+  }
+
+  void on_request() {
+    client_version_ = request_->version();
+    client_keep_alive_ = request_->keep_alive();
+    head_ = request_->head();
     set_ = lb_->current();
-    auto host = req_[http::field::host];
-    auto target = req_.target();
-    route_ = set_->set->routes.match(std::string_view(host.data(), host.size()),
-                                     std::string_view(target.data(), target.size()));
-    // Hop-by-hop headers end here; the backend connection is ours to keep alive.
-    req_.erase(http::field::connection);
-    req_.erase(http::field::keep_alive);
-    req_.erase(http::field::proxy_connection);
-    auto xff = req_[kForwardedFor];
-    req_.set(kForwardedFor,
-             xff.empty() ? info_.ip : std::string(xff) + ", " + info_.ip);
-    req_.version(11);
+    route_ = set_->set->routes.match(request_->host(), request_->target());
     attempts_ = 0;
     failed_ = nullptr;
     dispatch();
   }
 
+  // ---- a backend: pooled connection or a new one, retried elsewhere on failure.
+
   void dispatch() {
     BalancerMetrics& bm = lb_->shared().metrics;
     if (++attempts_ > kMaxAttempts)
-      return reply(http::status::bad_gateway,
+      return reply(502,
                    "no endpoint of balancer " + set_->set->name + " could be reached in " +
                        std::to_string(kMaxAttempts) + " attempts",
                    false);
     backend_ = lb_->pick(route_, PickContext{info_.hash, failed_, steady_now()});
     if (!backend_ || backend_ == failed_) {
       if (attempts_ > 1)
-        return reply(http::status::bad_gateway,
+        return reply(502,
                      "endpoint " + failed_->endpoint.vm + " could not be reached and no other is healthy",
                      false);
       bm.rejected_no_endpoint->inc();
-      return reply(http::status::service_unavailable,
+      return reply(503,
                    "balancer " + set_->set->name + " has no healthy endpoint" +
                        (route_ == RouteTable::kDefaultRoute ? std::string()
                                                             : " for rule " + std::to_string(route_)),
@@ -195,26 +199,92 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void send() {
     expect(Wait::kBackend, timeouts().serverSeconds);
-    http::async_write(conn_->socket, req_, [self = shared_from_this()](error_code ec, size_t) {
-      if (ec) return self->on_backend_error(ec, /*got_some=*/false);
-      self->read_response();
-    });
+    net::async_write(conn_->socket, net::buffer(request_out_),
+                     [self = shared_from_this()](error_code ec, size_t) {
+                       if (ec) return self->on_backend_error(ec, /*got_some=*/false);
+                       self->read_response();
+                     });
   }
 
+  // ---- the response: streamed to the client as it arrives.
+
   void read_response() {
-    res_parser_.emplace();
-    res_parser_->body_limit(kMaxBodyBytes);
-    if (head_) res_parser_->skip(true);
-    http::async_read(conn_->socket, conn_->buffer, *res_parser_,
-                     [self = shared_from_this()](error_code ec, size_t) {
-                       if (ec) return self->on_backend_error(ec, self->res_parser_->got_some());
-                       self->on_response();
-                     });
+    response_out_.clear();
+    response_.emplace(response_out_, client_version_, client_keep_alive_);
+    response_->header_limit(kMaxResponseHeaderBytes);
+    response_->body_limit(std::numeric_limits<std::uint64_t>::max());  // streamed: no limit
+    response_->eager(true);
+    if (head_) response_->skip(true);
+    parse_response();
+  }
+
+  void parse_response() {
+    error_code ec;
+    feed(conn_->buffer, *response_, ec);
+    if (ec) return on_backend_error(ec, true);
+    if (response_->is_done()) {
+      int status = response_->status();
+      if (status / 100 == 1) {
+        if (status == 101) return on_backend_error(http::error::bad_version, true);
+        // An interim answer (100 Continue): passed on to an HTTP/1.1 client,
+        // then the final response follows on the same connection.
+        if (client_version_ == 10) return read_response();
+        return write_client(After::kNextResponse);
+      }
+      on_response_done();
+      return write_client(response_->close_client() ? After::kClose : After::kNextRequest);
+    }
+    if (!response_out_.empty()) return write_client(After::kMoreResponse);
+    read_more_response();
+  }
+
+  void read_more_response() {
+    expect(Wait::kBackend, timeouts().serverSeconds);
+    conn_->socket.async_read_some(conn_->buffer.prepare(kReadBytes),
+                                  [self = shared_from_this()](error_code ec, size_t n) {
+                                    self->on_backend_read(ec, n);
+                                  });
+  }
+
+  void on_backend_read(error_code ec, size_t n) {
+    conn_->buffer.commit(n);
+    if (!ec) return parse_response();
+    if (ec == net::error::eof && response_->is_header_done() && response_->need_eof()) {
+      // The body ends with the backend's connection.
+      error_code eof_ec;
+      response_->put_eof(eof_ec);
+      if (!eof_ec) {
+        on_response_done();
+        return write_client(After::kClose);
+      }
+    }
+    on_backend_error(ec, response_->got_some() || conn_->buffer.size() > 0);
+  }
+
+  void on_response_done() {
+    const BackendMetrics& m = set_->metrics[backend_->index];
+    BackendState& st = *backend_->state;
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    m.requests->inc();
+    m.duration->observe(seconds);
+    st.requests.fetch_add(1, std::memory_order_relaxed);
+    observe_ewma(st.latency_ewma_us_bits, seconds * 1e6, 0.1);
+    bool server_error = response_->status() >= 500;
+    observe_ewma(st.error_ewma_bits, server_error ? 1.0 : 0.0, 0.1);
+    if (server_error) {
+      m.status_5xx->inc();
+      st.errors.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Bytes past the response would be a protocol error: such a connection
+    // is not reused.
+    if (response_->keep_alive() && conn_->buffer.size() == 0) lb_->give_idle(*backend_, std::move(conn_));
+    conn_.reset();
+    active_.reset();
   }
 
   void on_backend_error(error_code ec, bool got_some) {
     conn_.reset();
-    if (reused_ && !got_some && !timed_out_ && is_stale_connection_error(ec)) {
+    if (reused_ && !got_some && !response_started_ && !timed_out_ && is_stale_connection_error(ec)) {
       // The backend closed an idle pooled connection: nothing reached it.
       reused_ = false;
       return connect();
@@ -223,68 +293,84 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     observe_ewma(backend_->state->error_ewma_bits, 1.0, 0.1);
     backend_->state->errors.fetch_add(1, std::memory_order_relaxed);
     active_.reset();
-    if (timed_out_) {
-      m.timeouts->inc();
-      return reply(http::status::gateway_timeout,
+    (timed_out_ ? m.timeouts : m.resets)->inc();
+    // Part of the answer went out already: the client can only learn of the
+    // failure from its connection closing.
+    if (response_started_) return close();
+    if (timed_out_)
+      return reply(504,
                    "endpoint " + backend_->endpoint.vm + " did not answer within timeouts.serverSeconds", false);
-    }
-    m.resets->inc();
-    reply(http::status::bad_gateway,
-          "endpoint " + backend_->endpoint.vm + " failed: " + ec.message(), false);
+    reply(502, "endpoint " + backend_->endpoint.vm + " failed: " + ec.message(), false);
   }
 
-  void on_response() {
-    const BackendMetrics& m = set_->metrics[backend_->index];
-    BackendState& st = *backend_->state;
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    m.requests->inc();
-    m.duration->observe(seconds);
-    st.requests.fetch_add(1, std::memory_order_relaxed);
-    observe_ewma(st.latency_ewma_us_bits, seconds * 1e6, 0.1);
-    res_ = res_parser_->release();
-    bool server_error = res_.result_int() >= 500;
-    observe_ewma(st.error_ewma_bits, server_error ? 1.0 : 0.0, 0.1);
-    if (server_error) {
-      m.status_5xx->inc();
-      st.errors.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (res_.keep_alive() && !res_.need_eof()) lb_->give_idle(*backend_, std::move(conn_));
-    conn_.reset();
-    active_.reset();
+  // ---- writing to the client.
 
-    res_.erase(http::field::connection);
-    res_.erase(http::field::keep_alive);
-    res_.version(client_version_);
-    int code = res_.result_int();
-    if (!head_ && code >= 200 && code != 204 && code != 304) res_.prepare_payload();
-    res_.keep_alive(client_keep_alive_);
-    write_response();
+  void reply(int status, const std::string& text, bool close_after) {
+    response_out_.clear();
+    bool keep_alive = client_keep_alive_ && !close_after;
+    append_local_response(response_out_, status, client_version_, keep_alive, text + "\n");
+    write_client(keep_alive ? After::kNextRequest : After::kClose);
   }
 
-  void reply(http::status status, const std::string& text, bool close_after) {
-    res_ = Response{status, client_version_};
-    res_.set(http::field::server, "corral-balancer");
-    res_.set(http::field::content_type, "text/plain; charset=utf-8");
-    res_.body() = text + "\n";
-    res_.prepare_payload();
-    res_.keep_alive(client_keep_alive_ && !close_after);
-    write_response();
-  }
-
-  void write_response() {
-    bool close_after = res_.need_eof();
+  enum class After { kNextRequest, kClose, kMoreResponse, kNextResponse };
+  void write_client(After after) {
     expect(Wait::kClientWrite, timeouts().clientSeconds);
-    http::async_write(client_, res_, [self = shared_from_this(), close_after](error_code ec, size_t) {
-      if (ec || close_after) return self->close();
-      self->res_ = {};
-      self->read_request();
+    response_started_ = true;
+    net::async_write(client_, net::buffer(response_out_),
+                     [self = shared_from_this(), after](error_code ec, size_t) {
+                       self->response_out_.clear();
+                       if (ec) return self->close();
+                       switch (after) {
+                         case After::kNextRequest:
+                           self->response_started_ = false;
+                           return self->read_request();
+                         case After::kClose:
+                           return self->close();
+                         case After::kMoreResponse:
+                           return self->read_more_response();
+                         case After::kNextResponse:
+                           return self->read_response();
+                       }
+                     });
+  }
+
+  // One lazy timer per session for every deadline (HAProxy's way): a new
+  // deadline only moves deadline_, and the timer is re-armed only when it
+  // fires early or must fire sooner. Arming a timer per read and write would
+  // cost timerfd syscalls on every request.
+  enum class Wait { kNone, kClientRead, kConnect, kBackend, kClientWrite };
+  void expect(Wait what, int32_t seconds) {
+    wait_ = what;
+    timed_out_ = false;
+    deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    if (!timer_armed_ || timer_.expiry() > deadline_) arm();
+  }
+  void arm() {
+    timer_armed_ = true;
+    timer_.expires_at(deadline_);
+    timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (ec) return;  // re-armed or cancelled: whoever did that owns the timer now
+      self->timer_armed_ = false;
+      self->on_timer();
     });
+  }
+  void on_timer() {
+    if (wait_ == Wait::kNone || closed_) return;
+    if (std::chrono::steady_clock::now() < deadline_) return arm();
+    // Cancel what is pending; its handler sees timed_out_ and answers for it
+    // (the socket stays open, so a stalled client still gets its 408).
+    timed_out_ = true;
+    error_code ignored;
+    if (wait_ == Wait::kClientRead || wait_ == Wait::kClientWrite) client_.cancel(ignored);
+    else if (conn_) conn_->socket.cancel(ignored);
   }
 
   void close() {
     closed_ = true;
     wait_ = Wait::kNone;
     timer_.cancel();
+    conn_.reset();
+    active_.reset();
     error_code ignored;
     client_.shutdown(tcp::socket::shutdown_send, ignored);
     client_.close(ignored);
@@ -301,11 +387,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::chrono::steady_clock::time_point deadline_;
   ConnectionSlot slot_;
   ClientInfo info_;
-  std::optional<http::request_parser<http::string_body>> req_parser_;
-  std::optional<http::response_parser<http::string_body>> res_parser_;
-  Request req_;
-  Response res_;
-  unsigned client_version_ = 11;
+  // Output strings and parse scratch keep their capacity across requests.
+  RequestForwarder::Scratch scratch_;
+  std::string request_out_;
+  std::string response_out_;
+  std::optional<RequestForwarder> request_;
+  std::optional<ResponseForwarder> response_;
+  bool sent_continue_ = false;
+  bool response_started_ = false;
+  int client_version_ = 11;
   bool client_keep_alive_ = false;
   bool head_ = false;
   std::shared_ptr<const InstalledSet> set_;

@@ -1,7 +1,7 @@
 // corral-balancer as a real process in front of real HTTP backends on
 // loopback, configured from a Balancer manifest (--file, no controller):
 // algorithms over the wire, X-Forwarded-For, a dead backend, content rules,
-// a hung backend, garbage, stalled headers, maxConnections, tcp mode, a port
+// streamed chunked answers, HTTP/1.0, Expect: 100-continue, a hung backend, garbage, stalled headers, maxConnections, tcp mode, a port
 // already taken, bad manifests, and 10,000 idle connections.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -214,6 +214,74 @@ TEST_F(BalancerE2E, ContentRulesRouteByHostAndPathPrefix) {
   HttpResult none = http_get(listen_, "/empty/x");
   EXPECT_EQ(none.status, 503);
   EXPECT_NE(none.body.find("no healthy endpoint for rule 2"), std::string::npos) << none.body;
+}
+
+// Decodes a chunked body; "" with *ok false when the framing is wrong.
+std::string dechunk(const std::string& body, bool* ok) {
+  std::string out;
+  size_t at = 0;
+  *ok = false;
+  for (;;) {
+    size_t eol = body.find("\r\n", at);
+    if (eol == std::string::npos) return out;
+    size_t size = std::stoul(body.substr(at, eol - at), nullptr, 16);
+    at = eol + 2;
+    if (size == 0) {
+      *ok = body.compare(at, 2, "\r\n") == 0;
+      return out;
+    }
+    if (at + size + 2 > body.size() || body.compare(at + size, 2, "\r\n") != 0) return out;
+    out += body.substr(at, size);
+    at += size + 2;
+  }
+}
+
+TEST_F(BalancerE2E, StreamsChunkedAnswersAndSpeaksHttp10AndExpectContinue) {
+  start(manifest("", endpoints()));
+
+  // A 300 KB chunked answer (many reads and writes of the proxy) arrives whole.
+  std::string raw = send_raw(listen_, "GET /chunked/300000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  size_t head_end = raw.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << raw.substr(0, 200);
+  std::string head = raw.substr(0, head_end + 2);
+  EXPECT_EQ(head.rfind("HTTP/1.1 200 ", 0), 0u) << head;
+  EXPECT_NE(head.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("Connection: close\r\n"), std::string::npos) << head;
+  bool ok = false;
+  std::string body = dechunk(raw.substr(head_end + 4), &ok);
+  EXPECT_TRUE(ok) << "bad chunk framing";
+  ASSERT_EQ(body.size(), 300000u);
+  for (size_t i = 0; i < body.size(); i += 997) ASSERT_EQ(body[i], 'a' + i % 26) << "byte " << i;
+
+  // An HTTP/1.0 client gets an HTTP/1.0 answer, and its connection closes.
+  raw = send_raw(listen_, "GET /old HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(raw.rfind("HTTP/1.0 200 ", 0), 0u) << raw;
+  EXPECT_NE(raw.find(" /old xff=127.0.0.1"), std::string::npos) << raw;
+
+  // Expect: 100-continue: the proxy says 100, then forwards the whole body.
+  int fd = connect_to(listen_);
+  ASSERT_GE(fd, 0);
+  std::string req = "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n";
+  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string got;
+  char buf[4096];
+  while (got.find("\r\n\r\n") == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(got, "HTTP/1.1 100 Continue\r\n\r\n");
+  std::string upload(5000, 'u');
+  ::send(fd, upload.data(), upload.size(), MSG_NOSIGNAL);
+  got.clear();
+  while (got.find(" body=5000\n") == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << got;
+  EXPECT_NE(got.find(" /up xff=127.0.0.1 body=5000\n"), std::string::npos) << got;
 }
 
 TEST_F(BalancerE2E, AHungBackendTimesOutWhileOthersServe) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <cstring>
 
@@ -144,11 +145,28 @@ void HttpBackend::serve(int fd) {
     size_t sp1 = head.find(' ');
     size_t sp2 = head.find(' ', sp1 + 1);
     std::string path = head.substr(sp1 + 1, sp2 - sp1 - 1);
-    std::string body = name_ + " " + path + " xff=" + header_value(head, "x-forwarded-for") + "\n";
+    std::string body = name_ + " " + path + " xff=" + header_value(head, "x-forwarded-for") +
+                       (body_len.empty() ? "" : " body=" + body_len) + "\n";
     bool close = header_value(head, "connection") == "close";
-    std::string res = "HTTP/1.1 " + std::to_string(status_.load()) + " X\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\nContent-Type: text/plain\r\n" +
-                      (close ? "Connection: close\r\n" : "") + "\r\n" + body;
+    std::string res;
+    if (path.rfind("/chunked/", 0) == 0) {
+      res = "HTTP/1.1 200 X\r\nTransfer-Encoding: chunked\r\n" +
+            std::string(close ? "Connection: close\r\n" : "") + "\r\n";
+      size_t size = std::stoul(path.substr(9));
+      for (size_t at = 0; at < size; at += 1000) {
+        size_t n = std::min<size_t>(1000, size - at);
+        char line[32];
+        std::snprintf(line, sizeof line, "%zx\r\n", n);
+        res += line;
+        for (size_t i = 0; i < n; ++i) res += static_cast<char>('a' + (at + i) % 26);
+        res += "\r\n";
+      }
+      res += "0\r\n\r\n";
+    } else {
+      res = "HTTP/1.1 " + std::to_string(status_.load()) + " X\r\nContent-Length: " +
+            std::to_string(body.size()) + "\r\nContent-Type: text/plain\r\n" +
+            (close ? "Connection: close\r\n" : "") + "\r\n" + body;
+    }
     if (!send_all(fd, res) || close) break;
   }
   ::close(fd);

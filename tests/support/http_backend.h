@@ -5,6 +5,8 @@
 // line gets them back, prefixed with the name.
 //
 //   GET /anything        200, body "<name> <path> xff=<X-Forwarded-For>\n"
+//                        (" body=<Content-Length>" before the newline when a body came)
+//   GET /chunked/N       200, N bytes 'a'..'z' repeating, in chunks of 1000
 //   set_hang(true)       accepts and reads, never answers (a hung backend)
 //   set_status(503)      answers with that status
 //   set_delay(ms)        waits before answering (a slow backend)
