@@ -20,25 +20,12 @@
 #include "tests/support/cluster.h"
 #include "tests/support/e2e_util.h"
 #include "tests/support/http_backend.h"
+#include "tests/support/python_http_vm.h"
 
 namespace corral::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A VM: an HTTP/1.1 keep-alive server answering "<vm> <node>".
-const char* kServer = R"(import http.server, os, sys
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = (os.environ["CORRAL_VM_NAME"] + " " + os.environ["CORRAL_NODE"] + "\n").encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever())";
 
 struct Sample {
   std::chrono::steady_clock::time_point at;
@@ -83,7 +70,7 @@ class BalancerClusterTest : public ::testing::Test {
               "template":{"spec":{"resources":{"cpu":"100m","memory":"32Mi"},
                                   "runtime":{"driver":"process"}}}}})");
     set["spec"]["template"]["spec"]["runtime"]["command"] = {
-        "/usr/bin/python3", "-c", kServer, "${PORT}", marker_, "${CORRAL_NODE}", "end"};
+        "/usr/bin/python3", "-c", kPythonHttpVm, "${PORT}", marker_, "${CORRAL_NODE}", "end"};
     create("vmsets", set);
     create("balancers", Json::parse(R"({"apiVersion":"corral/v1","kind":"Balancer","metadata":{"name":"lb"},
       "spec":{"vmSet":"app","listen":"127.0.0.1:0","mode":"http",
