@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
     cfg.server = server;
     cfg.token = token;
     cfg.timeout = std::chrono::seconds(5);
+    proxy.expect(balancer_names);
     watcher = std::make_unique<ApiWatcher>(cfg, balancer_names, proxy);
     watcher->start();
     reporter = std::make_unique<StatusReporter>(cfg, options.instance, proxy);

@@ -78,6 +78,7 @@ struct Proxy::Impl {
   std::shared_ptr<AdminServer> admin;
   mutable std::mutex mu;
   std::map<std::string, Entry> entries;  // guarded by mu
+  std::vector<std::string> expected;     // guarded by mu
   bool started = false;
 
   Result<void> bind(Entry& e, const EndpointSet& set);
@@ -280,13 +281,25 @@ std::vector<BalancerReport> Proxy::report() const {
 
 std::string Proxy::admin_address() const { return impl_->admin ? impl_->admin->address() : ""; }
 
+void Proxy::expect(std::vector<std::string> names) {
+  std::lock_guard lock(impl_->mu);
+  impl_->expected = std::move(names);
+}
+
+// Walks the Balancers only, not their endpoints: /healthz is polled often.
 bool Proxy::healthy(std::string* why) const {
+  const Impl& d = *impl_;
   std::string problems;
-  for (const BalancerReport& r : report()) {
-    if (r.serving) continue;
+  auto add = [&](const std::string& problem) {
     if (!problems.empty()) problems += "; ";
-    problems += "balancer " + r.name + " is not serving: " + r.listen_error;
-  }
+    problems += problem;
+  };
+  std::lock_guard lock(d.mu);
+  for (const std::string& name : d.expected)
+    if (!d.entries.count(name))
+      add("balancer " + name + " is not configured: not found through the API, or not read yet");
+  for (const auto& [name, e] : d.entries)
+    if (e.acceptors.empty()) add("balancer " + name + " is not serving: " + e.listen_error);
   if (why) *why = problems;
   return problems.empty();
 }

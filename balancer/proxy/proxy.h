@@ -79,7 +79,11 @@ class Proxy {
 
   std::vector<BalancerReport> report() const;
   std::string admin_address() const;
-  // True when every applied Balancer is serving (for /healthz).
+  // The Balancers this process was asked to serve (--balancer): one missing
+  // from what was applied makes the proxy unhealthy.
+  void expect(std::vector<std::string> names);
+  // True when every expected Balancer is applied and every applied one is
+  // serving (for /healthz); `why` names the others.
   bool healthy(std::string* why = nullptr) const;
   ProxyMetrics& metrics() { return *metrics_; }
 

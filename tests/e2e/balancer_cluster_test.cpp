@@ -245,6 +245,19 @@ TEST_F(BalancerClusterTest, CorralctlShowsEndpointsHealthAndTheDataPlaneReport) 
   for (const Json& c : b["status"].value("conditions", Json::array()))
     serving = serving || (c.value("type", "") == "Serving" && c.value("status", "") == "True");
   EXPECT_TRUE(serving) << b.dump(2);
+
+  // A second data plane asked for a Balancer that does not exist serves the
+  // one that does, and says what is missing on /healthz.
+  EXPECT_EQ(http_get(balancer_.admin(), "/healthz").status, 200);
+  BalancerProcess both{balancer_binary()};
+  std::string error;
+  ASSERT_TRUE(both.start({"--server", controller_->url(), "--balancer", "lb,ghost", "--threads", "1"}, &error))
+      << error;
+  EXPECT_FALSE(both.listener("lb").empty()) << both.logs();
+  HttpResult health = http_get(both.admin(), "/healthz");
+  EXPECT_EQ(health.status, 503);
+  EXPECT_NE(health.body.find("balancer ghost is not configured"), std::string::npos) << health.body;
+  both.kill_hard();
 }
 
 }  // namespace
