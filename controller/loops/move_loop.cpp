@@ -285,8 +285,9 @@ void MoveLoop::hold_for_drains(std::vector<reconcile::MoveStep>& steps,
   std::set<std::string> held;
   std::erase_if(steps, [&](const reconcile::MoveStep& step) {
     if (step.kind != reconcile::MoveStepKind::kComplete) return false;
+    const auto held_since = held_since_.try_emplace(step.old_vm, now).first->second;
     reconcile::DrainGate gate =
-        reconcile::drain_gate(step.old_vm, cache_.balancers().items(), now);
+        reconcile::drain_gate(step.old_vm, cache_.balancers().items(), now, held_since);
     if (gate.may_delete) return false;
     held.insert(step.old_vm);
     std::string& told = endpoint_waits_[step.old_vm];
@@ -302,6 +303,7 @@ void MoveLoop::hold_for_drains(std::vector<reconcile::MoveStep>& steps,
     return true;
   });
   std::erase_if(endpoint_waits_, [&](const auto& kv) { return !held.count(kv.first); });
+  std::erase_if(held_since_, [&](const auto& kv) { return !held.count(kv.first); });
 }
 
 std::vector<MoveLoop::Start> MoveLoop::plan_rebalance(

@@ -115,6 +115,9 @@ class MoveLoop {
   std::set<std::string> drained_;
   // Old VMs held for a Balancer's drain, already told: VM → the gate's message.
   std::map<std::string, std::string> endpoint_waits_;
+  // Old VM -> when its move was first held for a drain (bounds the wait for
+  // the replacement to be published).
+  std::map<std::string, std::chrono::system_clock::time_point> held_since_;
 };
 
 }  // namespace corral::loops

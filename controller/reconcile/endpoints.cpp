@@ -196,7 +196,7 @@ BalancerStatus compute_balancer_status(const Balancer& balancer, const std::vect
 }
 
 DrainGate drain_gate(const std::string& old_vm, const std::vector<Balancer>& balancers,
-                     WallTime now) {
+                     WallTime now, WallTime held_since) {
   std::vector<const Balancer*> sorted;
   for (const Balancer& b : balancers) sorted.push_back(&b);
   std::sort(sorted.begin(), sorted.end(), [](const Balancer* a, const Balancer* b) {
@@ -209,11 +209,15 @@ DrainGate drain_gate(const std::string& old_vm, const std::vector<Balancer>& bal
     if (e == b->status.endpoints.end()) continue;  // not published here: no hold
     const std::string lb = "lb/" + b->metadata.name;
     std::string why;
+    const auto limit = std::chrono::seconds(std::max(0, b->spec.timeouts.drainSeconds));
     if (!e->draining) {
-      why = "waiting for its replacement to be published by " + lb;
+      // Bounded too: a replacement that is never published (no address, a
+      // selector that misses it) must not hold the move forever.
+      if (now - held_since < limit)
+        why = "waiting for its replacement to be published by " + lb + " (at most " +
+              std::to_string(limit.count()) + "s)";
     } else if (!e->drained) {
       WallTime since{};
-      const auto limit = std::chrono::seconds(std::max(0, b->spec.timeouts.drainSeconds));
       if (parse_time(e->drainingSince, &since) && now - since < limit)
         why = "draining from " + lb + " (until drained, at most " +
               std::to_string(limit.count()) + "s)";

@@ -14,7 +14,8 @@
 //
 //   Balancers + X + now ──► drain_gate ──► may the move delete X now?
 //     every Balancer that publishes X: X draining, and drained or
-//     drainingSince + drainSeconds passed
+//     drainingSince + drainSeconds passed (waiting for X to start draining
+//     is bounded by drainSeconds too)
 //
 // Thread safety: pure functions.
 #pragma once
@@ -64,7 +65,7 @@ struct DrainGate {
   // Balancers (names, sorted) still holding the move.
   std::vector<std::string> holding;
   // Why it waits, stable while the reason stays (for a once-only Event):
-  // "waiting for its replacement to be published by lb/web" or
+  // "waiting for its replacement to be published by lb/web (at most 30s)" or
   // "draining from lb/web (until drained, at most 30s)". Empty when it may go.
   std::string message;
 };
@@ -73,7 +74,9 @@ struct DrainGate {
 // least spec.timeouts.drainSeconds. A Balancer that does not publish it does
 // not hold the move. A drainingSince that does not parse counts as elapsed (a
 // drain is bounded; nothing may hold a move forever on a malformed stamp).
+// An endpoint not yet draining (its replacement not yet published) holds the
+// move for at most drainSeconds from `held_since`, when the move was first held.
 DrainGate drain_gate(const std::string& old_vm, const std::vector<Balancer>& balancers,
-                     WallTime now);
+                     WallTime now, WallTime held_since);
 
 }  // namespace corral::reconcile

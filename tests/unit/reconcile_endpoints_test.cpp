@@ -316,29 +316,31 @@ Balancer publishing(const std::string& name, const std::string& vm_name, bool dr
 }
 
 TEST(DrainGate, BalancersThatDoNotPublishTheVmDoNotHoldTheMove) {
-  DrainGate g = drain_gate("web-x", {publishing("a", "web-y", false)}, kNow);
+  DrainGate g = drain_gate("web-x", {publishing("a", "web-y", false)}, kNow, kNow);
   EXPECT_TRUE(g.may_delete);
   EXPECT_TRUE(g.holding.empty());
-  EXPECT_TRUE(drain_gate("web-x", {}, kNow).may_delete);
+  EXPECT_TRUE(drain_gate("web-x", {}, kNow, kNow).may_delete);
 }
 
 TEST(DrainGate, WaitsForTheReplacementToBePublished) {
-  DrainGate g = drain_gate("web-x", {publishing("a", "web-x", false)}, kNow);
+  DrainGate g = drain_gate("web-x", {publishing("a", "web-x", false)}, kNow + seconds(29), kNow);
   EXPECT_FALSE(g.may_delete);
   EXPECT_THAT(g.holding, ElementsAre("a"));
-  EXPECT_EQ(g.message, "waiting for its replacement to be published by lb/a");
+  EXPECT_EQ(g.message, "waiting for its replacement to be published by lb/a (at most 30s)");
+  // A replacement never published holds the move for drainSeconds, no more.
+  EXPECT_TRUE(drain_gate("web-x", {publishing("a", "web-x", false)}, kNow + seconds(30), kNow).may_delete);
 }
 
 TEST(DrainGate, DeletesAfterDrainSecondsOrOnceDrained) {
   const std::string since = "2026-11-27T10:00:00.000Z";
   Balancer b = publishing("a", "web-x", true, since);
-  DrainGate g = drain_gate("web-x", {b}, kNow + seconds(29));
+  DrainGate g = drain_gate("web-x", {b}, kNow + seconds(29), kNow);
   EXPECT_FALSE(g.may_delete);
   EXPECT_EQ(g.message, "draining from lb/a (until drained, at most 30s)");
-  EXPECT_TRUE(drain_gate("web-x", {b}, kNow + seconds(30)).may_delete);
-  EXPECT_TRUE(drain_gate("web-x", {publishing("a", "web-x", true, since, true)}, kNow).may_delete);
-  EXPECT_TRUE(drain_gate("web-x", {publishing("a", "web-x", true, since, false, 0)}, kNow).may_delete);
-  EXPECT_TRUE(drain_gate("web-x", {publishing("a", "web-x", true, "garbage")}, kNow).may_delete);
+  EXPECT_TRUE(drain_gate("web-x", {b}, kNow + seconds(30), kNow).may_delete);
+  EXPECT_TRUE(drain_gate("web-x", {publishing("a", "web-x", true, since, true)}, kNow, kNow).may_delete);
+  EXPECT_TRUE(drain_gate("web-x", {publishing("a", "web-x", true, since, false, 0)}, kNow, kNow).may_delete);
+  EXPECT_TRUE(drain_gate("web-x", {publishing("a", "web-x", true, "garbage")}, kNow, kNow).may_delete);
 }
 
 TEST(DrainGate, EveryPublishingBalancerMustAgree) {
@@ -346,11 +348,11 @@ TEST(DrainGate, EveryPublishingBalancerMustAgree) {
   std::vector<Balancer> lbs = {publishing("b", "web-x", true, since, false, 60),
                                publishing("a", "web-x", true, since, true),
                                publishing("c", "web-x", false)};
-  DrainGate g = drain_gate("web-x", lbs, kNow + seconds(45));
+  DrainGate g = drain_gate("web-x", lbs, kNow + seconds(45), kNow + seconds(20));
   EXPECT_FALSE(g.may_delete);
   EXPECT_THAT(g.holding, ElementsAre("b", "c"));
   EXPECT_THAT(g.message, HasSubstr("draining from lb/b (until drained, at most 60s); waiting for "
-                                   "its replacement to be published by lb/c"));
+                                   "its replacement to be published by lb/c (at most 30s)"));
 }
 
 }  // namespace
