@@ -135,22 +135,8 @@ int run(const Options& opt) {
   for (const std::string& node : nodes)
     if (!t::wait_for([&] { return t::node_phase(api, node) == "Ready"; }, 30s)) return fail(node + " not Ready");
 
-  if (!create(api, "pools", Json::parse(R"({"apiVersion":"corral/v1","kind":"Pool","metadata":{"name":"web"},
-      "spec":{"placement":"spread"}})"), &error))
-    return fail(error);
-  Json set = Json::parse(R"({"apiVersion":"corral/v1","kind":"VMSet","metadata":{"name":"app"},
-      "spec":{"pool":"web","replicas":3,
-              "antiAffinity":{"topologyKey":"corral.io/hostname","mode":"required"},
-              "template":{"spec":{"resources":{"cpu":"100m","memory":"32Mi"},
-                                  "runtime":{"driver":"process"}}}}})");
-  set["spec"]["template"]["spec"]["runtime"]["command"] = {
-      "/usr/bin/python3", "-c", t::kPythonHttpVm, "${PORT}", marker, "${CORRAL_NODE}", "end"};
-  if (!create(api, "vmsets", set, &error)) return fail(error);
-  if (!create(api, "balancers", Json::parse(R"({"apiVersion":"corral/v1","kind":"Balancer","metadata":{"name":"lb"},
-      "spec":{"vmSet":"app","listen":"127.0.0.1:0","mode":"http",
-              "healthCheck":{"intervalSeconds":1,"timeoutSeconds":1,"rise":1,"fall":1},
-              "timeouts":{"connectSeconds":1}}})"), &error))
-    return fail(error);
+  for (t::ApiObject& o : t::python_http_service(marker))
+    if (!create(api, o.plural, std::move(o.body), &error)) return fail(error);
   t::BalancerProcess balancer(t::balancer_binary());
   if (!balancer.start({"--server", cluster.controller->url(), "--balancer", "lb", "--threads", "1",
                        "--log-level", "warn"},

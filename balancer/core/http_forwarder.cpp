@@ -78,7 +78,7 @@ void ChunkFramer::start_last(std::string& out) {
 }
 
 RequestForwarder::RequestForwarder(std::string& out, Scratch& scratch, std::string_view client_ip)
-    : out_(out), scratch_(scratch), client_ip_(client_ip) {
+    : BodyForwarder(out), scratch_(scratch), client_ip_(client_ip) {
   scratch_.host.clear();
   scratch_.target.clear();
   scratch_.forwarded_for.clear();
@@ -129,26 +129,8 @@ void RequestForwarder::on_header_impl(error_code&) {
   out_ += "\r\n";
 }
 
-std::size_t RequestForwarder::on_body_impl(string_view body, error_code&) {
-  append(out_, body);
-  return body.size();
-}
-
-void RequestForwarder::on_chunk_header_impl(std::uint64_t size, string_view, error_code&) {
-  chunks_.chunk(out_, size);
-}
-
-std::size_t RequestForwarder::on_chunk_body_impl(std::uint64_t, string_view body, error_code&) {
-  append(out_, body);
-  return body.size();
-}
-
-void RequestForwarder::on_finish_impl(error_code&) {
-  if (chunked()) chunks_.finish(out_);
-}
-
 ResponseForwarder::ResponseForwarder(std::string& out, int client_version, bool client_keep_alive)
-    : out_(out), client_version_(client_version), client_keep_alive_(client_keep_alive) {}
+    : BodyForwarder(out), client_version_(client_version), client_keep_alive_(client_keep_alive) {}
 
 void ResponseForwarder::on_response_impl(int code, string_view reason, int version, error_code& ec) {
   if (version != 10 && version != 11) {
@@ -181,24 +163,6 @@ void ResponseForwarder::on_header_impl(error_code&) {
     }
   }
   out_ += "\r\n";
-}
-
-std::size_t ResponseForwarder::on_body_impl(string_view body, error_code&) {
-  append(out_, body);
-  return body.size();
-}
-
-void ResponseForwarder::on_chunk_header_impl(std::uint64_t size, string_view, error_code&) {
-  chunks_.chunk(out_, size);
-}
-
-std::size_t ResponseForwarder::on_chunk_body_impl(std::uint64_t, string_view body, error_code&) {
-  append(out_, body);
-  return body.size();
-}
-
-void ResponseForwarder::on_finish_impl(error_code&) {
-  if (chunked()) chunks_.finish(out_);
 }
 
 void append_local_response(std::string& out, int status, int client_version, bool keep_alive,

@@ -35,10 +35,38 @@ class ChunkFramer {
   bool last_started_ = false;
 };
 
+// What both forwarders do with a body: pass its bytes on as Beast hands them
+// over, re-framing chunks.
+template <bool isRequest>
+class BodyForwarder : public boost::beast::http::basic_parser<isRequest> {
+ protected:
+  explicit BodyForwarder(std::string& out) : out_(out) {}
+
+  void on_body_init_impl(boost::optional<std::uint64_t> const&, boost::beast::error_code&) override {}
+  std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code&) override {
+    out_.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t size, boost::beast::string_view, boost::beast::error_code&) override {
+    chunks_.chunk(out_, size);
+  }
+  std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body,
+                                 boost::beast::error_code&) override {
+    out_.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(boost::beast::error_code&) override {
+    if (this->chunked()) chunks_.finish(out_);
+  }
+
+  std::string& out_;
+  ChunkFramer chunks_;
+};
+
 // A request from a client, to a backend. The output keeps the client's HTTP
 // version (a backend must not answer an HTTP/1.0 client with chunks) and asks
 // for keep-alive on the backend connection whatever the client wanted.
-class RequestForwarder final : public boost::beast::http::basic_parser<true> {
+class RequestForwarder final : public BodyForwarder<true> {
  public:
   // `out` receives the bytes to send (appended); `client_ip` goes into
   // X-Forwarded-For. `scratch` holds the parsed host and target (capacity
@@ -65,28 +93,19 @@ class RequestForwarder final : public boost::beast::http::basic_parser<true> {
   void on_field_impl(boost::beast::http::field name, boost::beast::string_view name_string,
                      boost::beast::string_view value, boost::beast::error_code& ec) override;
   void on_header_impl(boost::beast::error_code& ec) override;
-  void on_body_init_impl(boost::optional<std::uint64_t> const&, boost::beast::error_code&) override {}
-  std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code& ec) override;
-  void on_chunk_header_impl(std::uint64_t size, boost::beast::string_view extensions,
-                            boost::beast::error_code& ec) override;
-  std::size_t on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body,
-                                 boost::beast::error_code& ec) override;
-  void on_finish_impl(boost::beast::error_code& ec) override;
 
-  std::string& out_;
   Scratch& scratch_;
   std::string_view client_ip_;
   int version_ = 11;
   bool head_ = false;
   bool expects_continue_ = false;
-  ChunkFramer chunks_;
 };
 
 // A response from a backend, to the client. The status line takes the
 // client's HTTP version; `Connection` is set for the client's side: close
 // when the client asked for it or when the body ends only with the backend's
 // connection (then the client's must close too).
-class ResponseForwarder final : public boost::beast::http::basic_parser<false> {
+class ResponseForwarder final : public BodyForwarder<false> {
  public:
   ResponseForwarder(std::string& out, int client_version, bool client_keep_alive);
 
@@ -103,20 +122,11 @@ class ResponseForwarder final : public boost::beast::http::basic_parser<false> {
   void on_field_impl(boost::beast::http::field name, boost::beast::string_view name_string,
                      boost::beast::string_view value, boost::beast::error_code& ec) override;
   void on_header_impl(boost::beast::error_code& ec) override;
-  void on_body_init_impl(boost::optional<std::uint64_t> const&, boost::beast::error_code&) override {}
-  std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code& ec) override;
-  void on_chunk_header_impl(std::uint64_t size, boost::beast::string_view extensions,
-                            boost::beast::error_code& ec) override;
-  std::size_t on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body,
-                                 boost::beast::error_code& ec) override;
-  void on_finish_impl(boost::beast::error_code& ec) override;
 
-  std::string& out_;
   int client_version_;
   bool client_keep_alive_;
   int status_ = 0;
   bool close_client_ = false;
-  ChunkFramer chunks_;
 };
 
 // A complete response made by the proxy itself (errors, 100 Continue).

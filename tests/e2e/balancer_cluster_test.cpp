@@ -62,20 +62,7 @@ class BalancerClusterTest : public ::testing::Test {
     for (const std::string& node : kNodes)
       ASSERT_TRUE(wait_for([&] { return node_phase(*api_, node) == "Ready"; }, 20s)) << node;
 
-    create("pools", Json::parse(R"({"apiVersion":"corral/v1","kind":"Pool","metadata":{"name":"web"},
-      "spec":{"placement":"spread"}})"));
-    Json set = Json::parse(R"({"apiVersion":"corral/v1","kind":"VMSet","metadata":{"name":"app"},
-      "spec":{"pool":"web","replicas":3,
-              "antiAffinity":{"topologyKey":"corral.io/hostname","mode":"required"},
-              "template":{"spec":{"resources":{"cpu":"100m","memory":"32Mi"},
-                                  "runtime":{"driver":"process"}}}}})");
-    set["spec"]["template"]["spec"]["runtime"]["command"] = {
-        "/usr/bin/python3", "-c", kPythonHttpVm, "${PORT}", marker_, "${CORRAL_NODE}", "end"};
-    create("vmsets", set);
-    create("balancers", Json::parse(R"({"apiVersion":"corral/v1","kind":"Balancer","metadata":{"name":"lb"},
-      "spec":{"vmSet":"app","listen":"127.0.0.1:0","mode":"http",
-              "healthCheck":{"intervalSeconds":1,"timeoutSeconds":1,"rise":1,"fall":1},
-              "timeouts":{"connectSeconds":1}}})"));
+    for (ApiObject& o : python_http_service(marker_)) create(o.plural, std::move(o.body));
     ASSERT_TRUE(balancer_.start({"--server", controller_->url(), "--balancer", "lb", "--threads", "1",
                                  "--instance", "e2e"},
                                 &error))
