@@ -39,20 +39,11 @@ class BalancerClusterTest : public ::testing::Test {
 
   void SetUp() override {
     marker_ = "corral-lb-e2e-" + std::to_string(::getpid());
-    ControllerOptions o;
-    o.binary = controller_binary();
-    o.data_dir = (dir_.path() / "controller").string();
-    controller_ = std::make_unique<Controller>(o);
+    controller_ = std::make_unique<Controller>(local_controller_options(dir_.path()));
     std::string error;
     ASSERT_TRUE(controller_->start(&error)) << error;
     for (const std::string& node : kNodes) {
-      AgentOptions a;
-      a.binary = agent_binary();
-      a.server = controller_->url();
-      a.node = node;
-      a.data_dir = (dir_.path() / node).string();
-      a.extra_args = {"--cpu", "4", "--memory", "8Gi"};
-      agents_[node] = std::make_unique<Agent>(a);
+      agents_[node] = std::make_unique<Agent>(local_agent_options(controller_->url(), dir_.path(), node));
       ASSERT_TRUE(agents_[node]->start(&error)) << error;
     }
     ClientConfig cfg;
@@ -172,13 +163,7 @@ TEST_F(BalancerClusterTest, KillingAHostMovesTrafficAndNothingFailsOnceDetected)
 
 TEST_F(BalancerClusterTest, DrainingAHostDrainsItsEndpointFirstAndNoRequestFails) {
   // A fourth node to move to (the set's anti-affinity keeps one replica per node).
-  AgentOptions a;
-  a.binary = agent_binary();
-  a.server = controller_->url();
-  a.node = "node-d";
-  a.data_dir = (dir_.path() / "node-d").string();
-  a.extra_args = {"--cpu", "4", "--memory", "8Gi"};
-  agents_["node-d"] = std::make_unique<Agent>(a);
+  agents_["node-d"] = std::make_unique<Agent>(local_agent_options(controller_->url(), dir_.path(), "node-d"));
   std::string error;
   ASSERT_TRUE(agents_["node-d"]->start(&error)) << error;
   ASSERT_TRUE(wait_for([&] { return node_phase(*api_, "node-d") == "Ready"; }, 20s));

@@ -47,20 +47,12 @@ class FailoverTest : public ::testing::Test {
   void SetUp() override {
     marker_ = "corral-e2e-" + std::to_string(::getpid()) + "-" +
               ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    ControllerOptions o;
-    o.binary = controller_binary();
-    o.data_dir = (dir_.path() / "controller").string();
-    controller_ = std::make_unique<Controller>(o);
+    controller_ = std::make_unique<Controller>(local_controller_options(dir_.path()));
     std::string error;
     ASSERT_TRUE(controller_->start(&error)) << error;
     for (const std::string& node : kNodes) {
-      AgentOptions a;
-      a.binary = agent_binary();
-      a.server = controller_->url();
-      a.node = node;
-      a.data_dir = (dir_.path() / node).string();
+      AgentOptions a = local_agent_options(controller_->url(), dir_.path(), node);
       a.labels = "zone=" + node;
-      a.extra_args = {"--cpu", "4", "--memory", "8Gi"};
       agents_[node] = std::make_unique<Agent>(a);
       ASSERT_TRUE(agents_[node]->start(&error)) << error;
     }

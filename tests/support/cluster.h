@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -135,5 +136,26 @@ struct CommandOptions {
 // CORRAL_TOKEN / CORRAL_CA unset (unless `options.env` sets them).
 CommandResult run_command(const std::string& binary, const std::vector<std::string>& args,
                           const CommandOptions& options = {});
+
+#ifdef CORRAL_BIN_DIR
+// The controller and the agents of a local test cluster under `dir`: data in
+// dir/controller and dir/NODE; each agent declares 4 CPUs and 8 GiB.
+inline ControllerOptions local_controller_options(const std::filesystem::path& dir) {
+  ControllerOptions o;
+  o.binary = controller_binary();
+  o.data_dir = (dir / "controller").string();
+  return o;
+}
+inline AgentOptions local_agent_options(const std::string& server, const std::filesystem::path& dir,
+                                        const std::string& node) {
+  AgentOptions a;
+  a.binary = agent_binary();
+  a.server = server;
+  a.node = node;
+  a.data_dir = (dir / node).string();
+  a.extra_args = {"--cpu", "4", "--memory", "8Gi"};
+  return a;
+}
+#endif
 
 }  // namespace corral::testing

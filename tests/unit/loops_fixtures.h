@@ -178,4 +178,30 @@ class LoopsTest : public ::testing::Test {
   std::atomic<int> addresses_{0};
 };
 
+// For tests of moves (drains, rebalancing, the drain handshake): the move
+// loop looks on every pass, and the test plays the agents.
+class MovesLoopTest : public LoopsTest {
+ protected:
+  ControllerManagerOptions options() override {
+    ControllerManagerOptions o = LoopsTest::options();
+    o.moves.min_period = 0ms;  // every pass looks, with no time passing
+    return o;
+  }
+  // What an agent reports for a VM that runs in its epoch and serves.
+  void report_running(const std::string& name) {
+    VM vm = get<VM>(name);
+    vm.status.phase = "Running";
+    vm.status.epoch = vm.spec.epoch;
+    vm.status.nodeName = vm.spec.nodeName;
+    vm.status.address = vm.spec.nodeName + ":9000";
+    vm.status.usage = vm.spec.resources;
+    vm.status.conditions = {Condition{"Ready", "True", "Running", "", "", 0}};
+    ASSERT_TRUE(store_->update_status(VM::kKind, to_json(vm)).ok());
+  }
+  void report_all_running() {
+    for (const VM& vm : list<VM>())
+      if (!vm.spec.nodeName.empty() && vm.status.phase != "Running") report_running(vm.metadata.name);
+  }
+};
+
 }  // namespace corral::loops::testing

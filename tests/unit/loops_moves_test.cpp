@@ -11,27 +11,8 @@
 namespace corral::loops::testing {
 namespace {
 
-class LoopsMoves : public LoopsTest {
+class LoopsMoves : public MovesLoopTest {
  protected:
-  ControllerManagerOptions options() override {
-    ControllerManagerOptions o = LoopsTest::options();
-    o.moves.min_period = 0ms;  // every pass looks, with no time passing
-    return o;
-  }
-  // What an agent reports for a VM that runs in its epoch.
-  void report_running(const std::string& name) {
-    VM vm = get<VM>(name);
-    vm.status.phase = "Running";
-    vm.status.epoch = vm.spec.epoch;
-    vm.status.nodeName = vm.spec.nodeName;
-    vm.status.usage = vm.spec.resources;
-    vm.status.conditions = {Condition{"Ready", "True", "Running", "", "", 0}};
-    ASSERT_TRUE(store_->update_status(VM::kKind, to_json(vm)).ok());
-  }
-  void report_all_running() {
-    for (const VM& vm : list<VM>())
-      if (!vm.spec.nodeName.empty() && vm.status.phase != "Running") report_running(vm.metadata.name);
-  }
   void set_usage(const std::string& node, double cpu) {
     Node n = get<Node>(node);
     n.status.usage.cpu = Quantity::from_milli(static_cast<int64_t>(cpu * 1000));
