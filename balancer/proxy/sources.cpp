@@ -96,8 +96,8 @@ void ApiWatcher::run(const std::string& name) {
     auto got = api.call("GET", ApiClient::resource_path("balancers", name));
     // Synced once the controller answered, yes or no; a transport error or a
     // timeout (a loaded controller) is retried before main writes the ready file.
-    bool answered = got || (got.error().code != ErrorCode::kUnavailable &&
-                                   got.error().code != ErrorCode::kTimeout);
+    bool answered =
+        got || (got.error().code != ErrorCode::kUnavailable && got.error().code != ErrorCode::kTimeout);
     if (!counted && answered) {
       counted = true;
       ++synced_;
