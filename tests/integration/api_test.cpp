@@ -4,6 +4,7 @@
 // Runs over the in-memory store and over a real SQLite file.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -265,8 +266,13 @@ TEST_P(ApiTest, MetricsCountRequests) {
   ASSERT_EQ(c_->Get(kVMs)->status, 200);
   ASSERT_EQ(c_->Get(std::string(kVMs) + "/nope")->status, 404);
   // httplib runs the hook that counts a request after the answer is on the
-  // wire, so the client can ask /metrics before the last count lands: poll.
-  const std::string last = "corral_api_requests_total{verb=\"get\",resource=\"vms\",code=\"404\"} 1";
+  // wire, on whichever worker served it, so the client can ask /metrics
+  // before any of the counts lands, in any order: poll until all have.
+  const std::vector<std::string> counted = {
+      "corral_api_requests_total{verb=\"list\",resource=\"vms\",code=\"200\"} 1",
+      "corral_api_requests_total{verb=\"create\",resource=\"vms\",code=\"201\"} 1",
+      "corral_api_requests_total{verb=\"get\",resource=\"vms\",code=\"404\"} 1",
+      "corral_api_request_duration_seconds_bucket{verb=\"list\",resource=\"vms\",le=\"+Inf\"} 1"};
   std::string text;
   for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
        std::chrono::steady_clock::now() < deadline;) {
@@ -274,7 +280,9 @@ TEST_P(ApiTest, MetricsCountRequests) {
     ASSERT_TRUE(m);
     ASSERT_EQ(m->status, 200);
     text = m->body;
-    if (text.find(last) != std::string::npos) break;
+    if (std::all_of(counted.begin(), counted.end(),
+                    [&](const std::string& line) { return text.find(line) != std::string::npos; }))
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_NE(text.find("# TYPE corral_api_requests_total counter"), std::string::npos);
