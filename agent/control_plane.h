@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "api/client.h"
-#include "api/error.h"
+#include "client/client.h"
+#include "base/error.h"
 #include "api/heartbeat.h"
 
 namespace corral::agent {
@@ -35,7 +35,7 @@ struct ControlPlaneOptions {
   std::chrono::milliseconds timeout{2000};
 };
 
-// Over api/client.h's ApiClient (libcurl). Beats go to the API server on a
+// Over client/client.h's ApiClient (libcurl). Beats go to the API server on a
 // connection each, until an answer names the controller's heartbeat listener
 // (HeartbeatResponse::heartbeatEndpoint); then to that listener over one kept
 // connection. A beat the listener does not take (unreachable, timed out) is

@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/quantity.h"
 #include "api/types.h"
 

@@ -9,7 +9,7 @@
 #include "api/heartbeat.h"
 #include "api/json.h"
 #include "api/kinds.h"
-#include "api/log.h"
+#include "base/log.h"
 #include "api/validate.h"
 
 namespace corral::agent {

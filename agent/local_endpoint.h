@@ -19,8 +19,8 @@
 #include <string>
 #include <thread>
 
-#include "api/error.h"
-#include "api/metrics.h"
+#include "base/error.h"
+#include "base/metrics.h"
 
 namespace httplib {
 class Server;

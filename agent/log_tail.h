@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "api/error.h"
+#include "base/error.h"
 
 namespace corral::agent {
 

@@ -28,10 +28,10 @@
 #include "agent/flags.h"
 #include "agent/local_endpoint.h"
 #include "agent/sync_loop.h"
-#include "api/clock.h"
-#include "api/log.h"
-#include "api/ready_file.h"
-#include "api/metrics.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/ready_file.h"
+#include "base/metrics.h"
 #include "api/validate.h"
 
 namespace {

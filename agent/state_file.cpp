@@ -85,9 +85,10 @@ Result<AgentState> read_state_file(const std::filesystem::path& file) {
     if (name.empty() || !v.is_object())
       return bad_content(file, "vms[\"" + name + "\"] is not an object");
     StateEntry e;
-    auto field_error = [&](const char* field) {
+    // (clang 14 cannot capture a structured binding: name it)
+    auto field_error = [&, vm_name = name](const char* field) {
       return bad_content(file,
-                         "vms[\"" + name + "\"]." + field + " is missing or not a valid integer");
+                         "vms[\"" + vm_name + "\"]." + field + " is missing or not a valid integer");
     };
     if (!get_int(v, "epoch", &e.epoch)) return field_error("epoch");
     if (!get_int(v, "pid", &e.pid)) return field_error("pid");

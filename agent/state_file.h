@@ -18,7 +18,7 @@
 #include <map>
 #include <string>
 
-#include "api/error.h"
+#include "base/error.h"
 
 namespace corral::agent {
 

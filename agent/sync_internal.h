@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "agent/drivers/driver.h"
-#include "api/log.h"
+#include "base/log.h"
 
 namespace corral::agent::sync_internal {
 
-inline std::shared_ptr<spdlog::logger> agent_log() { return logger("agent"); }
+inline Logger* agent_log() { return logger("agent"); }
 
 // "5s", or "500ms" when not whole seconds.
 inline std::string format_delay(std::chrono::milliseconds d) {

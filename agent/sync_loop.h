@@ -65,8 +65,8 @@
 #include "agent/restart.h"
 #include "agent/state_file.h"
 #include "agent/tracked_vm.h"
-#include "api/clock.h"
-#include "api/metrics.h"
+#include "base/clock.h"
+#include "base/metrics.h"
 
 namespace corral::agent {
 

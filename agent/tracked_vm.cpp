@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "api/clock.h"
-#include "api/fields.h"
+#include "base/clock.h"
+#include "api/codec.h"
 
 namespace corral::agent {
 
@@ -81,7 +81,7 @@ bool report_changed(const VmReport& acked, const VmReport& now, double usage_cha
   VmReport b = now;
   a.usage = {};
   b.usage = {};
-  if (encode_value(a) != encode_value(b)) return true;
+  if (!same_json(a, b)) return true;
   return moved(acked.usage.cpu.milli, now.usage.cpu.milli, usage_change) ||
          moved(acked.usage.memory.milli, now.usage.memory.milli, usage_change);
 }

@@ -17,22 +17,12 @@
 #include <unordered_set>
 #include <vector>
 
+#include "api/field_path.h"
+#include "api/int_or_string.h"
 #include "api/json.h"
 #include "api/quantity.h"
 
 namespace corral {
-
-// An integer or a string such as "25%" (disruption budgets).
-struct IntOrString {
-  bool is_string = false;
-  int64_t int_value = 0;
-  std::string str_value;
-  bool operator==(const IntOrString&) const = default;
-  bool empty() const { return is_string && str_value.empty(); }
-};
-
-std::string join_path(const std::string& path, const std::string& key);
-std::string index_path(const std::string& path, size_t index);
 
 // ---- decoding ---------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 #include "api/heartbeat.h"
 
-#include "api/clock.h"
+#include "base/clock.h"
 
 namespace corral {
 

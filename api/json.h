@@ -7,11 +7,10 @@
 
 #include <string>
 
-#include "api/error.h"
+#include "api/json_fwd.h"
+#include "base/error.h"
 
 namespace corral {
-
-using Json = nlohmann::ordered_json;
 
 // Parses JSON text; a syntax error becomes a BadRequest naming the byte offset
 // (and `origin`, e.g. a file name, when given).

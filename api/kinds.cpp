@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "api/defaults.h"
+#include "api/json.h"
 #include "api/validate.h"
 
 namespace corral {

@@ -7,8 +7,10 @@
 #include <string_view>
 #include <vector>
 
-#include "api/json.h"
+#include "api/codec.h"
+#include "api/json_fwd.h"
 #include "api/types.h"
+#include "base/error.h"
 
 namespace corral {
 
@@ -33,32 +35,6 @@ const KindInfo* find_kind_by_plural(std::string_view plural);
 // whole object). The result always has apiVersion and kind first.
 // Errors: Invalid with one cause per problem (unknown fields included).
 Result<Json> normalize_object(const Json& object);
-
-// Typed access for the control loops. from_json is as strict as normalize
-// (unknown fields are errors) but applies no defaults and no validation.
-template <class T>
-Result<T> from_json(const Json& object) {
-  std::vector<Cause> errs;
-  T out{};
-  if (!object.is_object()) return invalid(T::kKind, {{"", "expected an object", ""}});
-  StructDecoder d(object, "", errs);
-  d.skip("apiVersion");
-  d.skip("kind");
-  out.visit(d);
-  d.finish();
-  if (!errs.empty()) return invalid(std::string(T::kKind), std::move(errs));
-  return out;
-}
-
-template <class T>
-Json to_json(const T& object) {
-  Json out = Json::object();
-  out["apiVersion"] = kApiVersion;
-  out["kind"] = T::kKind;
-  Json body = encode_value(object);
-  for (auto it = body.begin(); it != body.end(); ++it) out[it.key()] = it.value();
-  return out;
-}
 
 // Reads the value at a dotted path ("spec.nodeName") as a string for field
 // selectors: strings as they are, numbers and booleans printed, absent = "".

@@ -12,7 +12,7 @@
 #include <system_error>
 #include <utility>
 
-#include "api/fields.h"
+#include "api/field_path.h"
 #include "api/json.h"
 #include "api/kinds.h"
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "api/error.h"
+#include "base/error.h"
 
 namespace corral {
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "api/field_path.h"
 #include "api/validate.h"
 
 namespace corral {

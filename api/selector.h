@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/types.h"
 
 namespace corral {

@@ -13,7 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "api/fields.h"
+#include "api/int_or_string.h"
+#include "api/quantity.h"
 
 namespace corral {
 

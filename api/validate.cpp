@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <sstream>
 
+#include "api/field_path.h"
 #include "api/selector.h"
 
 namespace corral {

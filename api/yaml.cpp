@@ -17,7 +17,7 @@
 #include <set>
 #include <utility>
 
-#include "api/fields.h"
+#include "api/field_path.h"
 
 namespace corral {
 

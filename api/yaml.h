@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/json.h"
 
 namespace corral {

@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "api/json.h"
-#include "api/log.h"
-#include "api/ready_file.h"
+#include "base/log.h"
+#include "base/ready_file.h"
 #include "balancer/proxy/proxy.h"
 #include "balancer/proxy/sources.h"
 

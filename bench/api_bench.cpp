@@ -25,7 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include "api/client.h"
+#include "client/client.h"
 #include "api/json.h"
 #include "bench/bench_cluster.h"
 #include "bench/bench_util.h"

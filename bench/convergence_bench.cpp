@@ -16,7 +16,7 @@
 #include <set>
 #include <thread>
 
-#include "api/client.h"
+#include "client/client.h"
 #include "api/kinds.h"
 #include "bench/bench_cluster.h"
 #include "bench/bench_util.h"

@@ -18,7 +18,7 @@
 #include <memory>
 #include <thread>
 
-#include "api/client.h"
+#include "client/client.h"
 #include "bench/bench_cluster.h"
 #include "bench/bench_util.h"
 #include "tests/support/cluster.h"

@@ -36,7 +36,7 @@
 #include <random>
 #include <thread>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "api/json.h"
 #include "bench/bench_cluster.h"
 #include "bench/bench_util.h"

@@ -26,7 +26,7 @@
 #include <thread>
 #include <vector>
 
-#include "api/client.h"
+#include "client/client.h"
 #include "bench/bench_cluster.h"
 #include "bench/bench_util.h"
 #include "tests/support/balancer_process.h"

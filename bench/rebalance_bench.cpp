@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "bench/bench_util.h"
 #include "controller/rebalance/annotations.h"
 #include "controller/rebalance/plan_input.h"

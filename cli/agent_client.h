@@ -1,12 +1,12 @@
 // The seam between corralctl and an agent's local endpoint (api/heartbeat.h:
 // GET /v1/logs/{vm}), so that `corralctl logs` is unit-testable against a fake.
-// HttpAgentClient is the real one, over api/client.h (libcurl).
+// HttpAgentClient is the real one, over client/client.h (libcurl).
 #pragma once
 
 #include <string>
 
-#include "api/client.h"
-#include "api/error.h"
+#include "client/client.h"
+#include "base/error.h"
 
 namespace corral::cli {
 

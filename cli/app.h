@@ -6,7 +6,7 @@
 #include <iosfwd>
 #include <memory>
 
-#include "api/client.h"
+#include "client/client.h"
 #include "cli/resource_client.h"
 
 namespace corral::cli {

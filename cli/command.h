@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "api/clock.h"
-#include "api/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "api/kinds.h"
 #include "cli/resource_client.h"
 

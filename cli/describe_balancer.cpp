@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "api/kinds.h"
 #include "api/selector.h"
 #include "api/types.h"

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "api/client.h"
+#include "client/client.h"
 
 namespace corral::cli {
 

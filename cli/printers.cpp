@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "api/yaml.h"
 #include "cli/command.h"
 #include "cli/resource_client.h"

@@ -1,7 +1,7 @@
 // The seam between corralctl's commands and HTTP: every command talks to a
 // ResourceClient, so command logic is unit-testable against a fake that
 // records calls (client-go's fake clientset habit). HttpResourceClient is the
-// real one, over api/client.h.
+// real one, over client/client.h.
 #pragma once
 
 #include <chrono>
@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "api/client.h"
-#include "api/error.h"
+#include "client/client.h"
+#include "base/error.h"
 #include "api/json.h"
 #include "api/kinds.h"
 

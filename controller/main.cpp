@@ -17,9 +17,9 @@
 #include <iostream>
 #include <string>
 
-#include "api/clock.h"
-#include "api/log.h"
-#include "api/ready_file.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/ready_file.h"
 #include "controller/heartbeat/ha_admission.h"
 #include "controller/heartbeat/heartbeat_service.h"
 #include "controller/heartbeat/lease_table.h"

@@ -1,15 +1,34 @@
 #!/usr/bin/env bash
 # Configures and builds one flavour of Corral.
-#   scripts/build.sh [release|asan]   (default: release)
-# release → build/, asan → build-asan/ (AddressSanitizer + UndefinedBehaviorSanitizer).
+#   scripts/build.sh [release|asan|bench] [all|binaries]   (default: release all)
+#
+#   release   build/       g++, -O2 -g1: the four programs and the test suite
+#   asan      build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer, -O0 -g1,
+#                          with clang++-14 when installed (it compiles instrumented
+#                          code about twice as fast as g++), else g++
+#   bench     build/       the release flavour plus the benchmarks in bench/
+#   binaries  only corral-controller, corral-agent, corralctl and corral-balancer
+#             (what the quick start runs), not the tests
+# A compiler cache (ccache) and lld are used when installed; scripts/install-deps.sh
+# installs both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour="${1:-release}"
+what="${2:-all}"
 jobs="${CORRAL_JOBS:-$(nproc)}"
 case "$flavour" in
-  release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
-  asan)    dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DCORRAL_SANITIZE=ON -DCORRAL_BENCH=OFF) ;;
-  *) echo "usage: scripts/build.sh [release|asan]" >&2; exit 2 ;;
+  release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORRAL_BENCH=OFF) ;;
+  bench)   dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORRAL_BENCH=ON) ;;
+  asan)    dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DCORRAL_SANITIZE=ON -DCORRAL_BENCH=OFF)
+           if [ ! -f "$dir/CMakeCache.txt" ] && command -v clang++-14 >/dev/null 2>&1; then
+             flags+=(-DCMAKE_CXX_COMPILER=clang++-14)
+           fi ;;
+  *) echo "usage: scripts/build.sh [release|asan|bench] [all|binaries]" >&2; exit 2 ;;
+esac
+case "$what" in
+  all) targets=() ;;
+  binaries) targets=(--target corral-binaries) ;;
+  *) echo "usage: scripts/build.sh [release|asan|bench] [all|binaries]" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
-cmake --build "$dir" -j "$jobs"
+cmake --build "$dir" -j "$jobs" "${targets[@]}"

@@ -5,9 +5,12 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl openssl
-  libcpp-httplib-dev libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev nlohmann-json3-dev
+  libcpp-httplib-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcurl4-openssl-dev nlohmann-json3-dev
   libsqlite3-dev libcli11-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev libvirt-dev libboost-dev
   python3 procps
+  # Build speed: a compiler cache, a faster linker, and clang for the sanitizer
+  # build (it compiles instrumented code about twice as fast as g++).
+  ccache lld clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -1,24 +1,67 @@
 #!/usr/bin/env bash
 # The README's test command and what CI runs: installs what is missing, builds,
 # and runs the whole suite — unit, integration and end-to-end tests — first on
-# the release build, then again on the sanitizer (ASan + UBSan) build.
-# Exits non-zero on any failure.
+# the release build, then again on the sanitizer (ASan + UBSan) build. Prints
+# how long each phase took. Exits non-zero on any failure.
+#   scripts/test.sh            everything (CI)
+#   scripts/test.sh --quick    the release build, unit and integration tests only
+# Extra arguments after the mode go to ctest (e.g. -R Scheduler).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh
+mode=full
+if [ "${1:-}" = "--quick" ]; then mode=quick; shift; fi
+ctest_args=("$@")
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
+names=()
+times=()
+results=()
 status=0
-for flavour in release asan; do
-  dir=build; [ "$flavour" = asan ] && dir=build-asan
-  echo "=== build ($flavour) ==="
-  bash scripts/build.sh "$flavour"
-  echo "=== tests ($flavour) ==="
-  if ! (cd "$dir" && ctest --output-on-failure -j "$(nproc)" --timeout 300); then
-    status=1
-  fi
-done
+started=$(date +%s)
+
+# phase NAME COMMAND...: runs it, records its time and result.
+phase() {
+  local name="$1"; shift
+  echo "=== $name ==="
+  local t0 t1 result=ok
+  t0=$(date +%s)
+  if ! "$@"; then result=FAILED; status=1; fi
+  t1=$(date +%s)
+  names+=("$name"); times+=($((t1 - t0))); results+=("$result")
+  [ "$result" = ok ]
+}
+
+print_table() {
+  echo
+  echo "=== timing ($mode, $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')) ==="
+  printf '%-28s %8s  %s\n' phase seconds result
+  for i in "${!names[@]}"; do
+    printf '%-28s %8d  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
+  done
+  printf '%-28s %8d  %s\n' total $(( $(date +%s) - started )) "$([ $status = 0 ] && echo ok || echo FAILED)"
+}
+trap print_table EXIT
+
+run_tests() {
+  local dir="$1"; shift
+  (cd "$dir" && ctest --output-on-failure -j "$(nproc)" --timeout 300 "$@" "${ctest_args[@]}")
+}
+
+phase "install dependencies" bash scripts/install-deps.sh || exit 1
+
+if [ "$mode" = quick ]; then
+  phase "build (release)" bash scripts/build.sh release || exit 1
+  phase "tests (release, unit+int)" run_tests build -L 'unit|integration' || true
+  exit $status
+fi
+
+if phase "build (release)" bash scripts/build.sh release; then
+  phase "tests (release)" run_tests build || true
+fi
+if phase "build (asan)" bash scripts/build.sh asan; then
+  phase "tests (asan)" run_tests build-asan || true
+fi
 exit $status

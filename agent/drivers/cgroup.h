@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <string>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/types.h"
 
 namespace corral::agent {

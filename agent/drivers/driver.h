@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "api/clock.h"
-#include "api/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "api/types.h"
 
 namespace corral::agent {

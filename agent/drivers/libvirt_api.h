@@ -9,7 +9,7 @@
 #include <string>
 
 #include "agent/drivers/driver.h"
-#include "api/error.h"
+#include "base/error.h"
 
 namespace corral::agent {
 

@@ -7,7 +7,7 @@
 
 #include "agent/drivers/factories.h"
 #include "agent/drivers/libvirt_xml.h"
-#include "api/log.h"
+#include "base/log.h"
 
 namespace corral::agent {
 

@@ -10,7 +10,7 @@
 
 #include "agent/drivers/factories.h"
 #include "agent/drivers/spawn.h"
-#include "api/log.h"
+#include "base/log.h"
 
 extern char** environ;
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "api/error.h"
+#include "base/error.h"
 
 namespace corral::agent {
 

@@ -16,7 +16,7 @@
 #include <filesystem>
 #include <string>
 
-#include "api/error.h"
+#include "base/error.h"
 
 namespace corral::agent {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/types.h"
 #include "balancer/core/backend.h"
 #include "balancer/core/rules.h"

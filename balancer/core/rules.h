@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/types.h"
 #include "balancer/core/backend.h"
 

@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "api/error.h"
+#include "base/error.h"
 
 namespace corral::balancer {
 

@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "api/log.h"
+#include "base/log.h"
 #include "balancer/proxy/admin_server.h"
 #include "balancer/proxy/health_checker.h"
 #include "balancer/proxy/http_session.h"

@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/types.h"
 #include "balancer/proxy/proxy_metrics.h"
 

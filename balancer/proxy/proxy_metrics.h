@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "api/metrics.h"
+#include "base/metrics.h"
 #include "balancer/core/endpoint_set.h"
 
 namespace corral::balancer {

@@ -2,9 +2,9 @@
 
 #include <iostream>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "api/kinds.h"
-#include "api/log.h"
+#include "base/log.h"
 #include "api/manifest.h"
 
 namespace corral::balancer {

@@ -29,8 +29,8 @@
 #include <thread>
 #include <vector>
 
-#include "api/client.h"
-#include "api/error.h"
+#include "client/client.h"
+#include "base/error.h"
 #include "api/types.h"
 #include "balancer/proxy/proxy.h"
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "api/kinds.h"
-#include "api/log.h"
+#include "base/log.h"
 
 namespace corral::events {
 namespace {

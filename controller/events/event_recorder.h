@@ -20,8 +20,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "api/clock.h"
-#include "api/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "api/types.h"
 #include "controller/store/store.h"
 

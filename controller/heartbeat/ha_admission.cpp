@@ -1,6 +1,6 @@
 #include "controller/heartbeat/ha_admission.h"
 
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/reconcile/pool_status.h"
 
 namespace corral::heartbeat {

@@ -11,7 +11,7 @@
 // Thread safety: stateless; safe from any thread.
 #pragma once
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/json.h"
 #include "api/kinds.h"
 #include "controller/store/store.h"

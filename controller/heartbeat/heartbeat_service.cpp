@@ -5,7 +5,7 @@
 #include <functional>
 
 #include "api/kinds.h"
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/heartbeat/vm_reports.h"
 
 namespace corral::heartbeat {

@@ -20,8 +20,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "api/clock.h"
-#include "api/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "api/heartbeat.h"
 #include "api/json.h"
 #include "controller/events/event_recorder.h"

@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/types.h"
 #include "controller/store/store.h"
 

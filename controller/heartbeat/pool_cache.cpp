@@ -1,7 +1,7 @@
 #include "controller/heartbeat/pool_cache.h"
 
 #include "api/kinds.h"
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/reconcile/common.h"
 
 namespace corral::heartbeat {

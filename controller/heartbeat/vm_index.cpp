@@ -4,7 +4,7 @@
 
 #include "api/heartbeat.h"
 #include "api/kinds.h"
-#include "api/log.h"
+#include "base/log.h"
 
 namespace corral::heartbeat {
 
@@ -43,7 +43,7 @@ BoundEntryPtr VmIndex::entry_of(const store::Record& record, const BoundEntryPtr
   b.runtime = vm->spec.runtime;
   b.restartPolicy = vm->spec.restartPolicy;
   b.fencing = vm->spec.fencing;
-  entry->bound = encode_value(b);
+  entry->bound = encode_fields(b);
   return entry;
 }
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "api/kinds.h"
-#include "api/log.h"
+#include "base/log.h"
 
 namespace corral::heartbeat {
 
@@ -68,7 +68,7 @@ Result<ReportOutcome> apply_vm_report(store::Store& store, events::EventRecorder
                     options.usage_change_fraction)) {
       next.usage = vm->status.usage;
     }
-    if (encode_value(next) == encode_value(vm->status)) return ReportOutcome::kUnchanged;
+    if (same_json(next, vm->status)) return ReportOutcome::kUnchanged;
 
     const std::string before = vm->status.phase;
     const std::string uid = vm->metadata.uid;

@@ -16,7 +16,7 @@
 
 #include <string>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/heartbeat.h"
 #include "controller/events/event_recorder.h"
 #include "controller/store/store.h"

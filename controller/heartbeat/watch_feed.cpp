@@ -1,6 +1,6 @@
 #include "controller/heartbeat/watch_feed.h"
 
-#include "api/log.h"
+#include "base/log.h"
 
 namespace corral::heartbeat {
 

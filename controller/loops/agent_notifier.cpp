@@ -1,7 +1,7 @@
 #include "controller/loops/agent_notifier.h"
 
-#include "api/client.h"
-#include "api/log.h"
+#include "client/client.h"
+#include "base/log.h"
 
 namespace corral::loops {
 

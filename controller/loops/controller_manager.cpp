@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "api/log.h"
+#include "base/log.h"
 
 namespace corral::loops {
 

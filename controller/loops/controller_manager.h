@@ -25,9 +25,9 @@
 #include <memory>
 #include <thread>
 
-#include "api/clock.h"
-#include "api/error.h"
-#include "api/metrics.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/metrics.h"
 #include "controller/heartbeat/lease_table.h"
 #include "controller/events/event_recorder.h"
 #include "controller/loops/endpoints_loop.h"

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "api/kinds.h"
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/loops/status_update.h"
 #include "controller/reconcile/endpoints.h"
 
@@ -45,7 +45,7 @@ EndpointsPassStats EndpointsLoop::run_once() {
   for (const Balancer& b : cache_.balancers().items()) {
     ++stats.balancers;
     BalancerStatus st = reconcile::compute_balancer_status(b, vms, nodes, now);
-    if (encode_value(st) == encode_value(b.status)) continue;
+    if (same_json(st, b.status)) continue;
     writes.emplace_back();
     writes.back().balancer = b;
   }

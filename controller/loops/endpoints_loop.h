@@ -25,7 +25,7 @@
 
 #include <string>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "controller/events/event_recorder.h"
 #include "controller/loops/object_cache.h"
 #include "controller/loops/writer_pool.h"

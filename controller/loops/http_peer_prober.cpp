@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "api/client.h"
+#include "client/client.h"
 #include "api/heartbeat.h"
 #include "api/kinds.h"
-#include "api/log.h"
+#include "base/log.h"
 
 namespace corral::loops {
 

@@ -11,7 +11,7 @@
 
 #include "api/annotations.h"
 #include "api/kinds.h"
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/reconcile/common.h"
 #include "controller/reconcile/disruption.h"
 #include "controller/reconcile/endpoints.h"

@@ -36,7 +36,7 @@
 #include <set>
 #include <string>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "controller/events/event_recorder.h"
 #include "controller/loops/object_cache.h"
 #include "controller/loops/writer_pool.h"

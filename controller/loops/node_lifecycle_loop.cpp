@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/loops/status_update.h"
 #include "controller/reconcile/common.h"
 
@@ -133,7 +133,7 @@ NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
       if (!task.result || !w.transition) return;
       const reconcile::NodeTransition& t = *w.transition;
       auto log = logger("loops");
-      log->log(t.to == NodeHealth::kReady ? spdlog::level::info : spdlog::level::warn,
+      log->log(t.to == NodeHealth::kReady ? LogLevel::kInfo : LogLevel::kWarn,
                "node/{} {} → {}: {}", t.node, reconcile::health_name(t.from),
                reconcile::health_name(t.to), t.message);
       (void)events_.record({Node::kKind, t.node, task.node.metadata.uid},

@@ -29,7 +29,7 @@
 #include <set>
 #include <string>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "controller/heartbeat/lease_table.h"
 #include "controller/events/event_recorder.h"
 #include "controller/loops/object_cache.h"

@@ -4,7 +4,7 @@
 #include <type_traits>
 
 #include "api/kinds.h"
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/scheduler/snapshot.h"
 
 namespace corral::loops {

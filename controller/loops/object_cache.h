@@ -41,7 +41,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/types.h"
 #include "controller/loops/object_table.h"
 #include "controller/store/store.h"

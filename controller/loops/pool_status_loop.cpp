@@ -3,7 +3,7 @@
 #include <functional>
 #include <vector>
 
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/loops/status_update.h"
 #include "controller/reconcile/pool_status.h"
 
@@ -33,7 +33,7 @@ PoolStatusPassStats PoolStatusLoop::run_once() {
     ++stats.pools;
     PoolStatus st =
         reconcile::compute_pool_status(pool, cache_.nodes().items(), cache_.vms().items());
-    if (encode_value(st) == encode_value(pool.status)) continue;
+    if (same_json(st, pool.status)) continue;
     writes.push_back(Write{pool, std::move(st)});
   }
   std::vector<std::function<void()>> fns;

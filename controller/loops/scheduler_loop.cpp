@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/loops/status_update.h"
 
 namespace corral::loops {

@@ -31,7 +31,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "controller/loops/agent_notifier.h"
 #include "controller/events/event_recorder.h"
 #include "controller/loops/object_cache.h"

@@ -11,7 +11,7 @@
 #include <functional>
 #include <string>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/kinds.h"
 #include "controller/store/store.h"
 
@@ -32,9 +32,9 @@ Result<store::RecordPtr> update_status_rmw(store::Store& store, T object,
                                            T* written = nullptr,
                                            int attempts = kStatusWriteAttempts) {
   for (int attempt = 0;; ++attempt) {
-    const Json before = encode_value(object.status);
+    const auto before = object.status;
     if (!mutate(object)) return store::RecordPtr{};
-    if (encode_value(object.status) == before) return store::RecordPtr{};
+    if (same_json(object.status, before)) return store::RecordPtr{};
     auto stored = store.update_status(T::kKind, to_json(object));
     if (stored) {
       if (written) {

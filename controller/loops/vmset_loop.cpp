@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "api/kinds.h"
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/loops/status_update.h"
 
 namespace corral::loops {
@@ -95,7 +95,7 @@ VmSetPassStats VmSetLoop::run_once() {
       w.is_delete = true;
       writes.push_back(std::move(w));
     }
-    if (encode_value(p.plan.status) != encode_value(p.set.status)) {
+    if (!same_json(p.plan.status, p.set.status)) {
       Write w{name, "status", [this, set = p.set, status = p.plan.status] {
                 return update_status_rmw<VMSet>(store_, set, [&](VMSet& s) {
                   s.status = status;

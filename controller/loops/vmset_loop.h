@@ -19,7 +19,7 @@
 #include <set>
 #include <string>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "controller/loops/object_cache.h"
 #include "controller/loops/writer_pool.h"
 #include "controller/reconcile/vmset_reconcile.h"

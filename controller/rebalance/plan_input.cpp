@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "controller/rebalance/annotations.h"
 #include "controller/reconcile/common.h"
 #include "controller/scheduler/snapshot.h"

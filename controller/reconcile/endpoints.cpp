@@ -6,7 +6,7 @@
 #include <unordered_map>
 
 #include "api/annotations.h"
-#include "api/clock.h"
+#include "base/clock.h"
 #include "api/selector.h"
 #include "controller/reconcile/common.h"
 

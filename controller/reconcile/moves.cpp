@@ -4,7 +4,7 @@
 #include <unordered_map>
 
 #include "api/annotations.h"
-#include "api/clock.h"
+#include "base/clock.h"
 #include "controller/reconcile/vmset_reconcile.h"
 
 namespace corral::reconcile {

@@ -28,7 +28,7 @@
 
 #include <vector>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/types.h"
 
 namespace corral::reconcile {

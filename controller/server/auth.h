@@ -21,7 +21,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "api/error.h"
+#include "base/error.h"
 
 namespace corral::server {
 

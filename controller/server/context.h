@@ -4,7 +4,7 @@
 
 #include <atomic>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "controller/server/auth.h"
 #include "controller/server/server.h"
 #include "controller/server/server_metrics.h"

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "api/heartbeat.h"
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/server/request.h"
 #include "controller/server/routes.h"
 #include "controller/server/status.h"

@@ -27,7 +27,7 @@
 #include <memory>
 #include <string>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "controller/server/auth.h"
 #include "controller/server/server.h"
 #include "controller/server/server_metrics.h"

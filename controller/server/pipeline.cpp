@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/server/discovery.h"
 #include "controller/server/heartbeat_route.h"
 #include "controller/server/request.h"

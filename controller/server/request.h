@@ -7,7 +7,7 @@
 #include <chrono>
 #include <string>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/json.h"
 #include "api/kinds.h"
 #include "controller/store/store.h"

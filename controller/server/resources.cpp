@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/server/request.h"
 #include "controller/server/status.h"
 

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/server/auth.h"
 #include "controller/server/context.h"
 #include "controller/server/heartbeat_listener.h"

@@ -14,11 +14,11 @@
 #include <memory>
 #include <string>
 
-#include "api/clock.h"
-#include "api/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "api/json.h"
 #include "api/kinds.h"
-#include "api/metrics.h"
+#include "base/metrics.h"
 #include "controller/store/store.h"
 
 namespace corral::server {

@@ -5,7 +5,7 @@
 #include <atomic>
 #include <memory>
 
-#include "api/metrics.h"
+#include "base/metrics.h"
 #include "controller/store/store.h"
 
 namespace corral::server {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <memory>
 
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/server/request.h"
 #include "controller/server/status.h"
 

@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "api/kinds.h"
-#include "api/log.h"
+#include "base/log.h"
 #include "controller/store/kind_index.h"
 #include "controller/store/record_builder.h"
 #include "controller/store/watch_hub.h"

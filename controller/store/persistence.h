@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "controller/store/store.h"
 
 namespace corral::store {

@@ -35,8 +35,8 @@
 #include <string>
 #include <vector>
 
-#include "api/clock.h"
-#include "api/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "api/json.h"
 #include "api/selector.h"
 

@@ -7,7 +7,7 @@
 #include <regex>
 #include <thread>
 
-#include "api/client.h"
+#include "client/client.h"
 #include "tests/support/cluster.h"
 
 namespace corral::testing {

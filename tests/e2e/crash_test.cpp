@@ -10,7 +10,7 @@
 #include <set>
 #include <thread>
 
-#include "api/client.h"
+#include "client/client.h"
 #include "tests/support/cluster.h"
 
 namespace corral::testing {

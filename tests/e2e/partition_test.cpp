@@ -35,7 +35,7 @@
 #include <sstream>
 #include <thread>
 
-#include "api/client.h"
+#include "client/client.h"
 #include "tests/support/cluster.h"
 #include "tests/support/e2e_util.h"
 #include "tests/support/tcp_proxy.h"

@@ -12,7 +12,7 @@
 #include <set>
 #include <thread>
 
-#include "api/client.h"
+#include "client/client.h"
 #include "tests/support/cluster.h"
 #include "tests/support/e2e_util.h"
 

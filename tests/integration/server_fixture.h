@@ -14,7 +14,7 @@
 #include <string>
 #include <thread>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "api/json.h"
 #include "controller/server/server.h"
 #include "controller/store/forwarding_store.h"

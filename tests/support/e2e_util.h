@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "api/client.h"
+#include "client/client.h"
 
 namespace corral::testing {
 

@@ -12,6 +12,7 @@
 #include "agent/local_endpoint.h"
 #include "agent/log_tail.h"
 #include "api/heartbeat.h"
+#include "api/json.h"
 #include "api/kinds.h"
 #include "tests/support/temp_dir.h"
 

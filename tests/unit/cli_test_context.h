@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "cli/command.h"
 #include "tests/unit/fake_resource_client.h"
 

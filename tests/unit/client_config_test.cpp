@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "api/client.h"
+#include "client/client.h"
 #include "cli/app.h"
 #include "cli/options.h"
 #include "tests/support/temp_dir.h"

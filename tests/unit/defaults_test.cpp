@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "api/fields.h"
+
 namespace corral {
 namespace {
 

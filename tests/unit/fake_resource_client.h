@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "api/selector.h"
 #include "cli/resource_client.h"
 

@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "api/kinds.h"
 #include "controller/heartbeat/heartbeat_service.h"
 #include "controller/store/store.h"

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "api/json.h"
+
 namespace corral {
 namespace {
 

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "api/kinds.h"
-#include "api/metrics.h"
+#include "base/metrics.h"
 #include "controller/heartbeat/lease_table.h"
 #include "controller/loops/controller_manager.h"
 #include "controller/loops/peer_prober.h"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "controller/rebalance/plan_input.h"
 #include "controller/rebalance/planner.h"
 #include "tests/unit/scheduler_fixtures.h"

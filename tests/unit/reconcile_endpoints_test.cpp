@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "api/annotations.h"
-#include "api/clock.h"
+#include "base/clock.h"
 #include "api/kinds.h"
 
 namespace corral::reconcile {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "api/annotations.h"
-#include "api/clock.h"
+#include "base/clock.h"
 #include "controller/reconcile/disruption.h"
 #include "controller/reconcile/moves.h"
 #include "controller/reconcile/vmset_reconcile.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "controller/reconcile/node_lifecycle.h"
 
 namespace corral::reconcile {

@@ -6,7 +6,7 @@
 #include <set>
 #include <thread>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "controller/store/store.h"
 #include "tests/support/temp_dir.h"
 

@@ -11,7 +11,7 @@
 #include <iostream>
 #include <thread>
 
-#include "api/clock.h"
+#include "base/clock.h"
 #include "controller/store/cached_store.h"
 #include "controller/store/sqlite_persistence.h"
 #include "controller/store/store.h"

@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "api/error.h"
+#include "base/error.h"
 #include "api/json.h"
 
 namespace corral {

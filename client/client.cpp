@@ -1,4 +1,4 @@
-#include "api/client.h"
+#include "client/client.h"
 
 #include <curl/curl.h>
 

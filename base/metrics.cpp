@@ -1,4 +1,4 @@
-#include "api/metrics.h"
+#include "base/metrics.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "api/ready_file.h"
+#include "base/ready_file.h"
 
 #include <unistd.h>
 
