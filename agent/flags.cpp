@@ -14,33 +14,6 @@ Error bad(const std::string& flag, const std::string& text, const std::string& w
 
 }  // namespace
 
-Result<std::chrono::milliseconds> parse_duration_flag(const std::string& flag, const std::string& text) {
-  size_t unit = text.find_first_not_of("0123456789.");
-  if (unit == 0 || unit == std::string::npos)
-    return bad(flag, text, "expected a duration with a unit: 500ms, 1s, 2m");
-  double value = 0;
-  try {
-    size_t used = 0;
-    value = std::stod(text.substr(0, unit), &used);
-    if (used != unit) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    return bad(flag, text, "not a number");
-  }
-  const std::string suffix = text.substr(unit);
-  double ms = 0;
-  if (suffix == "ms") {
-    ms = value;
-  } else if (suffix == "s") {
-    ms = value * 1000;
-  } else if (suffix == "m") {
-    ms = value * 60'000;
-  } else {
-    return bad(flag, text, "unknown unit \"" + suffix + "\" (ms, s, m)");
-  }
-  if (ms < 1 || ms > 3'600'000) return bad(flag, text, "must be from 1ms to 60m");
-  return std::chrono::milliseconds(std::llround(ms));
-}
-
 Result<Labels> parse_labels_flag(const std::string& flag, const std::string& text) {
   Labels labels;
   size_t start = 0;

@@ -6,14 +6,12 @@
 #include <string>
 #include <utility>
 
+#include "base/duration.h"
 #include "base/error.h"
 #include "api/quantity.h"
 #include "api/types.h"
 
 namespace corral::agent {
-
-// "1s", "500ms", "2m", "1.5s"; positive. Errors: BadRequest naming `flag`.
-Result<std::chrono::milliseconds> parse_duration_flag(const std::string& flag, const std::string& text);
 
 // "k=v,k2=v2" (empty: none); keys and values checked as Kubernetes labels.
 Result<Labels> parse_labels_flag(const std::string& flag, const std::string& text);

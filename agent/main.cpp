@@ -103,7 +103,8 @@ Result<corral::agent::SyncOptions> sync_options(const Flags& f) {
   auto labels = parse_labels_flag("--labels", f.labels);
   if (!labels) return labels.take_error();
   o.labels = *labels;
-  auto interval = parse_duration_flag("--heartbeat-interval", f.heartbeat_interval);
+  auto interval = corral::parse_duration_flag("--heartbeat-interval", f.heartbeat_interval,
+                                              std::chrono::milliseconds(1), std::chrono::hours(1));
   if (!interval) return interval.take_error();
   o.heartbeat_interval = *interval;
   o.host.smoothing.interval = *interval;
@@ -147,7 +148,8 @@ int main(int argc, char** argv) {
   if (!options) return fail(options.error().message);
   auto listen = corral::agent::parse_listen_flag("--listen", f.listen);
   if (!listen) return fail(listen.error().message);
-  auto stop_grace = corral::agent::parse_duration_flag("--stop-grace", f.stop_grace);
+  auto stop_grace = corral::parse_duration_flag("--stop-grace", f.stop_grace,
+                                                std::chrono::milliseconds(1), std::chrono::hours(1));
   if (!stop_grace) return fail(stop_grace.error().message);
   if (!f.advertise_address.empty()) {
     auto advertised = corral::agent::parse_listen_flag("--advertise-address", f.advertise_address);

@@ -43,10 +43,10 @@ bool same_json(const T& a, const T& b) {
 }
 
 // Whole objects: the kinds and the agent protocol's messages.
-#define CORRAL_CODEC_OBJECT(T)                         \
-  template Result<T> from_json<T>(const Json&);        \
-  template Json to_json<T>(const T&);                  \
-  template Json encode_fields<T>(const T&);            \
+#define CORRAL_CODEC_OBJECT(T)                  \
+  template Result<T> from_json<T>(const Json&); \
+  template Json to_json<T>(const T&);           \
+  template Json encode_fields<T>(const T&);     \
   template bool same_json<T>(const T&, const T&);
 // Parts of objects that loops and agents encode or compare on their own.
 #define CORRAL_CODEC_PART(T)                \

@@ -16,12 +16,18 @@ std::atomic<LogLevel> g_level{LogLevel::kInfo};
 
 spdlog::level::level_enum to_spdlog(LogLevel level) {
   switch (level) {
-    case LogLevel::kTrace: return spdlog::level::trace;
-    case LogLevel::kDebug: return spdlog::level::debug;
-    case LogLevel::kInfo: return spdlog::level::info;
-    case LogLevel::kWarn: return spdlog::level::warn;
-    case LogLevel::kError: return spdlog::level::err;
-    case LogLevel::kOff: break;
+    case LogLevel::kTrace:
+      return spdlog::level::trace;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+    case LogLevel::kOff:
+      break;
   }
   return spdlog::level::off;
 }
@@ -70,8 +76,8 @@ Logger* logger(std::string_view name) {
 
 bool set_log_level(const std::string& level) {
   static const std::map<std::string, LogLevel, std::less<>> kLevels = {
-      {"trace", LogLevel::kTrace}, {"debug", LogLevel::kDebug}, {"info", LogLevel::kInfo},
-      {"warn", LogLevel::kWarn},   {"warning", LogLevel::kWarn}, {"error", LogLevel::kError},
+      {"trace", LogLevel::kTrace}, {"debug", LogLevel::kDebug},    {"info", LogLevel::kInfo},
+      {"warn", LogLevel::kWarn},   {"warning", LogLevel::kWarn},   {"error", LogLevel::kError},
       {"err", LogLevel::kError},   {"critical", LogLevel::kError}, {"off", LogLevel::kOff}};
   auto it = kLevels.find(level);
   if (it == kLevels.end()) return false;

@@ -72,6 +72,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_util.h"
+#include "tests/support/paths.h"
 #include "tests/support/cluster.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -427,11 +428,7 @@ struct Options {
   bool direct = true;         // also wrk straight to one nginx port (the ceiling)
   bool pin = true;
   std::string proxy_cpus, load_cpus;  // taskset lists; empty: chosen below
-#ifdef CORRAL_BIN_DIR
-  std::string balancer_bin = CORRAL_BIN_DIR "/balancer/corral-balancer";
-#else
-  std::string balancer_bin = "corral-balancer";
-#endif
+  std::string balancer_bin = corral::testing::balancer_binary();
 };
 
 void usage() {

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "base/duration.h"
 #include "cli/agent_client.h"
 #include "cli/apply.h"
 #include "cli/cordon.h"
@@ -112,7 +113,7 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
                "budgets); follow until it is empty");
   drain_cmd->add_option("node", drain.node, "NODE")->required();
   drain_cmd->add_option("--timeout", drain_timeout,
-                        "how long to follow the drain: 300s (default), 5m, 1h; 0: do not wait");
+                        "how long to follow the drain: 300s (default), 5m, 1h; 0s: do not wait");
 
   LogsOptions logs;
   auto* logs_cmd = app.add_subcommand("logs", "print a VM's log, read from the agent of the node it runs on");
@@ -161,12 +162,12 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   }
 
   if (!watch_timeout.empty()) {
-    get.watch_timeout = parse_duration(watch_timeout);
-    if (!get.watch_timeout) {
-      print_error(err, make_error(ErrorCode::kBadRequest, "invalid --watch-timeout \"" + watch_timeout +
-                                                              "\": use e.g. 2s, 500ms, 1m"));
+    auto parsed = parse_duration_flag("--watch-timeout", watch_timeout);
+    if (!parsed) {
+      print_error(err, parsed.error());
       return kExitError;
     }
+    get.watch_timeout = *parsed;
   }
 
   bool is_diff = diff_cmd->parsed();
@@ -188,12 +189,12 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   if (cordon_cmd->parsed()) return run_cordon(ctx, cordon);
   if (uncordon_cmd->parsed()) return run_cordon(ctx, uncordon);
   if (drain_cmd->parsed()) {
-    auto timeout = parse_timeout(drain_timeout);
+    auto timeout = parse_duration_flag("--timeout", drain_timeout);
     if (!timeout) {
       print_error(ctx.err, timeout.error());
       return kExitError;
     }
-    drain.timeout = *timeout;
+    drain.timeout = std::chrono::ceil<std::chrono::seconds>(*timeout);
     return run_drain(ctx, drain);
   }
   if (logs_cmd->parsed()) {

@@ -83,23 +83,6 @@ Result<std::vector<VmLeft>> vms_left(ResourceClient& client, const std::string& 
 
 }  // namespace
 
-Result<std::chrono::seconds> parse_timeout(const std::string& text) {
-  auto bad = [&] {
-    return make_error(ErrorCode::kBadRequest,
-                      "--timeout \"" + text + "\": want seconds, or a number with s, m or h");
-  };
-  if (text.empty()) return bad();
-  size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  if (digits == 0 || digits > 9) return bad();
-  const int64_t n = std::stoll(text.substr(0, digits));
-  const std::string unit = text.substr(digits);
-  if (unit.empty() || unit == "s") return std::chrono::seconds(n);
-  if (unit == "m") return std::chrono::seconds(n * 60);
-  if (unit == "h") return std::chrono::seconds(n * 3600);
-  return bad();
-}
-
 int run_drain(Context& ctx, const DrainOptions& options) {
   if (options.node.empty()) {
     print_error(ctx.err, make_error(ErrorCode::kBadRequest, "give the node to drain"));

@@ -31,7 +31,4 @@ struct DrainOptions {
 
 int run_drain(Context& ctx, const DrainOptions& options);
 
-// "300", "300s", "5m", "1h" → seconds; BadRequest naming the text otherwise.
-Result<std::chrono::seconds> parse_timeout(const std::string& text);
-
 }  // namespace corral::cli

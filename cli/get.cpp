@@ -132,31 +132,6 @@ int watch_kind(Context& ctx, const GetOptions& options, OutputFormat format, Kin
 
 }  // namespace
 
-std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  size_t pos = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &pos);
-  } catch (...) {
-    return std::nullopt;
-  }
-  if (value < 0) return std::nullopt;
-  std::string unit = text.substr(pos);
-  double ms;
-  if (unit.empty() || unit == "s")
-    ms = value * 1000;
-  else if (unit == "ms")
-    ms = value;
-  else if (unit == "m")
-    ms = value * 60'000;
-  else if (unit == "h")
-    ms = value * 3'600'000;
-  else
-    return std::nullopt;
-  return std::chrono::milliseconds(static_cast<int64_t>(ms));
-}
-
 int run_get(Context& ctx, const GetOptions& options) {
   if (options.args.empty()) {
     print_error(ctx.err, make_error(ErrorCode::kBadRequest,

@@ -22,7 +22,4 @@ struct GetOptions {
 
 int run_get(Context& ctx, const GetOptions& options);
 
-// "2s", "500ms", "1m", "1h" (and a bare number of seconds); nullopt if malformed.
-std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
-
 }  // namespace corral::cli

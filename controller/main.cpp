@@ -2,7 +2,8 @@
 //
 //   corral-controller --listen 127.0.0.1:7443 --data-dir /var/lib/corral
 //       [--tokens FILE] [--tls-cert F --tls-key F] [--log-level info] [--ready-file F]
-//       [--node-monitor-period 250] [--writer-threads 128] [--heartbeat-listen HOST:PORT|off]
+//       [--node-monitor-period 250ms] [--fence-stop-timeout 10s] [--writer-threads 128]
+//       [--heartbeat-listen HOST:PORT|off]
 //
 // Exit codes: 0 after a graceful stop (SIGTERM, SIGINT); 1 for a bad flag or
 // anything that prevents serving (unusable data dir, port in use, bad TLS).
@@ -16,8 +17,10 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
+#include "base/duration.h"
 #include "base/log.h"
 #include "base/ready_file.h"
 #include "controller/heartbeat/ha_admission.h"
@@ -43,12 +46,29 @@ struct Flags {
   std::string tls_key;
   std::string log_level = "info";
   std::string ready_file;
-  int node_monitor_period_ms = 250;
-  int fence_stop_timeout_ms = 10'000;
+  std::string node_monitor_period = "250ms";
+  std::string fence_stop_timeout = "10s";
   int writer_threads = 128;
   bool no_loops = false;
   std::string heartbeat_listen;  // "": the API's host, any free port; "off": none
 };
+
+// A duration flag ("250ms", "10s"). A bare number is how these flags were
+// spelled before they took durations (milliseconds): still accepted, with a
+// warning, so that existing unit files keep working.
+Result<std::chrono::milliseconds> duration_flag(const std::string& flag, const std::string& text,
+                                                std::chrono::milliseconds min,
+                                                std::chrono::milliseconds max,
+                                                std::vector<std::string>& warnings) {
+  std::string spelled = text;
+  if (!text.empty() && text.size() < 10 &&
+      text.find_first_not_of("0123456789") == std::string::npos) {
+    spelled = text + "ms";
+    warnings.push_back(flag + " " + text + ": a number without a unit is read as milliseconds; " +
+                       "write " + spelled + " (durations: 500ms, 10s, 2m)");
+  }
+  return corral::parse_duration_flag(flag, spelled, min, max);
+}
 
 // "HOST:PORT", "[::1]:PORT" or ":PORT" (all addresses).
 Result<std::pair<std::string, int>> parse_listen(const std::string& flag, const std::string& text) {
@@ -113,15 +133,13 @@ int main(int argc, char** argv) {
   app.add_option("--ready-file", f.ready_file,
                  "Once listening, write the base URL (http://HOST:PORT) to this file, "
                  "atomically");
-  app.add_option("--node-monitor-period", f.node_monitor_period_ms,
-                 "Milliseconds between node lifecycle passes (keep well under the 2 s grace)")
-      ->capture_default_str()
-      ->check(CLI::Range(10, 1000));
-  app.add_option("--fence-stop-timeout", f.fence_stop_timeout_ms,
-                 "Milliseconds an agent may take to stop a VM (its --stop-grace); a NotReady "
-                 "node's selfFence VMs are re-placed after grace + this + 5 s")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 600'000));
+  app.add_option("--node-monitor-period", f.node_monitor_period,
+                 "Time between node lifecycle passes, 10ms to 1s (keep well under the 2 s grace)")
+      ->capture_default_str();
+  app.add_option("--fence-stop-timeout", f.fence_stop_timeout,
+                 "How long an agent may take to stop a VM (its --stop-grace), 0s to 10m; a "
+                 "NotReady node's selfFence VMs are re-placed after grace + this + 5 s")
+      ->capture_default_str();
   app.add_option("--writer-threads", f.writer_threads,
                  "Threads that write one control-loop pass concurrently (group commit)")
       ->capture_default_str()
@@ -141,6 +159,15 @@ int main(int argc, char** argv) {
   }
 
   if (!corral::set_log_level(f.log_level)) return fail("unknown --log-level " + f.log_level);
+  std::vector<std::string> warnings;
+  auto node_monitor_period =
+      duration_flag("--node-monitor-period", f.node_monitor_period, std::chrono::milliseconds(10),
+                    std::chrono::seconds(1), warnings);
+  if (!node_monitor_period) return fail(node_monitor_period.error().message);
+  auto fence_stop_timeout =
+      duration_flag("--fence-stop-timeout", f.fence_stop_timeout, std::chrono::milliseconds(0),
+                    std::chrono::minutes(10), warnings);
+  if (!fence_stop_timeout) return fail(fence_stop_timeout.error().message);
   raise_open_file_limit();
   auto listen = parse_listen("--listen", f.listen);
   if (!listen) return fail(listen.error().message);
@@ -170,6 +197,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   auto log = corral::logger("controller");
+  for (const std::string& w : warnings) log->warn("{}", w);
   const corral::Clock& clock = corral::RealClock::instance();
   auto store = corral::store::open_sqlite_store(db_path, clock);
   if (!store) return fail(store.error().message);
@@ -207,10 +235,9 @@ int main(int argc, char** argv) {
   // manager.
   corral::loops::HttpPeerProber prober;
   corral::loops::ControllerManagerOptions loop_options;
-  loop_options.node_monitor_period = std::chrono::milliseconds(f.node_monitor_period_ms);
+  loop_options.node_monitor_period = *node_monitor_period;
   loop_options.writer_threads = static_cast<size_t>(f.writer_threads);
-  loop_options.node_lifecycle.decide.fence.stop_timeout =
-      std::chrono::milliseconds(f.fence_stop_timeout_ms);
+  loop_options.node_lifecycle.decide.fence.stop_timeout = *fence_stop_timeout;
   loop_options.metrics = &server.metrics();
   corral::loops::HttpAgentNotifier notifier;  // outlives the manager's passes
   corral::loops::ControllerManager loops(**store, clock, leases, prober, loop_options);

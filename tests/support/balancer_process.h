@@ -9,14 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/paths.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 namespace corral::testing {
-
-#ifdef CORRAL_BIN_DIR
-inline std::string balancer_binary() { return CORRAL_BIN_DIR "/balancer/corral-balancer"; }
-#endif
 
 class BalancerProcess {
  public:

@@ -1,7 +1,6 @@
 // End-to-end helpers: a real corral-controller on 127.0.0.1 port 0 with its
 // own data dir, and corralctl runs with exit code, stdout and stderr captured.
-// Binary paths come from CORRAL_BIN_DIR, a compile definition of each test
-// target (not of this library), hence the inline functions below.
+// Binary paths: tests/support/paths.h.
 #pragma once
 
 #include <chrono>
@@ -11,19 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/paths.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 namespace corral::testing {
-
-#ifdef CORRAL_BIN_DIR
-inline std::string controller_binary() { return CORRAL_BIN_DIR "/controller/corral-controller"; }
-inline std::string corralctl_binary() { return CORRAL_BIN_DIR "/cli/corralctl"; }
-inline std::string agent_binary() { return CORRAL_BIN_DIR "/agent/corral-agent"; }
-#endif
-#ifdef CORRAL_SOURCE_DIR
-inline std::string source_path(const std::string& relative) { return CORRAL_SOURCE_DIR "/" + relative; }
-#endif
 
 // A daemon that announces itself by writing its URL to a --ready-file:
 // start() spawns it and polls that file (no fixed sleeps) until it names the
@@ -137,7 +128,6 @@ struct CommandOptions {
 CommandResult run_command(const std::string& binary, const std::vector<std::string>& args,
                           const CommandOptions& options = {});
 
-#ifdef CORRAL_BIN_DIR
 // The controller and the agents of a local test cluster under `dir`: data in
 // dir/controller and dir/NODE; each agent declares 4 CPUs and 8 GiB.
 inline ControllerOptions local_controller_options(const std::filesystem::path& dir) {
@@ -156,6 +146,5 @@ inline AgentOptions local_agent_options(const std::string& server, const std::fi
   a.extra_args = {"--cpu", "4", "--memory", "8Gi"};
   return a;
 }
-#endif
 
 }  // namespace corral::testing

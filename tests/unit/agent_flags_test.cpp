@@ -5,17 +5,6 @@
 namespace corral::agent {
 namespace {
 
-TEST(AgentFlags, Durations) {
-  EXPECT_EQ(*parse_duration_flag("--heartbeat-interval", "1s"), std::chrono::milliseconds(1000));
-  EXPECT_EQ(*parse_duration_flag("--heartbeat-interval", "250ms"), std::chrono::milliseconds(250));
-  EXPECT_EQ(*parse_duration_flag("--heartbeat-interval", "1.5s"), std::chrono::milliseconds(1500));
-  auto bad = parse_duration_flag("--heartbeat-interval", "5");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().message.rfind("--heartbeat-interval 5: ", 0), 0u) << bad.error().message;
-  EXPECT_FALSE(parse_duration_flag("--x", "0s").ok());
-  EXPECT_FALSE(parse_duration_flag("--x", "3h").ok());
-}
-
 TEST(AgentFlags, LabelsQuantitiesAndListen) {
   EXPECT_EQ(*parse_labels_flag("--labels", "zone=a,rack=r1"), (Labels{{"zone", "a"}, {"rack", "r1"}}));
   EXPECT_TRUE(parse_labels_flag("--labels", "")->empty());

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/paths.h"
 #include "tests/support/temp_dir.h"
 
 namespace corral {
@@ -337,7 +338,7 @@ TEST(NormalizeManifests, EmptyInputIsFine) {
 // ---- the examples shipped in manifests/examples -----------------------------------
 
 TEST(ExampleManifests, LoadAndNormalizeCleanly) {
-  auto docs = load(CORRAL_SOURCE_DIR "/manifests/examples");
+  auto docs = load(testing::source_path("manifests/examples"));
   ASSERT_TRUE(docs.ok()) << docs.error().message;
   auto objs = normalize_manifests(*docs);
   ASSERT_TRUE(objs.ok()) << objs.error().message;
@@ -378,7 +379,7 @@ TEST(ExampleManifests, LoadAndNormalizeCleanly) {
 }
 
 TEST(ExampleManifests, SurviveToYamlRoundTrip) {
-  auto docs = load(CORRAL_SOURCE_DIR "/manifests/examples");
+  auto docs = load(testing::source_path("manifests/examples"));
   ASSERT_TRUE(docs.ok()) << docs.error().message;
   for (const auto& d : *docs) {
     auto back = parse_yaml_documents(to_yaml(d.object), "rt.yaml");

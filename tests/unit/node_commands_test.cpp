@@ -396,17 +396,5 @@ TEST(Drain, UncordonEndsADrain) {
   EXPECT_EQ(h.client.objects["nodes"]["host-1"]["spec"]["unschedulable"], false);
 }
 
-TEST(Drain, TimeoutsParse) {
-  EXPECT_EQ(*parse_timeout("90"), std::chrono::seconds(90));
-  EXPECT_EQ(*parse_timeout("90s"), std::chrono::seconds(90));
-  EXPECT_EQ(*parse_timeout("5m"), std::chrono::seconds(300));
-  EXPECT_EQ(*parse_timeout("1h"), std::chrono::seconds(3600));
-  for (const char* bad : {"", "m", "5d", "-1", "1.5m", "9999999999"}) {
-    auto r = parse_timeout(bad);
-    ASSERT_FALSE(r) << bad;
-    EXPECT_NE(r.error().message.find("--timeout"), std::string::npos);
-  }
-}
-
 }  // namespace
 }  // namespace corral::cli

@@ -192,12 +192,5 @@ TEST(GetCommand, WatchPrintsTheTableThenARowPerEvent) {
   EXPECT_EQ(h.client.calls[1], "watch pools rv=" + std::to_string(h.client.revision));
 }
 
-TEST(Duration, Parses) {
-  EXPECT_EQ(parse_duration("2s"), std::chrono::milliseconds(2000));
-  EXPECT_EQ(parse_duration("500ms"), std::chrono::milliseconds(500));
-  EXPECT_EQ(parse_duration("1m"), std::chrono::milliseconds(60000));
-  EXPECT_FALSE(parse_duration("soon"));
-}
-
 }  // namespace
 }  // namespace corral::cli
