@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <string>
 
 #include "base/clock.h"
@@ -212,6 +213,12 @@ int main(int argc, char** argv) {
   loop_options.node_lifecycle.decide.fence.stop_timeout =
       std::chrono::milliseconds(f.fence_stop_timeout_ms);
   loop_options.metrics = &server.metrics();
+  // Seeded once per start: replacement names, new replicas' names and Event
+  // names must differ from a previous run's (its objects may still exist).
+  std::mt19937_64 seeds(std::random_device{}());
+  loop_options.vmset.seed = seeds();
+  loop_options.moves.seed = seeds();
+  loop_options.events.seed = seeds();
   corral::loops::HttpAgentNotifier notifier;  // outlives the manager's passes
   corral::loops::ControllerManager loops(**store, clock, leases, prober, loop_options);
   loops.scheduler().set_notifier(&notifier);

@@ -53,7 +53,7 @@ MoveLoop::MoveLoop(store::Store& store, ObjectCache& cache, events::EventRecorde
       clock_(clock),
       options_(std::move(options)),
       writes_(writers, clock, "moves", options_.writes),
-      rng_(std::random_device{}()) {}
+      rng_(options_.seed) {}
 
 void MoveLoop::observe(const CacheDelta& delta) {
   // Balancers: a drain the data plane reports done lets a held move complete.

@@ -67,6 +67,10 @@ struct MoveLoopOptions {
   // cache changes on nearly every heartbeat at scale; a move takes seconds, so
   // 100 ms more to notice its end costs nothing.
   std::chrono::milliseconds min_period{100};
+  // Seeds the replacements' name generator. 0 by default, so tests are
+  // reproducible; controller/main.cpp draws one from std::random_device at
+  // every start.
+  uint64_t seed = 0;
   WriteBatchOptions writes;  // back-off of failing writes
 };
 
@@ -85,8 +89,6 @@ class MoveLoop {
 
   void observe(const CacheDelta& delta);
   MovePassStats run_once();
-  // Fixes the name seed sequence (tests); by default from std::random_device.
-  void seed(uint64_t seed) { rng_.seed(seed); }
 
  private:
   struct Start {

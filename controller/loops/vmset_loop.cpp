@@ -20,7 +20,7 @@ VmSetLoop::VmSetLoop(store::Store& store, ObjectCache& cache, WriterPool& writer
       clock_(clock),
       options_(std::move(options)),
       writes_(writers, clock, "vmset", options_.writes),
-      rng_(std::random_device{}()),
+      rng_(options_.seed),
       last_resync_(clock.steady_now()) {}
 
 void VmSetLoop::observe(const CacheDelta& delta) {

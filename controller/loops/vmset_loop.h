@@ -2,7 +2,8 @@
 // reconcile::reconcile_vmset (see controller/reconcile/README.md).
 //
 //   dirty VMSets (changed, or owning a changed VM; all every resync_period)
-//     ─► reconcile_vmset(set, its VMs, their nodes, random seed)
+//     ─► reconcile_vmset(set, its VMs, their nodes, a seed drawn from the
+//        loop's generator, itself seeded by VmSetLoopOptions::seed)
 //     ─► create new VMs (POST; AlreadyExists → the set stays dirty, next pass
 //        draws other names), delete the plan's VMs (worst first), write
 //        VMSet.status when it changed — all writes of a pass concurrently,
@@ -39,6 +40,11 @@ struct VmSetLoopOptions {
   // Every VMSet is reconciled at least this often, dirty or not: its status
   // reads node availability, which changes without any VM changing.
   std::chrono::milliseconds resync_period{10'000};
+  // Seeds the generator of new replicas' name seeds. 0 by default, so tests
+  // are reproducible; controller/main.cpp draws one from std::random_device
+  // at every start (names must differ between runs: a name a previous run
+  // used may still exist).
+  uint64_t seed = 0;
   WriteBatchOptions writes;  // back-off of failing writes
 };
 
@@ -58,8 +64,6 @@ class VmSetLoop {
   void observe(const CacheDelta& delta);
   VmSetPassStats run_once();
   bool has_work() const { return !dirty_.empty(); }
-  // Fixes the seed sequence (tests); by default it comes from std::random_device.
-  void seed(uint64_t seed) { rng_.seed(seed); }
 
  private:
   struct SetPlan {
