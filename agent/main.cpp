@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -212,6 +213,8 @@ int main(int argc, char** argv) {
   options->metrics = &registry;
   // A sim agent stands for a whole host: its use is its simulated VMs' load.
   options->simulated_host = f.driver == "sim";
+  // The one random seed of this run (the holder identity's random part).
+  options->seed = std::random_device{}();
   corral::agent::SyncLoop loop(control_plane, **driver, source, clock, *options);
   log->info("node/{} as {}: driver {}, controller {}, heartbeat every {} ms", f.node,
             loop.holder_identity(), f.driver, f.server, options->heartbeat_interval.count());

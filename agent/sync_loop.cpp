@@ -20,8 +20,8 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 namespace {
 
-std::string new_holder_identity(const std::string& node) {
-  std::random_device random;
+std::string new_holder_identity(const std::string& node, uint64_t seed) {
+  std::mt19937 random(static_cast<std::mt19937::result_type>(seed ^ (seed >> 32)));
   char hex[9];
   std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(random()));
   return node + "/" + std::to_string(::getpid()) + "-" + hex;
@@ -37,7 +37,7 @@ SyncLoop::SyncLoop(ControlPlane& control_plane, Driver& driver, MetricsSource& s
       options_(std::move(options)),
       host_(source, options_.host),
       lease_grace_(options_.default_lease_grace) {
-  if (options_.holder_identity.empty()) options_.holder_identity = new_holder_identity(options_.node);
+  if (options_.holder_identity.empty()) options_.holder_identity = new_holder_identity(options_.node, options_.seed);
   options_.full_report_every = std::max(1, options_.full_report_every);
   report_context_.vm_host = options_.vm_host;
   metrics::Registry* reg = options_.metrics;

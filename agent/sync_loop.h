@@ -49,6 +49,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -72,8 +73,13 @@ namespace corral::agent {
 
 struct SyncOptions {
   std::string node;  // this node's name (DNS-1123), required
-  // The lease holder; empty: "<node>/<pid>-<random hex>", new at every start.
+  // The lease holder; empty: "<node>/<pid>-<hex drawn from seed>", new at
+  // every start.
   std::string holder_identity;
+  // Seeds the random part of a generated holder identity. 0 by default, so
+  // tests are reproducible; agent/main.cpp draws one from std::random_device
+  // at every start (a restarted agent must not pass for the one before it).
+  uint64_t seed = 0;
   Labels labels;              // applied when the first heartbeat creates the Node
   std::string address;        // host:port of the local endpoint
   std::string agent_version = "dev";

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -239,6 +240,12 @@ int main(int argc, char** argv) {
   loop_options.writer_threads = static_cast<size_t>(f.writer_threads);
   loop_options.node_lifecycle.decide.fence.stop_timeout = *fence_stop_timeout;
   loop_options.metrics = &server.metrics();
+  // Seeded once per start: replacement names, new replicas' names and Event
+  // names must differ from a previous run's (its objects may still exist).
+  std::mt19937_64 seeds(std::random_device{}());
+  loop_options.vmset.seed = seeds();
+  loop_options.moves.seed = seeds();
+  loop_options.events.seed = seeds();
   corral::loops::HttpAgentNotifier notifier;  // outlives the manager's passes
   corral::loops::ControllerManager loops(**store, clock, leases, prober, loop_options);
   loops.scheduler().set_notifier(&notifier);

@@ -1,5 +1,6 @@
 #include "controller/events/event_recorder.h"
 
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 
@@ -17,10 +18,30 @@ std::string key_of(const ObjectReference& o, const std::string& type, const std:
 // Bumping an Event races only with another bump of the same Event.
 constexpr int kBumpAttempts = 3;
 
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// EventRecorderOptions::seed, or when unset one from the wall clock and how
+// many recorders this process made before (see the option's comment).
+uint64_t seed_of(const EventRecorderOptions& options, const Clock& clock) {
+  if (options.seed) return *options.seed;
+  static std::atomic<uint64_t> recorders{0};
+  const auto wall = clock.now().time_since_epoch();
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count();
+  return splitmix64(static_cast<uint64_t>(ns) ^ splitmix64(recorders.fetch_add(1)));
+}
+
 }  // namespace
 
 EventRecorder::EventRecorder(store::Store& store, const Clock& clock, EventRecorderOptions options)
-    : store_(store), clock_(clock), options_(std::move(options)), rng_(std::random_device{}()) {}
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      rng_(seed_of(options_, clock)) {}
 
 std::string EventRecorder::random_hex_locked() {
   char hex[17];

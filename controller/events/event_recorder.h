@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -36,6 +37,14 @@ struct EventRecorderOptions {
   size_t max_tracked = 10'000;
   // EventSource.component of every Event written.
   std::string component = "corral-controller";
+  // Seeds the random part of Event names. controller/main.cpp draws one from
+  // std::random_device at every start; tests fix it. Unset (a recorder built
+  // without options, as the heartbeat service's): derived from the clock's
+  // wall time at construction and a per-process count of recorders — names
+  // must differ from a previous run's (its Events may still be stored) and
+  // from another recorder's in this process, and nothing here reads a random
+  // device.
+  std::optional<uint64_t> seed;
 };
 
 class EventRecorder {

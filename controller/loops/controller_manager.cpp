@@ -91,8 +91,8 @@ ControllerManager::ControllerManager(store::Store& store, const Clock& clock,
       scheduler_(store, cache_, events_, writers_, clock, options_.scheduler),
       vmsets_(store, cache_, writers_, clock, options_.vmset),
       moves_(store, cache_, events_, writers_, clock, options_.moves),
-      endpoints_(store, cache_, events_, writers_, clock),
-      pool_status_(store, cache_, writers_) {
+      endpoints_(store, cache_, events_, writers_, clock, options_.writes),
+      pool_status_(store, cache_, writers_, clock, options_.writes) {
   if (options_.metrics) metrics_ = std::make_unique<Metrics>(*options_.metrics);
 }
 

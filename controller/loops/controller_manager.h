@@ -38,6 +38,7 @@
 #include "controller/loops/pool_status_loop.h"
 #include "controller/loops/scheduler_loop.h"
 #include "controller/loops/vmset_loop.h"
+#include "controller/loops/write_batch.h"
 #include "controller/loops/writer_pool.h"
 #include "controller/store/store.h"
 
@@ -62,6 +63,9 @@ struct ControllerManagerOptions {
   SchedulerLoopOptions scheduler;
   VmSetLoopOptions vmset;
   MoveLoopOptions moves;
+  // Back-off of the endpoints and pool status loops' failing writes (the
+  // VMSet and move loops have theirs in their options): 5 ms doubling to 30 s.
+  WriteBatchOptions writes;
   events::EventRecorderOptions events;
   // Where the loops' metrics go (the API server's registry); null: none.
   metrics::Registry* metrics = nullptr;

@@ -12,7 +12,9 @@
 // Runs after the scheduler in each ControllerManager pass, on any change of a
 // Balancer, VM or Node (O(B × (V + N)) per such pass; Balancers are few). An
 // endpoint leaves the set in the pass that sees its node NotReady or its VM
-// Lost. Nothing here depends on time passing, so there is no period.
+// Lost. Nothing here depends on time passing, so there is no period — except
+// a status write that failed: it backs off per Balancer (write_batch.h) and the
+// loop runs again when it is due. A Conflict is recomputed in the next pass.
 //
 // Field ownership in Balancer.status: this loop writes observedGeneration,
 // endpoints (vm, node, address, epoch, labels, weight, draining,
@@ -23,11 +25,14 @@
 // Thread safety: one owner thread.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 #include "base/clock.h"
 #include "controller/events/event_recorder.h"
 #include "controller/loops/object_cache.h"
+#include "controller/loops/write_batch.h"
 #include "controller/loops/writer_pool.h"
 #include "controller/store/store.h"
 
@@ -43,20 +48,27 @@ struct EndpointsPassStats {
 class EndpointsLoop {
  public:
   EndpointsLoop(store::Store& store, ObjectCache& cache, events::EventRecorder& events,
-                WriterPool& writers, const Clock& clock);
+                WriterPool& writers, const Clock& clock, WriteBatchOptions writes = {});
 
   void observe(const CacheDelta& delta);
   // Recomputes every Balancer when a Balancer, VM or Node changed since the
-  // last pass (and on the first pass); otherwise does nothing.
+  // last pass (and on the first pass), or a failed write is due again;
+  // otherwise does nothing.
   EndpointsPassStats run_once();
 
  private:
+  // A status was written: the log line, and Event NoEndpoints when Ready
+  // turned False.
+  void note_written(const Balancer& before, const BalancerStatus& st, EndpointsPassStats& stats);
+
   store::Store& store_;
   ObjectCache& cache_;
   events::EventRecorder& events_;
-  WriterPool& writers_;
   const Clock& clock_;
+  WriteBatch writes_;
   bool dirty_ = true;
+  // When a backed-off status write is due again (nullopt: none waits).
+  std::optional<std::chrono::steady_clock::time_point> retry_at_;
 };
 
 }  // namespace corral::loops

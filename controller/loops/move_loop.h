@@ -1,11 +1,12 @@
 // MoveLoop: moves VMs between nodes, made before broken — for drains
 // (Node spec.drain) and for the rebalancer (per Pool, spec.rebalance) — and
 // carries every move in flight to its end. The decisions are pure
-// (reconcile/moves.h, reconcile/disruption.h, rebalance/planner.h); this loop
+// (reconcile/moves.h, reconcile/disruption.h, rebalance/trigger.h,
+// rebalance/planner.h); this loop
 // reads the watch cache, writes their results and records the Events.
 //
-//   every pass with a changed VM, Node or Pool (at most every 100 ms, and at
-//   least every second):
+//   every pass with a changed VM, Node, Pool or Balancer (at most every
+//   100 ms, and at least every second):
 //     progress_moves  → delete old VMs whose replacement is Ready, delete
 //                       replacements that failed, strip finished moves' marks
 //     drain gate      → but keep an old VM that a Balancer publishes until its
@@ -14,33 +15,39 @@
 //                       Event EndpointDraining on the VM, once per reason
 //     budgets         → per VMSet, what voluntary moves may start
 //     plan_drains     → replacements for VMs on draining nodes
-//     rebalance       → per Pool with rebalance.enabled, every intervalSeconds:
-//                       nodes out of band for holdSeconds (or above the
-//                       highWatermark) trigger a plan of at most
-//                       maxMovesPerRound moves less those in flight
+//     rebalance       → rebalance/trigger.h decides which pools to plan (band,
+//                       hold, interval) and how many moves fit; plan_moves
+//                       (rebalance/planner.h) decides which
+//   the writes go through a WriteBatch (write_batch.h): a write that keeps
+//   failing is tried again when its back-off is due, not on every pass.
 //
 // A move's state lives in annotations on its replacement VM (api/annotations.h),
 // not in this loop: a restarted controller carries on every move. What lives
-// here is only timing — since when each node has been out of band, when each
-// pool was last planned — which a restart resets (a longer wait, never a
-// wrong move). A move that ends restarts the hold of both its nodes: their
-// smoothed usage lags the move by a few heartbeats, and acting on it would
-// move more off a node that is already relieved.
+// here is only timing — the rebalance trigger's holds and intervals
+// (rebalance::TriggerState), how long a move has waited for a drain — which a
+// restart resets (a longer wait, never a wrong move). A move that ends
+// restarts the hold of both its nodes (rebalance::restart_holds says why).
 //
 // Thread safety: one owner thread.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "controller/events/event_recorder.h"
 #include "controller/loops/object_cache.h"
+#include "controller/loops/write_batch.h"
 #include "controller/loops/writer_pool.h"
 #include "controller/rebalance/options.h"
+#include "controller/rebalance/trigger.h"
 #include "controller/reconcile/moves.h"
 #include "controller/store/store.h"
 
@@ -60,6 +67,11 @@ struct MoveLoopOptions {
   // cache changes on nearly every heartbeat at scale; a move takes seconds, so
   // 100 ms more to notice its end costs nothing.
   std::chrono::milliseconds min_period{100};
+  // Seeds the replacements' name generator. 0 by default, so tests are
+  // reproducible; controller/main.cpp draws one from std::random_device at
+  // every start.
+  uint64_t seed = 0;
+  WriteBatchOptions writes;  // back-off of failing writes
 };
 
 struct MovePassStats {
@@ -77,8 +89,6 @@ class MoveLoop {
 
   void observe(const CacheDelta& delta);
   MovePassStats run_once();
-  // Fixes the name seed sequence (tests); by default from std::random_device.
-  void seed(uint64_t seed) { rng_.seed(seed); }
 
  private:
   struct Start {
@@ -87,26 +97,57 @@ class MoveLoop {
     std::string reason;
     std::string vmset;
   };
+  // What a pass decided to start, and the drains' progress to report.
+  struct Starts {
+    std::vector<Start> start;
+    reconcile::DrainPlan drains;
+  };
+  // A pass's writes and, for a completed move, the replacement as rewritten
+  // without its move marks (stripped_of[i] for writes[i], or null).
+  struct PassWrites {
+    std::vector<KeyedWrite> writes;
+    std::deque<store::RecordPtr> stripped;  // stable addresses for the writers
+    std::vector<store::RecordPtr*> stripped_of;
+  };
+  // True when the pass is due: changes and min_period passed, a backed-off
+  // write is due, or idle_period passed.
+  bool due(std::chrono::steady_clock::time_point now) const;
+  // Budgets, drains and rebalance rounds: which moves start in this pass.
+  Starts decide_starts(const std::vector<VM>& vms, MovePassStats& stats);
   // Drops the kComplete steps whose old VM a Balancer still publishes and has
   // not drained (reconcile::drain_gate), with an EndpointDraining Event once.
   void hold_for_drains(std::vector<reconcile::MoveStep>& steps,
                        std::chrono::system_clock::time_point now);
   std::vector<Start> plan_rebalance(std::map<std::string, reconcile::DisruptionBudget>& budgets,
                                     size_t max_start, MovePassStats& stats);
+  // One pool's round: plan_moves with at most `room` moves, appended to `out`;
+  // a RebalanceWaiting Event for each move a budget holds back.
+  void plan_round(const Pool& pool, const std::set<std::string>& actionable, int32_t room,
+                  std::map<std::string, reconcile::DisruptionBudget>& budgets,
+                  std::vector<Start>& out, MovePassStats& stats);
+  void add_step_writes(const std::vector<reconcile::MoveStep>& steps, PassWrites& out);
+  void add_start_writes(const std::vector<Start>& starts, std::chrono::system_clock::time_point now,
+                        PassWrites& out);
+  // Counts, cache write-through, and whether to look again soon.
+  void note_outcomes(const PassWrites& pass, MovePassStats& stats);
+  // The nodes of moves that ended start their rebalance hold over.
+  void restart_holds(const std::vector<reconcile::MoveStep>& steps);
+  // DrainWaiting once per reason, Drained once per node.
+  void report_drains(const reconcile::DrainPlan& drains);
 
   store::Store& store_;
   ObjectCache& cache_;
   events::EventRecorder& events_;
-  WriterPool& writers_;
   const Clock& clock_;
   const MoveLoopOptions options_;
+  WriteBatch writes_;
   std::mt19937_64 rng_;
   bool dirty_ = true;
   std::chrono::steady_clock::time_point last_pass_{};
-  // Rebalancer timing (see the file comment): node → out of band since;
-  // pool → last plan.
-  std::map<std::string, std::chrono::steady_clock::time_point> out_of_band_since_;
-  std::map<std::string, std::chrono::steady_clock::time_point> last_plan_;
+  // When a backed-off write is due again (nullopt: none waits).
+  std::optional<std::chrono::steady_clock::time_point> retry_at_;
+  // Rebalancer timing (see the file comment): holds and last rounds.
+  rebalance::TriggerState trigger_;
   // Drain progress already told in an Event: VM → its waiting reason; nodes
   // whose "Drained" Event was recorded.
   std::map<std::string, std::string> drain_waits_;

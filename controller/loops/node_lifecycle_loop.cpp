@@ -61,30 +61,7 @@ void NodeLifecycleLoop::observe(const CacheDelta& delta) {
 NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
   NodeLifecyclePassStats stats;
   const reconcile::SteadyTime now = clock_.steady_now();
-
-  // Leases from the heartbeat service's table: a lease there was renewed by a
-  // heartbeat this controller received. Nodes without one are absent, which
-  // decide_node_lifecycle treats as first seen at our start.
-  std::map<std::string, reconcile::LeaseObservation> leases;
-  for (const auto& [node, lease] : leases_.snapshot()) {
-    leases[node] = reconcile::LeaseObservation{lease.renewed, true};
-  }
-  std::map<std::string, reconcile::PeerProbe> answers;
-  {
-    std::lock_guard lock(probes_->mu);
-    answers = probes_->answers;
-  }
-  reconcile::NodeLifecycleInput in;
-  in.nodes = &cache_.nodes().items();
-  in.pools = &cache_.pools().items();
-  in.vms = &cache_.vms().items();
-  in.leases = &leases;
-  in.probes = &answers;
-  in.controller_started = started_;
-  in.now = now;
-  const reconcile::NodeLifecycleResult result =
-      reconcile::decide_node_lifecycle(in, options_.decide);
-
+  const reconcile::NodeLifecycleResult result = decide(now);
   send_probes(result.probes, stats);
   const std::map<std::string, double> availability =
       track_availability(result.verdicts, result.transitions, now);
@@ -96,18 +73,7 @@ NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
     node_writes[name].write_availability = true;
     node_writes[name].availability = a;
   }
-
   // Copies taken here, on the owner thread: the tasks never read the cache.
-  struct NodeTask {
-    Node node;
-    NodeWrite write;
-    Result<store::RecordPtr> result = store::RecordPtr{};
-  };
-  struct VmTask {
-    VM vm;
-    const reconcile::LostVM* lost = nullptr;
-    Result<store::RecordPtr> result = store::RecordPtr{};
-  };
   std::vector<NodeTask> node_tasks;
   for (const auto& [name, w] : node_writes) {
     if (const Node* n = cache_.node(name)) node_tasks.push_back(NodeTask{*n, w});
@@ -119,59 +85,9 @@ NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
 
   const std::string timestamp = format_time(clock_.now());
   std::vector<std::function<void()>> tasks;
-  for (NodeTask& task : node_tasks) {
-    tasks.push_back([this, &task, &timestamp] {
-      const NodeWrite& w = task.write;
-      task.result = update_status_rmw<Node>(store_, task.node, [&](Node& n) {
-        if (w.transition) {
-          n.status.phase = reconcile::health_name(w.transition->to);
-          set_condition(n.status.conditions, reconcile::ready_condition(*w.transition, timestamp));
-        }
-        if (w.write_availability) n.status.availability = w.availability;
-        return true;
-      });
-      if (!task.result || !w.transition) return;
-      const reconcile::NodeTransition& t = *w.transition;
-      auto log = logger("loops");
-      log->log(t.to == NodeHealth::kReady ? LogLevel::kInfo : LogLevel::kWarn,
-               "node/{} {} → {}: {}", t.node, reconcile::health_name(t.from),
-               reconcile::health_name(t.to), t.message);
-      (void)events_.record({Node::kKind, t.node, task.node.metadata.uid},
-                           t.to == NodeHealth::kReady ? "Normal" : "Warning", t.reason, t.message,
-                           t.node);
-    });
-  }
-  for (VmTask& task : vm_tasks) {
-    tasks.push_back([this, &task] {
-      const reconcile::LostVM& l = *task.lost;
-      task.result = update_status_rmw<VM>(store_, task.vm, [&](VM& vm) {
-        // On a re-read: moved or finished meanwhile → nothing to mark.
-        if (vm.spec.nodeName != l.node || vm_already_gone(vm)) return false;
-        vm.status.phase = "Lost";
-        vm.status.message = l.message;
-        return true;
-      });
-      if (!task.result || !*task.result) return;
-      logger("loops")->warn("vm/{} Lost: {}", l.vm, l.message);
-      (void)events_.record({VM::kKind, l.vm, task.vm.metadata.uid}, "Warning", "VMLost",
-                           l.message, l.node);
-    });
-  }
-  // One Event per fence wait: the decision lists the VM on every pass of it.
-  std::set<std::string> waiting;
-  for (const reconcile::FencingVM& f : result.fencing) {
-    std::string key = f.vm + "@" + f.node + "#" + std::to_string(f.epoch);
-    waiting.insert(key);
-    if (fence_announced_.count(key)) continue;
-    fence_announced_.insert(key);
-    const VM* vm = cache_.vm(f.vm);
-    if (!vm) continue;
-    tasks.push_back([this, f, uid = vm->metadata.uid] {
-      logger("loops")->warn("vm/{}: {}", f.vm, f.message);
-      (void)events_.record({VM::kKind, f.vm, uid}, "Warning", "WaitingForFence", f.message, f.node);
-    });
-  }
-  std::erase_if(fence_announced_, [&](const std::string& key) { return !waiting.count(key); });
+  for (NodeTask& task : node_tasks) tasks.push_back([&] { write_node(task, timestamp); });
+  for (VmTask& task : vm_tasks) tasks.push_back([&] { write_lost(task); });
+  announce_fences(result.fencing, tasks);
   stats.vms_fencing = result.fencing.size();
   writers_.run_all(std::move(tasks));
 
@@ -195,6 +111,84 @@ NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
     }
   }
   return stats;
+}
+
+reconcile::NodeLifecycleResult NodeLifecycleLoop::decide(reconcile::SteadyTime now) {
+  // Leases from the heartbeat service's table: a lease there was renewed by a
+  // heartbeat this controller received. Nodes without one are absent, which
+  // decide_node_lifecycle treats as first seen at our start.
+  std::map<std::string, reconcile::LeaseObservation> leases;
+  for (const auto& [node, lease] : leases_.snapshot()) {
+    leases[node] = reconcile::LeaseObservation{lease.renewed, true};
+  }
+  std::map<std::string, reconcile::PeerProbe> answers;
+  {
+    std::lock_guard lock(probes_->mu);
+    answers = probes_->answers;
+  }
+  reconcile::NodeLifecycleInput in;
+  in.nodes = &cache_.nodes().items();
+  in.pools = &cache_.pools().items();
+  in.vms = &cache_.vms().items();
+  in.leases = &leases;
+  in.probes = &answers;
+  in.controller_started = started_;
+  in.now = now;
+  return reconcile::decide_node_lifecycle(in, options_.decide);
+}
+
+void NodeLifecycleLoop::write_node(NodeTask& task, const std::string& timestamp) {
+  const NodeWrite& w = task.write;
+  task.result = update_status_rmw<Node>(store_, task.node, [&](Node& n) {
+    if (w.transition) {
+      n.status.phase = reconcile::health_name(w.transition->to);
+      set_condition(n.status.conditions, reconcile::ready_condition(*w.transition, timestamp));
+    }
+    if (w.write_availability) n.status.availability = w.availability;
+    return true;
+  });
+  if (!task.result || !w.transition) return;
+  const reconcile::NodeTransition& t = *w.transition;
+  logger("loops")->log(t.to == NodeHealth::kReady ? LogLevel::kInfo : LogLevel::kWarn,
+                       "node/{} {} → {}: {}", t.node, reconcile::health_name(t.from),
+                       reconcile::health_name(t.to), t.message);
+  (void)events_.record({Node::kKind, t.node, task.node.metadata.uid},
+                       t.to == NodeHealth::kReady ? "Normal" : "Warning", t.reason, t.message,
+                       t.node);
+}
+
+void NodeLifecycleLoop::write_lost(VmTask& task) {
+  const reconcile::LostVM& l = *task.lost;
+  task.result = update_status_rmw<VM>(store_, task.vm, [&](VM& vm) {
+    // On a re-read: moved or finished meanwhile → nothing to mark.
+    if (vm.spec.nodeName != l.node || vm_already_gone(vm)) return false;
+    vm.status.phase = "Lost";
+    vm.status.message = l.message;
+    return true;
+  });
+  if (!task.result || !*task.result) return;
+  logger("loops")->warn("vm/{} Lost: {}", l.vm, l.message);
+  (void)events_.record({VM::kKind, l.vm, task.vm.metadata.uid}, "Warning", "VMLost", l.message,
+                       l.node);
+}
+
+void NodeLifecycleLoop::announce_fences(const std::vector<reconcile::FencingVM>& fencing,
+                                        std::vector<std::function<void()>>& tasks) {
+  // One Event per fence wait: the decision lists the VM on every pass of it.
+  std::set<std::string> waiting;
+  for (const reconcile::FencingVM& f : fencing) {
+    std::string key = f.vm + "@" + f.node + "#" + std::to_string(f.epoch);
+    waiting.insert(key);
+    if (fence_announced_.count(key)) continue;
+    fence_announced_.insert(key);
+    const VM* vm = cache_.vm(f.vm);
+    if (!vm) continue;
+    tasks.push_back([this, f, uid = vm->metadata.uid] {
+      logger("loops")->warn("vm/{}: {}", f.vm, f.message);
+      (void)events_.record({VM::kKind, f.vm, uid}, "Warning", "WaitingForFence", f.message, f.node);
+    });
+  }
+  std::erase_if(fence_announced_, [&](const std::string& key) { return !waiting.count(key); });
 }
 
 void NodeLifecycleLoop::send_probes(const std::vector<reconcile::ProbeRequest>& requests,

@@ -23,11 +23,13 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "controller/heartbeat/lease_table.h"
@@ -95,6 +97,28 @@ class NodeLifecycleLoop {
     bool write_availability = false;
     double availability = 1.0;
   };
+  // A status write of one node, and one VM to mark Lost: copies taken on the
+  // owner thread, so the writer threads never read the cache.
+  struct NodeTask {
+    Node node;
+    NodeWrite write;
+    Result<store::RecordPtr> result = store::RecordPtr{};
+  };
+  struct VmTask {
+    VM vm;
+    const reconcile::LostVM* lost = nullptr;
+    Result<store::RecordPtr> result = store::RecordPtr{};
+  };
+  // Leases and probe answers → decide_node_lifecycle.
+  reconcile::NodeLifecycleResult decide(reconcile::SteadyTime now);
+  // On a writer thread: the node's phase, Ready condition and availability
+  // (read-modify-write), then its transition's log line and Event.
+  void write_node(NodeTask& task, const std::string& timestamp);
+  // On a writer thread: the VM's phase Lost, unless it moved meanwhile; Event VMLost.
+  void write_lost(VmTask& task);
+  // Adds a WaitingForFence Event task for each fence wait not yet announced.
+  void announce_fences(const std::vector<reconcile::FencingVM>& fencing,
+                       std::vector<std::function<void()>>& tasks);
   void send_probes(const std::vector<reconcile::ProbeRequest>& requests,
                    NodeLifecyclePassStats& stats);
   // Feeds the trackers with this pass's verdicts; returns the nodes whose

@@ -1,7 +1,6 @@
 #include "controller/loops/scheduler_loop.h"
 
 #include <algorithm>
-#include <deque>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -173,6 +172,36 @@ SchedulerPassStats SchedulerLoop::run_once() {
   if (pending_.empty()) return stats;
   const auto started = std::chrono::steady_clock::now();  // for the log line only
 
+  const std::vector<const VM*> batch = take_batch();
+  stats.attempted = batch.size();
+  Pass pass;
+  decide_and_write(batch, pass, stats);
+
+  // Apply the outcomes on this thread.
+  std::vector<std::function<void()>> event_writes;
+  for (Task& task : pass.tasks) {
+    if (task.decision->bound()) {
+      apply_binding(task, stats);
+    } else {
+      apply_unschedulable(task, stats, event_writes);
+    }
+  }
+  if (!event_writes.empty()) writers_.run_all(std::move(event_writes));
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  const auto done = std::chrono::steady_clock::now();
+  if (stats.bound || stats.conflicts || stats.write_errors) {
+    logger("scheduler")->info(
+        "pass: {} bound, {} unschedulable, {} conflicts, {} errors of {} in {} ms "
+        "({} ms of it deciding, overlapped with writing)",
+        stats.bound, stats.unschedulable, stats.conflicts, stats.write_errors, stats.attempted,
+        duration_cast<milliseconds>(done - started).count(),
+        duration_cast<milliseconds>(pass.deciding).count());
+  }
+  return stats;
+}
+
+std::vector<const VM*> SchedulerLoop::take_batch() {
   std::vector<const VM*> batch;
   batch.reserve(pending_.size());
   for (auto it = pending_.begin(); it != pending_.end();) {
@@ -184,41 +213,31 @@ SchedulerPassStats SchedulerLoop::run_once() {
     batch.push_back(vm);
     ++it;
   }
-  // Highest priority first: the slices below are decided in this order.
-  std::sort(batch.begin(), batch.end(), [](const VM* a, const VM* b) {
-    if (a->spec.priority != b->spec.priority) return a->spec.priority > b->spec.priority;
-    return a->metadata.name < b->metadata.name;
-  });
-  if (batch.size() > options_.max_batch) batch.resize(options_.max_batch);
-  stats.attempted = batch.size();
+  // Highest priority first: the slices are decided in this order.
+  return scheduler::order_batch(std::move(batch), options_.max_batch);
+}
 
+void SchedulerLoop::decide_and_write(const std::vector<const VM*>& batch, Pass& pass,
+                                     SchedulerPassStats& stats) {
   // One write per decision, in store batches: a binding writes spec
   // (nodeName, epoch) and status (Scheduled) together; an unschedulable VM
-  // its new message. The cache is not touched until every write is back.
-  // Decided in slices, each slice written while the next is decided: deciding
-  // is this thread's work, writing the writer pool's, and the two overlap.
-  struct Task {
-    const scheduler::Decision* decision = nullptr;
-    VM next;  // the VM as it is to be stored
-    bool message_changed = false;
-    Result<store::RecordPtr> result = store::RecordPtr{};
-  };
-  std::deque<scheduler::Decision> decisions;  // stable addresses for Task::decision
-  std::vector<Task> tasks;
-  tasks.reserve(batch.size());  // never reallocated: a slice's writes read it meanwhile
-  auto write_tasks = [&](size_t first, size_t last) {
+  // its new message. Decided in slices, each slice written while the next is
+  // decided: deciding is this thread's work, writing the writer pool's, and
+  // the two overlap.
+  pass.tasks.reserve(batch.size());  // never reallocated: a slice's writes read it meanwhile
+  auto write_tasks = [this, &pass](size_t first, size_t last) {
     write_batches(
         first, last,
-        [&](size_t i) {
-          const Task& t = tasks[i];
-          return store::BatchWrite{t.decision->bound() ? store::BatchWrite::Part::kSpecAndStatus
-                                                       : store::BatchWrite::Part::kStatus,
-                                   VM::kKind, to_json(t.next)};
+        [&pass](size_t i) {
+          const Task& t = pass.tasks[i];
+          return store::BatchWrite{t.outcome.write == scheduler::WriteKind::kSpecAndStatus
+                                       ? store::BatchWrite::Part::kSpecAndStatus
+                                       : store::BatchWrite::Part::kStatus,
+                                   VM::kKind, to_json(t.outcome.next)};
         },
-        [&](size_t i, Result<store::RecordPtr> r) { tasks[i].result = std::move(r); });
+        [&pass](size_t i, Result<store::RecordPtr> r) { pass.tasks[i].result = std::move(r); });
   };
   std::thread writing;  // the previous slice's writes
-  std::chrono::steady_clock::duration deciding{};
   for (size_t from = 0; from < batch.size(); from += options_.decide_slice) {
     const size_t to = std::min(batch.size(), from + options_.decide_slice);
     std::vector<scheduler::VmRequest> requests;
@@ -229,127 +248,113 @@ SchedulerPassStats SchedulerLoop::run_once() {
       by_name.emplace(batch[i]->metadata.name, batch[i]);
     }
     const auto slice_started = std::chrono::steady_clock::now();
-    const size_t first_decision = decisions.size();
+    const size_t first_decision = pass.decisions.size();
     for (scheduler::Decision& d : scheduler_.schedule_batch(snapshot_, std::move(requests)))
-      decisions.push_back(std::move(d));
-    deciding += std::chrono::steady_clock::now() - slice_started;
+      pass.decisions.push_back(std::move(d));
+    pass.deciding += std::chrono::steady_clock::now() - slice_started;
 
-    const size_t first_task = tasks.size();
-    for (size_t k = first_decision; k < decisions.size(); ++k) {
-      const scheduler::Decision& d = decisions[k];
-      auto it = by_name.find(d.vm);
-      if (it == by_name.end()) continue;
-      const VM& vm = *it->second;
-      Task t;
-      t.decision = &d;
-      t.next = vm;
-      if (d.bound()) {
-        t.next.spec.nodeName = d.node;
-        t.next.spec.epoch = d.epoch;
-        t.next.status.phase = "Scheduled";
-        t.next.status.message.clear();
-        t.next.status.nodeName.clear();
-        t.next.status.epoch = 0;
-      } else {
-        ++stats.unschedulable;
-        parked_.insert(d.vm);
-        pending_.erase(d.vm);
-        // A Lost VM stays Lost (that is what keeps it pending and off its
-        // dead node's heartbeat answer); others are Pending. Only a new
-        // message is worth a write (and an Event).
-        if (t.next.status.phase != "Lost") t.next.status.phase = "Pending";
-        t.next.status.message = d.message;
-        if (t.next.status.phase == vm.status.phase && vm.status.message == d.message) continue;
-        t.message_changed = vm.status.message != d.message;
-      }
-      tasks.push_back(std::move(t));
-    }
+    const size_t first_task = pass.tasks.size();
+    add_tasks(pass, first_decision, by_name, stats);
     if (writing.joinable()) writing.join();
     if (to == batch.size()) {
-      write_tasks(first_task, tasks.size());  // the last slice: no one to overlap with
+      write_tasks(first_task, pass.tasks.size());  // the last slice: no one to overlap with
     } else {
-      writing = std::thread(write_tasks, first_task, tasks.size());
+      writing = std::thread(write_tasks, first_task, pass.tasks.size());
     }
   }
   if (writing.joinable()) writing.join();
+}
 
-  // Apply the outcomes on this thread.
-  auto log = logger("scheduler");
-  std::vector<std::function<void()>> event_writes;
-  for (Task& task : tasks) {
-    const scheduler::Decision& d = *task.decision;
-    const std::string uid = task.next.metadata.uid;  // task.next moves into the cache below
-    if (task.result && *task.result) {
+void SchedulerLoop::add_tasks(Pass& pass, size_t first_decision,
+                              const std::unordered_map<std::string_view, const VM*>& by_name,
+                              SchedulerPassStats& stats) {
+  for (size_t k = first_decision; k < pass.decisions.size(); ++k) {
+    const scheduler::Decision& d = pass.decisions[k];
+    auto it = by_name.find(d.vm);
+    if (it == by_name.end()) continue;
+    scheduler::DecisionOutcome outcome = scheduler::decision_outcome(*it->second, d);
+    if (outcome.park) {
+      ++stats.unschedulable;
+      parked_.insert(d.vm);
+      pending_.erase(d.vm);
+    }
+    if (outcome.write == scheduler::WriteKind::kNone) continue;
+    pass.tasks.push_back(Task{&d, std::move(outcome)});
+  }
+}
+
+void SchedulerLoop::apply_unschedulable(Task& task, SchedulerPassStats& stats,
+                                        std::vector<std::function<void()>>& events) {
+  const scheduler::Decision& d = *task.decision;
+  VM& next = task.outcome.next;
+  if (task.result) {
+    const std::string uid = next.metadata.uid;
+    if (*task.result) {
       const store::Record& stored = **task.result;
-      task.next.metadata.resourceVersion = std::to_string(stored.revision);
-      task.next.metadata.generation = stored.generation;
-      cache_.apply_vm(std::move(task.next), stored.revision);
+      next.metadata.resourceVersion = std::to_string(stored.revision);
+      next.metadata.generation = stored.generation;
+      cache_.apply_vm(std::move(next), stored.revision);
     }
-    if (!d.bound()) {
-      if (task.result) {
-        if (task.message_changed) {
-          const ObjectReference ref{VM::kKind, d.vm, uid};
-          event_writes.push_back([this, ref, message = d.message] {
-            (void)events_.record(ref, "Warning", "FailedScheduling", message);
-          });
-        }
-        continue;
-      }
-      const Error& err = task.result.error();
-      if (err.code == ErrorCode::kConflict) {
-        // Someone else wrote it meanwhile: re-read, and write the reason next pass.
-        if (auto fresh = store_.get(VM::kKind, d.vm); fresh) cache_.apply(*fresh);
-        parked_.erase(d.vm);
-        pending_.insert(d.vm);
-      } else if (err.code != ErrorCode::kNotFound) {
-        ++stats.write_errors;
-        log->warn("vm/{}: cannot write why it is unschedulable: {}", d.vm, err.message);
-      }
-      continue;
+    if (const auto& e = task.outcome.event) {
+      const ObjectReference ref{VM::kKind, d.vm, uid};
+      events.push_back([this, ref, e = *e] {
+        (void)events_.record(ref, e.type, e.reason, e.message);
+      });
     }
-    if (task.result) {
-      pending_.erase(d.vm);
-      ++stats.bound;
-      if (notifier_) {
-        if (const Node* node = cache_.node(d.node)) notifier_->notify(d.node, node->status.address);
-      }
-      log->debug("vm/{} bound to node/{} (epoch {}, score {:.3f})", d.vm, d.node, d.epoch, d.score);
-      continue;
-    }
-    // The binding was refused: the snapshot's bind must be undone.
-    const Error& err = task.result.error();
-    if (err.code == ErrorCode::kNotFound) {
-      snapshot_.remove_vm(d.vm);
-      pending_.erase(d.vm);
-      continue;
-    }
-    if (err.code == ErrorCode::kConflict) {
-      ++stats.conflicts;
-      log->debug("vm/{}: changed while being scheduled; re-reading", d.vm);
-      if (auto fresh = store_.get(VM::kKind, d.vm); fresh) cache_.apply(*fresh);
-    } else {
-      ++stats.write_errors;
-      log->warn("vm/{}: binding to node/{} failed: {}", d.vm, d.node, err.message);
-    }
-    if (const VM* vm = cache_.vm(d.vm)) {
-      snapshot_.upsert_vm(*vm);
-    } else {
-      snapshot_.remove_vm(d.vm);
-    }
+    return;
   }
-  if (!event_writes.empty()) writers_.run_all(std::move(event_writes));
-  using std::chrono::duration_cast;
-  using std::chrono::milliseconds;
-  const auto done = std::chrono::steady_clock::now();
-  if (stats.bound || stats.conflicts || stats.write_errors) {
-    log->info(
-        "pass: {} bound, {} unschedulable, {} conflicts, {} errors of {} in {} ms "
-        "({} ms of it deciding, overlapped with writing)",
-        stats.bound, stats.unschedulable, stats.conflicts, stats.write_errors, stats.attempted,
-        duration_cast<milliseconds>(done - started).count(),
-        duration_cast<milliseconds>(deciding).count());
+  const Error& err = task.result.error();
+  if (err.code == ErrorCode::kConflict) {
+    // Someone else wrote it meanwhile: re-read, and write the reason next pass.
+    if (auto fresh = store_.get(VM::kKind, d.vm); fresh) cache_.apply(*fresh);
+    parked_.erase(d.vm);
+    pending_.insert(d.vm);
+  } else if (err.code != ErrorCode::kNotFound) {
+    ++stats.write_errors;
+    logger("scheduler")->warn("vm/{}: cannot write why it is unschedulable: {}", d.vm,
+                              err.message);
   }
-  return stats;
+}
+
+void SchedulerLoop::apply_binding(Task& task, SchedulerPassStats& stats) {
+  const scheduler::Decision& d = *task.decision;
+  auto log = logger("scheduler");
+  if (task.result) {
+    if (*task.result) {
+      const store::Record& stored = **task.result;
+      VM& next = task.outcome.next;
+      next.metadata.resourceVersion = std::to_string(stored.revision);
+      next.metadata.generation = stored.generation;
+      cache_.apply_vm(std::move(next), stored.revision);
+    }
+    pending_.erase(d.vm);
+    ++stats.bound;
+    if (notifier_) {
+      if (const Node* node = cache_.node(d.node)) notifier_->notify(d.node, node->status.address);
+    }
+    log->debug("vm/{} bound to node/{} (epoch {}, score {:.3f})", d.vm, d.node, d.epoch, d.score);
+    return;
+  }
+  // The binding was refused: the snapshot's bind must be undone.
+  const Error& err = task.result.error();
+  if (err.code == ErrorCode::kNotFound) {
+    snapshot_.remove_vm(d.vm);
+    pending_.erase(d.vm);
+    return;
+  }
+  if (err.code == ErrorCode::kConflict) {
+    ++stats.conflicts;
+    log->debug("vm/{}: changed while being scheduled; re-reading", d.vm);
+    if (auto fresh = store_.get(VM::kKind, d.vm); fresh) cache_.apply(*fresh);
+  } else {
+    ++stats.write_errors;
+    log->warn("vm/{}: binding to node/{} failed: {}", d.vm, d.node, err.message);
+  }
+  if (const VM* vm = cache_.vm(d.vm)) {
+    snapshot_.upsert_vm(*vm);
+  } else {
+    snapshot_.remove_vm(d.vm);
+  }
 }
 
 }  // namespace corral::loops

@@ -5,6 +5,8 @@
 //                 VMs that need_placement → pending; Pool/VMSet spec change → rebuild
 //   run_once(): pending (≤ max_batch, by priority) ─► Scheduler::schedule_batch,
 //               in slices of decide_slice, each written while the next is decided
+//        scheduler::decision_outcome (scheduler/outcome.h) says what each
+//        decision writes:
 //        bound ─────────► one write of spec.nodeName + spec.epoch and status
 //                         (phase Scheduled, message "", nodeName/epoch reset),
 //                         with the resourceVersion the decision was made on
@@ -26,10 +28,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "base/clock.h"
 #include "controller/loops/agent_notifier.h"
@@ -37,6 +42,7 @@
 #include "controller/loops/object_cache.h"
 #include "controller/loops/writer_pool.h"
 #include "controller/scheduler/options.h"
+#include "controller/scheduler/outcome.h"
 #include "controller/scheduler/scheduler.h"
 #include "controller/scheduler/snapshot.h"
 #include "controller/store/store.h"
@@ -88,8 +94,34 @@ class SchedulerLoop {
   bool has_work() const { return rebuild_ || !pending_.empty(); }
 
  private:
+  // One decision of a pass and its write.
+  struct Task {
+    const scheduler::Decision* decision = nullptr;
+    scheduler::DecisionOutcome outcome;  // the VM to store, the Event to record
+    Result<store::RecordPtr> result = store::RecordPtr{};
+  };
+  struct Pass {
+    std::deque<scheduler::Decision> decisions;  // stable addresses for Task::decision
+    std::vector<Task> tasks;  // reserved up front: a slice's writes read it meanwhile
+    std::chrono::steady_clock::duration deciding{};  // for the log line
+  };
+
   AgentNotifier* notifier_ = nullptr;
   void rebuild();
+  // The pending VMs still needing a node, in the order they are decided.
+  std::vector<const VM*> take_batch();
+  // Decides `batch` in slices of decide_slice and writes each slice while the
+  // next is decided. The cache is not touched until every write is back.
+  void decide_and_write(const std::vector<const VM*>& batch, Pass& pass,
+                        SchedulerPassStats& stats);
+  // The decisions [first, end) of `pass` of one slice → tasks (parks the unschedulable).
+  void add_tasks(Pass& pass, size_t first_decision,
+                 const std::unordered_map<std::string_view, const VM*>& by_name,
+                 SchedulerPassStats& stats);
+  // The store's answer for one task: cache, snapshot, pending/parked, Events.
+  void apply_unschedulable(Task& task, SchedulerPassStats& stats,
+                           std::vector<std::function<void()>>& events);
+  void apply_binding(Task& task, SchedulerPassStats& stats);
   // Writes entries [begin, end) (`make(i)`) in chunks on the writer pool and
   // hands each result to `done(i, ...)`.
   void write_batches(size_t begin, size_t end,

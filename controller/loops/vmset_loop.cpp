@@ -1,23 +1,26 @@
 #include "controller/loops/vmset_loop.h"
 
-#include <functional>
 #include <unordered_set>
-#include <vector>
 
 #include "api/kinds.h"
 #include "base/log.h"
 #include "controller/loops/status_update.h"
 
 namespace corral::loops {
+namespace {
+
+std::string key_of(const std::string& set) { return "vmset/" + set; }
+
+}  // namespace
 
 VmSetLoop::VmSetLoop(store::Store& store, ObjectCache& cache, WriterPool& writers,
                      const Clock& clock, VmSetLoopOptions options)
     : store_(store),
       cache_(cache),
-      writers_(writers),
       clock_(clock),
       options_(std::move(options)),
-      rng_(std::random_device{}()),
+      writes_(writers, clock, "vmset", options_.writes),
+      rng_(options_.seed),
       last_resync_(clock.steady_now()) {}
 
 void VmSetLoop::observe(const CacheDelta& delta) {
@@ -29,22 +32,49 @@ void VmSetLoop::observe(const CacheDelta& delta) {
 VmSetPassStats VmSetLoop::run_once() {
   VmSetPassStats stats;
   const auto now = clock_.steady_now();
+  bool every_set = false;
   if (resync_all_ || now - last_resync_ >= options_.resync_period) {
     for (const VMSet& set : cache_.vmsets().items()) dirty_.insert(set.metadata.name);
     last_resync_ = now;
     resync_all_ = false;
+    every_set = true;
+  }
+  // Sets whose failed writes are due again.
+  for (auto it = retry_at_.begin(); it != retry_at_.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    dirty_.insert(it->first);
+    it = retry_at_.erase(it);
   }
   if (dirty_.empty()) return stats;
 
   // Plan every dirty set first (pure), then write everything at once.
-  struct Plan {
-    VMSet set;
-    reconcile::VmSetPlan plan;
-  };
-  std::vector<Plan> plans;
+  const std::vector<SetPlan> plans = plan_dirty(stats);
+  std::vector<KeyedWrite> writes;
+  std::vector<std::string> set_of;  // writes[i] is about set_of[i]
+  for (const SetPlan& p : plans) {
+    const size_t before = writes.size();
+    add_writes(p, writes);
+    set_of.resize(writes.size(), p.set.metadata.name);
+    // A set that needs no write any more is not backing off either.
+    if (writes.size() == before) writes_.forget(key_of(p.set.metadata.name));
+  }
+  writes_.run(writes, every_set ? WriteBatch::Unlisted::kForget : WriteBatch::Unlisted::kKeep);
+  for (size_t i = 0; i < writes.size(); ++i) note_outcome(writes[i], set_of[i], stats);
+  return stats;
+}
+
+std::vector<VmSetLoop::SetPlan> VmSetLoop::plan_dirty(VmSetPassStats& stats) {
+  std::vector<SetPlan> plans;
   for (const std::string& name : dirty_) {
     const VMSet* set = cache_.vmset(name);
-    if (!set) continue;  // deleted: its VMs went with it
+    if (!set) {  // deleted: its VMs went with it
+      writes_.forget(key_of(name));
+      retry_at_.erase(name);
+      continue;
+    }
     // Its VMs plus the names a new replica could collide with, and only the
     // nodes those VMs are bound to: what reconcile_vmset reads, without a
     // copy of the whole cluster per set.
@@ -58,85 +88,80 @@ VmSetPassStats VmSetLoop::run_once() {
       if (const Node* node = cache_.node(n)) nodes.push_back(*node);
     }
     reconcile::VmSetInput in{set, &vms, &nodes, rng_()};
-    plans.push_back(Plan{*set, reconcile::reconcile_vmset(in, options_.reconcile)});
+    plans.push_back(SetPlan{*set, reconcile::reconcile_vmset(in, options_.reconcile)});
     ++stats.reconciled;
   }
   dirty_.clear();
+  return plans;
+}
 
-  struct Write {
-    std::string set;
-    std::string what;  // "create vm/x", "delete vm/x", "status"
-    std::function<Result<store::RecordPtr>()> fn;
-    Result<store::RecordPtr> result = store::RecordPtr{};
-    bool is_delete = false;
-    bool is_status = false;
-  };
-  std::vector<Write> writes;
+void VmSetLoop::add_writes(const SetPlan& p, std::vector<KeyedWrite>& writes) {
+  const std::string& name = p.set.metadata.name;
   auto log = logger("vmset");
-  for (Plan& p : plans) {
-    const std::string& name = p.set.metadata.name;
-    for (VM& vm : p.plan.create) {
-      log->info("vmset/{}: creating vm/{}", name, vm.metadata.name);
-      writes.push_back(Write{name, "create vm/" + vm.metadata.name,
-                             [this, obj = to_json(vm)]() -> Result<store::RecordPtr> {
-                               auto normalized = normalize_object(obj);
-                               if (!normalized) return normalized.take_error();
-                               return store_.create(VM::kKind, std::move(*normalized));
-                             }});
-    }
-    // Deletions in the plan's order (worst first); they run concurrently, so
-    // the order decides which go first only when the pool is saturated.
-    for (const reconcile::VmDeletion& del : p.plan.remove) {
-      log->info("vmset/{}: deleting vm/{} ({})", name, del.vm, del.reason);
-      const VM* vm = cache_.vm(del.vm);
-      store::Preconditions pre{vm ? vm->metadata.uid : std::string(), ""};
-      Write w{name, "delete vm/" + del.vm,
-              [this, vm_name = del.vm, pre] { return store_.remove(VM::kKind, vm_name, pre); }};
-      w.is_delete = true;
-      writes.push_back(std::move(w));
-    }
-    if (!same_json(p.plan.status, p.set.status)) {
-      Write w{name, "status", [this, set = p.set, status = p.plan.status] {
-                return update_status_rmw<VMSet>(store_, set, [&](VMSet& s) {
-                  s.status = status;
-                  return true;
-                });
-              }};
-      w.is_status = true;
-      writes.push_back(std::move(w));
-    }
+  auto add = [&](std::string what, WriteOp op) -> KeyedWrite& {
+    KeyedWrite& w = writes.emplace_back();
+    w.key = key_of(name);
+    w.what = "vmset/" + name + ": " + std::move(what);
+    w.op = op;
+    return w;
+  };
+  for (const VM& vm : p.plan.create) {
+    log->info("vmset/{}: creating vm/{}", name, vm.metadata.name);
+    add("create vm/" + vm.metadata.name, WriteOp::kCreate).write =
+        [this, obj = to_json(vm)]() -> Result<store::RecordPtr> {
+      auto normalized = normalize_object(obj);
+      if (!normalized) return normalized.take_error();
+      return store_.create(VM::kKind, std::move(*normalized));
+    };
   }
-  std::vector<std::function<void()>> fns;
-  for (Write& w : writes) fns.push_back([&w] { w.result = w.fn(); });
-  writers_.run_all(std::move(fns));
+  // Deletions in the plan's order (worst first); they run concurrently, so
+  // the order decides which go first only when the pool is saturated.
+  for (const reconcile::VmDeletion& del : p.plan.remove) {
+    log->info("vmset/{}: deleting vm/{} ({})", name, del.vm, del.reason);
+    const VM* vm = cache_.vm(del.vm);
+    store::Preconditions pre{vm ? vm->metadata.uid : std::string(), ""};
+    add("delete vm/" + del.vm, WriteOp::kDelete).write = [this, vm_name = del.vm, pre] {
+      return store_.remove(VM::kKind, vm_name, pre);
+    };
+  }
+  if (!same_json(p.plan.status, p.set.status)) {
+    add("status", WriteOp::kUpdate).write = [this, set = p.set, status = p.plan.status] {
+      return update_status_rmw<VMSet>(store_, set, [&](VMSet& s) {
+        s.status = status;
+        return true;
+      });
+    };
+  }
+}
 
-  for (Write& w : writes) {
-    if (!w.result) {
-      const ErrorCode code = w.result.error().code;
-      if (w.is_delete && code == ErrorCode::kNotFound) continue;  // already gone
-      // AlreadyExists (a name taken meanwhile), Conflict, store errors: the
-      // set is reconciled again next pass, with new names.
-      dirty_.insert(w.set);
-      if (code != ErrorCode::kAlreadyExists) {
-        ++stats.errors;
-        log->warn("vmset/{}: {}: {}", w.set, w.what, w.result.error().message);
-      }
-      continue;
-    }
-    const store::RecordPtr& r = *w.result;
-    if (w.is_delete) {
-      ++stats.deleted;
-      if (r) cache_.apply_deleted(VM::kKind, r->name, r->revision);
-    } else {
-      if (w.is_status) {
-        if (r) ++stats.status_writes;
-      } else {
-        ++stats.created;
-      }
-      if (r) cache_.apply(r);
-    }
+void VmSetLoop::note_outcome(const KeyedWrite& w, const std::string& set,
+                             VmSetPassStats& stats) {
+  switch (w.outcome) {
+    case WriteOutcome::kGone:
+      return;  // a delete found it already gone
+    case WriteOutcome::kRetry:
+      // A name taken meanwhile (AlreadyExists) or a Conflict: the set is
+      // reconciled again next pass, with new names and fresh copies.
+      dirty_.insert(set);
+      return;
+    case WriteOutcome::kFailed:
+      ++stats.errors;
+      [[fallthrough]];
+    case WriteOutcome::kDeferred:
+      if (auto due = writes_.due_at(w.key)) retry_at_[set] = *due;
+      return;
+    case WriteOutcome::kWritten:
+      break;
   }
-  return stats;
+  const store::RecordPtr& r = w.record;
+  if (w.op == WriteOp::kDelete) {
+    ++stats.deleted;
+    if (r) cache_.apply_deleted(VM::kKind, r->name, r->revision);
+    return;
+  }
+  if (w.op == WriteOp::kCreate) ++stats.created;
+  if (w.op == WriteOp::kUpdate && r) ++stats.status_writes;
+  if (r) cache_.apply(r);
 }
 
 }  // namespace corral::loops

@@ -2,10 +2,14 @@
 // reconcile::reconcile_vmset (see controller/reconcile/README.md).
 //
 //   dirty VMSets (changed, or owning a changed VM; all every resync_period)
-//     ─► reconcile_vmset(set, its VMs, their nodes, random seed)
+//     ─► reconcile_vmset(set, its VMs, their nodes, a seed drawn from the
+//        loop's generator, itself seeded by VmSetLoopOptions::seed)
 //     ─► create new VMs (POST; AlreadyExists → the set stays dirty, next pass
 //        draws other names), delete the plan's VMs (worst first), write
-//        VMSet.status when it changed — all writes of a pass concurrently.
+//        VMSet.status when it changed — all writes of a pass concurrently,
+//        keyed by the set (write_batch.h): a set whose write failed is
+//        reconciled again when its back-off is due (5 ms doubling to 30 s),
+//        not on every pass.
 //
 // A deleted VMSet needs nothing: the store deletes its VMs with it, in the same
 // atomic write (ownerReferences cascade), so the loop never sees a set
@@ -15,12 +19,16 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "controller/loops/object_cache.h"
+#include "controller/loops/write_batch.h"
 #include "controller/loops/writer_pool.h"
 #include "controller/reconcile/vmset_reconcile.h"
 #include "controller/store/store.h"
@@ -32,6 +40,12 @@ struct VmSetLoopOptions {
   // Every VMSet is reconciled at least this often, dirty or not: its status
   // reads node availability, which changes without any VM changing.
   std::chrono::milliseconds resync_period{10'000};
+  // Seeds the generator of new replicas' name seeds. 0 by default, so tests
+  // are reproducible; controller/main.cpp draws one from std::random_device
+  // at every start (names must differ between runs: a name a previous run
+  // used may still exist).
+  uint64_t seed = 0;
+  WriteBatchOptions writes;  // back-off of failing writes
 };
 
 struct VmSetPassStats {
@@ -50,17 +64,28 @@ class VmSetLoop {
   void observe(const CacheDelta& delta);
   VmSetPassStats run_once();
   bool has_work() const { return !dirty_.empty(); }
-  // Fixes the seed sequence (tests); by default it comes from std::random_device.
-  void seed(uint64_t seed) { rng_.seed(seed); }
 
  private:
+  struct SetPlan {
+    VMSet set;
+    reconcile::VmSetPlan plan;
+  };
+  // reconcile_vmset for every dirty set (pure), which are then clean.
+  std::vector<SetPlan> plan_dirty(VmSetPassStats& stats);
+  // The writes a plan asks for, keyed by its set.
+  void add_writes(const SetPlan& p, std::vector<KeyedWrite>& writes);
+  // Counts, cache write-through, and which sets to look at again when.
+  void note_outcome(const KeyedWrite& w, const std::string& set, VmSetPassStats& stats);
+
   store::Store& store_;
   ObjectCache& cache_;
-  WriterPool& writers_;
   const Clock& clock_;
   const VmSetLoopOptions options_;
+  WriteBatch writes_;
   std::mt19937_64 rng_;
   std::set<std::string> dirty_;
+  // Sets whose writes failed (or wait out a back-off) → when to look again.
+  std::map<std::string, std::chrono::steady_clock::time_point> retry_at_;
   std::chrono::steady_clock::time_point last_resync_{};
   bool resync_all_ = true;  // the first pass looks at every set
 };

@@ -37,7 +37,7 @@
 // gap: the plan can stop where a second hop of a just-moved VM would still
 // gain; a later round (after cooldown) takes it.
 //
-// Cost: O(nodes) to copy the snapshot and build the model, then per step
+// Cost: O(nodes) to index the snapshot and build the model, then per step
 // O(VMs on the worst node × max_targets_scanned) or O(max_sources_scanned × VMs
 // per node) load evaluations, plus the filters on the best few candidates.
 //

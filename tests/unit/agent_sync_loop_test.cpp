@@ -115,12 +115,25 @@ TEST_F(SyncLoopTest, FirstHeartbeatCarriesCapacityLabelsAndFullReport) {
 }
 
 TEST_F(SyncLoopTest, GeneratesAHolderIdentityPerStart) {
+  // agent/main.cpp draws a new seed at every start.
   options_.holder_identity.clear();
+  options_.seed = 1;
   const std::string first = loop().holder_identity();
   EXPECT_EQ(first.rfind("host-1/", 0), 0u) << first;
   restart_agent();
   options_.holder_identity.clear();
+  options_.seed = 2;
   EXPECT_NE(loop().holder_identity(), first);
+}
+
+TEST_F(SyncLoopTest, GeneratedHolderIdentityDependsOnlyOnTheSeed) {
+  options_.holder_identity.clear();
+  options_.seed = 7;
+  const std::string first = loop().holder_identity();
+  restart_agent();
+  options_.holder_identity.clear();
+  options_.seed = 7;
+  EXPECT_EQ(loop().holder_identity(), first) << "same process, same seed: same identity";
 }
 
 TEST_F(SyncLoopTest, CapacityFlagsOverrideAndCpuUseIsSmoothedFromStatDeltas) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "controller/store/forwarding_store.h"
 #include "tests/unit/loops_fixtures.h"
 
 namespace corral::loops::testing {
@@ -92,6 +93,81 @@ TEST_F(LoopsVmSet, PoolStatusCountsCapacityAndAllocation) {
   EXPECT_EQ(pool.status.allocated.cpu.milli, 3'000);
   EXPECT_EQ(pool.status.allocated.memory.milli, 6 * kGi * 1000);
   EXPECT_EQ(pool.status.observedGeneration, pool.metadata.generation);
+}
+
+// Fails VM creates and Pool status writes while told to, counting attempts.
+class FaultyStore final : public store::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Result<store::RecordPtr> create(const std::string& kind, Json object) override {
+    if (kind == "VM" && fail_vm_creates) {
+      ++vm_create_attempts;
+      return make_error(ErrorCode::kUnavailable, "disk full");
+    }
+    return ForwardingStore::create(kind, std::move(object));
+  }
+  Result<store::RecordPtr> update_status(const std::string& kind, Json object) override {
+    if (kind == "Pool" && fail_pool_status) {
+      ++pool_status_attempts;
+      return make_error(ErrorCode::kUnavailable, "disk full");
+    }
+    return ForwardingStore::update_status(kind, std::move(object));
+  }
+  std::atomic<bool> fail_vm_creates{false};
+  std::atomic<bool> fail_pool_status{false};
+  std::atomic<int> vm_create_attempts{0};
+  std::atomic<int> pool_status_attempts{0};
+};
+
+// A write that keeps failing is tried again when its back-off is due (5 ms
+// doubling to 30 s), not on every pass.
+class LoopsWriteBackoff : public LoopsTest {
+ protected:
+  void SetUp() override {
+    inner_ = store::open_memory_store(clock_);
+    auto faulty = std::make_unique<FaultyStore>(*inner_);
+    faulty_ = faulty.get();
+    store_ = std::move(faulty);
+    add_pool("web");
+    add_node("host-1", 4, 8);
+  }
+  // The manager and the wrapper go before the store they wrap.
+  void TearDown() override {
+    manager_.reset();
+    store_.reset();
+  }
+  // Passes of a 100 ms loop for `duration`.
+  void run_for(std::chrono::milliseconds duration) {
+    for (auto t = 0ms; t < duration; t += 100ms) {
+      pass_renewing({"host-1"});
+      clock_.advance(100ms);
+    }
+  }
+  std::unique_ptr<store::Store> inner_;
+  FaultyStore* faulty_ = nullptr;
+};
+
+TEST_F(LoopsWriteBackoff, AFailingPoolStatusWriteIsRetriedOnItsBackOffNotEveryPass) {
+  faulty_->fail_pool_status = true;
+  run_for(20s);  // 200 passes
+  EXPECT_GE(faulty_->pool_status_attempts, 5);
+  EXPECT_LE(faulty_->pool_status_attempts, 15) << "5 ms doubling: about log2(20 s / 5 ms) tries";
+  faulty_->fail_pool_status = false;
+  run_for(31s);  // the longest wait is 30 s
+  EXPECT_EQ(get<Pool>("web").status.totalNodes, 1) << "written once the store took it";
+}
+
+TEST_F(LoopsWriteBackoff, AVmSetWhoseCreatesFailIsReconciledAgainOnItsBackOff) {
+  faulty_->fail_vm_creates = true;
+  add_vmset("app", 2);
+  run_for(20s);
+  // Each try creates both replicas (two attempts per try).
+  EXPECT_GE(faulty_->vm_create_attempts, 2 * 5);
+  EXPECT_LE(faulty_->vm_create_attempts, 2 * 15);
+  EXPECT_THAT(vms_of("app"), SizeIs(0));
+  faulty_->fail_vm_creates = false;
+  run_for(31s);
+  EXPECT_THAT(vms_of("app"), SizeIs(2));
 }
 
 }  // namespace

@@ -1,0 +1,91 @@
+#include "controller/loops/write_batch.h"
+
+#include <map>
+
+#include "base/log.h"
+
+namespace corral::loops {
+
+WriteBatch::WriteBatch(WriterPool& writers, const Clock& clock, std::string log_name,
+                       WriteBatchOptions options)
+    : writers_(writers),
+      clock_(clock),
+      log_name_(std::move(log_name)),
+      backoff_(options.backoff) {}
+
+void WriteBatch::classify(KeyedWrite& w, Result<store::RecordPtr> result) {
+  if (result) {
+    w.outcome = WriteOutcome::kWritten;
+    w.record = std::move(*result);
+    return;
+  }
+  const ErrorCode code = result.error().code;
+  w.error = result.take_error();
+  if (code == ErrorCode::kNotFound && (w.op == WriteOp::kDelete || w.not_found_is_done)) {
+    w.outcome = WriteOutcome::kGone;  // what a delete wanted, or moot
+    return;
+  }
+  const bool retry = code == ErrorCode::kConflict ||
+                     (code == ErrorCode::kAlreadyExists && w.op == WriteOp::kCreate);
+  w.outcome = retry ? WriteOutcome::kRetry : WriteOutcome::kFailed;
+}
+
+void WriteBatch::run(std::vector<KeyedWrite>& writes, Unlisted unlisted) {
+  const auto now = clock_.steady_now();
+  std::vector<std::function<void()>> tasks;
+  for (KeyedWrite& w : writes) {
+    w.outcome = WriteOutcome::kDeferred;
+    w.record = nullptr;
+    w.error.reset();
+    if (!backoff_.due(w.key, now)) continue;
+    tasks.push_back([&w] {
+      classify(w, w.write());
+      if (w.outcome == WriteOutcome::kWritten && w.on_written) w.on_written();
+    });
+  }
+  writers_.run_all(std::move(tasks));
+  settle(writes, unlisted);
+}
+
+void WriteBatch::settle(const std::vector<KeyedWrite>& writes, Unlisted unlisted) {
+  // Per key: the first failed write (it names the error), whether any was
+  // tried, and whether every one tried landed.
+  struct KeyState {
+    const KeyedWrite* failed = nullptr;
+    size_t failed_count = 0;
+    bool tried = false;
+    bool all_landed = true;  // written, or moot
+  };
+  std::map<std::string, KeyState> keys;
+  for (const KeyedWrite& w : writes) {
+    KeyState& k = keys[w.key];
+    if (w.outcome == WriteOutcome::kDeferred) continue;
+    k.tried = true;
+    if (w.outcome != WriteOutcome::kWritten && w.outcome != WriteOutcome::kGone)
+      k.all_landed = false;
+    if (w.outcome == WriteOutcome::kFailed && ++k.failed_count == 1) k.failed = &w;
+  }
+  const auto now = clock_.steady_now();
+  auto log = logger(log_name_);
+  for (const auto& [key, k] : keys) {
+    if (k.failed) {
+      const RetryBackoff::Failure f = backoff_.failed(key, k.failed->error->message, now);
+      if (!f.log) continue;
+      using std::chrono::duration_cast;
+      using std::chrono::milliseconds;
+      log->warn("{}: {} (failure {} in a row{}; next try in {} ms)", k.failed->what,
+                k.failed->error->message, f.failures,
+                k.failed_count > 1
+                    ? "; " + std::to_string(k.failed_count - 1) + " more write(s) of " + key
+                    : std::string(),
+                duration_cast<milliseconds>(f.delay).count());
+    } else if (k.tried && k.all_landed) {
+      if (const int failures = backoff_.succeeded(key); failures > 0)
+        log->info("{}: written after {} failure(s)", key, failures);
+    }
+  }
+  if (unlisted == Unlisted::kForget)
+    backoff_.retain([&](const std::string& key) { return keys.count(key) > 0; });
+}
+
+}  // namespace corral::loops

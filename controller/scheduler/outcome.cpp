@@ -1,0 +1,40 @@
+#include "controller/scheduler/outcome.h"
+
+#include <algorithm>
+
+namespace corral::scheduler {
+
+std::vector<const VM*> order_batch(std::vector<const VM*> pending, size_t max_batch) {
+  std::sort(pending.begin(), pending.end(), [](const VM* a, const VM* b) {
+    if (a->spec.priority != b->spec.priority) return a->spec.priority > b->spec.priority;
+    return a->metadata.name < b->metadata.name;
+  });
+  if (pending.size() > max_batch) pending.resize(max_batch);
+  return pending;
+}
+
+DecisionOutcome decision_outcome(const VM& vm, const Decision& d) {
+  DecisionOutcome out;
+  out.next = vm;
+  VMStatus& st = out.next.status;
+  if (d.bound()) {
+    out.write = WriteKind::kSpecAndStatus;
+    out.next.spec.nodeName = d.node;
+    out.next.spec.epoch = d.epoch;
+    st.phase = "Scheduled";
+    st.message.clear();
+    st.nodeName.clear();
+    st.epoch = 0;
+    return out;
+  }
+  out.park = true;
+  if (st.phase != "Lost") st.phase = "Pending";
+  st.message = d.message;
+  if (st.phase == vm.status.phase && vm.status.message == d.message) return out;  // no write
+  out.write = WriteKind::kStatus;
+  if (vm.status.message != d.message)
+    out.event = EventNote{"Warning", "FailedScheduling", d.message};
+  return out;
+}
+
+}  // namespace corral::scheduler
