@@ -216,7 +216,12 @@ int main(int argc, char** argv) {
   // judges nodes from the same table. VMSet writes pass HA admission control.
   // Declared before the server, so they outlive its threads.
   corral::heartbeat::LeaseTable leases;
-  corral::heartbeat::HeartbeatService heartbeats(**store, leases, clock);
+  // Seeded once per start: replacement names, new replicas' names and Event
+  // names must differ from a previous run's (its objects may still exist).
+  std::mt19937_64 seeds(std::random_device{}());
+  corral::heartbeat::HeartbeatOptions heartbeat_options;
+  heartbeat_options.events.seed = seeds();
+  corral::heartbeat::HeartbeatService heartbeats(**store, leases, clock, heartbeat_options);
   corral::server::Server server(**store, clock, options);
   server.set_heartbeat_handler(
       [&heartbeats](const std::string& node, const corral::Json& body) {
@@ -240,9 +245,6 @@ int main(int argc, char** argv) {
   loop_options.writer_threads = static_cast<size_t>(f.writer_threads);
   loop_options.node_lifecycle.decide.fence.stop_timeout = *fence_stop_timeout;
   loop_options.metrics = &server.metrics();
-  // Seeded once per start: replacement names, new replicas' names and Event
-  // names must differ from a previous run's (its objects may still exist).
-  std::mt19937_64 seeds(std::random_device{}());
   loop_options.vmset.seed = seeds();
   loop_options.moves.seed = seeds();
   loop_options.events.seed = seeds();

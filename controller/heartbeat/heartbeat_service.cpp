@@ -50,7 +50,7 @@ HeartbeatService::HeartbeatService(store::Store& store, LeaseTable& leases, cons
       leases_(leases),
       clock_(clock),
       options_(options),
-      events_(store, clock),
+      events_(store, clock, options.events),
       vm_feed_(store, "VM", vms_, options.watch_poll),
       pool_feed_(store, "Pool", pools_, options.watch_poll) {
   // Listed before the first heartbeat is served: an answer built from an

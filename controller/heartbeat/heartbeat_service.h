@@ -60,6 +60,8 @@ struct HeartbeatOptions {
   bool watch_in_background = true;
   // How long the watch threads block before checking for stop.
   std::chrono::milliseconds watch_poll{200};
+  // The recorder of node transitions (its seed: corral-controller draws one per start).
+  events::EventRecorderOptions events;
 };
 
 class HeartbeatService {
