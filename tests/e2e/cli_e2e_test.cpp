@@ -9,6 +9,7 @@
 
 #include "client/client.h"
 #include "tests/support/cluster.h"
+#include "tests/support/e2e_util.h"
 
 namespace corral::testing {
 namespace {
@@ -48,7 +49,11 @@ class CliE2E : public ::testing::Test {
     return run_command(corralctl_binary(), args, options);
   }
 
-  // Everything stored, as JSON text: compared before and after a refused command.
+  // Everything people write, as JSON text: compared before and after a
+  // refused command. Status (and the resourceVersion its writes move) is left
+  // out: the controller's loops write it whenever they get to it — a Pool's
+  // status lands some time after the Pool was created — and no command
+  // writes it.
   std::string snapshot() {
     ClientConfig cfg;
     cfg.server = controller_->url();
@@ -58,7 +63,13 @@ class CliE2E : public ::testing::Test {
     for (const char* plural : {"nodes", "pools", "vmsets", "vms", "balancers"}) {
       auto list = api.call("GET", ApiClient::resource_path(plural));
       EXPECT_TRUE(list.ok()) << (list.ok() ? "" : list.error().to_string());
-      if (list.ok()) out += (*list)["items"].dump() + "\n";
+      if (!list.ok()) continue;
+      Json items = (*list)["items"];
+      for (Json& item : items) {
+        item.erase("status");
+        if (item.contains("metadata")) item["metadata"].erase("resourceVersion");
+      }
+      out += items.dump() + "\n";
     }
     return out;
   }
@@ -194,22 +205,30 @@ TEST_F(CliE2E, WatchSeesACreateMadeMeanwhile) {
   write(dir_.file("vm2.yaml"), vm_yaml("watched-2"));
   ASSERT_EQ(ctl({"apply", "-f", dir_.file("vm1.yaml")}).exit_code, 0);
 
+  // The watch starts at the list's revision, so a create made any time after
+  // the list (and before --watch-timeout) is seen; the timeout is generous
+  // (the test waits it out: it is how the watch ends with exit code 0), so
+  // that the create lands inside it however slowly corralctl apply starts.
   ProcessOptions po;
-  po.argv = {corralctl_binary(), "--server", controller_->url(), "get", "vms", "-w", "--watch-timeout", "3s"};
+  po.argv = {corralctl_binary(), "--server", controller_->url(), "get", "vms", "-w", "--watch-timeout", "15s"};
   po.env["HOME"] = dir_.path().string();
   po.unset_env = {"CORRAL_SERVER", "CORRAL_TOKEN", "CORRAL_CA"};
   po.stdout_path = dir_.file("watch.out");
   po.stderr_path = dir_.file("watch.err");
   Process watch(po);
   ASSERT_TRUE(watch.started()) << watch.error();
-  // Once the table of the existing VM is out, the watch is (about to be) open.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (read_file(dir_.file("watch.out")).find("listed-1") == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Once the table of the existing VM is out, the list is done and the watch
+  // (about to be) open.
+  ASSERT_TRUE(wait_for([&] { return read_file(dir_.file("watch.out")).find("listed-1") != std::string::npos; },
+                       std::chrono::seconds(60)))
+      << read_file(dir_.file("watch.out")) << read_file(dir_.file("watch.err"));
   auto r = ctl({"apply", "-f", dir_.file("vm2.yaml")});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(watch.wait(std::chrono::seconds(20)), 0) << read_file(dir_.file("watch.err"));
+  // The new VM's row comes while the watch runs; then the watch ends on its own.
+  EXPECT_TRUE(wait_for([&] { return read_file(dir_.file("watch.out")).find("\nwatched-2 ") != std::string::npos; },
+                       std::chrono::seconds(60)))
+      << read_file(dir_.file("watch.out"));
+  EXPECT_EQ(watch.wait(std::chrono::seconds(60)), 0) << read_file(dir_.file("watch.err"));
   std::string out = read_file(dir_.file("watch.out"));
   EXPECT_TRUE(std::regex_search(out, std::regex("^NAME +PHASE +NODE +EPOCH +RESTARTS +ADDRESS +AGE\nlisted-1 +")))
       << out;

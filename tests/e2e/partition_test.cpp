@@ -19,6 +19,8 @@
 //
 // The VM processes carry a marker in argv (this run, node, VM name); /proc is
 // sampled every 50 ms on a thread of its own while the partition lasts.
+// Nothing waits a fixed time: every step waits (with a generous deadline) for
+// the state it needs, and the durations are printed, never asserted.
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -32,6 +34,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -46,6 +49,9 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+// Generous deadlines: a wait ends as soon as its condition holds.
+constexpr auto kWait = 60s;
+
 std::string ip_binary() {
   for (const char* path : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"})
     if (::access(path, X_OK) == 0) return path;
@@ -54,8 +60,9 @@ std::string ip_binary() {
 
 bool pid_alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
-// Samples the marked processes every 50 ms: the most copies seen at once, and
-// when the copy on each node was last seen.
+// Samples the marked processes every 50 ms (the pause is the sampling
+// period, not a wait for anything): the most copies seen at once, and the
+// sequence of distinct states seen — which nodes ran a copy, "" for none.
 class CopySampler {
  public:
   CopySampler(std::string marker, std::string vm) : marker_(std::move(marker)), vm_(std::move(vm)) {
@@ -77,21 +84,33 @@ class CopySampler {
     std::lock_guard lock(mu_);
     return worst_;
   }
+  // Each state differs from the one before, e.g. {"node-a", "", "node-b"}.
+  std::vector<std::string> history() {
+    std::lock_guard lock(mu_);
+    return history_;
+  }
 
  private:
   void sample() {
     int copies = 0;
     std::string seen;
+    std::set<std::string> nodes;
     for (const auto& [pid, cmd] : process_table()) {
       if (cmd.find(marker_) == std::string::npos || cmd.find(" " + vm_ + " ") == std::string::npos)
         continue;
       ++copies;
       seen += std::to_string(pid) + ": " + cmd + "\n";
+      // argv: ... marker NODE VM end
+      size_t at = cmd.find(marker_) + marker_.size() + 1;
+      nodes.insert(cmd.substr(at, cmd.find(' ', at) - at));
     }
+    std::string state;
+    for (const std::string& n : nodes) state += (state.empty() ? "" : "+") + n;
     ++samples_;
+    std::lock_guard lock(mu_);
+    if (history_.empty() || history_.back() != state) history_.push_back(state);
     if (copies > max_) {
       max_ = copies;
-      std::lock_guard lock(mu_);
       worst_ = seen;
     }
   }
@@ -102,6 +121,7 @@ class CopySampler {
   std::atomic<int> samples_{0};
   std::mutex mu_;
   std::string worst_;  // guarded by mu_: the processes of the sample with the most copies
+  std::vector<std::string> history_;  // guarded by mu_
   std::thread thread_;
 };
 
@@ -286,7 +306,7 @@ class PartitionTest : public ::testing::Test {
     ClientConfig cfg;
     cfg.server = controller_->url();
     cfg.token = admin_token_;
-    cfg.timeout = 5s;
+    cfg.timeout = 30s;
     api_ = std::make_unique<ApiClient>(cfg);
   }
   AgentOptions agent_options(const std::string& node, const std::string& server) {
@@ -305,7 +325,7 @@ class PartitionTest : public ::testing::Test {
   }
   void wait_ready() {
     for (const std::string& node : kNodes)
-      ASSERT_TRUE(wait_for([&] { return node_phase(node) == "Ready"; }, 15s))
+      ASSERT_TRUE(wait_for([&] { return node_phase(node) == "Ready"; }, kWait))
           << node << " did not turn Ready\n"
           << controller_->logs() << agents_[node]->logs();
   }
@@ -365,14 +385,6 @@ class PartitionTest : public ::testing::Test {
     for (const auto& [pid, cmd] : process_table())
       if (cmd.find(marker_) != std::string::npos) ::kill(pid, SIGKILL);
   }
-  bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-    auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return done();
-  }
   void create(const std::string& plural, Json body) {
     auto r = api_->call("POST", ApiClient::resource_path(plural), &body);
     ASSERT_TRUE(r.ok()) << r.error().to_string();
@@ -395,7 +407,7 @@ class PartitionTest : public ::testing::Test {
         "/usr/bin/python3",  "-c", "import time; time.sleep(600)", marker_, "${CORRAL_NODE}",
         "${CORRAL_VM_NAME}", "end"};
     create("vmsets", set);
-    ASSERT_TRUE(wait_for([&] { return the_vm() && the_vm()->running(); }, 20s))
+    ASSERT_TRUE(wait_for([&] { return the_vm() && the_vm()->running(); }, kWait))
         << describe() << logs();
     const VmView before = *the_vm();
     const std::string victim = before.node;
@@ -406,7 +418,7 @@ class PartitionTest : public ::testing::Test {
     const auto cut_at = Clock::now();
     cut_[victim](true);
     // The agent fences: its copy stops while the VM is still bound to it.
-    ASSERT_TRUE(wait_for([&] { return count_marked(victim) == 0; }, 15s))
+    ASSERT_TRUE(wait_for([&] { return count_marked(victim) == 0; }, kWait))
         << "the partitioned agent did not fence\n"
         << describe() << logs();
     const auto fenced_at = Clock::now();
@@ -416,7 +428,7 @@ class PartitionTest : public ::testing::Test {
           auto v = the_vm();
           return v && v->node == other && v->epoch == before.epoch + 1 && v->running();
         },
-        30s))
+        kWait))
         << describe() << logs();
     const auto replaced_at = Clock::now();
     const auto waits = event_messages("WaitingForFence");
@@ -425,11 +437,14 @@ class PartitionTest : public ::testing::Test {
         << waits[0];
 
     cut_[victim](false);
-    ASSERT_TRUE(wait_for([&] { return node_phase(victim) == "Ready"; }, 15s)) << logs();
+    ASSERT_TRUE(wait_for([&] { return node_phase(victim) == "Ready"; }, kWait)) << logs();
     const auto healed_at = Clock::now();
     // Back and answered: the re-placed VM is not restarted on the old node.
-    // Watched for 2 s (two heartbeat intervals) after it is Ready again.
-    std::this_thread::sleep_for(2s);
+    // Watched until the healed agent has had two more heartbeats answered —
+    // two rounds in which it heard where the VM is bound and converged on it.
+    EXPECT_TRUE(wait_for_agent_heartbeats(agents_[victim]->url(), 2, kWait))
+        << "the healed agent's heartbeats were not answered\n"
+        << logs();
     sampler.stop();
     EXPECT_EQ(count_marked(victim), 0) << "the stale copy runs again on " << victim;
     EXPECT_EQ(count_marked(other), 1);
@@ -441,7 +456,13 @@ class PartitionTest : public ::testing::Test {
     EXPECT_TRUE(after->running()) << describe();
 
     EXPECT_LE(sampler.max_copies(), 1) << "two copies at once:\n" << sampler.worst();
-    EXPECT_GT(sampler.samples(), 50) << "/proc was not sampled often enough to tell";
+    // The sampler saw the whole hand-over, in order: the old copy, the fenced
+    // gap with none, then the new copy only — so it sampled often enough to
+    // tell, and the copy on `other` never overlapped the one on `victim`.
+    const std::vector<std::string> history = sampler.history();
+    std::string seen;
+    for (const std::string& state : history) seen += "[" + state + "] ";
+    EXPECT_EQ(history, (std::vector<std::string>{victim, "", other})) << seen;
     // The agent's own account: how long after its last answered send it fenced.
     std::string fence_line;
     std::istringstream victim_log(agents_[victim]->logs());
@@ -457,7 +478,7 @@ class PartitionTest : public ::testing::Test {
               << " ms; cut → re-placed Running " << since_cut(replaced_at) << " ms; heal → Ready "
               << std::chrono::duration_cast<ms>(healed_at - replaced_at).count()
               << " ms after re-placement; " << sampler.samples() << " samples, at most "
-              << sampler.max_copies() << " copy at once\n";
+              << sampler.max_copies() << " copy at once; states " << seen << "\n";
   }
 
   std::string id_, marker_, ip_, admin_token_;

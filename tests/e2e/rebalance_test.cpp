@@ -4,9 +4,15 @@
 // rebalancer sees is exactly what the VMs declare in runtime.sim.
 //
 // Six VMs of 500m simulated CPU on 4-core nodes: each VM is 0.125 of a node's
-// load. Every poll is bounded; the whole file runs in well under a minute.
+// load. Every poll is bounded (generously: a poll ends as soon as its
+// condition holds). Where a test checks that something does NOT happen, it
+// first waits for the controller to have seen the state in question and then
+// for its loops to have run long enough to act on it (node-monitor passes of
+// the controller's own clock; see controller_lifecycle_passes), never for a
+// fixed time.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <set>
@@ -20,6 +26,13 @@ namespace corral::testing {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Generous deadlines: a wait ends as soon as its condition holds.
+constexpr auto kWait = 60s;
+// Node-monitor passes (250 ms each, of the controller's clock) to watch for a
+// move that should not come: 20 is ≥ 4.75 s, past holdSeconds (2) plus an
+// intervalSeconds (1) with room to spare — what a move would need to start.
+constexpr int kQuietPasses = 20;
 
 struct VmView {
   std::string node;
@@ -41,7 +54,7 @@ class RebalanceTest : public ::testing::Test {
     ASSERT_TRUE(controller_->start(&error)) << error;
     ClientConfig cfg;
     cfg.server = controller_->url();
-    cfg.timeout = 5s;
+    cfg.timeout = 30s;
     api_ = std::make_unique<ApiClient>(cfg);
     for (const char* node : {"h1", "h2"}) start_agent(node);
   }
@@ -62,7 +75,7 @@ class RebalanceTest : public ::testing::Test {
     agents_[node] = std::make_unique<Agent>(a);
     std::string error;
     ASSERT_TRUE(agents_[node]->start(&error)) << error;
-    ASSERT_TRUE(wait_for([&] { return node_phase(node) == "Ready"; }, 20s))
+    ASSERT_TRUE(wait_for([&] { return node_phase(node) == "Ready"; }, kWait))
         << node << " did not turn Ready\n" << controller_->logs();
   }
 
@@ -148,6 +161,25 @@ class RebalanceTest : public ::testing::Test {
     return n;
   }
 
+  // Whether the Pool's status shows exactly these loads (Rᵢ) per Ready node:
+  // the controller has seen the VMs' load where they run now.
+  bool pool_loads_are(const std::map<std::string, double>& want) {
+    auto pool = api_->call("GET", ApiClient::resource_path("pools", "web"));
+    if (!pool) return false;
+    std::map<std::string, double> got;
+    for (const Json& l : pool->value("status", Json::object()).value("nodeLoads", Json::array()))
+      got[l.value("name", "")] = l.value("load", -1.0);
+    if (got.size() != want.size()) return false;
+    for (const auto& [node, load] : want)
+      if (!got.count(node) || std::abs(got[node] - load) > 0.02) return false;
+    return true;
+  }
+  // Waits for kQuietPasses node-monitor passes of the controller.
+  void let_the_controller_run() {
+    ASSERT_TRUE(wait_for_controller_passes(controller_->url(), kQuietPasses, kWait))
+        << "the controller's loops did not run\n" << controller_->logs();
+  }
+
   std::string node_phase(const std::string& node) {
     auto r = api_->call("GET", ApiClient::resource_path("nodes", node));
     if (!r) return "";
@@ -158,7 +190,7 @@ class RebalanceTest : public ::testing::Test {
     set_cordon("h2", true);
     create_pool(rebalance);
     create_vmset(1);
-    ASSERT_TRUE(wait_for([&] { return per_node()["h1"] == kReplicas; }, 30s)) << describe();
+    ASSERT_TRUE(wait_for([&] { return per_node()["h1"] == kReplicas; }, kWait)) << describe();
     set_cordon("h2", false);
   }
 
@@ -177,20 +209,32 @@ TEST_F(RebalanceTest, SkewedLoadConvergesInsideTheBandWithoutFlapping) {
         auto n = per_node();
         return n["h1"] == 4 && n["h2"] == 2 && static_cast<int>(vms().size()) == kReplicas;
       },
-      40s))
+      kWait))
       << describe() << controller_->logs();
+  EXPECT_TRUE(wait_for([&] { return moved_events() >= 2; }, kWait)) << describe();
   EXPECT_EQ(moved_events(), 2);
-  // Converged: nothing moves back and forth. 5 s is five rebalance rounds.
+  // Converged: nothing moves back and forth. Watched while the loads the
+  // controller sees catch up with the moves (Node usage is written on a 5 %
+  // change or every ~10 s, so they lag: h1 still looks out of band for a
+  // while), then once it sees 0.5 and 0.25 (inside the band), for long enough
+  // that the rebalancer would have started a move by then (hold, then a round).
   const auto placed = per_node();
-  std::this_thread::sleep_for(5s);
+  ASSERT_TRUE(wait_for([&] { return pool_loads_are({{"h1", 0.5}, {"h2", 0.25}}); }, kWait)) << describe();
+  let_the_controller_run();
   EXPECT_EQ(per_node(), placed) << describe();
+  EXPECT_EQ(static_cast<int>(vms().size()), kReplicas) << "a move started:\n" << describe();
   EXPECT_EQ(moved_events(), 2);
 }
 
 TEST_F(RebalanceTest, DisabledRebalanceLeavesTheSkewAlone) {
   skew_onto_h1(false);
-  std::this_thread::sleep_for(4s);
+  // The controller sees the skew (h1 at 0.75, h2 at 0, out of the band) with
+  // h2 schedulable again, and runs long enough that an enabled rebalancer
+  // would have moved (SkewedLoadConverges… shows it does).
+  ASSERT_TRUE(wait_for([&] { return pool_loads_are({{"h1", 0.75}, {"h2", 0.0}}); }, kWait)) << describe();
+  let_the_controller_run();
   EXPECT_EQ(per_node()["h1"], kReplicas) << describe();
+  EXPECT_EQ(static_cast<int>(vms().size()), kReplicas) << "a move started:\n" << describe();
   EXPECT_EQ(moved_events(), 0);
 }
 
@@ -201,12 +245,12 @@ TEST_F(RebalanceTest, ANewNodeReceivesLoad) {
   ASSERT_TRUE(wait_for([&] {
     auto n = per_node();
     return n["h1"] == 3 && n["h2"] == 3;
-  }, 30s)) << describe();
+  }, kWait)) << describe();
   // h1, h2 at 0.375 and h3 at 0: L = 0.25, h3 0.25 under: out of band.
   start_agent("h3");
-  ASSERT_TRUE(wait_for([&] { return per_node()["h3"] >= 1; }, 40s))
+  ASSERT_TRUE(wait_for([&] { return per_node()["h3"] >= 1; }, kWait))
       << describe() << controller_->logs();
-  ASSERT_TRUE(wait_for([&] { return static_cast<int>(vms().size()) == kReplicas; }, 20s))
+  ASSERT_TRUE(wait_for([&] { return static_cast<int>(vms().size()) == kReplicas; }, kWait))
       << describe();
 }
 
@@ -215,13 +259,15 @@ TEST_F(RebalanceTest, ANewNodeReceivesLoad) {
 TEST_F(RebalanceTest, DrainEmptiesTheNodeWithinTheBudget) {
   create_pool(false);
   create_vmset(1);
-  ASSERT_TRUE(wait_for([&] { return slots_in_service(vms()) == kReplicas; }, 30s)) << describe();
+  ASSERT_TRUE(wait_for([&] { return slots_in_service(vms()) == kReplicas; }, kWait)) << describe();
   const int on_h1 = per_node()["h1"];
   ASSERT_GT(on_h1, 0);
 
   std::atomic<bool> done{false};
   int min_in_service = kReplicas;
   int samples = 0;
+  // Samples the slots in service every 50 ms (the sampling period, not a
+  // wait for anything) while the drain runs.
   std::thread sampler([&] {
     while (!done) {
       min_in_service = std::min(min_in_service, slots_in_service(vms()));
@@ -230,8 +276,8 @@ TEST_F(RebalanceTest, DrainEmptiesTheNodeWithinTheBudget) {
     }
   });
   auto r = run_command(corralctl_binary(),
-                       {"drain", "h1", "--timeout", "60s", "--server", controller_->url()},
-                       CommandOptions{{}, "", 90s});
+                       {"drain", "h1", "--timeout", "120s", "--server", controller_->url()},
+                       CommandOptions{{}, "", 150s});
   done = true;
   sampler.join();
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << describe() << controller_->logs();
@@ -239,6 +285,7 @@ TEST_F(RebalanceTest, DrainEmptiesTheNodeWithinTheBudget) {
   EXPECT_EQ(per_node()["h1"], 0) << describe();
   EXPECT_EQ(per_node()["h2"], kReplicas);
   EXPECT_GE(min_in_service, kReplicas - 1) << samples << " samples";
+  EXPECT_TRUE(wait_for([&] { return moved_events() >= on_h1; }, kWait)) << describe();
   EXPECT_EQ(moved_events(), on_h1);
 
   // The node stays drained: cordoned, and nothing comes back.
@@ -254,7 +301,7 @@ TEST_F(RebalanceTest, DrainWaitsForTheBudgetAndTimesOutNamingIt) {
       "template":{"spec":{"resources":{"cpu":"100m","memory":"32Mi"},
       "runtime":{"driver":"sim","sim":{"cpu":"500m","memory":"64Mi"}}}}}})");
   create("vmsets", j);
-  ASSERT_TRUE(wait_for([&] { return slots_in_service(vms()) == 2; }, 30s)) << describe();
+  ASSERT_TRUE(wait_for([&] { return slots_in_service(vms()) == 2; }, kWait)) << describe();
   auto r = run_command(corralctl_binary(),
                        {"drain", "h1", "--timeout", "3s", "--server", controller_->url()});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;

@@ -131,9 +131,10 @@ inline Json node(const std::string& name) {
   return {{"apiVersion", "corral/v1"}, {"kind", "Node"}, {"metadata", {{"name", name}}}};
 }
 
-// Polls `cond` until it holds or `deadline` passes; no fixed sleeps.
+// Polls `cond` until it holds or `deadline` passes; no fixed sleeps. The
+// default deadline is generous: the wait ends as soon as `cond` holds.
 inline bool eventually(const std::function<bool()>& cond,
-                       std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
+                       std::chrono::milliseconds deadline = std::chrono::seconds(30)) {
   auto end = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < end) {
     if (cond()) return true;

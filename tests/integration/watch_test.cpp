@@ -115,11 +115,13 @@ TEST_P(WatchTest, TimeoutSecondsEndsTheStream) {
   auto start = std::chrono::steady_clock::now();
   auto w = watch(*c_, "?watch=true&timeoutSeconds=1");
   auto took = std::chrono::steady_clock::now() - start;
+  // The server ended it: a stream it left open would have been cut by the
+  // client's read timeout (30 s, Harness::client), a transport error.
   ASSERT_TRUE(w.transport_ok);
   EXPECT_EQ(w.status, 200);
   EXPECT_TRUE(w.events.empty());
+  // Not before timeoutSeconds: a lower bound, which a slow machine only raises.
   EXPECT_GE(took, std::chrono::milliseconds(900));
-  EXPECT_LT(took, std::chrono::seconds(10));
 }
 
 TEST_P(WatchTest, LiveEventsArriveWhileWatching) {
@@ -136,7 +138,7 @@ TEST_P(WatchTest, LiveEventsArriveWhileWatching) {
   }));
   create(vm("live"));
   ASSERT_EQ(c_->Delete(std::string(kVMs) + "/live")->status, 200);
-  ASSERT_EQ(fut.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  ASSERT_EQ(fut.wait_for(std::chrono::seconds(60)), std::future_status::ready);
   auto w = fut.get();
   EXPECT_EQ(summary(w.events), (std::vector<std::string>{"ADDED live", "DELETED live"}));
   // The client hung up; the server's side ends at its timeout (4 s) at the latest.
@@ -145,7 +147,7 @@ TEST_P(WatchTest, LiveEventsArriveWhileWatching) {
         auto m = metrics->Get("/metrics");
         return m && m->body.find("corral_api_open_watches 0") != std::string::npos;
       },
-      std::chrono::seconds(15)));
+      std::chrono::seconds(30)));
 }
 
 TEST_P(WatchTest, OneObjectByName) {
@@ -228,8 +230,10 @@ TEST(WatchStop, StopEndsOpenWatches) {
   }));
   auto start = std::chrono::steady_clock::now();
   h.server->stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
-  ASSERT_EQ(fut.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  // Ended, not waited out: a deadline far below the watch's own 600 s, and
+  // generous for a loaded machine (it takes milliseconds).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(120));
+  ASSERT_EQ(fut.wait_for(std::chrono::seconds(60)), std::future_status::ready);
   EXPECT_EQ(fut.get().status, 200);
 }
 

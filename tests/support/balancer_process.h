@@ -19,12 +19,13 @@ class BalancerProcess {
  public:
   explicit BalancerProcess(std::string binary) : binary_(std::move(binary)) {}
   // `args` without --ready-file/--admin. False with `error` (including its
-  // stderr) when it exits or is not ready within `timeout`.
+  // stderr) when it exits or is not ready within `timeout` (generous: start-up
+  // on a loaded machine is slow; a ready balancer ends the wait at once).
   bool start(const std::vector<std::string>& args, std::string* error,
-             std::chrono::milliseconds timeout = std::chrono::milliseconds(20'000));
+             std::chrono::milliseconds timeout = std::chrono::milliseconds(60'000));
   // Runs it to completion (for start-up errors): exit code, stderr in `err`.
   int run_to_exit(const std::vector<std::string>& args, std::string* err,
-                  std::chrono::milliseconds timeout = std::chrono::milliseconds(20'000));
+                  std::chrono::milliseconds timeout = std::chrono::milliseconds(60'000));
   void kill_hard();
 
   std::string listener(const std::string& balancer) const;  // "127.0.0.1:port" or ""

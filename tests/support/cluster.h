@@ -53,7 +53,8 @@ struct ControllerOptions {
   // --listen of the first start; another address than loopback needs --tokens.
   std::string listen = "127.0.0.1:0";
   std::vector<std::string> extra_args;
-  std::chrono::milliseconds ready_timeout{30'000};  // how long to wait for the ready file
+  // How long to wait for the ready file: generous, start-up on a loaded machine is slow.
+  std::chrono::milliseconds ready_timeout{60'000};
 };
 
 // A controller process on 127.0.0.1. The first start() binds port 0; later
@@ -89,7 +90,7 @@ struct AgentOptions {
   // the command must exec the agent so that the pid stays the agent's.
   std::vector<std::string> wrapper;
   std::vector<std::string> extra_args;
-  std::chrono::milliseconds ready_timeout{30'000};
+  std::chrono::milliseconds ready_timeout{60'000};  // as ControllerOptions::ready_timeout
 };
 
 // A corral-agent process with its local endpoint on 127.0.0.1 port 0.

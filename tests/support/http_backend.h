@@ -69,12 +69,13 @@ int connect_tcp(const std::string& host_port);
 
 // One blocking HTTP/1.1 exchange on a fresh connection: returns the status
 // code (0 when the connection failed or no answer came within timeout_ms)
-// and the body.
+// and the body. The default timeout is generous (a loaded CI machine is slow,
+// not broken); pass a shorter one only where a late answer is the failure.
 struct HttpResult {
   int status = 0;
   std::string body;
 };
 HttpResult http_get(const std::string& host_port, const std::string& path,
-                    const std::string& host_header = "", int timeout_ms = 5000);
+                    const std::string& host_header = "", int timeout_ms = 30'000);
 
 }  // namespace corral::testing
