@@ -10,6 +10,11 @@
 
 namespace corral {
 
+// Milli-units in one unit: one core is 1000 milli-CPU.
+inline constexpr int64_t kMilliPerUnit = 1000;
+// Bytes in a kibibyte: /proc/meminfo, cgroups and libvirt count memory in KiB.
+inline constexpr int64_t kBytesPerKiB = 1024;
+
 struct Quantity {
   std::string text;       // as written (canonical form for numbers: "2"); "" = unset
   int64_t milli = 0;      // value × 1000, rounded up to the next milli-unit

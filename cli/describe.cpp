@@ -13,24 +13,13 @@ namespace corral::cli {
 
 namespace {
 
-constexpr int kLabelWidth = 14;  // "Annotations:" plus padding, as kubectl aligns values
-
-std::string label(const std::string& name) {
-  std::string l = name + ":";
-  if (l.size() < kLabelWidth)
-    l += std::string(kLabelWidth - l.size(), ' ');
-  else
-    l += " ";
-  return l;
-}
-
 std::string map_lines(const std::string& title, const Json& map) {
-  if (!map.is_object() || map.empty()) return label(title) + "<none>\n";
+  if (!map.is_object() || map.empty()) return describe_label(title) + "<none>\n";
   std::string out;
   bool first = true;
   for (auto it = map.begin(); it != map.end(); ++it) {
     std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
-    out += (first ? label(title) : std::string(kLabelWidth, ' ')) + it.key() + "=" + v + "\n";
+    out += (first ? describe_label(title) : std::string(kDescribeLabelWidth, ' ')) + it.key() + "=" + v + "\n";
     first = false;
   }
   return out;
@@ -71,11 +60,11 @@ std::string describe_object(const KindInfo& kind, const Json& object, const std:
   const Json& meta = member(object, "metadata");
   std::string created = field_value(object, "metadata.creationTimestamp");
   std::string out;
-  out += label("Name") + object_name(object) + "\n";
-  out += label("Kind") + kind.kind + "\n";
+  out += describe_label("Name") + object_name(object) + "\n";
+  out += describe_label("Kind") + kind.kind + "\n";
   out += map_lines("Labels", member(meta, "labels"));
   out += map_lines("Annotations", member(meta, "annotations"));
-  out += label("Created") +
+  out += describe_label("Created") +
          (created.empty() ? std::string("<unknown>") : created + " (" + age_since(created, now) + " ago)") +
          "\n";
   const Json& owners = member(meta, "ownerReferences");
@@ -86,7 +75,7 @@ std::string describe_object(const KindInfo& kind, const Json& object, const std:
       const KindInfo* ok = find_kind(o.value("kind", ""));
       list += (ok ? ok->singular : o.value("kind", "")) + "/" + o.value("name", "");
     }
-    out += label("Controlled By") + list + "\n";
+    out += describe_label("Controlled By") + list + "\n";
   }
   // Events have no spec/status split: their fields are top level.
   if (kind.kind == "Event") {
@@ -107,9 +96,9 @@ std::string describe_object(const KindInfo& kind, const Json& object, const std:
     out += *summary;
   } else {
     const Json& spec = member(object, "spec");
-    out += spec.is_object() && !spec.empty() ? "Spec:\n" + indented_yaml(spec) : label("Spec") + "<none>\n";
+    out += spec.is_object() && !spec.empty() ? "Spec:\n" + indented_yaml(spec) : describe_label("Spec") + "<none>\n";
     out += status.is_object() && !status.empty() ? "Status:\n" + indented_yaml(status)
-                                                 : label("Status") + "<none>\n";
+                                                 : describe_label("Status") + "<none>\n";
   }
   if (conditions.is_array() && !conditions.empty()) {
     std::vector<Row> rows = {{"TYPE", "STATUS", "REASON", "MESSAGE", "AGE"}};
@@ -119,10 +108,10 @@ std::string describe_object(const KindInfo& kind, const Json& object, const std:
     }
     out += "Conditions:\n" + render_rows(rows, {}, "  ");
   } else {
-    out += label("Conditions") + "<none>\n";
+    out += describe_label("Conditions") + "<none>\n";
   }
   if (events.empty()) {
-    out += label("Events") + "<none>\n";
+    out += describe_label("Events") + "<none>\n";
   } else {
     std::vector<Row> rows = {{"LAST-SEEN", "TYPE", "REASON", "FROM", "MESSAGE"}};
     for (const auto& e : events) {

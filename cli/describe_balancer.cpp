@@ -12,12 +12,6 @@
 namespace corral::cli {
 namespace {
 
-constexpr size_t kLabelWidth = 14;  // as describe.cpp: values start in one column
-
-std::string label(const std::string& name) {
-  std::string l = name + ":";
-  return l + std::string(l.size() < kLabelWidth ? kLabelWidth - l.size() : 1, ' ');
-}
 
 std::string selector_text(const LabelSelector& selector) {
   auto parsed = Selector::from(selector, "spec.selector");
@@ -43,15 +37,15 @@ std::optional<std::string> describe_balancer(const Json& object,
   const BalancerStatus& st = typed->status;
   std::string out;
 
-  out += label("Selects") +
+  out += describe_label("Selects") +
          (spec.vmSet.empty() ? "selector " + selector_text(spec.selector) : "vmSet " + spec.vmSet) +
          "\n";
-  out += label("Listen") + (spec.listen.empty() ? std::string("<none>") : spec.listen) + " (" +
+  out += describe_label("Listen") + (spec.listen.empty() ? std::string("<none>") : spec.listen) + " (" +
          spec.mode + ")\n";
-  out += label("Algorithm") + spec.algorithm + "\n";
-  out += label("Affinity") + spec.sessionAffinity + "\n";
+  out += describe_label("Algorithm") + spec.algorithm + "\n";
+  out += describe_label("Affinity") + spec.sessionAffinity + "\n";
   if (spec.rules.empty()) {
-    out += label("Rules") + "<none>\n";
+    out += describe_label("Rules") + "<none>\n";
   } else {
     std::vector<Row> rows = {{"HOST", "PATH-PREFIX", "SELECTOR"}};
     for (const BalancerRule& r : spec.rules)
@@ -61,17 +55,17 @@ std::optional<std::string> describe_balancer(const Json& object,
   }
   const HealthCheck& h = spec.healthCheck;
   const std::string type = h.type.empty() ? (spec.mode == "http" ? "http" : "tcp") : h.type;
-  out += label("Health Check") + type + (type == "http" ? " GET " + h.path : std::string()) +
+  out += describe_label("Health Check") + type + (type == "http" ? " GET " + h.path : std::string()) +
          " every " + seconds(h.intervalSeconds) + ", timeout " + seconds(h.timeoutSeconds) +
          ", rise " + std::to_string(h.rise) + ", fall " + std::to_string(h.fall) + "\n";
   const BalancerTimeouts& t = spec.timeouts;
-  out += label("Timeouts") + "connect " + seconds(t.connectSeconds) + ", client " +
+  out += describe_label("Timeouts") + "connect " + seconds(t.connectSeconds) + ", client " +
          seconds(t.clientSeconds) + ", server " + seconds(t.serverSeconds) + ", drain " +
          seconds(t.drainSeconds) + "\n";
-  out += label("Max Conns") + std::to_string(spec.maxConnections) + "\n";
+  out += describe_label("Max Conns") + std::to_string(spec.maxConnections) + "\n";
 
   if (st.endpoints.empty()) {
-    out += label("Endpoints") + "<none>\n";
+    out += describe_label("Endpoints") + "<none>\n";
   } else {
     std::vector<Row> rows = {
         {"VM", "NODE", "ADDRESS", "EPOCH", "WEIGHT", "HEALTH", "DRAINING", "ACTIVE"}};
@@ -87,9 +81,9 @@ std::optional<std::string> describe_balancer(const Json& object,
     }
     out += "Endpoints:\n" + render_rows(rows, {}, "  ");
   }
-  out += label("Load") + "L " + format_percent(st.meanLoad) + ", spread " +
+  out += describe_label("Load") + "L " + format_percent(st.meanLoad) + ", spread " +
          format_percent(st.loadSpread) + "\n";
-  out += label("Reported") +
+  out += describe_label("Reported") +
          (st.lastReportTime.empty()
               ? std::string("<none>")
               : st.lastReportTime + " (" + age_since(st.lastReportTime, now) + " ago)" +

@@ -21,7 +21,6 @@ constexpr int kAvailabilityDecimals = 6;
 constexpr double kAvailabilityScale = 1e6;
 
 std::string at(const Json& object, const char* path) { return field_value(object, path); }
-std::string or_none(std::string s) { return s.empty() ? kNone : s; }
 std::string or_zero(std::string s) { return s.empty() ? "0" : s; }
 
 double number_at(const Json& object, const char* path) {
@@ -89,6 +88,13 @@ std::string render_rows(const std::vector<Row>& rows, const std::vector<size_t>&
     out += line + "\n";
   }
   return out;
+}
+
+std::string or_none(const std::string& value) { return value.empty() ? kNone : value; }
+
+std::string describe_label(const std::string& name) {
+  std::string l = name + ":";
+  return l + std::string(l.size() < kDescribeLabelWidth ? kDescribeLabelWidth - l.size() : 1, ' ');
 }
 
 std::string age_since(const std::string& timestamp, std::chrono::system_clock::time_point now) {

@@ -36,6 +36,12 @@ std::vector<Row> table_rows(const KindInfo& kind, const std::vector<Json>& items
                             std::chrono::system_clock::time_point now, bool prefix_names);
 
 // "5m" for an RFC 3339 timestamp `now` minus it; "<unknown>" when malformed or empty.
+// "<none>" for an empty value, as kubectl prints one.
+std::string or_none(const std::string& value);
+// "Name:" padded so that `describe`'s values start in one column, as kubectl's.
+inline constexpr size_t kDescribeLabelWidth = 14;  // "Annotations:" plus padding
+std::string describe_label(const std::string& name);
+
 std::string age_since(const std::string& timestamp, std::chrono::system_clock::time_point now);
 // 0.423 → "42%"; `decimals` > 0 keeps that many digits, trailing zeros dropped.
 std::string format_percent(double fraction, int decimals = 0);

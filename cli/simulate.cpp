@@ -13,7 +13,6 @@ namespace {
 
 // "a -> b": ASCII, so that table columns stay aligned (widths count bytes).
 std::string change(const std::string& before, const std::string& after) { return before + " -> " + after; }
-std::string or_none(const std::string& s) { return s.empty() ? "<none>" : s; }
 
 std::string node_list(const std::vector<std::string>& names) {
   std::string out;

@@ -11,7 +11,6 @@ namespace {
 constexpr const char* kCorralGroup = "corral";
 // The kernel's default cpu.max period (100 ms); the quota is scaled to it.
 constexpr int64_t kCpuPeriodMicros = 100000;
-constexpr int64_t kMilliPerUnit = 1000;
 
 std::string read_all(const std::filesystem::path& file) {
   std::ifstream in(file);

@@ -32,6 +32,9 @@ struct VmInstance {
   RuntimeSpec runtime;
 };
 
+// The exit code of a VM whose end was not seen (a domain undefined outside Corral).
+inline constexpr int kExitUnknown = -1;
+
 enum class InstanceState {
   kRunning,
   kExited,         // ran and ended; exit_code says how
@@ -44,7 +47,8 @@ struct InstanceStatus {
   std::string name;
   int64_t epoch = 0;
   InstanceState state = InstanceState::kRunning;
-  int exit_code = 0;        // kExited: the code, or 128 + signal when killed by one
+  int exit_code = 0;        // kExited: the code, or 128 + signal when killed by one,
+                            // or kExitUnknown
   std::string message;      // kFailedToStart / kExited: a human reason
   int port = 0;             // the loopback port handed to it (process driver); 0 = none
   int pid = 0;              // process driver: the process (group leader); 0 = none

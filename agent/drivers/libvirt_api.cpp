@@ -14,7 +14,6 @@ namespace {
 constexpr int kExitClean = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitForced = 128 + 9;
-constexpr int kExitUnknown = -1;
 
 void ignore_error(void* /*user_data*/, virErrorPtr /*error*/) {}
 

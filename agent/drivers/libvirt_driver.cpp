@@ -13,10 +13,6 @@ namespace corral::agent {
 
 namespace {
 
-constexpr int64_t kBytesPerKiB = 1024;
-constexpr double kMilliPerUnit = 1000.0;
-// A domain that vanished under us (undefined outside Corral): its end is unknown.
-constexpr int kExitUnknown = -1;
 
 bool is_active(virDomainPtr dom) { return virDomainIsActive(dom) == 1; }
 
@@ -274,7 +270,7 @@ Result<InstanceStats> LibvirtDriver::stats(const std::string& name) {
     const double cpu_ns = static_cast<double>(info.cpuTime - inst.sample_cpu_ns);
     const double wall_ns = static_cast<double>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(now - inst.sample_time).count());
-    st.cpu_milli = static_cast<int64_t>(cpu_ns * kMilliPerUnit / wall_ns);
+    st.cpu_milli = static_cast<int64_t>(cpu_ns * static_cast<double>(kMilliPerUnit) / wall_ns);
   }
   inst.has_sample = true;
   inst.sample_cpu_ns = info.cpuTime;

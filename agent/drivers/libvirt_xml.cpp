@@ -8,7 +8,6 @@ namespace corral::agent {
 
 namespace {
 
-constexpr int64_t kBytesPerKiB = 1024;
 // libvirt refuses (and a guest cannot boot in) less; also what an unset memory gets.
 constexpr int64_t kMinMemoryKiB = 1024;
 constexpr int64_t kMinVcpus = 1;

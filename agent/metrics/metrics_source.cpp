@@ -10,8 +10,6 @@ namespace corral::agent {
 
 namespace {
 
-constexpr int64_t kMilliPerUnit = 1000;
-constexpr int64_t kBytesPerKiB = 1024;
 // /proc/stat "cpu" line: user nice system idle iowait irq softirq steal [guest guest_nice].
 // guest time is already counted in user, so only the first eight are summed.
 constexpr size_t kCpuFieldsSummed = 8;

@@ -131,7 +131,7 @@ class PartitionTest : public ::testing::Test {
   // Agents stop a VM within 1 s (--stop-grace) and the controller is told so:
   // its fence wait is 1 s + 4 s notice latency + 1 s margin = 6 s.
   static constexpr const char* kStopGrace = "1s";
-  static constexpr const char* kFenceStopTimeoutMs = "1000";
+  static constexpr const char* kFenceStopTimeout = "1s";
 
   void SetUp() override {
     id_ = std::to_string(::getpid());
@@ -251,7 +251,7 @@ class PartitionTest : public ::testing::Test {
     o.tokens_file = tokens_file;
     o.listen = controller_ip() + ":0";
     o.extra_args = {"--heartbeat-listen", controller_ip() + ":0", "--fence-stop-timeout",
-                    kFenceStopTimeoutMs};
+                    kFenceStopTimeout};
     admin_token_ = "admin-token";
     start_controller(o);
     for (size_t i = 0; i < kNodes.size(); ++i) {
@@ -274,7 +274,7 @@ class PartitionTest : public ::testing::Test {
     o.data_dir = (dir_.path() / "controller").string();
     // Beats on the API port, through the proxy: the listener's address would
     // take them around it.
-    o.extra_args = {"--heartbeat-listen", "off", "--fence-stop-timeout", kFenceStopTimeoutMs};
+    o.extra_args = {"--heartbeat-listen", "off", "--fence-stop-timeout", kFenceStopTimeout};
     start_controller(o);
     const std::string controller_port =
         controller_->url().substr(controller_->url().rfind(':') + 1);
