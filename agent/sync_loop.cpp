@@ -8,6 +8,7 @@
 #include <mutex>
 #include <random>
 
+#include "agent/beat_schedule.h"
 #include "agent/sync_internal.h"
 
 namespace corral::agent {
@@ -69,10 +70,9 @@ void SyncLoop::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     SteadyTime now = clock_.steady_now();
     if (now >= next || poked_) {
+      const bool on_schedule = now >= next;
       run_once();
-      next += options_.heartbeat_interval;
-      now = clock_.steady_now();
-      if (next < now) next = now;  // a slow round: go on from now rather than burst
+      next = next_round(next, clock_.steady_now(), on_schedule, options_.heartbeat_interval);
     } else {
       fence_if_due(now);  // woken for the fence deadline, between rounds
     }
