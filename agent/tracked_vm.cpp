@@ -9,18 +9,18 @@
 namespace corral::agent {
 
 const char* phase_of(const TrackedVm& vm, const InstanceStatus* instance) {
-  if (instance && instance->state == InstanceState::kRunning) return "Running";
+  if (instance && instance->state == InstanceState::kRunning) return vm_phase::kRunning;
   // Failed only once the agent has given up. While a restart is pending the
   // VM is Starting: the controller's VMSet loop replaces Failed VMs
   // (replaces_failed), and it must not replace one this agent is about to
   // restart. lastError and restarts say that it is crash-looping.
-  if (vm.given_up) return "Failed";
+  if (vm.given_up) return vm_phase::kFailed;
   // Ended, and the loop has not decided yet (it does after the heartbeat):
   // say now what it will decide, so the phase does not flap.
   if (instance && !vm.restart_at && vm.spec_known &&
       !should_restart(parse_restart_policy(vm.binding.restartPolicy), *instance))
-    return "Failed";
-  return "Starting";
+    return vm_phase::kFailed;
+  return vm_phase::kStarting;
 }
 
 namespace {
@@ -28,7 +28,7 @@ namespace {
 Condition limits_condition(const InstanceStatus& instance, const TrackedVm& vm) {
   Condition c;
   c.type = "LimitsEnforced";
-  c.status = instance.limits_enforced ? "True" : "False";
+  c.status = instance.limits_enforced ? condition_status::kTrue : condition_status::kFalse;
   c.reason = instance.limits_enforced ? "Enforced" : "NotEnforced";
   c.message = instance.limits_message;
   // Limits are settled when a copy starts, so that is when the condition last
@@ -66,9 +66,9 @@ VmReport make_report(const TrackedVm& vm, const InstanceStatus* instance,
     // Ready: the VM runs. There are no readiness probes yet, so running is
     // the best the agent knows; VMSet.status.ready counts this condition.
     Condition ready;
-    ready.type = "Ready";
-    ready.status = "True";
-    ready.reason = "Running";
+    ready.type = condition_type::kReady;
+    ready.status = condition_status::kTrue;
+    ready.reason = vm_phase::kRunning;
     if (vm.started) ready.lastTransitionTime = format_time(vm.started_wall);
     r.conditions.push_back(ready);
   }

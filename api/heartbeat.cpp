@@ -55,7 +55,7 @@ Result<void> validate_heartbeat(const HeartbeatRequest& r) {
     const std::string path = "vms[" + std::to_string(i) + "]";
     if (vm.name.empty()) errs.push_back({path + ".name", "required", ""});
     if (vm.epoch < 0) errs.push_back({path + ".epoch", "must not be negative", ""});
-    if (vm.phase != "Starting" && vm.phase != "Running" && vm.phase != "Failed")
+    if (vm.phase != vm_phase::kStarting && vm.phase != vm_phase::kRunning && vm.phase != vm_phase::kFailed)
       errs.push_back({path + ".phase", "must be Starting, Running or Failed, not \"" + vm.phase + "\"", ""});
     if (vm.restarts < 0) errs.push_back({path + ".restarts", "must not be negative", ""});
     check_nonnegative(vm.usage, path + ".usage", errs);

@@ -130,7 +130,7 @@ class Checker {
     for (size_t i = 0; i < conds.size(); ++i) {
       std::string p = index_path(path, i);
       required(join_path(p, "type"), conds[i].type);
-      one_of(join_path(p, "status"), conds[i].status, {"True", "False", "Unknown"});
+      one_of(join_path(p, "status"), conds[i].status, {condition_status::kTrue, condition_status::kFalse, condition_status::kUnknown});
     }
   }
   void meta(const ObjectMeta& m) {
@@ -377,7 +377,8 @@ std::vector<Cause> validate(const VM& vm) {
   check_vm_spec(c, "spec", vm.spec, /*in_template=*/false);
   const VMStatus& st = vm.status;
   c.one_of("status.phase", st.phase,
-           {"Pending", "Scheduled", "Starting", "Running", "Failed", "Lost", "Terminating"},
+           {vm_phase::kPending, vm_phase::kScheduled, vm_phase::kStarting, vm_phase::kRunning,
+            vm_phase::kFailed, vm_phase::kLost, vm_phase::kTerminating},
            /*allow_empty=*/true);
   c.at_least<int64_t>("status.epoch", st.epoch, 0);
   c.at_least<int32_t>("status.restarts", st.restarts, 0);
@@ -434,7 +435,8 @@ std::vector<Cause> validate(const Balancer& balancer) {
     c.at_least(join_path(p, "weight"), st.endpoints[i].weight, 0.0);
     c.at_least<int64_t>(join_path(p, "epoch"), st.endpoints[i].epoch, 0);
     c.at_least<int64_t>(join_path(p, "activeConnections"), st.endpoints[i].activeConnections, 0);
-    c.one_of(join_path(p, "health"), st.endpoints[i].health, {"Healthy", "Unhealthy", "Unknown"});
+    c.one_of(join_path(p, "health"), st.endpoints[i].health, {endpoint_health::kHealthy, endpoint_health::kUnhealthy,
+                                                          endpoint_health::kUnknown});
   }
   c.conditions("status.conditions", st.conditions);
   return c.take();
@@ -446,7 +448,7 @@ std::vector<Cause> validate(const Event& event) {
   c.required("involvedObject.kind", event.involvedObject.kind);
   c.required("involvedObject.name", event.involvedObject.name);
   c.required("reason", event.reason);
-  c.one_of("type", event.type, {"Normal", "Warning"});
+  c.one_of("type", event.type, {event_type::kNormal, event_type::kWarning});
   c.at_least<int32_t>("count", event.count, 0);
   return c.take();
 }

@@ -28,8 +28,8 @@ std::string annotation_of(const Json& vm, std::string_view key) {
 bool on_node(const Json& vm, const std::string& node) {
   if (field_value(vm, "spec.nodeName") != node) return false;
   const std::string phase = field_value(vm, "status.phase");
-  if (phase == "Lost" || phase == "Terminating") return false;
-  return !(phase == "Failed" && field_value(vm, "spec.restartPolicy") == "Never");
+  if (phase == vm_phase::kLost || phase == vm_phase::kTerminating) return false;
+  return !(phase == vm_phase::kFailed && field_value(vm, "spec.restartPolicy") == "Never");
 }
 
 // The VMs still on `node`, each with what it waits for.

@@ -16,20 +16,20 @@ namespace {
 constexpr const char* kReason = "SimulatedFailure";
 
 void fail_node(Node& node) {
-  node.status.phase = "NotReady";
+  node.status.phase = node_phase::kNotReady;
   bool found = false;
   for (Condition& c : node.status.conditions) {
-    if (c.type != "Ready") continue;
-    c.status = "False";
+    if (c.type != condition_type::kReady) continue;
+    c.status = condition_status::kFalse;
     c.reason = kReason;
     found = true;
   }
-  if (!found) node.status.conditions.push_back({"Ready", "False", kReason, "", "", 0});
+  if (!found) node.status.conditions.push_back({condition_type::kReady, condition_status::kFalse, kReason, "", "", 0});
 }
 
 // Running in its current epoch: what VMSet status counts as running (and R is over).
 bool running_current(const VM& vm) {
-  return vm.status.phase == "Running" && vm.status.epoch == vm.spec.epoch;
+  return vm.status.phase == vm_phase::kRunning && vm.status.epoch == vm.spec.epoch;
 }
 
 struct SetState {
@@ -41,7 +41,7 @@ SetState set_state(const VMSet& set, const std::vector<VM>& vms, const std::vect
   SetState s;
   std::vector<const VM*> running;
   for (const VM& vm : vms)
-    if (reconcile::owned_by(vm, set) && vm.status.phase != "Terminating" && running_current(vm))
+    if (reconcile::owned_by(vm, set) && vm.status.phase != vm_phase::kTerminating && running_current(vm))
       running.push_back(&vm);
   s.running = static_cast<int32_t>(running.size());
   s.availability = reconcile::vmset_availability(running, nodes);
@@ -66,7 +66,7 @@ FailureSimulation simulate_node_failure(const std::vector<Node>& nodes, const st
     if (!failed.count(vm.spec.nodeName)) continue;
     if (std::string set = scheduler::owning_vmset(vm); !set.empty()) affected_sets.insert(set);
     const std::string& phase = vm.status.phase;
-    if (phase != "Lost" && phase != "Failed" && phase != "Terminating") vm.status.phase = "Lost";
+    if (phase != vm_phase::kLost && phase != vm_phase::kFailed && phase != vm_phase::kTerminating) vm.status.phase = vm_phase::kLost;
   }
 
   auto snapshot = scheduler::ClusterSnapshot::build(nodes_after, pools, vmsets, vms_after);
@@ -74,7 +74,7 @@ FailureSimulation simulate_node_failure(const std::vector<Node>& nodes, const st
   std::map<std::string, VM*> by_name;
   for (VM& vm : vms_after) {
     by_name[vm.metadata.name] = &vm;
-    if (vm.status.phase != "Terminating" && scheduler::needs_placement(vm))
+    if (vm.status.phase != vm_phase::kTerminating && scheduler::needs_placement(vm))
       pending.push_back(scheduler::make_request(vm, snapshot));
   }
   scheduler::Scheduler sched;
@@ -86,7 +86,7 @@ FailureSimulation simulate_node_failure(const std::vector<Node>& nodes, const st
       // The assumption in the header: the replacement runs on its new node.
       vm.spec.nodeName = d.node;
       vm.spec.epoch = d.epoch;
-      vm.status.phase = "Running";
+      vm.status.phase = vm_phase::kRunning;
       vm.status.nodeName = d.node;
       vm.status.epoch = d.epoch;
     } else if (!from.empty()) {

@@ -161,7 +161,7 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
   std::string age = age_at(o, "metadata.creationTimestamp", now);
   if (kind.kind == "Node") {
     std::string status = at(o, "status.phase");
-    if (status.empty()) status = "Unknown";
+    if (status.empty()) status = condition_status::kUnknown;
     if (at(o, "spec.unschedulable") == "true") status += ",SchedulingDisabled";
     Row r = {name, status, age, or_none(at(o, "status.agentVersion"))};
     if (wide) {
@@ -211,7 +211,7 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
     std::string node = at(o, "spec.nodeName");
     if (node.empty()) node = at(o, "status.nodeName");
     Row r = {name,
-             phase.empty() ? "Pending" : phase,
+             phase.empty() ? std::string(vm_phase::kPending) : phase,
              or_none(node),
              or_zero(at(o, "spec.epoch")),
              or_zero(at(o, "status.restarts")),
@@ -233,7 +233,7 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
       for (const auto& e : *endpoints) {
         ++total;
         if (!e.is_object()) continue;
-        if (e.value("health", "") == "Healthy") ++healthy;
+        if (e.value("health", "") == endpoint_health::kHealthy) ++healthy;
         if (e.value("draining", false)) ++draining;
       }
     }

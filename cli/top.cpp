@@ -31,7 +31,7 @@ Usage usage_of(const Json& o, bool is_node) {
   Usage u;
   u.name = object_name(o);
   std::string phase = field_value(o, "status.phase");
-  bool measured = is_node ? phase == "Ready" : phase == "Running";
+  bool measured = is_node ? phase == node_phase::kReady : phase == vm_phase::kRunning;
   if (measured) {
     u.cpu = milli_at(o, "status.usage.cpu");
     u.memory = milli_at(o, "status.usage.memory");

@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# Installs what Corral needs to build, test and run, from Debian 12's packages,
-# and nothing that is already there. Safe to run again.
+# Installs what Corral needs from Debian 12's packages, and nothing that is
+# already there. Safe to run again.
+#   scripts/install-deps.sh          to build and run the test suite (default)
+#   scripts/install-deps.sh run      only to build and run the four programs (quick start)
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl openssl
   libcpp-httplib-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcurl4-openssl-dev nlohmann-json3-dev
-  libsqlite3-dev libcli11-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev libvirt-dev libboost-dev
+  libsqlite3-dev libcli11-dev libssl-dev libvirt-dev libboost-dev
   python3 procps
-  # Build speed: a compiler cache, a faster linker, and clang for the sanitizer
-  # build (it compiles instrumented code about twice as fast as g++).
-  ccache lld clang-14 libclang-rt-14-dev
+  # Build speed: a compiler cache and a faster linker.
+  ccache lld
 )
+if [ "${1:-test}" != run ]; then
+  PACKAGES+=(
+    libgtest-dev libgmock-dev libbenchmark-dev
+    # The sanitizer build uses clang: it compiles instrumented code about twice
+    # as fast as g++ (scripts/build.sh asan).
+    clang-14 libclang-rt-14-dev
+  )
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -55,8 +55,9 @@ if [ "${1:-}" = "stop" ]; then
   exit 0
 fi
 
-bash scripts/install-deps.sh
-bash scripts/build.sh release
+bash scripts/install-deps.sh run
+# Only the four programs, not the tests (scripts/test.sh builds those).
+bash scripts/build.sh release binaries
 stop_cluster
 mkdir -p "$state/data" "$state/logs"
 

@@ -267,8 +267,8 @@ std::vector<BalancerReport> Proxy::report() const {
         er.vm = b->endpoint.vm;
         er.epoch = b->endpoint.epoch;
         bool ejected = s.ejected_until.load() > now;
-        if (!s.healthy.load() || ejected) er.health = "Unhealthy";
-        else er.health = s.health_known.load() ? "Healthy" : "Unknown";
+        if (!s.healthy.load() || ejected) er.health = endpoint_health::kUnhealthy;
+        else er.health = s.health_known.load() ? endpoint_health::kHealthy : endpoint_health::kUnknown;
         er.active = s.active.load();
         er.drained = b->endpoint.draining && er.active == 0;
         r.endpoints.push_back(std::move(er));

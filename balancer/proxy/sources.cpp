@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "api/conditions.h"
 #include "base/clock.h"
 #include "api/kinds.h"
 #include "base/log.h"
@@ -15,18 +16,6 @@ constexpr std::chrono::milliseconds kRetry{1000};
 constexpr std::chrono::seconds kWatchTimeout{30};
 constexpr std::chrono::milliseconds kReportPeriod{1000};
 constexpr std::chrono::seconds kReportRefresh{15};
-constexpr const char* kServing = "Serving";
-
-// Sets the condition of `type`, keeping lastTransitionTime unless status changes.
-void set_condition(std::vector<Condition>& conditions, Condition c) {
-  for (Condition& old : conditions) {
-    if (old.type != c.type) continue;
-    if (old.status == c.status) c.lastTransitionTime = old.lastTransitionTime;
-    old = std::move(c);
-    return;
-  }
-  conditions.push_back(std::move(c));
-}
 
 }  // namespace
 
@@ -190,8 +179,8 @@ Result<void> StatusReporter::report_one(ApiClient& api, const BalancerReport& r)
   b->status.lastReportTime = format_time(std::chrono::system_clock::now());
   b->status.reportedBy = instance_;
   Condition c;
-  c.type = kServing;
-  c.status = r.serving ? "True" : "False";
+  c.type = condition_type::kServing;
+  c.status = r.serving ? condition_status::kTrue : condition_status::kFalse;
   c.reason = r.serving ? "Listening" : "ListenFailed";
   c.message = r.serving ? "listening on " + r.listen + " (" + instance_ + ")" : r.listen_error;
   c.lastTransitionTime = b->status.lastReportTime;

@@ -113,7 +113,7 @@ Result<store::RecordPtr> HeartbeatService::register_node(const std::string& name
   logger("heartbeat")->info("node/{} registered by agent {} ({} driver, {} CPU, {} memory)", name,
                             req.holderIdentity, req.driver.empty() ? "unknown" : req.driver,
                             req.capacity.cpu.text, req.capacity.memory.text);
-  (void)events_.record({"Node", name, (*created)->uid}, "Normal", "Registered",
+  (void)events_.record({"Node", name, (*created)->uid}, event_type::kNormal, "Registered",
                        "node " + name + " registered by agent " + req.holderIdentity, name);
   return created;
 }
@@ -139,7 +139,7 @@ Json HeartbeatService::answer(const std::string& node, milliseconds grace) const
   Json vms = Json::array();
   for (const BoundEntryPtr& entry : vms_.bound_to(node)) {
     // A Lost VM's node was declared dead; its copy here must stop.
-    if (entry->phase == "Lost") continue;
+    if (entry->phase == vm_phase::kLost) continue;
     vms.push_back(entry->bound);
   }
   out["vms"] = std::move(vms);
@@ -190,7 +190,7 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
   leases_.renew(node, req.holderIdentity, now);
   if (replaced) {
     logger("heartbeat")->warn("node/{}: {}", node, *replaced);
-    (void)events_.record({"Node", node, (*record)->uid}, "Warning", "AgentReplaced", *replaced,
+    (void)events_.record({"Node", node, (*record)->uid}, event_type::kWarning, "AgentReplaced", *replaced,
                          node);
   }
 
@@ -228,7 +228,7 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
     state->persist_due = next_persist(node, ++state->writes, now);
     if (skew_appeared) {
       logger("heartbeat")->warn("node/{}: {}", node, next.clock_skew_message);
-      (void)events_.record({"Node", node, (*written)->uid}, "Warning", "ClockSkew",
+      (void)events_.record({"Node", node, (*written)->uid}, event_type::kWarning, "ClockSkew",
                            next.clock_skew_message, node);
     }
   }

@@ -29,7 +29,7 @@ void merge_clock_skew(std::vector<Condition>& conditions, const NodeReport& repo
   if (it == conditions.end() && !report.clock_skewed) return;
   Condition next;
   next.type = kClockSkewCondition;
-  next.status = report.clock_skewed ? "True" : "False";
+  next.status = report.clock_skewed ? condition_status::kTrue : condition_status::kFalse;
   next.reason = report.clock_skewed ? "ClockSkewDetected" : "ClockInSync";
   next.message = report.clock_skewed ? report.clock_skew_message
                                      : "the agent's clock agrees with the controller's";

@@ -21,7 +21,7 @@ bool small_drift(const Quantity& stored, const Quantity& next, const Quantity& r
 
 VMStatus merged(const VM& vm, const std::string& node, const VmReport& r) {
   VMStatus st = vm.status;
-  if (st.phase != "Terminating") st.phase = r.phase;
+  if (st.phase != vm_phase::kTerminating) st.phase = r.phase;
   st.nodeName = node;
   st.epoch = r.epoch;
   st.usage = r.usage;
@@ -54,7 +54,7 @@ Result<ReportOutcome> apply_vm_report(store::Store& store, events::EventRecorder
       return make_error(ErrorCode::kInternal, "stored vm " + report.name + " does not decode");
     }
     if (vm->spec.nodeName != node || vm->spec.epoch != report.epoch ||
-        vm->status.phase == "Lost") {
+        vm->status.phase == vm_phase::kLost) {
       log->debug("node/{} reports vm/{} epoch {}, bound to node/{} epoch {} ({}): ignored", node,
                  report.name, report.epoch, vm->spec.nodeName, vm->spec.epoch,
                  vm->status.phase.empty() ? "no phase" : vm->status.phase);
@@ -86,12 +86,12 @@ Result<ReportOutcome> apply_vm_report(store::Store& store, events::EventRecorder
     if (vm->status.phase != before)
       log->info("vm/{} on node/{}: {} → {}", report.name, node,
                 before.empty() ? "(none)" : before, vm->status.phase);
-    if (vm->status.phase == "Failed" && before != "Failed") {
+    if (vm->status.phase == vm_phase::kFailed && before != vm_phase::kFailed) {
       std::string message = "vm " + report.name + " failed on node " + node;
       if (!report.lastError.empty()) message += ": " + report.lastError;
       // The status is written; a lost Event is logged by the recorder and
       // does not fail the heartbeat.
-      (void)events.record({"VM", report.name, uid}, "Warning", "VMFailed", message, node);
+      (void)events.record({"VM", report.name, uid}, event_type::kWarning, "VMFailed", message, node);
     }
     return ReportOutcome::kWritten;
   }

@@ -13,7 +13,7 @@ namespace {
 
 bool ready_is_false(const BalancerStatus& st) {
   const Condition* c = reconcile::balancer_ready_condition(st);
-  return c && c->status == "False";
+  return c && c->status == condition_status::kFalse;
 }
 
 }  // namespace
@@ -90,7 +90,7 @@ void EndpointsLoop::note_written(const Balancer& before, const BalancerStatus& s
   ++stats.no_endpoints;
   const Condition* c = reconcile::balancer_ready_condition(st);
   logger("loops")->warn("lb/{} has no endpoints: {}", name, c->message);
-  (void)events_.record(ObjectReference{Balancer::kKind, name, before.metadata.uid}, "Warning",
+  (void)events_.record(ObjectReference{Balancer::kKind, name, before.metadata.uid}, event_type::kWarning,
                        "NoEndpoints", c->message);
 }
 

@@ -170,7 +170,7 @@ void MoveLoop::add_step_writes(const std::vector<reconcile::MoveStep>& steps, Pa
           }
           return removed ? std::move(*removed) : store::RecordPtr{};
         };
-        w.on_written = [record, step] { record("Normal", "Moved", step.message); };
+        w.on_written = [record, step] { record(event_type::kNormal, "Moved", step.message); };
         break;
       }
       case reconcile::MoveStepKind::kCancel: {
@@ -180,7 +180,7 @@ void MoveLoop::add_step_writes(const std::vector<reconcile::MoveStep>& steps, Pa
           return store_.remove(VM::kKind, step.replacement,
                                store::Preconditions{step.replacement_uid, ""});
         };
-        w.on_written = [record, step] { record("Warning", "MoveFailed", step.message); };
+        w.on_written = [record, step] { record(event_type::kWarning, "MoveFailed", step.message); };
         break;
       }
       case reconcile::MoveStepKind::kFinish:
@@ -220,7 +220,7 @@ void MoveLoop::add_start_writes(const std::vector<Start>& starts,
       return store_.create(VM::kKind, std::move(*normalized));
     };
     w.on_written = [this, ref = ref_of(*set), message, host = old->spec.nodeName] {
-      (void)events_.record(ref, "Normal", "MoveStarted", message, host);
+      (void)events_.record(ref, event_type::kNormal, "MoveStarted", message, host);
     };
   }
 }
@@ -270,7 +270,7 @@ void MoveLoop::report_drains(const reconcile::DrainPlan& drains) {
     if (last == w.reason) continue;
     last = w.reason;
     if (const Node* node = cache_.node(w.node))
-      (void)events_.record(ref_of(*node), "Normal", "DrainWaiting", "vm/" + w.vm + ": " + w.reason,
+      (void)events_.record(ref_of(*node), event_type::kNormal, "DrainWaiting", "vm/" + w.vm + ": " + w.reason,
                            w.node);
   }
   std::erase_if(drain_waits_, [&](const auto& kv) {
@@ -285,7 +285,7 @@ void MoveLoop::report_drains(const reconcile::DrainPlan& drains) {
       drained_.erase(node_name);
     } else if (drained_.insert(node_name).second) {
       logger("moves")->info("node/{} drained", node_name);
-      (void)events_.record(ref_of(*node), "Normal", "Drained",
+      (void)events_.record(ref_of(*node), event_type::kNormal, "Drained",
                            "every VM moved off node/" + node_name, node_name);
     }
   }
@@ -315,7 +315,7 @@ void MoveLoop::hold_for_drains(std::vector<reconcile::MoveStep>& steps,
                                   gate.message;
       logger("moves")->info("{}", message);
       if (const VM* old = cache_.vm(step.old_vm))
-        (void)events_.record(ObjectReference{VM::kKind, step.old_vm, old->metadata.uid}, "Normal",
+        (void)events_.record(ObjectReference{VM::kKind, step.old_vm, old->metadata.uid}, event_type::kNormal,
                              "EndpointDraining", message, step.from);
     }
     return true;
@@ -380,7 +380,7 @@ void MoveLoop::plan_round(const Pool& pool, const std::set<std::string>& actiona
     std::string& last_told = budget_waits_[block.vm];
     if (last_told == message) continue;
     last_told = message;
-    (void)events_.record(ref_of(*set), "Normal", "RebalanceWaiting", message);
+    (void)events_.record(ref_of(*set), event_type::kNormal, "RebalanceWaiting", message);
   }
 }
 

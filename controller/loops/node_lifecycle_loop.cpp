@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/conditions.h"
 #include "base/log.h"
 #include "controller/loops/status_update.h"
 #include "controller/reconcile/common.h"
@@ -16,20 +17,9 @@ namespace {
 
 using reconcile::NodeHealth;
 
-// Replaces the condition of the same type, keeping every other condition.
-void set_condition(std::vector<Condition>& conditions, Condition c) {
-  for (Condition& existing : conditions) {
-    if (existing.type == c.type) {
-      existing = std::move(c);
-      return;
-    }
-  }
-  conditions.push_back(std::move(c));
-}
-
 bool vm_already_gone(const VM& vm) {
   const std::string& phase = vm.status.phase;
-  return phase == "Lost" || phase == "Failed" || phase == "Terminating";
+  return phase == vm_phase::kLost || phase == vm_phase::kFailed || phase == vm_phase::kTerminating;
 }
 
 }  // namespace
@@ -153,7 +143,7 @@ void NodeLifecycleLoop::write_node(NodeTask& task, const std::string& timestamp)
                        "node/{} {} → {}: {}", t.node, reconcile::health_name(t.from),
                        reconcile::health_name(t.to), t.message);
   (void)events_.record({Node::kKind, t.node, task.node.metadata.uid},
-                       t.to == NodeHealth::kReady ? "Normal" : "Warning", t.reason, t.message,
+                       t.to == NodeHealth::kReady ? event_type::kNormal : event_type::kWarning, t.reason, t.message,
                        t.node);
 }
 
@@ -162,13 +152,13 @@ void NodeLifecycleLoop::write_lost(VmTask& task) {
   task.result = update_status_rmw<VM>(store_, task.vm, [&](VM& vm) {
     // On a re-read: moved or finished meanwhile → nothing to mark.
     if (vm.spec.nodeName != l.node || vm_already_gone(vm)) return false;
-    vm.status.phase = "Lost";
+    vm.status.phase = vm_phase::kLost;
     vm.status.message = l.message;
     return true;
   });
   if (!task.result || !*task.result) return;
   logger("loops")->warn("vm/{} Lost: {}", l.vm, l.message);
-  (void)events_.record({VM::kKind, l.vm, task.vm.metadata.uid}, "Warning", "VMLost", l.message,
+  (void)events_.record({VM::kKind, l.vm, task.vm.metadata.uid}, event_type::kWarning, "VMLost", l.message,
                        l.node);
 }
 
@@ -185,7 +175,7 @@ void NodeLifecycleLoop::announce_fences(const std::vector<reconcile::FencingVM>&
     if (!vm) continue;
     tasks.push_back([this, f, uid = vm->metadata.uid] {
       logger("loops")->warn("vm/{}: {}", f.vm, f.message);
-      (void)events_.record({VM::kKind, f.vm, uid}, "Warning", "WaitingForFence", f.message, f.node);
+      (void)events_.record({VM::kKind, f.vm, uid}, event_type::kWarning, "WaitingForFence", f.message, f.node);
     });
   }
   std::erase_if(fence_announced_, [&](const std::string& key) { return !waiting.count(key); });

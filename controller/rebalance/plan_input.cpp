@@ -17,7 +17,7 @@ std::string annotation(const VM& vm, std::string_view key) {
 }
 
 bool running_now(const VM& vm) {
-  return vm.status.phase == "Running" && vm.status.epoch == vm.spec.epoch;
+  return vm.status.phase == vm_phase::kRunning && vm.status.epoch == vm.spec.epoch;
 }
 
 }  // namespace
@@ -33,11 +33,11 @@ std::string not_movable_reason(const VM& vm, const Pool& pool,
   if (set->second->spec.pool != pool.metadata.name)
     return "VMSet " + set_name + " is in pool " + set->second->spec.pool;
   const std::string replaces = annotation(vm, kReplacesAnnotation);
-  if (!replaces.empty() && vm.status.phase != "Running")
+  if (!replaces.empty() && vm.status.phase != vm_phase::kRunning)
     return "replacement of " + replaces + " in flight";
   if (being_moved.count(vm.metadata.name)) return "being moved";
   if (!running_now(vm)) {
-    if (vm.status.phase != "Running") return "phase " + vm.status.phase;
+    if (vm.status.phase != vm_phase::kRunning) return "phase " + vm.status.phase;
     return "not Running in its epoch";
   }
   const std::string moved_at = annotation(vm, kMovedAtAnnotation);
@@ -65,7 +65,7 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
 
   std::unordered_map<std::string, uint32_t> node_at;
   for (const Node& n : nodes) {
-    if (!reconcile::pool_selects(pool, n) || !reconcile::node_ready(n)) continue;
+    if (!reconcile::pool_selects(pool, n) || !node_ready(n)) continue;
     if (!node_at.emplace(n.metadata.name, 0).second) continue;  // duplicate name: first wins
     NodeState s;
     s.name = n.metadata.name;
@@ -106,7 +106,7 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
     v.vmset = scheduler::owning_vmset(vm);
     v.node = vm.spec.nodeName;
     v.node_index = node_index;
-    const bool measured = vm.status.phase == "Running" || vm.status.phase == "Terminating";
+    const bool measured = vm.status.phase == vm_phase::kRunning || vm.status.phase == vm_phase::kTerminating;
     const ResourceList& load = measured ? vm.status.usage : vm.spec.resources;
     v.usage_cpu = load.cpu.milli;
     v.usage_memory = load.memory.milli;

@@ -34,7 +34,7 @@ std::string not_movable_reason(const VM& vm, const Pool& pool,
                                std::chrono::system_clock::time_point now);
 
 // The planner's input for `pool`:
-//   nodes  its Ready members (nodeSelector, reconcile::node_ready), by name;
+//   nodes  its Ready members (nodeSelector, node_ready), by name;
 //   vms    every VM holding a place (scheduler::holds_place) on one of them,
 //          by name, with its load (plan.h: VmState) and movability;
 //   policy pool.spec.rebalance; max_moves defaults to its maxMovesPerRound.

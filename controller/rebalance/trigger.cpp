@@ -19,7 +19,7 @@ PoolLoads pool_loads(const Pool& pool, const std::vector<Node>& nodes) {
   out.pool = pool.metadata.name;
   out.policy = pool.spec.rebalance;
   for (const Node& n : nodes) {
-    if (!reconcile::pool_selects(pool, n) || !reconcile::node_ready(n)) continue;
+    if (!reconcile::pool_selects(pool, n) || !node_ready(n)) continue;
     out.members.push_back(MemberLoad{n.metadata.name, reconcile::node_load(n)});
   }
   return out;

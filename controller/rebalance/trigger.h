@@ -73,7 +73,7 @@ struct TriggerDecision {
 // True when `load` is outside the band around `mean`, or above the watermark.
 bool out_of_band(double load, double mean, const RebalancePolicy& policy);
 
-// The pool's Ready members (nodeSelector, reconcile::node_ready) with their loads.
+// The pool's Ready members (nodeSelector, node_ready) with their loads.
 PoolLoads pool_loads(const Pool& pool, const std::vector<Node>& nodes);
 
 // Which pools to plan at `now`. `pools` are the pools with rebalancing

@@ -8,16 +8,6 @@
 
 namespace corral::reconcile {
 
-bool node_ready(const Node& node) {
-  std::optional<bool> condition;
-  for (const Condition& c : node.status.conditions) {
-    if (c.type == "Ready") condition = c.status == "True";
-  }
-  const std::string& phase = node.status.phase;
-  if (condition) return *condition && (phase.empty() || phase == "Ready");
-  return phase == "Ready";
-}
-
 bool pool_selects(const Pool& pool, const Node& node) {
   for (const auto& [key, value] : pool.spec.nodeSelector) {
     auto it = node.metadata.labels.find(key);

@@ -11,17 +11,13 @@
 #include <string_view>
 #include <vector>
 
+#include "api/conditions.h"
 #include "api/types.h"
 
 namespace corral::reconcile {
 
 // The label every VM of a VMSet carries (api/defaults.cpp sets it on templates).
 inline constexpr std::string_view kVMSetLabel = "corral.io/vmset";
-
-// Ready when the Ready condition says True (or, without one, phase is "Ready"),
-// and a phase other than Ready does not say otherwise. The same rule as the
-// scheduler's snapshot, so that both agree on which nodes count.
-bool node_ready(const Node& node);
 
 // Whether the node's labels include every label of the pool's nodeSelector
 // (an empty selector selects every node).

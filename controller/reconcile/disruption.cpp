@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "api/conditions.h"
 #include "api/annotations.h"
 #include "controller/reconcile/common.h"
 
@@ -33,11 +34,9 @@ int32_t resolve_max_unavailable(const IntOrString& value, int32_t replicas) {
 }
 
 bool in_service(const VM& vm) {
-  if (vm.status.phase != "Running" || vm.status.epoch != vm.spec.epoch) return false;
+  if (vm.status.phase != vm_phase::kRunning || vm.status.epoch != vm.spec.epoch) return false;
   if (vm.spec.nodeName.empty() || vm.status.nodeName != vm.spec.nodeName) return false;
-  for (const Condition& c : vm.status.conditions)
-    if (c.type == "Ready") return c.status == "True";
-  return false;
+  return condition_is_true(vm.status.conditions, condition_type::kReady);
 }
 
 DisruptionBudget disruption_budget(const VMSet& set, const std::vector<const VM*>& owned) {
@@ -48,7 +47,7 @@ DisruptionBudget disruption_budget(const VMSet& set, const std::vector<const VM*
 
   std::unordered_map<std::string, const VM*> by_name;
   for (const VM* vm : owned)
-    if (vm->status.phase != "Terminating") by_name[vm->metadata.name] = vm;
+    if (vm->status.phase != vm_phase::kTerminating) by_name[vm->metadata.name] = vm;
   // Slot of a VM: the VM it replaces when that one still exists, else itself.
   std::set<std::string> slots_in_service;
   for (const auto& [name, vm] : by_name) {

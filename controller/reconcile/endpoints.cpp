@@ -5,6 +5,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "api/conditions.h"
 #include "api/annotations.h"
 #include "base/clock.h"
 #include "api/selector.h"
@@ -64,7 +65,7 @@ double weight_for(double load) {
 
 void set_ready_condition(BalancerStatus& st, int64_t generation, bool ready,
                          const std::string& reason, const std::string& message, WallTime now) {
-  const std::string status = ready ? "True" : "False";
+  const std::string status = ready ? condition_status::kTrue : condition_status::kFalse;
   auto it = std::find_if(st.conditions.begin(), st.conditions.end(),
                          [](const Condition& c) { return c.type == kBalancerReadyCondition; });
   if (it == st.conditions.end()) {
@@ -88,7 +89,7 @@ bool balancer_selects(const Balancer& balancer, const VM& vm) {
 
 bool endpoint_publishable(const VM& vm, const Node* node) {
   const VMStatus& s = vm.status;
-  if (s.phase != "Running" || s.epoch != vm.spec.epoch) return false;
+  if (s.phase != vm_phase::kRunning || s.epoch != vm.spec.epoch) return false;
   if (vm.spec.nodeName.empty() || s.address.empty()) return false;
   // A report from a copy elsewhere is stale (the heartbeat service writes only
   // the bound copy's reports; this is the same rule, read defensively).
@@ -97,9 +98,7 @@ bool endpoint_publishable(const VM& vm, const Node* node) {
 }
 
 const Condition* balancer_ready_condition(const BalancerStatus& status) {
-  for (const Condition& c : status.conditions)
-    if (c.type == kBalancerReadyCondition) return &c;
-  return nullptr;
+  return find_condition(status.conditions, kBalancerReadyCondition);
 }
 
 BalancerStatus compute_balancer_status(const Balancer& balancer, const std::vector<VM>& vms,
@@ -125,7 +124,7 @@ BalancerStatus compute_balancer_status(const Balancer& balancer, const std::vect
   std::vector<const VM*> published;
   std::unordered_map<std::string_view, bool> replaced;  // X → a published R replaces it
   for (const VM& vm : vms) {
-    if (!selection.matches(vm) || vm.status.phase == "Terminating") continue;
+    if (!selection.matches(vm) || vm.status.phase == vm_phase::kTerminating) continue;
     ++selected;
     if (!endpoint_publishable(vm, node_of(vm))) continue;
     published.push_back(&vm);

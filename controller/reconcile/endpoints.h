@@ -37,7 +37,7 @@ inline constexpr double kMinEndpointWeight = 0.05;
 inline constexpr double kMaxEndpointWeight = 1.0;
 
 // The condition type the endpoints loop owns (the data plane owns `Serving`).
-inline constexpr const char* kBalancerReadyCondition = "Ready";
+inline constexpr const char* kBalancerReadyCondition = condition_type::kReady;
 
 // True when the Balancer selects the VM: by spec.vmSet (the VM's
 // corral.io/vmset label) when set, else by spec.selector. An invalid selector

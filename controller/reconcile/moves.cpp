@@ -19,8 +19,8 @@ std::string owning_set(const VM& vm) {
 // Holds a place on its node for a drain: anything that may still run there.
 bool on_node(const VM& vm) {
   const std::string& phase = vm.status.phase;
-  if (vm.spec.nodeName.empty() || phase == "Lost" || phase == "Terminating") return false;
-  return !(phase == "Failed" && vm.spec.restartPolicy == "Never");
+  if (vm.spec.nodeName.empty() || phase == vm_phase::kLost || phase == vm_phase::kTerminating) return false;
+  return !(phase == vm_phase::kFailed && vm.spec.restartPolicy == "Never");
 }
 
 }  // namespace
@@ -36,7 +36,7 @@ bool is_replacement(const VM& vm) { return !annotation(vm, kReplacesAnnotation).
 std::set<std::string> vms_being_moved(const std::vector<VM>& vms) {
   std::set<std::string> out;
   for (const VM& vm : vms)
-    if (vm.status.phase != "Terminating" && is_replacement(vm))
+    if (vm.status.phase != vm_phase::kTerminating && is_replacement(vm))
       out.insert(annotation(vm, kReplacesAnnotation));
   return out;
 }
@@ -56,7 +56,7 @@ std::vector<MoveStep> progress_moves(const std::vector<VM>& vms, WallTime now,
   for (const VM& vm : vms) by_name[vm.metadata.name] = &vm;
   std::vector<MoveStep> out;
   for (const VM& r : vms) {
-    if (!is_replacement(r) || r.status.phase == "Terminating") continue;
+    if (!is_replacement(r) || r.status.phase == vm_phase::kTerminating) continue;
     MoveStep step;
     step.replacement = r.metadata.name;
     step.replacement_uid = r.metadata.uid;
@@ -66,7 +66,7 @@ std::vector<MoveStep> progress_moves(const std::vector<VM>& vms, WallTime now,
     step.to = r.spec.nodeName.empty() ? target : r.spec.nodeName;
     auto it = by_name.find(step.old_vm);
     const VM* old = it == by_name.end() ? nullptr : it->second;
-    if (old == nullptr || old->status.phase == "Terminating") {
+    if (old == nullptr || old->status.phase == vm_phase::kTerminating) {
       step.kind = MoveStepKind::kFinish;
       step.message = "vm/" + step.old_vm + " is gone";
       out.push_back(std::move(step));
@@ -85,7 +85,7 @@ std::vector<MoveStep> progress_moves(const std::vector<VM>& vms, WallTime now,
       continue;
     }
     std::string cancel;
-    if (r.status.phase == "Failed" || r.status.phase == "Lost") {
+    if (r.status.phase == vm_phase::kFailed || r.status.phase == vm_phase::kLost) {
       cancel = "its replacement vm/" + r.metadata.name + " is " + r.status.phase;
       if (!r.status.lastError.empty()) cancel += " (" + r.status.lastError + ")";
     } else if (!target.empty() && r.spec.nodeName.empty() && !r.status.message.empty()) {
@@ -96,7 +96,7 @@ std::vector<MoveStep> progress_moves(const std::vector<VM>& vms, WallTime now,
           now - started > options.timeout) {
         cancel = "its replacement vm/" + r.metadata.name + " on node/" + r.spec.nodeName +
                  " was not Running and Ready within " + std::to_string(options.timeout.count()) +
-                 "s (phase " + (r.status.phase.empty() ? "Pending" : r.status.phase) + ")";
+                 "s (phase " + (r.status.phase.empty() ? std::string(vm_phase::kPending) : r.status.phase) + ")";
       }
     }
     if (cancel.empty()) continue;  // wait

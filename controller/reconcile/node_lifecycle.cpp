@@ -52,27 +52,27 @@ bool shares_pool(const std::vector<size_t>& a, const std::vector<size_t>& b) {
 const char* health_name(NodeHealth health) {
   switch (health) {
     case NodeHealth::kReady:
-      return "Ready";
+      return node_phase::kReady;
     case NodeHealth::kNotReady:
-      return "NotReady";
+      return node_phase::kNotReady;
     case NodeHealth::kUnreachable:
-      return "Unreachable";
+      return node_phase::kUnreachable;
     case NodeHealth::kUnknown:
       break;
   }
-  return "Unknown";
+  return node_phase::kUnknown;
 }
 
 NodeHealth current_health(const Node& node) {
   const std::string& phase = node.status.phase;
-  if (phase == "Ready") return node_ready(node) ? NodeHealth::kReady : NodeHealth::kNotReady;
-  if (phase == "NotReady") return NodeHealth::kNotReady;
-  if (phase == "Unreachable") return NodeHealth::kUnreachable;
+  if (phase == node_phase::kReady) return node_ready(node) ? NodeHealth::kReady : NodeHealth::kNotReady;
+  if (phase == node_phase::kNotReady) return NodeHealth::kNotReady;
+  if (phase == node_phase::kUnreachable) return NodeHealth::kUnreachable;
   if (phase.empty()) {
     for (const Condition& c : node.status.conditions) {
-      if (c.type != "Ready") continue;
-      if (c.status == "True") return NodeHealth::kReady;
-      if (c.status == "False") return NodeHealth::kNotReady;
+      if (c.type != condition_type::kReady) continue;
+      if (c.status == condition_status::kTrue) return NodeHealth::kReady;
+      if (c.status == condition_status::kFalse) return NodeHealth::kNotReady;
     }
   }
   return NodeHealth::kUnknown;
@@ -229,7 +229,7 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
       const std::vector<const VM*> none;
       for (const VM* vm : bound == vms_by_node->end() ? none : bound->second) {
         const std::string& phase = vm->status.phase;
-        if (phase == "Lost" || phase == "Failed" || phase == "Terminating") continue;
+        if (phase == vm_phase::kLost || phase == vm_phase::kFailed || phase == vm_phase::kTerminating) continue;
         const std::string lost_why = "node " + name + " is NotReady: " + because;
         if (vm->spec.fencing == "selfFence") {
           // Measured from the lease, not from this verdict: the agent's fence
@@ -262,10 +262,10 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
 
 Condition ready_condition(const NodeTransition& t, const std::string& timestamp) {
   Condition c;
-  c.type = "Ready";
-  c.status = t.to == NodeHealth::kReady      ? "True"
-             : t.to == NodeHealth::kNotReady ? "False"
-                                             : "Unknown";
+  c.type = condition_type::kReady;
+  c.status = t.to == NodeHealth::kReady      ? condition_status::kTrue
+             : t.to == NodeHealth::kNotReady ? condition_status::kFalse
+                                             : condition_status::kUnknown;
   c.reason = t.reason;
   c.message = t.message;
   c.lastTransitionTime = timestamp;

@@ -25,7 +25,7 @@ struct PoolTotals {
 };
 
 bool holds_allocation(const VM& vm) {
-  return vm.status.phase != "Failed" && vm.status.phase != "Lost";
+  return vm.status.phase != vm_phase::kFailed && vm.status.phase != vm_phase::kLost;
 }
 
 PoolTotals totals(const Pool& pool, const std::vector<Node>& nodes, const std::vector<VM>& vms) {

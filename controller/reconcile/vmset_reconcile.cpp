@@ -5,6 +5,7 @@
 #include <set>
 #include <string_view>
 
+#include "api/conditions.h"
 #include "api/annotations.h"
 #include "controller/reconcile/common.h"
 
@@ -16,24 +17,18 @@ enum Rank { kLost = 0, kFailed, kUnscheduled, kNodeNotReady, kHealthy };
 
 const char* rank_name(int rank) {
   static constexpr const char* kNames[] = {
-      "Lost", "Failed", "unscheduled", "on a node that is not Ready", "on the most loaded node"};
+      vm_phase::kLost, vm_phase::kFailed, "unscheduled", "on a node that is not Ready", "on the most loaded node"};
   return kNames[rank];
 }
 
-bool ready_condition_true(const VM& vm) {
-  for (const Condition& c : vm.status.conditions)
-    if (c.type == "Ready") return c.status == "True";
-  return false;
-}
-
 bool running_current(const VM& vm) {
-  return vm.status.phase == "Running" && vm.status.epoch == vm.spec.epoch;
+  return vm.status.phase == vm_phase::kRunning && vm.status.epoch == vm.spec.epoch;
 }
 
 }  // namespace
 
 bool replaces_failed(const VM& vm) {
-  if (vm.status.phase != "Failed") return false;
+  if (vm.status.phase != vm_phase::kFailed) return false;
   const std::string& policy = vm.spec.restartPolicy;
   if (policy == "Always") return true;
   if (policy == "OnFailure") return !vm.status.lastError.empty();
@@ -86,7 +81,7 @@ VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
   std::set<std::string> taken;  // every VM name, so new ones never collide
   for (const VM& vm : *in.vms) {
     taken.insert(vm.metadata.name);
-    if (owned_by(vm, set) && vm.status.phase != "Terminating") owned.push_back(&vm);
+    if (owned_by(vm, set) && vm.status.phase != vm_phase::kTerminating) owned.push_back(&vm);
   }
   // A move's replacement and the VM it replaces are one replica until the
   // move ends (api/annotations.h): the move loop owns the replacement, so it
@@ -108,19 +103,19 @@ VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
   st.scheduled = st.running = st.ready = 0;
   std::vector<const VM*> running;
   for (const VM* vm : owned) {
-    if (!vm->spec.nodeName.empty() && vm->status.phase != "Lost") ++st.scheduled;
+    if (!vm->spec.nodeName.empty() && vm->status.phase != vm_phase::kLost) ++st.scheduled;
     if (running_current(*vm)) {
       ++st.running;
       running.push_back(vm);
-      if (ready_condition_true(*vm)) ++st.ready;
+      if (condition_is_true(vm->status.conditions, condition_type::kReady)) ++st.ready;
     }
   }
   st.availability = vmset_availability(running, *in.nodes);
 
   // ---- scale-down: worst first ----------------------------------------------------
   auto rank_of = [&](const VM& vm) {
-    if (vm.status.phase == "Lost") return kLost;
-    if (vm.status.phase == "Failed") return kFailed;
+    if (vm.status.phase == vm_phase::kLost) return kLost;
+    if (vm.status.phase == vm_phase::kFailed) return kFailed;
     if (vm.spec.nodeName.empty()) return kUnscheduled;
     auto it = node_of.find(vm.spec.nodeName);
     if (it == node_of.end() || !node_ready(*it->second)) return kNodeNotReady;

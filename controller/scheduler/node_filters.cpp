@@ -23,7 +23,7 @@ bool PoolMembershipFilter::fits(const VmRequest& vm, const NodeInfo& node,
 bool ReadyFilter::fits(const VmRequest& /*vm*/, const NodeInfo& node,
                        const ClusterSnapshot& /*snapshot*/, std::string* reason) const {
   if (node.ready && node.present) return true;
-  if (reason) *reason = "NotReady";
+  if (reason) *reason = node_phase::kNotReady;
   return false;
 }
 

@@ -21,19 +21,19 @@ DecisionOutcome decision_outcome(const VM& vm, const Decision& d) {
     out.write = WriteKind::kSpecAndStatus;
     out.next.spec.nodeName = d.node;
     out.next.spec.epoch = d.epoch;
-    st.phase = "Scheduled";
+    st.phase = vm_phase::kScheduled;
     st.message.clear();
     st.nodeName.clear();
     st.epoch = 0;
     return out;
   }
   out.park = true;
-  if (st.phase != "Lost") st.phase = "Pending";
+  if (st.phase != vm_phase::kLost) st.phase = vm_phase::kPending;
   st.message = d.message;
   if (st.phase == vm.status.phase && vm.status.message == d.message) return out;  // no write
   out.write = WriteKind::kStatus;
   if (vm.status.message != d.message)
-    out.event = EventNote{"Warning", "FailedScheduling", d.message};
+    out.event = EventNote{event_type::kWarning, "FailedScheduling", d.message};
   return out;
 }
 

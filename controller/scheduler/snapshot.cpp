@@ -3,23 +3,13 @@
 #include <algorithm>
 
 #include "api/annotations.h"
+#include "api/conditions.h"
 #include "controller/scheduler/predicates.h"
 
 namespace corral::scheduler {
 namespace {
 
-bool node_ready(const Node& node) {
-  // Conservative on purpose: binding to a dead host is the one mistake the
-  // scheduler must never make, so any signal that says "not Ready" wins.
-  std::optional<bool> condition;
-  for (const auto& c : node.status.conditions)
-    if (c.type == "Ready") condition = c.status == "True";
-  const std::string& phase = node.status.phase;
-  if (condition) return *condition && (phase.empty() || phase == "Ready");
-  return phase == "Ready";
-}
-
-bool running(const VM& vm) { return vm.status.phase == "Running"; }
+bool running(const VM& vm) { return vm.status.phase == vm_phase::kRunning; }
 
 std::string cache_key(const PoolInfo& pool, std::string_view key) {
   std::string out = pool.name;
@@ -39,12 +29,12 @@ Strategy parse_strategy(std::string_view placement) {
 bool holds_place(const VM& vm) {
   if (vm.spec.nodeName.empty()) return false;
   const std::string& phase = vm.status.phase;
-  if (phase == "Lost") return false;
-  if (phase == "Failed" && vm.spec.restartPolicy == "Never") return false;
+  if (phase == vm_phase::kLost) return false;
+  if (phase == vm_phase::kFailed && vm.spec.restartPolicy == "Never") return false;
   return true;
 }
 
-bool needs_placement(const VM& vm) { return vm.spec.nodeName.empty() || vm.status.phase == "Lost"; }
+bool needs_placement(const VM& vm) { return vm.spec.nodeName.empty() || vm.status.phase == vm_phase::kLost; }
 
 std::string owning_vmset(const VM& vm) {
   for (const auto& ref : vm.metadata.ownerReferences)
