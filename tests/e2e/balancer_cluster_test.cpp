@@ -26,7 +26,7 @@
 #include "tests/support/python_http_vm.h"
 
 namespace corral::testing {
-namespace {
+namespace balancer_cluster_test {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -301,5 +301,5 @@ TEST_F(BalancerClusterTest, CorralctlShowsEndpointsHealthAndTheDataPlaneReport) 
   both.kill_hard();
 }
 
-}  // namespace
+}  // namespace balancer_cluster_test
 }  // namespace corral::testing

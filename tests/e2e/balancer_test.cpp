@@ -22,7 +22,7 @@
 #include "tests/support/temp_dir.h"
 
 namespace corral::testing {
-namespace {
+namespace balancer_test {
 
 using namespace std::chrono_literals;
 
@@ -476,5 +476,5 @@ TEST_F(BalancerE2E, TenThousandIdleConnectionsDoNotStopService) {
   for (int fd : idle) ::close(fd);
 }
 
-}  // namespace
+}  // namespace balancer_test
 }  // namespace corral::testing

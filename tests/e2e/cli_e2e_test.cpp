@@ -12,7 +12,7 @@
 #include "tests/support/e2e_util.h"
 
 namespace corral::testing {
-namespace {
+namespace cli_e2e_test {
 
 namespace fs = std::filesystem;
 
@@ -317,5 +317,5 @@ TEST_F(CliE2E, TokensAreCheckedAndRolesEnforced) {
   EXPECT_NE(r.err.find("error: " + cfg + ":"), std::string::npos) << r.err;
 }
 
-}  // namespace
+}  // namespace cli_e2e_test
 }  // namespace corral::testing

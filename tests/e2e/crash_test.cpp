@@ -14,7 +14,7 @@
 #include "tests/support/cluster.h"
 
 namespace corral::testing {
-namespace {
+namespace crash_test {
 
 constexpr int kAcksBeforeCrash = 200;
 
@@ -125,5 +125,5 @@ TEST(Crash, AcknowledgedCreatesSurviveKill9) {
   EXPECT_GT(revision_of((*created)["metadata"].value("resourceVersion", "")), max_acked);
 }
 
-}  // namespace
+}  // namespace crash_test
 }  // namespace corral::testing

@@ -25,7 +25,7 @@
 #include "tests/support/e2e_util.h"
 
 namespace corral::testing {
-namespace {
+namespace failover_test {
 
 using namespace std::chrono_literals;
 
@@ -310,5 +310,5 @@ TEST_F(FailoverTest, VMWhoseCommandDoesNotExistReportsWhy) {
     EXPECT_TRUE(wait_for([&] { return node_phase(node) == "Ready"; }, kWait)) << node;
 }
 
-}  // namespace
+}  // namespace failover_test
 }  // namespace corral::testing

@@ -44,7 +44,7 @@
 #include "tests/support/tcp_proxy.h"
 
 namespace corral::testing {
-namespace {
+namespace partition_test {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -503,5 +503,5 @@ TEST_F(PartitionTest, ProxySelfFencedVmNeverRunsTwiceAcrossAPartition) {
   partition_the_node_of_a_self_fencing_vm();
 }
 
-}  // namespace
+}  // namespace partition_test
 }  // namespace corral::testing

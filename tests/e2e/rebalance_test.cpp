@@ -23,7 +23,7 @@
 #include "tests/support/e2e_util.h"
 
 namespace corral::testing {
-namespace {
+namespace rebalance_test {
 
 using namespace std::chrono_literals;
 
@@ -311,5 +311,5 @@ TEST_F(RebalanceTest, DrainWaitsForTheBudgetAndTimesOutNamingIt) {
   EXPECT_EQ(per_node()["h1"], 1) << describe();
 }
 
-}  // namespace
+}  // namespace rebalance_test
 }  // namespace corral::testing

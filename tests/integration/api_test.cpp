@@ -13,7 +13,7 @@
 #include "tests/integration/server_fixture.h"
 
 namespace corral::testing {
-namespace {
+namespace api_test {
 
 constexpr const char* kVMs = "/apis/corral/v1/vms";
 constexpr const char* kJson = "application/json";
@@ -459,11 +459,11 @@ TEST_P(ApiTest, DeleteWithPreconditions) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::Values("memory", "sqlite"));
 
-}  // namespace
+}  // namespace api_test
 }  // namespace corral::testing
 
 namespace corral::testing {
-namespace {
+namespace api_test {
 
 // A list larger than the server's 256 KiB streaming buffer arrives whole and
 // valid. Its speed (100,000 VMs in under a second) is measured by
@@ -490,5 +490,5 @@ TEST(ApiScale, LargeListStreamsEveryItem) {
   EXPECT_EQ(list["kind"], "VMList");
 }
 
-}  // namespace
+}  // namespace api_test
 }  // namespace corral::testing

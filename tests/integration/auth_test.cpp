@@ -8,7 +8,7 @@
 #include "tests/integration/server_fixture.h"
 
 namespace corral::testing {
-namespace {
+namespace auth_test {
 
 constexpr const char* kVMs = "/apis/corral/v1/vms";
 constexpr const char* kNodes = "/apis/corral/v1/nodes";
@@ -359,5 +359,5 @@ TEST_F(TlsTest, MissingCertificateIsAStartupErrorNamingTheFile) {
   EXPECT_NE(g.error().message.find("garbage.pem"), std::string::npos) << g.error().message;
 }
 
-}  // namespace
+}  // namespace auth_test
 }  // namespace corral::testing

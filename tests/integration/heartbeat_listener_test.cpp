@@ -11,7 +11,7 @@
 #include "tests/integration/server_fixture.h"
 
 namespace corral::testing {
-namespace {
+namespace heartbeat_listener_test {
 
 constexpr const char* kJson = "application/json";
 constexpr const char* kTokens =
@@ -167,5 +167,5 @@ TEST_F(HeartbeatListenerTest, AgentMovesToTheListenerAndBackWhenItGoes) {
   EXPECT_EQ(leases_.current("host-a")->renewals, 3);
 }
 
-}  // namespace
+}  // namespace heartbeat_listener_test
 }  // namespace corral::testing

@@ -10,7 +10,7 @@
 #include "tests/integration/server_fixture.h"
 
 namespace corral::testing {
-namespace {
+namespace heartbeat_test {
 
 constexpr const char* kJson = "application/json";
 constexpr const char* kNodes = "/apis/corral/v1/nodes";
@@ -210,5 +210,5 @@ TEST_F(HeartbeatApiTest, HaAdmissionRefusesAVMSetThePoolCannotSurviveANodeLoss) 
   expect(admin_->Put(std::string(kVMSets) + "/frontend", smaller.dump(), kJson), 200);
 }
 
-}  // namespace
+}  // namespace heartbeat_test
 }  // namespace corral::testing

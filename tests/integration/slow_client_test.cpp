@@ -16,7 +16,7 @@
 #include "tests/integration/server_fixture.h"
 
 namespace corral::testing {
-namespace {
+namespace slow_client_test {
 
 TEST(SlowClient, UnfinishedHeadersAreDroppedAfterTheReadTimeout) {
   Harness h;
@@ -57,5 +57,5 @@ TEST(SlowClient, UnfinishedHeadersAreDroppedAfterTheReadTimeout) {
                    << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms)";
 }
 
-}  // namespace
+}  // namespace slow_client_test
 }  // namespace corral::testing

@@ -8,7 +8,7 @@
 #include "tests/integration/server_fixture.h"
 
 namespace corral::testing {
-namespace {
+namespace watch_test {
 
 constexpr const char* kVMs = "/apis/corral/v1/vms";
 constexpr const char* kJson = "application/json";
@@ -237,5 +237,5 @@ TEST(WatchStop, StopEndsOpenWatches) {
   EXPECT_EQ(fut.get().status, 200);
 }
 
-}  // namespace
+}  // namespace watch_test
 }  // namespace corral::testing

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace corral::agent {
-namespace {
+namespace agent_beat_schedule_test {
 
 using std::chrono::milliseconds;
 using Time = std::chrono::steady_clock::time_point;
@@ -29,5 +29,5 @@ TEST(BeatSchedule, ASlowRoundGoesOnFromNowInsteadOfBursting) {
             kStart + milliseconds(3500));
 }
 
-}  // namespace
+}  // namespace agent_beat_schedule_test
 }  // namespace corral::agent

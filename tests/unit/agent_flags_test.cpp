@@ -3,7 +3,7 @@
 #include "agent/flags.h"
 
 namespace corral::agent {
-namespace {
+namespace agent_flags_test {
 
 TEST(AgentFlags, LabelsQuantitiesAndListen) {
   EXPECT_EQ(*parse_labels_flag("--labels", "zone=a,rack=r1"), (Labels{{"zone", "a"}, {"rack", "r1"}}));
@@ -19,5 +19,5 @@ TEST(AgentFlags, LabelsQuantitiesAndListen) {
   EXPECT_FALSE(parse_listen_flag("--listen", "127.0.0.1:70000").ok());
 }
 
-}  // namespace
+}  // namespace agent_flags_test
 }  // namespace corral::agent

@@ -20,7 +20,7 @@
 #include "agent/drivers/libvirt_xml.h"
 
 namespace corral::agent {
-namespace {
+namespace agent_libvirt_driver_test {
 
 using namespace std::chrono_literals;
 
@@ -432,5 +432,5 @@ TEST(LibvirtState, MapsDomainStatesToInstanceStates) {
   EXPECT_EQ(s.message, "crashed");
 }
 
-}  // namespace
+}  // namespace agent_libvirt_driver_test
 }  // namespace corral::agent

@@ -17,7 +17,7 @@
 #include "tests/support/temp_dir.h"
 
 namespace corral::agent {
-namespace {
+namespace agent_local_endpoint_test {
 
 // A loopback port nothing listens on: bound, then closed.
 int closed_port() {
@@ -164,5 +164,5 @@ TEST(LogTail, ReadsBackAcrossBlocks) {
   EXPECT_EQ(many->rfind("line 80000\n", 0), 0u);
 }
 
-}  // namespace
+}  // namespace agent_local_endpoint_test
 }  // namespace corral::agent

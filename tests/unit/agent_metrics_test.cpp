@@ -7,7 +7,7 @@
 #include "tests/support/temp_dir.h"
 
 namespace corral::agent {
-namespace {
+namespace agent_metrics_test {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -204,5 +204,5 @@ TEST(Ewma, IgnoresSamplesNotLaterThanTheLast) {
   EXPECT_EQ(e.value(), 10.0);
 }
 
-}  // namespace
+}  // namespace agent_metrics_test
 }  // namespace corral::agent

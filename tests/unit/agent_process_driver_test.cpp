@@ -19,7 +19,7 @@
 #include "tests/support/temp_dir.h"
 
 namespace corral::agent {
-namespace {
+namespace agent_process_driver_test {
 
 using namespace std::chrono_literals;
 
@@ -275,5 +275,5 @@ TEST_F(ProcessDriverTest, AdoptingAVanishedPidIsNotFound) {
   EXPECT_EQ(adopted.error().code, ErrorCode::kNotFound);
 }
 
-}  // namespace
+}  // namespace agent_process_driver_test
 }  // namespace corral::agent

@@ -4,7 +4,7 @@
 #include "agent/tracked_vm.h"
 
 namespace corral::agent {
-namespace {
+namespace agent_restart_test {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -73,5 +73,5 @@ TEST(VmReportDiff, UsageWobbleIsNotAChangeButAPhaseIs) {
   EXPECT_TRUE(report_changed(a, b, 0.1));
 }
 
-}  // namespace
+}  // namespace agent_restart_test
 }  // namespace corral::agent

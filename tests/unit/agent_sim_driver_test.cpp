@@ -4,7 +4,7 @@
 #include "agent/drivers/sim_driver.h"
 
 namespace corral::agent {
-namespace {
+namespace agent_sim_driver_test {
 
 VmInstance sim_vm(const std::string& name, const std::string& cpu, const std::string& mem) {
   VmInstance vm;
@@ -104,5 +104,5 @@ TEST(SimDriver, NothingToAdopt) {
   EXPECT_FALSE(d.adopt(sim_vm("web-1", "1", "1Mi"), InstanceHandle{}).ok());
 }
 
-}  // namespace
+}  // namespace agent_sim_driver_test
 }  // namespace corral::agent

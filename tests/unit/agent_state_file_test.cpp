@@ -6,7 +6,7 @@
 #include "tests/support/temp_dir.h"
 
 namespace corral::agent {
-namespace {
+namespace agent_state_file_test {
 
 AgentState sample() {
   AgentState s;
@@ -85,5 +85,5 @@ TEST(StateFile, UnwritableDirectoryIsAnError) {
   EXPECT_NE(w.error().message.find("/nonexistent-dir-for-corral/state.json"), std::string::npos);
 }
 
-}  // namespace
+}  // namespace agent_state_file_test
 }  // namespace corral::agent

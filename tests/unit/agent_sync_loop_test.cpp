@@ -12,7 +12,7 @@
 #include "tests/unit/fake_control_plane.h"
 
 namespace corral::agent {
-namespace {
+namespace agent_sync_loop_test {
 
 using std::chrono::hours;
 using std::chrono::milliseconds;
@@ -541,5 +541,5 @@ TEST_F(SyncLoopTest, AfterSelfFencingTheAnswerDecidesWhatStartsAgain) {
   EXPECT_EQ(instance("kept").state, InstanceState::kRunning);
 }
 
-}  // namespace
+}  // namespace agent_sync_loop_test
 }  // namespace corral::agent

@@ -6,7 +6,7 @@
 #include "tests/unit/cli_test_context.h"
 
 namespace corral::cli {
-namespace {
+namespace apply_test {
 
 using testing::CliHarness;
 using testing::TempDir;
@@ -172,5 +172,5 @@ TEST(DecideApply, BoundVMStaysUnchanged) {
   EXPECT_EQ(decide_apply(desired, &live), ApplyAction::kConfigure);
 }
 
-}  // namespace
+}  // namespace apply_test
 }  // namespace corral::cli

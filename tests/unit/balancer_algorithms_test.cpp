@@ -16,7 +16,7 @@
 #include "balancer/core/backend.h"
 
 namespace corral::balancer {
-namespace {
+namespace balancer_algorithms_test {
 
 constexpr SteadyNanos kNow = 1'000'000'000;
 
@@ -586,5 +586,5 @@ TEST(MakePicker, SourceAffinityMeansSourceHashWhateverTheAlgorithm) {
         << algorithm;
 }
 
-}  // namespace
+}  // namespace balancer_algorithms_test
 }  // namespace corral::balancer

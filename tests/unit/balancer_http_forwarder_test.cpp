@@ -15,7 +15,7 @@
 #include "balancer/core/http_forwarder.h"
 
 namespace corral::balancer {
-namespace {
+namespace balancer_http_forwarder_test {
 
 namespace http = boost::beast::http;
 using boost::beast::error_code;
@@ -235,5 +235,5 @@ TEST(LocalResponse, IsACompleteMessageWithItsLengthAndConnection) {
             "late\n");
 }
 
-}  // namespace
+}  // namespace balancer_http_forwarder_test
 }  // namespace corral::balancer

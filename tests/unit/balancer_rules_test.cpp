@@ -10,7 +10,7 @@
 #include "balancer/core/rules.h"
 
 namespace corral::balancer {
-namespace {
+namespace balancer_rules_test {
 
 constexpr int kDefault = RouteTable::kDefaultRoute;
 
@@ -185,5 +185,5 @@ TEST_F(RouteTableTest, AnInvalidSelectorIsAnErrorNamingTheRule) {
   EXPECT_EQ(t.error().causes[0].field, "spec.rules[1].selector.matchExpressions[0].operator");
 }
 
-}  // namespace
+}  // namespace balancer_rules_test
 }  // namespace corral::balancer

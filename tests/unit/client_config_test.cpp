@@ -10,7 +10,7 @@
 #include "tests/unit/cli_test_context.h"
 
 namespace corral::cli {
-namespace {
+namespace client_config_test {
 
 using testing::TempDir;
 using testing::write_file;
@@ -174,5 +174,5 @@ TEST(ApiClient, PathsAreEncoded) {
   EXPECT_EQ(ApiClient::url_encode("app in (a,b)"), "app%20in%20%28a%2Cb%29");
 }
 
-}  // namespace
+}  // namespace client_config_test
 }  // namespace corral::cli

@@ -8,7 +8,7 @@
 #include "tests/unit/cli_test_context.h"
 
 namespace corral::cli {
-namespace {
+namespace commands_test {
 
 using testing::CliHarness;
 
@@ -180,5 +180,5 @@ TEST(Version, ClientOnlyDoesNotAskTheServer) {
   EXPECT_TRUE(h.client.calls.empty());
 }
 
-}  // namespace
+}  // namespace commands_test
 }  // namespace corral::cli

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace corral {
-namespace {
+namespace conditions_test {
 
 Condition cond(const char* type, const char* status, const char* when = "") {
   Condition c;
@@ -42,5 +42,5 @@ TEST(Conditions, ANodeIsReadyOnlyWhenNothingSaysOtherwise) {
   EXPECT_FALSE(node_ready(n));
 }
 
-}  // namespace
+}  // namespace conditions_test
 }  // namespace corral

@@ -5,7 +5,7 @@
 #include "api/fields.h"
 
 namespace corral {
-namespace {
+namespace defaults_test {
 
 TEST(Defaults, VMSetTemplateGetsVMSetLabel) {
   VMSet v;
@@ -108,5 +108,5 @@ TEST(Defaults, AreIdempotent) {
   EXPECT_EQ(encode_value(v), once);
 }
 
-}  // namespace
+}  // namespace defaults_test
 }  // namespace corral

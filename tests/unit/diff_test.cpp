@@ -7,7 +7,7 @@
 #include "tests/unit/cli_test_context.h"
 
 namespace corral::cli {
-namespace {
+namespace diff_test {
 
 using testing::CliHarness;
 using testing::TempDir;
@@ -83,5 +83,5 @@ TEST(DiffCommand, ErrorsExitTwo) {
   EXPECT_EQ(run_diff(h.ctx, {{dir.file("p.yaml")}}), 2);
 }
 
-}  // namespace
+}  // namespace diff_test
 }  // namespace corral::cli

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace corral {
-namespace {
+namespace duration_test {
 
 using std::chrono::milliseconds;
 
@@ -53,5 +53,5 @@ TEST(Duration, FormatsWhatItParses) {
     EXPECT_EQ(*parse_duration(format_duration(milliseconds(ms))), milliseconds(ms));
 }
 
-}  // namespace
+}  // namespace duration_test
 }  // namespace corral

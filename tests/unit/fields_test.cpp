@@ -5,7 +5,7 @@
 #include "api/types.h"
 
 namespace corral {
-namespace {
+namespace fields_test {
 
 Json parse(const char* text) { return *parse_json(text); }
 
@@ -180,5 +180,5 @@ TEST(Fields, PathsJoinAndIndex) {
   EXPECT_EQ(index_path("spec.rules", 2), "spec.rules[2]");
 }
 
-}  // namespace
+}  // namespace fields_test
 }  // namespace corral

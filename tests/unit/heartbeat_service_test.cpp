@@ -13,7 +13,7 @@
 #include "controller/store/store.h"
 
 namespace corral::heartbeat {
-namespace {
+namespace heartbeat_service_test {
 
 using std::chrono::milliseconds;
 
@@ -429,5 +429,5 @@ TEST_F(HeartbeatServiceTest, ARestartedServiceWritesTheFirstBeatOfEachHolder) {
   EXPECT_GT(revision_of("Node", "host-1"), rv);
 }
 
-}  // namespace
+}  // namespace heartbeat_service_test
 }  // namespace corral::heartbeat

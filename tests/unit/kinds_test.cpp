@@ -5,7 +5,7 @@
 #include "api/json.h"
 
 namespace corral {
-namespace {
+namespace kinds_test {
 
 Json parse(const char* text) { return *parse_json(text); }
 
@@ -190,5 +190,5 @@ TEST(Kinds, ShortNamesNeverShadowAnotherKind) {
   }
 }
 
-}  // namespace
+}  // namespace kinds_test
 }  // namespace corral

@@ -14,7 +14,7 @@
 #include "tests/unit/loops_fixtures.h"
 
 namespace corral::loops::testing {
-namespace {
+namespace loops_cache_test {
 
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAre;
@@ -188,5 +188,5 @@ TEST_F(LoopsSqlite, BindsAThousandVmsInOneBatch) {
               static_cast<long long>(took.count()));
 }
 
-}  // namespace
+}  // namespace loops_cache_test
 }  // namespace corral::loops::testing

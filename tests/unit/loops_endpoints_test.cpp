@@ -11,7 +11,7 @@
 #include "tests/unit/loops_fixtures.h"
 
 namespace corral::loops::testing {
-namespace {
+namespace loops_endpoints_test {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -230,5 +230,5 @@ TEST_F(LoopsEndpoints, BalancerThatDoesNotSelectTheVmDoesNotHoldTheMove) {
   EXPECT_TRUE(events_about(old).empty());
 }
 
-}  // namespace
+}  // namespace loops_endpoints_test
 }  // namespace corral::loops::testing

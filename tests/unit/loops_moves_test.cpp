@@ -9,7 +9,7 @@
 #include "tests/unit/loops_fixtures.h"
 
 namespace corral::loops::testing {
-namespace {
+namespace loops_moves_test {
 
 class LoopsMoves : public MovesLoopTest {
  protected:
@@ -138,5 +138,5 @@ TEST_F(LoopsMoves, RebalanceWaitsOutTheHoldThenMovesToTheEmptyNode) {
   EXPECT_EQ(counter("corral_rebalance_rounds_total"), 1);
 }
 
-}  // namespace
+}  // namespace loops_moves_test
 }  // namespace corral::loops::testing

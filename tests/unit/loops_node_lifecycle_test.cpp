@@ -10,7 +10,7 @@
 #include "tests/unit/loops_fixtures.h"
 
 namespace corral::loops::testing {
-namespace {
+namespace loops_node_lifecycle_test {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -244,5 +244,5 @@ TEST_F(LoopsNodeLifecycle, RecoveringAvailabilityIsWrittenAtMostEveryTenSeconds)
   for (size_t i = 1; i < seen.size(); ++i) EXPECT_GT(seen[i], seen[i - 1]);
 }
 
-}  // namespace
+}  // namespace loops_node_lifecycle_test
 }  // namespace corral::loops::testing

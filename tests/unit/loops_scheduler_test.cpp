@@ -9,7 +9,7 @@
 #include "tests/unit/loops_fixtures.h"
 
 namespace corral::loops::testing {
-namespace {
+namespace loops_scheduler_test {
 
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
@@ -160,5 +160,5 @@ TEST_F(LoopsScheduler, ConflictOnBindIsReReadAndRetriedNextPass) {
   EXPECT_EQ(counter("corral_scheduler_bindings_total"), 1);
 }
 
-}  // namespace
+}  // namespace loops_scheduler_test
 }  // namespace corral::loops::testing

@@ -7,7 +7,7 @@
 #include "tests/unit/loops_fixtures.h"
 
 namespace corral::loops::testing {
-namespace {
+namespace loops_vmset_pool_test {
 
 using ::testing::SizeIs;
 
@@ -170,5 +170,5 @@ TEST_F(LoopsWriteBackoff, AVmSetWhoseCreatesFailIsReconciledAgainOnItsBackOff) {
   EXPECT_THAT(vms_of("app"), SizeIs(2));
 }
 
-}  // namespace
+}  // namespace loops_vmset_pool_test
 }  // namespace corral::loops::testing

@@ -14,7 +14,7 @@
 #include "controller/loops/writer_pool.h"
 
 namespace corral::loops {
-namespace {
+namespace loops_write_batch_test {
 
 using namespace std::chrono_literals;
 using SteadyTime = RetryBackoff::SteadyTime;
@@ -274,5 +274,5 @@ TEST_F(WriteBatchTest, UnlistedKeysAreForgottenOrKeptAsThePassSays) {
   EXPECT_TRUE(batch_.backoff().due("b", clock_.steady_now()));
 }
 
-}  // namespace
+}  // namespace loops_write_batch_test
 }  // namespace corral::loops

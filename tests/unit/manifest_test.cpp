@@ -20,7 +20,7 @@ void PrintTo(const Cause& c, std::ostream* os) {
       << c.location << "\"}";
 }
 
-namespace {
+namespace manifest_test {
 
 using testing::TempDir;
 
@@ -389,5 +389,5 @@ TEST(ExampleManifests, SurviveToYamlRoundTrip) {
   }
 }
 
-}  // namespace
+}  // namespace manifest_test
 }  // namespace corral

@@ -12,7 +12,7 @@
 #include "tests/unit/fake_agent_client.h"
 
 namespace corral::cli {
-namespace {
+namespace node_commands_test {
 
 using testing::CliHarness;
 using testing::FakeAgentClient;
@@ -281,13 +281,13 @@ TEST(Logs, MissingVmAndOtherKindsAreErrors) {
   EXPECT_EQ(h2.err.str(), "error: logs are kept for VMs only, not for pools\n");
 }
 
-}  // namespace
+}  // namespace node_commands_test
 }  // namespace corral::cli
 
 // ---- drain -------------------------------------------------------------------------
 
 namespace corral::cli {
-namespace {
+namespace node_commands_test {
 
 using testing::CliHarness;
 
@@ -396,5 +396,5 @@ TEST(Drain, UncordonEndsADrain) {
   EXPECT_EQ(h.client.objects["nodes"]["host-1"]["spec"]["unschedulable"], false);
 }
 
-}  // namespace
+}  // namespace node_commands_test
 }  // namespace corral::cli

@@ -7,7 +7,7 @@
 #include "tests/unit/cli_test_context.h"
 
 namespace corral::cli {
-namespace {
+namespace printers_test {
 
 using testing::CliHarness;
 
@@ -192,5 +192,5 @@ TEST(GetCommand, WatchPrintsTheTableThenARowPerEvent) {
   EXPECT_EQ(h.client.calls[1], "watch pools rv=" + std::to_string(h.client.revision));
 }
 
-}  // namespace
+}  // namespace printers_test
 }  // namespace corral::cli

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace corral {
-namespace {
+namespace quantity_test {
 
 int64_t milli(const std::string& text) {
   auto q = parse_quantity(text);
@@ -110,5 +110,5 @@ TEST(Quantity, FromTextRoundTrips) {
   }
 }
 
-}  // namespace
+}  // namespace quantity_test
 }  // namespace corral

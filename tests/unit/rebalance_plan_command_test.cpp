@@ -8,7 +8,7 @@
 #include "tests/unit/cli_test_context.h"
 
 namespace corral::cli {
-namespace {
+namespace rebalance_plan_command_test {
 
 using testing::CliHarness;
 
@@ -89,5 +89,5 @@ TEST(RebalancePlan, AnUnknownPoolIsNotFound) {
   EXPECT_NE(h.err.str().find("pools \"nope\" not found"), std::string::npos) << h.err.str();
 }
 
-}  // namespace
+}  // namespace rebalance_plan_command_test
 }  // namespace corral::cli

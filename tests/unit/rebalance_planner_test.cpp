@@ -10,7 +10,7 @@
 #include "tests/unit/rebalance_fixtures.h"
 
 namespace corral::rebalance {
-namespace {
+namespace rebalance_planner_test {
 
 using namespace corral::rebalance::testing;
 
@@ -368,5 +368,5 @@ TEST(Planner, SameInputSamePlan) {
   }
 }
 
-}  // namespace
+}  // namespace rebalance_planner_test
 }  // namespace corral::rebalance

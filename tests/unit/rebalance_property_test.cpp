@@ -27,7 +27,7 @@
 #include "tests/unit/rebalance_fixtures.h"
 
 namespace corral::rebalance {
-namespace {
+namespace rebalance_property_test {
 
 using namespace corral::rebalance::testing;
 using scheduler::testing::kGi;
@@ -382,5 +382,5 @@ TEST(RebalanceProperty, InvariantsHoldOnRandomPools) {
   EXPECT_LE(coverage.strict_second_hops * 10, coverage.strict_checks);
 }
 
-}  // namespace
+}  // namespace rebalance_property_test
 }  // namespace corral::rebalance

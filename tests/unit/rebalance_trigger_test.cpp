@@ -7,7 +7,7 @@
 #include "tests/unit/rebalance_fixtures.h"
 
 namespace corral::rebalance::testing {
-namespace {
+namespace rebalance_trigger_test {
 
 using namespace std::chrono_literals;
 
@@ -166,5 +166,5 @@ TEST(RebalanceTrigger, PoolLoadsTakeTheReadySelectedMembers) {
   EXPECT_DOUBLE_EQ(loads.members[0].load, 0.5);
 }
 
-}  // namespace
+}  // namespace rebalance_trigger_test
 }  // namespace corral::rebalance::testing

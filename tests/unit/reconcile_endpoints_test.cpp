@@ -15,7 +15,7 @@
 #include "api/kinds.h"
 
 namespace corral::reconcile {
-namespace {
+namespace reconcile_endpoints_test {
 
 using std::chrono::seconds;
 using ::testing::ElementsAre;
@@ -355,5 +355,5 @@ TEST(DrainGate, EveryPublishingBalancerMustAgree) {
                                    "its replacement to be published by lb/c (at most 30s)"));
 }
 
-}  // namespace
+}  // namespace reconcile_endpoints_test
 }  // namespace corral::reconcile

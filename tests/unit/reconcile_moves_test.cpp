@@ -14,7 +14,7 @@
 #include "controller/reconcile/vmset_reconcile.h"
 
 namespace corral::reconcile {
-namespace {
+namespace reconcile_moves_test {
 
 using std::chrono::seconds;
 using ::testing::ElementsAre;
@@ -295,5 +295,5 @@ TEST(Moves, AVmAndItsReplacementCountAsOneReplicaForTheVmSet) {
   EXPECT_EQ(plan2.status.running, 2);
 }
 
-}  // namespace
+}  // namespace reconcile_moves_test
 }  // namespace corral::reconcile

@@ -13,7 +13,7 @@
 #include "controller/reconcile/node_lifecycle.h"
 
 namespace corral::reconcile {
-namespace {
+namespace reconcile_node_lifecycle_test {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -363,5 +363,5 @@ TEST(AvailabilityTracker, UnobservedGapsCountAtMostOneBucket) {
   EXPECT_DOUBLE_EQ(tracker.availability(t0 + std::chrono::minutes(20) + seconds(30)), 30.0 / 90.0);
 }
 
-}  // namespace
+}  // namespace reconcile_node_lifecycle_test
 }  // namespace corral::reconcile

@@ -8,7 +8,7 @@
 #include "controller/reconcile/pool_status.h"
 
 namespace corral::reconcile {
-namespace {
+namespace reconcile_pool_status_test {
 
 constexpr int64_t kGi = int64_t{1024} * 1024 * 1024;
 constexpr int64_t kMilliPerByte = 1000;
@@ -152,5 +152,5 @@ TEST_F(HaAdmission, NamesMemoryWhenMemoryIsShort) {
             "128Gi memory would remain for 160Gi requested");
 }
 
-}  // namespace
+}  // namespace reconcile_pool_status_test
 }  // namespace corral::reconcile

@@ -11,7 +11,7 @@
 #include "controller/reconcile/vmset_reconcile.h"
 
 namespace corral::reconcile {
-namespace {
+namespace reconcile_vmset_test {
 
 using ::testing::ElementsAre;
 
@@ -206,5 +206,5 @@ TEST(VmSetReconcile, AvailabilityFormula) {
   EXPECT_DOUBLE_EQ(vmset_availability({&c}, nodes), 0.0);  // unknown host: Rᵢ = 0
 }
 
-}  // namespace
+}  // namespace reconcile_vmset_test
 }  // namespace corral::reconcile

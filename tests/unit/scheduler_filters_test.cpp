@@ -8,7 +8,7 @@
 #include "tests/unit/scheduler_fixtures.h"
 
 namespace corral::scheduler {
-namespace {
+namespace scheduler_filters_test {
 
 using namespace corral::scheduler::testing;
 
@@ -218,5 +218,5 @@ TEST(SchedulerFilters, FiltersWithoutPoliciesAcceptEverything) {
   EXPECT_EQ(verdict(ts, request("s-2", "s", "p"), s, "a"), "");
 }
 
-}  // namespace
+}  // namespace scheduler_filters_test
 }  // namespace corral::scheduler

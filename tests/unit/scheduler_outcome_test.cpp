@@ -6,7 +6,7 @@
 #include "tests/unit/scheduler_fixtures.h"
 
 namespace corral::scheduler::testing {
-namespace {
+namespace scheduler_outcome_test {
 
 Decision bound_to(const std::string& vm, const std::string& node, int64_t epoch) {
   Decision d;
@@ -102,5 +102,5 @@ TEST(SchedulerOutcome, BatchGoesByPriorityThenNameAndIsCutToTheMaximum) {
   EXPECT_EQ(cut[1], &a);
 }
 
-}  // namespace
+}  // namespace scheduler_outcome_test
 }  // namespace corral::scheduler::testing

@@ -17,7 +17,7 @@
 #include "tests/unit/scheduler_fixtures.h"
 
 namespace corral::scheduler {
-namespace {
+namespace scheduler_property_test {
 
 using namespace corral::scheduler::testing;
 
@@ -388,5 +388,5 @@ TEST(SchedulerProperty, InvariantsHoldWhenOnlyPartOfALargePoolIsSearched) {
   }
 }
 
-}  // namespace
+}  // namespace scheduler_property_test
 }  // namespace corral::scheduler

@@ -6,7 +6,7 @@
 #include "tests/unit/scheduler_fixtures.h"
 
 namespace corral::scheduler {
-namespace {
+namespace scheduler_scorers_test {
 
 using namespace corral::scheduler::testing;
 
@@ -131,5 +131,5 @@ TEST(SchedulerScorers, StrategyFactoryFollowsThePoolsPlacement) {
   EXPECT_EQ(make_strategy_scorer(parse_strategy("bogus"))->name(), "spread");
 }
 
-}  // namespace
+}  // namespace scheduler_scorers_test
 }  // namespace corral::scheduler

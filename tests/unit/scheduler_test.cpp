@@ -7,7 +7,7 @@
 #include "tests/unit/scheduler_fixtures.h"
 
 namespace corral::scheduler {
-namespace {
+namespace scheduler_test {
 
 using namespace corral::scheduler::testing;
 
@@ -264,11 +264,11 @@ TEST(Scheduler, RelabelledNodeMovesItsReplicasBetweenDomains) {
   EXPECT_EQ(d[0].message, "0/2 nodes are available: 2 anti-affinity with fe-1 on zone=b.");
 }
 
-}  // namespace
+}  // namespace scheduler_test
 }  // namespace corral::scheduler
 
 namespace corral::scheduler::testing {
-namespace {
+namespace scheduler_test {
 
 // A move's replacement names its target node: the scheduler binds it there,
 // through every filter, or nowhere — never to another node.
@@ -314,5 +314,5 @@ TEST(Scheduler, MakeRequestReadsTheMoveTarget) {
   EXPECT_EQ(make_request(vm, s).target_node, "a");
 }
 
-}  // namespace
+}  // namespace scheduler_test
 }  // namespace corral::scheduler::testing

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace corral {
-namespace {
+namespace selector_test {
 
 using Op = Requirement::Op;
 
@@ -293,5 +293,5 @@ TEST(FieldSelector, RejectsMissingPathAndEmptyParts) {
             "invalid field selector \"a=b=c\": \"a=b=c\" has more than one operator");
 }
 
-}  // namespace
+}  // namespace selector_test
 }  // namespace corral

@@ -8,7 +8,7 @@
 #include "tests/unit/cli_test_context.h"
 
 namespace corral::cli {
-namespace {
+namespace simulate_test {
 
 using testing::CliHarness;
 
@@ -128,5 +128,5 @@ TEST(SimulateFail, CoreLeavesTheInputsAsTheyWere) {
   EXPECT_EQ(vms[0].status.phase, "Running");
 }
 
-}  // namespace
+}  // namespace simulate_test
 }  // namespace corral::cli

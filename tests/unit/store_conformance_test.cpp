@@ -11,7 +11,7 @@
 #include "tests/support/temp_dir.h"
 
 namespace corral::store {
-namespace {
+namespace store_conformance_test {
 
 using namespace std::chrono_literals;
 
@@ -663,5 +663,5 @@ TEST_P(StoreConformance, ConcurrentCreatesAreAllAcknowledgedWithDistinctRevision
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("memory", "sqlite"),
                          [](const auto& info) { return info.param; });
 
-}  // namespace
+}  // namespace store_conformance_test
 }  // namespace corral::store

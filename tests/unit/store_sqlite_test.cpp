@@ -18,7 +18,7 @@
 #include "tests/support/temp_dir.h"
 
 namespace corral::store {
-namespace {
+namespace store_sqlite_test {
 
 using namespace std::chrono_literals;
 
@@ -354,5 +354,5 @@ TEST(SqliteStore, DISABLED_Scale100kVmsAnd5kNodes) {
   EXPECT_EQ(store->list("VM", {})->items.size(), 100000u);
 }
 
-}  // namespace
+}  // namespace store_sqlite_test
 }  // namespace corral::store

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 namespace corral {
-namespace {
+namespace validate_test {
 
 const char* const kSubdomainRule =
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
@@ -552,5 +552,5 @@ TEST(Validate, ReportsEveryProblemAtOnce) {
   EXPECT_EQ(message_at(causes, "spec.replicas"), "must be greater than or equal to 0");
 }
 
-}  // namespace
+}  // namespace validate_test
 }  // namespace corral

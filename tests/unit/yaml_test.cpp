@@ -8,7 +8,7 @@
 #include <vector>
 
 namespace corral {
-namespace {
+namespace yaml_test {
 
 // Parses text that must hold exactly one document.
 Json parse_one(const std::string& text) {
@@ -432,5 +432,5 @@ TEST(ToYaml, ExampleObjectsRoundTrip) {
   for (const Json& j : {pool, vmset, balancer}) EXPECT_EQ(round_trip(j), j) << to_yaml(j);
 }
 
-}  // namespace
+}  // namespace yaml_test
 }  // namespace corral
