@@ -31,6 +31,7 @@
 #include "agent/sync_loop.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/stop_signals.h"
 #include "base/ready_file.h"
 #include "base/metrics.h"
 #include "api/validate.h"
@@ -170,14 +171,8 @@ int main(int argc, char** argv) {
     return fail("cannot use --data-dir " + f.data_dir + ": " +
                 (ec ? ec.message() : std::string("not writable")));
 
-  // Block the stop signals before any thread starts, so every thread inherits
-  // the mask and only sigwait() below receives them (VMs get a clean mask: spawn.cpp).
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts (VMs get a clean mask: spawn.cpp).
+  corral::StopSignals stop_signals;
 
   auto log = corral::logger("agent");
   const corral::Clock& clock = corral::RealClock::instance();
@@ -230,9 +225,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  log->info("{} received: stopping; VMs are left running", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  log->info("{} received: stopping; VMs are left running", stop_signals.wait());
   endpoint.stop();  // first: no nudge may reach the loop once it is gone
   loop_thread.request_stop();
   loop_thread.join();  // the loop writes the state file on its way out

@@ -23,6 +23,7 @@
 #include "base/clock.h"
 #include "base/duration.h"
 #include "base/log.h"
+#include "base/stop_signals.h"
 #include "base/ready_file.h"
 #include "controller/heartbeat/ha_admission.h"
 #include "controller/heartbeat/heartbeat_service.h"
@@ -188,14 +189,7 @@ int main(int argc, char** argv) {
                 (ec ? ec.message() : std::string("not a directory")));
   std::string db_path = (std::filesystem::path(f.data_dir) / "corral.db").string();
 
-  // Block the stop signals before any thread starts, so every thread inherits
-  // the mask and only sigwait() below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  corral::StopSignals stop_signals;  // before any thread starts
 
   auto log = corral::logger("controller");
   for (const std::string& w : warnings) log->warn("{}", w);
@@ -264,9 +258,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  log->info("{} received: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  log->info("{} received: stopping", stop_signals.wait());
   loops.stop();
   server.stop();
   log->info("stopped");

@@ -35,21 +35,24 @@ phase() {
 }
 
 # phase_bg NAME COMMAND...: starts it in the background, output to a file;
-# wait_bg waits for it, prints its output and records it as phase_ would.
+# wait_bg waits for it, prints its output and records its time (to its own
+# end, not to the wait) and result as phase does.
 bg_pid=""
 phase_bg() {
   bg_name="$1"; shift
   bg_log="$(mktemp)"
   echo "=== $bg_name (in the background; its output follows when it ends) ==="
   bg_t0=$(date +%s)
-  "$@" >"$bg_log" 2>&1 &
+  bg_end="$(mktemp)"
+  ( rc=0; "$@" || rc=$?; date +%s >"$bg_end"; exit $rc ) >"$bg_log" 2>&1 &
   bg_pid=$!
 }
 wait_bg() {
   [ -n "$bg_pid" ] || return 0
   local result=ok
   wait "$bg_pid" || { result=FAILED; status=1; }
-  local t1; t1=$(date +%s)
+  local t1; t1=$(cat "$bg_end" 2>/dev/null); rm -f "$bg_end"
+  [ -n "$t1" ] || t1=$(date +%s)
   echo "=== $bg_name ==="
   cat "$bg_log"; rm -f "$bg_log"
   names+=("$bg_name"); times+=($((t1 - bg_t0))); results+=("$result")
@@ -59,11 +62,11 @@ wait_bg() {
 print_table() {
   echo
   echo "=== timing ($mode, $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')) ==="
-  printf '%-28s %8s  %s\n' phase seconds result
+  printf '%-40s %8s  %s\n' phase seconds result
   for i in "${!names[@]}"; do
-    printf '%-28s %8d  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
+    printf '%-40s %8d  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
   done
-  printf '%-28s %8d  %s\n' total $(( $(date +%s) - started )) "$([ $status = 0 ] && echo ok || echo FAILED)"
+  printf '%-40s %8d  %s\n' total $(( $(date +%s) - started )) "$([ $status = 0 ] && echo ok || echo FAILED)"
 }
 trap 'wait_bg; print_table' EXIT
 

@@ -181,6 +181,13 @@ Result<void> ControllerManager::run_once() {
   dispatch();
   run_node_lifecycle();
   dispatch();
+  run_every_pass();
+  run_pool_status();
+  dispatch();
+  return Ok{};
+}
+
+void ControllerManager::run_every_pass() {
   run_vmsets();
   dispatch();
   run_moves();
@@ -189,9 +196,6 @@ Result<void> ControllerManager::run_once() {
   dispatch();
   run_endpoints();
   dispatch();
-  run_pool_status();
-  dispatch();
-  return Ok{};
 }
 
 Result<void> ControllerManager::start() {
@@ -231,14 +235,7 @@ void ControllerManager::thread_loop() {
       run_node_lifecycle();
       dispatch();
     }
-    run_vmsets();
-    dispatch();
-    run_moves();
-    dispatch();
-    run_scheduler();
-    dispatch();
-    run_endpoints();
-    dispatch();
+    run_every_pass();
     if (pool_status_.urgent() || clock_.steady_now() >= next_pool) {
       next_pool = clock_.steady_now() + options_.pool_status_period;
       run_pool_status();

@@ -107,6 +107,9 @@ class ControllerManager {
   void run_moves();
   void run_scheduler();
   void run_endpoints();
+  // The loops that run on every pass, in this order, each after the cache has
+  // taken the writes of the one before: VMSets, moves, scheduler, endpoints.
+  void run_every_pass();
   void run_pool_status();
   void thread_loop();
 
