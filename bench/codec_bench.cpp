@@ -4,6 +4,7 @@
 //   build/bench/codec_bench
 #include <benchmark/benchmark.h>
 
+#include "api/json.h"
 #include "api/kinds.h"
 
 namespace {
