@@ -16,6 +16,8 @@ PACKAGES=(
 if [ "${1:-test}" != run ]; then
   PACKAGES+=(
     libgtest-dev libgmock-dev libbenchmark-dev
+    # The partition tests cut hosts apart in network namespaces (ip netns).
+    iproute2
     # The sanitizer build uses clang: it compiles instrumented code about twice
     # as fast as g++ (scripts/build.sh asan).
     clang-14 libclang-rt-14-dev
