@@ -1,5 +1,6 @@
 #include "agent/control_plane.h"
 
+#include "api/json.h"
 #include "api/kinds.h"
 
 namespace corral::agent {

@@ -2,6 +2,7 @@
 // API's types; api/codec.h declares what is defined here.
 #include "api/codec.h"
 
+#include "api/json.h"
 #include "api/fields.h"
 #include "api/heartbeat.h"
 #include "api/types.h"

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "api/json.h"
+
 namespace corral {
 
 std::string join_path(const std::string& path, const std::string& key) {

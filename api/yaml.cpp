@@ -17,6 +17,7 @@
 #include <set>
 #include <utility>
 
+#include "api/json.h"
 #include "api/field_path.h"
 
 namespace corral {

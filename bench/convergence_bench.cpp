@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "api/json.h"
 #include "client/client.h"
 #include "api/kinds.h"
 #include "bench/bench_cluster.h"

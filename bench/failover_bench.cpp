@@ -18,6 +18,7 @@
 #include <memory>
 #include <thread>
 
+#include "api/json.h"
 #include "client/client.h"
 #include "bench/bench_cluster.h"
 #include "bench/bench_util.h"

@@ -20,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "api/json.h"
 #include "client/client.h"
 #include "bench/bench_cluster.h"
 #include "bench/bench_util.h"

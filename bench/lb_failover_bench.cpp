@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/json.h"
 #include "client/client.h"
 #include "bench/bench_cluster.h"
 #include "bench/bench_util.h"

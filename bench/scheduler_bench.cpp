@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 
+#include "api/json.h"
 #include "api/kinds.h"
 #include "bench/bench_util.h"
 #include "controller/heartbeat/lease_table.h"

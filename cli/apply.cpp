@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "api/json.h"
 #include "api/manifest.h"
 #include "cli/desired_state.h"
 #include "cli/manifest_input.h"

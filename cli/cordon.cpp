@@ -3,6 +3,8 @@
 #include <functional>
 #include <ostream>
 
+#include "api/json.h"
+
 namespace corral::cli {
 
 Result<bool> update_node_spec(ResourceClient& client, const std::string& name,

@@ -4,6 +4,7 @@
 #include <optional>
 #include <ostream>
 
+#include "api/json.h"
 #include "api/yaml.h"
 #include "cli/describe_balancer.h"
 #include "cli/line_diff.h"

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "api/json.h"
 #include "base/clock.h"
 #include "api/kinds.h"
 #include "api/selector.h"

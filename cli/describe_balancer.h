@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "api/json.h"
+#include "api/json_fwd.h"
 
 namespace corral::cli {
 

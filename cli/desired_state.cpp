@@ -1,5 +1,7 @@
 #include "cli/desired_state.h"
 
+#include "api/json.h"
+
 namespace corral::cli {
 
 namespace {

@@ -4,7 +4,7 @@
 // generation, creationTimestamp, ownerReferences) and status are left out.
 #pragma once
 
-#include "api/json.h"
+#include "api/json_fwd.h"
 
 namespace corral::cli {
 

@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "api/json.h"
 #include "api/manifest.h"
 #include "api/yaml.h"
 #include "cli/desired_state.h"

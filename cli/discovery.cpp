@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "api/json.h"
 #include "cli/printers.h"
 
 #ifndef CORRAL_VERSION

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/json.h"
 #include "api/annotations.h"
 #include "cli/cordon.h"
 

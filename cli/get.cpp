@@ -2,7 +2,9 @@
 
 #include <ostream>
 
+#include "api/json.h"
 #include "cli/printers.h"
+#include "cli/watch_event.h"
 
 namespace corral::cli {
 

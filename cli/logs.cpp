@@ -2,6 +2,8 @@
 
 #include <ostream>
 
+#include "api/json.h"
+
 namespace corral::cli {
 
 namespace {

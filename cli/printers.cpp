@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "api/json.h"
 #include "base/clock.h"
 #include "api/yaml.h"
 #include "cli/command.h"

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "base/error.h"
-#include "api/json.h"
+#include "api/json_fwd.h"
 #include "api/kinds.h"
 
 namespace corral::cli {

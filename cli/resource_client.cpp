@@ -2,6 +2,9 @@
 
 #include <cctype>
 
+#include "api/json.h"
+#include "cli/watch_event.h"
+
 namespace corral::cli {
 
 namespace {

@@ -11,7 +11,7 @@
 
 #include "client/client.h"
 #include "base/error.h"
-#include "api/json.h"
+#include "api/json_fwd.h"
 #include "api/kinds.h"
 
 namespace corral::cli {
@@ -21,10 +21,8 @@ struct ListOptions {
   std::string field_selector;  // empty: every object
 };
 
-struct WatchEvent {
-  std::string type;  // ADDED | MODIFIED | DELETED | ERROR
-  Json object;
-};
+// One event of a watch: cli/watch_event.h.
+struct WatchEvent;
 
 class ResourceClient {
  public:

@@ -4,6 +4,7 @@
 #include <optional>
 #include <ostream>
 
+#include "api/json.h"
 #include "cli/printers.h"
 #include "cli/units.h"
 

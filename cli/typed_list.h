@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "api/json.h"
 #include "api/kinds.h"
 #include "cli/command.h"
 #include "cli/resource_client.h"

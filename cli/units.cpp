@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "api/json.h"
 #include "api/kinds.h"
 #include "api/quantity.h"
 #include "cli/printers.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "api/json.h"
+#include "api/json_fwd.h"
 
 namespace corral::cli {
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "api/json.h"
 #include "api/yaml.h"
 
 namespace corral {

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "base/error.h"
-#include "api/json.h"
+#include "api/json_fwd.h"
 
 namespace corral {
 

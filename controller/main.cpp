@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "api/json.h"
 #include "base/clock.h"
 #include "base/duration.h"
 #include "base/log.h"

@@ -5,7 +5,8 @@
 #   release   build/       g++, -O2 -g1: the four programs and the test suite
 #   asan      build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer, -O0 -g1,
 #                          with clang++-14 when installed (it compiles instrumented
-#                          code about twice as fast as g++), else g++
+#                          code about twice as fast as g++), else g++; one file per
+#                          unit, so that a missing #include cannot hide in a batch
 #   bench     build/       the release flavour plus the benchmarks in bench/
 #   binaries  only corral-controller, corral-agent, corralctl and corral-balancer
 #             (what the quick start runs), not the tests
@@ -19,7 +20,10 @@ jobs="${CORRAL_JOBS:-$(nproc)}"
 case "$flavour" in
   release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORRAL_BENCH=OFF) ;;
   bench)   dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORRAL_BENCH=ON) ;;
-  asan)    dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DCORRAL_SANITIZE=ON -DCORRAL_BENCH=OFF)
+  # One file per translation unit (no unity batches): the sanitizer build also
+  # proves that every file includes what it uses, which a batch can hide.
+  asan)    dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DCORRAL_SANITIZE=ON -DCORRAL_BENCH=OFF
+                                  -DCORRAL_UNITY=OFF)
            if [ ! -f "$dir/CMakeCache.txt" ] && command -v clang++-14 >/dev/null 2>&1; then
              flags+=(-DCMAKE_CXX_COMPILER=clang++-14)
            fi ;;

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "api/quantity.h"
+
 namespace corral::agent {
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "api/json.h"
 #include "api/conditions.h"
 #include "base/clock.h"
 #include "api/kinds.h"

@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "api/json.h"
 #include "api/kinds.h"
 #include "base/log.h"
 

@@ -1,5 +1,6 @@
 #include "controller/heartbeat/ha_admission.h"
 
+#include "api/json.h"
 #include "base/log.h"
 #include "controller/reconcile/pool_status.h"
 

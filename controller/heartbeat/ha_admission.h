@@ -12,7 +12,7 @@
 #pragma once
 
 #include "base/error.h"
-#include "api/json.h"
+#include "api/json_fwd.h"
 #include "api/kinds.h"
 #include "controller/store/store.h"
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "api/json.h"
 #include "api/kinds.h"
 #include "base/log.h"
 #include "controller/heartbeat/vm_reports.h"

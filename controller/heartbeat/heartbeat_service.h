@@ -23,7 +23,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "api/heartbeat.h"
-#include "api/json.h"
+#include "api/json_fwd.h"
 #include "controller/events/event_recorder.h"
 #include "controller/heartbeat/lease_table.h"
 #include "controller/heartbeat/node_status.h"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "api/json.h"
 #include "api/kinds.h"
 #include "base/log.h"
 

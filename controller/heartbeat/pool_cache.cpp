@@ -1,5 +1,6 @@
 #include "controller/heartbeat/pool_cache.h"
 
+#include "api/json.h"
 #include "api/kinds.h"
 #include "base/log.h"
 #include "controller/reconcile/common.h"

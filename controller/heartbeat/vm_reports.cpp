@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "api/json.h"
 #include "api/kinds.h"
 #include "base/log.h"
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/json.h"
 #include "client/client.h"
 #include "api/heartbeat.h"
 #include "api/kinds.h"

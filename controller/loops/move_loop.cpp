@@ -6,6 +6,7 @@
 #include <set>
 #include <vector>
 
+#include "api/json.h"
 #include "api/annotations.h"
 #include "api/kinds.h"
 #include "base/log.h"

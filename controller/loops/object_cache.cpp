@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "api/json.h"
 #include "api/kinds.h"
 #include "base/log.h"
 #include "controller/scheduler/snapshot.h"

@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "controller/store/batch_write.h"
 #include "base/log.h"
 #include "controller/loops/status_update.h"
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 
+#include "api/json.h"
 #include "base/error.h"
 #include "api/kinds.h"
 #include "controller/store/store.h"

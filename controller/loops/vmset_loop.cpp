@@ -2,6 +2,7 @@
 
 #include <unordered_set>
 
+#include "api/json.h"
 #include "api/kinds.h"
 #include "base/log.h"
 #include "controller/loops/status_update.h"

@@ -1,5 +1,6 @@
 #include "controller/server/discovery.h"
 
+#include "api/json.h"
 #include "api/kinds.h"
 
 #ifndef CORRAL_VERSION

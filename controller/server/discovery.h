@@ -2,7 +2,7 @@
 // find Corral's group, version and resources.
 #pragma once
 
-#include "api/json.h"
+#include "api/json_fwd.h"
 
 namespace corral::server {
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "api/json.h"
 #include "api/heartbeat.h"
 #include "base/log.h"
 #include "controller/server/request.h"

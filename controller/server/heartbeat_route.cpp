@@ -1,5 +1,6 @@
 #include "controller/server/heartbeat_route.h"
 
+#include "api/json.h"
 #include "controller/server/request.h"
 #include "controller/server/status.h"
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "api/json.h"
 #include "base/log.h"
 #include "controller/server/discovery.h"
 #include "controller/server/heartbeat_route.h"

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "api/json.h"
+
 namespace corral::server {
 
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "base/error.h"
-#include "api/json.h"
+#include "api/json_fwd.h"
 #include "api/kinds.h"
 #include "controller/store/store.h"
 

@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "api/json.h"
 #include "base/log.h"
 #include "controller/server/request.h"
 #include "controller/server/status.h"

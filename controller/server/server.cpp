@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api/json.h"
 #include "base/log.h"
 #include "controller/server/auth.h"
 #include "controller/server/context.h"

@@ -16,7 +16,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
-#include "api/json.h"
+#include "api/json_fwd.h"
 #include "api/kinds.h"
 #include "base/metrics.h"
 #include "controller/store/store.h"

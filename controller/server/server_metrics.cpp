@@ -2,6 +2,9 @@
 
 #include <chrono>
 
+#include "api/json.h"
+#include "controller/store/batch_write.h"
+
 namespace corral::server {
 
 ServerMetrics::ServerMetrics(metrics::Registry& r)

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include "api/json.h"
+
 namespace corral::server {
 
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "base/error.h"
-#include "api/json.h"
+#include "api/json_fwd.h"
 
 namespace httplib {
 struct Response;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "api/json.h"
 #include "base/log.h"
 #include "controller/server/request.h"
 #include "controller/server/status.h"

@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "api/json.h"
+#include "controller/store/batch_write.h"
 #include "api/kinds.h"
 #include "base/log.h"
 #include "controller/store/kind_index.h"

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "api/json.h"
+#include "controller/store/batch_write.h"
 #include "controller/store/store.h"
 
 namespace corral::store {

@@ -1,5 +1,7 @@
 #include "controller/store/store.h"
 
+#include "api/json.h"
+
 namespace corral::store {
 
 Json Record::parse() const { return Json::parse(json); }

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <random>
 
+#include "api/json.h"
 #include "api/kinds.h"
 
 namespace corral::store {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "api/json.h"
+#include "api/json_fwd.h"
 #include "controller/store/store.h"
 
 namespace corral::store {

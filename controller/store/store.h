@@ -37,7 +37,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
-#include "api/json.h"
+#include "api/json_fwd.h"
 #include "api/selector.h"
 
 namespace corral::store {
@@ -92,19 +92,8 @@ struct Preconditions {
   std::string resource_version;           // empty: any
 };
 
-// One entry of Store::write_batch.
-struct BatchWrite {
-  enum class Part {
-    kStatus,         // status only, as update_status
-    kSpecAndStatus,  // spec and status in one write, for a controller that owns
-                     // both halves of one decision: the scheduler's binding sets
-                     // spec.nodeName and status.phase together, as Kubernetes'
-                     // pods/binding subresource does
-  };
-  Part part = Part::kStatus;
-  std::string kind;
-  Json object;  // carries its metadata.resourceVersion precondition, as update's
-};
+// One entry of Store::write_batch: controller/store/batch_write.h.
+struct BatchWrite;
 
 struct StoreOptions {
   size_t history_events = 100'000;        // watch history window, in events

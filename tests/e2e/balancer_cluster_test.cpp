@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "api/json.h"
 #include "client/client.h"
 #include "tests/support/balancer_process.h"
 #include "tests/support/cluster.h"

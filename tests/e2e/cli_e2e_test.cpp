@@ -7,6 +7,7 @@
 #include <regex>
 #include <thread>
 
+#include "api/json.h"
 #include "client/client.h"
 #include "tests/support/cluster.h"
 #include "tests/support/e2e_util.h"

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "api/json.h"
 #include "client/client.h"
 #include "tests/support/cluster.h"
 

@@ -38,6 +38,7 @@
 #include <sstream>
 #include <thread>
 
+#include "api/json.h"
 #include "client/client.h"
 #include "tests/support/cluster.h"
 #include "tests/support/e2e_util.h"
@@ -207,6 +208,10 @@ class PartitionTest : public ::testing::Test {
     std::string error;
     if (!ip({"netns", "add", ns_name(0)}, &error))
       GTEST_SKIP() << "this machine cannot create network namespaces: " << error;
+    // Entering one needs a mount namespace of our own (`ip -n` remounts / as a
+    // slave), which a chroot, for one, does not allow.
+    if (!ip({"-n", ns_name(0), "link", "set", "lo", "up"}, &error))
+      GTEST_SKIP() << "this machine cannot enter network namespaces: " << error;
     const std::vector<std::vector<std::string>> steps = {
         {"link", "add", link_name("c"), "type", "veth", "peer", "name", link_name("d")},
         {"addr", "add", controller_ip() + "/32", "dev", link_name("c")},

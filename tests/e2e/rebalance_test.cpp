@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "api/json.h"
 #include "client/client.h"
 #include "tests/support/cluster.h"
 #include "tests/support/e2e_util.h"

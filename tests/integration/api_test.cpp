@@ -9,6 +9,7 @@
 #include <iostream>
 #include <thread>
 
+#include "api/json.h"
 #include "api/kinds.h"
 #include "tests/integration/server_fixture.h"
 

@@ -1,4 +1,5 @@
 // Authentication, authorisation, TLS and the server's startup checks.
+#include "api/json.h"
 #include "controller/server/auth.h"
 
 #include <gtest/gtest.h>

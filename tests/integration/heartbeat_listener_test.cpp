@@ -4,6 +4,7 @@
 // and back to the API port when the listener goes away.
 #include <gtest/gtest.h>
 
+#include "api/json.h"
 #include "agent/control_plane.h"
 #include "api/heartbeat.h"
 #include "api/kinds.h"

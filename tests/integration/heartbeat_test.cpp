@@ -3,6 +3,7 @@
 // wires them, over the in-memory store.
 #include <gtest/gtest.h>
 
+#include "api/json.h"
 #include "api/heartbeat.h"
 #include "api/kinds.h"
 #include "controller/heartbeat/ha_admission.h"

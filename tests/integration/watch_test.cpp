@@ -5,6 +5,7 @@
 
 #include <future>
 
+#include "api/json.h"
 #include "tests/integration/server_fixture.h"
 
 namespace corral::testing {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "api/json.h"
 #include "tests/support/http_backend.h"
 
 namespace corral::testing {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api/json.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/cli_test_context.h"
 

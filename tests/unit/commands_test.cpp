@@ -1,6 +1,7 @@
 // describe, delete, api-resources and version against the fake client.
 #include <gtest/gtest.h>
 
+#include "api/json.h"
 #include "cli/delete.h"
 #include "cli/describe.h"
 #include "cli/discovery.h"

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api/json.h"
 #include "api/fields.h"
 
 namespace corral {

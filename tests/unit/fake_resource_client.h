@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "api/selector.h"
 #include "cli/resource_client.h"
+#include "cli/watch_event.h"
 
 namespace corral::testing {
 

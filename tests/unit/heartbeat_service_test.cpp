@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "api/json.h"
 #include "base/clock.h"
 #include "api/kinds.h"
 #include "controller/heartbeat/heartbeat_service.h"

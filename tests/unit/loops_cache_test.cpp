@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "api/json.h"
 #include "controller/events/event_recorder.h"
 #include "controller/loops/object_cache.h"
 #include "controller/loops/writer_pool.h"

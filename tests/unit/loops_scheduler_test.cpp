@@ -5,6 +5,8 @@
 
 #include <atomic>
 
+#include "api/json.h"
+#include "controller/store/batch_write.h"
 #include "controller/store/forwarding_store.h"
 #include "tests/unit/loops_fixtures.h"
 

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "api/json.h"
 #include "controller/store/forwarding_store.h"
 #include "tests/unit/loops_fixtures.h"
 

@@ -1,5 +1,6 @@
 // api/manifest.h: loading files, directories and stdin; normalizing with every
 // error located at file:line:column.
+#include "api/json.h"
 #include "api/manifest.h"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,7 @@
 // get nodes, top, cordon/uncordon and logs against the fake clients.
 #include <gtest/gtest.h>
 
+#include "api/json.h"
 #include "cli/cordon.h"
 #include "cli/drain.h"
 #include "cli/get.h"

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api/json.h"
 #include "base/clock.h"
 #include "cli/get.h"
 #include "tests/unit/cli_test_context.h"

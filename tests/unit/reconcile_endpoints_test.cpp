@@ -2,6 +2,7 @@
 // draining marks, what the data plane reported carried over, the Ready
 // condition; and the drain gate the move loop asks before deleting a moved VM.
 // Pure functions; time is passed in.
+#include "api/json.h"
 #include "controller/reconcile/endpoints.h"
 
 #include <gmock/gmock.h>

@@ -1,5 +1,6 @@
 // simulate fail: a small cluster — four nodes, a VMSet of three with required
 // anti-affinity — against the fake client. Nothing may be written.
+#include "api/json.h"
 #include "cli/simulate.h"
 
 #include <gtest/gtest.h>

@@ -6,6 +6,8 @@
 #include <set>
 #include <thread>
 
+#include "api/json.h"
+#include "controller/store/batch_write.h"
 #include "base/clock.h"
 #include "controller/store/store.h"
 #include "tests/support/temp_dir.h"

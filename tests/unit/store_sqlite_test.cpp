@@ -11,6 +11,8 @@
 #include <iostream>
 #include <thread>
 
+#include "api/json.h"
+#include "controller/store/batch_write.h"
 #include "base/clock.h"
 #include "controller/store/cached_store.h"
 #include "controller/store/sqlite_persistence.h"

@@ -1,4 +1,5 @@
 // api/yaml.h: YAML typing, locations, errors and the to_yaml round trip.
+#include "api/json.h"
 #include "api/yaml.h"
 
 #include <gtest/gtest.h>
