@@ -238,6 +238,46 @@ TEST_F(HeartbeatServiceTest, NewHolderTakesOverAfterTheGrace) {
   EXPECT_EQ(old.error().code, ErrorCode::kConflict);
 }
 
+TEST_F(HeartbeatServiceTest, ARestartingAgentIsGrantedItsWindowAndReleasesTheNode) {
+  ASSERT_TRUE(beat(request()).ok());
+  Json last = request();
+  last["restartWindowSeconds"] = 600;  // asks for 10 min; no pool: at most 5 min
+  clock_.advance(milliseconds(300));
+  ASSERT_TRUE(beat(last).ok());
+  Json node = get("Node", "host-1");
+  EXPECT_EQ(node["status"]["lease"]["restartWindowSeconds"], 300) << node.dump();
+  auto restarting = events("AgentRestarting");
+  ASSERT_EQ(restarting.size(), 1u);
+  EXPECT_EQ(restarting[0]["message"],
+            "agent host-1/4242-ab12 stopped for a restart; the node keeps its VMs for up to 5m "
+            "until an agent reports again");
+  // The next agent is not refused for the rest of the grace, nor reported as
+  // a replacement: the old one said it was going.
+  clock_.advance(milliseconds(400));
+  auto next = beat(request("host-1/5151-cd34"));
+  ASSERT_TRUE(next.ok()) << next.error().to_string();
+  EXPECT_TRUE(events("AgentReplaced").empty());
+  node = get("Node", "host-1");
+  EXPECT_EQ(node["status"]["lease"]["holderIdentity"], "host-1/5151-cd34");
+  EXPECT_EQ(node["status"]["lease"]["restartWindowSeconds"], 0);
+}
+
+TEST_F(HeartbeatServiceTest, APoolGrantingNoRestartWindowKeepsTheLease) {
+  Json pool = {{"apiVersion", "corral/v1"},
+               {"kind", "Pool"},
+               {"metadata", {{"name", "web"}}},
+               {"spec", {{"nodeSelector", {{"zone", "a"}}}, {"failover", {{"restartWindowSeconds", 0}}}}}};
+  auto normalized = normalize_object(pool);
+  ASSERT_TRUE(normalized.ok());
+  ASSERT_TRUE(store_->create("Pool", *normalized).ok());
+  Json last = request();
+  last["restartWindowSeconds"] = 300;
+  ASSERT_TRUE(beat(last).ok());
+  EXPECT_EQ(get("Node", "host-1")["status"]["lease"]["restartWindowSeconds"], 0);
+  EXPECT_TRUE(events("AgentRestarting").empty());
+  EXPECT_EQ(beat(request("host-1/5151-cd34")).error().code, ErrorCode::kConflict);
+}
+
 TEST_F(HeartbeatServiceTest, GraceComesFromTheNodesPools) {
   Json pool = {{"apiVersion", "corral/v1"},
                {"kind", "Pool"},
