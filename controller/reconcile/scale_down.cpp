@@ -67,7 +67,8 @@ std::vector<Victim> choose_victims(const ScaleDownInput& in) {
     if (it == node_of.end() || !node_ready(*it->second)) return VictimHealth::kNodeNotReady;
     if (vm.status.phase != vm_phase::kRunning || vm.status.epoch != vm.spec.epoch)
       return VictimHealth::kNotRunning;
-    if (!condition_is_true(vm.status.conditions, condition_type::kReady)) return VictimHealth::kNotReady;
+    if (!condition_is_true(vm.status.conditions, condition_type::kReady))
+      return VictimHealth::kNotReady;
     return VictimHealth::kHealthy;
   };
   auto load_of = [&](const VM& vm) {
@@ -93,10 +94,9 @@ std::vector<Victim> choose_victims(const ScaleDownInput& in) {
       if (const std::string* domain = topology.spread_domain(*vm)) {
         const int32_t after = scheduler::skew_without_one(skew, *domain);
         r.breaks_spread = after > max_skew && after > skew.skew();
-        auto d = std::lower_bound(skew.domains.begin(), skew.domains.end(), *domain,
-                                  [](const scheduler::DomainCount& c, const std::string& v) {
-                                    return c.value < v;
-                                  });
+        auto d = std::lower_bound(
+            skew.domains.begin(), skew.domains.end(), *domain,
+            [](const scheduler::DomainCount& c, const std::string& v) { return c.value < v; });
         if (d != skew.domains.end() && d->value == *domain) r.spread_count = d->count;
       }
       ranked.push_back(r);
@@ -107,7 +107,8 @@ std::vector<Victim> choose_victims(const ScaleDownInput& in) {
       why = victim_health_name(pick.health);
     } else if (pick.breaks_spread) {
       why = "every choice exceeds maxSkew";
-    } else if (pick.spread_count > 0 && pick.spread_count == skew.max && skew.max > skew.min_eligible) {
+    } else if (pick.spread_count > 0 && pick.spread_count == skew.max &&
+               skew.max > skew.min_eligible) {
       why = "in " + topology.spread_key() + "=" + *topology.spread_domain(*pick.vm) + " (" +
             std::to_string(pick.spread_count) + " replicas, the most)";
     } else if (pick.shared_domain > 1) {

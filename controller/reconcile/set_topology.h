@@ -24,8 +24,8 @@ class SetTopology {
   // `owned`: the set's replicas. `nodes`: the pool's nodes (and any others
   // the replicas are on). `pool`: nullptr when unknown — then there are no
   // domains and spread is not judged.
-  SetTopology(const VMSet& set, const std::vector<const VM*>& owned,
-              const std::vector<Node>& nodes, const Pool* pool);
+  SetTopology(const VMSet& set, const std::vector<const VM*>& owned, const std::vector<Node>& nodes,
+              const Pool* pool);
 
   // A spread policy and a known pool.
   bool judges_spread() const { return spread_key_.has_value(); }

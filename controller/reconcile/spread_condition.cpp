@@ -22,9 +22,8 @@ std::optional<Condition> spread_condition(const VMSet& set, const SetTopology& t
     c.status = condition_status::kFalse;
     c.reason = "SkewExceeded";
     c.message = key + ": " + skew.most_crowded()->value + "=" +
-                std::to_string(skew.most_crowded()->count) + " " +
-                skew.emptiest_eligible()->value + "=" +
-                std::to_string(skew.emptiest_eligible()->count) + ", maxSkew " +
+                std::to_string(skew.most_crowded()->count) + " " + skew.emptiest_eligible()->value +
+                "=" + std::to_string(skew.emptiest_eligible()->count) + ", maxSkew " +
                 std::to_string(max_skew);
     return c;
   }

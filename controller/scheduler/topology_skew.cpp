@@ -39,8 +39,9 @@ TopologySkew topology_skew(const VmRequest& vm, const VmSetInfo& set, const Pool
     out.domains.push_back(std::move(c));
   }
   out.min_eligible = out.any_eligible ? min : 0;
-  out.at_max = static_cast<int32_t>(std::count_if(
-      out.domains.begin(), out.domains.end(), [&](const DomainCount& d) { return d.count == out.max; }));
+  out.at_max =
+      static_cast<int32_t>(std::count_if(out.domains.begin(), out.domains.end(),
+                                         [&](const DomainCount& d) { return d.count == out.max; }));
   return out;
 }
 
@@ -53,7 +54,8 @@ int32_t skew_without_one(const TopologySkew& before, std::string_view value) {
   // Only this domain's count drops by one: the max drops when it held the
   // max alone; the min drops when it is an eligible domain at the min.
   const int32_t max = it->count == before.max && before.at_max == 1 ? before.max - 1 : before.max;
-  const int32_t min = it->eligible ? std::min(before.min_eligible, it->count - 1) : before.min_eligible;
+  const int32_t min =
+      it->eligible ? std::min(before.min_eligible, it->count - 1) : before.min_eligible;
   return max - min;
 }
 

@@ -42,7 +42,8 @@ class SpreadE2E : public ::testing::Test {
     api_ = std::make_unique<ApiClient>(cfg);
     for (const auto& [node, zone] : kZoneOf)
       ASSERT_TRUE(wait_for([&] { return node_phase(*api_, node) == "Ready"; }, kWait))
-          << node << " did not turn Ready\n" << controller_->logs();
+          << node << " did not turn Ready\n"
+          << controller_->logs();
   }
 
   void TearDown() override {

@@ -49,8 +49,8 @@ TEST(EventOrder, GetEventsPrintsTheTimelineOldestFirst) {
                      "2026-12-02T10:03:00.000Z"));
   h.client.put(event("web.0002", "SuccessfulCreate", "2026-12-02T10:00:00.000Z",
                      "2026-12-02T10:00:00.000Z"));
-  h.client.put(event("web.0003", "ScaleHint", "2026-12-02T10:01:00.000Z",
-                     "2026-12-02T10:01:00.000Z"));
+  h.client.put(
+      event("web.0003", "ScaleHint", "2026-12-02T10:01:00.000Z", "2026-12-02T10:01:00.000Z"));
   std::chrono::system_clock::time_point now;
   ASSERT_TRUE(parse_time("2026-12-02T10:10:00.000Z", &now));
   h.clock.set(now);

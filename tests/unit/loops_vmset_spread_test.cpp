@@ -75,8 +75,8 @@ TEST_F(LoopsVmSetSpread, ScaleDownFiveToThreeKeepsOneReplicaPerZoneAndSaysSo) {
     std::vector<Event> scheduled = events_with(vm.metadata.name, "Scheduled");
     ASSERT_THAT(scheduled, SizeIs(1)) << vm.metadata.name;
     EXPECT_EQ(scheduled[0].type, "Normal");
-    EXPECT_EQ(scheduled[0].message, "Successfully assigned vm/" + vm.metadata.name + " to node/" +
-                                        vm.spec.nodeName);
+    EXPECT_EQ(scheduled[0].message,
+              "Successfully assigned vm/" + vm.metadata.name + " to node/" + vm.spec.nodeName);
   }
 
   pass_renewing(alive_);

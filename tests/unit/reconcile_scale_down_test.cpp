@@ -74,7 +74,7 @@ struct Outcome {
 };
 
 Outcome run(const VMSet& set, const std::vector<VM>& vms, const std::vector<Node>& nodes,
-        const Pool* p, const std::string& now = "2026-12-02T10:00:00.000Z") {
+            const Pool* p, const std::string& now = "2026-12-02T10:00:00.000Z") {
   VmSetInput in;
   in.vmset = &set;
   in.vms = &vms;
@@ -232,7 +232,8 @@ TEST(ScaleDownVictims, Issue14LeavesOnePerZoneWithReasons) {
                           std::pair<const std::string, int>{"b", 1},
                           std::pair<const std::string, int>{"c", 1}));
   ASSERT_EQ(r.reasons.size(), 2u);
-  EXPECT_EQ(r.reasons[0], "scale-down 5 → 3: in zone=b (2 replicas, the most)");  // a, b tie: newest
+  EXPECT_EQ(r.reasons[0],
+            "scale-down 5 → 3: in zone=b (2 replicas, the most)");  // a, b tie: newest
   EXPECT_EQ(r.reasons[1], "scale-down 5 → 3: in zone=a (2 replicas, the most)");
 }
 
