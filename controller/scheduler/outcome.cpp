@@ -25,6 +25,8 @@ DecisionOutcome decision_outcome(const VM& vm, const Decision& d) {
     st.message.clear();
     st.nodeName.clear();
     st.epoch = 0;
+    out.event = EventNote{event_type::kNormal, "Scheduled",
+                          "Successfully assigned vm/" + vm.metadata.name + " to node/" + d.node};
     return out;
   }
   out.park = true;

@@ -437,6 +437,39 @@ TEST_F(HeartbeatServiceTest, FailedTransitionWritesOneWarningEvent) {
   EXPECT_EQ(events("VMFailed").size(), 1u);
 }
 
+TEST_F(HeartbeatServiceTest, ARisingRestartCountWritesOneWarningEventPerReport) {
+  create_vm("vm-a", "host-1", 1);
+  Json body = request();
+  Json running = report("vm-a", 1, "Running");
+  body["vms"] = Json::array({running});
+  ASSERT_TRUE(beat(body).ok());
+  EXPECT_TRUE(events("Restarted").empty()) << "a first start is no restart";
+
+  running["restarts"] = 1;
+  running["lastError"] = "exit code 3";
+  body["vms"] = Json::array({running});
+  ASSERT_TRUE(beat(body).ok());
+  EXPECT_EQ(get("VM", "vm-a")["status"]["restarts"], 1);
+  auto evs = events("Restarted");
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0]["type"], "Warning");
+  EXPECT_EQ(evs[0]["involvedObject"]["kind"], "VM");
+  EXPECT_EQ(evs[0]["involvedObject"]["name"], "vm-a");
+  EXPECT_EQ(evs[0]["message"], "vm/vm-a restarted on node/host-1 (restart 1) after: exit code 3");
+
+  // The same count again (usage changed, say): no new event.
+  running["usage"] = Json{{"cpu", "100m"}};
+  body["vms"] = Json::array({running});
+  ASSERT_TRUE(beat(body).ok());
+  EXPECT_EQ(events("Restarted").size(), 1u);
+
+  running["restarts"] = 2;
+  body["vms"] = Json::array({running});
+  ASSERT_TRUE(beat(body).ok());
+  evs = events("Restarted");
+  ASSERT_EQ(evs.size(), 2u);
+}
+
 TEST_F(HeartbeatServiceTest, ClockSkewIsReportedAsAConditionNotJudged) {
   Json skewed = request();
   skewed["time"] = format_time(clock_.now() + std::chrono::seconds(10));
