@@ -232,52 +232,10 @@ TEST_F(FailoverTest, RestartedAgentStopsItsStaleCopiesInsteadOfRunningThemTwice)
   }
 }
 
-TEST_F(FailoverTest, ControllerRestartMovesNoVM) {
-  start_app();
-  auto before = vms();
-  controller_->kill_hard();
-  // What each agent had answered by the old controller, now dead.
-  std::map<std::string, double> beats;
-  for (const std::string& node : kNodes)
-    beats[node] = scrape_metric(agents_[node]->url(), "corral_agent_heartbeats_total").value_or(0);
-  std::string error;
-  ASSERT_TRUE(controller_->start(&error)) << error;
-  // The restarted controller judges no node before one full grace (2 s) after
-  // its start. Checked once the period that matters has been processed:
-  // every agent has been answered by the new controller at least twice (its
-  // lease renewed there), and the controller's loops have run 20 node-monitor
-  // periods (≥ 4.75 s of its own clock: past the grace, a second grace and
-  // the probes), judging nodes all along.
-  for (const std::string& node : kNodes)
-    ASSERT_TRUE(wait_for(
-        [&] {
-          auto n = scrape_metric(agents_[node]->url(), "corral_agent_heartbeats_total");
-          return n && *n >= beats[node] + 2;
-        },
-        kWait))
-        << node << " was not answered by the restarted controller\n" << agents_[node]->logs();
-  ASSERT_TRUE(wait_for([&] { return controller_lifecycle_passes(controller_->url()).value_or(0) >= 20; },
-                       kWait))
-      << controller_->logs();
-  auto after = vms();
-  ASSERT_EQ(after.size(), before.size()) << describe_vms();
-  for (const auto& [name, v] : after) {
-    EXPECT_EQ(v.node, before[name].node) << name;
-    EXPECT_EQ(v.epoch, before[name].epoch) << name;
-    EXPECT_TRUE(v.running()) << describe_vms();
-  }
-  for (const std::string& node : kNodes) EXPECT_EQ(node_phase(node), "Ready") << node;
-  // The controller's own account: no VM was marked Lost. (Node transitions
-  // are not asserted: an agent whose heartbeats were nudged just before the
-  // restart may renew at the new controller only after its 2 s grace, and the
-  // node is Unreachable — VMs kept, a peer reaches it — for a moment.)
-  EXPECT_EQ(scrape_metric(controller_->url(), "corral_vms_lost_total"), 0.0);
-}
-
-// A controller outage of any length moves no VM: the agents retry every
-// second and reach the returning controller within its startup grace. With
-// the agents' old 1-2-4-5 s back-off, the 20 s and 60 s outages re-placed
-// every VM (issue 14).
+// A controller outage of any length — from a kill -9 and an immediate
+// restart to a minute — moves no VM: the agents retry every second and reach
+// the returning controller within its startup grace. With the agents' old
+// 1-2-4-5 s back-off, the 20 s and 60 s outages re-placed every VM (issue 14).
 class ControllerOutage : public FailoverTest, public ::testing::WithParamInterface<int> {};
 
 TEST_P(ControllerOutage, MovesNoVM) {
@@ -308,12 +266,14 @@ TEST_P(ControllerOutage, MovesNoVM) {
   for (const auto& [name, v] : after) {
     EXPECT_EQ(v.node, before[name].node) << name;
     EXPECT_EQ(v.epoch, before[name].epoch) << name;
+    EXPECT_TRUE(v.running()) << describe_vms();
   }
   for (const std::string& node : kNodes) EXPECT_EQ(node_phase(node), "Ready") << node;
+  // The controller's own account: no VM was marked Lost.
   EXPECT_EQ(scrape_metric(controller_->url(), "corral_vms_lost_total"), 0.0) << controller_->logs();
 }
 
-INSTANTIATE_TEST_SUITE_P(Seconds, ControllerOutage, ::testing::Values(1, 5, 20, 60),
+INSTANTIATE_TEST_SUITE_P(Seconds, ControllerOutage, ::testing::Values(0, 1, 5, 20, 60),
                          [](const ::testing::TestParamInfo<int>& info) {
                            return std::to_string(info.param) + "s";
                          });

@@ -87,6 +87,17 @@ class HeartbeatServiceTest : public ::testing::Test {
     ASSERT_TRUE(store_->update_status("VM", stored).ok());
   }
 
+  // Pool "web" selecting zone=a (the nodes' label here) with these failover settings.
+  void create_zone_a_pool(const Json& failover) {
+    Json pool = {{"apiVersion", "corral/v1"},
+                 {"kind", "Pool"},
+                 {"metadata", {{"name", "web"}}},
+                 {"spec", {{"nodeSelector", {{"zone", "a"}}}, {"failover", failover}}}};
+    auto normalized = normalize_object(pool);
+    ASSERT_TRUE(normalized.ok()) << normalized.error().to_string();
+    ASSERT_TRUE(store_->create("Pool", *normalized).ok());
+  }
+
   static Json report(const std::string& name, int64_t epoch, const std::string& phase) {
     return {{"name", name}, {"epoch", epoch}, {"phase", phase},
             {"usage", {{"cpu", "500m"}, {"memory", "512Mi"}}}};
@@ -263,13 +274,7 @@ TEST_F(HeartbeatServiceTest, ARestartingAgentIsGrantedItsWindowAndReleasesTheNod
 }
 
 TEST_F(HeartbeatServiceTest, APoolGrantingNoRestartWindowKeepsTheLease) {
-  Json pool = {{"apiVersion", "corral/v1"},
-               {"kind", "Pool"},
-               {"metadata", {{"name", "web"}}},
-               {"spec", {{"nodeSelector", {{"zone", "a"}}}, {"failover", {{"restartWindowSeconds", 0}}}}}};
-  auto normalized = normalize_object(pool);
-  ASSERT_TRUE(normalized.ok());
-  ASSERT_TRUE(store_->create("Pool", *normalized).ok());
+  create_zone_a_pool({{"restartWindowSeconds", 0}});
   Json last = request();
   last["restartWindowSeconds"] = 300;
   ASSERT_TRUE(beat(last).ok());
@@ -279,13 +284,7 @@ TEST_F(HeartbeatServiceTest, APoolGrantingNoRestartWindowKeepsTheLease) {
 }
 
 TEST_F(HeartbeatServiceTest, GraceComesFromTheNodesPools) {
-  Json pool = {{"apiVersion", "corral/v1"},
-               {"kind", "Pool"},
-               {"metadata", {{"name", "web"}}},
-               {"spec", {{"nodeSelector", {{"zone", "a"}}}, {"failover", {{"nodeGraceSeconds", 5}}}}}};
-  auto normalized = normalize_object(pool);
-  ASSERT_TRUE(normalized.ok());
-  ASSERT_TRUE(store_->create("Pool", *normalized).ok());
+  create_zone_a_pool({{"nodeGraceSeconds", 5}});
   auto answer = beat(request());
   ASSERT_TRUE(answer.ok());
   EXPECT_EQ((*answer)["leaseDurationSeconds"], 5);
