@@ -1,9 +1,11 @@
 #include "cli/get.h"
 
+#include <map>
 #include <ostream>
 
 #include "api/json.h"
 #include "cli/printers.h"
+#include "cli/resource_client.h"
 #include "cli/watch_event.h"
 
 namespace corral::cli {
@@ -51,6 +53,22 @@ std::string list_revision(const Json& list) {
   return "";
 }
 
+// Columns that only say how long ago something happened: they change with the
+// clock, not with the object, so a watch does not print a row again for them.
+bool time_column(const std::string& header) {
+  return header == "AGE" || header == "LEASE-AGE" || header == "LAST-SEEN" || header == "REPORTED";
+}
+
+// Whether `next` prints the same as `last` in every column that is not a time.
+bool same_printed(const Row& last, const Row& next, const Row& headers) {
+  if (last.size() != next.size()) return false;
+  for (size_t i = 0; i < next.size(); ++i) {
+    if (i < headers.size() && time_column(headers[i])) continue;
+    if (last[i] != next[i]) return false;
+  }
+  return true;
+}
+
 struct KindItems {
   const KindInfo* kind;
   std::vector<Json> items;
@@ -65,8 +83,14 @@ int watch_kind(Context& ctx, const GetOptions& options, OutputFormat format, Kin
   auto now = ctx.clock.now();
   std::vector<size_t> widths;
   bool header_printed = false;
+  // The last row printed for each object (by name): a status write that
+  // changes no printed column (usage, a heartbeat) prints nothing.
+  const Row headers = table_headers(kind, wide);
+  std::map<std::string, Row> last_printed;
   if (table && !fetched.items.empty()) {
     auto rows = table_rows(kind, fetched.items, wide, now, false);
+    for (size_t i = 0; i < fetched.items.size(); ++i)
+      last_printed[object_name(fetched.items[i])] = rows[i + 1];
     widths = column_widths(rows);
     ctx.out << render_rows(rows) << std::flush;
     header_printed = true;
@@ -102,9 +126,19 @@ int watch_kind(Context& ctx, const GetOptions& options, OutputFormat format, Kin
                             : "";
       if (!orv.empty()) rv = orv;
       if (table) {
+        Row row = table_row(kind, object, wide, ctx.clock.now());
+        const std::string name = object_name(object);
+        auto last = last_printed.find(name);
+        if (ev.type == "DELETED") {
+          if (last != last_printed.end()) last_printed.erase(last);
+        } else if (last != last_printed.end() && same_printed(last->second, row, headers)) {
+          return true;
+        } else {
+          last_printed[name] = row;
+        }
         std::vector<Row> rows;
-        if (!header_printed) rows.push_back(table_headers(kind, wide));
-        rows.push_back(table_row(kind, object, wide, ctx.clock.now()));
+        if (!header_printed) rows.push_back(headers);
+        rows.push_back(std::move(row));
         if (!header_printed) widths = column_widths(rows);
         header_printed = true;
         ctx.out << render_rows(rows, widths) << std::flush;

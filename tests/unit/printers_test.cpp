@@ -193,5 +193,42 @@ TEST(GetCommand, WatchPrintsTheTableThenARowPerEvent) {
   EXPECT_EQ(h.client.calls[1], "watch pools rv=" + std::to_string(h.client.revision));
 }
 
+Json vm(const std::string& phase, const std::string& address, const std::string& cpu_used) {
+  Json v = Json::parse(R"({"apiVersion":"corral/v1","kind":"VM",
+    "metadata":{"name":"web-1","creationTimestamp":"2026-09-21T07:33:20.000Z"},
+    "spec":{"nodeName":"host-1","epoch":1}})");
+  v["status"]["phase"] = phase;
+  if (!address.empty()) v["status"]["address"] = address;
+  v["status"]["usage"]["cpu"] = cpu_used;
+  return v;
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(GetCommand, WatchPrintsARowOnlyWhenAPrintedColumnChanged) {
+  CliHarness h;
+  h.clock.set(at("2026-09-21T07:38:20.000Z"));
+  h.client.put(vm("Running", "127.0.0.1:4000", "100m"));
+  // Usage is not a column of the table: two status writes that only move it
+  // print nothing; a new phase prints one row; a deletion prints its row.
+  h.client.watch_events.push_back({"MODIFIED", vm("Running", "127.0.0.1:4000", "200m")});
+  h.client.watch_events.push_back({"MODIFIED", vm("Running", "127.0.0.1:4000", "300m")});
+  h.client.watch_events.push_back({"MODIFIED", vm("Failed", "", "0")});
+  h.client.watch_events.push_back({"MODIFIED", vm("Failed", "", "0")});
+  h.client.watch_events.push_back({"DELETED", vm("Failed", "", "0")});
+  GetOptions o;
+  o.args = {"vms"};
+  o.watch = true;
+  o.watch_timeout = std::chrono::seconds(2);
+  EXPECT_EQ(run_get(h.ctx, o), 0) << h.err.str();
+  const std::string out = h.out.str();
+  EXPECT_EQ(count_of(out, "Running"), 1u) << out;
+  EXPECT_EQ(count_of(out, "Failed"), 2u) << "the change, then the deletion\n" << out;
+}
+
 }  // namespace printers_test
 }  // namespace corral::cli
