@@ -23,8 +23,13 @@ DecisionOutcome decision_outcome(const VM& vm, const Decision& d) {
     out.next.spec.epoch = d.epoch;
     st.phase = vm_phase::kScheduled;
     st.message.clear();
+    // What the agent reported belongs to the previous copy (the one that was
+    // Lost or is being replaced): the new binding's agent reports its own.
     st.nodeName.clear();
     st.epoch = 0;
+    st.address.clear();
+    st.usage = {};
+    st.startTime.clear();
     return out;
   }
   out.park = true;
