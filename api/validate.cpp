@@ -327,6 +327,7 @@ std::vector<Cause> validate(const Pool& pool) {
   c.at_least<int32_t>("spec.failover.availabilityWindowSeconds", f.availabilityWindowSeconds, 1);
   const PoolStatus& st = pool.status;
   c.resources_non_negative("status.capacity", st.capacity);
+  c.resources_non_negative("status.schedulable", st.schedulable);
   c.resources_non_negative("status.allocated", st.allocated);
   c.resources_non_negative("status.used", st.used);
   c.conditions("status.conditions", st.conditions);
