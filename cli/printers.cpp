@@ -43,13 +43,13 @@ std::string age_at(const Json& object, const char* path, std::chrono::system_clo
   return age_since(at(object, path), now);
 }
 
-// "cpu/memory" of a ResourceList at `path`.
-// "24/70.6Gi": CPU in cores and memory in binary units, however the
-// controller wrote them (it writes sums as plain numbers of bytes).
+// "cpu/memory" of a ResourceList at `path`: "6c/70.6Gi", cores with a `c` and
+// memory in binary units, however the controller wrote them (it writes sums
+// as plain numbers of bytes).
 std::string cpu_mem(const Json& object, const std::string& path) {
   auto cpu = milli_at(object, path + ".cpu");
   auto memory = milli_at(object, path + ".memory");
-  return (cpu ? format_cores(*cpu) : "0") + "/" + (memory ? format_bytes(*memory) : "0");
+  return (cpu ? format_cores(*cpu) : "0") + "c/" + (memory ? format_bytes(*memory) : "0");
 }
 
 }  // namespace
@@ -117,6 +117,16 @@ std::string format_percent(double fraction, int decimals) {
   return s + "%";
 }
 
+std::string format_ratio(double ratio) {
+  if (!std::isfinite(ratio) || ratio <= 0) ratio = 1;  // the default overcommit
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", ratio);
+  std::string s = buf;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
 std::string format_availability(double r) {
   if (!std::isfinite(r)) return "<unknown>";
   r = std::clamp(r, 0.0, 1.0);
@@ -138,7 +148,8 @@ std::vector<std::string> table_headers(const KindInfo& kind, bool wide) {
     if (wide) h.insert(h.end(), {"LEASE-AGE", "CPU", "MEMORY", "AVAILABILITY", "ADDRESS", "DRIVER"});
   } else if (kind.kind == "Pool") {
     h = {"NAME", "READY", "CAPACITY", "ALLOCATED", "USED", "LOAD", "SPREAD", "TOLERATES", "AGE"};
-    if (wide) h.insert(h.end(), {"PLACEMENT"});
+    // CAPACITY is V = Σ Pᵢ; SCHEDULABLE is V × the pool's overcommit.
+    if (wide) h.insert(h.end(), {"SCHEDULABLE", "OVERCOMMIT", "PLACEMENT"});
   } else if (kind.kind == "VMSet") {
     h = {"NAME", "POOL", "DESIRED", "CURRENT", "RUNNING", "READY", "AVAILABILITY", "AGE"};
     if (wide) h.insert(h.end(), {"SCHEDULED"});
@@ -192,7 +203,12 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
              format_percent(number_at(o, "status.loadSpread")),
              or_zero(at(o, "status.tolerableFailures")),
              age};
-    if (wide) r.push_back(or_none(at(o, "spec.placement")));
+    if (wide) {
+      r.insert(r.end(), {cpu_mem(o, "status.schedulable"),
+                         format_ratio(number_at(o, "spec.overcommit.cpu")) + "x/" +
+                             format_ratio(number_at(o, "spec.overcommit.memory")) + "x",
+                         or_none(at(o, "spec.placement"))});
+    }
     return r;
   }
   if (kind.kind == "VMSet") {

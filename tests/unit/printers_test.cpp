@@ -15,8 +15,9 @@ using testing::CliHarness;
 Json pool(const std::string& name, const std::string& created) {
   return Json::parse(R"({"apiVersion":"corral/v1","kind":"Pool","metadata":{"name":")" + name +
                      R"(","creationTimestamp":")" + created + R"(","labels":{"tier":"web"}},
-    "spec":{"placement":"spread"},
-    "status":{"readyNodes":2,"totalNodes":3,"capacity":{"cpu":"32","memory":"64Gi"},
+    "spec":{"placement":"spread","overcommit":{"cpu":4,"memory":1}},
+    "status":{"readyNodes":2,"totalNodes":3,"capacity":{"cpu":"8","memory":"64Gi"},
+              "schedulable":{"cpu":"32","memory":"64Gi"},
               "allocated":{"cpu":"4","memory":"8Gi"},"used":{"cpu":"1500m","memory":"2Gi"},
               "meanLoad":0.423,"loadSpread":0.05,"tolerableFailures":1}})");
 }
@@ -41,10 +42,14 @@ TEST(Printers, PoolRowShowsNodesCapacityLoadAndAge) {
   const KindInfo& k = *find_kind("pool");
   auto now = at("2026-09-21T07:38:20.000Z");
   Row r = table_row(k, pool("web", "2026-09-21T07:33:20.000Z"), false, now);
-  EXPECT_EQ(r, (Row{"web", "2/3", "32/64Gi", "4/8Gi", "1.5/2Gi", "42%", "5%", "1", "5m"}));
+  // CAPACITY is V = Σ Pᵢ, in cores and bytes with units; the overcommitted
+  // figure is SCHEDULABLE, beside the ratios, in -o wide.
+  EXPECT_EQ(r, (Row{"web", "2/3", "8c/64Gi", "4c/8Gi", "1.5c/2Gi", "42%", "5%", "1", "5m"}));
   Row wide = table_row(k, pool("web", "2026-09-21T07:33:20.000Z"), true, now);
-  ASSERT_EQ(wide.size(), 10u);
-  EXPECT_EQ(wide[9], "spread");
+  ASSERT_EQ(wide.size(), 12u);
+  EXPECT_EQ(wide[9], "32c/64Gi");
+  EXPECT_EQ(wide[10], "4x/1x");
+  EXPECT_EQ(wide[11], "spread");
   EXPECT_EQ(table_headers(k, false),
             (std::vector<std::string>{"NAME", "READY", "CAPACITY", "ALLOCATED", "USED", "LOAD", "SPREAD",
                                       "TOLERATES", "AGE"}));
