@@ -52,6 +52,31 @@ std::string cpu_mem(const Json& object, const std::string& path) {
   return (cpu ? format_cores(*cpu) : "0") + "c/" + (memory ? format_bytes(*memory) : "0");
 }
 
+// LEASE-AGE of a Node. The controller renews leases in memory at every beat
+// (1 s) and persists the heartbeat time only every ~10 s, so the stored time
+// would make a healthy node read up to 10 s. What the stored object does say
+// exactly: a Ready node's lease is younger than its grace (the lifecycle
+// judges it every 250 ms), hence "<2s". A node that is not Ready stopped
+// renewing about one grace before it was judged, or at its last stored beat
+// if that is later.
+std::string lease_age(const Json& node, std::chrono::system_clock::time_point now) {
+  std::string heartbeat = at(node, "status.lastHeartbeatTime");
+  if (heartbeat.empty()) heartbeat = at(node, "status.lease.renewTime");
+  const auto grace = std::chrono::seconds(static_cast<int64_t>(number_at(node, "status.lease.durationSeconds")));
+  if (grace.count() <= 0 || heartbeat.empty()) return age_since(heartbeat, now);
+  if (at(node, "status.phase") == "Ready") return "<" + format_age(grace);
+  std::chrono::system_clock::time_point last, judged;
+  if (!parse_time(heartbeat, &last)) return age_since(heartbeat, now);
+  const Json& conditions = node.contains("status") && node["status"].is_object()
+                               ? node["status"].value("conditions", Json::array())
+                               : Json::array();
+  for (const Json& c : conditions) {
+    if (!c.is_object() || c.value("type", "") != condition_type::kReady) continue;
+    if (parse_time(c.value("lastTransitionTime", ""), &judged)) last = std::max(last, judged - grace);
+  }
+  return format_age(now - last);
+}
+
 }  // namespace
 
 Result<OutputFormat> parse_output_format(const std::string& text) {
@@ -177,10 +202,6 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
     if (at(o, "spec.unschedulable") == "true") status += ",SchedulingDisabled";
     Row r = {name, status, age, or_none(at(o, "status.agentVersion"))};
     if (wide) {
-      // The controller persists heartbeats in batches (every few seconds), so
-      // this reads up to that much older than the lease the controller holds.
-      std::string heartbeat = at(o, "status.lastHeartbeatTime");
-      if (heartbeat.empty()) heartbeat = at(o, "status.lease.renewTime");
       std::string cpu =
           used_of(milli_at(o, "status.usage.cpu"), milli_at(o, "status.allocatable.cpu"), format_cores);
       std::string memory =
@@ -188,7 +209,7 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
       std::string availability = at(o, "status.availability").empty()
                                      ? kNone
                                      : format_availability(number_at(o, "status.availability"));
-      r.insert(r.end(), {age_since(heartbeat, now), cpu, memory, availability,
+      r.insert(r.end(), {lease_age(o, now), cpu, memory, availability,
                          or_none(at(o, "status.address")), or_none(at(o, "status.driver"))});
     }
     return r;
