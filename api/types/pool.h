@@ -48,7 +48,7 @@ struct FailoverPolicy {
 struct PoolSpec {
   Labels nodeSelector;             // nodes whose labels include all of these; empty = every node
   Overcommit overcommit;
-  std::string placement = "spread";  // spread | binpack | least-loaded
+  std::string placement = "spread";  // spread | binpack | leastLoaded ("least-loaded" is respelled)
   RebalancePolicy rebalance;
   FailoverPolicy failover;
   template <class V> void visit(V& v) {

@@ -170,7 +170,7 @@ TEST(Validate, RejectsBadLabelsAndAnnotationKeys) {
 TEST(Validate, RejectsUnknownPlacement) {
   Pool p = valid_pool();
   p.spec.placement = "random";
-  EXPECT_EQ(validate(p), only("spec.placement", "must be one of spread, binpack, least-loaded"));
+  EXPECT_EQ(validate(p), only("spec.placement", "must be one of spread, binpack, leastLoaded"));
 }
 
 TEST(Validate, RejectsOvercommitBelowOne) {
