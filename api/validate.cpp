@@ -383,6 +383,7 @@ std::vector<Cause> validate(const VM& vm) {
            /*allow_empty=*/true);
   c.at_least<int64_t>("status.epoch", st.epoch, 0);
   c.at_least<int32_t>("status.restarts", st.restarts, 0);
+  c.at_least<int64_t>("status.pid", st.pid, 0);
   c.resources_non_negative("status.usage", st.usage);
   c.conditions("status.conditions", st.conditions);
   return c.take();

@@ -180,7 +180,7 @@ std::vector<std::string> table_headers(const KindInfo& kind, bool wide) {
     if (wide) h.insert(h.end(), {"SCHEDULED"});
   } else if (kind.kind == "VM") {
     h = {"NAME", "PHASE", "NODE", "EPOCH", "RESTARTS", "ADDRESS", "AGE"};
-    if (wide) h.insert(h.end(), {"CPU", "MEMORY", "LAST-ERROR", "MESSAGE"});
+    if (wide) h.insert(h.end(), {"PID", "CPU", "MEMORY", "LAST-ERROR", "MESSAGE"});
   } else if (kind.kind == "Balancer") {
     h = {"NAME", "LISTEN", "MODE", "ALGORITHM", "ENDPOINTS", "LOAD", "SPREAD", "AGE"};
     if (wide) h.insert(h.end(), {"DRAINING", "REPORTED"});
@@ -256,7 +256,10 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
              or_none(at(o, "status.address")),
              age};
     if (wide) {
-      r.insert(r.end(), {or_none(at(o, "spec.resources.cpu")), or_none(at(o, "spec.resources.memory")),
+      // PID: the VM's process on its node, as its agent reports it (process driver).
+      const std::string pid = at(o, "status.pid");
+      r.insert(r.end(), {pid.empty() || pid == "0" ? kNone : pid, or_none(at(o, "spec.resources.cpu")),
+                         or_none(at(o, "spec.resources.memory")),
                          or_none(at(o, "status.lastError")), or_none(at(o, "status.message"))});
     }
     return r;

@@ -156,6 +156,7 @@ void NodeLifecycleLoop::write_lost(VmTask& task) {
     vm.status.message = l.message;
     // Nothing is known to serve there any more: no address, no measured use.
     vm.status.address.clear();
+    vm.status.pid = 0;
     vm.status.usage = {};
     return true;
   });

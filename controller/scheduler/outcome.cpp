@@ -28,6 +28,7 @@ DecisionOutcome decision_outcome(const VM& vm, const Decision& d) {
     st.nodeName.clear();
     st.epoch = 0;
     st.address.clear();
+    st.pid = 0;
     st.usage = {};
     st.startTime.clear();
     return out;

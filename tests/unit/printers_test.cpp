@@ -102,6 +102,20 @@ TEST(Printers, VMRowDefaultsPhaseAndNode) {
   EXPECT_EQ(r, (Row{"web-1", "Pending", "<none>", "3", "2", "<none>", "<unknown>"}));
 }
 
+TEST(Printers, VMWideRowShowsThePidItsAgentReports) {
+  Json vm = Json::parse(R"({"apiVersion":"corral/v1","kind":"VM","metadata":{"name":"web-1"},
+    "spec":{"epoch":1,"nodeName":"node-1","resources":{"cpu":"1","memory":"1Gi"}},
+    "status":{"phase":"Running","address":"127.0.0.1:40001","pid":4242}})");
+  const KindInfo& k = *find_kind("vm");
+  Row r = table_row(k, vm, true, std::chrono::system_clock::now());
+  const Row h = table_headers(k, true);
+  ASSERT_EQ(r.size(), h.size());
+  ASSERT_EQ(h[7], "PID");
+  EXPECT_EQ(r[7], "4242");
+  vm["status"].erase("pid");
+  EXPECT_EQ(table_row(k, vm, true, std::chrono::system_clock::now())[7], "<none>");
+}
+
 TEST(Printers, VMSetRowShowsDesiredCurrentAndAvailabilityAsAFraction) {
   Json set = Json::parse(R"({"apiVersion":"corral/v1","kind":"VMSet","metadata":{"name":"frontend"},
     "spec":{"pool":"web","replicas":3},
