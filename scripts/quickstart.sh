@@ -183,7 +183,8 @@ Requests to the Balancer (corral-balancer on 127.0.0.1:8080, admin and
   curl http://127.0.0.1:8080/
   corralctl describe lb frontend
 Watch a fail-over: kill -9 one agent and its VMs, then watch them move:
-  kill -9 \$(cat .corral/node-1.pid)   # (its VMs: see the README's tour)
+  corralctl get vms -o wide            # PID: each VM's process
+  kill -9 \$(cat .corral/node-1.pid) PID-OF-ITS-VM
   corralctl get vms -w
 Stop it with:
   bash scripts/quickstart.sh stop
