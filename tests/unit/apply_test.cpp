@@ -66,7 +66,7 @@ TEST_F(ApplyTest, AnOldSpellingIsAppliedInTheNewOneWithAWarning) {
   EXPECT_EQ(apply({dir_.file("p.yaml")}), 0) << h_.err.str();
   EXPECT_EQ(h_.out.str(), "pool/web created\n");
   EXPECT_EQ(h_.err.str(), "Warning: " + dir_.file("p.yaml") +
-                              ":7:14: spec.placement: \"least-loaded\" is deprecated, use \"leastLoaded\"\n");
+                              ":7:3: spec.placement: \"least-loaded\" is deprecated, use \"leastLoaded\"\n");
   EXPECT_EQ(h_.client.objects["pools"]["web"]["spec"]["placement"], "leastLoaded");
 }
 
