@@ -53,22 +53,6 @@ std::string list_revision(const Json& list) {
   return "";
 }
 
-// Columns that only say how long ago something happened: they change with the
-// clock, not with the object, so a watch does not print a row again for them.
-bool time_column(const std::string& header) {
-  return header == "AGE" || header == "LEASE-AGE" || header == "LAST-SEEN" || header == "REPORTED";
-}
-
-// Whether `next` prints the same as `last` in every column that is not a time.
-bool same_printed(const Row& last, const Row& next, const Row& headers) {
-  if (last.size() != next.size()) return false;
-  for (size_t i = 0; i < next.size(); ++i) {
-    if (i < headers.size() && time_column(headers[i])) continue;
-    if (last[i] != next[i]) return false;
-  }
-  return true;
-}
-
 struct KindItems {
   const KindInfo* kind;
   std::vector<Json> items;
@@ -83,14 +67,14 @@ int watch_kind(Context& ctx, const GetOptions& options, OutputFormat format, Kin
   auto now = ctx.clock.now();
   std::vector<size_t> widths;
   bool header_printed = false;
-  // The last row printed for each object (by name): a status write that
-  // changes no printed column (usage, a heartbeat) prints nothing.
+  // The object each printed row showed, by name. A write that changes no
+  // printed column (a VM's measured usage, say) prints nothing: both are
+  // rendered at the same instant, so ages moving with the clock do not count.
   const Row headers = table_headers(kind, wide);
-  std::map<std::string, Row> last_printed;
+  std::map<std::string, Json> last_printed;
   if (table && !fetched.items.empty()) {
     auto rows = table_rows(kind, fetched.items, wide, now, false);
-    for (size_t i = 0; i < fetched.items.size(); ++i)
-      last_printed[object_name(fetched.items[i])] = rows[i + 1];
+    for (const Json& item : fetched.items) last_printed[object_name(item)] = item;
     widths = column_widths(rows);
     ctx.out << render_rows(rows) << std::flush;
     header_printed = true;
@@ -126,15 +110,16 @@ int watch_kind(Context& ctx, const GetOptions& options, OutputFormat format, Kin
                             : "";
       if (!orv.empty()) rv = orv;
       if (table) {
-        Row row = table_row(kind, object, wide, ctx.clock.now());
+        const auto at = ctx.clock.now();
+        Row row = table_row(kind, object, wide, at);
         const std::string name = object_name(object);
         auto last = last_printed.find(name);
         if (ev.type == "DELETED") {
           if (last != last_printed.end()) last_printed.erase(last);
-        } else if (last != last_printed.end() && same_printed(last->second, row, headers)) {
+        } else if (last != last_printed.end() && table_row(kind, last->second, wide, at) == row) {
           return true;
         } else {
-          last_printed[name] = row;
+          last_printed[name] = object;
         }
         std::vector<Row> rows;
         if (!header_printed) rows.push_back(headers);
