@@ -249,5 +249,27 @@ TEST(GetCommand, WatchPrintsARowOnlyWhenAPrintedColumnChanged) {
   EXPECT_EQ(count_of(out, "Failed"), 2u) << "the change, then the deletion\n" << out;
 }
 
+TEST(GetCommand, WatchPrintsAnEventSeenAgainButNotAMoveOfTheClock) {
+  CliHarness h;
+  h.clock.set(at("2026-09-21T07:38:20.000Z"));
+  auto event = [](const std::string& last) {
+    Json e = Json::parse(R"({"apiVersion":"corral/v1","kind":"Event",
+      "metadata":{"name":"web-1.1","creationTimestamp":"2026-09-21T07:33:20.000Z"},
+      "involvedObject":{"kind":"VM","name":"web-1"},"type":"Warning","reason":"VMFailed","message":"exit 1"})");
+    e["lastTimestamp"] = last;
+    return e;
+  };
+  h.client.put(event("2026-09-21T07:38:00.000Z"));
+  // The same event written again with nothing new: no row. Seen again: a row.
+  h.client.watch_events.push_back({"MODIFIED", event("2026-09-21T07:38:00.000Z")});
+  h.client.watch_events.push_back({"MODIFIED", event("2026-09-21T07:38:19.000Z")});
+  GetOptions o;
+  o.args = {"events"};
+  o.watch = true;
+  o.watch_timeout = std::chrono::seconds(2);
+  EXPECT_EQ(run_get(h.ctx, o), 0) << h.err.str();
+  EXPECT_EQ(count_of(h.out.str(), "VMFailed"), 2u) << h.out.str();
+}
+
 }  // namespace printers_test
 }  // namespace corral::cli
