@@ -470,7 +470,7 @@ TEST(Validate, BalancerEnumerations) {
       {"spec.mode", "must be one of tcp, http", ""},
       {"spec.algorithm", "must be one of roundRobin, leastConnections, sourceHash, weighted", ""},
       {"spec.healthCheck.type", "must be one of tcp, http", ""},
-      {"spec.sessionAffinity", "must be one of None, sourceIP", ""},
+      {"spec.sessionAffinity", "must be one of none, sourceIP", ""},
   };
   EXPECT_EQ(validate(b), want);
 }
