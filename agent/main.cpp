@@ -4,11 +4,13 @@
 //       [--token T] [--ca FILE] [--labels k=v,...] [--heartbeat-interval 1s]
 //       [--listen 127.0.0.1:0] [--cpu 4] [--memory 8Gi] [--reserved-cpu 500m]
 //       [--reserved-memory 1Gi] [--proc-root /] [--log-level info] [--ready-file F]
-//       [--stop-grace 10s] [--advertise-address HOST:PORT]
+//       [--stop-grace 10s] [--advertise-address HOST:PORT] [--restart-window 5m]
 //
 // SIGTERM / SIGINT stop the loop and exit 0, LEAVING THE VMs RUNNING: they are
 // in their own process groups, the drivers' destructors do not stop them, and
-// the state file lets the next agent adopt them.
+// the state file lets the next agent adopt them. The last beat tells the
+// controller so (--restart-window): the node keeps its VMs that long while no
+// agent beats, so an upgrade never runs them twice.
 // Exit codes: 0 after a graceful stop; 1 for a bad flag or anything that
 // prevents running (unusable data dir, unknown driver, port in use).
 #include <pthread.h>
@@ -50,6 +52,7 @@ struct Flags {
   std::string log_level = "info";
   std::string ready_file;
   std::string stop_grace = "10s";
+  std::string restart_window = "5m";
   std::string advertise_address;
 };
 
@@ -91,6 +94,11 @@ void add_flags(CLI::App& app, Flags& f) {
                  "killed; bounds self-fencing, so the controller's --fence-stop-timeout must be at "
                  "least this")
       ->capture_default_str();
+  app.add_option("--restart-window", f.restart_window,
+                 "On SIGTERM/SIGINT, ask the controller to keep this node's VMs where they are "
+                 "for up to this long while no agent reports (an upgrade); the pools' "
+                 "failover.restartWindowSeconds caps it. 0: do not ask")
+      ->capture_default_str();
   app.add_option("--advertise-address", f.advertise_address,
                  "HOST:PORT the controller and peers use to reach the local endpoint (the "
                  "node's address); default: the address --listen bound. For NAT or a proxy");
@@ -111,6 +119,10 @@ Result<corral::agent::SyncOptions> sync_options(const Flags& f) {
   o.heartbeat_interval = *interval;
   o.host.smoothing.interval = *interval;
   o.max_retry_interval = std::max(o.max_retry_interval, *interval);
+  auto restart_window = corral::parse_duration_flag("--restart-window", f.restart_window,
+                                                    std::chrono::milliseconds(0), std::chrono::hours(24));
+  if (!restart_window) return restart_window.take_error();
+  o.restart_window = *restart_window;
   struct {
     const char* flag;
     const std::string& text;
@@ -226,7 +238,9 @@ int main(int argc, char** argv) {
     }
   }
 
-  log->info("{} received: stopping; VMs are left running", stop_signals.wait());
+  log->info("{} received: stopping; VMs are left running{}", stop_signals.wait(),
+            options->restart_window.count() > 0 ? " and the controller is told this is a restart"
+                                                 : "");
   endpoint.stop();  // first: no nudge may reach the loop once it is gone
   loop_thread.request_stop();
   loop_thread.join();  // the loop writes the state file on its way out

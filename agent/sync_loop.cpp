@@ -85,7 +85,42 @@ void SyncLoop::run(std::stop_token stop) {
     wake_.wait_for(lock, stop, std::max(wake - now, SteadyTime::duration::zero()),
                    [this] { return poked_.load(); });
   }
+  announce_restart();
   write_state_if_changed();
+}
+
+void SyncLoop::announce_restart() {
+  // Nothing to keep before the first answer, nor while another agent holds
+  // the node; a host whose capacity is unknown could not beat at all.
+  if (options_.restart_window.count() <= 0 || !has_answer_ || conflicted_ ||
+      !host_.has_capacity())
+    return;
+  HeartbeatRequest request = host_request();
+  request.restartWindowSeconds = static_cast<int32_t>(std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(options_.restart_window).count()));
+  auto answer = control_plane_.heartbeat(options_.node, request);
+  if (!answer) {
+    agent_log()->warn("node/{}: could not tell the controller this is a restart ({}); it judges "
+                      "the node by its lease",
+                      options_.node, answer.error().message);
+    return;
+  }
+  agent_log()->info("node/{}: told the controller this is a restart: its VMs stay for up to {}",
+                    options_.node, format_delay(options_.restart_window));
+}
+
+HeartbeatRequest SyncLoop::host_request() const {
+  HeartbeatRequest request;
+  request.holderIdentity = options_.holder_identity;
+  request.time = format_time(clock_.now());
+  request.labels = options_.labels;
+  request.capacity = host_.capacity();
+  request.allocatable = host_.allocatable();
+  request.usage = host_.usage();
+  request.address = options_.address;
+  request.driver = driver_.name();
+  request.agentVersion = options_.agent_version;
+  return request;
 }
 
 ResourceList SyncLoop::simulated_host_use() {
@@ -178,16 +213,7 @@ void SyncLoop::heartbeat(SteadyTime now) {
     on_heartbeat_error(make_error(ErrorCode::kInternal, "capacity unknown"), now);
     return;
   }
-  HeartbeatRequest request;
-  request.holderIdentity = options_.holder_identity;
-  request.time = format_time(clock_.now());
-  request.labels = options_.labels;
-  request.capacity = host_.capacity();
-  request.allocatable = host_.allocatable();
-  request.usage = host_.usage();
-  request.address = options_.address;
-  request.driver = driver_.name();
-  request.agentVersion = options_.agent_version;
+  HeartbeatRequest request = host_request();
   // The first beat after an outage (or of a restarted agent that adopted
   // VMs) reports no VM: the bindings may have moved while the controller
   // could not hear us, so its answer is converged to first — stale copies

@@ -85,9 +85,17 @@ struct SyncOptions {
   std::string agent_version = "dev";
   HostUsageOptions host;      // capacity overrides, reserved, smoothing
   std::chrono::milliseconds heartbeat_interval{1000};  // 1 s
-  // The longest wait between heartbeat attempts while they fail: short enough
-  // that a returning controller hears from the node well within its grace.
-  std::chrono::milliseconds max_retry_interval{5000};
+  // The longest wait between heartbeat attempts while they fail: 1 s, so
+  // that a returning controller hears from every live node well within its
+  // startup grace (reconcile::NodeLifecycleOptions::startup_grace, 10 s),
+  // whatever the outage's length. A refused connection costs the controller
+  // nothing; 5 s here once let a restarted controller judge live nodes.
+  std::chrono::milliseconds max_retry_interval{1000};
+  // A graceful stop (run() returning) sends one last beat saying "stopped for
+  // a restart: keep my VMs for up to this long" (the controller grants at
+  // most its pools' failover.restartWindowSeconds). 5 min; 0: say nothing,
+  // and the node is judged as if the agent had died.
+  std::chrono::milliseconds restart_window{300'000};
   // The lease grace assumed for self-fencing until an answer names one: 2 s,
   // the controller's default (FailoverPolicy::nodeGraceSeconds). Before the
   // first answer nothing is started, so it only matters in tests.
@@ -113,8 +121,9 @@ class SyncLoop {
 
   // One round, deterministic (the first also adopts from the state file).
   void run_once();
-  // Rounds every heartbeat_interval until `stop`, then writes the state file.
-  // VMs are left running: the agent exits, its VMs stay.
+  // Rounds every heartbeat_interval until `stop`, then announces the restart
+  // (restart_window) and writes the state file. VMs are left running: the
+  // agent exits, its VMs stay.
   void run(std::stop_token stop);
   // Asks for a heartbeat now rather than at the next interval (the controller
   // nudges an agent whose bindings changed). Thread-safe.
@@ -150,6 +159,11 @@ class SyncLoop {
   }
   void track_adopted(const InstanceStatus& instance, std::chrono::steady_clock::time_point now);
   void heartbeat(std::chrono::steady_clock::time_point now);
+  // What every beat says about the host; VM reports are the caller's.
+  HeartbeatRequest host_request() const;
+  // The last beat of a graceful stop (SyncOptions::restart_window). Once: a
+  // failure is logged, and the controller then judges the node by its lease.
+  void announce_restart();
   // Stops every selfFence VM once the last answered heartbeat was sent
   // lease_grace_ ago (see the header comment). Idempotent.
   void fence_if_due(std::chrono::steady_clock::time_point now);

@@ -41,6 +41,8 @@ Result<void> validate_heartbeat(const HeartbeatRequest& r) {
   // status without normalising it, so it checks here.
   if (!r.driver.empty() && r.driver != "process" && r.driver != "libvirt" && r.driver != "sim")
     errs.push_back({"driver", "must be process, libvirt or sim, not \"" + r.driver + "\"", ""});
+  if (r.restartWindowSeconds < 0)
+    errs.push_back({"restartWindowSeconds", "must not be negative", ""});
   check_nonnegative(r.capacity, "capacity", errs);
   check_nonnegative(r.allocatable, "allocatable", errs);
   check_nonnegative(r.usage, "usage", errs);

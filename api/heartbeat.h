@@ -82,11 +82,16 @@ struct HeartbeatRequest {
   // when `fullReport` (first heartbeat, after an error, and every 30th).
   std::vector<VmReport> vms;
   bool fullReport = false;
+  // Non-zero on the last beat of an agent stopping gracefully for a restart:
+  // "keep my VMs where they are for up to this many seconds" (its
+  // --restart-window). The controller releases the lease at once, so the next
+  // agent is not refused, and grants at most the pools' restartWindowSeconds.
+  int32_t restartWindowSeconds = 0;
   template <class V> void visit(V& v) {
     v("holderIdentity", holderIdentity); v("time", time); v("labels", labels);
     v("capacity", capacity); v("allocatable", allocatable); v("usage", usage);
     v("address", address); v("driver", driver); v("agentVersion", agentVersion);
-    v("vms", vms); v("fullReport", fullReport);
+    v("vms", vms); v("fullReport", fullReport); v("restartWindowSeconds", restartWindowSeconds);
   }
 };
 

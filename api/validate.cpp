@@ -325,6 +325,7 @@ std::vector<Cause> validate(const Pool& pool) {
   c.at_least<int32_t>("spec.failover.nodeGraceSeconds", f.nodeGraceSeconds, 1);
   c.at_least<int32_t>("spec.failover.tolerateNodeFailures", f.tolerateNodeFailures, 0);
   c.at_least<int32_t>("spec.failover.availabilityWindowSeconds", f.availabilityWindowSeconds, 1);
+  c.at_least<int32_t>("spec.failover.restartWindowSeconds", f.restartWindowSeconds, 0);
   const PoolStatus& st = pool.status;
   c.resources_non_negative("status.capacity", st.capacity);
   c.resources_non_negative("status.schedulable", st.schedulable);

@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "api/json.h"
+#include "cli/event_order.h"
 #include "cli/printers.h"
 #include "cli/resource_client.h"
 #include "cli/watch_event.h"
@@ -201,6 +202,8 @@ int run_get(Context& ctx, const GetOptions& options) {
       }
       ki.items = list_items(*kind, *list);
       ki.revision = list_revision(*list);
+      // A timeline: oldest first, so that `-w` appends below the newest.
+      if (kind->kind == "Event") sort_events_oldest_first(ki.items);
     } else {
       for (const auto& name : names) {
         auto obj = ctx.client.get(*kind, name);

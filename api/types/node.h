@@ -14,7 +14,12 @@ namespace node_phase {
 inline constexpr const char* kUnknown = "Unknown";          // not judged yet
 inline constexpr const char* kReady = "Ready";
 inline constexpr const char* kNotReady = "NotReady";        // dead: its VMs are re-placed
-inline constexpr const char* kUnreachable = "Unreachable";  // the controller cannot reach it, a peer can
+// The controller cannot hear it but its VMs stay: a peer still reaches it, or
+// most of its pool went quiet together (the mass-failure guard).
+inline constexpr const char* kUnreachable = "Unreachable";
+// Its agent stopped for a restart (an upgrade) and said so: its VMs stay
+// within the restart window (NodeLease.restartWindowSeconds).
+inline constexpr const char* kRestarting = "Restarting";
 }  // namespace node_phase
 
 struct NodeSpec {
@@ -33,9 +38,14 @@ struct NodeLease {
   std::string holderIdentity;      // the agent instance that holds it
   std::string renewTime;           // RFC 3339 with milliseconds
   int32_t durationSeconds = 0;     // the grace the agent asked for
+  // Non-zero: the holder stopped gracefully for a restart at renewTime, and the
+  // node keeps its VMs for this many seconds while no agent beats (granted by
+  // the controller: the agent's --restart-window, at most the pools'
+  // failover.restartWindowSeconds). Cleared by the next agent's first beat.
+  int32_t restartWindowSeconds = 0;
   template <class V> void visit(V& v) {
     v("holderIdentity", holderIdentity); v("renewTime", renewTime);
-    v("durationSeconds", durationSeconds);
+    v("durationSeconds", durationSeconds); v("restartWindowSeconds", restartWindowSeconds);
   }
 };
 

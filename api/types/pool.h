@@ -10,6 +10,12 @@
 
 namespace corral {
 
+namespace condition_type {
+// True while the mass-failure guard holds the pool: most of its nodes went
+// silent together, and their VMs stay where they are (node lifecycle loop).
+inline constexpr const char* kDisrupted = "Disrupted";
+}  // namespace condition_type
+
 struct Overcommit {
   double cpu = 1.0;                // ≥ 1: allocatable CPU × this may be promised
   double memory = 1.0;             // ≥ 1
@@ -39,9 +45,15 @@ struct FailoverPolicy {
   int32_t nodeGraceSeconds = 2;
   int32_t tolerateNodeFailures = 0;      // HA admission control: survive any N node failures
   int32_t availabilityWindowSeconds = 3600;  // the window over which Rᵢ is measured
+  // The longest a node whose agent stopped for a restart (SIGTERM, an upgrade)
+  // keeps its VMs while no agent beats: 5 minutes. The agent asks for its
+  // --restart-window; the controller grants at most this. 0: never hold; the
+  // node is judged as if its agent had died.
+  int32_t restartWindowSeconds = 300;
   template <class V> void visit(V& v) {
     v("nodeGraceSeconds", nodeGraceSeconds); v("tolerateNodeFailures", tolerateNodeFailures);
     v("availabilityWindowSeconds", availabilityWindowSeconds);
+    v("restartWindowSeconds", restartWindowSeconds);
   }
 };
 

@@ -6,6 +6,7 @@
 
 #include "api/json.h"
 #include "api/kinds.h"
+#include "base/duration.h"
 #include "base/log.h"
 #include "controller/heartbeat/vm_reports.h"
 
@@ -171,7 +172,7 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
   // Ownership: judged on this controller's steady clock only.
   auto lease = leases_.current(node);
   std::optional<std::string> replaced;
-  if (lease && lease->holder != req.holderIdentity) {
+  if (lease && lease->holder != req.holderIdentity && !lease->released) {
     const auto age = now - lease->renewed;
     if (age < grace)
       return make_error(ErrorCode::kConflict,
@@ -181,6 +182,7 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
     replaced = "agent " + req.holderIdentity + " took over node " + node + " from " +
                lease->holder + ", whose lease expired " + seconds_text(age - grace) + " ago";
   }
+  // A different holder after a release is the restart announced: no warning.
 
   bool registered = false;
   if (!record) {
@@ -189,6 +191,16 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
     registered = true;
   }
   leases_.renew(node, req.holderIdentity, now);
+  // The last beat of an agent stopping for a restart: its VMs stay for the
+  // window granted (the agent's ask, at most the pools'), and the next agent
+  // may take the node at once.
+  int32_t restart_window = 0;
+  if (req.restartWindowSeconds > 0) {
+    const auto cap = pools_.restart_window_for((*record)->labels);
+    restart_window = static_cast<int32_t>(
+        std::min<int64_t>(req.restartWindowSeconds, static_cast<int64_t>(cap.count())));
+    if (restart_window > 0) leases_.release(node);
+  }
   if (replaced) {
     logger("heartbeat")->warn("node/{}: {}", node, *replaced);
     (void)events_.record({"Node", node, (*record)->uid}, event_type::kWarning, "AgentReplaced", *replaced,
@@ -199,7 +211,7 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
   next.capacity = req.capacity;
   next.allocatable = req.allocatable;
   next.usage = req.usage;
-  next.lease = {req.holderIdentity, format_time(wall), whole_seconds_up(grace)};
+  next.lease = {req.holderIdentity, format_time(wall), whole_seconds_up(grace), restart_window};
   next.lastHeartbeatTime = format_time(wall);
   next.address = req.address;
   next.driver = req.driver;
@@ -227,6 +239,19 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
     state->persisted = true;
     state->last = next;
     state->persist_due = next_persist(node, ++state->writes, now);
+    if (restart_window > 0) {
+      const std::string message =
+          "agent " + req.holderIdentity + " stopped for a restart; the node keeps its VMs for up to " +
+          format_duration(std::chrono::seconds(restart_window)) + " until an agent reports again";
+      logger("heartbeat")->info("node/{}: {}", node, message);
+      (void)events_.record({"Node", node, (*written)->uid}, event_type::kNormal, "AgentRestarting",
+                           message, node);
+    } else if (req.restartWindowSeconds > 0) {
+      logger("heartbeat")->info(
+          "node/{}: agent {} stopped for a restart, but its pools grant no restart window "
+          "(failover.restartWindowSeconds: 0): the node is judged as if its agent had died",
+          node, req.holderIdentity);
+    }
     if (skew_appeared) {
       logger("heartbeat")->warn("node/{}: {}", node, next.clock_skew_message);
       (void)events_.record({"Node", node, (*written)->uid}, event_type::kWarning, "ClockSkew",

@@ -7,7 +7,14 @@ void LeaseTable::renew(const std::string& node, const std::string& holder, Stead
   Lease& lease = leases_[node];
   lease.holder = holder;
   lease.renewed = now;
+  lease.released = false;
   ++lease.renewals;
+}
+
+void LeaseTable::release(const std::string& node) {
+  std::lock_guard lock(mu_);
+  auto it = leases_.find(node);
+  if (it != leases_.end()) it->second.released = true;
 }
 
 std::optional<Lease> LeaseTable::current(const std::string& node) const {

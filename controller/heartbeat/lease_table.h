@@ -25,6 +25,10 @@ struct Lease {
   std::string holder;        // the agent instance holding it (HeartbeatRequest.holderIdentity)
   SteadyTime renewed{};      // controller steady time of the last renewal
   int64_t renewals = 0;      // since this controller started
+  // Its holder stopped gracefully (a restart): another agent may take the
+  // node at once instead of after the grace. `renewed` is kept: the node is
+  // judged from that last beat.
+  bool released = false;
 };
 
 class LeaseTable {
@@ -34,6 +38,9 @@ class LeaseTable {
   // made with current() under its own rule.
   void renew(const std::string& node, const std::string& holder, SteadyTime now);
   std::optional<Lease> current(const std::string& node) const;
+  // Marks the lease released by its holder (see Lease::released); the next
+  // renew() clears it.
+  void release(const std::string& node);
   void forget(const std::string& node);
   // Every lease, by node name: the lifecycle loop's input.
   std::map<std::string, Lease> snapshot() const;

@@ -51,7 +51,8 @@ bool significant_change(const NodeReport& p, const NodeReport& n, double usage_f
   if (p.address != n.address || p.driver != n.driver || p.agentVersion != n.agentVersion)
     return true;
   if (p.lease.holderIdentity != n.lease.holderIdentity ||
-      p.lease.durationSeconds != n.lease.durationSeconds)
+      p.lease.durationSeconds != n.lease.durationSeconds ||
+      p.lease.restartWindowSeconds != n.lease.restartWindowSeconds)
     return true;
   if (p.clock_skewed != n.clock_skewed) return true;
   const Quantity& cpu_bound = n.allocatable.cpu.milli > 0 ? n.allocatable.cpu : n.capacity.cpu;

@@ -39,7 +39,7 @@ struct NodeReport {
 
 // Whether `next` differs from what was last persisted in something other than
 // time and small usage drift: capacity, allocatable, address, driver, agent
-// version, lease holder or duration, clock skew; or usage by more than
+// version, lease holder, duration or restart window, clock skew; or usage by more than
 // `usage_fraction` of allocatable (of capacity when allocatable is zero).
 bool significant_change(const NodeReport& persisted, const NodeReport& next,
                         double usage_fraction);

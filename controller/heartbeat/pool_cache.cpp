@@ -60,4 +60,10 @@ std::chrono::milliseconds PoolCache::grace_for(const Labels& labels) const {
   return reconcile::failover_for(node, *pools()).grace;
 }
 
+std::chrono::seconds PoolCache::restart_window_for(const Labels& labels) const {
+  Node node;
+  node.metadata.labels = labels;
+  return reconcile::failover_for(node, *pools()).restart_window;
+}
+
 }  // namespace corral::heartbeat

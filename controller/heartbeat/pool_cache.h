@@ -26,6 +26,9 @@ class PoolCache final : public FeedSink {
   // The smallest failover.nodeGraceSeconds of the pools selecting a node with
   // these labels; 2 s in no pool (reconcile::failover_for).
   std::chrono::milliseconds grace_for(const Labels& labels) const;
+  // The longest restart window such a node may be granted: the smallest
+  // failover.restartWindowSeconds of its pools; 300 s in no pool.
+  std::chrono::seconds restart_window_for(const Labels& labels) const;
 
  private:
   void publish();  // REQUIRES: only the feed thread (by_name_ is the feed's)

@@ -73,6 +73,7 @@ Result<ReportOutcome> apply_vm_report(store::Store& store, events::EventRecorder
     if (same_json(next, vm->status)) return ReportOutcome::kUnchanged;
 
     const std::string before = vm->status.phase;
+    const int32_t restarts_before = vm->status.restarts;
     const std::string uid = vm->metadata.uid;
     vm->status = std::move(next);
     // Validated like a PUT /status (a report's conditions, say): Invalid is
@@ -94,6 +95,14 @@ Result<ReportOutcome> apply_vm_report(store::Store& store, events::EventRecorder
       // The status is written; a lost Event is logged by the recorder and
       // does not fail the heartbeat.
       (void)events.record({"VM", report.name, uid}, event_type::kWarning, "VMFailed", message, node);
+    }
+    if (report.restarts > restarts_before) {
+      // The agent restarts only VMs that ended (restartPolicy), so a restart
+      // is a failure it recovered from: Warning, as Kubernetes' BackOff.
+      std::string message = "vm/" + report.name + " restarted on node/" + node + " (restart " +
+                            std::to_string(report.restarts) + ")";
+      if (!report.lastError.empty()) message += " after: " + report.lastError;
+      (void)events.record({"VM", report.name, uid}, event_type::kWarning, "Restarted", message, node);
     }
     return ReportOutcome::kWritten;
   }

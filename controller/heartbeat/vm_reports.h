@@ -35,7 +35,9 @@ struct ReportOptions {
 };
 
 // Errors: Conflict after the retries, the store's. A transition into Failed
-// also writes a Warning Event VMFailed naming lastError.
+// also writes a Warning Event VMFailed naming lastError; a report whose
+// restart count is above the stored one a Warning Event Restarted
+// "vm/x restarted on node/y (restart 3) after: exit code 1".
 Result<ReportOutcome> apply_vm_report(store::Store& store, events::EventRecorder& events,
                                       const std::string& node, const VmReport& report,
                                       const ReportOptions& options);

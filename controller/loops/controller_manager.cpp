@@ -89,7 +89,7 @@ ControllerManager::ControllerManager(store::Store& store, const Clock& clock,
       node_lifecycle_(store, cache_, leases, prober, events_, writers_, clock,
                       options_.node_lifecycle),
       scheduler_(store, cache_, events_, writers_, clock, options_.scheduler),
-      vmsets_(store, cache_, writers_, clock, options_.vmset),
+      vmsets_(store, cache_, events_, writers_, clock, options_.vmset),
       moves_(store, cache_, events_, writers_, clock, options_.moves),
       endpoints_(store, cache_, events_, writers_, clock, options_.writes),
       pool_status_(store, cache_, writers_, clock, options_.writes) {

@@ -43,6 +43,7 @@ void NodeLifecycleLoop::observe(const CacheDelta& delta) {
     if (cache_.node(name)) continue;
     trackers_.erase(name);
     availability_written_.erase(name);
+    guarded_at_.erase(name);
     std::lock_guard lock(probes_->mu);
     probes_->answers.erase(name);
   }
@@ -52,6 +53,8 @@ NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
   NodeLifecyclePassStats stats;
   const reconcile::SteadyTime now = clock_.steady_now();
   const reconcile::NodeLifecycleResult result = decide(now);
+  for (const reconcile::NodeVerdict& v : result.verdicts)
+    if (v.guarded) guarded_at_[v.node] = now;
   send_probes(result.probes, stats);
   const std::map<std::string, double> availability =
       track_availability(result.verdicts, result.transitions, now);
@@ -68,6 +71,8 @@ NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
   for (const auto& [name, w] : node_writes) {
     if (const Node* n = cache_.node(name)) node_tasks.push_back(NodeTask{*n, w});
   }
+  std::vector<PoolTask> pool_tasks = pool_changes(result.disruptions);
+  stats.pools_disrupted = result.disruptions.size();
   std::vector<VmTask> vm_tasks;
   for (const reconcile::LostVM& l : result.lost) {
     if (const VM* vm = cache_.vm(l.vm)) vm_tasks.push_back(VmTask{*vm, &l});
@@ -77,6 +82,7 @@ NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
   std::vector<std::function<void()>> tasks;
   for (NodeTask& task : node_tasks) tasks.push_back([&] { write_node(task, timestamp); });
   for (VmTask& task : vm_tasks) tasks.push_back([&] { write_lost(task); });
+  for (PoolTask& task : pool_tasks) tasks.push_back([&] { write_pool(task, timestamp); });
   announce_fences(result.fencing, tasks);
   stats.vms_fencing = result.fencing.size();
   writers_.run_all(std::move(tasks));
@@ -95,6 +101,7 @@ NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
     if (task.write.transition) ++stats.transitions;
     if (task.write.write_availability) ++stats.availability_writes;
   }
+  for (const PoolTask& task : pool_tasks) (void)note("pool/" + task.pool.metadata.name + " status", task.result);
   for (const VmTask& task : vm_tasks) {
     if (note("vm/" + task.vm.metadata.name + " Lost", task.result) && *task.result) {
       ++stats.vms_lost;
@@ -122,6 +129,7 @@ reconcile::NodeLifecycleResult NodeLifecycleLoop::decide(reconcile::SteadyTime n
   in.vms = &cache_.vms().items();
   in.leases = &leases;
   in.probes = &answers;
+  in.guarded_at = &guarded_at_;
   in.controller_started = started_;
   in.now = now;
   return reconcile::decide_node_lifecycle(in, options_.decide);
@@ -164,6 +172,62 @@ void NodeLifecycleLoop::write_lost(VmTask& task) {
   logger("loops")->warn("vm/{} Lost: {}", l.vm, l.message);
   (void)events_.record({VM::kKind, l.vm, task.vm.metadata.uid}, event_type::kWarning, "VMLost", l.message,
                        l.node);
+}
+
+std::vector<NodeLifecycleLoop::PoolTask> NodeLifecycleLoop::pool_changes(
+    const std::vector<reconcile::PoolDisruption>& disruptions) {
+  std::map<std::string_view, const reconcile::PoolDisruption*> by_pool;
+  for (const reconcile::PoolDisruption& d : disruptions) by_pool[d.pool] = &d;
+  auto none = by_pool.find("");
+  const bool no_pool = none != by_pool.end();
+  if (no_pool != no_pool_disrupted_) {
+    no_pool_disrupted_ = no_pool;
+    if (no_pool)
+      logger("loops")->warn("{}", none->second->message);
+    else
+      logger("loops")->info("the nodes in no pool report again: the usual fail-over rules apply");
+  }
+  std::vector<PoolTask> out;
+  for (const Pool& pool : cache_.pools().items()) {
+    auto it = by_pool.find(pool.metadata.name);
+    const reconcile::PoolDisruption* d = it == by_pool.end() ? nullptr : it->second;
+    const Condition* c = find_condition(pool.status.conditions, condition_type::kDisrupted);
+    const bool shown = c && c->status == condition_status::kTrue;
+    if (d ? (shown && c->message == d->message) : !shown) continue;
+    out.push_back(PoolTask{pool, d});
+  }
+  return out;
+}
+
+void NodeLifecycleLoop::write_pool(PoolTask& task, const std::string& timestamp) {
+  const reconcile::PoolDisruption* d = task.disruption;
+  bool flipped = false;
+  task.result = update_status_rmw<Pool>(store_, task.pool, [&](Pool& pool) {
+    Condition c;
+    c.type = condition_type::kDisrupted;
+    c.status = d ? condition_status::kTrue : condition_status::kFalse;
+    c.reason = d ? "MassNodeFailure" : "NodesReporting";
+    c.message = d ? d->message
+                  : "enough nodes report again: the usual fail-over rules apply to those still silent";
+    const Condition* before = find_condition(pool.status.conditions, c.type);
+    flipped = !before || before->status != c.status;
+    c.lastTransitionTime = timestamp;  // kept by set_condition unless the status flips
+    set_condition(pool.status.conditions, std::move(c));
+    return true;
+  });
+  if (!task.result || !*task.result || !flipped) return;
+  const std::string& name = task.pool.metadata.name;
+  if (d) {
+    logger("loops")->warn("pool/{}: {}", name, d->message);
+    (void)events_.record({Pool::kKind, name, task.pool.metadata.uid}, event_type::kWarning,
+                         "MassNodeFailure", d->message, "");
+  } else {
+    logger("loops")->info("pool/{}: nodes report again; the mass-failure guard is lifted", name);
+    (void)events_.record({Pool::kKind, name, task.pool.metadata.uid}, event_type::kNormal,
+                         "MassNodeFailureEnded",
+                         "enough nodes report again: the usual fail-over rules apply to those still silent",
+                         "");
+  }
 }
 
 void NodeLifecycleLoop::announce_fences(const std::vector<reconcile::FencingVM>& fencing,

@@ -9,13 +9,15 @@
 //                                                            ├─► probe requests ─► PeerProber
 //                                                            ├─► Lost VMs ─► VM.status phase Lost
 //                                                            ├─► fencing VMs ─► one Event per wait
+//                                                            ├─► disruptions ─► Pool Disrupted
+//                                                            │                   condition, Event
 //                                                            └─► verdicts ─► AvailabilityTracker
 //                                                                            ─►
 //                                                                            Node.status.availability
 //
 // Field ownership in Node.status: this loop writes phase, the Ready condition
 // (other conditions are kept) and availability; the heartbeat service writes
-// the rest. Every write is a read-modify-write with resourceVersion, retried on
+// the rest. In Pool.status it writes the Disrupted condition only. Every write is a read-modify-write with resourceVersion, retried on
 // Conflict (status_update.h).
 //
 // Thread safety: run_once()/observe() on the owner thread; probe answers
@@ -64,6 +66,7 @@ struct NodeLifecyclePassStats {
   size_t vms_lost = 0;
   size_t vms_fencing = 0;  // selfFence VMs waiting for their node's fence
   size_t availability_writes = 0;
+  size_t pools_disrupted = 0;  // pools the mass-failure guard holds this pass
   size_t write_errors = 0;
 };
 
@@ -104,6 +107,12 @@ class NodeLifecycleLoop {
     NodeWrite write;
     Result<store::RecordPtr> result = store::RecordPtr{};
   };
+  // A pool whose Disrupted condition is to change.
+  struct PoolTask {
+    Pool pool;
+    const reconcile::PoolDisruption* disruption = nullptr;  // null: the disruption ended
+    Result<store::RecordPtr> result = store::RecordPtr{};
+  };
   struct VmTask {
     VM vm;
     const reconcile::LostVM* lost = nullptr;
@@ -116,6 +125,12 @@ class NodeLifecycleLoop {
   void write_node(NodeTask& task, const std::string& timestamp);
   // On a writer thread: the VM's phase Lost, unless it moved meanwhile; Event VMLost.
   void write_lost(VmTask& task);
+  // The pools whose Disrupted condition differs from this pass's disruptions
+  // (level-triggered: a stale condition left by an earlier controller is
+  // cleared too); logs the guard of the nodes in no pool once per change.
+  std::vector<PoolTask> pool_changes(const std::vector<reconcile::PoolDisruption>& disruptions);
+  // On a writer thread: the Disrupted condition, and an Event when it flips.
+  void write_pool(PoolTask& task, const std::string& timestamp);
   // Adds a WaitingForFence Event task for each fence wait not yet announced.
   void announce_fences(const std::vector<reconcile::FencingVM>& fencing,
                        std::vector<std::function<void()>>& tasks);
@@ -142,6 +157,8 @@ class NodeLifecycleLoop {
   std::map<std::string, reconcile::SteadyTime> availability_written_;  // by node
   // selfFence VMs whose fence wait was announced (one Event per wait): "vm@node#epoch".
   std::set<std::string> fence_announced_;
+  bool no_pool_disrupted_ = false;  // the guard holds the nodes in no pool
+  std::map<std::string, reconcile::SteadyTime> guarded_at_;  // by node: last pass the guard held it
 };
 
 }  // namespace corral::loops

@@ -182,7 +182,7 @@ SchedulerPassStats SchedulerLoop::run_once() {
   std::vector<std::function<void()>> event_writes;
   for (Task& task : pass.tasks) {
     if (task.decision->bound()) {
-      apply_binding(task, stats);
+      apply_binding(task, stats, event_writes);
     } else {
       apply_unschedulable(task, stats, event_writes);
     }
@@ -317,10 +317,17 @@ void SchedulerLoop::apply_unschedulable(Task& task, SchedulerPassStats& stats,
   }
 }
 
-void SchedulerLoop::apply_binding(Task& task, SchedulerPassStats& stats) {
+void SchedulerLoop::apply_binding(Task& task, SchedulerPassStats& stats,
+                                  std::vector<std::function<void()>>& events) {
   const scheduler::Decision& d = *task.decision;
   auto log = logger("scheduler");
   if (task.result) {
+    if (const auto& e = task.outcome.event) {
+      const ObjectReference ref{VM::kKind, d.vm, task.outcome.next.metadata.uid};
+      events.push_back([this, ref, e = *e, host = d.node] {
+        (void)events_.record(ref, e.type, e.reason, e.message, host);
+      });
+    }
     if (*task.result) {
       const store::Record& stored = **task.result;
       VM& next = task.outcome.next;

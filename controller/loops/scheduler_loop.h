@@ -9,7 +9,9 @@
 //        decision writes:
 //        bound ─────────► one write of spec.nodeName + spec.epoch and status
 //                         (phase Scheduled, message "", nodeName/epoch reset),
-//                         with the resourceVersion the decision was made on
+//                         with the resourceVersion the decision was made on;
+//                         once landed, Event Scheduled "Successfully assigned
+//                         vm/x to node/y"
 //        unschedulable ─► /status message (+ phase Pending) when it changed,
 //                         Event FailedScheduling per new message; parked
 //   the writes go in Store::write_batch chunks of `write_batch`, the chunks
@@ -121,7 +123,8 @@ class SchedulerLoop {
   // The store's answer for one task: cache, snapshot, pending/parked, Events.
   void apply_unschedulable(Task& task, SchedulerPassStats& stats,
                            std::vector<std::function<void()>>& events);
-  void apply_binding(Task& task, SchedulerPassStats& stats);
+  void apply_binding(Task& task, SchedulerPassStats& stats,
+                     std::vector<std::function<void()>>& events);
   // Writes entries [begin, end) (`make(i)`) in chunks on the writer pool and
   // hands each result to `done(i, ...)`.
   void write_batches(size_t begin, size_t end,

@@ -6,6 +6,7 @@
 #include "api/kinds.h"
 #include "base/log.h"
 #include "controller/loops/status_update.h"
+#include "controller/reconcile/common.h"
 
 namespace corral::loops {
 namespace {
@@ -14,10 +15,11 @@ std::string key_of(const std::string& set) { return "vmset/" + set; }
 
 }  // namespace
 
-VmSetLoop::VmSetLoop(store::Store& store, ObjectCache& cache, WriterPool& writers,
-                     const Clock& clock, VmSetLoopOptions options)
+VmSetLoop::VmSetLoop(store::Store& store, ObjectCache& cache, events::EventRecorder& events,
+                     WriterPool& writers, const Clock& clock, VmSetLoopOptions options)
     : store_(store),
       cache_(cache),
+      events_(events),
       clock_(clock),
       options_(std::move(options)),
       writes_(writers, clock, "vmset", options_.writes),
@@ -88,7 +90,21 @@ std::vector<VmSetLoop::SetPlan> VmSetLoop::plan_dirty(VmSetPassStats& stats) {
       if (n.empty() || !node_names.insert(n).second) continue;
       if (const Node* node = cache_.node(n)) nodes.push_back(*node);
     }
-    reconcile::VmSetInput in{set, &vms, &nodes, rng_()};
+    // Spread and anti-affinity are judged over the pool's domains, also the
+    // ones holding no replica (a zone emptied): those need every pool node.
+    const Pool* pool = cache_.pools().find(set->spec.pool);
+    if (pool && (set->spec.spread || set->spec.antiAffinity)) {
+      for (const Node& node : cache_.nodes().items())
+        if (reconcile::pool_selects(*pool, node) && node_names.insert(node.metadata.name).second)
+          nodes.push_back(node);
+    }
+    reconcile::VmSetInput in;
+    in.vmset = set;
+    in.vms = &vms;
+    in.nodes = &nodes;
+    in.pool = pool;
+    in.now = format_time(clock_.now());
+    in.seed = rng_();
     plans.push_back(SetPlan{*set, reconcile::reconcile_vmset(in, options_.reconcile)});
     ++stats.reconciled;
   }
@@ -106,13 +122,21 @@ void VmSetLoop::add_writes(const SetPlan& p, std::vector<KeyedWrite>& writes) {
     w.op = op;
     return w;
   };
-  for (const VM& vm : p.plan.create) {
-    log->info("vmset/{}: creating vm/{}", name, vm.metadata.name);
-    add("create vm/" + vm.metadata.name, WriteOp::kCreate).write =
-        [this, obj = to_json(vm)]() -> Result<store::RecordPtr> {
+  // Events say what was done, once it was: recorded after the write landed,
+  // on the VMSet, naming the VM and why (Kubernetes' ReplicaSet reasons).
+  const ObjectReference set_ref{VMSet::kKind, name, p.set.metadata.uid};
+  for (size_t i = 0; i < p.plan.create.size(); ++i) {
+    const VM& vm = p.plan.create[i];
+    const std::string why = i < p.plan.create_reasons.size() ? p.plan.create_reasons[i] : "";
+    log->info("vmset/{}: creating vm/{} ({})", name, vm.metadata.name, why);
+    KeyedWrite& w = add("create vm/" + vm.metadata.name, WriteOp::kCreate);
+    w.write = [this, obj = to_json(vm)]() -> Result<store::RecordPtr> {
       auto normalized = normalize_object(obj);
       if (!normalized) return normalized.take_error();
       return store_.create(VM::kKind, std::move(*normalized));
+    };
+    w.on_written = [this, set_ref, message = "Created vm: " + vm.metadata.name + " (" + why + ")"] {
+      (void)events_.record(set_ref, event_type::kNormal, "SuccessfulCreate", message);
     };
   }
   // Deletions in the plan's order (worst first); they run concurrently, so
@@ -121,8 +145,10 @@ void VmSetLoop::add_writes(const SetPlan& p, std::vector<KeyedWrite>& writes) {
     log->info("vmset/{}: deleting vm/{} ({})", name, del.vm, del.reason);
     const VM* vm = cache_.vm(del.vm);
     store::Preconditions pre{vm ? vm->metadata.uid : std::string(), ""};
-    add("delete vm/" + del.vm, WriteOp::kDelete).write = [this, vm_name = del.vm, pre] {
-      return store_.remove(VM::kKind, vm_name, pre);
+    KeyedWrite& w = add("delete vm/" + del.vm, WriteOp::kDelete);
+    w.write = [this, vm_name = del.vm, pre] { return store_.remove(VM::kKind, vm_name, pre); };
+    w.on_written = [this, set_ref, message = "Deleted vm: " + del.vm + " (" + del.reason + ")"] {
+      (void)events_.record(set_ref, event_type::kNormal, "SuccessfulDelete", message);
     };
   }
   if (!same_json(p.plan.status, p.set.status)) {

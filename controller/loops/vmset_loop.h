@@ -2,11 +2,15 @@
 // reconcile::reconcile_vmset (see controller/reconcile/README.md).
 //
 //   dirty VMSets (changed, or owning a changed VM; all every resync_period)
-//     ─► reconcile_vmset(set, its VMs, their nodes, a seed drawn from the
-//        loop's generator, itself seeded by VmSetLoopOptions::seed)
+//     ─► reconcile_vmset(set, its VMs, their nodes — with spread or
+//        anti-affinity every node of its pool —, its pool, now, a seed drawn
+//        from the loop's generator, itself seeded by VmSetLoopOptions::seed)
 //     ─► create new VMs (POST; AlreadyExists → the set stays dirty, next pass
 //        draws other names), delete the plan's VMs (worst first), write
 //        VMSet.status when it changed — all writes of a pass concurrently,
+//        each landed create/delete recording a Normal Event on the VMSet:
+//        SuccessfulCreate "Created vm: web-x7k2p (scale-up 3 → 5)",
+//        SuccessfulDelete "Deleted vm: web-b4n8q (scale-down 5 → 3: …)" —
 //        keyed by the set (write_batch.h): a set whose write failed is
 //        reconciled again when its back-off is due (5 ms doubling to 30 s),
 //        not on every pass.
@@ -27,6 +31,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "controller/events/event_recorder.h"
 #include "controller/loops/object_cache.h"
 #include "controller/loops/write_batch.h"
 #include "controller/loops/writer_pool.h"
@@ -58,8 +63,8 @@ struct VmSetPassStats {
 
 class VmSetLoop {
  public:
-  VmSetLoop(store::Store& store, ObjectCache& cache, WriterPool& writers, const Clock& clock,
-            VmSetLoopOptions options = {});
+  VmSetLoop(store::Store& store, ObjectCache& cache, events::EventRecorder& events,
+            WriterPool& writers, const Clock& clock, VmSetLoopOptions options = {});
 
   void observe(const CacheDelta& delta);
   VmSetPassStats run_once();
@@ -79,6 +84,7 @@ class VmSetLoop {
 
   store::Store& store_;
   ObjectCache& cache_;
+  events::EventRecorder& events_;
   const Clock& clock_;
   const VmSetLoopOptions options_;
   WriteBatch writes_;

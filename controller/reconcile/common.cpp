@@ -26,6 +26,8 @@ NodeFailover failover_for(const Node& node, const std::vector<Pool>& pools) {
       std::chrono::milliseconds grace = std::chrono::seconds(f.nodeGraceSeconds);
       out.grace = out.in_pool && out.grace.count() > 0 ? std::min(out.grace, grace) : grace;
     }
+    const std::chrono::seconds restart(std::max(0, f.restartWindowSeconds));
+    out.restart_window = out.in_pool ? std::min(out.restart_window, restart) : restart;
     if (f.availabilityWindowSeconds > 0) {
       std::chrono::seconds window(f.availabilityWindowSeconds);
       out.availability_window =
@@ -34,6 +36,7 @@ NodeFailover failover_for(const Node& node, const std::vector<Pool>& pools) {
     out.in_pool = true;
   }
   if (out.grace.count() <= 0) out.grace = std::chrono::seconds(defaults.nodeGraceSeconds);
+  if (!out.in_pool) out.restart_window = std::chrono::seconds(defaults.restartWindowSeconds);
   if (out.availability_window.count() <= 0)
     out.availability_window = std::chrono::seconds(defaults.availabilityWindowSeconds);
   return out;

@@ -27,12 +27,16 @@ bool pool_selects(const Pool& pool, const Node& node);
 struct NodeFailover {
   std::chrono::milliseconds grace{0};
   std::chrono::seconds availability_window{0};
+  // The longest an agent stopped for a restart may keep the node's VMs.
+  std::chrono::seconds restart_window{0};
   bool in_pool = false;
 };
-// The smallest nodeGraceSeconds and the smallest availabilityWindowSeconds of
-// the pools that select the node: a node in several pools is judged by the
-// strictest. Values ≤ 0 in a pool (validation refuses them) are ignored. A node
-// in no pool gets FailoverPolicy's defaults (2 s grace, 3600 s window).
+// The smallest nodeGraceSeconds, availabilityWindowSeconds and
+// restartWindowSeconds of the pools that select the node: a node in several
+// pools is judged by the strictest. Grace and window values ≤ 0 in a pool
+// (validation refuses them) are ignored; a restart window of 0 is a real
+// value (never hold). A node in no pool gets FailoverPolicy's defaults (2 s
+// grace, 3600 s window, 300 s restart window).
 NodeFailover failover_for(const Node& node, const std::vector<Pool>& pools);
 
 // Measured load of a node: the larger of CPU and memory usage / allocatable.

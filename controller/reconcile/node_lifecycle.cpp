@@ -5,6 +5,7 @@
 #include <map>
 #include <string_view>
 
+#include "base/duration.h"
 #include "controller/reconcile/common.h"
 
 namespace corral::reconcile {
@@ -57,6 +58,8 @@ const char* health_name(NodeHealth health) {
       return node_phase::kNotReady;
     case NodeHealth::kUnreachable:
       return node_phase::kUnreachable;
+    case NodeHealth::kRestarting:
+      return node_phase::kRestarting;
     case NodeHealth::kUnknown:
       break;
   }
@@ -68,6 +71,7 @@ NodeHealth current_health(const Node& node) {
   if (phase == node_phase::kReady) return node_ready(node) ? NodeHealth::kReady : NodeHealth::kNotReady;
   if (phase == node_phase::kNotReady) return NodeHealth::kNotReady;
   if (phase == node_phase::kUnreachable) return NodeHealth::kUnreachable;
+  if (phase == node_phase::kRestarting) return NodeHealth::kRestarting;
   if (phase.empty()) {
     for (const Condition& c : node.status.conditions) {
       if (c.type != condition_type::kReady) continue;
@@ -115,6 +119,8 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
     SteadyTime since{};
     bool renewed = false;
     bool fresh = false;
+    milliseconds restart_window{0};  // granted to its stopped agent; 0: none
+    bool restarting = false;         // expired, but within its restart window
   };
   std::vector<Facts> facts(nodes.size());
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -132,8 +138,63 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
         f.renewed = it->second.renewed;
       }
     }
+    // Not heard from since our start: wait until every live agent has had
+    // the time to reach us (NodeLifecycleOptions::startup_grace).
+    if (!f.renewed) f.grace = std::max(f.grace, options.startup_grace);
     f.fresh = in.now - f.since <= f.grace;
+    // The pool may have shortened the window since it was granted.
+    f.restart_window = std::min<milliseconds>(
+        std::chrono::seconds(std::max(0, nodes[i].status.lease.restartWindowSeconds)),
+        fo.restart_window);
+    f.restarting = !f.fresh && f.restart_window.count() > 0 &&
+                   in.now - f.since < f.restart_window &&
+                   current_health(nodes[i]) != NodeHealth::kNotReady;
   }
+
+  // The mass-failure guard, per pool (and for the nodes in no pool): of the
+  // nodes not already NotReady, how many went silent? Restarting nodes said
+  // why they are silent and do not count.
+  const size_t no_pool = pools.size();
+  std::vector<size_t> live(pools.size() + 1, 0), silent(pools.size() + 1, 0);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (current_health(nodes[i]) == NodeHealth::kNotReady) continue;
+    const bool quiet = !facts[i].fresh && !facts[i].restarting;
+    auto count = [&](size_t p) {
+      ++live[p];
+      if (quiet) ++silent[p];
+    };
+    if (facts[i].pools.empty()) count(no_pool);
+    for (size_t p : facts[i].pools) count(p);
+  }
+  std::vector<bool> disrupted(pools.size() + 1, false);
+  for (size_t p = 0; p <= pools.size(); ++p) {
+    if (silent[p] < options.mass_failure_min_nodes) continue;
+    if (static_cast<double>(silent[p]) <= options.mass_failure_fraction * static_cast<double>(live[p]))
+      continue;
+    disrupted[p] = true;
+    const std::string what = p == no_pool ? "nodes in no pool" : "nodes of pool/" + pools[p].metadata.name;
+    out.disruptions.push_back(PoolDisruption{
+        p == no_pool ? std::string() : pools[p].metadata.name, silent[p], live[p],
+        std::to_string(silent[p]) + " of " + std::to_string(live[p]) + " " + what +
+            " stopped reporting together: the controller's own network or the controller "
+            "itself is the likelier cause, so their VMs stay where they are until nodes "
+            "report again (mass-failure guard)"});
+  }
+  std::sort(out.disruptions.begin(), out.disruptions.end(),
+            [](const PoolDisruption& a, const PoolDisruption& b) { return a.pool < b.pool; });
+  auto guarded = [&](const Facts& f) -> const PoolDisruption* {
+    auto find = [&](size_t p) -> const PoolDisruption* {
+      if (!disrupted[p]) return nullptr;
+      const std::string name = p == no_pool ? std::string() : pools[p].metadata.name;
+      for (const PoolDisruption& d : out.disruptions)
+        if (d.pool == name) return &d;
+      return nullptr;
+    };
+    if (f.pools.empty()) return find(no_pool);
+    for (size_t p : f.pools)
+      if (const PoolDisruption* d = find(p)) return d;
+    return nullptr;
+  };
 
   // VMs by node, built on the first NotReady node: O(V) once instead of per node.
   std::optional<std::map<std::string_view, std::vector<const VM*>>> vms_by_node;
@@ -157,10 +218,23 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
       }
     } else if (current == NodeHealth::kNotReady) {
       // Sticky: its VMs are already being re-placed.
+    } else if (f.restarting) {
+      v.health = NodeHealth::kRestarting;
+      why = "agent " + node.status.lease.holderIdentity + " stopped for a restart " +
+            format_seconds(age) + " ago; its VMs stay until an agent reports again or the " +
+            format_duration(f.restart_window) + " restart window ends";
+    } else if (const PoolDisruption* d = guarded(f)) {
+      v.health = NodeHealth::kUnreachable;
+      v.guarded = true;
+      why = "lease not renewed for " + format_seconds(age) + " (grace " + format_seconds(f.grace) +
+            "), but " + d->message;
     } else {
       const SteadyTime expired_at = f.since + f.grace;
       std::string expired = "lease not renewed for " + format_seconds(age) + " (grace " +
                             format_seconds(f.grace) + ")";
+      if (f.restart_window.count() > 0)
+        expired += "; its agent stopped for a restart and did not return within " +
+                   format_duration(f.restart_window);
       // Peers: other nodes of a shared pool whose leases are fresh and whose
       // local endpoint is known, ranked by a hash of (suspect, peer).
       std::vector<std::pair<uint64_t, size_t>> ranked;
@@ -194,8 +268,13 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
         v.health = NodeHealth::kNotReady;
         why = expired + "; no peer could reach it";
       } else {
+        SteadyTime wait_from = expired_at;
+        if (in.guarded_at) {
+          auto held = in.guarded_at->find(name);
+          if (held != in.guarded_at->end()) wait_from = std::max(wait_from, held->second);
+        }
         const SteadyTime waiting_since =
-            probe ? probe->probed_at + options.probe_interval : expired_at;
+            probe ? probe->probed_at + options.probe_interval : wait_from;
         if (in.now - waiting_since > options.probe_timeout) {
           v.health = NodeHealth::kNotReady;
           why = expired + "; no peer answered within " + format_seconds(options.probe_timeout);
@@ -214,7 +293,7 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
 
     if (v.judged && v.health != current) {
       static constexpr const char* kReasons[] = {"NodeUnknown", "NodeReady", "NodeNotReady",
-                                                 "NodeUnreachable"};
+                                                 "NodeUnreachable", "NodeRestarting"};
       out.transitions.push_back(
           NodeTransition{name, current, v.health, kReasons[static_cast<int>(v.health)], why});
     }

@@ -24,11 +24,28 @@
 // (agent/sync_loop.h), so the re-placed copy never runs beside the old one.
 // Until then they are listed in `fencing` (the loop writes an Event).
 //
-// No fail-over storm: a lease the controller has not seen renewed since it
-// (re)started counts as renewed at the start, so every node gets one full grace
-// period before it is judged; and a node only seen once (no renewal observed
-// yet) is never turned Ready on that sighting alone, so a node that was dead
-// before the restart is not briefly resurrected.
+// No fail-over storm after a controller outage, whatever its length:
+//  - a lease the controller has not seen renewed since it (re)started counts
+//    as renewed at the start, and is judged by startup_grace (10 s) rather
+//    than the pool's grace: long enough for every live agent, retrying at
+//    least once a second, to have reached the returning controller; and a
+//    node only seen once (no renewal observed yet) is never turned Ready on
+//    that sighting alone, so a node that was dead before is not resurrected;
+//  - the mass-failure guard: when more than half of a pool's nodes (and at
+//    least two) have expired leases together, the likelier cause is the
+//    controller's own network or the controller itself, not the hosts (as
+//    Kubernetes' node lifecycle controller stops evicting in a zone in full
+//    disruption). Those nodes turn Unreachable, not NotReady: their VMs stay,
+//    the pool is listed in `disruptions` (the loop writes its Disrupted
+//    condition and an Event), and once enough nodes report again the ones
+//    still silent are judged by the usual rules — a host that really died
+//    meanwhile is failed over then.
+//
+// Graceful agent restarts: an agent stopped for a restart says so in its last
+// beat; the heartbeat service records the window it granted in
+// status.lease.restartWindowSeconds. While that lease is expired but younger
+// than the window, the node is Restarting: its VMs stay, no peer is asked.
+// Past the window the usual rules apply.
 //
 // Thread safety: pure functions; LeaseTracker and AvailabilityTracker are
 // plain values with one owner (the loop).
@@ -47,8 +64,8 @@ namespace corral::reconcile {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-enum class NodeHealth { kUnknown, kReady, kNotReady, kUnreachable };
-// "Unknown" | "Ready" | "NotReady" | "Unreachable": the Node's status.phase.
+enum class NodeHealth { kUnknown, kReady, kNotReady, kUnreachable, kRestarting };
+// "Unknown" | "Ready" | "NotReady" | "Unreachable" | "Restarting": the Node's status.phase.
 const char* health_name(NodeHealth health);
 // From status.phase (and the Ready condition when phase is empty).
 NodeHealth current_health(const Node& node);
@@ -105,6 +122,16 @@ struct NodeLifecycleOptions {
   // Grace for a node in no pool; pools set their own (failover.nodeGraceSeconds,
   // default 2 s as well).
   std::chrono::milliseconds default_grace{2000};
+  // The grace of a node not heard from since the controller started: the
+  // agents' longest wait between two beats while the controller was away
+  // (SyncOptions::max_retry_interval, 1 s; 5 s in agents before 0.2), plus a
+  // beat stuck in its call timeout (2 × 2 s), plus a margin.
+  std::chrono::milliseconds startup_grace{10'000};
+  // The mass-failure guard holds a pool whose expired nodes are more than this
+  // share of its nodes, and at least mass_failure_min_nodes of them (one dead
+  // host in a pool of one or two is an ordinary fail-over).
+  double mass_failure_fraction = 0.5;
+  size_t mass_failure_min_nodes = 2;
   // Other agents asked to probe a suspect node: two, as the issue asks — one
   // more than needed, so that one dead or partitioned prober is not decisive.
   size_t probers_per_node = 2;
@@ -128,6 +155,10 @@ struct NodeLifecycleInput {
   const std::map<std::string, LeaseObservation>* leases = nullptr;
   // The latest answer per node; may be null (none yet).
   const std::map<std::string, PeerProbe>* probes = nullptr;
+  // When the mass-failure guard last held each node (verdicts with `guarded`);
+  // may be null. Once the guard lifts, a node still silent gets a full probe
+  // timeout from then, not from its long-past expiry.
+  const std::map<std::string, SteadyTime>* guarded_at = nullptr;
   SteadyTime controller_started{};
   SteadyTime now{};
 };
@@ -137,7 +168,8 @@ struct NodeTransition {
   std::string node;
   NodeHealth from = NodeHealth::kUnknown;
   NodeHealth to = NodeHealth::kUnknown;
-  std::string reason;  // NodeReady | NodeNotReady | NodeUnreachable: the Event and condition reason
+  // NodeReady | NodeNotReady | NodeUnreachable | NodeRestarting: the Event and condition reason
+  std::string reason;
   std::string message;  // "lease not renewed for 2.6s (grace 2s); no peer reached it"
 };
 
@@ -166,12 +198,23 @@ struct FencingVM {
   std::string message;
 };
 
+// A pool held by the mass-failure guard this pass (pool "" : the nodes in no pool).
+struct PoolDisruption {
+  std::string pool;
+  size_t expired = 0;  // nodes of the pool whose leases are expired
+  size_t total = 0;
+  // "5 of 6 nodes stopped reporting together (leases expired); ...": the
+  // condition message and the Event.
+  std::string message;
+};
+
 // Every node's verdict this pass, including unchanged ones.
 struct NodeVerdict {
   std::string node;
   NodeHealth health = NodeHealth::kUnknown;
   bool lease_fresh = false;  // feed AvailabilityTracker::sample with this
   bool judged = false;       // false: held (startup or first sighting), health unchanged
+  bool guarded = false;      // held Unreachable by the mass-failure guard this pass
 };
 
 struct NodeLifecycleResult {
@@ -184,17 +227,18 @@ struct NodeLifecycleResult {
   std::vector<LostVM> lost;  // sorted by VM name
   // selfFence VMs of NotReady nodes still inside their fence wait; not in `lost`.
   std::vector<FencingVM> fencing;  // sorted by VM name
+  std::vector<PoolDisruption> disruptions;  // sorted by pool name
 };
 
 // REQUIRES: nodes, pools and vms non-null.
-// Cost: O(N × P) for pool membership, O(E × N) for choosing peers of the E
-// expired nodes, O(V) once when some node is NotReady.
+// Cost: O(N × P) for pool membership and the guard, O(E × N) for choosing
+// peers of the E expired nodes, O(V) once when some node is NotReady.
 NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
                                           const NodeLifecycleOptions& options = {});
 
 // The Ready condition to write for a transition: True for Ready, False for
-// NotReady, Unknown for Unreachable (the controller cannot hear it, but it is
-// not known to be down). `timestamp` is an RFC 3339 wall time from the Clock.
+// NotReady, Unknown for Unreachable and Restarting (the controller cannot hear
+// it, but it is not known to be down). `timestamp` is an RFC 3339 wall time from the Clock.
 Condition ready_condition(const NodeTransition& t, const std::string& timestamp);
 
 // Rᵢ: the share of a sliding window in which a node's lease was fresh.

@@ -8,18 +8,12 @@
 #include "api/conditions.h"
 #include "api/annotations.h"
 #include "controller/reconcile/common.h"
+#include "controller/reconcile/scale_down.h"
+#include "controller/reconcile/set_topology.h"
+#include "controller/reconcile/spread_condition.h"
 
 namespace corral::reconcile {
 namespace {
-
-// Worst-first rank for scale-down; lower is removed first.
-enum Rank { kLost = 0, kFailed, kUnscheduled, kNodeNotReady, kHealthy };
-
-const char* rank_name(int rank) {
-  static constexpr const char* kNames[] = {
-      vm_phase::kLost, vm_phase::kFailed, "unscheduled", "on a node that is not Ready", "on the most loaded node"};
-  return kNames[rank];
-}
 
 bool running_current(const VM& vm) {
   return vm.status.phase == vm_phase::kRunning && vm.status.epoch == vm.spec.epoch;
@@ -74,9 +68,6 @@ VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
   const VMSet& set = *in.vmset;
   VmSetPlan plan;
 
-  std::map<std::string_view, const Node*> node_of;
-  for (const Node& n : *in.nodes) node_of[n.metadata.name] = &n;
-
   std::vector<const VM*> owned;
   std::set<std::string> taken;  // every VM name, so new ones never collide
   for (const VM& vm : *in.vms) {
@@ -112,41 +103,29 @@ VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
   }
   st.availability = vmset_availability(running, *in.nodes);
 
-  // ---- scale-down: worst first ----------------------------------------------------
-  auto rank_of = [&](const VM& vm) {
-    if (vm.status.phase == vm_phase::kLost) return kLost;
-    if (vm.status.phase == vm_phase::kFailed) return kFailed;
-    if (vm.spec.nodeName.empty()) return kUnscheduled;
-    auto it = node_of.find(vm.spec.nodeName);
-    if (it == node_of.end() || !node_ready(*it->second)) return kNodeNotReady;
-    return kHealthy;
-  };
-  auto load_of = [&](const VM& vm) {
-    auto it = node_of.find(vm.spec.nodeName);
-    return it == node_of.end() ? 0.0 : node_load(*it->second);
-  };
-  std::vector<const VM*> sorted = owned;
-  std::sort(sorted.begin(), sorted.end(), [&](const VM* a, const VM* b) {
-    const int ra = rank_of(*a), rb = rank_of(*b);
-    if (ra != rb) return ra < rb;
-    const double la = load_of(*a), lb = load_of(*b);
-    if (la != lb) return la > lb;
-    // Newest first; an empty timestamp (not yet stamped by the server) is newest.
-    const std::string& ta = a->metadata.creationTimestamp;
-    const std::string& tb = b->metadata.creationTimestamp;
-    if (ta != tb) return ta.empty() || (!tb.empty() && ta > tb);
-    return a->metadata.name > b->metadata.name;
-  });
+  // ---- spread: does what is placed keep it? ------------------------------------
+  if (set.spec.spread) {
+    SetTopology topology(set, owned, *in.nodes, in.pool);
+    if (auto c = spread_condition(set, topology, in.now)) {
+      set_condition(st.conditions, std::move(*c));
+    } else {
+      std::erase_if(st.conditions, [](const Condition& c) { return c.type == kSpreadSatisfied; });
+    }
+  } else {
+    std::erase_if(st.conditions, [](const Condition& c) { return c.type == kSpreadSatisfied; });
+  }
 
+  // ---- scale-down: spread first, then the worst (scale_down.h) -------------------
   const size_t want = static_cast<size_t>(std::max(0, set.spec.replicas));
-  size_t keep = sorted.size();
+  std::vector<const VM*> kept = owned;
+  size_t keep = kept.size();
   if (keep > want) {
-    const size_t excess = keep - want;
     const std::string scale = "scale-down " + std::to_string(keep) + " → " + std::to_string(want);
-    for (size_t k = 0; k < excess; ++k)
-      plan.remove.push_back(
-          VmDeletion{sorted[k]->metadata.name, scale + ": " + rank_name(rank_of(*sorted[k]))});
-    sorted.erase(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(excess));
+    ScaleDownInput down{&set, owned, in.nodes, in.pool, keep - want};
+    for (const Victim& v : choose_victims(down)) {
+      plan.remove.push_back(VmDeletion{v.vm->metadata.name, scale + ": " + v.why});
+      std::erase(kept, v.vm);
+    }
     keep = want;
   }
 
@@ -157,8 +136,26 @@ VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
   };
 
   // ---- replacements of Failed VMs, per restartPolicy -----------------------------
-  for (const VM* vm : sorted) {
-    if (!replaces_failed(*vm)) continue;
+  // In scale-down's order among Failed VMs: the more loaded node, the newest, the name.
+  std::vector<const VM*> failed;
+  for (const VM* vm : kept)
+    if (replaces_failed(*vm)) failed.push_back(vm);
+  if (failed.size() > 1) {
+    std::map<std::string_view, double> load_of;
+    for (const Node& n : *in.nodes) load_of[n.metadata.name] = node_load(n);
+    auto load = [&](const VM* vm) {
+      auto it = load_of.find(vm->spec.nodeName);
+      return it == load_of.end() ? 0.0 : it->second;
+    };
+    std::sort(failed.begin(), failed.end(), [&](const VM* a, const VM* b) {
+      if (load(a) != load(b)) return load(a) > load(b);
+      const std::string& ta = a->metadata.creationTimestamp;
+      const std::string& tb = b->metadata.creationTimestamp;
+      if (ta != tb) return ta.empty() || (!tb.empty() && ta > tb);
+      return a->metadata.name > b->metadata.name;
+    });
+  }
+  for (const VM* vm : failed) {
     std::string reason = "replaced: Failed";
     if (!vm->status.lastError.empty()) reason += " (" + vm->status.lastError + ")";
     reason += ", restartPolicy " + vm->spec.restartPolicy;
@@ -166,10 +163,17 @@ VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
     plan.remove.push_back(VmDeletion{vm->metadata.name, reason});
     plan.replacements.push_back(VmReplacement{vm->metadata.name, name, reason});
     plan.create.push_back(new_vm_for(set, name));
+    plan.create_reasons.push_back(reason);
   }
 
   // ---- scale-up ---------------------------------------------------------------------
-  for (size_t k = keep; k < want; ++k) plan.create.push_back(new_vm_for(set, next_name()));
+  if (keep < want) {
+    const std::string scale = "scale-up " + std::to_string(keep) + " → " + std::to_string(want);
+    for (size_t k = keep; k < want; ++k) {
+      plan.create.push_back(new_vm_for(set, next_name()));
+      plan.create_reasons.push_back(scale);
+    }
+  }
   return plan;
 }
 

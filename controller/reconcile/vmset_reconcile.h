@@ -22,10 +22,15 @@
 //       Never     → kept as it is, for the user to inspect.
 //     A Failed VM that is not replaced still counts as a replica.
 //
-// Scale-down removes the worst first: Lost, then Failed, then unscheduled
-// (no spec.nodeName), then on a node that is not Ready (or unknown), then on
-// the most loaded node (measured: max of CPU and memory usage / allocatable),
-// then the newest (creationTimestamp), then by name, so the order is total.
+// Scale-down keeps the spread and removes the worst first (scale_down.h):
+// never a replica whose removal makes the skew exceed maxSkew while another
+// choice keeps it; then Lost, Failed, unscheduled, on a node that is not
+// Ready (or unknown), not Running yet, not Ready; then from the most crowded
+// spread domain, then co-located (anti-affinity), then on the most loaded
+// node, then the newest, then by name.
+//
+// Status condition SpreadSatisfied (spread_condition.h) when the set has a
+// spread: whether the placed replicas keep maxSkew.
 //
 // Thread safety: pure functions.
 #pragma once
@@ -47,15 +52,22 @@ struct VmSetInput {
   const VMSet* vmset = nullptr;
   // All VMs (not only the set's): names of other VMs are avoided too.
   const std::vector<VM>* vms = nullptr;
+  // At least the nodes the VMs are bound to; for a set with spread or
+  // anti-affinity also every node of its pool (a domain with no replica
+  // must be seen to be judged).
   const std::vector<Node>* nodes = nullptr;
   // Drives the new names: the same seed and inputs give the same plan. The
   // loop passes a fresh random seed per pass; tests pass a fixed one.
   uint64_t seed = 0;
+  // The set's pool; nullptr when unknown (then spread is not judged).
+  const Pool* pool = nullptr;
+  // Wall time, RFC 3339: lastTransitionTime of conditions that change.
+  std::string now;
 };
 
 struct VmDeletion {
   std::string vm;
-  std::string reason;  // "scale-down 3 → 2: Lost", "replaced: Failed (exit code 1)"
+  std::string reason;  // "scale-down 3 → 2: Lost", "replaced: Failed (exit code 1), restartPolicy Always"
 };
 
 struct VmReplacement {
@@ -66,6 +78,7 @@ struct VmReplacement {
 
 struct VmSetPlan {
   std::vector<VM> create;                   // full objects to POST
+  std::vector<std::string> create_reasons;  // why create[i]: "scale-up 3 → 5", "replaced: …"
   std::vector<VmDeletion> remove;           // worst first
   std::vector<VmReplacement> replacements;  // Failed VMs replaced per restartPolicy
   VMSetStatus status;                       // observed now, before the plan is applied

@@ -31,6 +31,8 @@ DecisionOutcome decision_outcome(const VM& vm, const Decision& d) {
     st.pid = 0;
     st.usage = {};
     st.startTime.clear();
+    out.event = EventNote{event_type::kNormal, "Scheduled",
+                          "Successfully assigned vm/" + vm.metadata.name + " to node/" + d.node};
     return out;
   }
   out.park = true;

@@ -7,7 +7,9 @@
 //              max_batch of them per pass (the rest wait for the next)
 //   bound      one write of spec (nodeName, epoch) and status together:
 //              phase Scheduled, message "", status.nodeName/epoch reset (the
-//              agent reports them for the new binding)
+//              agent reports them for the new binding); once it landed, a
+//              Normal Event Scheduled "Successfully assigned vm/x to node/y"
+//              (kube-scheduler's wording)
 //   not bound  parked until room may have appeared; status phase Pending (a
 //              Lost VM stays Lost: that keeps it pending and off its dead
 //              node's heartbeat answer) and message = why. Written only when

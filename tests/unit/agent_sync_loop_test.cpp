@@ -321,20 +321,55 @@ TEST_F(SyncLoopTest, ControllerUnreachableKeepsVmsRunningRetriesAndCatchesUp) {
   EXPECT_EQ(instance("web-1").state, InstanceState::kRunning);
   EXPECT_EQ(instance("web-2").state, InstanceState::kRunning) << "restarts go on";
   EXPECT_EQ(count_calls("stop web-1"), 0);
-  // Attempts at +1 s, then after 1, 2, 4, 5, 5 s (capped).
-  EXPECT_EQ(cp_.requests.size() - before, 6u);
+  // An attempt every second: the back-off is capped at 1 s, so a controller
+  // back after an outage of any length hears from this node within a second
+  // (it was 1, 2, 4, 5, 5 s, longer than the grace a restarted controller gave).
+  EXPECT_EQ(cp_.requests.size() - before, 20u);
 
   cp_.unreachable = false;
-  for (int i = 0; i < 5 && cp_.requests.size() - before < 7; ++i) round();
+  for (int i = 0; i < 5 && cp_.requests.size() - before < 21; ++i) round();
   EXPECT_TRUE(cp_.last().fullReport) << "catching up after the outage";
   EXPECT_EQ(cp_.last().vms.size(), 2u);
   ASSERT_NE(cp_.last_report("web-2"), nullptr);
   EXPECT_EQ(cp_.last_report("web-2")->restarts, 1);
   round();
   EXPECT_FALSE(cp_.last().fullReport);
-  // 7: the first answered beat, without VM reports; 8: the full report, at
-  // once in the same round; 9: the next interval.
-  EXPECT_EQ(cp_.requests.size() - before, 9u) << "back to one heartbeat per interval";
+  // 21: the first answered beat, without VM reports; 22: the full report, at
+  // once in the same round; 23: the next interval.
+  EXPECT_EQ(cp_.requests.size() - before, 23u) << "back to one heartbeat per interval";
+}
+
+TEST_F(SyncLoopTest, AGracefulStopTellsTheControllerItIsARestart) {
+  cp_.answer.vms = {bound("web-1", 3)};
+  loop().run_once();
+  const size_t beats = cp_.requests.size();
+  std::stop_source stop;
+  stop.request_stop();
+  loop().run(stop.get_token());
+  ASSERT_EQ(cp_.requests.size(), beats + 1);
+  EXPECT_EQ(cp_.last().restartWindowSeconds, 300);
+  EXPECT_EQ(cp_.last().holderIdentity, "host-1/42-cafe");
+  EXPECT_TRUE(cp_.last().vms.empty());
+  EXPECT_EQ(instance("web-1").state, InstanceState::kRunning) << "VMs are left running";
+  EXPECT_EQ(count_calls("stop web-1"), 0);
+}
+
+TEST_F(SyncLoopTest, NoRestartIsAnnouncedWhenDisabledOrNeverAnswered) {
+  std::stop_source stop;
+  stop.request_stop();
+  cp_.unreachable = true;
+  loop().run_once();
+  const size_t beats = cp_.requests.size();
+  loop().run(stop.get_token());
+  EXPECT_EQ(cp_.requests.size(), beats) << "nothing to keep before the first answer";
+
+  loop_.reset();
+  cp_.unreachable = false;
+  options_.restart_window = std::chrono::milliseconds(0);
+  loop().run_once();
+  const size_t answered = cp_.requests.size();
+  loop().run(stop.get_token());
+  EXPECT_EQ(cp_.requests.size(), answered);
 }
 
 TEST_F(SyncLoopTest, ConflictStartsNothing) {

@@ -238,6 +238,46 @@ TEST_F(HeartbeatServiceTest, NewHolderTakesOverAfterTheGrace) {
   EXPECT_EQ(old.error().code, ErrorCode::kConflict);
 }
 
+TEST_F(HeartbeatServiceTest, ARestartingAgentIsGrantedItsWindowAndReleasesTheNode) {
+  ASSERT_TRUE(beat(request()).ok());
+  Json last = request();
+  last["restartWindowSeconds"] = 600;  // asks for 10 min; no pool: at most 5 min
+  clock_.advance(milliseconds(300));
+  ASSERT_TRUE(beat(last).ok());
+  Json node = get("Node", "host-1");
+  EXPECT_EQ(node["status"]["lease"]["restartWindowSeconds"], 300) << node.dump();
+  auto restarting = events("AgentRestarting");
+  ASSERT_EQ(restarting.size(), 1u);
+  EXPECT_EQ(restarting[0]["message"],
+            "agent host-1/4242-ab12 stopped for a restart; the node keeps its VMs for up to 5m "
+            "until an agent reports again");
+  // The next agent is not refused for the rest of the grace, nor reported as
+  // a replacement: the old one said it was going.
+  clock_.advance(milliseconds(400));
+  auto next = beat(request("host-1/5151-cd34"));
+  ASSERT_TRUE(next.ok()) << next.error().to_string();
+  EXPECT_TRUE(events("AgentReplaced").empty());
+  node = get("Node", "host-1");
+  EXPECT_EQ(node["status"]["lease"]["holderIdentity"], "host-1/5151-cd34");
+  EXPECT_EQ(node["status"]["lease"]["restartWindowSeconds"], 0);
+}
+
+TEST_F(HeartbeatServiceTest, APoolGrantingNoRestartWindowKeepsTheLease) {
+  Json pool = {{"apiVersion", "corral/v1"},
+               {"kind", "Pool"},
+               {"metadata", {{"name", "web"}}},
+               {"spec", {{"nodeSelector", {{"zone", "a"}}}, {"failover", {{"restartWindowSeconds", 0}}}}}};
+  auto normalized = normalize_object(pool);
+  ASSERT_TRUE(normalized.ok());
+  ASSERT_TRUE(store_->create("Pool", *normalized).ok());
+  Json last = request();
+  last["restartWindowSeconds"] = 300;
+  ASSERT_TRUE(beat(last).ok());
+  EXPECT_EQ(get("Node", "host-1")["status"]["lease"]["restartWindowSeconds"], 0);
+  EXPECT_TRUE(events("AgentRestarting").empty());
+  EXPECT_EQ(beat(request("host-1/5151-cd34")).error().code, ErrorCode::kConflict);
+}
+
 TEST_F(HeartbeatServiceTest, GraceComesFromTheNodesPools) {
   Json pool = {{"apiVersion", "corral/v1"},
                {"kind", "Pool"},
@@ -397,6 +437,39 @@ TEST_F(HeartbeatServiceTest, FailedTransitionWritesOneWarningEvent) {
   body["vms"] = Json::array({failed});
   ASSERT_TRUE(beat(body).ok());
   EXPECT_EQ(events("VMFailed").size(), 1u);
+}
+
+TEST_F(HeartbeatServiceTest, ARisingRestartCountWritesOneWarningEventPerReport) {
+  create_vm("vm-a", "host-1", 1);
+  Json body = request();
+  Json running = report("vm-a", 1, "Running");
+  body["vms"] = Json::array({running});
+  ASSERT_TRUE(beat(body).ok());
+  EXPECT_TRUE(events("Restarted").empty()) << "a first start is no restart";
+
+  running["restarts"] = 1;
+  running["lastError"] = "exit code 3";
+  body["vms"] = Json::array({running});
+  ASSERT_TRUE(beat(body).ok());
+  EXPECT_EQ(get("VM", "vm-a")["status"]["restarts"], 1);
+  auto evs = events("Restarted");
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0]["type"], "Warning");
+  EXPECT_EQ(evs[0]["involvedObject"]["kind"], "VM");
+  EXPECT_EQ(evs[0]["involvedObject"]["name"], "vm-a");
+  EXPECT_EQ(evs[0]["message"], "vm/vm-a restarted on node/host-1 (restart 1) after: exit code 3");
+
+  // The same count again (usage changed, say): no new event.
+  running["usage"] = Json{{"cpu", "100m"}};
+  body["vms"] = Json::array({running});
+  ASSERT_TRUE(beat(body).ok());
+  EXPECT_EQ(events("Restarted").size(), 1u);
+
+  running["restarts"] = 2;
+  body["vms"] = Json::array({running});
+  ASSERT_TRUE(beat(body).ok());
+  evs = events("Restarted");
+  ASSERT_EQ(evs.size(), 2u);
 }
 
 TEST_F(HeartbeatServiceTest, ClockSkewIsReportedAsAConditionNotJudged) {

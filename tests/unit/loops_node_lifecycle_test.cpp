@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "api/conditions.h"
 #include "tests/unit/loops_fixtures.h"
 
 namespace corral::loops::testing {
@@ -168,10 +169,14 @@ TEST_F(LoopsNodeLifecycle, SelfFenceVmWaitsOutTheFenceTimeWithOneEventThenMoves)
   vm.spec.fencing = "selfFence";  // as its VMSet would have stamped it
   update(vm);
   const std::string plain = vm_on("host-1");
-  // host-1 and host-3 stop renewing at t = 0: both NotReady once no peer answers.
+  // host-1 stops renewing at t = 0, host-3 at t = 3 s: each NotReady once no
+  // peer answers. (Together, two of three would be held by the mass-failure
+  // guard: a test of its own.)
+  run_for(3000ms, {"host-2", "host-3"});
+  EXPECT_EQ(get<Node>("host-1").status.phase, "NotReady");
+  EXPECT_EQ(get<VM>(plain).spec.epoch, 2) << "fencing none: re-placed at once";
   run_for(3000ms, {"host-2"});
   EXPECT_EQ(get<Node>("host-3").status.phase, "NotReady");
-  EXPECT_EQ(get<VM>(plain).spec.epoch, 2) << "fencing none: re-placed at once";
   VM waiting = get<VM>(guarded);
   EXPECT_EQ(waiting.spec.nodeName, "host-3");
   EXPECT_EQ(waiting.spec.epoch, 1);
@@ -187,7 +192,7 @@ TEST_F(LoopsNodeLifecycle, SelfFenceVmWaitsOutTheFenceTimeWithOneEventThenMoves)
               HasSubstr("waiting 15s for node/host-3 to fence vm/" + guarded +
                         " before re-placing"));
 
-  // Lease expiry (2 s) + 15 s: still waiting at 16.75 s, with no second Event.
+  // Lease expiry (5 s) + 15 s: still waiting at 19.75 s, with no second Event.
   run_for(13750ms, {"host-2"});
   EXPECT_EQ(get<VM>(guarded).spec.epoch, 1);
   EXPECT_NE(get<VM>(guarded).status.phase, "Lost");
@@ -237,6 +242,48 @@ TEST_F(LoopsNodeLifecycle, RestartedControllerJudgesNobodyDuringItsFirstGraceAnd
     EXPECT_EQ(now.spec.epoch, 1);
     EXPECT_NE(now.status.phase, "Lost");
   }
+}
+
+TEST_F(LoopsNodeLifecycle, WhenThePoolGoesQuietTogetherThePoolSaysSoAndNothingMoves) {
+  // Every lease stops at once (the controller's own link): past the grace
+  // the guard holds the pool — nodes Unreachable, VMs where they are.
+  run_for(3000ms, {});
+  for (const auto& n : all_) EXPECT_EQ(get<Node>(n).status.phase, "Unreachable") << n;
+  Pool pool = get<Pool>("web");
+  const Condition* disrupted = find_condition(pool.status.conditions, "Disrupted");
+  ASSERT_NE(disrupted, nullptr);
+  EXPECT_EQ(disrupted->status, "True");
+  EXPECT_EQ(disrupted->reason, "MassNodeFailure");
+  EXPECT_THAT(disrupted->message, HasSubstr("3 of 3 nodes of pool/web stopped reporting together"));
+  std::vector<Event> events = events_about("web");
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].type, "Warning");
+  EXPECT_EQ(events[0].reason, "MassNodeFailure");
+  EXPECT_TRUE(prober_.requests().empty());
+  for (const auto& [vm, n] : node_of_) {
+    EXPECT_EQ(get<VM>(vm).spec.nodeName, n);
+    EXPECT_NE(get<VM>(vm).status.phase, "Lost");
+  }
+
+  // Two report again: the guard lifts, and host-3, still silent, is judged
+  // by the usual rules — probed, and NotReady when no peer reaches it.
+  run_for(250ms, {"host-1", "host-2"});
+  pool = get<Pool>("web");
+  disrupted = find_condition(pool.status.conditions, "Disrupted");
+  ASSERT_NE(disrupted, nullptr);
+  EXPECT_EQ(disrupted->status, "False");
+  events = events_about("web");
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_TRUE(events[0].reason == "MassNodeFailureEnded" || events[1].reason == "MassNodeFailureEnded");
+  EXPECT_EQ(get<Node>("host-3").status.phase, "Unreachable") << "its peers get their probe time first";
+  ASSERT_THAT(prober_.requests(), SizeIs(1));
+  EXPECT_EQ(prober_.requests()[0].node, "host-3");
+  ASSERT_TRUE(prober_.answer("host-3", false));
+  clock_.advance(10ms);
+  pass_renewing({"host-1", "host-2"});
+  EXPECT_EQ(get<Node>("host-3").status.phase, "NotReady");
+  pass_renewing({"host-1", "host-2"});
+  EXPECT_EQ(get<VM>(vm_on("host-3")).spec.epoch, 2);
 }
 
 TEST_F(LoopsNodeLifecycle, AvailabilityFallsWhileTheLeaseIsStale) {

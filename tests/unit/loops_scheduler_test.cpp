@@ -38,6 +38,15 @@ TEST_F(LoopsScheduler, BindsPendingVmWithEpochOneAndStatusScheduled) {
   EXPECT_EQ(vm.status.phase, "Scheduled");
   EXPECT_EQ(vm.status.message, "");
   EXPECT_EQ(counter("corral_scheduler_bindings_total"), 1);
+  // One Normal Event Scheduled on the VM, as kube-scheduler writes.
+  std::vector<Event> events = events_about(vm.metadata.name);
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].type, "Normal");
+  EXPECT_EQ(events[0].reason, "Scheduled");
+  EXPECT_EQ(events[0].message,
+            "Successfully assigned vm/" + vm.metadata.name + " to node/" + vm.spec.nodeName);
+  EXPECT_EQ(events[0].involvedObject.uid, vm.metadata.uid);
+  EXPECT_EQ(events[0].source.host, vm.spec.nodeName);
 
   // The next pass writes the statuses that counted it; then nothing is left to do.
   pass_renewing({"host-1", "host-2"});

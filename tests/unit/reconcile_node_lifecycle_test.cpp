@@ -99,18 +99,138 @@ TEST_F(NodeLifecycle, NoFailoverStormAfterRestart) {
   EXPECT_TRUE(leases_.at("a").renewed);
   EXPECT_FALSE(leases_.at("c").renewed);
 
-  // Exactly one grace after the start nobody is judged yet ...
-  r = decide(at(milliseconds(2000)));
+  // c, not heard from since the start, is judged by the startup grace (10 s),
+  // not the pool's 2 s: an agent retrying once a second reaches us by then,
+  // however long we were away.
+  r = decide(at(milliseconds(2100)));
+  EXPECT_TRUE(r.transitions.empty());
+  EXPECT_TRUE(r.probes.empty());
+  leases_["a"] = leases_["b"] = {at(milliseconds(9500)), true};  // a and b beat on
+  r = decide(at(milliseconds(10'000)));
   EXPECT_TRUE(r.transitions.empty());
   EXPECT_TRUE(r.probes.empty());
   // ... just after it, only c is suspected, and only peers are asked: no move.
-  r = decide(at(milliseconds(2100)));
+  r = decide(at(milliseconds(10'100)));
   EXPECT_TRUE(r.transitions.empty());
   EXPECT_TRUE(r.lost.empty());
   ASSERT_EQ(r.probes.size(), 1u);
   EXPECT_EQ(r.probes[0].node, "c");
   EXPECT_EQ(r.probes[0].address, "c:7070");
   EXPECT_THAT(r.probes[0].peers, UnorderedElementsAre("a", "b"));
+}
+
+TEST_F(NodeLifecycle, ALongControllerOutageJudgesNoNodeBeforeItsAgentsCouldReport) {
+  // The controller restarts after an hour away; agents beat again within a
+  // second or two of its start, one of them 4 s late (a beat stuck in its
+  // call timeout). With the pool's 2 s grace that one was judged; with the
+  // startup grace no node is.
+  started_ = t0_;
+  vms_ = {make_vm("vm-1", "c", "Running")};
+  for (int ms = 0; ms <= 4000; ms += 100) {
+    // a and b beat every second from 0.8 s and 1.2 s on; c is silent.
+    if (ms >= 800) leases_["a"] = {at(milliseconds(800 + (ms - 800) / 1000 * 1000)), true};
+    if (ms >= 1200) leases_["b"] = {at(milliseconds(1200 + (ms - 1200) / 1000 * 1000)), true};
+    NodeLifecycleResult r = decide(at(milliseconds(ms)));
+    EXPECT_TRUE(r.transitions.empty()) << ms << " ms: " << r.transitions[0].message;
+    EXPECT_TRUE(r.probes.empty()) << ms;
+    EXPECT_TRUE(r.lost.empty()) << ms;
+  }
+  leases_["a"] = {at(milliseconds(3800)), true};
+  leases_["b"] = {at(milliseconds(4000)), true};
+  leases_["c"] = {at(milliseconds(4100)), true};
+  NodeLifecycleResult r = decide(at(milliseconds(4200)));
+  EXPECT_TRUE(r.lost.empty());
+  for (const NodeVerdict& v : r.verdicts) EXPECT_EQ(v.health, NodeHealth::kReady) << v.node;
+}
+
+TEST_F(NodeLifecycle, MostOfAPoolSilentTogetherKeepsItsVMsAndSaysSo) {
+  nodes_ = {make_node("a"), make_node("b"), make_node("c"), make_node("d")};
+  vms_ = {make_vm("vm-a", "a", "Running"), make_vm("vm-b", "b", "Running"),
+          make_vm("vm-c", "c", "Running")};
+  // a, b and c went quiet together at 0 (the controller's link to them); d beats.
+  for (const char* n : {"a", "b", "c"}) leases_[n] = {at(milliseconds(0)), true};
+  leases_["d"] = {at(milliseconds(4900)), true};
+  probes_["a"] = probes_["b"] = probes_["c"] = PeerProbe{false, at(milliseconds(4900))};
+  NodeLifecycleResult r = decide(at(milliseconds(5000)));
+  EXPECT_TRUE(r.lost.empty()) << r.lost[0].message;
+  EXPECT_TRUE(r.probes.empty());
+  ASSERT_EQ(r.transitions.size(), 3u);
+  for (const NodeTransition& t : r.transitions) {
+    EXPECT_EQ(t.to, NodeHealth::kUnreachable) << t.node;
+    EXPECT_THAT(t.message, HasSubstr("3 of 4 nodes of pool/web stopped reporting together"));
+    EXPECT_THAT(t.message, HasSubstr("mass-failure guard"));
+  }
+  ASSERT_EQ(r.disruptions.size(), 1u);
+  EXPECT_EQ(r.disruptions[0].pool, "web");
+  EXPECT_EQ(r.disruptions[0].expired, 3u);
+  EXPECT_EQ(r.disruptions[0].total, 4u);
+
+  // a and b report again; c, which really died meanwhile, is now judged by
+  // the usual rules: its peers cannot reach it, it is NotReady, its VM Lost.
+  for (Node& n : nodes_)
+    if (n.metadata.name != "d") n.status.phase = "Unreachable";
+  leases_["a"] = leases_["b"] = leases_["d"] = {at(milliseconds(9900)), true};
+  probes_["c"] = PeerProbe{false, at(milliseconds(9950))};
+  r = decide(at(milliseconds(10'000)));
+  EXPECT_TRUE(r.disruptions.empty());
+  ASSERT_EQ(r.lost.size(), 1u);
+  EXPECT_EQ(r.lost[0].vm, "vm-c");
+  EXPECT_THAT(r.lost[0].message, HasSubstr("no peer could reach it"));
+}
+
+TEST_F(NodeLifecycle, OneDeadHostOrAlreadyDeadOnesAreNoMassFailure) {
+  nodes_ = {make_node("a"), make_node("b"), make_node("c"), make_node("d"),
+            make_node("e", {{"role", "web"}}, "NotReady"), make_node("f", {{"role", "web"}}, "NotReady")};
+  vms_ = {make_vm("vm-c", "c", "Running"), make_vm("vm-d", "d", "Running")};
+  leases_["a"] = leases_["b"] = {at(milliseconds(4900)), true};
+  for (const char* n : {"c", "d", "e", "f"}) leases_[n] = {at(milliseconds(0)), true};
+  probes_["c"] = probes_["d"] = PeerProbe{false, at(milliseconds(4950))};
+  // 4 of 6 leases are expired, but e and f were dead already: of the 4 live
+  // nodes, 2 went silent — half, not most. Both fail over.
+  NodeLifecycleResult r = decide(at(milliseconds(5000)));
+  EXPECT_TRUE(r.disruptions.empty());
+  EXPECT_EQ(r.lost.size(), 2u);
+}
+
+TEST_F(NodeLifecycle, AnAgentStoppedForARestartKeepsItsVMsForItsWindowOnly) {
+  vms_ = {make_vm("vm-1", "c", "Running")};
+  leases_["a"] = leases_["b"] = {at(milliseconds(2000)), true};
+  leases_["c"] = {at(milliseconds(0)), true};  // its last beat said: restarting
+  nodes_[2].status.lease.holderIdentity = "c/41-ab";
+  nodes_[2].status.lease.restartWindowSeconds = 60;
+  pools_[0].spec.failover.restartWindowSeconds = 300;
+  NodeLifecycleResult r = decide(at(milliseconds(2100)));
+  ASSERT_EQ(r.transitions.size(), 1u);
+  EXPECT_EQ(r.transitions[0].to, NodeHealth::kRestarting);
+  EXPECT_EQ(r.transitions[0].reason, "NodeRestarting");
+  EXPECT_THAT(r.transitions[0].message, HasSubstr("agent c/41-ab stopped for a restart"));
+  EXPECT_EQ(ready_condition(r.transitions[0], "").status, "Unknown");
+  EXPECT_TRUE(r.probes.empty());
+  EXPECT_TRUE(r.lost.empty());
+  EXPECT_TRUE(r.disruptions.empty());
+
+  // Still held just before the window ends, with the others' leases fresh.
+  nodes_[2].status.phase = "Restarting";
+  leases_["a"] = leases_["b"] = {at(milliseconds(59'500)), true};
+  r = decide(at(milliseconds(59'900)));
+  EXPECT_TRUE(r.transitions.empty());
+  EXPECT_EQ(r.verdicts[2].health, NodeHealth::kRestarting);
+  // Past it, the usual rules: peers asked, nobody reaches it, NotReady, Lost.
+  probes_["c"] = PeerProbe{false, at(milliseconds(60'050))};
+  r = decide(at(milliseconds(60'100)));
+  ASSERT_EQ(r.transitions.size(), 1u);
+  EXPECT_EQ(r.transitions[0].to, NodeHealth::kNotReady);
+  EXPECT_THAT(r.transitions[0].message, HasSubstr("did not return within 1m"));
+  EXPECT_EQ(r.lost.size(), 1u);
+
+  // The pool may grant less than was asked (or nothing: 0).
+  nodes_[2].status.phase = "Ready";
+  pools_[0].spec.failover.restartWindowSeconds = 0;
+  probes_.clear();
+  leases_["a"] = leases_["b"] = {at(milliseconds(2000)), true};
+  r = decide(at(milliseconds(2100)));
+  EXPECT_TRUE(r.transitions.empty());
+  ASSERT_EQ(r.probes.size(), 1u) << "judged as if its agent had died";
 }
 
 TEST_F(NodeLifecycle, FirstSightingDoesNotResurrectADeadNode) {

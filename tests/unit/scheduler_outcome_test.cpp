@@ -23,7 +23,7 @@ Decision unschedulable(const std::string& vm, const std::string& message) {
   return d;
 }
 
-TEST(SchedulerOutcome, BindingWritesSpecAndStatusTogetherAndClearsTheOldReport) {
+TEST(SchedulerOutcome, BindingWritesSpecAndStatusTogetherAndAScheduledEvent) {
   VM vm = make_vm("web-1", "web", 1, 1, "", "Lost");
   vm.spec.epoch = 3;
   vm.status.message = "0/2 nodes are available: 2 NotReady.";
@@ -35,7 +35,10 @@ TEST(SchedulerOutcome, BindingWritesSpecAndStatusTogetherAndClearsTheOldReport) 
   const DecisionOutcome out = decision_outcome(vm, bound_to("web-1", "host-2", 4));
   EXPECT_EQ(out.write, WriteKind::kSpecAndStatus);
   EXPECT_FALSE(out.park);
-  EXPECT_FALSE(out.event.has_value());
+  ASSERT_TRUE(out.event.has_value());
+  EXPECT_EQ(out.event->type, "Normal");
+  EXPECT_EQ(out.event->reason, "Scheduled");
+  EXPECT_EQ(out.event->message, "Successfully assigned vm/web-1 to node/host-2");
   EXPECT_EQ(out.next.spec.nodeName, "host-2");
   EXPECT_EQ(out.next.spec.epoch, 4);
   EXPECT_EQ(out.next.status.phase, "Scheduled");
