@@ -150,6 +150,7 @@ int main(int argc, char** argv) {
   Flags f;
   CLI::App app{"corral-agent: runs the VMs the Corral controller binds to this node."};
   add_flags(app, f);
+  app.set_version_flag("--version", std::string("corral-agent ") + CORRAL_VERSION);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

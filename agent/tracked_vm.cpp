@@ -62,6 +62,7 @@ VmReport make_report(const TrackedVm& vm, const InstanceStatus* instance,
   }
   if (instance && instance->state == InstanceState::kRunning) {
     if (instance->port > 0) r.address = context.vm_host + ":" + std::to_string(instance->port);
+    r.pid = instance->pid;
     r.conditions.push_back(limits_condition(*instance, vm));
     // Ready: the VM runs. There are no readiness probes yet, so running is
     // the best the agent knows; VMSet.status.ready counts this condition.

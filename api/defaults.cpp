@@ -9,6 +9,27 @@ inline constexpr const char* kVMSetLabel = "corral.io/vmset";
 // replicas on distinct hosts.
 inline constexpr const char* kHostnameLabel = "corral.io/hostname";
 
+namespace {
+void respell(std::string& value, const char* field, const char* old_value, const char* current,
+             std::vector<Cause>& out) {
+  if (value != old_value) return;
+  out.push_back({field, "\"" + value + "\" is deprecated, use \"" + current + "\"", ""});
+  value = current;
+}
+}  // namespace
+
+std::vector<Cause> respell_old_values(Pool& pool) {
+  std::vector<Cause> out;
+  respell(pool.spec.placement, "spec.placement", "least-loaded", "leastLoaded", out);
+  return out;
+}
+
+std::vector<Cause> respell_old_values(Balancer& balancer) {
+  std::vector<Cause> out;
+  respell(balancer.spec.sessionAffinity, "spec.sessionAffinity", "None", "none", out);
+  return out;
+}
+
 void apply_defaults(Node&) {
   // Nothing in a Node depends on another field; see the initialisers in types.h.
 }

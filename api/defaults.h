@@ -3,9 +3,23 @@
 // place: normalize_object() (api/kinds.cpp), on the server and in corralctl.
 #pragma once
 
+#include <vector>
+
 #include "api/types.h"
+#include "base/error.h"
 
 namespace corral {
+
+// Enum values are lowerCamelCase ("leastLoaded", "roundRobin", "none",
+// "selfFence"), as most of the API already was; phases, restart policies and
+// taint effects keep Kubernetes' own PascalCase. The spellings of earlier
+// versions ("least-loaded", sessionAffinity "None") are still accepted and
+// rewritten, and each rewrite is returned so that the caller can warn:
+// {"spec.placement", "\"least-loaded\" is deprecated, use \"leastLoaded\""}.
+// Applied in normalize_object(), before the defaults.
+std::vector<Cause> respell_old_values(Pool& pool);
+std::vector<Cause> respell_old_values(Balancer& balancer);
+template <class T> std::vector<Cause> respell_old_values(T&) { return {}; }
 
 void apply_defaults(Node& node);
 void apply_defaults(Pool& pool);

@@ -60,6 +60,7 @@ Result<void> validate_heartbeat(const HeartbeatRequest& r) {
     if (vm.phase != vm_phase::kStarting && vm.phase != vm_phase::kRunning && vm.phase != vm_phase::kFailed)
       errs.push_back({path + ".phase", "must be Starting, Running or Failed, not \"" + vm.phase + "\"", ""});
     if (vm.restarts < 0) errs.push_back({path + ".restarts", "must not be negative", ""});
+    if (vm.pid < 0) errs.push_back({path + ".pid", "must not be negative", ""});
     check_nonnegative(vm.usage, path + ".usage", errs);
   }
   if (!errs.empty()) return invalid("heartbeat", std::move(errs));

@@ -54,12 +54,13 @@ struct VmReport {
   int32_t restarts = 0;
   std::string lastError;           // empty on a clean exit (restartPolicy OnFailure relies on it)
   std::string address;             // host:port where it serves
+  int64_t pid = 0;                 // its process on the node (process driver); 0 = none
   std::string startTime;           // RFC 3339
   std::string message;
   std::vector<Condition> conditions;  // e.g. LimitsEnforced=False with the reason
   template <class V> void visit(V& v) {
     v("name", name); v("epoch", epoch); v("phase", phase); v("usage", usage);
-    v("restarts", restarts); v("lastError", lastError); v("address", address);
+    v("restarts", restarts); v("lastError", lastError); v("address", address); v("pid", pid);
     v("startTime", startTime); v("message", message); v("conditions", conditions);
   }
 };

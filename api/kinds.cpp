@@ -31,9 +31,11 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 template <class T>
-Result<Json> normalize_as(const Json& object) {
+Result<Json> normalize_as(const Json& object, std::vector<Cause>* warnings) {
   auto typed = from_json<T>(object);
   if (!typed) return typed.take_error();
+  for (Cause& w : respell_old_values(*typed))
+    if (warnings) warnings->push_back(std::move(w));
   apply_defaults(*typed);
   auto causes = validate(*typed);
   if (!causes.empty()) {
@@ -61,7 +63,7 @@ const KindInfo* find_kind_by_plural(std::string_view plural) {
   return nullptr;
 }
 
-Result<Json> normalize_object(const Json& object) {
+Result<Json> normalize_object(const Json& object, std::vector<Cause>* warnings) {
   if (!object.is_object())
     return invalid("object", {{"", "expected an object, got " + json_type_name(object), ""}});
   std::vector<Cause> causes;
@@ -86,12 +88,12 @@ Result<Json> normalize_object(const Json& object) {
   }
   if (!causes.empty()) return invalid("object", std::move(causes));
   const std::string& kind = info->kind;
-  if (kind == "Node") return normalize_as<Node>(object);
-  if (kind == "Pool") return normalize_as<Pool>(object);
-  if (kind == "VMSet") return normalize_as<VMSet>(object);
-  if (kind == "VM") return normalize_as<VM>(object);
-  if (kind == "Balancer") return normalize_as<Balancer>(object);
-  return normalize_as<Event>(object);
+  if (kind == "Node") return normalize_as<Node>(object, warnings);
+  if (kind == "Pool") return normalize_as<Pool>(object, warnings);
+  if (kind == "VMSet") return normalize_as<VMSet>(object, warnings);
+  if (kind == "VM") return normalize_as<VM>(object, warnings);
+  if (kind == "Balancer") return normalize_as<Balancer>(object, warnings);
+  return normalize_as<Event>(object, warnings);
 }
 
 std::string field_value(const Json& object, std::string_view dotted_path) {

@@ -34,7 +34,9 @@ const KindInfo* find_kind_by_plural(std::string_view plural);
 // any kind. `path_prefix` is prepended to field paths in errors (empty for a
 // whole object). The result always has apiVersion and kind first.
 // Errors: Invalid with one cause per problem (unknown fields included).
-Result<Json> normalize_object(const Json& object);
+// Values written in an old spelling (api/defaults.h respell_old_values) are
+// rewritten; when `warnings` is given, one cause per rewrite is appended to it.
+Result<Json> normalize_object(const Json& object, std::vector<Cause>* warnings = nullptr);
 
 // Reads the value at a dotted path ("spec.nodeName") as a string for field
 // selectors: strings as they are, numbers and booleans printed, absent = "".

@@ -153,7 +153,8 @@ Result<std::vector<SourceDoc>> load_manifests(const std::string& path, std::istr
   return out;
 }
 
-Result<std::vector<Json>> normalize_manifests(const std::vector<SourceDoc>& docs) {
+Result<std::vector<Json>> normalize_manifests(const std::vector<SourceDoc>& docs,
+                                              std::vector<Cause>* warnings) {
   std::vector<Json> objects;
   std::vector<Cause> causes;
   size_t invalid_docs = 0;
@@ -162,7 +163,14 @@ Result<std::vector<Json>> normalize_manifests(const std::vector<SourceDoc>& docs
 
   for (const auto& doc : docs) {
     size_t before = causes.size();
-    auto normalized = normalize_object(doc.object);
+    std::vector<Cause> respelled;
+    auto normalized = normalize_object(doc.object, &respelled);
+    if (warnings) {
+      for (Cause& w : respelled) {
+        w.location = doc.locate(w.field);
+        warnings->push_back(std::move(w));
+      }
+    }
     if (!normalized) {
       Error err = normalized.take_error();
       if (err.causes.empty()) err.causes.push_back({"", err.message, ""});

@@ -20,7 +20,9 @@ Result<std::vector<SourceDoc>> load_manifests(const std::string& path, std::istr
 // Normalizes every document (api/kinds.h normalize_object). All problems of all
 // documents are reported together: an Invalid error with one cause per problem,
 // each cause's location set to file:line:column. On success the objects come
-// back in document order.
-Result<std::vector<Json>> normalize_manifests(const std::vector<SourceDoc>& docs);
+// back in document order. Values in an old spelling are rewritten; when
+// `warnings` is given, each rewrite is appended with its file:line:column.
+Result<std::vector<Json>> normalize_manifests(const std::vector<SourceDoc>& docs,
+                                              std::vector<Cause>* warnings = nullptr);
 
 }  // namespace corral

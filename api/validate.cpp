@@ -312,7 +312,7 @@ std::vector<Cause> validate(const Pool& pool) {
   c.labels("spec.nodeSelector", s.nodeSelector);
   c.at_least("spec.overcommit.cpu", s.overcommit.cpu, 1.0);
   c.at_least("spec.overcommit.memory", s.overcommit.memory, 1.0);
-  c.one_of("spec.placement", s.placement, {"spread", "binpack", "least-loaded"});
+  c.one_of("spec.placement", s.placement, {"spread", "binpack", "leastLoaded"});
   const RebalancePolicy& r = s.rebalance;
   c.ratio("spec.rebalance.maxImbalance", r.maxImbalance);
   c.ratio("spec.rebalance.highWatermark", r.highWatermark);
@@ -328,6 +328,7 @@ std::vector<Cause> validate(const Pool& pool) {
   c.at_least<int32_t>("spec.failover.restartWindowSeconds", f.restartWindowSeconds, 0);
   const PoolStatus& st = pool.status;
   c.resources_non_negative("status.capacity", st.capacity);
+  c.resources_non_negative("status.schedulable", st.schedulable);
   c.resources_non_negative("status.allocated", st.allocated);
   c.resources_non_negative("status.used", st.used);
   c.conditions("status.conditions", st.conditions);
@@ -383,6 +384,7 @@ std::vector<Cause> validate(const VM& vm) {
            /*allow_empty=*/true);
   c.at_least<int64_t>("status.epoch", st.epoch, 0);
   c.at_least<int32_t>("status.restarts", st.restarts, 0);
+  c.at_least<int64_t>("status.pid", st.pid, 0);
   c.resources_non_negative("status.usage", st.usage);
   c.conditions("status.conditions", st.conditions);
   return c.take();
@@ -424,7 +426,7 @@ std::vector<Cause> validate(const Balancer& balancer) {
   c.at_least<int32_t>("spec.healthCheck.timeoutSeconds", h.timeoutSeconds, 1);
   c.at_least<int32_t>("spec.healthCheck.rise", h.rise, 1);
   c.at_least<int32_t>("spec.healthCheck.fall", h.fall, 1);
-  c.one_of("spec.sessionAffinity", s.sessionAffinity, {"None", "sourceIP"});
+  c.one_of("spec.sessionAffinity", s.sessionAffinity, {"none", "sourceIP"});
   c.at_least<int32_t>("spec.timeouts.connectSeconds", s.timeouts.connectSeconds, 1);
   c.at_least<int32_t>("spec.timeouts.clientSeconds", s.timeouts.clientSeconds, 1);
   c.at_least<int32_t>("spec.timeouts.serverSeconds", s.timeouts.serverSeconds, 1);

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   app.add_option("--instance", options.instance, "this copy's name in status.reportedBy (default: host name)");
   app.add_option("--ready-file", ready_file, "write the admin and listen addresses here once listening");
   app.add_option("--log-level", log_level, "trace | debug | info | warn | error")->capture_default_str();
+  app.set_version_flag("--version", std::string("corral-balancer ") + CORRAL_VERSION);
   CLI11_PARSE(app, argc, argv);
   if (!set_log_level(log_level)) {
     std::cerr << "corral-balancer: --log-level " << log_level << ": one of trace, debug, info, warn, error\n";

@@ -48,6 +48,7 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   CLI::App app{"corralctl controls a Corral cluster: pools of hosts that keep VMs running.", "corralctl"};
   app.require_subcommand(1);
   app.fallthrough();  // global flags may come after the verb, as with kubectl
+  app.set_version_flag("--version", std::string("corralctl ") + CORRAL_VERSION);
 
   GlobalOptions global;
   app.add_option("--server", global.server,

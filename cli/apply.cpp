@@ -56,7 +56,9 @@ int run_apply(Context& ctx, const ApplyOptions& options) {
     return kExitError;
   }
   // Nothing is written unless every document is valid.
-  auto objects = normalize_manifests(*docs);
+  std::vector<Cause> warnings;
+  auto objects = normalize_manifests(*docs, &warnings);
+  print_warnings(ctx.err, warnings);
   if (!objects) {
     print_error(ctx.err, objects.error());
     return kExitError;

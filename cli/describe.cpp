@@ -1,14 +1,17 @@
 #include "cli/describe.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 #include <ostream>
 
 #include "api/json.h"
+#include "api/quantity.h"
 #include "api/yaml.h"
 #include "cli/describe_balancer.h"
 #include "cli/line_diff.h"
 #include "cli/printers.h"
+#include "cli/units.h"
 
 namespace corral::cli {
 
@@ -37,6 +40,55 @@ const Json& member(const Json& object, const char* key) {
   if (!object.is_object()) return kNull;
   auto it = object.find(key);
   return it == object.end() ? kNull : *it;
+}
+
+// Memory quantities as people read them, wherever they are in a spec or
+// status: "24683584Ki" → "23.5Gi", a byte count → "70.6Gi". describe is for
+// people; -o yaml keeps the exact values.
+void humanize_memory(Json& value) {
+  if (value.is_array()) {
+    for (Json& v : value) humanize_memory(v);
+    return;
+  }
+  if (!value.is_object()) return;
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    Json& v = it.value();
+    if (it.key() == "memory" && (v.is_string() || v.is_number())) {
+      auto q = parse_quantity(v.is_string() ? v.get<std::string>() : v.dump());
+      if (q && q->milli >= 0) v = format_bytes(q->milli);
+    } else {
+      humanize_memory(v);
+    }
+  }
+}
+
+std::string cores(int64_t milli) {
+  const std::string n = format_cores(milli);
+  return n + (n == "1" ? " core" : " cores");
+}
+
+// "6 cores / 70.6Gi" of the ResourceList at `path` (absent: 0).
+std::string cores_and_memory(const Json& object, const std::string& path, const std::string& cpu_note = "") {
+  const int64_t cpu = milli_at(object, path + ".cpu").value_or(0);
+  const int64_t memory = milli_at(object, path + ".memory").value_or(0);
+  return cores(cpu) + cpu_note + " / " + format_bytes(memory);
+}
+
+// A Pool's numbers in words: V = Σ Pᵢ, what overcommit makes of it, and what
+// is allocated and used.
+std::string pool_summary(const Json& pool) {
+  const std::string ready = field_value(pool, "status.readyNodes");
+  const std::string cpu_over = format_ratio(std::atof(field_value(pool, "spec.overcommit.cpu").c_str()));
+  const std::string memory_over = format_ratio(std::atof(field_value(pool, "spec.overcommit.memory").c_str()));
+  std::string out;
+  out += describe_label("Capacity") + cores_and_memory(pool, "status.capacity") + "   (V = Σ allocatable of " +
+         (ready.empty() ? "0" : ready) + " Ready nodes)\n";
+  out += describe_label("Schedulable") +
+         cores_and_memory(pool, "status.schedulable", cpu_over == "1" ? "" : " (cpu overcommit " + cpu_over + "×)") +
+         (memory_over == "1" ? "" : " (memory overcommit " + memory_over + "×)") + "\n";
+  out += describe_label("Allocated") + cores_and_memory(pool, "status.allocated") + "\n";
+  out += describe_label("Used") + cores_and_memory(pool, "status.used") + "\n";
+  return out;
 }
 
 constexpr size_t kMaxEvents = 20;  // describe shows the most recent ones, oldest first
@@ -96,7 +148,10 @@ std::string describe_object(const KindInfo& kind, const Json& object, const std:
   if (summary) {
     out += *summary;
   } else {
-    const Json& spec = member(object, "spec");
+    if (kind.kind == "Pool") out += pool_summary(object);
+    Json spec = member(object, "spec");
+    humanize_memory(spec);
+    humanize_memory(status);
     out += spec.is_object() && !spec.empty() ? "Spec:\n" + indented_yaml(spec) : describe_label("Spec") + "<none>\n";
     out += status.is_object() && !status.empty() ? "Status:\n" + indented_yaml(status)
                                                  : describe_label("Status") + "<none>\n";

@@ -17,7 +17,9 @@ int run_diff(Context& ctx, const DiffOptions& options) {
     print_error(ctx.err, docs.error());
     return kExitDiffError;
   }
-  auto objects = normalize_manifests(*docs);
+  std::vector<Cause> warnings;
+  auto objects = normalize_manifests(*docs, &warnings);
+  print_warnings(ctx.err, warnings);
   if (!objects) {
     print_error(ctx.err, objects.error());
     return kExitDiffError;

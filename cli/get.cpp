@@ -1,10 +1,12 @@
 #include "cli/get.h"
 
+#include <map>
 #include <ostream>
 
 #include "api/json.h"
 #include "cli/event_order.h"
 #include "cli/printers.h"
+#include "cli/resource_client.h"
 #include "cli/watch_event.h"
 
 namespace corral::cli {
@@ -66,8 +68,14 @@ int watch_kind(Context& ctx, const GetOptions& options, OutputFormat format, Kin
   auto now = ctx.clock.now();
   std::vector<size_t> widths;
   bool header_printed = false;
+  // The object each printed row showed, by name. A write that changes no
+  // printed column (a VM's measured usage, say) prints nothing: both are
+  // rendered at the same instant, so ages moving with the clock do not count.
+  const Row headers = table_headers(kind, wide);
+  std::map<std::string, Json> last_printed;
   if (table && !fetched.items.empty()) {
     auto rows = table_rows(kind, fetched.items, wide, now, false);
+    for (const Json& item : fetched.items) last_printed[object_name(item)] = item;
     widths = column_widths(rows);
     ctx.out << render_rows(rows) << std::flush;
     header_printed = true;
@@ -103,9 +111,20 @@ int watch_kind(Context& ctx, const GetOptions& options, OutputFormat format, Kin
                             : "";
       if (!orv.empty()) rv = orv;
       if (table) {
+        const auto at = ctx.clock.now();
+        Row row = table_row(kind, object, wide, at);
+        const std::string name = object_name(object);
+        auto last = last_printed.find(name);
+        if (ev.type == "DELETED") {
+          if (last != last_printed.end()) last_printed.erase(last);
+        } else if (last != last_printed.end() && table_row(kind, last->second, wide, at) == row) {
+          return true;
+        } else {
+          last_printed[name] = object;
+        }
         std::vector<Row> rows;
-        if (!header_printed) rows.push_back(table_headers(kind, wide));
-        rows.push_back(table_row(kind, object, wide, ctx.clock.now()));
+        if (!header_printed) rows.push_back(headers);
+        rows.push_back(std::move(row));
         if (!header_printed) widths = column_widths(rows);
         header_printed = true;
         ctx.out << render_rows(rows, widths) << std::flush;

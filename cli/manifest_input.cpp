@@ -1,5 +1,7 @@
 #include "cli/manifest_input.h"
 
+#include <ostream>
+
 #include "api/manifest.h"
 
 namespace corral::cli {
@@ -24,6 +26,14 @@ Result<std::vector<SourceDoc>> load_inputs(const std::vector<std::string>& paths
   }
   if (docs.empty()) return make_error(ErrorCode::kBadRequest, "no objects passed to apply");
   return docs;
+}
+
+void print_warnings(std::ostream& err, const std::vector<Cause>& warnings) {
+  for (const Cause& w : warnings) {
+    err << "Warning: ";
+    if (!w.location.empty()) err << w.location << ": ";
+    err << w.field << ": " << w.message << "\n";
+  }
 }
 
 }  // namespace corral::cli

@@ -14,4 +14,8 @@ namespace corral::cli {
 // fail, one error lists each failure as a cause.
 Result<std::vector<SourceDoc>> load_inputs(const std::vector<std::string>& paths, std::istream& in);
 
+// "Warning: pool.yaml:35:14: spec.placement: "least-loaded" is deprecated, use
+// "leastLoaded"", one line each, as kubectl prints the server's warnings.
+void print_warnings(std::ostream& err, const std::vector<Cause>& warnings);
+
 }  // namespace corral::cli

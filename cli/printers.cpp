@@ -43,13 +43,38 @@ std::string age_at(const Json& object, const char* path, std::chrono::system_clo
   return age_since(at(object, path), now);
 }
 
-// "cpu/memory" of a ResourceList at `path`.
-// "24/70.6Gi": CPU in cores and memory in binary units, however the
-// controller wrote them (it writes sums as plain numbers of bytes).
+// "cpu/memory" of a ResourceList at `path`: "6c/70.6Gi", cores with a `c` and
+// memory in binary units, however the controller wrote them (it writes sums
+// as plain numbers of bytes).
 std::string cpu_mem(const Json& object, const std::string& path) {
   auto cpu = milli_at(object, path + ".cpu");
   auto memory = milli_at(object, path + ".memory");
-  return (cpu ? format_cores(*cpu) : "0") + "/" + (memory ? format_bytes(*memory) : "0");
+  return (cpu ? format_cores(*cpu) : "0") + "c/" + (memory ? format_bytes(*memory) : "0");
+}
+
+// LEASE-AGE of a Node. The controller renews leases in memory at every beat
+// (1 s) and persists the heartbeat time only every ~10 s, so the stored time
+// would make a healthy node read up to 10 s. What the stored object does say
+// exactly: a Ready node's lease is younger than its grace (the lifecycle
+// judges it every 250 ms), hence "<2s". A node that is not Ready stopped
+// renewing about one grace before it was judged, or at its last stored beat
+// if that is later.
+std::string lease_age(const Json& node, std::chrono::system_clock::time_point now) {
+  std::string heartbeat = at(node, "status.lastHeartbeatTime");
+  if (heartbeat.empty()) heartbeat = at(node, "status.lease.renewTime");
+  const auto grace = std::chrono::seconds(static_cast<int64_t>(number_at(node, "status.lease.durationSeconds")));
+  if (grace.count() <= 0 || heartbeat.empty()) return age_since(heartbeat, now);
+  if (at(node, "status.phase") == "Ready") return "<" + format_age(grace);
+  std::chrono::system_clock::time_point last, judged;
+  if (!parse_time(heartbeat, &last)) return age_since(heartbeat, now);
+  const Json& conditions = node.contains("status") && node["status"].is_object()
+                               ? node["status"].value("conditions", Json::array())
+                               : Json::array();
+  for (const Json& c : conditions) {
+    if (!c.is_object() || c.value("type", "") != condition_type::kReady) continue;
+    if (parse_time(c.value("lastTransitionTime", ""), &judged)) last = std::max(last, judged - grace);
+  }
+  return format_age(now - last);
 }
 
 }  // namespace
@@ -117,6 +142,16 @@ std::string format_percent(double fraction, int decimals) {
   return s + "%";
 }
 
+std::string format_ratio(double ratio) {
+  if (!std::isfinite(ratio) || ratio <= 0) ratio = 1;  // the default overcommit
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", ratio);
+  std::string s = buf;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
 std::string format_availability(double r) {
   if (!std::isfinite(r)) return "<unknown>";
   r = std::clamp(r, 0.0, 1.0);
@@ -138,13 +173,14 @@ std::vector<std::string> table_headers(const KindInfo& kind, bool wide) {
     if (wide) h.insert(h.end(), {"LEASE-AGE", "CPU", "MEMORY", "AVAILABILITY", "ADDRESS", "DRIVER"});
   } else if (kind.kind == "Pool") {
     h = {"NAME", "READY", "CAPACITY", "ALLOCATED", "USED", "LOAD", "SPREAD", "TOLERATES", "AGE"};
-    if (wide) h.insert(h.end(), {"PLACEMENT"});
+    // CAPACITY is V = Σ Pᵢ; SCHEDULABLE is V × the pool's overcommit.
+    if (wide) h.insert(h.end(), {"SCHEDULABLE", "OVERCOMMIT", "PLACEMENT"});
   } else if (kind.kind == "VMSet") {
     h = {"NAME", "POOL", "DESIRED", "CURRENT", "RUNNING", "READY", "AVAILABILITY", "AGE"};
     if (wide) h.insert(h.end(), {"SCHEDULED"});
   } else if (kind.kind == "VM") {
     h = {"NAME", "PHASE", "NODE", "EPOCH", "RESTARTS", "ADDRESS", "AGE"};
-    if (wide) h.insert(h.end(), {"CPU", "MEMORY", "LAST-ERROR", "MESSAGE"});
+    if (wide) h.insert(h.end(), {"PID", "CPU", "MEMORY", "LAST-ERROR", "MESSAGE"});
   } else if (kind.kind == "Balancer") {
     h = {"NAME", "LISTEN", "MODE", "ALGORITHM", "ENDPOINTS", "LOAD", "SPREAD", "AGE"};
     if (wide) h.insert(h.end(), {"DRAINING", "REPORTED"});
@@ -166,10 +202,6 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
     if (at(o, "spec.unschedulable") == "true") status += ",SchedulingDisabled";
     Row r = {name, status, age, or_none(at(o, "status.agentVersion"))};
     if (wide) {
-      // The controller persists heartbeats in batches (every few seconds), so
-      // this reads up to that much older than the lease the controller holds.
-      std::string heartbeat = at(o, "status.lastHeartbeatTime");
-      if (heartbeat.empty()) heartbeat = at(o, "status.lease.renewTime");
       std::string cpu =
           used_of(milli_at(o, "status.usage.cpu"), milli_at(o, "status.allocatable.cpu"), format_cores);
       std::string memory =
@@ -177,7 +209,7 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
       std::string availability = at(o, "status.availability").empty()
                                      ? kNone
                                      : format_availability(number_at(o, "status.availability"));
-      r.insert(r.end(), {age_since(heartbeat, now), cpu, memory, availability,
+      r.insert(r.end(), {lease_age(o, now), cpu, memory, availability,
                          or_none(at(o, "status.address")), or_none(at(o, "status.driver"))});
     }
     return r;
@@ -192,7 +224,12 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
              format_percent(number_at(o, "status.loadSpread")),
              or_zero(at(o, "status.tolerableFailures")),
              age};
-    if (wide) r.push_back(or_none(at(o, "spec.placement")));
+    if (wide) {
+      r.insert(r.end(), {cpu_mem(o, "status.schedulable"),
+                         format_ratio(number_at(o, "spec.overcommit.cpu")) + "x/" +
+                             format_ratio(number_at(o, "spec.overcommit.memory")) + "x",
+                         or_none(at(o, "spec.placement"))});
+    }
     return r;
   }
   if (kind.kind == "VMSet") {
@@ -219,7 +256,10 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
              or_none(at(o, "status.address")),
              age};
     if (wide) {
-      r.insert(r.end(), {or_none(at(o, "spec.resources.cpu")), or_none(at(o, "spec.resources.memory")),
+      // PID: the VM's process on its node, as its agent reports it (process driver).
+      const std::string pid = at(o, "status.pid");
+      r.insert(r.end(), {pid.empty() || pid == "0" ? kNone : pid, or_none(at(o, "spec.resources.cpu")),
+                         or_none(at(o, "spec.resources.memory")),
                          or_none(at(o, "status.lastError")), or_none(at(o, "status.message"))});
     }
     return r;

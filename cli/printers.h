@@ -48,6 +48,8 @@ std::string format_percent(double fraction, int decimals = 0);
 // Availability R in [0,1] as a fraction: 0.999, 1, 0; at most six decimals,
 // rounded down so that it never overstates.
 std::string format_availability(double r);
+// An overcommit ratio: 4 → "4", 1.5 → "1.5"; absent (0) reads as the default 1.
+std::string format_ratio(double ratio);
 
 // -o yaml / json: one object as itself, several (or a list request) as a
 // `List` with items. -o name: `pool/web` per line.

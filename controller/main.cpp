@@ -151,6 +151,7 @@ int main(int argc, char** argv) {
                  "HOST:PORT of the event-driven heartbeat listener, where agents keep one "
                  "connection each (heartbeat answers name it); default: the API's host, any "
                  "free port; `off`: agents beat on the API port, one connection per beat");
+  app.set_version_flag("--version", std::string("corral-controller ") + CORRAL_VERSION);
   app.add_flag("--no-loops", f.no_loops,
                "Serve the API only: run no control loop (nothing is scheduled, judged or "
                "reconciled; heartbeats are still taken). For maintenance and API tests");

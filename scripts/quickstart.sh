@@ -7,11 +7,12 @@
 # 127.0.0.1:8080 and curls through it. Running it again restarts the cluster
 # on the same data.
 #   scripts/quickstart.sh          install, build, (re)start, apply, show
-#   scripts/quickstart.sh stop     stop the local cluster
+#   scripts/quickstart.sh stop     stop the local cluster, agents restarted by hand included
+# CORRAL_STATE_DIR moves .corral/ elsewhere (the tests' stop check uses it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
-state="$root/.corral"
+state="${CORRAL_STATE_DIR:-$root/.corral}"
 port="${CORRAL_PORT:-7443}"
 server="http://127.0.0.1:$port"
 
@@ -21,8 +22,7 @@ zones=(a b c)
 # The VM processes the agents started (an agent that stops leaves its VMs
 # running, by design): their pids are in each agent's state file.
 vm_pids() {
-  for node in "${nodes[@]}"; do
-    f="$state/agents/$node/agent-state.json"
+  for f in "$state"/agents/*/agent-state.json; do
     [ -s "$f" ] || continue
     python3 -c 'import json,sys
 for vm in json.load(open(sys.argv[1])).get("vms", {}).values():
@@ -30,20 +30,55 @@ for vm in json.load(open(sys.argv[1])).get("vms", {}).values():
   done
 }
 
+# Every corral daemon whose --data-dir or --ready-file lies in $state, however
+# it was started: the pid files only know what this script started, not an
+# agent restarted by hand (with a relative --data-dir, say), so /proc is read.
+state_daemon_pids() {
+  python3 - "$state" <<'PY' 2>/dev/null || true
+import os, sys
+state = os.path.realpath(sys.argv[1])
+daemons = {"corral-agent", "corral-controller", "corral-balancer"}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as f:
+            argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+        cwd = os.readlink("/proc/%s/cwd" % pid)
+    except OSError:
+        continue
+    if not argv or os.path.basename(argv[0]) not in daemons:
+        continue
+    paths = []
+    for i, a in enumerate(argv):
+        for flag in ("--data-dir", "--ready-file"):
+            if a == flag and i + 1 < len(argv):
+                paths.append(argv[i + 1])
+            elif a.startswith(flag + "="):
+                paths.append(a[len(flag) + 1:])
+    for p in paths:
+        p = os.path.realpath(os.path.join(cwd, p))
+        if p == state or p.startswith(state + os.sep):
+            print(pid)
+            break
+PY
+}
+
 stop_cluster() {
   local stopped=0
-  local vms
+  local vms pids=""
   vms="$(vm_pids)"
   for pidfile in "$state"/*.pid; do
     [ -e "$pidfile" ] || continue
-    pid="$(cat "$pidfile")"
+    pids="$pids $(cat "$pidfile")"
+    rm -f "$pidfile"
+  done
+  pids="$pids $(state_daemon_pids)"
+  for pid in $(printf '%s\n' $pids | sort -un); do
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -KILL "$pid" 2>/dev/null || true
       stopped=1
     fi
-    rm -f "$pidfile"
   done
   # Each VM runs in its own process group, led by the recorded pid.
   for pid in $vms; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
@@ -148,7 +183,8 @@ Requests to the Balancer (corral-balancer on 127.0.0.1:8080, admin and
   curl http://127.0.0.1:8080/
   corralctl describe lb frontend
 Watch a fail-over: kill -9 one agent and its VMs, then watch them move:
-  kill -9 \$(cat .corral/node-1.pid)   # (its VMs: see the README's tour)
+  corralctl get vms -o wide            # PID: each VM's process
+  kill -9 \$(cat .corral/node-1.pid) PID-OF-ITS-VM
   corralctl get vms -w
 Stop it with:
   bash scripts/quickstart.sh stop

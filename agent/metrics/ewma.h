@@ -1,5 +1,5 @@
 // Ewma: an exponentially weighted moving average for smoothing measured use
-// before it is reported (the scheduler's least-loaded scorer and the
+// before it is reported (the scheduler's leastLoaded scorer and the
 // rebalancer act on smoothed values so that one busy second does not move VMs).
 //
 // Samples may arrive at irregular intervals (a slow /proc read, a missed tick),

@@ -61,7 +61,7 @@ struct BalancerSpec {
   std::string algorithm = "roundRobin";  // roundRobin | leastConnections | sourceHash | weighted
   std::vector<BalancerRule> rules; // http mode only
   HealthCheck healthCheck;
-  std::string sessionAffinity = "None";  // None | sourceIP
+  std::string sessionAffinity = "none";  // none | sourceIP ("None" is respelled)
   BalancerTimeouts timeouts;
   int32_t maxConnections = 10000;
   template <class V> void visit(V& v) {

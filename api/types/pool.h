@@ -60,7 +60,7 @@ struct FailoverPolicy {
 struct PoolSpec {
   Labels nodeSelector;             // nodes whose labels include all of these; empty = every node
   Overcommit overcommit;
-  std::string placement = "spread";  // spread | binpack | least-loaded
+  std::string placement = "spread";  // spread | binpack | leastLoaded ("least-loaded" is respelled)
   RebalancePolicy rebalance;
   FailoverPolicy failover;
   template <class V> void visit(V& v) {
@@ -79,7 +79,8 @@ struct NodeLoad {
 
 struct PoolStatus {
   int64_t observedGeneration = 0;
-  ResourceList capacity;           // V = Σ Pᵢ over Ready nodes (allocatable × overcommit)
+  ResourceList capacity;           // V = Σ Pᵢ: Σ allocatable of its Ready nodes (no overcommit)
+  ResourceList schedulable;        // Σ allocatable × spec.overcommit: what the scheduler may promise
   ResourceList allocated;          // Σ requests of VMs bound to its nodes
   ResourceList used;               // Σ measured use of its nodes
   double meanLoad = 0;             // L = Σ Rᵢ / n over Ready nodes
@@ -91,7 +92,7 @@ struct PoolStatus {
   std::vector<Condition> conditions;
   template <class V> void visit(V& v) {
     v("observedGeneration", observedGeneration); v("capacity", capacity);
-    v("allocated", allocated); v("used", used); v("meanLoad", meanLoad);
+    v("schedulable", schedulable); v("allocated", allocated); v("used", used); v("meanLoad", meanLoad);
     v("loadSpread", loadSpread); v("nodeLoads", nodeLoads); v("readyNodes", readyNodes);
     v("totalNodes", totalNodes); v("tolerableFailures", tolerableFailures);
     v("conditions", conditions);

@@ -67,13 +67,14 @@ struct VMStatus {
   int32_t restarts = 0;
   std::string lastError;
   std::string address;             // host:port where it serves, when it does
+  int64_t pid = 0;                 // its process on the node, when the driver runs one (process)
   std::string startTime;
   std::string message;             // e.g. why it fits nowhere: "0/12 nodes: 5 insufficient memory"
   std::vector<Condition> conditions;
   template <class V> void visit(V& v) {
     v("observedGeneration", observedGeneration); v("phase", phase); v("nodeName", nodeName);
     v("epoch", epoch); v("usage", usage); v("restarts", restarts); v("lastError", lastError);
-    v("address", address); v("startTime", startTime); v("message", message);
+    v("address", address); v("pid", pid); v("startTime", startTime); v("message", message);
     v("conditions", conditions);
   }
 };

@@ -29,6 +29,7 @@ VMStatus merged(const VM& vm, const std::string& node, const VmReport& r) {
   st.restarts = r.restarts;
   st.lastError = r.lastError;
   st.address = r.address;
+  st.pid = r.pid;
   st.startTime = r.startTime;
   st.message = r.message;
   st.conditions = r.conditions;

@@ -162,6 +162,10 @@ void NodeLifecycleLoop::write_lost(VmTask& task) {
     if (vm.spec.nodeName != l.node || vm_already_gone(vm)) return false;
     vm.status.phase = vm_phase::kLost;
     vm.status.message = l.message;
+    // Nothing is known to serve there any more: no address, no measured use.
+    vm.status.address.clear();
+    vm.status.pid = 0;
+    vm.status.usage = {};
     return true;
   });
   if (!task.result || !*task.result) return;

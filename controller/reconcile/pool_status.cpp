@@ -19,8 +19,9 @@ int64_t scaled(int64_t milli, double overcommit) {
 // Everything both the status and the admission check need, in milli-units.
 struct PoolTotals {
   std::set<std::string> members;
-  std::vector<Milli> ready_capacity;  // Pᵢ per Ready member
-  Milli capacity;                     // V
+  std::vector<Milli> ready_capacity;  // allocatable × overcommit per Ready member
+  Milli capacity;                     // Σ of ready_capacity: what may be promised
+  Milli physical;                     // V = Σ Pᵢ: Σ allocatable, no overcommit
   Milli allocated;
 };
 
@@ -37,6 +38,8 @@ PoolTotals totals(const Pool& pool, const std::vector<Node>& nodes, const std::v
     Milli p{scaled(n.status.allocatable.cpu.milli, pool.spec.overcommit.cpu),
             scaled(n.status.allocatable.memory.milli, pool.spec.overcommit.memory)};
     t.ready_capacity.push_back(p);
+    t.physical.cpu += n.status.allocatable.cpu.milli;
+    t.physical.memory += n.status.allocatable.memory.milli;
     t.capacity.cpu += p.cpu;
     t.capacity.memory += p.memory;
   }
@@ -85,8 +88,10 @@ PoolStatus compute_pool_status(const Pool& pool, const std::vector<Node>& nodes,
   st.observedGeneration = pool.metadata.generation;
   st.conditions = pool.status.conditions;
   const PoolTotals t = totals(pool, nodes, vms);
-  st.capacity.cpu = Quantity::from_milli(t.capacity.cpu);
-  st.capacity.memory = Quantity::from_bytes(t.capacity.memory / 1000);
+  st.capacity.cpu = Quantity::from_milli(t.physical.cpu);
+  st.capacity.memory = Quantity::from_bytes(t.physical.memory / 1000);
+  st.schedulable.cpu = Quantity::from_milli(t.capacity.cpu);
+  st.schedulable.memory = Quantity::from_bytes(t.capacity.memory / 1000);
   st.allocated.cpu = Quantity::from_milli(t.allocated.cpu);
   st.allocated.memory = Quantity::from_bytes(t.allocated.memory / 1000);
 

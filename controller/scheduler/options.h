@@ -10,7 +10,7 @@ namespace corral::scheduler {
 
 struct Options {
   // ---- score weights: total = Σ weight × score, each score in [0,1] ----------
-  // The pool's placement strategy (spread | binpack | least-loaded).
+  // The pool's placement strategy (spread | binpack | leastLoaded).
   double strategy_weight = 1.0;
   // PreferNoSchedule taints the VM does not tolerate. Equal to the strategy so
   // that one such taint outweighs any strategy preference short of a full

@@ -23,8 +23,14 @@ DecisionOutcome decision_outcome(const VM& vm, const Decision& d) {
     out.next.spec.epoch = d.epoch;
     st.phase = vm_phase::kScheduled;
     st.message.clear();
+    // What the agent reported belongs to the previous copy (the one that was
+    // Lost or is being replaced): the new binding's agent reports its own.
     st.nodeName.clear();
     st.epoch = 0;
+    st.address.clear();
+    st.pid = 0;
+    st.usage = {};
+    st.startTime.clear();
     out.event = EventNote{event_type::kNormal, "Scheduled",
                           "Successfully assigned vm/" + vm.metadata.name + " to node/" + d.node};
     return out;

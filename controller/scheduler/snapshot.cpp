@@ -22,7 +22,8 @@ std::string cache_key(const PoolInfo& pool, std::string_view key) {
 
 Strategy parse_strategy(std::string_view placement) {
   if (placement == "binpack") return Strategy::kBinpack;
-  if (placement == "least-loaded") return Strategy::kLeastLoaded;
+  // "least-loaded": a Pool stored before the spelling changed.
+  if (placement == "leastLoaded" || placement == "least-loaded") return Strategy::kLeastLoaded;
   return Strategy::kSpread;
 }
 

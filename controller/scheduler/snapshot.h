@@ -42,7 +42,7 @@ inline constexpr std::string_view kHostnameKey = "corral.io/hostname";
 inline constexpr uint32_t kNoIndex = UINT32_MAX;
 
 enum class Strategy { kSpread, kBinpack, kLeastLoaded };
-// "spread" | "binpack" | "least-loaded"; anything else (validation refuses it)
+// "spread" | "binpack" | "leastLoaded" (or the old "least-loaded"); anything else (validation refuses it)
 // falls back to spread, the safest for availability.
 Strategy parse_strategy(std::string_view placement);
 

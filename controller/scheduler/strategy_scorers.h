@@ -35,13 +35,13 @@ class BinpackScorer : public Scorer {
   Overcommit overcommit_;
 };
 
-// "least-loaded": the lowest measured load first. Load = (usage + requests of
+// "leastLoaded": the lowest measured load first. Load = (usage + requests of
 // VMs bound but not yet Running + this VM's request) / allocatable, the larger
 // of CPU and memory — the Rᵢ of the pool status, plus what is on its way.
 // Score 1 − load, clamped to [0,1].
 class LeastLoadedScorer : public Scorer {
  public:
-  std::string_view name() const override { return "least-loaded"; }
+  std::string_view name() const override { return "leastLoaded"; }
   double score(const VmRequest& vm, const NodeInfo& node,
                const ClusterSnapshot& snapshot) const override;
 };

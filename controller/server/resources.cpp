@@ -94,6 +94,24 @@ void handle_get(Context& ctx, const Route& route, httplib::Response& res) {
   write_object(res, 200, *record);
 }
 
+namespace {
+// Kubernetes' warning headers (RFC 7234 code 299): kubectl prints each one as
+// "Warning: ...". Also logged, for clients that do not show them.
+void add_warnings(httplib::Response& res, const std::string& plural, const std::string& name,
+                  const std::vector<Cause>& warnings) {
+  for (const Cause& c : warnings) {
+    const std::string w = c.field + ": " + c.message;
+    logger("api")->warn("{}/{}: {}", plural, name, w);
+    std::string quoted;
+    for (char c : w) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    res.set_header("Warning", "299 - \"" + quoted + "\"");
+  }
+}
+}  // namespace
+
 void handle_create(Context& ctx, const Route& route, const Identity& who,
                    const httplib::Request& req, httplib::Response& res) {
   const auto& plural = route.kind->plural;
@@ -106,8 +124,10 @@ void handle_create(Context& ctx, const Route& route, const Identity& who,
   if (!allowed) return write_error(res, allowed.error(), name, plural);
   // The main path never writes status (Kubernetes' status subresource rule).
   if (route.kind->has_status) body->erase("status");
-  auto normalized = normalize_object(*body);
+  std::vector<Cause> warnings;
+  auto normalized = normalize_object(*body, &warnings);
   if (!normalized) return write_error(res, normalized.error(), name, plural);
+  add_warnings(res, plural, name, warnings);
   if (ctx.admission) {
     if (auto admitted = ctx.admission(*route.kind, *normalized, nullptr); !admitted)
       return write_error(res, admitted.error(), name, plural);
@@ -140,11 +160,13 @@ std::optional<Json> read_replacement(const Route& route, const httplib::Request&
     return std::nullopt;
   }
   if (drop_status) body->erase("status");
-  auto normalized = normalize_object(*body);
+  std::vector<Cause> warnings;
+  auto normalized = normalize_object(*body, &warnings);
   if (!normalized) {
     write_error(res, normalized.error(), route.name, plural);
     return std::nullopt;
   }
+  add_warnings(res, plural, route.name, warnings);
   return std::move(*normalized);
 }
 }  // namespace

@@ -76,6 +76,19 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<httplib::Client> c_;
 };
 
+TEST_P(ApiTest, AnOldEnumSpellingIsStoredInTheNewOneWithAWarningHeader) {
+  Json pool = {{"apiVersion", "corral/v1"},
+               {"kind", "Pool"},
+               {"metadata", {{"name", "web"}}},
+               {"spec", {{"placement", "least-loaded"}}}};
+  auto r = c_->Post("/apis/corral/v1/pools", pool.dump(), kJson);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(parse(r->body)["spec"]["placement"], "leastLoaded");
+  EXPECT_EQ(r->get_header_value("Warning"),
+            "299 - \"spec.placement: \\\"least-loaded\\\" is deprecated, use \\\"leastLoaded\\\"\"");
+}
+
 TEST_P(ApiTest, CrudRoundTrip) {
   Json created = create(vm("web-1", "", {{"app", "web"}}));
   ASSERT_TRUE(created.is_object());

@@ -8,6 +8,7 @@
 #include "agent/drivers/sim_driver.h"
 #include "agent/state_file.h"
 #include "agent/sync_loop.h"
+#include "agent/tracked_vm.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/fake_control_plane.h"
 
@@ -574,6 +575,22 @@ TEST_F(SyncLoopTest, AfterSelfFencingTheAnswerDecidesWhatStartsAgain) {
   ASSERT_EQ(driver_.list().size(), 1u);
   EXPECT_EQ(instance("kept").epoch, 3);
   EXPECT_EQ(instance("kept").state, InstanceState::kRunning);
+}
+
+TEST(MakeReport, ARunningCopyCarriesItsAddressAndPid) {
+  TrackedVm vm;
+  vm.binding.name = "web-1";
+  vm.binding.epoch = 2;
+  InstanceStatus instance;
+  instance.name = "web-1";
+  instance.epoch = 2;
+  instance.port = 40001;
+  instance.pid = 4242;
+  const VmReport r = make_report(vm, &instance, nullptr, ReportContext{});
+  EXPECT_EQ(r.address, "127.0.0.1:40001");
+  EXPECT_EQ(r.pid, 4242);
+  instance.state = InstanceState::kExited;
+  EXPECT_EQ(make_report(vm, &instance, nullptr, ReportContext{}).pid, 0) << "an ended copy has no process";
 }
 
 }  // namespace agent_sync_loop_test

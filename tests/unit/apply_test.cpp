@@ -61,6 +61,15 @@ TEST_F(ApplyTest, CreatesObjectsThatDoNotExist) {
   EXPECT_EQ(h_.client.objects["vmsets"]["frontend"]["spec"]["template"]["spec"]["restartPolicy"], "Always");
 }
 
+TEST_F(ApplyTest, AnOldSpellingIsAppliedInTheNewOneWithAWarning) {
+  write_file(dir_.file("p.yaml"), replace(kPool, "binpack", "least-loaded"));
+  EXPECT_EQ(apply({dir_.file("p.yaml")}), 0) << h_.err.str();
+  EXPECT_EQ(h_.out.str(), "pool/web created\n");
+  EXPECT_EQ(h_.err.str(), "Warning: " + dir_.file("p.yaml") +
+                              ":7:3: spec.placement: \"least-loaded\" is deprecated, use \"leastLoaded\"\n");
+  EXPECT_EQ(h_.client.objects["pools"]["web"]["spec"]["placement"], "leastLoaded");
+}
+
 TEST_F(ApplyTest, SameManifestAgainIsUnchangedAndWritesNothing) {
   write_file(dir_.file("a.yaml"), std::string(kPool) + "---\n" + kVMSet);
   ASSERT_EQ(apply({dir_.file("a.yaml")}), 0);

@@ -63,6 +63,39 @@ TEST(Describe, ListsEventsOldestFirst) {
       << out;
 }
 
+TEST(Describe, PoolSaysItsCapacityWithUnitsAndWhatOvercommitMakesOfIt) {
+  Json pool = Json::parse(R"({"apiVersion":"corral/v1","kind":"Pool",
+    "metadata":{"name":"web","creationTimestamp":"2026-09-21T07:33:20.000Z"},
+    "spec":{"overcommit":{"cpu":4,"memory":1},"placement":"spread"},
+    "status":{"readyNodes":3,"totalNodes":3,"capacity":{"cpu":"6","memory":"75806302208"},
+              "schedulable":{"cpu":"24","memory":"75806302208"},
+              "allocated":{"cpu":"1500m","memory":"4Gi"},"used":{"cpu":"1","memory":"3Gi"}}})");
+  std::chrono::system_clock::time_point now;
+  ASSERT_TRUE(parse_time("2026-09-21T07:35:00Z", &now));
+  const std::string out = describe_object(*find_kind("pool"), pool, {}, now);
+  EXPECT_NE(out.find("\nCapacity:     6 cores / 70.6Gi   (V = Σ allocatable of 3 Ready nodes)\n"
+                     "Schedulable:  24 cores (cpu overcommit 4×) / 70.6Gi\n"
+                     "Allocated:    1.5 cores / 4Gi\n"
+                     "Used:         1 core / 3Gi\n"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("75806302208"), std::string::npos) << "no raw byte counts\n" << out;
+}
+
+TEST(Describe, NodeMemoryIsInBinaryUnitsNotRawKibibytes) {
+  Json node = Json::parse(R"({"apiVersion":"corral/v1","kind":"Node",
+    "metadata":{"name":"host-1","creationTimestamp":"2026-09-21T07:33:20.000Z"},
+    "spec":{},
+    "status":{"capacity":{"cpu":"6","memory":"24683584Ki"},
+              "allocatable":{"cpu":"6","memory":"24683584Ki"},"usage":{"cpu":"1200m","memory":"1Gi"}}})");
+  std::chrono::system_clock::time_point now;
+  ASSERT_TRUE(parse_time("2026-09-21T07:35:00Z", &now));
+  const std::string out = describe_object(*find_kind("node"), node, {}, now);
+  EXPECT_EQ(out.find("24683584Ki"), std::string::npos) << out;
+  EXPECT_NE(out.find("memory: 23.5Gi"), std::string::npos) << out;
+  EXPECT_NE(out.find("memory: 1Gi"), std::string::npos) << out;
+}
+
 TEST(Describe, BalancerShowsItsSpecSummaryAndAnEndpointTable) {
   Json lb = Json::parse(R"({"apiVersion":"corral/v1","kind":"Balancer",
     "metadata":{"name":"front","creationTimestamp":"2026-09-21T07:33:20.000Z"},

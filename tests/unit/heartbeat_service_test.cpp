@@ -360,10 +360,12 @@ TEST_F(HeartbeatServiceTest, StaleCopyOfAReplacedVmNeverOverwritesTheCurrentCopy
   Json current = request("host-2/77-cd34");
   Json running = report("vm-a", 2, "Running");
   running["address"] = "10.0.0.2:40001";
+  running["pid"] = 4242;
   current["vms"] = Json::array({running});
   ASSERT_TRUE(beat(current, "host-2").ok());
   const Json before = get("VM", "vm-a")["status"];
   ASSERT_EQ(before["phase"], "Running");
+  EXPECT_EQ(before["pid"], 4242) << "the process the agent reports, for `get vms -o wide`";
   const int64_t rv = revision_of("VM", "vm-a");
 
   Json stale = request();

@@ -49,6 +49,29 @@ TEST(Kinds, NormalizeDefaultsBalancerHealthCheckFromMode) {
   EXPECT_EQ((*r)["spec"]["healthCheck"]["type"], "tcp");
 }
 
+TEST(Kinds, EnumValuesAreCamelCaseAndOldSpellingsAreRewrittenWithAWarning) {
+  std::vector<Cause> warnings;
+  auto pool = normalize_object(parse(R"({"apiVersion": "corral/v1", "kind": "Pool",
+    "metadata": {"name": "web"}, "spec": {"placement": "least-loaded"}})"), &warnings);
+  ASSERT_TRUE(pool.ok()) << pool.error().message;
+  EXPECT_EQ((*pool)["spec"]["placement"], "leastLoaded");
+  auto lb = normalize_object(parse(R"({"apiVersion": "corral/v1", "kind": "Balancer",
+    "metadata": {"name": "db"}, "spec": {"vmSet": "db", "listen": "0.0.0.0:5432",
+    "sessionAffinity": "None"}})"), &warnings);
+  ASSERT_TRUE(lb.ok()) << lb.error().message;
+  EXPECT_EQ((*lb)["spec"]["sessionAffinity"], "none");
+  EXPECT_EQ(warnings, (std::vector<Cause>{
+                          {"spec.placement", "\"least-loaded\" is deprecated, use \"leastLoaded\"", ""},
+                          {"spec.sessionAffinity", "\"None\" is deprecated, use \"none\"", ""}}));
+  // The current spellings pass without a word; the default is the new one.
+  warnings.clear();
+  auto current = normalize_object(parse(R"({"apiVersion": "corral/v1", "kind": "Balancer",
+    "metadata": {"name": "db"}, "spec": {"vmSet": "db", "listen": "0.0.0.0:5432"}})"), &warnings);
+  ASSERT_TRUE(current.ok()) << current.error().message;
+  EXPECT_EQ((*current)["spec"]["sessionAffinity"], "none");
+  EXPECT_TRUE(warnings.empty());
+}
+
 TEST(Kinds, NormalizeIsIdempotent) {
   auto once = normalize_object(parse(kVMSet));
   ASSERT_TRUE(once.ok());

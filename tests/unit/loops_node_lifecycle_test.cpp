@@ -120,6 +120,31 @@ TEST_F(LoopsNodeLifecycle, DeadNodeIsProbedThenNotReadyAndItsVmsMoveWithNextEpoc
   EXPECT_EQ(get<VM>(victim).spec.epoch, 2);
 }
 
+TEST_F(LoopsNodeLifecycle, ALostVmShowsNoAddressOfItsDeadCopy) {
+  const std::string victim = vm_on("host-1");
+  VM running = get<VM>(victim);
+  running.status.phase = "Running";
+  running.status.epoch = 1;
+  running.status.nodeName = "host-1";
+  running.status.address = "127.0.0.1:4000";
+  ASSERT_TRUE(store_->update_status(VM::kKind, to_json(running)).ok());
+  // Nowhere to go: the other nodes are cordoned, so it stays Lost.
+  for (const char* n : {"host-2", "host-3"}) {
+    Node node = get<Node>(n);
+    node.spec.unschedulable = true;
+    update(node);
+  }
+  run_for(2250ms, {"host-2", "host-3"});
+  ASSERT_THAT(prober_.requests(), SizeIs(1));
+  ASSERT_TRUE(prober_.answer("host-1", false));
+  clock_.advance(10ms);
+  pass_renewing({"host-2", "host-3"});
+  pass_renewing({"host-2", "host-3"});
+  const VM lost = get<VM>(victim);
+  EXPECT_EQ(lost.status.phase, "Lost");
+  EXPECT_EQ(lost.status.address, "");
+}
+
 TEST_F(LoopsNodeLifecycle, ReachableByAPeerIsUnreachableAndVmsStay) {
   const std::string vm = vm_on("host-2");
   run_for(2250ms, {"host-1", "host-3"});

@@ -68,6 +68,25 @@ TEST(GetNodes, WideAddsLeaseAgeUseOfAllocatableAvailabilityAddressDriver) {
                                       "AVAILABILITY", "ADDRESS", "DRIVER"}));
 }
 
+TEST(GetNodes, LeaseAgeOfAReadyNodeIsWithinItsGraceNotTheLastStoredBeat) {
+  std::chrono::system_clock::time_point now;
+  ASSERT_TRUE(parse_time("2026-09-21T07:38:20.000Z", &now));
+  // The controller stored a beat 7 s ago (it persists every ~10 s) but renews
+  // the lease in memory at every beat: Ready says the lease is under 2 s old.
+  Json ready = node("host-1", "1200m", "3Gi");
+  ready["status"]["lastHeartbeatTime"] = "2026-09-21T07:38:13.000Z";
+  ready["status"]["lease"]["durationSeconds"] = 2;
+  EXPECT_EQ(table_row(*find_kind("node"), ready, true, now)[4], "<2s");
+  // Judged NotReady 5 s ago, after a 2 s grace: its last beat was 7 s ago,
+  // although the last stored one is 20 s old.
+  Json dead = ready;
+  dead["status"]["phase"] = "NotReady";
+  dead["status"]["lastHeartbeatTime"] = "2026-09-21T07:38:00.000Z";
+  dead["status"]["conditions"] =
+      Json::parse(R"([{"type":"Ready","status":"False","lastTransitionTime":"2026-09-21T07:38:15.000Z"}])");
+  EXPECT_EQ(table_row(*find_kind("node"), dead, true, now)[4], "7s");
+}
+
 TEST(GetNodes, NodeWithoutStatusReadsUnknownAndNone) {
   Json n = Json::parse(R"({"apiVersion":"corral/v1","kind":"Node","metadata":{"name":"new"}})");
   Row r = table_row(*find_kind("node"), n, true, std::chrono::system_clock::now());

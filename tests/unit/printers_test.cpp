@@ -15,8 +15,9 @@ using testing::CliHarness;
 Json pool(const std::string& name, const std::string& created) {
   return Json::parse(R"({"apiVersion":"corral/v1","kind":"Pool","metadata":{"name":")" + name +
                      R"(","creationTimestamp":")" + created + R"(","labels":{"tier":"web"}},
-    "spec":{"placement":"spread"},
-    "status":{"readyNodes":2,"totalNodes":3,"capacity":{"cpu":"32","memory":"64Gi"},
+    "spec":{"placement":"spread","overcommit":{"cpu":4,"memory":1}},
+    "status":{"readyNodes":2,"totalNodes":3,"capacity":{"cpu":"8","memory":"64Gi"},
+              "schedulable":{"cpu":"32","memory":"64Gi"},
               "allocated":{"cpu":"4","memory":"8Gi"},"used":{"cpu":"1500m","memory":"2Gi"},
               "meanLoad":0.423,"loadSpread":0.05,"tolerableFailures":1}})");
 }
@@ -41,10 +42,14 @@ TEST(Printers, PoolRowShowsNodesCapacityLoadAndAge) {
   const KindInfo& k = *find_kind("pool");
   auto now = at("2026-09-21T07:38:20.000Z");
   Row r = table_row(k, pool("web", "2026-09-21T07:33:20.000Z"), false, now);
-  EXPECT_EQ(r, (Row{"web", "2/3", "32/64Gi", "4/8Gi", "1.5/2Gi", "42%", "5%", "1", "5m"}));
+  // CAPACITY is V = Σ Pᵢ, in cores and bytes with units; the overcommitted
+  // figure is SCHEDULABLE, beside the ratios, in -o wide.
+  EXPECT_EQ(r, (Row{"web", "2/3", "8c/64Gi", "4c/8Gi", "1.5c/2Gi", "42%", "5%", "1", "5m"}));
   Row wide = table_row(k, pool("web", "2026-09-21T07:33:20.000Z"), true, now);
-  ASSERT_EQ(wide.size(), 10u);
-  EXPECT_EQ(wide[9], "spread");
+  ASSERT_EQ(wide.size(), 12u);
+  EXPECT_EQ(wide[9], "32c/64Gi");
+  EXPECT_EQ(wide[10], "4x/1x");
+  EXPECT_EQ(wide[11], "spread");
   EXPECT_EQ(table_headers(k, false),
             (std::vector<std::string>{"NAME", "READY", "CAPACITY", "ALLOCATED", "USED", "LOAD", "SPREAD",
                                       "TOLERATES", "AGE"}));
@@ -95,6 +100,20 @@ TEST(Printers, VMRowDefaultsPhaseAndNode) {
                             "spec":{"epoch":3},"status":{"restarts":2}})");
   Row r = table_row(*find_kind("vm"), vm, false, std::chrono::system_clock::now());
   EXPECT_EQ(r, (Row{"web-1", "Pending", "<none>", "3", "2", "<none>", "<unknown>"}));
+}
+
+TEST(Printers, VMWideRowShowsThePidItsAgentReports) {
+  Json vm = Json::parse(R"({"apiVersion":"corral/v1","kind":"VM","metadata":{"name":"web-1"},
+    "spec":{"epoch":1,"nodeName":"node-1","resources":{"cpu":"1","memory":"1Gi"}},
+    "status":{"phase":"Running","address":"127.0.0.1:40001","pid":4242}})");
+  const KindInfo& k = *find_kind("vm");
+  Row r = table_row(k, vm, true, std::chrono::system_clock::now());
+  const Row h = table_headers(k, true);
+  ASSERT_EQ(r.size(), h.size());
+  ASSERT_EQ(h[7], "PID");
+  EXPECT_EQ(r[7], "4242");
+  vm["status"].erase("pid");
+  EXPECT_EQ(table_row(k, vm, true, std::chrono::system_clock::now())[7], "<none>");
 }
 
 TEST(Printers, VMSetRowShowsDesiredCurrentAndAvailabilityAsAFraction) {
@@ -191,6 +210,65 @@ TEST(GetCommand, WatchPrintsTheTableThenARowPerEvent) {
   EXPECT_NE(out.find("\ndatabase "), std::string::npos) << out;
   // The watch starts at the list's revision.
   EXPECT_EQ(h.client.calls[1], "watch pools rv=" + std::to_string(h.client.revision));
+}
+
+Json vm(const std::string& phase, const std::string& address, const std::string& cpu_used) {
+  Json v = Json::parse(R"({"apiVersion":"corral/v1","kind":"VM",
+    "metadata":{"name":"web-1","creationTimestamp":"2026-09-21T07:33:20.000Z"},
+    "spec":{"nodeName":"host-1","epoch":1}})");
+  v["status"]["phase"] = phase;
+  if (!address.empty()) v["status"]["address"] = address;
+  v["status"]["usage"]["cpu"] = cpu_used;
+  return v;
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(GetCommand, WatchPrintsARowOnlyWhenAPrintedColumnChanged) {
+  CliHarness h;
+  h.clock.set(at("2026-09-21T07:38:20.000Z"));
+  h.client.put(vm("Running", "127.0.0.1:4000", "100m"));
+  // Usage is not a column of the table: two status writes that only move it
+  // print nothing; a new phase prints one row; a deletion prints its row.
+  h.client.watch_events.push_back({"MODIFIED", vm("Running", "127.0.0.1:4000", "200m")});
+  h.client.watch_events.push_back({"MODIFIED", vm("Running", "127.0.0.1:4000", "300m")});
+  h.client.watch_events.push_back({"MODIFIED", vm("Failed", "", "0")});
+  h.client.watch_events.push_back({"MODIFIED", vm("Failed", "", "0")});
+  h.client.watch_events.push_back({"DELETED", vm("Failed", "", "0")});
+  GetOptions o;
+  o.args = {"vms"};
+  o.watch = true;
+  o.watch_timeout = std::chrono::seconds(2);
+  EXPECT_EQ(run_get(h.ctx, o), 0) << h.err.str();
+  const std::string out = h.out.str();
+  EXPECT_EQ(count_of(out, "Running"), 1u) << out;
+  EXPECT_EQ(count_of(out, "Failed"), 2u) << "the change, then the deletion\n" << out;
+}
+
+TEST(GetCommand, WatchPrintsAnEventSeenAgainButNotAMoveOfTheClock) {
+  CliHarness h;
+  h.clock.set(at("2026-09-21T07:38:20.000Z"));
+  auto event = [](const std::string& last) {
+    Json e = Json::parse(R"({"apiVersion":"corral/v1","kind":"Event",
+      "metadata":{"name":"web-1.1","creationTimestamp":"2026-09-21T07:33:20.000Z"},
+      "involvedObject":{"kind":"VM","name":"web-1"},"type":"Warning","reason":"VMFailed","message":"exit 1"})");
+    e["lastTimestamp"] = last;
+    return e;
+  };
+  h.client.put(event("2026-09-21T07:38:00.000Z"));
+  // The same event written again with nothing new: no row. Seen again: a row.
+  h.client.watch_events.push_back({"MODIFIED", event("2026-09-21T07:38:00.000Z")});
+  h.client.watch_events.push_back({"MODIFIED", event("2026-09-21T07:38:19.000Z")});
+  GetOptions o;
+  o.args = {"events"};
+  o.watch = true;
+  o.watch_timeout = std::chrono::seconds(2);
+  EXPECT_EQ(run_get(h.ctx, o), 0) << h.err.str();
+  EXPECT_EQ(count_of(h.out.str(), "VMFailed"), 2u) << h.out.str();
 }
 
 }  // namespace printers_test

@@ -67,9 +67,12 @@ TEST(PoolStatus, CapacityAllocationLoadAndSpread) {
   };
   const PoolStatus st = compute_pool_status(make_pool(2.0), nodes, vms);
   EXPECT_EQ(st.observedGeneration, 3);
-  EXPECT_EQ(st.capacity.cpu.milli, 20000);  // (4 + 4 + 2) × 2
-  EXPECT_EQ(st.capacity.memory.milli, 20 * kGi * kMilliPerByte);
+  // V = Σ Pᵢ is what the Ready nodes have; overcommit is in schedulable.
+  EXPECT_EQ(st.capacity.cpu.milli, 10000);  // 4 + 4 + 2
+  EXPECT_EQ(st.capacity.memory.milli, 20 * kGi * kMilliPerByte);  // 8 + 8 + 4
   EXPECT_EQ(st.capacity.memory.text, "20Gi");
+  EXPECT_EQ(st.schedulable.cpu.milli, 20000);  // (4 + 4 + 2) × 2
+  EXPECT_EQ(st.schedulable.memory.milli, 20 * kGi * kMilliPerByte);
   EXPECT_EQ(st.allocated.cpu.milli, 7000);
   EXPECT_EQ(st.allocated.memory.milli, 7 * kGi * kMilliPerByte);
   EXPECT_EQ(st.used.cpu.milli, 3500);

@@ -29,6 +29,9 @@ TEST(SchedulerOutcome, BindingWritesSpecAndStatusTogetherAndAScheduledEvent) {
   vm.status.message = "0/2 nodes are available: 2 NotReady.";
   vm.status.nodeName = "dead";
   vm.status.epoch = 3;
+  vm.status.address = "10.0.0.1:4000";
+  vm.status.usage.cpu = Quantity::from_milli(500);
+  vm.status.startTime = "2026-09-21T07:33:20.000Z";
   const DecisionOutcome out = decision_outcome(vm, bound_to("web-1", "host-2", 4));
   EXPECT_EQ(out.write, WriteKind::kSpecAndStatus);
   EXPECT_FALSE(out.park);
@@ -42,6 +45,9 @@ TEST(SchedulerOutcome, BindingWritesSpecAndStatusTogetherAndAScheduledEvent) {
   EXPECT_EQ(out.next.status.message, "");
   EXPECT_EQ(out.next.status.nodeName, "") << "the agent reports the new binding's";
   EXPECT_EQ(out.next.status.epoch, 0);
+  EXPECT_EQ(out.next.status.address, "") << "the old copy's address is not the new one's";
+  EXPECT_EQ(out.next.status.usage.cpu.milli, 0);
+  EXPECT_EQ(out.next.status.startTime, "");
   EXPECT_EQ(out.next.metadata.name, "web-1");
 }
 

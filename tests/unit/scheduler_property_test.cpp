@@ -67,7 +67,7 @@ class Gen {
           Quantity::from_milli(node.status.allocatable.memory.milli * range(0, 100) / 100);
       c.nodes.push_back(node);
     }
-    const std::vector<std::string> placements = {"spread", "binpack", "least-loaded"};
+    const std::vector<std::string> placements = {"spread", "binpack", "leastLoaded"};
     for (const auto& role : kRoles)
       c.pools.push_back(make_pool(role, {{"role", role}}, pick(placements),
                                   1.0 + range(0, 20) / 10.0, 1.0 + range(0, 5) / 10.0));

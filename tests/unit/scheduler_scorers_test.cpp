@@ -61,7 +61,7 @@ TEST(SchedulerScorers, LeastLoadedUsesMeasuredUsageTheLargerOfCpuAndMemory) {
   Node mem_busy = make_node("mem-busy", 10, 10);
   mem_busy.status.usage.memory = gib(5);  // 50% memory
   Node idle = make_node("idle", 10, 10);
-  auto s = ClusterSnapshot::build({cpu_busy, mem_busy, idle}, {make_pool("p", {}, "least-loaded")},
+  auto s = ClusterSnapshot::build({cpu_busy, mem_busy, idle}, {make_pool("p", {}, "leastLoaded")},
                                   {}, {});
   LeastLoadedScorer sc;
   auto vm = request("v", "", "p", 0, 0);
@@ -74,7 +74,7 @@ TEST(SchedulerScorers, LeastLoadedCountsVmsNotYetRunningAsLoad) {
   // Requests of a bound-but-Starting VM are on their way; measured usage cannot
   // show them yet.
   auto s = ClusterSnapshot::build({make_node("a", 10, 10), make_node("b", 10, 10)},
-                                  {make_pool("p", {}, "least-loaded")}, {},
+                                  {make_pool("p", {}, "leastLoaded")}, {},
                                   {make_vm("starting", "", 5, 1, "a", "Starting"),
                                    make_vm("running", "", 5, 1, "b", "Running")});
   LeastLoadedScorer sc;
@@ -127,7 +127,7 @@ TEST(SchedulerScorers, TopologySpreadPrefersTheEmptiestDomain) {
 TEST(SchedulerScorers, StrategyFactoryFollowsThePoolsPlacement) {
   EXPECT_EQ(make_strategy_scorer(parse_strategy("spread"))->name(), "spread");
   EXPECT_EQ(make_strategy_scorer(parse_strategy("binpack"))->name(), "binpack");
-  EXPECT_EQ(make_strategy_scorer(parse_strategy("least-loaded"))->name(), "least-loaded");
+  EXPECT_EQ(make_strategy_scorer(parse_strategy("leastLoaded"))->name(), "leastLoaded");
   EXPECT_EQ(make_strategy_scorer(parse_strategy("bogus"))->name(), "spread");
 }
 

@@ -130,7 +130,7 @@ TEST(Scheduler, LeastLoadedStrategyAvoidsTheBusyNode) {
   Node busy = make_node("a", 8, 8);
   busy.status.usage.cpu = cores(6);
   auto s = ClusterSnapshot::build({busy, make_node("b", 8, 8)},
-                                  {make_pool("p", {}, "least-loaded")}, {}, {});
+                                  {make_pool("p", {}, "leastLoaded")}, {}, {});
   auto d = schedule_batch(s, {request("v1", "", "p", 1, 1), request("v2", "", "p", 1, 1)});
   EXPECT_EQ(d[0].node, "b");
   EXPECT_EQ(d[1].node, "b") << "b at 2/8 is still below a's measured 6/8";

@@ -170,7 +170,7 @@ TEST(Validate, RejectsBadLabelsAndAnnotationKeys) {
 TEST(Validate, RejectsUnknownPlacement) {
   Pool p = valid_pool();
   p.spec.placement = "random";
-  EXPECT_EQ(validate(p), only("spec.placement", "must be one of spread, binpack, least-loaded"));
+  EXPECT_EQ(validate(p), only("spec.placement", "must be one of spread, binpack, leastLoaded"));
 }
 
 TEST(Validate, RejectsOvercommitBelowOne) {
@@ -470,7 +470,7 @@ TEST(Validate, BalancerEnumerations) {
       {"spec.mode", "must be one of tcp, http", ""},
       {"spec.algorithm", "must be one of roundRobin, leastConnections, sourceHash, weighted", ""},
       {"spec.healthCheck.type", "must be one of tcp, http", ""},
-      {"spec.sessionAffinity", "must be one of None, sourceIP", ""},
+      {"spec.sessionAffinity", "must be one of none, sourceIP", ""},
   };
   EXPECT_EQ(validate(b), want);
 }

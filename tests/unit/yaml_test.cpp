@@ -397,7 +397,7 @@ TEST(ToYaml, ExampleObjectsRoundTrip) {
     "apiVersion": "corral/v1", "kind": "Pool",
     "metadata": {"name": "web", "labels": {"corral.io/zone": "a", "tier": "1"}},
     "spec": {"nodeSelector": {"role": "web"}, "overcommit": {"cpu": 4.0, "memory": 1.0},
-             "placement": "least-loaded",
+             "placement": "leastLoaded",
              "rebalance": {"enabled": true, "maxImbalance": 0.2, "intervalSeconds": 30},
              "failover": {"nodeGraceSeconds": 3}},
     "status": {"capacity": {"cpu": "64", "memory": "256Gi"}, "meanLoad": 0.41,
