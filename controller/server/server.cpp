@@ -25,8 +25,9 @@ struct Server::Impl {
         options(std::move(o)),
         metrics(registry),
         store(raw, metrics),
-        ctx{store,    clock,    options,   auth,          metrics,
-            registry, stopping, heartbeat, admission, heartbeat_port} {}
+        ctx{store,    clock,    options,   auth,           metrics,
+            registry, stopping, heartbeat, admission,      heartbeat_port,
+            balancer_writes} {}
 
   const Clock& clock;
   const ServerOptions options;
@@ -37,6 +38,7 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   HeartbeatHandler heartbeat;  // set before start(); read-only while serving
   AdmissionHook admission;     // set before start(); read-only while serving
+  std::mutex balancer_writes;  // a Balancer's listen check and write (balancer_listen.h)
   Context ctx;
 
   std::mutex mu;                          // serialises start() and stop()

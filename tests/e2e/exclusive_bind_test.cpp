@@ -14,6 +14,8 @@
 #include <fstream>
 #include <map>
 
+#include "api/json.h"
+#include "client/client.h"
 #include "tests/support/balancer_process.h"
 #include "tests/support/e2e_util.h"
 #include "tests/support/http_backend.h"
@@ -214,6 +216,55 @@ TEST(ExclusiveBind, ABalancerDoesNotJoinASocketThatSetSoReuseport) {
   EXPECT_NE(out.err.find("balancer web: spec.listen " + held.address() + ": address already in use"),
             std::string::npos)
       << out.err;
+}
+
+// Through the API: the controller refuses a second Balancer on the same
+// address (422 naming both), and a Balancer whose port another process holds
+// is reported by corral-balancer as Serving False naming spec.listen.
+TEST(ExclusiveBind, ThroughTheApiACollidingBalancerIs422AndATakenPortIsNotServing) {
+  Controller controller;
+  std::string error;
+  ASSERT_TRUE(controller.start(&error)) << error;
+  ClientConfig cfg;
+  cfg.server = controller.url;
+  ApiClient api(cfg);
+  HeldPort held;
+  Json web = parse_json(R"({"apiVersion": "corral/v1", "kind": "Balancer", "metadata": {"name": "web"},
+                            "spec": {"vmSet": "web", "listen": ")" + held.address() + R"("}})")
+                 .value();
+  ASSERT_TRUE(api.call("POST", ApiClient::resource_path("balancers"), &web).ok());
+  Json api_lb = web;
+  api_lb["metadata"]["name"] = "api";
+  api_lb["spec"]["listen"] = "0.0.0.0:" + held.address().substr(held.address().rfind(':') + 1);
+  auto refused = api.call("POST", ApiClient::resource_path("balancers"), &api_lb);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalid);
+  EXPECT_NE(refused.error().to_string().find(api_lb["spec"]["listen"].get<std::string>() +
+                                             " is already used by balancer/web (spec.listen " +
+                                             held.address() + ")"),
+            std::string::npos)
+      << refused.error().to_string();
+
+  TempDir dir;
+  ProcessOptions po;
+  po.argv = {balancer_binary(), "--server", controller.url, "--balancer", "web", "--threads", "2",
+             "--admin", "127.0.0.1:0"};
+  po.stderr_path = dir.file("balancer.stderr");
+  Process balancer(po);
+  ASSERT_TRUE(balancer.started()) << balancer.error();
+  std::string message;
+  bool reported = wait_for(
+      [&] {
+        auto got = api.call("GET", ApiClient::resource_path("balancers", "web"));
+        if (!got) return false;
+        for (const Json& c : got->value("status", Json::object()).value("conditions", Json::array()))
+          if (c.value("type", "") == "Serving" && c.value("status", "") == "False")
+            message = c.value("message", "");
+        return !message.empty();
+      },
+      kWait);
+  ASSERT_TRUE(reported) << read_file(po.stderr_path);
+  EXPECT_EQ(message, "spec.listen " + held.address() + ": address already in use");
 }
 
 }  // namespace exclusive_bind_test
