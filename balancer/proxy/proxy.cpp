@@ -30,22 +30,59 @@ struct EventLoop {
   std::thread thread;
 };
 
-// Accepts on one loop until the acceptor closes. Out of file descriptors, it
-// pauses 50 ms instead of spinning (the connections already open go on).
-// `accepted` counts this loop's connections of this Balancer.
-void accept_on(std::shared_ptr<tcp::acceptor> acceptor, std::shared_ptr<LoopBalancer> lb,
-               metrics::Counter* accepted) {
-  acceptor->async_accept([acceptor, lb, accepted](error_code ec, tcp::socket socket) {
+// One Balancer's loops as its acceptors see them: whichever loop accepts a
+// connection hands it to the loop whose turn it is. Immutable but for `turn`.
+struct AcceptGroup {
+  tcp protocol = tcp::v4();
+  std::vector<net::io_context*> loops;
+  std::vector<std::shared_ptr<LoopBalancer>> balancers;  // by loop
+  std::vector<metrics::Counter*> accepted;               // by loop: connections it served
+  std::atomic<uint64_t> turn{0};
+};
+
+void start_session(tcp::socket socket, const std::shared_ptr<LoopBalancer>& lb) {
+  if (lb->current()->set->spec.mode == "tcp") start_tcp_session(std::move(socket), lb);
+  else start_http_session(std::move(socket), lb);
+}
+
+// Accepts on loop `loop` until the acceptor closes. Out of file descriptors,
+// it pauses 50 ms instead of spinning (the connections already open go on).
+// Every loop accepts from the same listening socket, and the kernel wakes
+// them all: the first to call accept() gets the connection, which spreads
+// connections unevenly (measured: one loop did up to twice the other's work
+// under wrk). So connections are dealt to the loops in turn, whoever accepted
+// them: a connection for another loop moves there (its descriptor is
+// re-registered with that loop's reactor), then lives on it lock-free.
+void accept_on(std::shared_ptr<tcp::acceptor> acceptor, std::shared_ptr<AcceptGroup> group,
+               size_t loop) {
+  acceptor->async_accept([acceptor, group, loop](error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
     if (ec) {
       auto timer = std::make_shared<net::steady_timer>(acceptor->get_executor(), std::chrono::milliseconds(50));
-      timer->async_wait([acceptor, lb, accepted, timer](error_code) { accept_on(acceptor, lb, accepted); });
+      timer->async_wait([acceptor, group, loop, timer](error_code) { accept_on(acceptor, group, loop); });
       return;
     }
-    accepted->inc();
-    if (lb->current()->set->spec.mode == "tcp") start_tcp_session(std::move(socket), lb);
-    else start_http_session(std::move(socket), lb);
-    accept_on(acceptor, lb, accepted);
+    size_t to = group->turn.fetch_add(1, std::memory_order_relaxed) % group->loops.size();
+    if (to != loop) {
+      error_code moved;
+      tcp::socket there(*group->loops[to]);
+      auto fd = socket.release(moved);
+      if (!moved) there.assign(group->protocol, fd, moved);
+      if (moved) {
+        logger("balancer")->warn("cannot hand a connection to loop {}: {}", to, moved.message());
+        if (fd >= 0 && !there.is_open()) ::close(fd);
+        accept_on(acceptor, group, loop);
+        return;
+      }
+      group->accepted[to]->inc();
+      net::post(*group->loops[to], [s = std::move(there), lb = group->balancers[to]]() mutable {
+        start_session(std::move(s), lb);
+      });
+    } else {
+      group->accepted[to]->inc();
+      start_session(std::move(socket), group->balancers[to]);
+    }
+    accept_on(acceptor, group, loop);
   });
 }
 
@@ -112,10 +149,10 @@ void Proxy::Impl::close_acceptors(Entry& e) {
 // One listening socket per Balancer, bound exclusively (SO_REUSEADDR, no
 // SO_REUSEPORT): no other process, and no other Balancer of this one, can bind
 // the port (issue 14). Every loop accepts from that one socket through its own
-// descriptor (a dup, registered with its own epoll): a new connection wakes
-// the loops and goes to the first one that accepts it, so a busy loop takes
-// fewer. Per-loop SO_REUSEPORT sockets spread by a hash instead, but would let
-// any process of the same user join the group and take connections.
+// descriptor (a dup, registered with its own epoll), and accepted connections
+// are dealt to the loops in turn (accept_on). Per-loop SO_REUSEPORT sockets
+// spread by a hash of the client's address and port instead, but let any
+// process of the same user join the port and take connections.
 Result<void> Proxy::Impl::bind(Entry& e, const EndpointSet& set) {
   error_code ec;
   auto ip = net::ip::make_address(set.listen.host, ec);
@@ -173,10 +210,13 @@ Result<void> Proxy::Impl::bind(Entry& e, const EndpointSet& set) {
   e.acceptors = std::move(made);
   e.bound = ListenAddress{set.listen.host, port};
   e.listen_error.clear();
+  auto group = std::make_shared<AcceptGroup>();
+  group->protocol = ep.protocol();
+  for (size_t i = 0; i < loops.size(); ++i) group->loops.push_back(&loops[i]->io);
+  group->balancers = e.per_loop;
+  group->accepted = e.accepted;
   for (size_t i = 0; i < loops.size(); ++i)
-    net::post(loops[i]->io, [a = e.acceptors[i], lb = e.per_loop[i], c = e.accepted[i]] {
-      accept_on(a, lb, c);
-    });
+    net::post(loops[i]->io, [a = e.acceptors[i], group, i] { accept_on(a, group, i); });
   return Ok{};
 }
 

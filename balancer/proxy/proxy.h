@@ -2,8 +2,8 @@
 // each, one per core by default). Each Balancer gets one listening socket,
 // bound exclusively (no SO_REUSEPORT: no other process or Balancer can bind
 // its port), and every loop accepts from it through its own descriptor (a
-// dup): a new connection goes to the first loop free to accept it, and lives
-// on that loop for its whole life, lock-free.
+// dup). Accepted connections are dealt to the loops in turn; a connection
+// lives on its loop for its whole life, lock-free.
 //
 //   source (file or API watch) ──apply(Balancer)──► build EndpointSet (this thread)
 //                                                   resolve addresses, metric children

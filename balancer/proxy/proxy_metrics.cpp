@@ -20,7 +20,7 @@ ProxyMetrics::ProxyMetrics()
                                  "Attempts moved to another endpoint after a connect failure.",
                                  {"balancer"})),
       accepted_(registry_.counter("corral_balancer_accepted_total",
-                                  "Client connections accepted, per Balancer and event loop.",
+                                  "Client connections accepted, per Balancer and the event loop that serves them.",
                                   {"balancer", "loop"})) {}
 
 metrics::Counter* ProxyMetrics::accepted(const std::string& balancer, size_t loop) {

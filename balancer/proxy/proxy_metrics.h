@@ -7,8 +7,8 @@
 //   corral_balancer_rejected_total{balancer,reason}            maxConnections | noEndpoint |
 //                                                              badRequest | headerTimeout
 //   corral_balancer_retries_total{balancer}                    attempts moved to another endpoint
-//   corral_balancer_accepted_total{balancer,loop}              client connections accepted per event
-//                                                              loop (how evenly the loops share them)
+//   corral_balancer_accepted_total{balancer,loop}              client connections per serving event
+//                                                              loop (dealt in turn: how evenly they share)
 //   corral_balancer_client_connections{balancer}               open client connections (at scrape)
 //   corral_balancer_endpoint_active{balancer,endpoint}         connections/requests in flight (at scrape)
 //   corral_balancer_endpoint_healthy{balancer,endpoint}        1 healthy, 0 not (at scrape)
