@@ -29,9 +29,11 @@ Result<void> admit_balancer_listen(store::Store& store, const Json& normalized) 
     const std::string theirs_text = listen_of(r->parse());
     auto theirs = split_listen(theirs_text);
     if (!theirs || !listens_collide(*mine, *theirs)) continue;
-    return invalid("Balancer \"" + name + "\"",
-                   {{"spec.listen", listen + " is already used by balancer/" + r->name +
-                                        " (spec.listen " + theirs_text + ")", ""}});
+    return invalid(
+        "Balancer \"" + name + "\"",
+        {{"spec.listen",
+          listen + " is already used by balancer/" + r->name + " (spec.listen " + theirs_text + ")",
+          ""}});
   }
   return Ok{};
 }

@@ -83,8 +83,9 @@ struct Controller {
 
   bool start(std::string* error) {
     ProcessOptions po;
-    po.argv = {controller_binary(), "--listen", "127.0.0.1:0", "--data-dir", dir.file("data"),
-               "--ready-file", dir.file("ready"), "--no-loops", "--log-level", "warn"};
+    po.argv = {controller_binary(), "--listen",     "127.0.0.1:0",     "--data-dir",
+               dir.file("data"),    "--ready-file", dir.file("ready"), "--no-loops",
+               "--log-level",       "warn"};
     po.stderr_path = dir.file("stderr");
     process = std::make_unique<Process>(po);
     bool ready = wait_for(
@@ -107,9 +108,9 @@ TEST(ExclusiveBind, ASecondControllerOnTheSamePortExitsNamingListen) {
   const std::string address = first.host_port();
 
   TempDir other;
-  Outcome second = run_to_exit({controller_binary(), "--listen", address, "--data-dir",
-                                other.file("data"), "--no-loops"},
-                               other, "second");
+  Outcome second = run_to_exit(
+      {controller_binary(), "--listen", address, "--data-dir", other.file("data"), "--no-loops"},
+      other, "second");
   EXPECT_EQ(second.code, 1) << second.err;
   EXPECT_NE(second.err.find("corral-controller: --listen " + address + ": address already in use"),
             std::string::npos)
@@ -134,9 +135,9 @@ TEST(ExclusiveBind, AControllerWhoseHeartbeatPortIsTakenExitsNamingHeartbeatList
 TEST(ExclusiveBind, AControllerDoesNotJoinASocketThatSetSoReuseport) {
   HeldPort held;
   TempDir dir;
-  Outcome out = run_to_exit(
-      {controller_binary(), "--listen", held.address(), "--data-dir", dir.file("data"), "--no-loops"},
-      dir, "controller");
+  Outcome out = run_to_exit({controller_binary(), "--listen", held.address(), "--data-dir",
+                             dir.file("data"), "--no-loops"},
+                            dir, "controller");
   EXPECT_EQ(out.code, 1) << out.err;
   EXPECT_NE(out.err.find("--listen " + held.address() + ": address already in use"),
             std::string::npos)
@@ -147,10 +148,10 @@ TEST(ExclusiveBind, AnAgentWhoseLocalEndpointPortIsTakenExitsNamingListen) {
   HeldPort held;
   TempDir dir;
   // No controller is needed: the endpoint binds before the agent calls one.
-  Outcome out = run_to_exit({agent_binary(), "--server", "http://127.0.0.1:1", "--node", "n1",
-                             "--driver", "sim", "--data-dir", dir.file("data"), "--listen",
-                             held.address()},
-                            dir, "agent");
+  Outcome out =
+      run_to_exit({agent_binary(), "--server", "http://127.0.0.1:1", "--node", "n1", "--driver",
+                   "sim", "--data-dir", dir.file("data"), "--listen", held.address()},
+                  dir, "agent");
   EXPECT_EQ(out.code, 1) << out.err;
   EXPECT_NE(out.err.find("corral-agent: --listen " + held.address() + ": address already in use"),
             std::string::npos)
@@ -159,8 +160,11 @@ TEST(ExclusiveBind, AnAgentWhoseLocalEndpointPortIsTakenExitsNamingListen) {
 
 std::string manifest(const std::string& listen, const std::string& backend) {
   return "apiVersion: corral/v1\nkind: Balancer\nmetadata: {name: web}\nspec:\n"
-         "  vmSet: web\n  listen: " + listen + "\n  mode: http\nstatus:\n  endpoints:\n"
-         "    - {vm: b0, node: n0, address: \"" + backend + "\", epoch: 1}\n";
+         "  vmSet: web\n  listen: " +
+         listen +
+         "\n  mode: http\nstatus:\n  endpoints:\n"
+         "    - {vm: b0, node: n0, address: \"" +
+         backend + "\", epoch: 1}\n";
 }
 
 TEST(ExclusiveBind, ABalancerWhoseAdminPortIsTakenExitsNamingAdmin) {
@@ -213,8 +217,9 @@ TEST(ExclusiveBind, ABalancerDoesNotJoinASocketThatSetSoReuseport) {
                              "--admin", "127.0.0.1:0"},
                             dir, "balancer");
   EXPECT_EQ(out.code, 1) << out.err;
-  EXPECT_NE(out.err.find("balancer web: spec.listen " + held.address() + ": address already in use"),
-            std::string::npos)
+  EXPECT_NE(
+      out.err.find("balancer web: spec.listen " + held.address() + ": address already in use"),
+      std::string::npos)
       << out.err;
 }
 
@@ -229,9 +234,11 @@ TEST(ExclusiveBind, ThroughTheApiACollidingBalancerIs422AndATakenPortIsNotServin
   cfg.server = controller.url;
   ApiClient api(cfg);
   HeldPort held;
-  Json web = parse_json(R"({"apiVersion": "corral/v1", "kind": "Balancer", "metadata": {"name": "web"},
-                            "spec": {"vmSet": "web", "listen": ")" + held.address() + R"("}})")
-                 .value();
+  Json web =
+      parse_json(R"({"apiVersion": "corral/v1", "kind": "Balancer", "metadata": {"name": "web"},
+                            "spec": {"vmSet": "web", "listen": ")" +
+                 held.address() + R"("}})")
+          .value();
   ASSERT_TRUE(api.call("POST", ApiClient::resource_path("balancers"), &web).ok());
   Json api_lb = web;
   api_lb["metadata"]["name"] = "api";
@@ -247,8 +254,8 @@ TEST(ExclusiveBind, ThroughTheApiACollidingBalancerIs422AndATakenPortIsNotServin
 
   TempDir dir;
   ProcessOptions po;
-  po.argv = {balancer_binary(), "--server", controller.url, "--balancer", "web", "--threads", "2",
-             "--admin", "127.0.0.1:0"};
+  po.argv = {balancer_binary(), "--server", controller.url, "--balancer", "web",
+             "--threads",       "2",        "--admin",      "127.0.0.1:0"};
   po.stderr_path = dir.file("balancer.stderr");
   Process balancer(po);
   ASSERT_TRUE(balancer.started()) << balancer.error();
@@ -257,7 +264,8 @@ TEST(ExclusiveBind, ThroughTheApiACollidingBalancerIs422AndATakenPortIsNotServin
       [&] {
         auto got = api.call("GET", ApiClient::resource_path("balancers", "web"));
         if (!got) return false;
-        for (const Json& c : got->value("status", Json::object()).value("conditions", Json::array()))
+        for (const Json& c :
+             got->value("status", Json::object()).value("conditions", Json::array()))
           if (c.value("type", "") == "Serving" && c.value("status", "") == "False")
             message = c.value("message", "");
         return !message.empty();

@@ -64,7 +64,9 @@ class BalancerListenTest : public ::testing::TestWithParam<std::string> {
     return r->status;
   }
 
-  Json get(const std::string& name) { return parse(c_->Get(std::string(kBalancers) + "/" + name)->body); }
+  Json get(const std::string& name) {
+    return parse(c_->Get(std::string(kBalancers) + "/" + name)->body);
+  }
 
   Harness h_;
   std::unique_ptr<httplib::Client> c_;
@@ -82,7 +84,8 @@ TEST_P(BalancerListenTest, ACollidingListenIs422NamingBothBalancers) {
             "127.0.0.1:8080 is already used by balancer/web (spec.listen 0.0.0.0:8080)")
       << body;
   EXPECT_NE(s.value("message", "").find("Balancer \"api\""), std::string::npos) << body;
-  EXPECT_EQ(c_->Get(std::string(kBalancers) + "/api")->status, 404) << "a refused Balancer was stored";
+  EXPECT_EQ(c_->Get(std::string(kBalancers) + "/api")->status, 404)
+      << "a refused Balancer was stored";
 
   // Same host and port; a wildcard on either side; IPv6 spellings of one address.
   ASSERT_EQ(post(balancer("v6", "[::1]:9090")), 201);
@@ -111,8 +114,9 @@ TEST_P(BalancerListenTest, AnUpdateThatMovesOntoAnotherBalancersPortIs422) {
   auto moved = c_->Put(std::string(kBalancers) + "/api", api.dump(), kJson);
   ASSERT_TRUE(moved);
   EXPECT_EQ(moved->status, 422) << moved->body;
-  EXPECT_NE(moved->body.find("0.0.0.0:8080 is already used by balancer/web (spec.listen 127.0.0.1:8080)"),
-            std::string::npos)
+  EXPECT_NE(
+      moved->body.find("0.0.0.0:8080 is already used by balancer/web (spec.listen 127.0.0.1:8080)"),
+      std::string::npos)
       << moved->body;
   EXPECT_EQ(get("api")["spec"]["listen"], "127.0.0.1:8081");
   // Once web is gone, the port is free.
