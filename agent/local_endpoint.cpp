@@ -9,6 +9,7 @@
 #include "api/heartbeat.h"
 #include "api/json.h"
 #include "api/kinds.h"
+#include "base/listen_socket.h"
 #include "base/log.h"
 #include "api/validate.h"
 
@@ -137,12 +138,19 @@ Result<void> LocalEndpoint::start() {
   // algorithm delays every answer by the client's delayed ACK (~40 ms).
   s.set_tcp_nodelay(true);
   install_routes();
+  // httplib's default options set SO_REUSEPORT, with which a second agent
+  // could bind this port and answer the controller's probes and nudges for
+  // the first (issue 14): SO_REUSEADDR alone.
+  s.set_socket_options(exclusive_socket_options);
   port_ = options_.port == 0 ? s.bind_to_any_port(options_.host)
                              : (s.bind_to_port(options_.host, options_.port) ? options_.port : -1);
-  if (port_ <= 0)
-    return make_error(ErrorCode::kUnavailable, "cannot listen on " + options_.host + ":" +
-                                                   std::to_string(options_.port) +
-                                                   " (in use, or not an address of this host)");
+  if (port_ <= 0) {
+    // httplib does not say why; a probe bind of the same address does.
+    std::string why = probe_listen_error(options_.host, options_.port);
+    if (why.empty()) why = "cannot listen (not an address of this host?)";
+    return make_error(ErrorCode::kUnavailable,
+                      listen_error(options_.listen_name, options_.host, options_.port, why));
+  }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   logger("agent")->info("local endpoint on {}", base_url());
   return Ok{};

@@ -31,6 +31,10 @@ namespace corral::agent {
 struct LocalEndpointOptions {
   std::string host = "127.0.0.1";  // loopback by default
   int port = 0;                    // 0: a free port, see address()
+  // How start()'s errors name the address (the agent's flag). The bind is
+  // exclusive (base/listen_socket.h): a port another process listens on is
+  // "--listen 127.0.0.1:PORT: address already in use".
+  std::string listen_name = "--listen";
   std::filesystem::path log_dir;   // <data_dir>/logs, where drivers write <vm>.log
   int threads = 4;                 // few callers: the controller, corralctl, peers
   // A probe's timeoutMs is clamped to this (10 s), so that a caller cannot

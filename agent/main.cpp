@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
     if (auto* loop = sync_target.load()) loop->poke();
   };
   corral::agent::LocalEndpoint endpoint(endpoint_options, registry);
-  if (auto started = endpoint.start(); !started) return fail("--listen: " + started.error().message);
+  if (auto started = endpoint.start(); !started) return fail(started.error().message);
 
   corral::agent::ControlPlaneOptions cp_options;
   cp_options.server = f.server;

@@ -4,6 +4,7 @@
 #include <boost/beast/http.hpp>
 
 #include "balancer/core/endpoint_set.h"
+#include "base/listen_socket.h"
 
 namespace corral::balancer {
 
@@ -23,11 +24,18 @@ Result<void> AdminServer::listen(const std::string& address) {
   auto ip = net::ip::make_address(la->host, ec);
   if (ec) return make_error(ErrorCode::kInvalid, "--admin " + address + ": not an IP address");
   tcp::endpoint ep(ip, la->port);
+  // Exclusive (base/listen_socket.h): SO_REUSEADDR, never SO_REUSEPORT.
   acceptor_.open(ep.protocol(), ec);
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return make_error(ErrorCode::kUnavailable, "cannot listen on admin address " + address + ": " + ec.message());
+  if (ec) {
+    std::string why = ec.category() == boost::system::system_category() ? bind_error_text(ec.value())
+                                                                        : ec.message();
+    error_code ignored;
+    acceptor_.close(ignored);
+    return make_error(ErrorCode::kUnavailable, listen_error("--admin", la->host, la->port, why));
+  }
   address_ = la->host + ":" + std::to_string(acceptor_.local_endpoint().port());
   net::post(io_, [self = shared_from_this()] { self->accept(); });
   return Ok{};

@@ -25,7 +25,8 @@ struct AdminHandlers {
 class AdminServer : public std::enable_shared_from_this<AdminServer> {
  public:
   AdminServer(boost::asio::io_context& io, AdminHandlers handlers);
-  // Errors: Unavailable naming the address.
+  // Binds exclusively. Errors: Invalid for a bad address; Unavailable as
+  // "--admin 127.0.0.1:9901: address already in use".
   Result<void> listen(const std::string& address);
   std::string address() const { return address_; }
   void stop();

@@ -6,9 +6,8 @@
 //   SharedBalancer per Balancer, all loops: connection count (maxConnections),
 //                  its metrics.
 //   LoopBalancer   per Balancer and loop: the current set, this loop's pickers
-//                  (pickers keep cursors, so each loop has its own), and this
-//                  loop's acceptor on the listen port (SO_REUSEPORT: the kernel
-//                  spreads new connections over the loops).
+//                  (pickers keep cursors, so each loop has its own); the loop
+//                  accepts for it from the Balancer's one listening socket.
 //
 // Pooled backend connections belong to a LoopBalancer, keyed by the live state
 // of backends in its current set, so one Balancer's swap never touches

@@ -2,8 +2,13 @@
 
 #include <boost/asio.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <thread>
 
+#include "base/listen_socket.h"
 #include "base/log.h"
 #include "balancer/proxy/admin_server.h"
 #include "balancer/proxy/health_checker.h"
@@ -19,28 +24,71 @@ using boost::system::error_code;
 
 namespace {
 
-using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-
 struct EventLoop {
   net::io_context io{1};
   net::executor_work_guard<net::io_context::executor_type> work{io.get_executor()};
   std::thread thread;
 };
 
-// Accepts on one loop until the acceptor closes. Out of file descriptors, it
-// pauses 50 ms instead of spinning (the connections already open go on).
-void accept_on(std::shared_ptr<tcp::acceptor> acceptor, std::shared_ptr<LoopBalancer> lb) {
-  acceptor->async_accept([acceptor, lb](error_code ec, tcp::socket socket) {
+// One Balancer's loops as its acceptors see them: whichever loop accepts a
+// connection hands it to the loop whose turn it is. Immutable but for `turn`.
+struct AcceptGroup {
+  tcp protocol = tcp::v4();
+  std::vector<net::io_context*> loops;
+  std::vector<std::shared_ptr<LoopBalancer>> balancers;  // by loop
+  std::vector<metrics::Counter*> accepted;               // by loop: connections it served
+  std::atomic<uint64_t> turn{0};
+};
+
+void start_session(tcp::socket socket, const std::shared_ptr<LoopBalancer>& lb) {
+  if (lb->current()->set->spec.mode == "tcp") start_tcp_session(std::move(socket), lb);
+  else start_http_session(std::move(socket), lb);
+}
+
+// Accepts on loop `loop` until the acceptor closes. Out of file descriptors,
+// it pauses 50 ms instead of spinning (the connections already open go on).
+// Every loop accepts from the same listening socket, and the kernel wakes
+// them all: the first to call accept() gets the connection, which spreads
+// connections unevenly (measured: one loop did up to twice the other's work
+// under wrk). So connections are dealt to the loops in turn, whoever accepted
+// them: a connection for another loop moves there (its descriptor is
+// re-registered with that loop's reactor), then lives on it lock-free.
+void accept_on(std::shared_ptr<tcp::acceptor> acceptor, std::shared_ptr<AcceptGroup> group,
+               size_t loop) {
+  acceptor->async_accept([acceptor, group, loop](error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
     if (ec) {
       auto timer = std::make_shared<net::steady_timer>(acceptor->get_executor(), std::chrono::milliseconds(50));
-      timer->async_wait([acceptor, lb, timer](error_code) { accept_on(acceptor, lb); });
+      timer->async_wait([acceptor, group, loop, timer](error_code) { accept_on(acceptor, group, loop); });
       return;
     }
-    if (lb->current()->set->spec.mode == "tcp") start_tcp_session(std::move(socket), lb);
-    else start_http_session(std::move(socket), lb);
-    accept_on(acceptor, lb);
+    size_t to = group->turn.fetch_add(1, std::memory_order_relaxed) % group->loops.size();
+    if (to != loop) {
+      error_code moved;
+      tcp::socket there(*group->loops[to]);
+      auto fd = socket.release(moved);
+      if (!moved) there.assign(group->protocol, fd, moved);
+      if (moved) {
+        logger("balancer")->warn("cannot hand a connection to loop {}: {}", to, moved.message());
+        if (fd >= 0 && !there.is_open()) ::close(fd);
+        accept_on(acceptor, group, loop);
+        return;
+      }
+      group->accepted[to]->inc();
+      net::post(*group->loops[to], [s = std::move(there), lb = group->balancers[to]]() mutable {
+        start_session(std::move(s), lb);
+      });
+    } else {
+      group->accepted[to]->inc();
+      start_session(std::move(socket), group->balancers[to]);
+    }
+    accept_on(acceptor, group, loop);
   });
+}
+
+std::string bind_why(const error_code& ec) {
+  return ec.category() == boost::system::system_category() ? bind_error_text(ec.value())
+                                                           : ec.message();
 }
 
 tcp::endpoint resolve(const std::string& host, const std::string& port) {
@@ -65,7 +113,9 @@ struct Proxy::Impl {
     std::shared_ptr<SharedBalancer> shared;
     std::shared_ptr<const InstalledSet> installed;
     std::vector<std::shared_ptr<LoopBalancer>> per_loop;
-    std::vector<std::shared_ptr<tcp::acceptor>> acceptors;  // empty: not listening
+    // One per loop, all on the same listening socket (dups); empty: not listening.
+    std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
+    std::vector<metrics::Counter*> accepted;  // per loop: corral_balancer_accepted_total
     ListenAddress bound;
     std::string listen_error;
     uint64_t version = 0;
@@ -96,6 +146,13 @@ void Proxy::Impl::close_acceptors(Entry& e) {
   e.acceptors.clear();
 }
 
+// One listening socket per Balancer, bound exclusively (SO_REUSEADDR, no
+// SO_REUSEPORT): no other process, and no other Balancer of this one, can bind
+// the port (issue 14). Every loop accepts from that one socket through its own
+// descriptor (a dup, registered with its own epoll), and accepted connections
+// are dealt to the loops in turn (accept_on). Per-loop SO_REUSEPORT sockets
+// spread by a hash of the client's address and port instead, but let any
+// process of the same user join the port and take connections.
 Result<void> Proxy::Impl::bind(Entry& e, const EndpointSet& set) {
   error_code ec;
   auto ip = net::ip::make_address(set.listen.host, ec);
@@ -103,30 +160,63 @@ Result<void> Proxy::Impl::bind(Entry& e, const EndpointSet& set) {
     e.listen_error = "spec.listen " + set.listen.to_string() + ": not an IP address";
     return make_error(ErrorCode::kInvalid, "balancer " + set.name + ": " + e.listen_error);
   }
+  auto fail = [&](const std::string& why) {
+    e.listen_error = listen_error("spec.listen", set.listen.host, set.listen.port, why);
+    return make_error(ErrorCode::kUnavailable, "balancer " + set.name + ": " + e.listen_error);
+  };
   std::vector<std::shared_ptr<tcp::acceptor>> made;
-  uint16_t port = set.listen.port;
-  for (auto& loop : loops) {
-    auto a = std::make_shared<tcp::acceptor>(loop->io);
-    tcp::endpoint ep(ip, port);
-    a->open(ep.protocol(), ec);
-    if (!ec) a->set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) a->set_option(ReusePort(true), ec);
-    if (!ec) a->bind(ep, ec);
-    if (!ec) a->listen(net::socket_base::max_listen_connections, ec);
-    if (ec) {
-      e.listen_error = "cannot listen on " + set.listen.to_string() + ": " + ec.message();
-      for (auto& m : made) m->close(ec);
-      return make_error(ErrorCode::kUnavailable, "balancer " + set.name + ": " + e.listen_error);
+  auto close_made = [&] {
+    error_code ignored;
+    for (auto& m : made) m->close(ignored);
+  };
+  tcp::endpoint ep(ip, set.listen.port);
+  auto first = std::make_shared<tcp::acceptor>(loops[0]->io);
+  first->open(ep.protocol(), ec);
+  if (!ec) first->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) first->bind(ep, ec);
+  if (!ec) first->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    std::string why = bind_why(ec);
+    error_code ignored;
+    first->close(ignored);
+    // Taken by this Balancer's own listener (its host changed, its port did
+    // not): that one must go before the new one can bind. Closed now (on the
+    // loops); retry_listeners binds the new address (every 5 s from the API).
+    if (ec == net::error::address_in_use && !e.acceptors.empty() && e.bound.port == set.listen.port) {
+      close_acceptors(e);
+      why += " (by this Balancer's previous listener, now closed: retried)";
     }
-    port = a->local_endpoint().port();  // port 0: the others share what the first got
+    return fail(why);
+  }
+  const uint16_t port = first->local_endpoint().port();  // port 0: what the kernel chose
+  made.push_back(std::move(first));
+  for (size_t i = 1; i < loops.size(); ++i) {
+    int fd = ::fcntl(made[0]->native_handle(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+      std::string why = bind_error_text(errno);
+      close_made();
+      return fail(why);
+    }
+    auto a = std::make_shared<tcp::acceptor>(loops[i]->io);
+    a->assign(ep.protocol(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      close_made();
+      return fail(bind_why(ec));
+    }
     made.push_back(std::move(a));
   }
   close_acceptors(e);
   e.acceptors = std::move(made);
   e.bound = ListenAddress{set.listen.host, port};
   e.listen_error.clear();
+  auto group = std::make_shared<AcceptGroup>();
+  group->protocol = ep.protocol();
+  for (size_t i = 0; i < loops.size(); ++i) group->loops.push_back(&loops[i]->io);
+  group->balancers = e.per_loop;
+  group->accepted = e.accepted;
   for (size_t i = 0; i < loops.size(); ++i)
-    net::post(loops[i]->io, [a = e.acceptors[i], lb = e.per_loop[i]] { accept_on(a, lb); });
+    net::post(loops[i]->io, [a = e.acceptors[i], group, i] { accept_on(a, group, i); });
   return Ok{};
 }
 
@@ -207,7 +297,10 @@ Result<void> Proxy::apply(const Balancer& balancer) {
     e.shared = std::make_shared<SharedBalancer>();
     e.shared->name = name;
     e.shared->metrics = d.metrics->for_balancer(name);
-    for (size_t i = 0; i < d.loops.size(); ++i) e.per_loop.push_back(std::make_shared<LoopBalancer>(e.shared));
+    for (size_t i = 0; i < d.loops.size(); ++i) {
+      e.per_loop.push_back(std::make_shared<LoopBalancer>(e.shared));
+      e.accepted.push_back(d.metrics->accepted(name, i));
+    }
   }
   auto set = build_endpoint_set(balancer, e.installed ? e.installed->set.get() : nullptr, ++e.version);
   if (!set) {

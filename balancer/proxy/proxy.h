@@ -1,7 +1,9 @@
 // Proxy: the data plane's runtime. N event loops (one io_context and thread
-// each, one per core by default); each Balancer gets an acceptor on every
-// loop bound with SO_REUSEPORT, so the kernel spreads new connections over the
-// loops and a connection lives on one loop for its whole life, lock-free.
+// each, one per core by default). Each Balancer gets one listening socket,
+// bound exclusively (no SO_REUSEPORT: no other process or Balancer can bind
+// its port), and every loop accepts from it through its own descriptor (a
+// dup). Accepted connections are dealt to the loops in turn; a connection
+// lives on its loop for its whole life, lock-free.
 //
 //   source (file or API watch) ──apply(Balancer)──► build EndpointSet (this thread)
 //                                                   resolve addresses, metric children
@@ -11,8 +13,9 @@
 //   loop 0 also runs the health checker and the admin server
 //
 // A failed bind (port taken) leaves the Balancer not serving, with the error
-// in listen_error(); apply() again (the next change, or retry_listeners())
-// tries again. Other Balancers are not affected.
+// in listen_error() ("spec.listen 127.0.0.1:8080: address already in use");
+// apply() again (the next change, or retry_listeners()) tries again. Other
+// Balancers are not affected.
 //
 // Thread safety: apply/remove/report/… from any thread (guarded by mu_);
 // everything a loop touches is posted to it.

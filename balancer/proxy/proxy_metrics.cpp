@@ -18,7 +18,14 @@ ProxyMetrics::ProxyMetrics()
                                   {"balancer", "reason"})),
       retries_(registry_.counter("corral_balancer_retries_total",
                                  "Attempts moved to another endpoint after a connect failure.",
-                                 {"balancer"})) {}
+                                 {"balancer"})),
+      accepted_(registry_.counter("corral_balancer_accepted_total",
+                                  "Client connections accepted, per Balancer and the event loop that serves them.",
+                                  {"balancer", "loop"})) {}
+
+metrics::Counter* ProxyMetrics::accepted(const std::string& balancer, size_t loop) {
+  return &accepted_.with({balancer, std::to_string(loop)});
+}
 
 BalancerMetrics ProxyMetrics::for_balancer(const std::string& balancer) {
   BalancerMetrics m;

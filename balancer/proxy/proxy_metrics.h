@@ -7,6 +7,8 @@
 //   corral_balancer_rejected_total{balancer,reason}            maxConnections | noEndpoint |
 //                                                              badRequest | headerTimeout
 //   corral_balancer_retries_total{balancer}                    attempts moved to another endpoint
+//   corral_balancer_accepted_total{balancer,loop}              client connections per serving event
+//                                                              loop (dealt in turn: how evenly they share)
 //   corral_balancer_client_connections{balancer}               open client connections (at scrape)
 //   corral_balancer_endpoint_active{balancer,endpoint}         connections/requests in flight (at scrape)
 //   corral_balancer_endpoint_healthy{balancer,endpoint}        1 healthy, 0 not (at scrape)
@@ -45,6 +47,8 @@ class ProxyMetrics {
   ProxyMetrics();
   metrics::Registry& registry() { return registry_; }
   BalancerMetrics for_balancer(const std::string& balancer);
+  // Connections of `balancer` accepted by event loop `loop`.
+  metrics::Counter* accepted(const std::string& balancer, size_t loop);
   // One entry per backend of `set`, by Backend::index.
   std::vector<BackendMetrics> for_set(const EndpointSet& set);
 
@@ -55,6 +59,7 @@ class ProxyMetrics {
   metrics::Family<metrics::Histogram>& duration_;
   metrics::Family<metrics::Counter>& rejected_;
   metrics::Family<metrics::Counter>& retries_;
+  metrics::Family<metrics::Counter>& accepted_;
 };
 
 }  // namespace corral::balancer

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 
 #include "base/clock.h"
 #include "controller/server/auth.h"
@@ -24,6 +25,10 @@ struct Context {
   const AdmissionHook& admission;     // empty: everything is admitted (set before start)
   // The heartbeat listener's port, advertised in heartbeat answers; 0: none.
   const std::atomic<int>& heartbeat_port;
+  // Held across a Balancer create or update's listen check and its store
+  // write, so that two concurrent writes are checked one after the other
+  // (balancer_listen.h).
+  std::mutex& balancer_writes;
 };
 
 }  // namespace corral::server

@@ -10,6 +10,7 @@
 
 #include "api/json.h"
 #include "api/heartbeat.h"
+#include "base/listen_socket.h"
 #include "base/log.h"
 #include "controller/server/request.h"
 #include "controller/server/routes.h"
@@ -199,12 +200,12 @@ Result<int> HeartbeatListener::start() {
   beast::error_code ec;
   const net::ip::address address = net::ip::make_address(host, ec);
   auto cannot = [&](const std::string& why) {
-    return make_error(ErrorCode::kUnavailable, "heartbeat listener: cannot listen on " + host +
-                                                   ":" + std::to_string(m.options.port) + ": " +
-                                                   why);
+    return make_error(ErrorCode::kUnavailable,
+                      listen_error(m.options.listen_name, host, m.options.port, why));
   };
   if (ec) return cannot("not an IP address");
   const tcp::endpoint endpoint(address, static_cast<uint16_t>(m.options.port));
+  // Exclusive (base/listen_socket.h): SO_REUSEADDR, never SO_REUSEPORT.
   m.acceptor.open(endpoint.protocol(), ec);
   if (!ec) m.acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) m.acceptor.bind(endpoint, ec);
@@ -212,7 +213,8 @@ Result<int> HeartbeatListener::start() {
   if (ec) {
     beast::error_code ignored;
     m.acceptor.close(ignored);
-    return cannot(ec.message());
+    return cannot(ec.category() == boost::system::system_category() ? bind_error_text(ec.value())
+                                                                    : ec.message());
   }
   m.port = m.acceptor.local_endpoint().port();
   m.accept();

@@ -37,6 +37,8 @@ namespace corral::server {
 struct HeartbeatListenerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: any free port
+  // How start()'s errors name the address (the binary's flag).
+  std::string listen_name = "--heartbeat-listen";
   // Threads running the heartbeat handler: a handler that waits for a durable
   // write (a Node status persisted) must not hold up the others.
   size_t worker_threads = 8;

@@ -1,9 +1,12 @@
 #include "controller/server/resources.h"
 
+#include <mutex>
 #include <optional>
 
 #include "api/json.h"
+#include "api/types/balancer.h"
 #include "base/log.h"
+#include "controller/server/balancer_listen.h"
 #include "controller/server/request.h"
 #include "controller/server/status.h"
 
@@ -88,6 +91,18 @@ void handle_list(Context& ctx, const Route& route, const httplib::Request& req,
                            });
 }
 
+namespace {
+// A Balancer's spec.listen must not collide with another's (balancer_listen.h).
+// Locks `serial` (ctx.balancer_writes) first: the caller holds it until its
+// store write is done, so that concurrent Balancer writes are checked in turn.
+Result<void> admit_listen(Context& ctx, const KindInfo& kind, const Json& normalized,
+                          std::unique_lock<std::mutex>& serial) {
+  if (kind.kind != Balancer::kKind) return Ok{};
+  serial = std::unique_lock(ctx.balancer_writes);
+  return admit_balancer_listen(ctx.store, normalized);
+}
+}  // namespace
+
 void handle_get(Context& ctx, const Route& route, httplib::Response& res) {
   auto record = ctx.store.get(route.kind->kind, route.name);
   if (!record) return write_error(res, record.error(), route.name, route.kind->plural);
@@ -128,6 +143,9 @@ void handle_create(Context& ctx, const Route& route, const Identity& who,
   auto normalized = normalize_object(*body, &warnings);
   if (!normalized) return write_error(res, normalized.error(), name, plural);
   add_warnings(res, plural, name, warnings);
+  std::unique_lock<std::mutex> serial;  // Balancers: until the write is done
+  if (auto listen = admit_listen(ctx, *route.kind, *normalized, serial); !listen)
+    return write_error(res, listen.error(), name, plural);
   if (ctx.admission) {
     if (auto admitted = ctx.admission(*route.kind, *normalized, nullptr); !admitted)
       return write_error(res, admitted.error(), name, plural);
@@ -176,6 +194,9 @@ void handle_update(Context& ctx, const Route& route, const httplib::Request& req
   // The main path never writes status (Kubernetes' status subresource rule).
   auto object = read_replacement(route, req, res, route.kind->has_status);
   if (!object) return;
+  std::unique_lock<std::mutex> serial;  // Balancers: until the write is done
+  if (auto listen = admit_listen(ctx, *route.kind, *object, serial); !listen)
+    return write_error(res, listen.error(), route.name, route.kind->plural);
   if (ctx.admission) {
     // The stored version, for hooks that compare (a missing one is the
     // store's NotFound below).

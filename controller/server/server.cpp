@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "api/json.h"
+#include "base/listen_socket.h"
 #include "base/log.h"
 #include "controller/server/auth.h"
 #include "controller/server/context.h"
@@ -24,8 +25,9 @@ struct Server::Impl {
         options(std::move(o)),
         metrics(registry),
         store(raw, metrics),
-        ctx{store,    clock,    options,   auth,          metrics,
-            registry, stopping, heartbeat, admission, heartbeat_port} {}
+        ctx{store,    clock,    options,   auth,           metrics,
+            registry, stopping, heartbeat, admission,      heartbeat_port,
+            balancer_writes} {}
 
   const Clock& clock;
   const ServerOptions options;
@@ -36,6 +38,7 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   HeartbeatHandler heartbeat;  // set before start(); read-only while serving
   AdmissionHook admission;     // set before start(); read-only while serving
+  std::mutex balancer_writes;  // a Balancer's listen check and write (balancer_listen.h)
   Context ctx;
 
   std::mutex mu;                          // serialises start() and stop()
@@ -127,6 +130,7 @@ Result<void> Server::Impl::start_heartbeat_listener() {
   o.host = options.heartbeat_host.empty() ? options.host : options.heartbeat_host;
   o.port = options.heartbeat_port;
   o.max_body_bytes = options.max_body_bytes;
+  o.listen_name = options.heartbeat_listen_name;
   if (!auth.enabled() && !is_loopback_host(o.host))
     return make_error(ErrorCode::kBadRequest,
                       "refusing to serve heartbeats on " + o.host +
@@ -207,6 +211,10 @@ Result<int> Server::start() {
   m.install_handlers();
 
   const auto& o = m.options;
+  // httplib's default socket options set SO_REUSEPORT, which let a second
+  // controller bind this port and answer half the requests from its own
+  // store (issue 14): replaced by SO_REUSEADDR alone.
+  m.http->set_socket_options(exclusive_socket_options);
   int port = o.port;
   if (port == 0) {
     port = m.http->bind_to_any_port(o.host);
@@ -216,9 +224,10 @@ Result<int> Server::start() {
   }
   if (port <= 0) {
     m.http.reset();
-    return make_error(ErrorCode::kUnavailable,
-                      "cannot listen on " + host_for_url(o.host) + ":" + std::to_string(o.port) +
-                          " (address in use, or not an address of this host)");
+    // httplib does not say why; a probe bind of the same address does.
+    std::string why = probe_listen_error(o.host, o.port);
+    if (why.empty()) why = "cannot listen (not an address of this host?)";
+    return make_error(ErrorCode::kUnavailable, listen_error(o.listen_name, o.host, o.port, why));
   }
   m.port = port;
   if (auto hb = m.start_heartbeat_listener(); !hb) {

@@ -37,6 +37,11 @@ struct ServerOptions {
   // -1: off (heartbeats only on the API port); 0: any free port.
   int heartbeat_port = -1;
   std::string heartbeat_host;  // empty: `host`; the same loopback rule applies
+  // How start()'s errors name the two addresses (the binary's flags): a port
+  // taken by another process is "--listen 127.0.0.1:7443: address already in
+  // use". Both listeners bind exclusively (base/listen_socket.h).
+  std::string listen_name = "--listen";
+  std::string heartbeat_listen_name = "--heartbeat-listen";
   // A client that sends or reads nothing for this long is dropped (slowloris,
   // stuck watch readers).
   std::chrono::seconds read_timeout{10};

@@ -440,7 +440,7 @@ TEST_F(BalancerE2E, APortAlreadyTakenIsAClearError) {
   std::ofstream(dir_.file("lb.yaml")) << yaml;
   std::string err;
   EXPECT_EQ(lb_.run_to_exit({"--file", dir_.file("lb.yaml")}, &err), 1);
-  EXPECT_NE(err.find("balancer web: cannot listen on " + taken + ": Address already in use"), std::string::npos)
+  EXPECT_NE(err.find("balancer web: spec.listen " + taken + ": address already in use"), std::string::npos)
       << err;
   ::close(fd);
 }

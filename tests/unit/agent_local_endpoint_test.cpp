@@ -75,6 +75,25 @@ TEST_F(LocalEndpointTest, BindsLoopbackAndAnswersHealthz) {
   EXPECT_EQ(res->body, "ok");
 }
 
+// Issue 14: httplib's default SO_REUSEPORT let a second agent bind the same
+// port and answer half of the controller's probes and nudges.
+TEST_F(LocalEndpointTest, ASecondEndpointCannotBindItsPortAndSaysWhichFlag) {
+  const std::string address = endpoint_->address();
+  LocalEndpointOptions options;
+  options.log_dir = dir_.path() / "logs";
+  options.port = std::stoi(address.substr(address.rfind(':') + 1));
+  metrics::Registry registry;
+  LocalEndpoint second(options, registry);
+  auto started = second.start();
+  ASSERT_FALSE(started.ok()) << "a second endpoint bound " << address;
+  EXPECT_EQ(started.error().message, "--listen " + address + ": address already in use");
+  for (int i = 0; i < 10; ++i) {
+    auto res = client_->Get("/healthz");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+  }
+}
+
 TEST_F(LocalEndpointTest, ServesMetrics) {
   registry_.counter("corral_agent_heartbeats_total", "Heartbeats.").with({}).inc(3);
   auto res = client_->Get("/metrics");
