@@ -40,10 +40,12 @@ class SpreadE2E : public ::testing::Test {
     cfg.server = controller_->url();
     cfg.timeout = 30s;
     api_ = std::make_unique<ApiClient>(cfg);
-    for (const auto& [node, zone] : kZoneOf)
+    for (const auto& entry : kZoneOf) {
+      const std::string& node = entry.first;  // a lambda cannot capture a structured binding (clang 14)
       ASSERT_TRUE(wait_for([&] { return node_phase(*api_, node) == "Ready"; }, kWait))
           << node << " did not turn Ready\n"
           << controller_->logs();
+    }
   }
 
   void TearDown() override {
