@@ -93,6 +93,9 @@ asan_built=0
 phase "build (asan)" bash scripts/build.sh asan && asan_built=1
 wait_bg
 if [ $asan_built = 1 ]; then
-  phase "tests (asan)" run_tests build-asan || true
+  # Every test runs in release; under the sanitizers all but the two longest
+  # controller-outage cases (20 s and 60 s of waiting, nothing more to
+  # instrument than in the 0, 1 and 5 s cases, which run here too).
+  phase "tests (asan)" run_tests build-asan -E 'ControllerOutage\.MovesNoVM/(20|60)s' || true
 fi
 exit $status
