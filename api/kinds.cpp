@@ -31,20 +31,28 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 template <class T>
+Result<Json> defaulted_and_valid(T& typed) {
+  apply_defaults(typed);
+  auto causes = validate(typed);
+  if (!causes.empty()) {
+    std::string what = std::string(T::kKind) + " \"" + typed.metadata.name + "\"";
+    return invalid(what, std::move(causes));
+  }
+  return to_json(typed);
+}
+
+template <class T>
 Result<Json> normalize_as(const Json& object, std::vector<Cause>* warnings) {
   auto typed = from_json<T>(object);
   if (!typed) return typed.take_error();
   for (Cause& w : respell_old_values(*typed))
     if (warnings) warnings->push_back(std::move(w));
-  apply_defaults(*typed);
-  auto causes = validate(*typed);
-  if (!causes.empty()) {
-    std::string what = std::string(T::kKind) + " \"" + typed->metadata.name + "\"";
-    return invalid(what, std::move(causes));
-  }
-  return to_json(*typed);
+  return defaulted_and_valid(*typed);
 }
 }  // namespace
+
+Result<Json> normalize_typed(Event object) { return defaulted_and_valid(object); }
+Result<Json> normalize_typed(VM object) { return defaulted_and_valid(object); }
 
 const KindInfo* find_kind(std::string_view name) {
   // Short names first would let "vms" mean vmsets; kubectl resolves plurals

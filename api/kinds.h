@@ -38,6 +38,12 @@ const KindInfo* find_kind_by_plural(std::string_view plural);
 // rewritten; when `warnings` is given, one cause per rewrite is appended to it.
 Result<Json> normalize_object(const Json& object, std::vector<Cause>* warnings = nullptr);
 
+// The same for an object the controller built itself: defaults, validation
+// and the canonical encoding, without decoding JSON first (an Event written
+// per placement must not pay for a decode it does not need).
+Result<Json> normalize_typed(Event object);
+Result<Json> normalize_typed(VM object);
+
 // Reads the value at a dotted path ("spec.nodeName") as a string for field
 // selectors: strings as they are, numbers and booleans printed, absent = "".
 std::string field_value(const Json& object, std::string_view dotted_path);

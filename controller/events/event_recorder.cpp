@@ -7,6 +7,7 @@
 #include "api/json.h"
 #include "api/kinds.h"
 #include "base/log.h"
+#include "controller/store/batch_write.h"
 
 namespace corral::events {
 namespace {
@@ -58,68 +59,99 @@ std::string EventRecorder::new_name(const std::string& object_name) {
 Result<std::string> EventRecorder::record(const ObjectReference& object, const std::string& type,
                                           const std::string& reason, const std::string& message,
                                           const std::string& host) {
-  auto written = record_once(object, type, reason, message, host);
-  if (!written)
-    logger("events")->warn("event {} on {}/{} not written: {}", reason, object.kind, object.name,
-                           written.error().message);
+  const EventWrite e{object, type, reason, message, host};
+  auto written = write_to(target_of(e), e);
+  if (!written) log_unwritten(e, written.error());
   return written;
 }
 
-Result<std::string> EventRecorder::record_once(const ObjectReference& object,
-                                               const std::string& type, const std::string& reason,
-                                               const std::string& message,
-                                               const std::string& host) {
-  const std::string key = key_of(object, type, reason, message);
-  const auto now = clock_.steady_now();
-  std::string existing;
-  std::string name;
-  {
-    std::lock_guard lock(mu_);
-    auto it = seen_.find(key);
-    if (it != seen_.end() && now - it->second.first <= options_.dedupe_window) {
-      existing = it->second.name;
-    } else {
-      if (seen_.size() >= options_.max_tracked) {
-        // Forget the stale ones; if all are fresh, forget everything (rare:
-        // 10,000 distinct events within the window).
-        for (auto s = seen_.begin(); s != seen_.end();) {
-          s = now - s->second.first > options_.dedupe_window ? seen_.erase(s) : std::next(s);
-        }
-        if (seen_.size() >= options_.max_tracked) seen_.clear();
-      }
-      name = object.name + "." + random_hex_locked();
-      seen_[key] = Seen{name, now};
-    }
-  }
-  if (!existing.empty()) {
-    auto bumped = bump(existing);
-    if (bumped) return existing;
-    if (bumped.error().code != ErrorCode::kNotFound) return bumped.take_error();
-    name = new_name(object.name);
-    std::lock_guard lock(mu_);
-    seen_[key] = Seen{name, now};
-  }
-  return create(name, object, type, reason, message, host);
+void EventRecorder::log_unwritten(const EventWrite& e, const Error& error) {
+  logger("events")->warn("event {} on {}/{} not written: {}", e.reason, e.object.kind,
+                         e.object.name, error.message);
 }
 
-Result<std::string> EventRecorder::create(const std::string& name, const ObjectReference& object,
-                                          const std::string& type, const std::string& reason,
-                                          const std::string& message, const std::string& host) {
+EventRecorder::Target EventRecorder::target_of(const EventWrite& e) {
+  const std::string key = key_of(e.object, e.type, e.reason, e.message);
+  const auto now = clock_.steady_now();
+  std::lock_guard lock(mu_);
+  auto it = seen_.find(key);
+  if (it != seen_.end() && now - it->second.first <= options_.dedupe_window) {
+    return Target{it->second.name, true};
+  }
+  if (seen_.size() >= options_.max_tracked) {
+    // Forget the stale ones; if all are fresh, forget everything (rare:
+    // 10,000 distinct events within the window).
+    for (auto s = seen_.begin(); s != seen_.end();) {
+      s = now - s->second.first > options_.dedupe_window ? seen_.erase(s) : std::next(s);
+    }
+    if (seen_.size() >= options_.max_tracked) seen_.clear();
+  }
+  std::string name = e.object.name + "." + random_hex_locked();
+  seen_[key] = Seen{name, now};
+  return Target{std::move(name), false};
+}
+
+Result<std::string> EventRecorder::write_to(Target t, const EventWrite& e) {
+  if (t.bump) {
+    auto bumped = bump(t.name);
+    if (bumped) return t.name;
+    if (bumped.error().code != ErrorCode::kNotFound) return bumped.take_error();
+    // Gone meanwhile (deleted, or expired): written anew under a new name.
+    t.name = new_name(e.object.name);
+    std::lock_guard lock(mu_);
+    seen_[key_of(e.object, e.type, e.reason, e.message)] = Seen{t.name, clock_.steady_now()};
+  }
+  auto event = new_event(t.name, e);
+  if (!event) return event.take_error();
+  auto created = store_.create(Event::kKind, std::move(*event));
+  if (!created) return created.take_error();
+  return t.name;
+}
+
+void EventRecorder::record_all(std::vector<EventWrite> events) {
+  std::vector<store::BatchWrite> creates;
+  std::vector<const EventWrite*> created_from;  // creates[i] records *created_from[i]
+  auto flush = [&] {
+    if (creates.empty()) return;
+    auto results = store_.write_batch(std::move(creates));
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (!results[i]) log_unwritten(*created_from[i], results[i].error());
+    }
+    creates.clear();
+    created_from.clear();
+  };
+  for (const EventWrite& e : events) {
+    Target t = target_of(e);
+    if (t.bump) {
+      // A repeat: counted on the Event it repeats (or written anew if that is gone).
+      if (auto r = write_to(std::move(t), e); !r) log_unwritten(e, r.error());
+      continue;
+    }
+    auto event = new_event(t.name, e);
+    if (!event) {
+      log_unwritten(e, event.error());
+      continue;
+    }
+    creates.push_back(store::BatchWrite{store::BatchWrite::Part::kCreate, Event::kKind,
+                                        std::move(*event)});
+    created_from.push_back(&e);
+    if (creates.size() >= kCreateChunk) flush();
+  }
+  flush();
+}
+
+Result<Json> EventRecorder::new_event(const std::string& name, const EventWrite& e) {
   Event ev;
   ev.metadata.name = name;
-  ev.involvedObject = object;
-  ev.reason = reason;
-  ev.message = message;
-  ev.type = type;
+  ev.involvedObject = e.object;
+  ev.reason = e.reason;
+  ev.message = e.message;
+  ev.type = e.type;
   ev.count = 1;
   ev.firstTimestamp = ev.lastTimestamp = format_time(clock_.now());
   ev.source.component = options_.component;
-  ev.source.host = host;
-  auto normalized = normalize_object(to_json(ev));
-  if (!normalized) return normalized.take_error();
-  auto created = store_.create(Event::kKind, std::move(*normalized));
-  if (!created) return created.take_error();
-  return name;
+  ev.source.host = e.host;
+  return normalize_typed(std::move(ev));
 }
 
 Result<void> EventRecorder::bump(const std::string& name) {

@@ -90,6 +90,7 @@ MovePassStats MoveLoop::run_once() {
   add_start_writes(starts.start, now, pass);
   // Every move and start was decided afresh: a key not listed needs nothing.
   writes_.run(pass.writes, WriteBatch::Unlisted::kForget);
+  record_events(events_, writes_.writers(), landed_events(pass.writes));
   retry_at_ = writes_.next_due();
   note_outcomes(pass, stats);
   for (const reconcile::MoveStep& step : steps) {
@@ -149,10 +150,10 @@ void MoveLoop::add_step_writes(const std::vector<reconcile::MoveStep>& steps, Pa
   };
   for (const reconcile::MoveStep& step : steps) {
     const VMSet* set = cache_.vmset(step.vmset);
-    auto record = [this, set_ref = set ? ref_of(*set) : ObjectReference{},
-                   node = step.to](const std::string& type, const std::string& reason,
-                                   const std::string& message) {
-      if (!set_ref.name.empty()) (void)events_.record(set_ref, type, reason, message, node);
+    // Said on the set (nothing when the set is gone), once the write landed.
+    auto event = [&](const char* type, const char* reason) -> std::optional<events::EventWrite> {
+      if (!set) return std::nullopt;
+      return events::EventWrite{ref_of(*set), type, reason, step.message, step.to};
     };
     switch (step.kind) {
       case reconcile::MoveStepKind::kComplete: {
@@ -171,7 +172,7 @@ void MoveLoop::add_step_writes(const std::vector<reconcile::MoveStep>& steps, Pa
           }
           return removed ? std::move(*removed) : store::RecordPtr{};
         };
-        w.on_written = [record, step] { record(event_type::kNormal, "Moved", step.message); };
+        w.event = event(event_type::kNormal, "Moved");
         break;
       }
       case reconcile::MoveStepKind::kCancel: {
@@ -181,7 +182,7 @@ void MoveLoop::add_step_writes(const std::vector<reconcile::MoveStep>& steps, Pa
           return store_.remove(VM::kKind, step.replacement,
                                store::Preconditions{step.replacement_uid, ""});
         };
-        w.on_written = [record, step] { record(event_type::kWarning, "MoveFailed", step.message); };
+        w.event = event(event_type::kWarning, "MoveFailed");
         break;
       }
       case reconcile::MoveStepKind::kFinish:
@@ -215,14 +216,13 @@ void MoveLoop::add_start_writes(const std::vector<Start>& starts,
     w.key = "move vm/" + s.old_vm;  // the replacement's name is new every pass
     w.what = "create vm/" + name;
     w.op = WriteOp::kCreate;
-    w.write = [this, obj = to_json(r)]() -> Result<store::RecordPtr> {
-      auto normalized = normalize_object(obj);
+    w.write = [this, r]() -> Result<store::RecordPtr> {
+      auto normalized = normalize_typed(r);
       if (!normalized) return normalized.take_error();
       return store_.create(VM::kKind, std::move(*normalized));
     };
-    w.on_written = [this, ref = ref_of(*set), message, host = old->spec.nodeName] {
-      (void)events_.record(ref, event_type::kNormal, "MoveStarted", message, host);
-    };
+    w.event = events::EventWrite{ref_of(*set), event_type::kNormal, "MoveStarted", message,
+                                 old->spec.nodeName};
   }
 }
 

@@ -8,6 +8,7 @@
 #include "controller/store/batch_write.h"
 #include "base/log.h"
 #include "controller/loops/status_update.h"
+#include "controller/loops/write_batch.h"
 
 namespace corral::loops {
 namespace {
@@ -179,7 +180,7 @@ SchedulerPassStats SchedulerLoop::run_once() {
   decide_and_write(batch, pass, stats);
 
   // Apply the outcomes on this thread.
-  std::vector<std::function<void()>> event_writes;
+  std::vector<events::EventWrite> event_writes;
   for (Task& task : pass.tasks) {
     if (task.decision->bound()) {
       apply_binding(task, stats, event_writes);
@@ -187,7 +188,8 @@ SchedulerPassStats SchedulerLoop::run_once() {
       apply_unschedulable(task, stats, event_writes);
     }
   }
-  if (!event_writes.empty()) writers_.run_all(std::move(event_writes));
+  // The pass's Events (a Scheduled per binding): a few store commits.
+  record_events(events_, writers_, std::move(event_writes));
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   const auto done = std::chrono::steady_clock::now();
@@ -285,7 +287,7 @@ void SchedulerLoop::add_tasks(Pass& pass, size_t first_decision,
 }
 
 void SchedulerLoop::apply_unschedulable(Task& task, SchedulerPassStats& stats,
-                                        std::vector<std::function<void()>>& events) {
+                                        std::vector<events::EventWrite>& events) {
   const scheduler::Decision& d = *task.decision;
   VM& next = task.outcome.next;
   if (task.result) {
@@ -297,10 +299,7 @@ void SchedulerLoop::apply_unschedulable(Task& task, SchedulerPassStats& stats,
       cache_.apply_vm(std::move(next), stored.revision);
     }
     if (const auto& e = task.outcome.event) {
-      const ObjectReference ref{VM::kKind, d.vm, uid};
-      events.push_back([this, ref, e = *e] {
-        (void)events_.record(ref, e.type, e.reason, e.message);
-      });
+      events.push_back({ObjectReference{VM::kKind, d.vm, uid}, e->type, e->reason, e->message, ""});
     }
     return;
   }
@@ -318,15 +317,13 @@ void SchedulerLoop::apply_unschedulable(Task& task, SchedulerPassStats& stats,
 }
 
 void SchedulerLoop::apply_binding(Task& task, SchedulerPassStats& stats,
-                                  std::vector<std::function<void()>>& events) {
+                                  std::vector<events::EventWrite>& events) {
   const scheduler::Decision& d = *task.decision;
   auto log = logger("scheduler");
   if (task.result) {
     if (const auto& e = task.outcome.event) {
-      const ObjectReference ref{VM::kKind, d.vm, task.outcome.next.metadata.uid};
-      events.push_back([this, ref, e = *e, host = d.node] {
-        (void)events_.record(ref, e.type, e.reason, e.message, host);
-      });
+      events.push_back({ObjectReference{VM::kKind, d.vm, task.outcome.next.metadata.uid}, e->type,
+                        e->reason, e->message, d.node});
     }
     if (*task.result) {
       const store::Record& stored = **task.result;

@@ -122,9 +122,9 @@ class SchedulerLoop {
                  SchedulerPassStats& stats);
   // The store's answer for one task: cache, snapshot, pending/parked, Events.
   void apply_unschedulable(Task& task, SchedulerPassStats& stats,
-                           std::vector<std::function<void()>>& events);
+                           std::vector<events::EventWrite>& events);
   void apply_binding(Task& task, SchedulerPassStats& stats,
-                     std::vector<std::function<void()>>& events);
+                     std::vector<events::EventWrite>& events);
   // Writes entries [begin, end) (`make(i)`) in chunks on the writer pool and
   // hands each result to `done(i, ...)`.
   void write_batches(size_t begin, size_t end,

@@ -65,6 +65,7 @@ VmSetPassStats VmSetLoop::run_once() {
     if (writes.size() == before) writes_.forget(key_of(p.set.metadata.name));
   }
   writes_.run(writes, every_set ? WriteBatch::Unlisted::kForget : WriteBatch::Unlisted::kKeep);
+  record_events(events_, writes_.writers(), landed_events(writes));
   for (size_t i = 0; i < writes.size(); ++i) note_outcome(writes[i], set_of[i], stats);
   return stats;
 }
@@ -122,22 +123,22 @@ void VmSetLoop::add_writes(const SetPlan& p, std::vector<KeyedWrite>& writes) {
     w.op = op;
     return w;
   };
-  // Events say what was done, once it was: recorded after the write landed,
-  // on the VMSet, naming the VM and why (Kubernetes' ReplicaSet reasons).
+  // Events say what was done, once it was: recorded after the writes landed
+  // (run_once), on the VMSet, naming the VM and why (Kubernetes' ReplicaSet
+  // reasons).
   const ObjectReference set_ref{VMSet::kKind, name, p.set.metadata.uid};
   for (size_t i = 0; i < p.plan.create.size(); ++i) {
     const VM& vm = p.plan.create[i];
     const std::string why = i < p.plan.create_reasons.size() ? p.plan.create_reasons[i] : "";
     log->info("vmset/{}: creating vm/{} ({})", name, vm.metadata.name, why);
     KeyedWrite& w = add("create vm/" + vm.metadata.name, WriteOp::kCreate);
-    w.write = [this, obj = to_json(vm)]() -> Result<store::RecordPtr> {
-      auto normalized = normalize_object(obj);
+    w.write = [this, vm]() -> Result<store::RecordPtr> {
+      auto normalized = normalize_typed(vm);
       if (!normalized) return normalized.take_error();
       return store_.create(VM::kKind, std::move(*normalized));
     };
-    w.on_written = [this, set_ref, message = "Created vm: " + vm.metadata.name + " (" + why + ")"] {
-      (void)events_.record(set_ref, event_type::kNormal, "SuccessfulCreate", message);
-    };
+    w.event = events::EventWrite{set_ref, event_type::kNormal, "SuccessfulCreate",
+                                 "Created vm: " + vm.metadata.name + " (" + why + ")", ""};
   }
   // Deletions in the plan's order (worst first); they run concurrently, so
   // the order decides which go first only when the pool is saturated.
@@ -147,9 +148,8 @@ void VmSetLoop::add_writes(const SetPlan& p, std::vector<KeyedWrite>& writes) {
     store::Preconditions pre{vm ? vm->metadata.uid : std::string(), ""};
     KeyedWrite& w = add("delete vm/" + del.vm, WriteOp::kDelete);
     w.write = [this, vm_name = del.vm, pre] { return store_.remove(VM::kKind, vm_name, pre); };
-    w.on_written = [this, set_ref, message = "Deleted vm: " + del.vm + " (" + del.reason + ")"] {
-      (void)events_.record(set_ref, event_type::kNormal, "SuccessfulDelete", message);
-    };
+    w.event = events::EventWrite{set_ref, event_type::kNormal, "SuccessfulDelete",
+                                 "Deleted vm: " + del.vm + " (" + del.reason + ")", ""};
   }
   if (!same_json(p.plan.status, p.set.status)) {
     add("status", WriteOp::kUpdate).write = [this, set = p.set, status = p.plan.status] {

@@ -1,5 +1,7 @@
 #include "controller/loops/write_batch.h"
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 
 #include "base/log.h"
@@ -30,6 +32,33 @@ void WriteBatch::classify(KeyedWrite& w, Result<store::RecordPtr> result) {
   w.outcome = retry ? WriteOutcome::kRetry : WriteOutcome::kFailed;
 }
 
+std::vector<events::EventWrite> landed_events(std::vector<KeyedWrite>& writes) {
+  std::vector<events::EventWrite> out;
+  for (KeyedWrite& w : writes) {
+    if (w.outcome == WriteOutcome::kWritten && w.event) out.push_back(std::move(*w.event));
+    w.event.reset();
+  }
+  return out;
+}
+
+void record_events(events::EventRecorder& recorder, WriterPool& writers,
+                   std::vector<events::EventWrite> events) {
+  const size_t chunk = events::EventRecorder::kCreateChunk;
+  if (events.size() <= chunk) {
+    if (!events.empty()) recorder.record_all(std::move(events));
+    return;
+  }
+  std::vector<std::vector<events::EventWrite>> chunks;
+  for (size_t i = 0; i < events.size(); i += chunk) {
+    const auto first = events.begin() + static_cast<std::ptrdiff_t>(i);
+    const auto last = events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), i + chunk));
+    chunks.emplace_back(std::make_move_iterator(first), std::make_move_iterator(last));
+  }
+  std::vector<std::function<void()>> tasks;
+  for (auto& c : chunks) tasks.push_back([&recorder, &c] { recorder.record_all(std::move(c)); });
+  writers.run_all(std::move(tasks));
+}
+
 void WriteBatch::run(std::vector<KeyedWrite>& writes, Unlisted unlisted) {
   const auto now = clock_.steady_now();
   std::vector<std::function<void()>> tasks;
@@ -38,10 +67,7 @@ void WriteBatch::run(std::vector<KeyedWrite>& writes, Unlisted unlisted) {
     w.record = nullptr;
     w.error.reset();
     if (!backoff_.due(w.key, now)) continue;
-    tasks.push_back([&w] {
-      classify(w, w.write());
-      if (w.outcome == WriteOutcome::kWritten && w.on_written) w.on_written();
-    });
+    tasks.push_back([&w] { classify(w, w.write()); });
   }
   writers_.run_all(std::move(tasks));
   settle(writes, unlisted);

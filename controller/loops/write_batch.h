@@ -5,8 +5,9 @@
 //
 //   loop builds KeyedWrites (key = the object reconciled, stable across passes)
 //     ─► run(): a key backing off → kDeferred, not attempted
-//               the rest concurrently; on_written (Events) right after a write
-//               landed, on the writer thread
+//               the rest concurrently
+//     ─► landed_events(): the Events of the writes that landed, for the loop
+//          to record with record_events() (a few store commits)
 //     ─► per write: kWritten | kGone | kRetry | kFailed | kDeferred; per key:
 //          every write of the key landed (or was moot) → its back-off is forgotten
 //          one failed → the key waits (5 ms doubling to 30 s by default) and
@@ -25,8 +26,8 @@
 // for the key when it is due (next_due()).
 //
 // Thread safety: run() and the rest from the owner thread only; each write's
-// `write` and `on_written` run on writer threads, concurrently with the other
-// writes of the batch.
+// `write` runs on a writer thread, concurrently with the other writes of the
+// batch.
 #pragma once
 
 #include <functional>
@@ -36,6 +37,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "controller/events/event_recorder.h"
 #include "controller/loops/retry_backoff.h"
 #include "controller/loops/writer_pool.h"
 #include "controller/store/store.h"
@@ -62,7 +64,8 @@ struct KeyedWrite {
   // NotFound means the write is moot (the object is gone); always so for kDelete.
   bool not_found_is_done = false;
   std::function<Result<store::RecordPtr>()> write;  // on a writer thread
-  std::function<void()> on_written;  // after it landed (kWritten), same thread
+  // What to say once it landed (kWritten): landed_events() hands it over.
+  std::optional<events::EventWrite> event;
 
   // Set by WriteBatch::run.
   WriteOutcome outcome = WriteOutcome::kDeferred;
@@ -73,6 +76,15 @@ struct KeyedWrite {
 struct WriteBatchOptions {
   RetryBackoff::Options backoff;  // 5 ms doubling to 30 s (retry_backoff.h says why)
 };
+
+// The `event` of every write that landed (kWritten), moved out, in order.
+std::vector<events::EventWrite> landed_events(std::vector<KeyedWrite>& writes);
+
+// Records `events` (EventRecorder::record_all) EventRecorder::kCreateChunk to
+// a store commit, the chunks concurrently on `writers`: a pass's Events cost a
+// few overlapping commits, not one commit each in a row.
+void record_events(events::EventRecorder& recorder, WriterPool& writers,
+                   std::vector<events::EventWrite> events);
 
 class WriteBatch {
  public:
@@ -98,6 +110,7 @@ class WriteBatch {
     return backoff_.due_at(key);
   }
   const RetryBackoff& backoff() const { return backoff_; }
+  WriterPool& writers() { return writers_; }
 
  private:
   // The outcome of one attempted write from the store's answer.

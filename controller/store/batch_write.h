@@ -16,6 +16,8 @@ struct BatchWrite {
                      // both halves of one decision: the scheduler's binding sets
                      // spec.nodeName and status.phase together, as Kubernetes'
                      // pods/binding subresource does
+    kCreate,         // a new object, as create (AlreadyExists when the name is
+                     // taken): the Events of a pass, many per commit
   };
   Part part = Part::kStatus;
   std::string kind;

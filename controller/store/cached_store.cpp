@@ -137,19 +137,12 @@ class CachedStore final : public Store {
   }
 
   Result<RecordPtr> create(const std::string& kind, Json object) override {
-    auto name = object_name(object);
-    if (!name.ok()) return name.take_error();
     std::unique_lock lock(write_mu_);
     if (stopping_) return shutting_down();
-    if (latest(kind, *name)) return already_exists(kind, *name);
-    int64_t revision = ++next_revision_;
-    Json& meta = object["metadata"];
-    meta["uid"] = new_uuid();
-    meta["creationTimestamp"] = format_time(clock_.now());
-    meta["generation"] = 1;
-    meta["resourceVersion"] = std::to_string(revision);
-    RecordPtr record = build_record(kind, object, revision);
-    return submit(lock, {Op{WatchEvent::Type::kAdded, record, nullptr}}, record);
+    auto prepared = prepare_create(kind, std::move(object));
+    if (!prepared) return prepared.take_error();
+    RecordPtr record = prepared->record;
+    return submit(lock, {std::move(*prepared)}, std::move(record));
   }
 
   Result<RecordPtr> update(const std::string& kind, Json object) override {
@@ -171,6 +164,17 @@ class CachedStore final : public Store {
     std::vector<Op> ops;
     bool must_wait = false;  // an unchanged entry whose version is not durable yet
     for (BatchWrite& w : writes) {
+      if (w.part == BatchWrite::Part::kCreate) {
+        auto op = prepare_create(w.kind, std::move(w.object));
+        if (!op) {
+          results.emplace_back(op.take_error());
+          continue;
+        }
+        set_latest({op->record->kind, op->record->name}, op->record);  // the next entries see it
+        results.emplace_back(op->record);
+        ops.push_back(std::move(*op));
+        continue;
+      }
       const Part part =
           w.part == BatchWrite::Part::kStatus ? Part::kStatus : Part::kSpecAndStatus;
       auto prepared = prepare_update(w.kind, std::move(w.object), part);
@@ -294,6 +298,22 @@ class CachedStore final : public Store {
     if (!prepared->op) return wait_durable(lock, std::move(prepared->stored));
     RecordPtr record = prepared->op->record;
     return submit(lock, {std::move(*prepared->op)}, std::move(record));
+  }
+
+  // REQUIRES: write_mu_ held. The op that creates `object` (AlreadyExists
+  // when its name is taken), with the next revision and the metadata the
+  // store owns.
+  Result<Op> prepare_create(const std::string& kind, Json object) {
+    auto name = object_name(object);
+    if (!name.ok()) return name.take_error();
+    if (latest(kind, *name)) return already_exists(kind, *name);
+    int64_t revision = ++next_revision_;
+    Json& meta = object["metadata"];
+    meta["uid"] = new_uuid();
+    meta["creationTimestamp"] = format_time(clock_.now());
+    meta["generation"] = 1;
+    meta["resourceVersion"] = std::to_string(revision);
+    return Op{WatchEvent::Type::kAdded, build_record(kind, object, revision), nullptr};
   }
 
   // REQUIRES: write_mu_ held. Checks `object` against the latest version

@@ -136,6 +136,64 @@ TEST(LoopsEvents, IdenticalEventsBumpTheCountWithinTheWindow) {
   EXPECT_NE(*later, *first);
 }
 
+TEST(LoopsEvents, RecordAllCreatesInFewCommitsAndBumpsRepeats) {
+  FakeClock clock;
+  auto store = store::open_memory_store(clock);
+  events::EventRecorder events(*store, clock);
+  const ObjectReference vm0{"VM", "vm-0", "u0"};
+  auto earlier = events.record(vm0, "Normal", "Scheduled", "to node/a");
+  ASSERT_TRUE(earlier.ok());
+  const int64_t before = store->revision();
+
+  std::vector<events::EventWrite> batch;
+  const size_t n = events::EventRecorder::kCreateChunk + 7;  // two chunks
+  for (size_t i = 0; i < n; ++i) {
+    batch.push_back({{"VM", "vm-" + std::to_string(i), "u" + std::to_string(i)},
+                     "Normal",
+                     "Scheduled",
+                     "to node/" + std::string(i == 0 ? "a" : "b"),
+                     "host-b"});
+  }
+  batch.push_back({{"VM", "vm-1", "u1"}, "Normal", "Scheduled", "to node/b", "host-b"});
+  events.record_all(std::move(batch));
+
+  auto listed = store->list("Event", {});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->items.size(), n) << "vm-0's is a repeat of the earlier one, vm-1's twice";
+  EXPECT_EQ(store->revision(), before + static_cast<int64_t>(n - 1) + 2)
+      << "n - 1 creates, then two bumps";
+  Event bumped = from_json<Event>((*store->get("Event", *earlier))->parse()).value();
+  EXPECT_EQ(bumped.count, 2);
+  int twice = 0;
+  for (const auto& r : listed->items) {
+    Event ev = from_json<Event>(r->parse()).value();
+    EXPECT_EQ(ev.reason, "Scheduled");
+    if (ev.involvedObject.name == "vm-1") {
+      EXPECT_EQ(ev.count, 2);
+      EXPECT_EQ(ev.source.host, "host-b");
+      ++twice;
+    }
+  }
+  EXPECT_EQ(twice, 1);
+}
+
+TEST(Kinds, NormalizeTypedEqualsNormalizingTheEncodedObject) {
+  Event ev;
+  ev.metadata.name = "vm-1.0123456789abcdef";
+  ev.involvedObject = {"VM", "vm-1", "u1"};
+  ev.type = "Normal";
+  ev.reason = "Scheduled";
+  ev.message = "Successfully assigned vm/vm-1 to node/a";
+  ev.count = 1;
+  auto typed = normalize_typed(ev);
+  auto via_json = normalize_object(to_json(ev));
+  ASSERT_TRUE(typed.ok()) << typed.error().message;
+  ASSERT_TRUE(via_json.ok()) << via_json.error().message;
+  EXPECT_EQ(typed->dump(), via_json->dump());
+  ev.reason.clear();
+  EXPECT_FALSE(normalize_typed(ev).ok()) << "validated as the API validates";
+}
+
 // 1,000 VMs created and bound in one pass, durably, through the writer pool.
 class LoopsSqlite : public LoopsTest {
  protected:

@@ -246,19 +246,24 @@ TEST_F(WriteBatchTest, NotFoundOnADeleteIsDoneAndResetsTheKey) {
   EXPECT_EQ(writes[0].outcome, WriteOutcome::kGone);
 }
 
-TEST_F(WriteBatchTest, OnWrittenRunsOnlyForAWriteThatLanded) {
+TEST_F(WriteBatchTest, OnlyTheWritesThatLandedHaveTheirEventsRecorded) {
   Scripted s;
-  std::atomic<int> told{0};
-  std::vector<KeyedWrite> writes{s.write("k")};
-  writes[0].on_written = [&] { ++told; };
+  auto with_event = [](KeyedWrite w, const std::string& reason) {
+    w.event = events::EventWrite{{"VMSet", "web", "u1"}, "Normal", reason, "m", ""};
+    return w;
+  };
+  std::vector<KeyedWrite> writes{with_event(s.write("k"), "Failed")};
   batch_.run(writes, WriteBatch::Unlisted::kForget);
-  EXPECT_EQ(told, 0);
+  EXPECT_TRUE(landed_events(writes).empty()) << "the write failed";
   s.failing = false;
   clock_.advance(5ms);
-  writes = {s.write("k")};
-  writes[0].on_written = [&] { ++told; };
+  writes = {with_event(s.write("k"), "First"), s.write("k"), with_event(s.write("k"), "Third")};
   batch_.run(writes, WriteBatch::Unlisted::kForget);
-  EXPECT_EQ(told, 1);
+  auto landed = landed_events(writes);
+  ASSERT_EQ(landed.size(), 2u);
+  EXPECT_EQ(landed[0].reason, "First");
+  EXPECT_EQ(landed[1].reason, "Third");
+  EXPECT_TRUE(landed_events(writes).empty()) << "handed over once";
 }
 
 TEST_F(WriteBatchTest, UnlistedKeysAreForgottenOrKeptAsThePassSays) {

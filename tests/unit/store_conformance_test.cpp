@@ -415,6 +415,35 @@ TEST_P(StoreConformance, WriteBatchEntriesSeeTheEntriesBeforeThem) {
   EXPECT_EQ((*store_->get("VM", "a"))->parse()["status"]["phase"], "Running");
 }
 
+TEST_P(StoreConformance, WriteBatchCreatesObjectsAndRefusesTakenNames) {
+  RecordPtr taken = create(object("Event", "taken"));
+  auto w = store_->watch("Event", store_->revision());
+  ASSERT_TRUE(w.ok());
+  auto results = store_->write_batch({{BatchWrite::Part::kCreate, "Event", object("Event", "e1")},
+                                      {BatchWrite::Part::kCreate, "Event", object("Event", "taken")},
+                                      {BatchWrite::Part::kCreate, "Event", object("Event", "e2")},
+                                      {BatchWrite::Part::kCreate, "Event", object("Event", "e1")}});
+  ASSERT_EQ(results.size(), 4u);
+  ASSERT_TRUE(results[0].ok()) << results[0].error().message;
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_EQ(results[1].error().code, ErrorCode::kAlreadyExists);
+  ASSERT_TRUE(results[2].ok()) << results[2].error().message;
+  ASSERT_FALSE(results[3].ok()) << "an entry sees the entries before it";
+  EXPECT_EQ(results[3].error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ((*results[2])->revision, (*results[0])->revision + 1);
+  EXPECT_FALSE((*results[0])->uid.empty());
+  EXPECT_NE((*results[0])->uid, (*results[2])->uid);
+  EXPECT_EQ((*results[0])->generation, 1);
+  EXPECT_EQ((*store_->get("Event", "taken"))->uid, taken->uid) << "the taken name is untouched";
+  EXPECT_EQ((*store_->get("Event", "e2"))->revision, (*results[2])->revision);
+  WatchEvent e1 = next_event(**w);
+  WatchEvent e2 = next_event(**w);
+  EXPECT_EQ(e1.type, WatchEvent::Type::kAdded);
+  EXPECT_EQ(e1.object->name, "e1");
+  EXPECT_EQ(e2.object->name, "e2");
+  expect_no_event(**w);
+}
+
 TEST_P(StoreConformance, WriteBatchThatChangesNothingWritesNothing) {
   RecordPtr a = create(object("VM", "a", {{"cpu", "1"}}));
   const int64_t before = store_->revision();
