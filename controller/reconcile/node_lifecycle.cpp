@@ -166,33 +166,27 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
     if (facts[i].pools.empty()) count(no_pool);
     for (size_t p : facts[i].pools) count(p);
   }
-  std::vector<bool> disrupted(pools.size() + 1, false);
+  // disruption_of[p]: pool p's disruption (the last entry: the nodes in no pool).
+  std::vector<std::optional<PoolDisruption>> disruption_of(pools.size() + 1);
   for (size_t p = 0; p <= pools.size(); ++p) {
     if (silent[p] < options.mass_failure_min_nodes) continue;
     if (static_cast<double>(silent[p]) <= options.mass_failure_fraction * static_cast<double>(live[p]))
       continue;
-    disrupted[p] = true;
     const std::string what = p == no_pool ? "nodes in no pool" : "nodes of pool/" + pools[p].metadata.name;
-    out.disruptions.push_back(PoolDisruption{
+    disruption_of[p] = PoolDisruption{
         p == no_pool ? std::string() : pools[p].metadata.name, silent[p], live[p],
         std::to_string(silent[p]) + " of " + std::to_string(live[p]) + " " + what +
             " stopped reporting together: the controller's own network or the controller "
             "itself is the likelier cause, so their VMs stay where they are until nodes "
-            "report again (mass-failure guard)"});
+            "report again (mass-failure guard)"};
+    out.disruptions.push_back(*disruption_of[p]);
   }
   std::sort(out.disruptions.begin(), out.disruptions.end(),
             [](const PoolDisruption& a, const PoolDisruption& b) { return a.pool < b.pool; });
   auto guarded = [&](const Facts& f) -> const PoolDisruption* {
-    auto find = [&](size_t p) -> const PoolDisruption* {
-      if (!disrupted[p]) return nullptr;
-      const std::string name = p == no_pool ? std::string() : pools[p].metadata.name;
-      for (const PoolDisruption& d : out.disruptions)
-        if (d.pool == name) return &d;
-      return nullptr;
-    };
-    if (f.pools.empty()) return find(no_pool);
+    if (f.pools.empty()) return disruption_of[no_pool] ? &*disruption_of[no_pool] : nullptr;
     for (size_t p : f.pools)
-      if (const PoolDisruption* d = find(p)) return d;
+      if (disruption_of[p]) return &*disruption_of[p];
     return nullptr;
   };
 
