@@ -135,8 +135,10 @@ int watch_kind(Context& ctx, const GetOptions& options, OutputFormat format, Kin
       return true;
     });
     if (!r) {
-      if (r.error().code == ErrorCode::kGone) {
-        // Our revision fell out of the server's history: start again from now.
+      if (r.error().code == ErrorCode::kGone || r.error().code == ErrorCode::kTimeout) {
+        // Our revision fell out of the server's history (Gone), or is one the
+        // server has not reached (Timeout "too large resource version": a
+        // server restored from an older copy): start again from now.
         auto list = ctx.client.list(kind, list_options);
         if (!list) {
           print_error(ctx.err, list.error());

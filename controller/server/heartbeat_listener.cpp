@@ -180,7 +180,8 @@ Response HeartbeatListener::Impl::serve(const Request& req) const {
     if (!answer) return error_response(req, answer.error(), route.name);
     return make_response(req, http::status::ok, dump_json(*answer));
   }();
-  const std::string verb = route.verb.empty() ? std::string(req.method_string()) : route.verb;
+  const std::string verb =
+      verb_label(route, std::string_view(req.method_string().data(), req.method_string().size()));
   metrics.requests.with({verb, kResourceLabel, std::to_string(res.result_int())}).inc();
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   metrics.request_latency.with({verb, kResourceLabel}).observe(took.count());

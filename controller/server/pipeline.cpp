@@ -133,7 +133,7 @@ void begin_request(const httplib::Request&) {
 
 void end_request(Context& ctx, const httplib::Request& req, const httplib::Response& res) {
   Route route = parse_route(req.method, req.path, wants_watch(req));
-  std::string verb = route.verb.empty() ? req.method : route.verb;
+  const std::string verb = verb_label(route, req.method);
   ctx.metrics.requests.with({verb, route.resource_label, std::to_string(res.status)}).inc();
   if (t_trace.active && verb != "watch") {
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - t_trace.start;

@@ -86,4 +86,13 @@ Route parse_route(const std::string& method, const std::string& path, bool watch
   return r;
 }
 
+std::string verb_label(const Route& route, std::string_view method) {
+  if (!route.verb.empty()) return route.verb;
+  static constexpr std::string_view kStandard[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                                   "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  for (std::string_view m : kStandard)
+    if (method == m) return std::string(m);
+  return "OTHER";
+}
+
 }  // namespace corral::server

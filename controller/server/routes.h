@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "api/kinds.h"
 
@@ -36,6 +37,12 @@ struct Route {
   std::string resource_label;
   bool open = false;  // served without authentication (/healthz, /readyz)
 };
+
+// The metrics' verb label of a request: the route's verb ("get", "list",
+// "watch", ...) when it has one, else the HTTP method if it is a standard
+// one, else "OTHER" — never a string a client chose, so a client sending
+// made-up methods cannot create metric series.
+std::string verb_label(const Route& route, std::string_view method);
 
 // `method` as httplib gives it ("GET", "HEAD", ...); `watch` is the ?watch= flag.
 Route parse_route(const std::string& method, const std::string& path, bool watch);

@@ -238,7 +238,19 @@ class CachedStore final : public Store {
       return make_error(ErrorCode::kBadRequest,
                         "invalid resource version: " + std::to_string(from_revision));
     }
-    if (from_revision > 0) return hub_->subscribe(kind, filter, from_revision, {}, true);
+    if (from_revision > 0) {
+      // A revision this store has not reached: the client read it elsewhere
+      // (another store, a store since restored from an older copy) or made it
+      // up. Waiting would skip every event between ours and it; Kubernetes
+      // answers "Too large resource version" (504), and so do we.
+      const int64_t current = published_revision_.load();
+      if (from_revision > current) {
+        return make_error(ErrorCode::kTimeout,
+                          "too large resource version: " + std::to_string(from_revision) +
+                              ", current: " + std::to_string(current));
+      }
+      return hub_->subscribe(kind, filter, from_revision, {}, true);
+    }
     // Snapshot and subscription under the read lock: publish() holds it
     // exclusively, so no event can fall between the two.
     std::shared_lock lock(read_mu_);

@@ -123,7 +123,10 @@ class Store {
   // Returns the deleted object (and its dependents were deleted with it).
   virtual Result<RecordPtr> remove(const std::string& kind, const std::string& name,
                                    const Preconditions& preconditions = {}) = 0;
-  // kind "" watches every kind.
+  // kind "" watches every kind. From 0: the current objects as ADDED, then
+  // changes; from N: every change after N. Errors: Gone when N is older than
+  // the history kept, Timeout ("too large resource version") when N is newer
+  // than revision().
   virtual Result<std::unique_ptr<Watch>> watch(const std::string& kind, int64_t from_revision,
                                                const ListOptions& filter = {}) = 0;
   // The revision of the last durable write.

@@ -112,6 +112,30 @@ TEST_F(HeartbeatListenerTest, ApiPortAnswersNameTheListenerAndCloseTheConnection
             "http://127.0.0.1:" + std::to_string(server_->heartbeat_port()));
 }
 
+// A client's made-up methods are counted as verb "OTHER" on both ports: a
+// label per method would let anyone grow /metrics without bound.
+TEST_F(HeartbeatListenerTest, MadeUpMethodsDoNotBecomeMetricSeries) {
+  for (int port : {server_->heartbeat_port(), api_port_}) {
+    httplib::Client c("127.0.0.1", port);
+    c.set_bearer_token_auth("admin-token");
+    for (int i = 0; i < 20; ++i) {
+      httplib::Request req;
+      req.method = "XMETHOD" + std::to_string(i);
+      req.path = i % 2 ? heartbeat_path("host-a") : "/apis/corral/v1/vms";
+      auto r = c.send(req);
+      ASSERT_TRUE(r) << httplib::to_string(r.error());
+      EXPECT_GE(r->status, 400);
+    }
+  }
+  httplib::Client api("127.0.0.1", api_port_);
+  api.set_bearer_token_auth("admin-token");
+  auto m = api.Get("/metrics");
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->status, 200);
+  EXPECT_EQ(m->body.find("XMETHOD"), std::string::npos) << "no series per made-up method";
+  EXPECT_NE(m->body.find("verb=\"OTHER\""), std::string::npos) << m->body.substr(0, 2000);
+}
+
 TEST_F(HeartbeatListenerTest, RefusesWhatItDoesNotServeWithAStatus) {
   auto admin = listener_client("admin-token");
   auto r = admin->Get("/apis/corral/v1/vms");

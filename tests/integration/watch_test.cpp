@@ -216,6 +216,23 @@ TEST(WatchGone, TooOldResourceVersionIs410) {
   EXPECT_EQ(s.value("code", 0), 410);
 }
 
+// A revision the store has not reached answers 504 "too large resource
+// version" before any streaming, as Kubernetes does, instead of a silent watch
+// that would skip every event up to it.
+TEST(WatchTooLarge, NewerResourceVersionIs504) {
+  Harness h;
+  auto port = h.start("memory");
+  ASSERT_TRUE(port.ok()) << port.error().to_string();
+  auto c = h.client();
+  ASSERT_EQ(c->Post(kVMs, vm("t1").dump(), kJson)->status, 201);
+  auto w = watch(*c, "?watch=true&resourceVersion=999999&timeoutSeconds=5");
+  EXPECT_EQ(w.status, 504) << w.raw;
+  Json s = parse(w.raw);
+  EXPECT_EQ(s.value("reason", ""), "Timeout");
+  EXPECT_NE(s.value("message", "").find("too large resource version: 999999"), std::string::npos)
+      << w.raw;
+}
+
 // Stopping the server ends open watches instead of waiting out their timeout.
 TEST(WatchStop, StopEndsOpenWatches) {
   Harness h;

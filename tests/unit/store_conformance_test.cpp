@@ -575,6 +575,19 @@ TEST_P(StoreConformance, DeletedEventCarriesLastVersionAtDeleteRevision) {
   EXPECT_EQ(o["metadata"]["resourceVersion"], std::to_string(e.revision));
 }
 
+TEST_P(StoreConformance, WatchFromRevisionNewerThanTheStoreIsAnError) {
+  create(object("VM", "a"));
+  const int64_t now = store_->revision();
+  auto same = store_->watch("VM", now);
+  EXPECT_TRUE(same.ok()) << "the current revision is fine";
+  auto ahead = store_->watch("VM", now + 1);
+  ASSERT_FALSE(ahead.ok()) << "silence would skip every event up to it";
+  EXPECT_EQ(ahead.error().code, ErrorCode::kTimeout);
+  EXPECT_EQ(ahead.error().message,
+            "too large resource version: " + std::to_string(now + 1) +
+                ", current: " + std::to_string(now));
+}
+
 TEST_P(StoreConformance, WatchFromRevisionOlderThanHistoryIsGone) {
   open({.history_events = 3});
   for (int i = 0; i < 6; ++i) create(object("VM", "vm-" + std::to_string(i)));
