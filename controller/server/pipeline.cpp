@@ -1,6 +1,7 @@
 #include "controller/server/pipeline.h"
 
 #include <chrono>
+#include <cstdlib>
 
 #include "api/json.h"
 #include "base/log.h"
@@ -9,6 +10,7 @@
 #include "controller/server/request.h"
 #include "controller/server/resources.h"
 #include "controller/server/routes.h"
+#include "controller/server/server.h"
 #include "controller/server/status.h"
 #include "controller/server/watch.h"
 
@@ -124,6 +126,107 @@ void serve(Context& ctx, const httplib::Request& req, httplib::Response& res) {
       break;
   }
   write_error(res, make_error(ErrorCode::kInternal, "unrouted endpoint"));
+}
+
+namespace {
+
+// An answer after which the connection must close: part of a body may be
+// unread, and what follows it on the wire is not a request.
+void answer_and_close(httplib::Response& res, const Error& error) {
+  write_error(res, error);
+  res.set_header("Connection", "close");
+}
+
+bool has_body(const httplib::Request& req) {
+  if (req.has_header("Transfer-Encoding")) return true;
+  const std::string length = req.get_header_value("Content-Length");
+  return !length.empty() && length != "0";
+}
+
+// The Host field without its port: "127.0.0.1:7443" → "127.0.0.1",
+// "[::1]:7443" → "[::1]".
+std::string host_name(const std::string& host) {
+  if (!host.empty() && host.front() == '[') return host.substr(0, host.find(']') + 1);
+  return host.substr(0, host.find(':'));
+}
+
+std::optional<Error> head_refusal(Context& ctx, const httplib::Request& req) {
+  const Route route = parse_route(req.method, req.path, false);
+  if (!ctx.auth.enabled()) {
+    // Without tokens everyone local is an admin, so a web page in a local
+    // browser must not pass for "local": a cross-site request carries an
+    // Origin, and DNS rebinding a Host that is not a loopback name.
+    if (req.has_header("Origin")) {
+      return make_error(ErrorCode::kForbidden, "requests from web pages (Origin " +
+                                                   req.get_header_value("Origin") +
+                                                   ") are refused while authentication is off");
+    }
+    const std::string host = req.get_header_value("Host");
+    if (!host.empty() && !is_loopback_host(host_name(host))) {
+      return make_error(ErrorCode::kForbidden, "Host \"" + host +
+                                                   "\" is not a loopback name: refused while "
+                                                   "authentication is off (DNS rebinding)");
+    }
+  }
+  if (!route.open) {
+    auto id = ctx.auth.authenticate(req.get_header_value("Authorization"));
+    if (!id) return id.error();
+  }
+  if (!has_body(req)) return std::nullopt;
+  const std::string encoding = req.get_header_value("Content-Encoding");
+  if (!encoding.empty() && encoding != "identity") {
+    return make_error(ErrorCode::kUnsupportedMedia,
+                      "unsupported Content-Encoding \"" + encoding +
+                          "\": request bodies are not accepted compressed");
+  }
+  if (!is_json_content_type(req.get_header_value("Content-Type"))) {
+    return make_error(ErrorCode::kUnsupportedMedia, "unsupported media type \"" +
+                                                        req.get_header_value("Content-Type") +
+                                                        "\": bodies must be application/json");
+  }
+  // A declared length over the cap is httplib's to refuse (413, after it
+  // discarded the body); a chunked one over the cap, serve_with_body's.
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool gate_request_head(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto refusal = head_refusal(ctx, req);
+  if (!refusal) return false;
+  if (has_body(req)) {
+    answer_and_close(res, *refusal);  // its body is never read
+  } else {
+    write_error(res, *refusal);
+  }
+  return true;
+}
+
+void serve_with_body(Context& ctx, const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& read) {
+  const size_t cap = ctx.options.max_body_bytes;
+  std::string body;
+  bool too_large = false;
+  const bool complete = read([&](const char* data, size_t n) {
+    if (body.size() + n > cap) {
+      too_large = true;  // stop reading at the cap, not after the whole body
+      return false;
+    }
+    body.append(data, n);
+    return true;
+  });
+  if (too_large || res.status == 413) {
+    return answer_and_close(
+        res, make_error(ErrorCode::kTooLarge, "the request body is larger than the limit of " +
+                                                  std::to_string(cap) + " bytes"));
+  }
+  if (!complete) {
+    return answer_and_close(
+        res, make_error(ErrorCode::kBadRequest, "the request body could not be read whole"));
+  }
+  httplib::Request with_body = req;
+  with_body.body = std::move(body);
+  serve(ctx, with_body, res);
 }
 
 void begin_request(const httplib::Request&) {

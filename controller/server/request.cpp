@@ -27,11 +27,15 @@ Result<Json> read_json_body(const httplib::Request& req) {
   return read_json_body(req.get_header_value("Content-Type"), req.body);
 }
 
-Result<Json> read_json_body(const std::string& content_type, const std::string& body) {
+bool is_json_content_type(const std::string& content_type) {
   std::string type = lower(content_type);
   if (auto semi = type.find(';'); semi != std::string::npos) type.resize(semi);
   type.erase(std::remove(type.begin(), type.end(), ' '), type.end());
-  if (!type.empty() && type != "application/json")
+  return type == "application/json";
+}
+
+Result<Json> read_json_body(const std::string& content_type, const std::string& body) {
+  if (!is_json_content_type(content_type))
     return make_error(ErrorCode::kUnsupportedMedia, "unsupported media type \"" + content_type +
                                                         "\": bodies must be application/json");
   if (body.empty()) return make_error(ErrorCode::kBadRequest, "the request has no body");

@@ -14,8 +14,11 @@
 
 namespace corral::server {
 
+// Whether a Content-Type names JSON ("application/json", any parameters).
+bool is_json_content_type(const std::string& content_type);
 // The body as a JSON object. Errors: UnsupportedMedia when Content-Type is
-// set and is not application/json; BadRequest for malformed JSON (naming the
+// not application/json (a missing one included: a browser's form post must
+// not pass for JSON); BadRequest for malformed JSON (naming the
 // line:column) or a body that is not an object.
 Result<Json> read_json_body(const httplib::Request& req);
 // The same rules for a body and its Content-Type read by another server.

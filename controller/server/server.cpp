@@ -165,16 +165,24 @@ void Server::Impl::install_handlers() {
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     serve(ctx, req, res);
   };
+  // Bodies are read by us, through httplib's content reader, so that the
+  // cap holds for chunked bodies too (serve_with_body).
+  auto body_handler = [this](const httplib::Request& req, httplib::Response& res,
+                             const httplib::ContentReader& read) {
+    serve_with_body(ctx, req, res, read);
+  };
   const std::string any = "(.*)";
   s.Get(any, handler);
-  s.Post(any, handler);
-  s.Put(any, handler);
-  s.Patch(any, handler);
+  s.Post(any, body_handler);
+  s.Put(any, body_handler);
+  s.Patch(any, body_handler);
+  s.Delete(any, body_handler);
   s.Delete(any, handler);
   s.Options(any, handler);
-  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     begin_request(req);
-    return httplib::Server::HandlerResponse::Unhandled;
+    return gate_request_head(ctx, req, res) ? httplib::Server::HandlerResponse::Handled
+                                            : httplib::Server::HandlerResponse::Unhandled;
   });
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     end_request(ctx, req, res);
