@@ -1,7 +1,7 @@
 // corral-agent: runs the VMs the controller binds to this node.
 //
 //   corral-agent --server URL --node NAME --driver process|sim|... --data-dir DIR
-//       [--token T] [--ca FILE] [--labels k=v,...] [--heartbeat-interval 1s]
+//       [--token-file F] [--ca FILE] [--labels k=v,...] [--heartbeat-interval 1s]
 //       [--listen 127.0.0.1:0] [--cpu 4] [--memory 8Gi] [--reserved-cpu 500m]
 //       [--reserved-memory 1Gi] [--proc-root /] [--log-level info] [--ready-file F]
 //       [--stop-grace 10s] [--advertise-address HOST:PORT] [--restart-window 5m]
@@ -31,6 +31,7 @@
 #include "agent/flags.h"
 #include "agent/local_endpoint.h"
 #include "agent/sync_loop.h"
+#include "base/private_file.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/stop_signals.h"
@@ -44,7 +45,7 @@ using corral::ErrorCode;
 using corral::Result;
 
 struct Flags {
-  std::string server, node, driver, data_dir, token, ca, labels;
+  std::string server, node, driver, data_dir, token, token_file, ca, labels;
   std::string heartbeat_interval = "1s";
   std::string listen = "127.0.0.1:0";
   std::string cpu, memory, reserved_cpu, reserved_memory;
@@ -69,7 +70,11 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--data-dir", f.data_dir,
                  "Directory for the state file and VM logs (logs/<vm>.log); created if missing")
       ->required();
-  app.add_option("--token", f.token, "Bearer token (role node:<name>)");
+  app.add_option("--token-file", f.token_file,
+                 "File holding the bearer token (role node:<name>), mode 600; default: "
+                 "$CORRAL_TOKEN");
+  // Refused with a pointer to --token-file: argv is readable by every user.
+  app.add_option("--token", f.token)->group("");
   app.add_option("--ca", f.ca, "PEM bundle that verifies the controller's certificate");
   app.add_option("--labels", f.labels, "Node labels k=v,k2=v2, applied when the Node is created");
   app.add_option("--heartbeat-interval", f.heartbeat_interval, "500ms, 1s, ...")
@@ -213,7 +218,9 @@ int main(int argc, char** argv) {
 
   corral::agent::ControlPlaneOptions cp_options;
   cp_options.server = f.server;
-  cp_options.token = f.token;
+  auto token = corral::client_token(f.token_file, f.token);
+  if (!token) return fail(token.error().message);
+  cp_options.token = *token;
   cp_options.ca_file = f.ca;
   corral::agent::HttpControlPlane control_plane(cp_options);
   corral::agent::MetricsSource source(f.proc_root);

@@ -1,6 +1,6 @@
 // corral-balancer: the load-balancing data plane.
 //
-//   corral-balancer --server URL --balancer NAME[,NAME] [--token T]
+//   corral-balancer --server URL --balancer NAME[,NAME] [--token-file F]
 //                   [--threads N] [--admin ADDR:PORT] [--instance NAME] [--ready-file F]
 //   corral-balancer --file BALANCER.yaml [...]     (no controller: endpoints from the file)
 //
@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "api/json.h"
+#include "base/private_file.h"
 #include "base/log.h"
 #include "base/ready_file.h"
 #include "balancer/proxy/proxy.h"
@@ -47,11 +48,15 @@ int main(int argc, char** argv) {
   using namespace corral;
   using namespace corral::balancer;
   CLI::App app{"corral-balancer: proxies TCP or HTTP to the endpoints the controller publishes for a Balancer"};
-  std::string server, names, token, file, ready_file, log_level = "info";
+  std::string server, names, token, token_file, file, ready_file, log_level = "info";
   ProxyOptions options;
   app.add_option("--server", server, "the controller's URL (e.g. http://127.0.0.1:7443)");
   app.add_option("--balancer", names, "the Balancer(s) to serve, comma-separated");
-  app.add_option("--token", token, "bearer token (a `balancer` or `admin` role) for the controller");
+  app.add_option("--token-file", token_file,
+                 "file holding the bearer token (a `balancer` or `admin` role), mode 600; "
+                 "default: $CORRAL_TOKEN");
+  // Refused with a pointer to --token-file: argv is readable by every user.
+  app.add_option("--token", token)->group("");
   app.add_option("--file", file, "run without a controller, from one Balancer manifest with status.endpoints");
   app.add_option("--threads", options.threads, "event loops (default: one per core)");
   app.add_option("--admin", options.admin, "address of /metrics and /healthz (port 0: any free port)")
@@ -107,7 +112,12 @@ int main(int argc, char** argv) {
   } else {
     ClientConfig cfg;
     cfg.server = server;
-    cfg.token = token;
+    auto resolved = client_token(token_file, token);
+    if (!resolved) {
+      std::cerr << "corral-balancer: " << resolved.error().message << "\n";
+      return 1;
+    }
+    cfg.token = *resolved;
     cfg.timeout = std::chrono::seconds(5);
     proxy.expect(balancer_names);
     watcher = std::make_unique<ApiWatcher>(cfg, balancer_names, proxy);

@@ -32,7 +32,8 @@ CLI::Option* repeatable(CLI::Option* opt) { return opt->allow_extra_args(false);
 std::string first_bare_word(int argc, const char* const* argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--server" || a == "--token" || a == "--ca" || a == "--config") {
+    if (a == "--server" || a == "--token" || a == "--token-file" || a == "--ca" ||
+        a == "--config") {
       ++i;
       continue;
     }
@@ -53,8 +54,11 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   GlobalOptions global;
   app.add_option("--server", global.server,
                  "API server URL (overrides CORRAL_SERVER and the config file's server:)");
-  app.add_option("--token", global.token,
-                 "bearer token (overrides CORRAL_TOKEN and the config file's token:)");
+  app.add_option("--token-file", global.token_file,
+                 "file holding the bearer token, mode 600 (overrides CORRAL_TOKEN and the "
+                 "config file's token:)");
+  // Refused with a pointer to --token-file: argv is readable by every user.
+  app.add_option("--token", global.token)->group("");
   app.add_option("--ca", global.ca, "PEM CA bundle to verify the server (overrides CORRAL_CA and ca:)");
   app.add_flag("--insecure-skip-tls-verify", global.insecure, "do not verify the server's TLS certificate");
   app.add_option("--config", global.config,

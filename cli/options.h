@@ -11,7 +11,8 @@ namespace corral::cli {
 
 struct GlobalOptions {
   std::string server;     // --server; empty: not given
-  std::string token;      // --token
+  std::string token;      // --token: refused (argv is readable by every user)
+  std::string token_file; // --token-file
   std::string ca;         // --ca
   std::string config;     // --config; empty: ~/.corral/config when it exists
   bool insecure = false;  // --insecure-skip-tls-verify

@@ -5,13 +5,17 @@
 //       [--node-monitor-period 250ms] [--fence-stop-timeout 10s] [--writer-threads 128]
 //       [--heartbeat-listen HOST:PORT|off]
 //
+// SIGHUP reloads the --tokens file (a token revoked there is refused from
+// then on); a file that does not load leaves the previous tokens in force.
 // Exit codes: 0 after a graceful stop (SIGTERM, SIGINT); 1 for a bad flag or
 // anything that prevents serving (unusable data dir, port in use, bad TLS).
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +28,7 @@
 #include "base/clock.h"
 #include "base/duration.h"
 #include "base/log.h"
+#include "base/private_file.h"
 #include "base/stop_signals.h"
 #include "base/ready_file.h"
 #include "controller/heartbeat/ha_admission.h"
@@ -184,11 +189,16 @@ int main(int argc, char** argv) {
     heartbeat_listen = *parsed;
   }
 
+  // What the controller creates (the data directory, the database and its
+  // WAL) is its own: others may not read the cluster's state.
+  ::umask(0077);
   std::error_code ec;
   std::filesystem::create_directories(f.data_dir, ec);
   if (ec || !std::filesystem::is_directory(f.data_dir))
     return fail("cannot use --data-dir " + f.data_dir + ": " +
                 (ec ? ec.message() : std::string("not a directory")));
+  if (auto ok = corral::require_private(f.data_dir, "--data-dir"); !ok)
+    return fail(ok.error().message);
   std::string db_path = (std::filesystem::path(f.data_dir) / "corral.db").string();
 
   corral::StopSignals stop_signals;  // before any thread starts
@@ -260,7 +270,19 @@ int main(int argc, char** argv) {
     }
   }
 
-  log->info("{} received: stopping", stop_signals.wait());
+  log->info("{} received: stopping", stop_signals.wait([&server, &log, &f] {
+    if (f.tokens.empty()) {
+      log->warn("SIGHUP: nothing to reload (no --tokens: authentication is off)");
+      return;
+    }
+    auto reloaded = server.reload_tokens();
+    if (reloaded) {
+      log->info("SIGHUP: {} token(s) reloaded from {}", *reloaded, f.tokens);
+    } else {
+      log->error("SIGHUP: tokens not reloaded, the previous ones stay in force: {}",
+                 reloaded.error().message);
+    }
+  }));
   loops.stop();
   server.stop();
   log->info("stopped");

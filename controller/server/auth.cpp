@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/private_file.h"
+
 namespace corral::server {
 
 namespace {
@@ -32,6 +34,7 @@ Error forbidden(const Identity& who, const Attributes& what, const std::string& 
 }  // namespace
 
 Result<Authenticator> Authenticator::from_file(const std::string& path) {
+  if (auto ok = require_private(path, "tokens file"); !ok) return ok.take_error();
   std::ifstream in(path);
   if (!in) return make_error(ErrorCode::kUnavailable, "cannot read tokens file " + path);
   std::stringstream buf;
@@ -42,6 +45,7 @@ Result<Authenticator> Authenticator::from_file(const std::string& path) {
 Result<Authenticator> Authenticator::from_text(const std::string& text, const std::string& origin) {
   Authenticator auth;
   auth.enabled_ = true;
+  Tokens tokens;
   std::istringstream in(text);
   std::string raw;
   int line_no = 0;
@@ -71,9 +75,10 @@ Result<Authenticator> Authenticator::from_text(const std::string& text, const st
                         where + "unknown role \"" + id.role +
                             "\": one of admin, viewer, balancer, node:<name>");
     }
-    if (!auth.tokens_.emplace(parts[0], std::move(id)).second)
+    if (!tokens.emplace(parts[0], std::move(id)).second)
       return make_error(ErrorCode::kBadRequest, where + "duplicate token");
   }
+  auth.tokens_ = std::make_shared<const Tokens>(std::move(tokens));
   return auth;
 }
 
@@ -87,10 +92,29 @@ Result<Identity> Authenticator::authenticate(const std::string& authorization) c
                   [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); }))
     return make_error(ErrorCode::kUnauthorized,
                       "Unauthorized: the Authorization header is not \"Bearer <token>\"");
-  auto it = tokens_.find(trim(authorization.substr(kBearer.size())));
-  if (it == tokens_.end())
+  const std::shared_ptr<const Tokens> tokens = current();
+  auto it = tokens->find(trim(authorization.substr(kBearer.size())));
+  if (it == tokens->end())
     return make_error(ErrorCode::kUnauthorized, "Unauthorized: unknown token");
   return it->second;
+}
+
+std::shared_ptr<const Authenticator::Tokens> Authenticator::current() const {
+  std::lock_guard lock(*mu_);
+  return tokens_;
+}
+
+size_t Authenticator::size() const { return current()->size(); }
+
+Result<size_t> Authenticator::reload(const std::string& path) {
+  if (!enabled_)
+    return make_error(ErrorCode::kBadRequest, "authentication is off: there is no tokens file");
+  auto fresh = from_file(path);
+  if (!fresh) return fresh.take_error();
+  std::shared_ptr<const Tokens> tokens = fresh->current();
+  std::lock_guard lock(*mu_);
+  tokens_ = std::move(tokens);
+  return tokens_->size();
 }
 
 Result<void> authorize(const Identity& who, const Attributes& what,

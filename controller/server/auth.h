@@ -17,6 +17,8 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -37,19 +39,31 @@ class Authenticator {
   // only allows this on loopback (see Server::start).
   Authenticator() = default;
   // Errors: BadRequest naming file:line for a malformed line or a duplicate
-  // token; Unavailable naming the file when it cannot be read.
+  // token, or naming the file when other users may read it
+  // (base/private_file.h); Unavailable naming the file when it cannot be read.
   static Result<Authenticator> from_file(const std::string& path);
   static Result<Authenticator> from_text(const std::string& text, const std::string& origin);
 
   bool enabled() const { return enabled_; }
-  size_t size() const { return tokens_.size(); }
+  size_t size() const;
+  // Replaces the tokens with those of `path` (SIGHUP: revoking a token needs
+  // no restart). A file that does not load changes nothing (the error says
+  // why); requests already authenticated are not affected. Thread-safe
+  // against authenticate(). Returns the number of tokens now.
+  Result<size_t> reload(const std::string& path);
   // `authorization` is the Authorization header ("" when absent).
   // Errors: Unauthorized (missing, malformed or unknown token).
   Result<Identity> authenticate(const std::string& authorization) const;
 
  private:
+  using Tokens = std::unordered_map<std::string, Identity>;
+  std::shared_ptr<const Tokens> current() const;
+
   bool enabled_ = false;
-  std::unordered_map<std::string, Identity> tokens_;
+  // Swapped whole by reload(); readers copy the pointer under mu_ (held for
+  // a pointer copy only). A unique_ptr keeps the class movable.
+  std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
+  std::shared_ptr<const Tokens> tokens_ = std::make_shared<const Tokens>();
 };
 
 // What a request wants to do, in Kubernetes' terms.

@@ -255,6 +255,13 @@ Result<int> Server::start() {
   return port;
 }
 
+Result<size_t> Server::reload_tokens() {
+  Impl& m = *impl_;
+  if (m.options.tokens_file.empty())
+    return make_error(ErrorCode::kBadRequest, "authentication is off: there is no tokens file");
+  return m.auth.reload(m.options.tokens_file);
+}
+
 void Server::stop() {
   Impl& m = *impl_;
   std::lock_guard lock(m.mu);

@@ -79,6 +79,9 @@ class Server {
   // non-loopback address, a malformed tokens file naming file:line),
   // Unavailable when the address cannot be bound or a TLS file is unreadable.
   Result<int> start();
+  // Reloads ServerOptions::tokens_file (SIGHUP). Errors: the file's (the old
+  // tokens stay in force), or BadRequest when authentication is off.
+  Result<size_t> reload_tokens();
   // Stops accepting, ends open watches, waits for the serving thread.
   // Idempotent.
   void stop();

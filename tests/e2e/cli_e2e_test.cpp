@@ -1,5 +1,8 @@
 // corralctl against a real corral-controller: every verb, and every kind of
 // bad input with its exit code, its message, and nothing stored changed.
+#include <signal.h>
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -43,10 +46,9 @@ class CliE2E : public ::testing::Test {
 
   CommandResult ctl(std::vector<std::string> args, CommandOptions options = {}) {
     args.insert(args.begin(), {"--server", controller_->url()});
-    if (!token_.empty() && std::find(args.begin(), args.end(), "--token") == args.end()) {
-      args.push_back("--token");
-      args.push_back(token_);
-    }
+    // The token goes by the environment, as an operator's would (never argv);
+    // a test that names --token-file itself overrides it.
+    if (!token_.empty() && !options.env.count("CORRAL_TOKEN")) options.env["CORRAL_TOKEN"] = token_;
     return run_command(corralctl_binary(), args, options);
   }
 
@@ -294,13 +296,26 @@ TEST_F(CliE2E, TokensAreCheckedAndRolesEnforced) {
 
   token_.clear();
   expect_refused({"get", "pools"}, "Unauthorized");
-  expect_refused({"get", "pools", "--token", "wrong"}, "Unauthorized");
-  expect_refused({"apply", "-f", examples(), "--token", "view-token"}, "Forbidden");
+  token_ = "wrong";
+  expect_refused({"get", "pools"}, "Unauthorized");
+  token_ = "view-token";
+  expect_refused({"apply", "-f", examples()}, "Forbidden");
 
   // The viewer may read.
-  auto r = ctl({"get", "pools", "-o", "name", "--token", "view-token"});
+  auto r = ctl({"get", "pools", "-o", "name"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "pool/web\n");
+  token_.clear();
+
+  // Never on the command line (every user reads argv); from a private file.
+  expect_refused({"get", "pools", "--token", "view-token"}, "--token-file FILE");
+  const std::string token_file = dir_.file("view.token");
+  write(token_file, "view-token\n");
+  ::chmod(token_file.c_str(), 0644);
+  expect_refused({"get", "pools", "--token-file", token_file}, "chmod 600");
+  ::chmod(token_file.c_str(), 0600);
+  r = ctl({"get", "pools", "-o", "name", "--token-file", token_file});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 
   // The token may come from the environment or the config file too.
   CommandOptions env;
@@ -316,6 +331,35 @@ TEST_F(CliE2E, TokensAreCheckedAndRolesEnforced) {
   r = run_command(corralctl_binary(), {"--config", cfg, "get", "pools"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("error: " + cfg + ":"), std::string::npos) << r.err;
+}
+
+// Issue 15.2: revoking a token needs no restart. SIGHUP reloads the tokens
+// file; a file that does not load leaves the old tokens in force.
+TEST_F(CliE2E, SighupReloadsTheTokensFile) {
+  start("admin-token,root,admin\nold-token,ops,viewer\n");
+  admin_token_ = "admin-token";
+  token_ = "old-token";
+  ASSERT_EQ(ctl({"get", "pools"}).exit_code, 0);
+
+  const std::string tokens = dir_.file("tokens");
+  write(tokens, "admin-token,root,admin\nnew-token,ops,viewer\n");
+  ::kill(controller_->process()->pid(), SIGHUP);
+  auto revoked = [&] {
+    auto r = ctl({"get", "pools"});
+    return r.exit_code != 0 && r.err.find("Unauthorized") != std::string::npos;
+  };
+  ASSERT_TRUE(wait_for(revoked, std::chrono::seconds(30))) << "old-token accepted after SIGHUP";
+  token_ = "new-token";
+  EXPECT_EQ(ctl({"get", "pools"}).exit_code, 0);
+
+  // A broken file changes nothing; the controller keeps serving.
+  write(tokens, "admin-token,root,admin\nbroken line\n");
+  ::kill(controller_->process()->pid(), SIGHUP);
+  ASSERT_TRUE(wait_for(
+      [&] { return controller_->logs().find("tokens not reloaded") != std::string::npos; },
+      std::chrono::seconds(30)))
+      << controller_->logs();
+  EXPECT_EQ(ctl({"get", "pools"}).exit_code, 0) << "the previous tokens stay in force";
 }
 
 }  // namespace cli_e2e_test

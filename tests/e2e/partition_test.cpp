@@ -263,7 +263,7 @@ class PartitionTest : public ::testing::Test {
       AgentOptions a = agent_options(kNodes[i], controller_->url());
       a.wrapper = {ip_, "netns", "exec", ns_name(i)};
       a.listen = agent_ip(i) + ":0";
-      a.extra_args.insert(a.extra_args.end(), {"--token", kNodes[i] + "-token"});
+      a.token = kNodes[i] + "-token";
       start_agent(a);
       cut_[kNodes[i]] = [this, link = link_name("a" + std::to_string(i))](bool cut) {
         std::string error;

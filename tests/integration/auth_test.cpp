@@ -247,6 +247,40 @@ TEST(AuthRoles, BalancerRoleByVerbAndResource) {
   EXPECT_FALSE(allowed("create", "vms"));
 }
 
+// Issue 15.2: a tokens file other users may read is refused at start (and
+// at reload), with the chmod that fixes it.
+TEST(AuthFile, TokensFileOpenToOthersIsRefused) {
+  Harness h;
+  server::ServerOptions o;
+  o.tokens_file = write_file(h.dir, "tokens.csv", "t1,u1,admin\n");
+  ::chmod(o.tokens_file.c_str(), 0640);
+  auto r = h.start("memory", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("mode 0640"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("chmod 600 " + o.tokens_file), std::string::npos)
+      << r.error().message;
+}
+
+// Revoking a token needs no restart: reload() swaps the whole table; a file
+// that does not load leaves the old one in force.
+TEST(AuthFile, ReloadSwapsTheTokensOrKeepsThemWhenTheFileIsBad) {
+  TempDir dir;
+  const std::string path = write_file(dir, "tokens.csv", "old,u1,admin\n");
+  auto auth = server::Authenticator::from_file(path);
+  ASSERT_TRUE(auth.ok()) << auth.error().message;
+  ASSERT_TRUE(auth->authenticate("Bearer old").ok());
+  write_file(dir, "tokens.csv", "new,u2,viewer\nnewer,u3,admin\n");
+  auto reloaded = auth->reload(path);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.error().message;
+  EXPECT_EQ(*reloaded, 2u);
+  EXPECT_FALSE(auth->authenticate("Bearer old").ok()) << "revoked";
+  EXPECT_EQ(auth->authenticate("Bearer new")->role, "viewer");
+  write_file(dir, "tokens.csv", "new,u2\n");
+  EXPECT_FALSE(auth->reload(path).ok());
+  EXPECT_TRUE(auth->authenticate("Bearer new").ok()) << "the previous tokens stay";
+  EXPECT_FALSE(server::Authenticator().reload(path).ok()) << "authentication off: nothing to reload";
+}
+
 TEST(AuthFile, MalformedLineIsAStartupErrorNamingFileAndLine) {
   Harness h;
   server::ServerOptions o;

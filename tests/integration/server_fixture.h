@@ -3,6 +3,8 @@
 // httplib clients to talk to it.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -107,6 +109,7 @@ inline std::string write_file(const TempDir& dir, const std::string& name,
                               const std::string& text) {
   std::string path = dir.file(name);
   std::ofstream(path) << text;
+  ::chmod(path.c_str(), 0600);  // tokens files must be private (base/private_file.h)
   return path;
 }
 

@@ -1,6 +1,7 @@
 #include "tests/support/cluster.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <thread>
@@ -88,6 +89,8 @@ bool Controller::start(std::string* error) {
   std::vector<std::string> argv = {options_.binary, "--listen", listen_, "--data-dir",
                                    options_.data_dir};
   if (!options_.tokens_file.empty()) {
+    // The controller refuses a tokens file other users may read.
+    ::chmod(options_.tokens_file.c_str(), 0600);
     argv.push_back("--tokens");
     argv.push_back(options_.tokens_file);
   }
@@ -111,6 +114,13 @@ bool Agent::start(std::string* error) {
   if (!options_.labels.empty()) {
     argv.push_back("--labels");
     argv.push_back(options_.labels);
+  }
+  if (!options_.token.empty()) {
+    const std::string token_file = options_.data_dir + ".token";
+    std::ofstream(token_file) << options_.token << "\n";
+    ::chmod(token_file.c_str(), 0600);
+    argv.push_back("--token-file");
+    argv.push_back(token_file);
   }
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   return daemon_.start(argv, error);

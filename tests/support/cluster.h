@@ -91,6 +91,9 @@ struct AgentOptions {
   std::vector<std::string> wrapper;
   std::vector<std::string> extra_args;
   std::chrono::milliseconds ready_timeout{60'000};  // as ControllerOptions::ready_timeout
+  // Its bearer token, written to a mode-600 file beside data_dir and given as
+  // --token-file (never on the command line); empty: none.
+  std::string token;
 };
 
 // A corral-agent process with its local endpoint on 127.0.0.1 port 0.

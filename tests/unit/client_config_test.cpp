@@ -1,7 +1,12 @@
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
 
 #include "client/client.h"
 #include "cli/app.h"
@@ -124,7 +129,11 @@ TEST_F(ClientConfigTest, CorralctlReportsABadConfigAndExitsNonZero) {
 TEST_F(ClientConfigTest, FlagsReachTheClientAfterTheVerb) {
   std::istringstream in;
   std::ostringstream out, err;
-  const char* argv[] = {"corralctl", "version", "--server", "http://x:5", "--token", "t"};
+  const std::string token_file = home_.file("token");
+  std::ofstream(token_file) << "t\n";
+  ::chmod(token_file.c_str(), 0600);
+  const char* argv[] = {"corralctl", "version", "--server", "http://x:5", "--token-file",
+                        token_file.c_str()};
   ClientConfig seen;
   int rc = run_corralctl(6, argv, in, out, err, [&](const ClientConfig& c) {
     seen = c;
@@ -134,6 +143,33 @@ TEST_F(ClientConfigTest, FlagsReachTheClientAfterTheVerb) {
   EXPECT_EQ(seen.server, "http://x:5");
   EXPECT_EQ(seen.token, "t");
   EXPECT_EQ(out.str(), std::string("Client Version: ") + CORRAL_VERSION + "\nServer Version: v9.9.9\n");
+}
+
+// Issue 15.2: a token on the command line is readable by every user of the
+// host (ps, /proc/PID/cmdline); so is a token file others may read.
+TEST_F(ClientConfigTest, TokensOnTheCommandLineOrInAnOpenFileAreRefused) {
+  const std::string open_file = home_.file("open-token");
+  std::ofstream(open_file) << "t\n";
+  ::chmod(open_file.c_str(), 0644);
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--token", "t"}, std::vector<std::string>{"--token-file", open_file}}) {
+    std::istringstream in;
+    std::ostringstream out, err;
+    std::vector<const char*> argv = {"corralctl", "version", "--server", "http://x:5"};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    bool factory_called = false;
+    int rc = run_corralctl(static_cast<int>(argv.size()), argv.data(), in, out, err,
+                           [&](const ClientConfig&) {
+                             factory_called = true;
+                             return std::unique_ptr<ResourceClient>(
+                                 new testing::FakeResourceClient());
+                           });
+    EXPECT_NE(rc, 0) << args[0];
+    EXPECT_FALSE(factory_called) << args[0];
+    EXPECT_NE(err.str().find(args[0] == "--token" ? "--token-file FILE" : "chmod 600"),
+              std::string::npos)
+        << err.str();
+  }
 }
 
 TEST(ErrorFromResponse, StatusBodyBecomesAnErrorWithCauses) {
