@@ -20,6 +20,7 @@ constexpr CodeInfo kCodes[] = {
     {ErrorCode::kTooLarge, 413, "RequestEntityTooLarge"},
     {ErrorCode::kUnsupportedMedia, 415, "UnsupportedMediaType"},
     {ErrorCode::kInvalid, 422, "Invalid"},
+    {ErrorCode::kTooManyRequests, 429, "TooManyRequests"},
     {ErrorCode::kTimeout, 504, "Timeout"},
     {ErrorCode::kUnavailable, 503, "ServiceUnavailable"},
     {ErrorCode::kInternal, 500, "InternalError"},

@@ -26,6 +26,7 @@ enum class ErrorCode {
   kTooLarge,         // 413 RequestEntityTooLarge
   kUnsupportedMedia, // 415 UnsupportedMediaType
   kInvalid,          // 422 Invalid: validation failed; see causes
+  kTooManyRequests,  // 429 TooManyRequests: a per-client limit; retry later
   kTimeout,          // 504 Timeout
   kUnavailable,      // 503 ServiceUnavailable: store or peer down, disk full
   kInternal,         // 500 InternalError: our own bug

@@ -9,6 +9,7 @@
 #include "controller/server/auth.h"
 #include "controller/server/server.h"
 #include "controller/server/server_metrics.h"
+#include "controller/server/watch_limiter.h"
 #include "controller/store/store.h"
 
 namespace corral::server {
@@ -29,6 +30,7 @@ struct Context {
   // write, so that two concurrent writes are checked one after the other
   // (balancer_listen.h).
   std::mutex& balancer_writes;
+  WatchLimiter& watches;  // open watches per identity (watch_limiter.h)
 };
 
 }  // namespace corral::server

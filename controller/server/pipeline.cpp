@@ -110,7 +110,7 @@ void serve(Context& ctx, const httplib::Request& req, httplib::Response& res) {
     case Endpoint::kResourceList:
       return write_json(res, api_resource_list());
     case Endpoint::kCollection:
-      if (route.verb == "watch") return handle_watch(ctx, route, req, res);
+      if (route.verb == "watch") return handle_watch(ctx, route, who, req, res);
       if (route.verb == "list") return handle_list(ctx, route, req, res);
       return handle_create(ctx, route, who, req, res);
     case Endpoint::kObject:

@@ -25,9 +25,10 @@ struct Server::Impl {
         options(std::move(o)),
         metrics(registry),
         store(raw, metrics),
+        watches(options.max_watches_per_identity),
         ctx{store,    clock,    options,   auth,           metrics,
             registry, stopping, heartbeat, admission,      heartbeat_port,
-            balancer_writes} {}
+            balancer_writes, watches} {}
 
   const Clock& clock;
   const ServerOptions options;
@@ -39,6 +40,7 @@ struct Server::Impl {
   HeartbeatHandler heartbeat;  // set before start(); read-only while serving
   AdmissionHook admission;     // set before start(); read-only while serving
   std::mutex balancer_writes;  // a Balancer's listen check and write (balancer_listen.h)
+  WatchLimiter watches;
   Context ctx;
 
   std::mutex mu;                          // serialises start() and stop()

@@ -51,6 +51,10 @@ struct ServerOptions {
   // Worker threads. cpp-httplib pins one per open connection, and a watch
   // holds its connection, so this bounds open watches plus concurrent requests.
   size_t threads = 256;
+  // Open watches one identity (a token's user; "anonymous" without tokens)
+  // may hold at once: past it, 429 with Retry-After. Well below `threads`,
+  // so that one client cannot pin every worker.
+  size_t max_watches_per_identity = 64;
   std::chrono::seconds default_watch_timeout{300};  // when ?timeoutSeconds= is absent
   std::chrono::seconds max_watch_timeout{3600};     // larger ?timeoutSeconds= are clamped
   // How often an idle watch wakes to notice that the server is stopping.

@@ -20,6 +20,7 @@ struct WatchStream {
   std::chrono::steady_clock::time_point deadline;
   std::chrono::milliseconds poll{200};
   metrics::Gauge* open = nullptr;
+  std::shared_ptr<void> slot;  // this identity's share of watches (WatchLimiter)
   std::string what;  // "vms from revision 42", for logs
   size_t sent = 0;
 };
@@ -66,9 +67,19 @@ bool stream(WatchStream& s, httplib::DataSink& sink) {
 
 }  // namespace
 
-void handle_watch(Context& ctx, const Route& route, const httplib::Request& req,
-                  httplib::Response& res) {
+void handle_watch(Context& ctx, const Route& route, const Identity& who,
+                  const httplib::Request& req, httplib::Response& res) {
   const auto& plural = route.kind->plural;
+  std::shared_ptr<void> slot = ctx.watches.acquire(who.user);
+  if (!slot) {
+    res.set_header("Retry-After", "10");
+    return write_error(res,
+                       make_error(ErrorCode::kTooManyRequests,
+                                  "too many open watches: user \"" + who.user + "\" holds " +
+                                      std::to_string(ctx.watches.per_identity()) +
+                                      ", the most one identity may; close one or retry later"),
+                       "", plural);
+  }
   auto options = read_list_options(req, *route.kind);
   if (!options) return write_error(res, options.error(), "", plural);
   auto from = read_resource_version(req);
@@ -86,6 +97,7 @@ void handle_watch(Context& ctx, const Route& route, const httplib::Request& req,
   s->deadline = ctx.clock.steady_now() + *timeout;
   s->poll = ctx.options.watch_poll_interval;
   s->open = &ctx.metrics.open_watches.with({});
+  s->slot = std::move(slot);
   s->what = plural + " from revision " + std::to_string(*from);
   s->open->inc();
   logger("api")->debug("watch {} opened for {}s", s->what, timeout->count());

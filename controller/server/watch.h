@@ -3,7 +3,10 @@
 //
 //  - ?resourceVersion=N: events after revision N; absent or 0: a synthetic
 //    ADDED per current object, then changes (as Kubernetes does).
-//  - N older than the store's history: 410 Gone Status before streaming.
+//  - N older than the store's history: 410 Gone Status before streaming;
+//    N newer than the store's revision: 504 "too large resource version".
+//  - `who` holding ServerOptions::max_watches_per_identity open watches
+//    already: 429 TooManyRequests with Retry-After, before anything else.
 //  - the store closing the watch mid-stream (a watcher fell too far behind,
 //    or the store shut down): {"type":"ERROR","object":<Status>} then the end.
 //  - the stream ends after ?timeoutSeconds= (default and max in ServerOptions),
@@ -18,7 +21,7 @@
 
 namespace corral::server {
 
-void handle_watch(Context& ctx, const Route& route, const httplib::Request& req,
-                  httplib::Response& res);
+void handle_watch(Context& ctx, const Route& route, const Identity& who,
+                  const httplib::Request& req, httplib::Response& res);
 
 }  // namespace corral::server

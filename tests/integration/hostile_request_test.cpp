@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
 #include "tests/integration/server_fixture.h"
@@ -17,7 +18,7 @@
 namespace corral::testing {
 namespace hostile_request_test {
 
-constexpr const char* kTokens = "admin-token,root,admin\n";
+constexpr const char* kTokens = "admin-token,root,admin\nview-token,viewer,viewer\n";
 constexpr const char* kVMs = "/apis/corral/v1/vms";
 
 // One connection, written and read by hand.
@@ -81,8 +82,9 @@ int status_of(const std::string& response) {
 
 class HostileRequestTest : public ::testing::Test {
  protected:
-  void start(bool with_tokens) {
+  void start(bool with_tokens, size_t watches_per_identity = 64) {
     server::ServerOptions o;
+    o.max_watches_per_identity = watches_per_identity;
     if (with_tokens) o.tokens_file = write_file(h_.dir, "tokens.csv", kTokens);
     o.max_body_bytes = 64 * 1024;
     auto port = h_.start("memory", o);
@@ -186,6 +188,42 @@ TEST_F(HostileRequestTest, WithoutTokensWebPagesAndForeignHostsAre403) {
   auto local = h_.client("")->Get(kVMs);
   ASSERT_TRUE(local);
   EXPECT_EQ(local->status, 200) << "127.0.0.1 as Host, no Origin: a local tool";
+}
+
+// Each open watch holds a worker thread: one identity opening watches
+// without end would take them all. Past its share: 429 with Retry-After;
+// other identities are still served, and a slot comes back when a watch ends.
+TEST_F(HostileRequestTest, WatchesPastAnIdentitysShareAre429) {
+  start(true, /*watches_per_identity=*/2);
+  auto open_watch = [&](const std::string& token, int seconds) {
+    auto c = std::make_unique<RawConnection>(h_.port);
+    EXPECT_TRUE(c->connected());
+    EXPECT_TRUE(c->send_all(std::string("GET ") + kVMs + "?watch=true&timeoutSeconds=" +
+                            std::to_string(seconds) +
+                            " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                            "Authorization: Bearer " +
+                            token + "\r\n\r\n"));
+    return c;
+  };
+  auto held1 = open_watch("admin-token", 2);
+  auto held2 = open_watch("admin-token", 2);
+  // Both are streaming once the server counts them.
+  ASSERT_TRUE(eventually([&] {
+    auto m = h_.client("admin-token")->Get("/metrics");
+    return m && m->body.find("corral_api_open_watches 2") != std::string::npos;
+  }));
+  auto third = open_watch("admin-token", 2);
+  const std::string refused = third->read_until_close();
+  EXPECT_EQ(status_of(refused), 429) << refused;
+  EXPECT_NE(refused.find("Retry-After: 10"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("too many open watches"), std::string::npos) << refused;
+
+  auto other = open_watch("view-token", 1);
+  EXPECT_EQ(status_of(other->read_until_close()), 200) << "another identity is served";
+
+  held1->read_until_close();  // its timeoutSeconds ended it: the slot is free again
+  auto again = open_watch("admin-token", 1);
+  EXPECT_EQ(status_of(again->read_until_close()), 200);
 }
 
 }  // namespace hostile_request_test
