@@ -68,7 +68,10 @@ Result<AgentState> read_state_file(const std::filesystem::path& file) {
   std::stringstream ss;
   ss << in.rdbuf();
   if (in.bad()) return io_error(file, "read failed", errno);
-  std::string text = ss.str();
+  return parse_state(ss.str(), file);
+}
+
+Result<AgentState> parse_state(const std::string& text, const std::filesystem::path& file) {
   if (text.empty()) return bad_content(file, "empty (truncated?)");
   auto parsed = parse_json(text, file.string());
   if (!parsed) return bad_content(file, parsed.error().message);

@@ -40,6 +40,8 @@ struct AgentState {
 // start); anything unreadable or malformed is an Error (code kInvalid for bad
 // content) whose message names the file and what was wrong.
 Result<AgentState> read_state_file(const std::filesystem::path& file);
+// The file's content, as read_state_file checks it (errors name `file`).
+Result<AgentState> parse_state(const std::string& text, const std::filesystem::path& file);
 
 // Replaces the file atomically.
 Result<void> write_state_file(const std::filesystem::path& file, const AgentState& state);
