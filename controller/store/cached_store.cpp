@@ -528,13 +528,16 @@ class CachedStore final : public Store {
       for (auto& w : queue_) writes.push_back(std::move(w));
       queue_.clear();
       failed_ = rejected;
-      for (const auto& w : writes) {
-        w->error = rejected;
-        w->done = true;
-        w->acked.notify_one();
-      }
     }
+    // Before the writers hear of it: the controller's handler exits, so its
+    // clients see the connection close rather than a 503 that races it.
     if (on_commit_failure_) on_commit_failure_(failure);
+    std::lock_guard lock(write_mu_);
+    for (const auto& w : writes) {
+      w->error = rejected;
+      w->done = true;
+      w->acked.notify_one();
+    }
   }
 
   const Clock& clock_;

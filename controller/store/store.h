@@ -116,8 +116,9 @@ struct StoreOptions {
   // committer waits up to this long for the writers it just acknowledged to
   // send their next write, so that they share one disk sync. 0: never wait.
   std::chrono::microseconds group_commit_wait{1000};
-  // Called once, on the committer thread, after the store has failed the
-  // writes of a commit that failed and every write queued behind them. The
+  // Called once, on the committer thread, when a commit failed: after the
+  // store stopped taking writes, before the writers of that commit and of
+  // every write queued behind it are answered (Unavailable). The
   // controller's handler (controller/store/fatal_commit.h) logs the reason
   // and exits the process, so that a restart recovers what is on disk; tests
   // record the call. Empty (the default): the store only logs, and stays
