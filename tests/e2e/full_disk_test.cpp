@@ -3,7 +3,9 @@
 // the controller exits with code 74 and says why; on a bigger disk the restart
 // has every acknowledged write, its revision continues past every
 // acknowledged one, and a watch from the last acknowledged revision skips
-// nothing. Needs root (mount); skipped with the reason otherwise.
+// nothing. A store that cannot be written (a full disk, a read-only one) is
+// refused at open, naming its file. Needs root (mount); skipped with the
+// reason otherwise.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 
@@ -214,6 +216,14 @@ TEST(FullDisk, FailedCommitExitsAndTheRestartKeepsEveryAcknowledgedWrite) {
         << first_line.substr(0, 300);
   }
   controller.stop();
+
+  // A store on a read-only filesystem is refused at open, naming its file
+  // (SQLite alone would open it read-only and fail at the first write).
+  ASSERT_TRUE(disk.remount("ro")) << "remount ro: " << std::strerror(errno);
+  auto r = run_command(controller_binary(),
+                       {"--listen", "127.0.0.1:0", "--data-dir", data_dir, "--no-loops"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(db + ": open: the file is read-only"), std::string::npos) << r.err;
 }
 
 }  // namespace full_disk_test
