@@ -149,6 +149,9 @@ TEST(FullDisk, FailedCommitExitsAndTheRestartKeepsEveryAcknowledgedWrite) {
     // and that is refused before the store is opened.
     const std::string fresh = (dir.path() / "disk" / "fresh").string();
     std::filesystem::create_directories(fresh);
+    // The controller refuses a data dir open to other users.
+    std::filesystem::permissions(fresh, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace);
     fill((dir.path() / "disk" / "filler").string());
     auto r = run_command(controller_binary(),
                          {"--listen", "127.0.0.1:0", "--data-dir", fresh, "--no-loops"});
