@@ -1,6 +1,7 @@
 #include "base/log.h"
 
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -72,6 +73,11 @@ Logger* logger(std::string_view name) {
   if (it == r.loggers.end())
     it = r.loggers.emplace(std::string(name), std::make_unique<Logger>(std::string(name))).first;
   return it->second.get();
+}
+
+void flush_logs() {
+  spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
+  std::fflush(stderr);
 }
 
 bool set_log_level(const std::string& level) {

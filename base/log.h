@@ -68,5 +68,8 @@ class Logger {
 Logger* logger(std::string_view name);
 // "trace" | "debug" | "info" | "warn" | "error" | "off"; false if unknown.
 bool set_log_level(const std::string& level);
+// Writes out whatever every logger still holds, and stderr's buffer: before
+// a process leaves through _exit(), which runs no destructor and no atexit.
+void flush_logs();
 
 }  // namespace corral

@@ -8,7 +8,10 @@
 // SIGHUP reloads the --tokens file (a token revoked there is refused from
 // then on); a file that does not load leaves the previous tokens in force.
 // Exit codes: 0 after a graceful stop (SIGTERM, SIGINT); 1 for a bad flag or
-// anything that prevents serving (unusable data dir, port in use, bad TLS).
+// anything that prevents serving (unusable data dir, port in use, bad TLS,
+// a store file that cannot be opened or written); 74 (EX_IOERR) when a store
+// commit failed while serving (full disk, failed fsync): the log says why, and
+// a restart recovers what is on disk (controller/store/fatal_commit.h).
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -38,6 +41,7 @@
 #include "controller/loops/controller_manager.h"
 #include "controller/loops/http_peer_prober.h"
 #include "controller/server/server.h"
+#include "controller/store/fatal_commit.h"
 #include "controller/store/store.h"
 
 namespace {
@@ -206,7 +210,9 @@ int main(int argc, char** argv) {
   auto log = corral::logger("controller");
   for (const std::string& w : warnings) log->warn("{}", w);
   const corral::Clock& clock = corral::RealClock::instance();
-  auto store = corral::store::open_sqlite_store(db_path, clock);
+  corral::store::StoreOptions store_options;
+  store_options.on_commit_failure = corral::store::exit_on_commit_failure(db_path);
+  auto store = corral::store::open_sqlite_store(db_path, clock, store_options);
   if (!store) return fail(store.error().message);
   log->info("store: {}", db_path);
 

@@ -96,6 +96,7 @@ class CachedStore final : public Store {
               std::vector<RecordPtr> records, int64_t revision)
       : clock_(clock),
         group_commit_wait_(options.group_commit_wait),
+        on_commit_failure_(std::move(options.on_commit_failure)),
         persistence_(std::move(persistence)),
         next_revision_(revision),
         durable_revision_(revision),
@@ -138,7 +139,7 @@ class CachedStore final : public Store {
 
   Result<RecordPtr> create(const std::string& kind, Json object) override {
     std::unique_lock lock(write_mu_);
-    if (stopping_) return shutting_down();
+    if (auto ok = writable(); !ok) return ok.take_error();
     auto prepared = prepare_create(kind, std::move(object));
     if (!prepared) return prepared.take_error();
     RecordPtr record = prepared->record;
@@ -157,8 +158,8 @@ class CachedStore final : public Store {
     std::vector<Result<RecordPtr>> results;
     results.reserve(writes.size());
     std::unique_lock lock(write_mu_);
-    if (stopping_) {
-      results.assign(writes.size(), shutting_down());
+    if (auto ok = writable(); !ok) {
+      results.assign(writes.size(), ok.error());
       return results;
     }
     std::vector<Op> ops;
@@ -205,7 +206,7 @@ class CachedStore final : public Store {
   Result<RecordPtr> remove(const std::string& kind, const std::string& name,
                            const Preconditions& preconditions) override {
     std::unique_lock lock(write_mu_);
-    if (stopping_) return shutting_down();
+    if (auto ok = writable(); !ok) return ok.take_error();
     RecordPtr stored = latest(kind, name);
     if (!stored) return not_found(kind, name);
     if (auto ok = check_preconditions(*stored, preconditions); !ok) return ok.take_error();
@@ -268,7 +269,7 @@ class CachedStore final : public Store {
 
   Result<void> healthy() const override {
     std::lock_guard lock(write_mu_);
-    if (unhealthy_) return *unhealthy_;
+    if (failed_) return *failed_;
     return Ok{};
   }
 
@@ -304,7 +305,7 @@ class CachedStore final : public Store {
 
   Result<RecordPtr> write_one(const std::string& kind, Json object, Part part) {
     std::unique_lock lock(write_mu_);
-    if (stopping_) return shutting_down();
+    if (auto ok = writable(); !ok) return ok.take_error();
     auto prepared = prepare_update(kind, std::move(object), part);
     if (!prepared) return prepared.take_error();
     if (!prepared->op) return wait_durable(lock, std::move(prepared->stored));
@@ -379,6 +380,13 @@ class CachedStore final : public Store {
 
   static Error shutting_down() {
     return make_error(ErrorCode::kUnavailable, "the store is shutting down");
+  }
+
+  // REQUIRES: write_mu_ held. Whether a write may be checked and queued.
+  Result<void> writable() const {
+    if (failed_) return *failed_;
+    if (stopping_) return shutting_down();
+    return Ok{};
   }
 
   // REQUIRES: read_mu_ held exclusively (or construction).
@@ -465,17 +473,14 @@ class CachedStore final : public Store {
       }
       if (!batch.mutations.empty()) {
         if (auto ok = persistence_->commit(batch); !ok) {
-          fail(std::move(writes), ok.take_error());
+          fail(std::move(writes), {batch.revision, ok.take_error()});
           continue;
         }
         publish(writes, batch.revision);
       }
       {
         std::lock_guard lock(write_mu_);
-        if (!batch.mutations.empty()) {
-          durable_revision_ = batch.revision;
-          unhealthy_.reset();
-        }
+        if (!batch.mutations.empty()) durable_revision_ = batch.revision;
         for (const auto& w : writes) w->done = true;
       }
       for (const auto& w : writes) w->acked.notify_one();
@@ -501,32 +506,35 @@ class CachedStore final : public Store {
     hub_->publish(events);
   }
 
-  // A failed commit fails its writes and every write queued behind them (they
-  // were checked against state that included the failed ones), and rolls the
-  // latest view and the revision back to what is durable.
-  void fail(Batch_ writes, Error error) {
-    logger("store")->error("commit failed, {} writes rejected: {}", writes.size(), error.message);
-    std::lock_guard lock(write_mu_);
-    for (auto& w : queue_) writes.push_back(std::move(w));
-    queue_.clear();
-    std::set<Key> touched;
-    for (const auto& w : writes) {
-      for (const Op& op : w->ops) touched.insert({op.record->kind, op.record->name});
-    }
+  // A failed commit is fatal, as in etcd. The batch may be in the log
+  // already (written, then the sync failed), so a restart may find it: rolling
+  // the revision back and going on would hand its revisions out again, and a
+  // watcher resuming from one of them would skip events. So the store fails
+  // the batch's writes and every write queued behind them (they were checked
+  // against state that included the failed ones), takes no write any more,
+  // and hands the failure to on_commit_failure_ (the controller exits; a
+  // restart recovers what is on disk). Nothing is rolled back: latest_ and
+  // next_revision_ are never used again.
+  void fail(Batch_ writes, CommitFailure failure) {
+    logger("store")->error(
+        "commit of revision {} failed, {} writes rejected, no write taken from now on: {}",
+        failure.revision, writes.size(), failure.error.message);
+    Error rejected = make_error(ErrorCode::kUnavailable,
+                                "the store cannot commit (" + failure.error.message +
+                                    "); the controller must restart, and what it finds on disk "
+                                    "then is what counts");
     {
-      std::shared_lock read(read_mu_);
-      for (const Key& key : touched) {
-        RecordPtr committed;
-        if (auto k = published_.find(key.first); k != published_.end()) {
-          committed = k->second.find(key.second);
-        }
-        set_latest(key, std::move(committed));
-      }
+      std::lock_guard lock(write_mu_);
+      for (auto& w : queue_) writes.push_back(std::move(w));
+      queue_.clear();
+      failed_ = rejected;
     }
-    next_revision_ = durable_revision_;
-    unhealthy_ = error;
+    // Before the writers hear of it: the controller's handler exits, so its
+    // clients see the connection close rather than a 503 that races it.
+    if (on_commit_failure_) on_commit_failure_(failure);
+    std::lock_guard lock(write_mu_);
     for (const auto& w : writes) {
-      w->error = error;
+      w->error = rejected;
       w->done = true;
       w->acked.notify_one();
     }
@@ -534,6 +542,8 @@ class CachedStore final : public Store {
 
   const Clock& clock_;
   const std::chrono::microseconds group_commit_wait_;
+  // Called by the committer thread only.
+  const std::function<void(const CommitFailure&)> on_commit_failure_;
   // Used by the committer thread only, after construction.
   std::unique_ptr<Persistence> persistence_;
 
@@ -548,7 +558,8 @@ class CachedStore final : public Store {
   int64_t next_revision_ = 0;       // last assigned; guarded by write_mu_
   int64_t durable_revision_ = 0;    // last committed; guarded by write_mu_
   Batch_ queue_;                    // guarded by write_mu_
-  std::optional<Error> unhealthy_;  // the last commit's error; guarded by write_mu_
+  // Set for good by a failed commit: every write fails with it from then on.
+  std::optional<Error> failed_;  // guarded by write_mu_
   bool stopping_ = false;           // guarded by write_mu_
 
   // Durable, published state: what readers see. Sorted by name for list.

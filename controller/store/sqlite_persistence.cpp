@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <cstring>
+
 #include "controller/store/cached_store.h"
 
 namespace corral::store {
@@ -33,6 +35,17 @@ SqlitePersistence::~SqlitePersistence() {
 
 Error SqlitePersistence::error(const std::string& what) const {
   std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+  // SQLite's message for a failed write or sync is generic ("disk I/O
+  // error"); the OS's reason says which. Only for the codes that set it, so
+  // that a stale errno never decorates another error.
+  if (db_) {
+    int primary = sqlite3_extended_errcode(db_) & 0xff;
+    int sys = sqlite3_system_errno(db_);
+    if (sys != 0 &&
+        (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN)) {
+      msg += std::string(" (") + std::strerror(sys) + ")";
+    }
+  }
   return make_error(ErrorCode::kUnavailable, "sqlite store " + path_ + ": " + what + ": " + msg);
 }
 
@@ -55,6 +68,12 @@ Result<void> SqlitePersistence::init() {
     return error("open");
   }
   sqlite3_extended_result_codes(db_, 1);
+  // SQLite opens a write-protected file read-only without a word; the store
+  // would then fail at its first write. Say so at open instead.
+  if (sqlite3_db_readonly(db_, "main") == 1) {
+    return make_error(ErrorCode::kUnavailable,
+                      "sqlite store " + path_ + ": open: the file is read-only");
+  }
   // EXCLUSIVE: a second controller on the same file fails at open ("database
   // is locked") instead of silently diverging. FULL: the WAL is synced at
   // every commit, so an acknowledged write survives kill -9 and power loss.

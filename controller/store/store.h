@@ -22,13 +22,19 @@
 //  - watch(kind, from): events with revision > from, in order. from == 0 means
 //    "now", preceded by a synthetic ADDED for every current object (as
 //    Kubernetes does). A `from` older than the kept history window → Gone.
-//  - a write is acknowledged only once durable; a failed write (full disk)
-//    returns an error and leaves nothing half-written.
+//  - a write is acknowledged only once durable. A failed commit (full disk,
+//    failed fsync) is fatal, as in etcd: the batch may already be in the
+//    log, so the store cannot tell what a restart will find. It acknowledges
+//    and publishes nothing more (pending and later writes: Unavailable;
+//    healthy() turns false for good), calls StoreOptions::on_commit_failure,
+//    and a restart recovers what is on disk. Reads keep answering from what
+//    was published.
 // Thread-safe.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -95,6 +101,14 @@ struct Preconditions {
 // One entry of Store::write_batch: controller/store/batch_write.h.
 struct BatchWrite;
 
+// What the store reports when a commit fails: the last revision of the
+// batch that failed, and the persistence's error (it names the file and the
+// cause, e.g. "database or disk is full").
+struct CommitFailure {
+  int64_t revision = 0;
+  Error error;
+};
+
 struct StoreOptions {
   size_t history_events = 100'000;        // watch history window, in events
   size_t watch_buffer = 10'000;           // events a slow watcher may lag before it is closed
@@ -102,6 +116,15 @@ struct StoreOptions {
   // committer waits up to this long for the writers it just acknowledged to
   // send their next write, so that they share one disk sync. 0: never wait.
   std::chrono::microseconds group_commit_wait{1000};
+  // Called once, on the committer thread, when a commit failed: after the
+  // store stopped taking writes, before the writers of that commit and of
+  // every write queued behind it are answered (Unavailable). The
+  // controller's handler (controller/store/fatal_commit.h) logs the reason
+  // and exits the process, so that a restart recovers what is on disk; tests
+  // record the call. Empty (the default): the store only logs, and stays
+  // failed (read-only) until it is closed. It must not call into the store's
+  // write methods (they would fail at once anyway).
+  std::function<void(const CommitFailure&)> on_commit_failure;
 };
 
 class Store {

@@ -1,5 +1,6 @@
 // What only the SQLite backend has: durability across reopen and kill -9,
-// commit failures, unreadable files. Plus its throughput and scale numbers.
+// commit failures (fatal: the store takes no write after one), unreadable
+// files. Plus its throughput and scale numbers.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,12 +10,14 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "api/json.h"
 #include "controller/store/batch_write.h"
 #include "base/clock.h"
 #include "controller/store/cached_store.h"
+#include "controller/store/fatal_commit.h"
 #include "controller/store/sqlite_persistence.h"
 #include "controller/store/store.h"
 #include "tests/support/temp_dir.h"
@@ -38,24 +41,65 @@ std::unique_ptr<Store> open_or_die(const std::string& path, const Clock& clock,
   return s.ok() ? std::move(s).value() : nullptr;
 }
 
-// Wraps the real persistence and fails commits on demand (a full disk), as
-// leveldb's EnvWrapper injects faults.
+// Wraps the real persistence and fails commits on demand, as leveldb's
+// EnvWrapper injects faults: before anything is written (a full disk), or
+// after the batch went through (the write reached the log, the sync failed),
+// which is the case that makes a rolled-back revision repeat after a restart.
 class FaultyPersistence final : public Persistence {
  public:
-  FaultyPersistence(std::unique_ptr<Persistence> inner, std::atomic<bool>& fail)
-      : inner_(std::move(inner)), fail_(fail) {}
+  enum class Fault { kNone, kBeforeWrite, kAfterWrite };
+  FaultyPersistence(std::unique_ptr<Persistence> inner, std::atomic<Fault>& fault,
+                    std::atomic<int>& commits)
+      : inner_(std::move(inner)), fault_(fault), commits_(commits) {}
   Result<Loaded> load() override { return inner_->load(); }
   Result<void> commit(const Batch& batch) override {
-    if (fail_)
+    ++commits_;
+    Fault fault = fault_;
+    if (fault == Fault::kBeforeWrite)
       return make_error(ErrorCode::kUnavailable,
                         "sqlite store test.db: write: database or disk is full");
-    return inner_->commit(batch);
+    auto ok = inner_->commit(batch);
+    if (ok && fault == Fault::kAfterWrite)
+      return make_error(ErrorCode::kUnavailable, "sqlite store test.db: commit: disk I/O error");
+    return ok;
   }
 
  private:
   std::unique_ptr<Persistence> inner_;
-  std::atomic<bool>& fail_;
+  std::atomic<Fault>& fault_;
+  std::atomic<int>& commits_;
 };
+using Fault = FaultyPersistence::Fault;
+
+// What a test's StoreOptions::on_commit_failure saw, instead of exiting.
+struct RecordedFailures {
+  std::mutex mu;
+  std::vector<CommitFailure> calls;  // guarded by mu
+
+  std::function<void(const CommitFailure&)> handler() {
+    return [this](const CommitFailure& f) {
+      std::lock_guard lock(mu);
+      calls.push_back(f);
+    };
+  }
+  std::vector<CommitFailure> seen() {
+    std::lock_guard lock(mu);
+    return calls;
+  }
+};
+
+std::unique_ptr<Store> open_faulty(const std::string& path, const Clock& clock,
+                                   std::atomic<Fault>& fault, std::atomic<int>& commits,
+                                   StoreOptions options = {}) {
+  auto inner = SqlitePersistence::open(path);
+  EXPECT_TRUE(inner.ok()) << inner.error().message;
+  if (!inner.ok()) return nullptr;
+  auto opened = open_cached_store(
+      std::make_unique<FaultyPersistence>(std::move(inner).value(), fault, commits), clock,
+      std::move(options));
+  EXPECT_TRUE(opened.ok()) << opened.error().message;
+  return opened.ok() ? std::move(opened).value() : nullptr;
+}
 
 TEST(SqliteStore, ReopenKeepsObjectsAndRevisionContinues) {
   testing::TempDir dir;
@@ -122,61 +166,161 @@ TEST(SqliteStore, HistoryStartsEmptyAfterReopen) {
   EXPECT_EQ((**e).object->name, "new");
 }
 
-TEST(SqliteStore, FailedCommitLeavesNothingVisibleUntilTheFaultClears) {
+TEST(SqliteStore, FailedCommitIsFatalAndNothingIsAcknowledgedAfterIt) {
   testing::TempDir dir;
   FakeClock clock;
   std::string path = dir.file("corral.db");
-  std::atomic<bool> fail{false};
+  std::atomic<Fault> fault{Fault::kNone};
+  std::atomic<int> commits{0};
+  RecordedFailures failures;
+  int64_t rev = 0;
   {
-    auto inner = SqlitePersistence::open(path);
-    ASSERT_TRUE(inner.ok()) << inner.error().message;
-    auto opened = open_cached_store(
-        std::make_unique<FaultyPersistence>(std::move(inner).value(), fail), clock);
-    ASSERT_TRUE(opened.ok());
-    auto& store = *opened;
+    StoreOptions options;
+    options.on_commit_failure = failures.handler();
+    auto store = open_faulty(path, clock, fault, commits, options);
+    ASSERT_TRUE(store);
     ASSERT_TRUE(store->create("VM", vm("before")).ok());
-    int64_t rev = store->revision();
+    rev = store->revision();
     auto w = store->watch("VM", rev);
     ASSERT_TRUE(w.ok());
+    EXPECT_TRUE(failures.seen().empty());
 
-    fail = true;
+    fault = Fault::kBeforeWrite;
     auto lost = store->create("VM", vm("lost"));
     ASSERT_FALSE(lost.ok());
     EXPECT_EQ(lost.error().code, ErrorCode::kUnavailable);
-    EXPECT_NE(lost.error().message.find("disk is full"), std::string::npos);
+    EXPECT_NE(lost.error().message.find("disk is full"), std::string::npos) << lost.error().message;
+    // The handler heard of it once, with the failed revision and the cause.
+    auto seen = failures.seen();
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].revision, rev + 1);
+    EXPECT_NE(seen[0].error.message.find("test.db"), std::string::npos);
+    EXPECT_NE(seen[0].error.message.find("disk is full"), std::string::npos);
+    // Reads keep answering from what was published; nothing of the failed write.
     EXPECT_EQ(store->get("VM", "lost").error().code, ErrorCode::kNotFound);
+    EXPECT_TRUE(store->get("VM", "before").ok());
     EXPECT_EQ(store->list("VM", {})->items.size(), 1u);
     EXPECT_EQ(store->revision(), rev);
     auto health = store->healthy();
     ASSERT_FALSE(health.ok());
     EXPECT_EQ(health.error().code, ErrorCode::kUnavailable);
-    // Nor does an update, a batch or a delete get through half-way.
+
+    // The fault clears, but the store takes no write any more: not a create,
+    // an update, a batch or a delete. None reaches the persistence.
+    fault = Fault::kNone;
+    const int commits_at_failure = commits;
+    auto again = store->create("VM", vm("lost"));
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().code, ErrorCode::kUnavailable);
     Json bound = (*store->get("VM", "before"))->parse();
     bound["spec"]["nodeName"] = "host-1";
+    EXPECT_EQ(store->update("VM", bound).error().code, ErrorCode::kUnavailable);
     auto batch = store->write_batch({{BatchWrite::Part::kSpecAndStatus, "VM", bound},
                                      {BatchWrite::Part::kStatus, "VM", vm("absent")}});
     ASSERT_EQ(batch.size(), 2u);
-    ASSERT_FALSE(batch[0].ok());
-    EXPECT_NE(batch[0].error().message.find("disk is full"), std::string::npos);
-    EXPECT_EQ(batch[1].error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(batch[0].error().code, ErrorCode::kUnavailable);
+    EXPECT_EQ(batch[1].error().code, ErrorCode::kUnavailable);
+    EXPECT_EQ(store->remove("VM", "before").error().code, ErrorCode::kUnavailable);
+    EXPECT_EQ(commits.load(), commits_at_failure);
     EXPECT_FALSE((*store->get("VM", "before"))->parse()["spec"].contains("nodeName"));
-    EXPECT_FALSE(store->remove("VM", "before").ok());
-    EXPECT_TRUE(store->get("VM", "before").ok());
+    EXPECT_EQ(store->revision(), rev);
+    EXPECT_FALSE(store->healthy().ok());
+    EXPECT_EQ(failures.seen().size(), 1u);  // once, not per rejected write
     auto none = (*w)->next(20ms);
     ASSERT_TRUE(none.ok());
     EXPECT_FALSE(none->has_value());
+  }
+  // The restart recovers what is on disk.
+  auto reopened = open_or_die(path, clock);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->revision(), rev);
+  EXPECT_EQ(reopened->list("VM", {})->items.size(), 1u);
+  EXPECT_TRUE(reopened->healthy().ok());
+}
 
-    fail = false;
-    auto again = store->create("VM", vm("lost"));
-    ASSERT_TRUE(again.ok()) << again.error().message;
-    EXPECT_EQ((*again)->revision, rev + 1);  // the failed revisions were rolled back
-    EXPECT_TRUE(store->healthy().ok());
-    auto e = (*w)->next(2000ms);
-    ASSERT_TRUE(e.ok() && e->has_value());
-    EXPECT_EQ((**e).revision, rev + 1);
+// The commit's sync fails after its write reached the log: a restart finds
+// the batch. The store must not have handed out its revision again.
+TEST(SqliteStore, RevisionOfACommitThatFailedAfterWritingIsNeverReused) {
+  testing::TempDir dir;
+  FakeClock clock;
+  std::string path = dir.file("corral.db");
+  std::atomic<Fault> fault{Fault::kNone};
+  std::atomic<int> commits{0};
+  int64_t acked = 0;
+  {
+    // No handler: the store only logs, and stays failed.
+    auto store = open_faulty(path, clock, fault, commits);
+    ASSERT_TRUE(store);
+    auto a = store->create("VM", vm("a"));
+    ASSERT_TRUE(a.ok());
+    acked = (*a)->revision;
+    fault = Fault::kAfterWrite;
+    EXPECT_EQ(store->create("VM", vm("maybe")).error().code, ErrorCode::kUnavailable);
+    fault = Fault::kNone;
+    // Rolled back, this would be acknowledged with revision acked + 1, the
+    // revision "maybe" has on disk.
+    auto next = store->create("VM", vm("next"));
+    ASSERT_FALSE(next.ok()) << "acknowledged at revision " << (*next)->revision;
+    EXPECT_EQ(next.error().code, ErrorCode::kUnavailable);
   }
   auto reopened = open_or_die(path, clock);
-  EXPECT_EQ(reopened->list("VM", {})->items.size(), 2u);
+  ASSERT_TRUE(reopened);
+  // The unacknowledged write may be there (it is: it reached the log).
+  EXPECT_EQ(reopened->revision(), acked + 1);
+  EXPECT_TRUE(reopened->get("VM", "maybe").ok());
+  EXPECT_EQ(reopened->get("VM", "next").error().code, ErrorCode::kNotFound);
+  // A watcher resuming from the last acknowledged revision misses nothing:
+  // the history before the restart is gone, so it is told to re-list.
+  auto w = reopened->watch("VM", acked);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().code, ErrorCode::kGone);
+  auto c = reopened->create("VM", vm("c"));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->revision, acked + 2);
+}
+
+// Writers queued while the failing batch was being committed fail with it
+// (they were checked against state that included it), whenever they came.
+TEST(SqliteStore, WritesBehindAFailedCommitFailToo) {
+  testing::TempDir dir;
+  FakeClock clock;
+  std::string path = dir.file("corral.db");
+  std::atomic<Fault> fault{Fault::kBeforeWrite};
+  std::atomic<int> commits{0};
+  RecordedFailures failures;
+  StoreOptions options;
+  options.on_commit_failure = failures.handler();
+  auto store = open_faulty(path, clock, fault, commits, options);
+  ASSERT_TRUE(store);
+  constexpr int kWriters = 8;
+  std::vector<std::thread> writers;
+  std::atomic<int> acknowledged{0};
+  std::atomic<int> unavailable{0};
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      auto r = store->create("VM", vm("w-" + std::to_string(i)));
+      if (r.ok()) ++acknowledged;
+      if (!r.ok() && r.error().code == ErrorCode::kUnavailable) ++unavailable;
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(acknowledged.load(), 0);
+  EXPECT_EQ(unavailable.load(), kWriters);
+  EXPECT_EQ(commits.load(), 1);  // the first failure ended all committing
+  EXPECT_EQ(failures.seen().size(), 1u);
+  EXPECT_EQ(store->revision(), 0);
+}
+
+TEST(SqliteStore, ExitOnCommitFailureLogsTheFileAndTheCauseAndExits74) {
+  auto handler = exit_on_commit_failure("/var/lib/corral/corral.db");
+  CommitFailure failure{812, make_error(ErrorCode::kUnavailable,
+                                        "sqlite store /var/lib/corral/corral.db: commit: "
+                                        "database or disk is full (No space left on device)")};
+  EXPECT_EXIT(handler(failure), ::testing::ExitedWithCode(kExitCommitFailed),
+              "store: commit of revision 812 to /var/lib/corral/corral.db failed: .*database or "
+              "disk is full \\(No space left on device\\); exiting with code 74 so that a "
+              "restart recovers what is on disk");
+  EXPECT_EQ(kExitCommitFailed, 74);
 }
 
 TEST(SqliteStore, NonDatabaseFileIsUnavailableNamingThePath) {
