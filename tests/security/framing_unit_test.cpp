@@ -167,6 +167,13 @@ TEST(RequestSmuggling, ObsFoldedTransferEncoding) {
   refused_request("GET / HTTP/1.1\r\nHost: h\r\nX-Long: a\r\n\tb\r\n\r\n");
 }
 
+TEST(RequestSmuggling, FramingFieldsInTheTrailer) {  // Beast's own check; kept so that it stays
+  refused_request("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "0\r\nContent-Length: 5\r\n\r\n");
+  refused_request("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "0\r\nTransfer-Encoding: chunked\r\n\r\n");
+}
+
 TEST(HostConfusion, Http11RequestWithoutHost) {
   refused_request("GET /admin HTTP/1.1\r\n\r\n");
 }
