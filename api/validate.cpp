@@ -431,7 +431,9 @@ std::vector<Cause> validate(const Balancer& balancer) {
   c.at_least<int32_t>("spec.timeouts.clientSeconds", s.timeouts.clientSeconds, 1);
   c.at_least<int32_t>("spec.timeouts.serverSeconds", s.timeouts.serverSeconds, 1);
   c.at_least<int32_t>("spec.timeouts.drainSeconds", s.timeouts.drainSeconds, 0);
+  c.at_least<int32_t>("spec.timeouts.requestHeadSeconds", s.timeouts.requestHeadSeconds, 1);
   c.at_least<int32_t>("spec.maxConnections", s.maxConnections, 1);
+  c.at_least<int32_t>("spec.maxConnectionsPerClient", s.maxConnectionsPerClient, 0);
   const BalancerStatus& st = balancer.status;
   for (size_t i = 0; i < st.endpoints.size(); ++i) {
     std::string p = index_path("status.endpoints", i);

@@ -61,9 +61,14 @@ std::optional<std::string> describe_balancer(const Json& object,
          ", rise " + std::to_string(h.rise) + ", fall " + std::to_string(h.fall) + "\n";
   const BalancerTimeouts& t = spec.timeouts;
   out += describe_label("Timeouts") + "connect " + seconds(t.connectSeconds) + ", client " +
-         seconds(t.clientSeconds) + ", server " + seconds(t.serverSeconds) + ", drain " +
+         seconds(t.clientSeconds) + ", request head " + seconds(t.requestHeadSeconds) +
+         ", server " + seconds(t.serverSeconds) + ", drain " +
          seconds(t.drainSeconds) + "\n";
-  out += describe_label("Max Conns") + std::to_string(spec.maxConnections) + "\n";
+  const std::string per_client = spec.maxConnectionsPerClient > 0
+                                     ? std::to_string(spec.maxConnectionsPerClient)
+                                     : std::string("no cap");
+  out += describe_label("Max Conns") + std::to_string(spec.maxConnections) + ", per client " +
+         per_client + "\n";
 
   if (st.endpoints.empty()) {
     out += describe_label("Endpoints") + "<none>\n";

@@ -42,13 +42,17 @@ struct HealthCheck {
 
 struct BalancerTimeouts {
   int32_t connectSeconds = 5;
-  int32_t clientSeconds = 60;      // idle client connection
+  int32_t clientSeconds = 60;      // idle client connection (also between http requests)
+  // http: the whole request head (request line and fields) must arrive within
+  // this from the connection's start or a request's first byte (slowloris: 408).
+  int32_t requestHeadSeconds = 10;
   int32_t serverSeconds = 60;      // waiting for a backend's answer
   // A moved VM's endpoint drains (no new connections) this long at most before
   // its VM is stopped; sooner once the data plane reports it has no connections.
   int32_t drainSeconds = 30;
   template <class V> void visit(V& v) {
     v("connectSeconds", connectSeconds); v("clientSeconds", clientSeconds);
+    v("requestHeadSeconds", requestHeadSeconds);
     v("serverSeconds", serverSeconds); v("drainSeconds", drainSeconds);
   }
 };
@@ -64,11 +68,14 @@ struct BalancerSpec {
   std::string sessionAffinity = "none";  // none | sourceIP ("None" is respelled)
   BalancerTimeouts timeouts;
   int32_t maxConnections = 10000;
+  // Open client connections from one address (0: no cap); the one over it is
+  // closed at once, before anything is read.
+  int32_t maxConnectionsPerClient = 1000;
   template <class V> void visit(V& v) {
     v("selector", selector); v("vmSet", vmSet); v("listen", listen); v("mode", mode);
     v("algorithm", algorithm); v("rules", rules); v("healthCheck", healthCheck);
     v("sessionAffinity", sessionAffinity); v("timeouts", timeouts);
-    v("maxConnections", maxConnections);
+    v("maxConnections", maxConnections); v("maxConnectionsPerClient", maxConnectionsPerClient);
   }
 };
 

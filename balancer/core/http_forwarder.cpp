@@ -6,6 +6,8 @@
 
 #include <charconv>
 
+#include "balancer/core/target_normalizer.h"
+
 namespace corral::balancer {
 
 namespace http = boost::beast::http;
@@ -43,6 +45,48 @@ bool hop_by_hop(http::field name) {
     default:
       return false;
   }
+}
+
+// obs-fold (RFC 9112 5.2): the field's first line is followed by one that
+// starts with SP or HTAB. Beast accepts it and hands over the joined value,
+// so it shows only in the raw bytes: `name` points into the buffer being
+// parsed, where Beast has already seen this field's CRLF and the byte after
+// it (it looks there for a fold), so the scan stays inside that buffer.
+bool obs_folded(string_view name) {
+  const char* p = name.data() + name.size();
+  while (*p != '\n') ++p;
+  return p[1] == ' ' || p[1] == '\t';
+}
+
+bool all_digits(string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+// A response's Transfer-Encoding: "chunked" may come only last and once
+// ("gzip, chunked"); codings without it mean the body ends with the connection.
+bool valid_response_codings(string_view value) {
+  size_t chunked_at = string_view::npos;
+  size_t count = 0;
+  while (!value.empty()) {
+    size_t comma = value.find(',');
+    string_view coding = value.substr(0, comma);
+    while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t'))
+      coding.remove_prefix(1);
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
+      coding.remove_suffix(1);
+    if (coding.empty()) return false;
+    if (boost::beast::iequals(coding, "chunked")) {
+      if (chunked_at != string_view::npos) return false;
+      chunked_at = count;
+    }
+    ++count;
+    if (comma == string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return count > 0 && (chunked_at == string_view::npos || chunked_at == count - 1);
 }
 
 }  // namespace
@@ -92,18 +136,58 @@ void RequestForwarder::on_request_impl(http::verb method, string_view method_str
   }
   version_ = version;
   head_ = method == http::verb::head;
-  scratch_.target.assign(target.data(), target.size());
+  switch (normalize_target(std::string_view(target.data(), target.size()), scratch_.target)) {
+    case TargetNormalization::kUnchanged:
+      scratch_.target.assign(target.data(), target.size());
+      break;
+    case TargetNormalization::kChanged:
+      break;
+    case TargetNormalization::kAboveRoot:
+      reject(ec, http::error::bad_target, "request target climbs above the root");
+      return;
+  }
   append(out_, method_str);
   out_ += ' ';
-  append(out_, target);
+  out_ += scratch_.target;
   out_ += version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
 }
 
 void RequestForwarder::on_field_impl(http::field name, string_view name_string, string_view value,
-                                     error_code&) {
+                                     error_code& ec) {
+  if (obs_folded(name_string)) {
+    reject(ec, http::error::bad_value, "a header field is folded over lines (obs-fold)");
+    return;
+  }
+  if (is_header_done()) {
+    if (hop_by_hop(name)) return;
+    return chunks_.trailer_field(out_, name_string, value);
+  }
+  switch (name) {
+    case http::field::content_length:
+      if (++content_length_fields_ > 1 || !all_digits(value)) {
+        reject(ec, http::error::bad_content_length,
+               "Content-Length must be one field with one number");
+        return;
+      }
+      break;
+    case http::field::transfer_encoding:
+      if (++transfer_encoding_fields_ > 1 || !boost::beast::iequals(value, "chunked")) {
+        reject(ec, http::error::bad_transfer_encoding,
+               "Transfer-Encoding must be one field saying \"chunked\" and nothing else");
+        return;
+      }
+      break;
+    case http::field::host:
+      if (++host_fields_ > 1) {
+        reject(ec, http::error::bad_value, "more than one Host field");
+        return;
+      }
+      scratch_.host.assign(value.data(), value.size());
+      break;
+    default:
+      break;
+  }
   if (hop_by_hop(name)) return;
-  if (is_header_done()) return chunks_.trailer_field(out_, name_string, value);
-  if (name == http::field::host) scratch_.host.assign(value.data(), value.size());
   if (name == http::field::expect && boost::beast::iequals(value, "100-continue")) {
     expects_continue_ = true;
     return;
@@ -116,7 +200,20 @@ void RequestForwarder::on_field_impl(http::field name, string_view name_string, 
   append_field(out_, name_string, value);
 }
 
-void RequestForwarder::on_header_impl(error_code&) {
+void RequestForwarder::on_header_impl(error_code& ec) {
+  if (transfer_encoding_fields_ > 0 && content_length_fields_ > 0) {
+    reject(ec, http::error::bad_transfer_encoding, "Transfer-Encoding and Content-Length together");
+    return;
+  }
+  // RFC 9112 6.1: an HTTP/1.0 recipient cannot know chunked framing.
+  if (transfer_encoding_fields_ > 0 && version_ == 10) {
+    reject(ec, http::error::bad_transfer_encoding, "Transfer-Encoding in an HTTP/1.0 request");
+    return;
+  }
+  if (host_fields_ == 0 && version_ == 11) {
+    reject(ec, http::error::bad_value, "an HTTP/1.1 request without a Host field");
+    return;
+  }
   out_ += "X-Forwarded-For: ";
   if (!scratch_.forwarded_for.empty()) {
     out_ += scratch_.forwarded_for;
@@ -146,13 +243,35 @@ void ResponseForwarder::on_response_impl(int code, string_view reason, int versi
 }
 
 void ResponseForwarder::on_field_impl(http::field name, string_view name_string, string_view value,
-                                      error_code&) {
+                                      error_code& ec) {
+  if (obs_folded(name_string)) {
+    reject(ec, http::error::bad_value, "a header field is folded over lines (obs-fold)");
+    return;
+  }
+  if (!is_header_done()) {
+    if (name == http::field::content_length &&
+        (++content_length_fields_ > 1 || !all_digits(value))) {
+      reject(ec, http::error::bad_content_length,
+             "Content-Length must be one field with one number");
+      return;
+    }
+    if (name == http::field::transfer_encoding &&
+        (++transfer_encoding_fields_ > 1 || !valid_response_codings(value))) {
+      reject(ec, http::error::bad_transfer_encoding,
+             "Transfer-Encoding must be one field with \"chunked\" at most once and last");
+      return;
+    }
+  }
   if (hop_by_hop(name)) return;
   if (is_header_done()) return chunks_.trailer_field(out_, name_string, value);
   append_field(out_, name_string, value);
 }
 
-void ResponseForwarder::on_header_impl(error_code&) {
+void ResponseForwarder::on_header_impl(error_code& ec) {
+  if (transfer_encoding_fields_ > 0 && content_length_fields_ > 0) {
+    reject(ec, http::error::bad_transfer_encoding, "Transfer-Encoding and Content-Length together");
+    return;
+  }
   // An interim response (100 Continue) says nothing about the connection.
   if (status_ / 100 != 1) {
     close_client_ = !client_keep_alive_ || need_eof();

@@ -11,6 +11,23 @@
 // 25 µs. Here the output is one contiguous string whose capacity is reused
 // across requests: one send per message, and no allocation once warm.
 //
+// Strict framing, as HAProxy parses (RFC 9112 6.3, request smuggling): a
+// message whose length two parsers could read differently is refused, not
+// forwarded — in a request (then 400 and close) any Transfer-Encoding other
+// than exactly one "chunked" coding, Transfer-Encoding in HTTP/1.0, Transfer-
+// Encoding with Content-Length, more than one Content-Length or a list value,
+// no Host (HTTP/1.1) or more than one, obs-fold (a field continued on the next
+// line), and a target whose dot segments climb above the root; in a response
+// (then 502, the backend connection dropped) the same minus the Host and
+// HTTP/1.0 rules, and with "chunked" allowed after other codings ("gzip,
+// chunked"). Beast itself already refuses whitespace before a field's colon,
+// a non-digit Content-Length, differing Content-Lengths and "chunked" twice.
+// The error is an http::error (so a caller's "malformed" branch takes it) and
+// rejection() says which rule in words.
+//
+// The request target is normalised (core/target_normalizer.h) before it is
+// written out and before content rules see it.
+//
 // Pure: no sockets, so unit tests feed bytes and read the output.
 #pragma once
 
@@ -39,6 +56,10 @@ class ChunkFramer {
 // over, re-framing chunks.
 template <bool isRequest>
 class BodyForwarder : public boost::beast::http::basic_parser<isRequest> {
+ public:
+  // Why the message was refused, when a framing rule above (not Beast) did.
+  std::string_view rejection() const { return rejection_; }
+
  protected:
   explicit BodyForwarder(std::string& out) : out_(out) {}
 
@@ -59,8 +80,19 @@ class BodyForwarder : public boost::beast::http::basic_parser<isRequest> {
     if (this->chunked()) chunks_.finish(out_);
   }
 
+  // Sets `ec` and the reason; false, so that callers can `return reject(...)`.
+  bool reject(boost::beast::error_code& ec, boost::beast::http::error code, const char* why) {
+    ec = code;
+    rejection_ = why;
+    return false;
+  }
+
   std::string& out_;
   ChunkFramer chunks_;
+  const char* rejection_ = "";
+  // Framing fields seen in the header.
+  int content_length_fields_ = 0;
+  int transfer_encoding_fields_ = 0;
 };
 
 // A request from a client, to a backend. The output keeps the client's HTTP
@@ -96,6 +128,7 @@ class RequestForwarder final : public BodyForwarder<true> {
 
   Scratch& scratch_;
   std::string_view client_ip_;
+  int host_fields_ = 0;
   int version_ = 11;
   bool head_ = false;
   bool expects_continue_ = false;

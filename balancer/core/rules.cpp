@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "api/selector.h"
+#include "balancer/core/target_normalizer.h"
 
 namespace corral::balancer {
 
@@ -55,7 +56,7 @@ struct Target {
 // Splits a request-target (RFC 9112 §3.2): origin-form "/p?q", absolute-form
 // "http://host:port/p?q" (whose authority replaces the Host header, §3.2.2),
 // or "*". The query string and any fragment are dropped; the path is matched
-// as received (no percent-decoding or dot-segment removal).
+// as it comes (the caller normalised it: core/target_normalizer.h).
 Target split_target(std::string_view target) {
   Target t;
   if (!target.empty() && target.front() != '/') {
@@ -102,7 +103,11 @@ Result<RouteTable> RouteTable::build(const std::vector<BalancerRule>& rules,
     }
     Route route;
     route.host = lower(strip_port(rule.host));
-    route.path_prefix = rule.pathPrefix;
+    // Written the way requests are matched ("/%7Euser" is "/~user"); a
+    // prefix that climbs above the root cannot match anything normal and
+    // is kept as written.
+    if (normalize_target(rule.pathPrefix, route.path_prefix) != TargetNormalization::kChanged)
+      route.path_prefix = rule.pathPrefix;
     for (const Backend* b : backends) {
       if (selector->matches(b->endpoint.labels)) route.members.push_back(b);
     }

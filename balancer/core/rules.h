@@ -11,7 +11,11 @@
 // "/api/v1" but not "/apiv2"; "/static/" matches "/static/x.css" (a prefix
 // ending in '/' is a directory, and like Ingress's pathType Prefix it also
 // matches "/static" itself). The query string is not part of the path, nor is
-// a "#fragment"; the path is compared as received (no percent-decoding). An
+// a "#fragment". The path is compared in its normal form: the request's
+// target is normalised before match() sees it (RequestForwarder, with
+// core/target_normalizer.h: unreserved escapes decoded, dot segments
+// removed), and each rule's pathPrefix is normalised the same way in build(),
+// so "/public/%2e%2e/admin" meets the rule for "/admin". An
 // absolute-form target ("http://host/path") supplies the host itself, as
 // RFC 9112 §3.2.2 asks. A rule's host may be written with a ":port"; the port
 // is ignored there too.

@@ -51,15 +51,24 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpSession(tcp::socket client, std::shared_ptr<LoopBalancer> lb)
       : lb_(std::move(lb)),
         client_(std::move(client)),
-        timer_(client_.get_executor()),
-        slot_(lb_->shared_handle(), lb_->current()->set->spec.maxConnections) {}
+        timer_(client_.get_executor()) {}
 
   void start() {
-    if (!slot_.ok()) {
-      lb_->shared().metrics.rejected_max_connections->inc();
-      return reply(503, "balancer " + lb_->shared().name + " is at spec.maxConnections", true);
-    }
     info_ = describe_client(client_);
+    const BalancerSpec& spec = lb_->current()->set->spec;
+    switch (slot_.take(lb_->shared_handle(), spec.maxConnections, info_.ip,
+                       spec.maxConnectionsPerClient)) {
+      case ConnectionSlot::Refused::kNone:
+        break;
+      case ConnectionSlot::Refused::kMaxConnections:
+        lb_->shared().metrics.rejected_max_connections->inc();
+        return reply(503, "balancer " + lb_->shared().name + " is at spec.maxConnections", true);
+      case ConnectionSlot::Refused::kMaxConnectionsPerClient:
+        // Closed at once, without an answer: the one address already holds
+        // its share, and writing to each connection of a flood costs more.
+        lb_->shared().metrics.rejected_max_connections_per_client->inc();
+        return close();
+    }
     error_code ignored;
     client_.set_option(tcp::no_delay(true), ignored);
     read_request();
@@ -78,7 +87,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     request_->body_limit(kMaxRequestBodyBytes);
     request_->eager(true);
     sent_continue_ = false;
-    expect(Wait::kClientRead, timeouts().clientSeconds);
+    // A new connection and a pipelined request start their head at once; a
+    // kept-alive one may idle first.
+    if (!served_one_ || client_buf_.size() > 0) {
+      read_phase_ = ReadPhase::kHead;
+      expect(Wait::kClientRead, timeouts().requestHeadSeconds);
+    } else {
+      read_phase_ = ReadPhase::kIdle;
+      expect(Wait::kClientRead, timeouts().clientSeconds);
+    }
     parse_request();
   }
 
@@ -87,6 +104,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     feed(client_buf_, *request_, ec);
     if (ec) return on_request_error(ec);
     if (request_->is_done()) return on_request();
+    // Deadlines move only for a request that arrives in pieces (a whole one
+    // read at once costs no clock read here): the head must be complete within
+    // requestHeadSeconds of its first byte, then the body gets clientSeconds.
+    if (read_phase_ == ReadPhase::kIdle && (request_->got_some() || client_buf_.size() > 0)) {
+      read_phase_ = ReadPhase::kHead;
+      expect(Wait::kClientRead, timeouts().requestHeadSeconds);
+    }
+    if (read_phase_ == ReadPhase::kHead && request_->is_header_done()) {
+      read_phase_ = ReadPhase::kBody;
+      expect(Wait::kClientRead, timeouts().clientSeconds);
+    }
     if (request_->is_header_done() && request_->expects_continue() && !sent_continue_ &&
         request_->version() == 11) {
       sent_continue_ = true;
@@ -113,9 +141,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     BalancerMetrics& bm = lb_->shared().metrics;
     bool started = request_->got_some() || client_buf_.size() > 0;
     if (timed_out_) {
-      if (!started) return close();  // an idle keep-alive connection
+      if (!started) return close();  // an idle keep-alive connection, or one that never spoke
       bm.rejected_header_timeout->inc();
-      return reply(408, "request not received within timeouts.clientSeconds", true);
+      if (read_phase_ != ReadPhase::kBody)
+        return reply(408, "request head not received within timeouts.requestHeadSeconds", true);
+      return reply(408, "request body not received within timeouts.clientSeconds", true);
     }
     if (ec == http::error::header_limit) {
       bm.rejected_bad_request->inc();
@@ -127,7 +157,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     if (ec.category() == http::make_error_code(http::error::need_more).category()) {
       bm.rejected_bad_request->inc();
-      return reply(400, "malformed HTTP request: " + ec.message(), true);
+      const std::string why =
+          request_->rejection().empty() ? ec.message() : std::string(request_->rejection());
+      return reply(400, "malformed HTTP request: " + why, true);
     }
     close();  // the client went away
   }
@@ -137,6 +169,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     client_keep_alive_ = request_->keep_alive();
     head_ = request_->head();
     set_ = lb_->current();
+    response_.reset();  // a 502's reason must not come from the previous answer
     route_ = set_->set->routes.match(request_->host(), request_->target());
     attempts_ = 0;
     failed_ = nullptr;
@@ -300,7 +333,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (timed_out_)
       return reply(504,
                    "endpoint " + backend_->endpoint.vm + " did not answer within timeouts.serverSeconds", false);
-    reply(502, "endpoint " + backend_->endpoint.vm + " failed: " + ec.message(), false);
+    const std::string why = response_ && !response_->rejection().empty()
+                                ? std::string(response_->rejection())
+                                : ec.message();
+    reply(502, "endpoint " + backend_->endpoint.vm + " failed: " + why, false);
   }
 
   // ---- writing to the client.
@@ -323,6 +359,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                        switch (after) {
                          case After::kNextRequest:
                            self->response_started_ = false;
+                           self->served_one_ = true;
                            return self->read_request();
                          case After::kClose:
                            return self->close();
@@ -394,6 +431,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<RequestForwarder> request_;
   std::optional<ResponseForwarder> response_;
   bool sent_continue_ = false;
+  // Before the first request a connection has requestHeadSeconds; between
+  // requests it may idle for clientSeconds.
+  bool served_one_ = false;
+  enum class ReadPhase { kIdle, kHead, kBody };
+  ReadPhase read_phase_ = ReadPhase::kHead;
   bool response_started_ = false;
   int client_version_ = 11;
   bool client_keep_alive_ = false;

@@ -4,6 +4,7 @@
 //                  resolved backend addresses and metric children. Immutable;
 //                  every loop holds the same one.
 //   SharedBalancer per Balancer, all loops: connection count (maxConnections),
+//                  connections per client address (maxConnectionsPerClient),
 //                  its metrics.
 //   LoopBalancer   per Balancer and loop: the current set, this loop's pickers
 //                  (pickers keep cursors, so each loop has its own); the loop
@@ -14,14 +15,18 @@
 // another's connections.
 //
 // Thread safety: LoopBalancer is touched only on its loop's thread.
-// SharedBalancer is atomics plus immutable fields.
+// SharedBalancer is atomics plus immutable fields, and the per-client counts
+// under their own mutex (taken once when a connection opens and once when it
+// closes, never per request).
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 #include <string>
 #include <vector>
@@ -43,6 +48,10 @@ struct SharedBalancer {
   std::string name;
   BalancerMetrics metrics;
   std::atomic<int64_t> connections{0};
+  std::mutex clients_mu;
+  // Open connections by client address, counted only while
+  // spec.maxConnectionsPerClient is set. Guarded by clients_mu.
+  std::unordered_map<std::string, int32_t> clients;
 };
 
 class LoopBalancer {

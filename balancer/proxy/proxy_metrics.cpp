@@ -30,6 +30,7 @@ metrics::Counter* ProxyMetrics::accepted(const std::string& balancer, size_t loo
 BalancerMetrics ProxyMetrics::for_balancer(const std::string& balancer) {
   BalancerMetrics m;
   m.rejected_max_connections = &rejected_.with({balancer, "maxConnections"});
+  m.rejected_max_connections_per_client = &rejected_.with({balancer, "maxConnectionsPerClient"});
   m.rejected_no_endpoint = &rejected_.with({balancer, "noEndpoint"});
   m.rejected_bad_request = &rejected_.with({balancer, "badRequest"});
   m.rejected_header_timeout = &rejected_.with({balancer, "headerTimeout"});

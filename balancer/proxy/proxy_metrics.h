@@ -5,6 +5,7 @@
 //   corral_balancer_errors_total{balancer,endpoint,kind}       connect | timeout | reset | status5xx
 //   corral_balancer_request_duration_seconds{balancer,endpoint} response (http) / session (tcp) time
 //   corral_balancer_rejected_total{balancer,reason}            maxConnections | noEndpoint |
+//                                                              maxConnectionsPerClient |
 //                                                              badRequest | headerTimeout
 //   corral_balancer_retries_total{balancer}                    attempts moved to another endpoint
 //   corral_balancer_accepted_total{balancer,loop}              client connections per serving event
@@ -36,6 +37,7 @@ struct BackendMetrics {
 
 struct BalancerMetrics {
   metrics::Counter* rejected_max_connections = nullptr;
+  metrics::Counter* rejected_max_connections_per_client = nullptr;
   metrics::Counter* rejected_no_endpoint = nullptr;
   metrics::Counter* rejected_bad_request = nullptr;
   metrics::Counter* rejected_header_timeout = nullptr;

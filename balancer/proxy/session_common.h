@@ -19,20 +19,24 @@ struct ClientInfo {
 };
 ClientInfo describe_client(const boost::asio::ip::tcp::socket& socket);
 
-// Holds one client connection's slot against spec.maxConnections; releases it
-// when destroyed.
+// Holds one client connection's slot against spec.maxConnections and
+// spec.maxConnectionsPerClient; releases it when destroyed.
 class ConnectionSlot {
  public:
-  // Takes a slot when fewer than `limit` are taken; ok() says whether it did.
-  ConnectionSlot(std::shared_ptr<SharedBalancer> shared, int64_t limit);
+  enum class Refused { kNone, kMaxConnections, kMaxConnectionsPerClient };
+  ConnectionSlot() = default;
   ~ConnectionSlot();
   ConnectionSlot(const ConnectionSlot&) = delete;
   ConnectionSlot& operator=(const ConnectionSlot&) = delete;
-  bool ok() const { return ok_; }
+
+  // Takes a slot when fewer than `limit` connections are open and fewer than
+  // `per_client_limit` (0: no cap) from `client_ip`. Once per slot.
+  Refused take(std::shared_ptr<SharedBalancer> shared, int64_t limit, const std::string& client_ip,
+               int32_t per_client_limit);
 
  private:
-  std::shared_ptr<SharedBalancer> shared_;
-  bool ok_ = false;
+  std::shared_ptr<SharedBalancer> shared_;  // set once a slot is held
+  std::string client_;                      // counted in shared_->clients when not empty
 };
 
 // Counts one connection (tcp) or request (http) in flight on a backend for

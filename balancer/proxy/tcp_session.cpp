@@ -26,15 +26,21 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
         client_(std::move(client)),
         server_(client_.get_executor()),
         timer_(client_.get_executor()),
-        set_(lb_->current()),
-        slot_(lb_->shared_handle(), set_->set->spec.maxConnections) {}
+        set_(lb_->current()) {}
 
   void start() {
-    if (!slot_.ok()) {
-      lb_->shared().metrics.rejected_max_connections->inc();
-      return;  // closing the socket refuses the client
-    }
     info_ = describe_client(client_);
+    switch (slot_.take(lb_->shared_handle(), spec().maxConnections, info_.ip,
+                       spec().maxConnectionsPerClient)) {
+      case ConnectionSlot::Refused::kNone:
+        break;
+      case ConnectionSlot::Refused::kMaxConnections:
+        lb_->shared().metrics.rejected_max_connections->inc();
+        return;  // closing the socket refuses the client
+      case ConnectionSlot::Refused::kMaxConnectionsPerClient:
+        lb_->shared().metrics.rejected_max_connections_per_client->inc();
+        return;
+    }
     connect(nullptr);
   }
 

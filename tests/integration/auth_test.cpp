@@ -84,7 +84,7 @@ TEST_F(AuthTest, MissingOrUnknownTokenIs401) {
     expect_status(c->Get("/metrics"), 401, "Unauthorized", before);
     expect_status(c->Get("/nowhere"), 401, "Unauthorized", before);
   }
-  // A too-large body from a stranger: tests/integration/hostile_request_test.cpp
+  // A too-large body from a stranger: tests/security/api_request_head_integration_test.cpp
   // (refused on the head, before the body is read).
   // Health endpoints are open.
   EXPECT_EQ(anon->Get("/healthz")->status, 200);

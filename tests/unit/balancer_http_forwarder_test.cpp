@@ -112,10 +112,10 @@ TEST(RequestForwarder, ForwardsAContentLengthBodyByteForByte) {
   for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i * 31 + 7);
   for (size_t piece : {1u, 1000u, 100000u}) {
     RequestCase c;
-    std::string in = "POST /up HTTP/1.1\r\nContent-Length: 70000\r\n\r\n" + body;
+    std::string in = "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 70000\r\n\r\n" + body;
     ASSERT_FALSE(feed(*c.parser, in, piece));
     ASSERT_TRUE(c.parser->is_done());
-    EXPECT_EQ(c.out, "POST /up HTTP/1.1\r\nContent-Length: 70000\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n" + body)
+    EXPECT_EQ(c.out, "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 70000\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n" + body)
         << "pieces of " << piece;
   }
 }
@@ -124,14 +124,14 @@ TEST(RequestForwarder, ReframesChunksDropsExtensionsAndKeepsTrailers) {
   for (size_t piece : {1u, 5u, 4096u}) {
     RequestCase c;
     ASSERT_FALSE(feed(*c.parser,
-                      "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
+                      "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
                       "5;name=v\r\nhello\r\n"
                       "1A\r\nabcdefghijklmnopqrstuvwxyz\r\n"
                       "0\r\nX-Sum: 42\r\n\r\n",
                       piece));
     ASSERT_TRUE(c.parser->is_done());
     EXPECT_EQ(c.out,
-              "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n"
+              "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n"
               "5\r\nhello\r\n1a\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nX-Sum: 42\r\n\r\n")
         << "pieces of " << piece;
   }
@@ -145,6 +145,31 @@ TEST(RequestForwarder, RejectsWhatIsNotHttp1) {
   RequestCase both_framings;
   EXPECT_TRUE(feed(*both_framings.parser,
                    "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 4096));
+}
+
+// The strict framing rules (tests/security/framing_unit_test.cpp has the
+// attacks) leave every well-formed message through.
+TEST(RequestForwarder, AcceptsEveryWellFormedFraming) {
+  for (std::string_view in : {
+           "GET / HTTP/1.0\r\n\r\n",  // HTTP/1.0 may omit Host
+           "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: CHUNKED\r\n\r\n0\r\n\r\n",
+           "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:  chunked \t\r\n\r\n0\r\n\r\n",
+           "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 002\r\n\r\nok",
+           "POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\nok",
+           "GET http://h/x HTTP/1.1\r\nHost: h\r\n\r\n",
+       }) {
+    RequestCase c;
+    error_code ec = feed(*c.parser, in, 4096);
+    EXPECT_FALSE(ec) << ec.message() << " " << c.parser->rejection() << ": " << in;
+    EXPECT_TRUE(c.parser->is_done()) << in;
+  }
+}
+
+TEST(RequestForwarder, ForwardsAndRoutesTheNormalisedTarget) {
+  RequestCase c;
+  ASSERT_FALSE(feed(*c.parser, "GET /a/%2e%2E/b/./c%7e?x=/../y HTTP/1.1\r\nHost: h\r\n\r\n", 4096));
+  EXPECT_EQ(c.parser->target(), "/b/c~?x=/../y");
+  EXPECT_EQ(c.out, "GET /b/c~?x=/../y HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n");
 }
 
 struct ResponseCase {
@@ -218,6 +243,16 @@ TEST(ResponseForwarder, AnInterimResponseIsCompleteOnItsOwnAndSaysNothingAboutTh
   EXPECT_TRUE(c.parser->is_done());
   EXPECT_EQ(c.parser->status(), 100);
   EXPECT_EQ(c.out, "HTTP/1.1 100 Continue\r\n\r\n");
+}
+
+TEST(ResponseForwarder, AcceptsCodingsBeforeChunkedAndABodyUntilClose) {
+  ResponseCase gzip_chunked(11, true);
+  ASSERT_FALSE(feed(*gzip_chunked.parser,
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n", 4096));
+  EXPECT_TRUE(gzip_chunked.parser->is_done());
+  ResponseCase gzip_only(11, true);
+  ASSERT_FALSE(feed(*gzip_only.parser, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz", 4096));
+  EXPECT_TRUE(gzip_only.parser->need_eof());
 }
 
 TEST(LocalResponse, IsACompleteMessageWithItsLengthAndConnection) {

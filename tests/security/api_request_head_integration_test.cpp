@@ -16,7 +16,7 @@
 #include "tests/integration/server_fixture.h"
 
 namespace corral::testing {
-namespace hostile_request_test {
+namespace api_request_head_integration_test {
 
 constexpr const char* kTokens = "admin-token,root,admin\nview-token,viewer,viewer\n";
 constexpr const char* kVMs = "/apis/corral/v1/vms";
@@ -226,5 +226,5 @@ TEST_F(HostileRequestTest, WatchesPastAnIdentitysShareAre429) {
   EXPECT_EQ(status_of(again->read_until_close()), 200);
 }
 
-}  // namespace hostile_request_test
+}  // namespace api_request_head_integration_test
 }  // namespace corral::testing
