@@ -23,6 +23,14 @@ Result<Json> parse_json(std::string_view text, const std::string& origin) {
     if (auto p = what.find(": "); p != std::string::npos && what.rfind("[json.", 0) == 0)
       what = what.substr(p + 2);
     return make_error(ErrorCode::kBadRequest, where + ": malformed JSON: " + what);
+  } catch (const nlohmann::json::exception& e) {
+    // Not a syntax error but a value nlohmann cannot hold (out_of_range.406:
+    // a number such as 1e999): refused like one, never thrown to the caller.
+    std::string what = e.what();
+    if (auto p = what.find("] "); p != std::string::npos && what.rfind("[json.", 0) == 0)
+      what = what.substr(p + 2);
+    return make_error(ErrorCode::kBadRequest,
+                      (origin.empty() ? std::string("json") : origin) + ": malformed JSON: " + what);
   }
 }
 

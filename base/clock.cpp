@@ -66,6 +66,12 @@ bool parse_time(const std::string& text, std::chrono::system_clock::time_point* 
   }
   std::snprintf(tail, sizeof tail, "%s", rest);
   if (std::string(tail) != "Z") return false;
+  // system_clock counts nanoseconds in 64 bits: about 1678 to 2262. A year
+  // outside [1900, 2200] (a peer's lie, a typo) is refused, not overflowed.
+  if (tm.tm_year < 1900 || tm.tm_year > 2200 || tm.tm_mon < 1 || tm.tm_mon > 12 ||
+      tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 ||
+      tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
+    return false;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   std::time_t secs = timegm(&tm);

@@ -1,0 +1,55 @@
+// Values from outside that the fuzzers (tests/fuzz) found crashing or
+// overflowing: each must be refused, never thrown or overflowed.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "api/json.h"
+#include "api/yaml.h"
+#include "base/clock.h"
+
+namespace corral {
+namespace parse_hostile_values_test {
+
+// fuzz_json_object, fuzz_agent_state: nlohmann throws out_of_range (not a
+// parse_error) for a number it cannot hold; parse_json let it escape.
+TEST(ParseJson, NumbersTooLargeToHoldAreRefusedNotThrown) {
+  for (const char* text : {"1e999", R"({"startTime":1e3456})", "-1e400"}) {
+    auto parsed = parse_json(text, "body");
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_EQ(parsed.error().code, ErrorCode::kBadRequest);
+    EXPECT_EQ(parsed.error().message.rfind("body: malformed JSON: ", 0), 0u)
+        << parsed.error().message;
+  }
+}
+
+// fuzz_heartbeat: year 0026 overflowed system_clock's 64-bit nanoseconds
+// (undefined behaviour) when an agent reported it as its time.
+TEST(ParseTime, YearsOutsideTheClocksRangeAndBadFieldsAreRefused) {
+  std::chrono::system_clock::time_point t;
+  for (const char* text : {"0026-12-02T10:00:00Z", "9999-01-01T00:00:00Z", "2026-13-01T00:00:00Z",
+                           "2026-12-32T00:00:00Z", "2026-12-02T24:00:00Z", "2026-12-02T10:60:00Z"}) {
+    EXPECT_FALSE(parse_time(text, &t)) << text;
+  }
+  ASSERT_TRUE(parse_time("2026-12-02T10:00:00.250Z", &t));
+  EXPECT_EQ(format_time(t), "2026-12-02T10:00:00.250Z");
+}
+
+// fuzz_manifest: 223 bytes of commas and invalid UTF-8 made yaml-cpp 0.7
+// allocate 23 GiB. Manifests must be UTF-8; anything else is refused, with
+// where, before yaml-cpp sees it.
+TEST(ParseYaml, TextThatIsNotUtf8IsRefusedWithItsPlace) {
+  for (const char* text : {"kind: VM\nname: a\xff\n", "kind: \xc0\x80\n", "x: \xed\xa0\x80\n",
+                           "x: \xf4\x90\x80\x80\n", "x: \xe2\x82"}) {
+    auto docs = parse_yaml_documents(text, "m.yaml");
+    ASSERT_FALSE(docs.ok()) << text;
+    EXPECT_NE(docs.error().message.find("not UTF-8"), std::string::npos) << docs.error().message;
+  }
+  auto docs = parse_yaml_documents("kind: VM\nname: a\xff\n", "m.yaml");
+  EXPECT_EQ(docs.error().message.rfind("m.yaml:2:8: ", 0), 0u) << docs.error().message;
+  auto ok = parse_yaml_documents("name: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x84\n", "m.yaml");
+  EXPECT_TRUE(ok.ok()) << "UTF-8 of 2, 3 and 4 bytes is fine";
+}
+
+}  // namespace parse_hostile_values_test
+}  // namespace corral
