@@ -4,6 +4,7 @@
 # coverage and whether it found anything. Needs the sanitizer build with clang
 # (bash scripts/build.sh asan all). New corpus entries go to
 # $FUZZ_WORK/<target> (default /tmp/corral-fuzz), findings to $FUZZ_WORK/crashes.
+# FUZZ_TARGETS="manifest heartbeat" fuzzes only those.
 #   bash tests/fuzz/run-all.sh [SECONDS]
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,6 +15,7 @@ echo "fuzzing, ${seconds} s per target, commit $(git rev-parse --short HEAD), $(
 printf '%-14s %12s %10s %8s %8s  %s\n' target execs execs/s cov ft result
 for bin in build-asan/tests/fuzz/fuzz_*; do
   t="${bin##*/fuzz_}"
+  if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $t "* ]]; then continue; fi
   mkdir -p "$work/$t"
   log="$work/$t.log"
   "$bin" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
