@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "balancer/core/http_forwarder.h"
+#include "tests/support/beast_feed.h"
 
 namespace corral::balancer {
 namespace framing_unit_test {
@@ -26,29 +27,7 @@ namespace framing_unit_test {
 namespace http = boost::beast::http;
 using boost::beast::error_code;
 
-// Feeds the whole input (in pieces of `piece` bytes, as reads arrive).
-template <class Parser>
-error_code feed(Parser& parser, std::string_view input, size_t piece) {
-  std::string pending;
-  size_t at = 0;
-  error_code ec;
-  while (!parser.is_done() && at < input.size()) {
-    size_t n = std::min(piece, input.size() - at);
-    pending.append(input.substr(at, n));
-    at += n;
-    while (!pending.empty() && !parser.is_done()) {
-      size_t used = parser.put(boost::asio::buffer(pending), ec);
-      pending.erase(0, used);
-      if (ec == http::error::need_more) {
-        ec = {};
-        break;
-      }
-      if (ec) return ec;
-      if (used == 0) break;
-    }
-  }
-  return ec;
-}
+using corral::testing::feed;
 
 // The request is refused, whole or byte by byte, with an http error (what
 // the session answers 400 to, before it looks at anything else). Returns the
