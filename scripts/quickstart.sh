@@ -95,6 +95,7 @@ bash scripts/install-deps.sh run
 bash scripts/build.sh release binaries
 stop_cluster
 mkdir -p "$state/data" "$state/logs"
+chmod 700 "$state/data"  # the controller refuses a data directory others may read
 
 rm -f "$state/controller.url"
 # The quick start runs without tokens, which the controller allows only on loopback.
