@@ -109,27 +109,27 @@ TEST_F(AuthTest, ViewerReadsButMayNotWrite) {
   expect_status(viewer_->Delete("/apis/corral/v1/vms/on-a"), 403, "Forbidden", before);
 }
 
-TEST_F(AuthTest, NodeWritesItsOwnNodeOnly) {
-  // Its own Node: create, update, update status.
-  auto created = node_a_->Post(kNodes, node("host-a").dump(), kJson);
-  ASSERT_TRUE(created);
-  ASSERT_EQ(created->status, 201) << created->body;
-  Json mine = parse(created->body);
-  mine["status"]["phase"] = "Ready";
-  auto st = node_a_->Put("/apis/corral/v1/nodes/host-a/status", mine.dump(), kJson);
-  ASSERT_TRUE(st);
-  EXPECT_EQ(st->status, 200) << st->body;
-  mine = parse(st->body);
-  mine["metadata"]["labels"] = {{"zone", "z1"}};
-  auto up = node_a_->Put("/apis/corral/v1/nodes/host-a", mine.dump(), kJson);
-  ASSERT_TRUE(up);
-  EXPECT_EQ(up->status, 200) << up->body;
-
+TEST_F(AuthTest, NodeWritesNodesOnlyThroughItsHeartbeat) {
+  // Its own Node is registered by its heartbeat (tests/integration/heartbeat_test.cpp);
+  // the main path and /status are the admin's and the heartbeat's
+  // (tests/security/node_restriction_test.cpp has the attacks).
+  ASSERT_EQ(admin_->Post(kNodes, node("host-a").dump(), kJson)->status, 201);
   const std::string before = snapshot();
+  Json mine = get(*node_a_, "/apis/corral/v1/nodes/host-a");
+  mine["metadata"]["labels"] = {{"zone", "z1"}};
+  Json s = expect_status(node_a_->Put("/apis/corral/v1/nodes/host-a", mine.dump(), kJson), 403,
+                         "Forbidden", before);
+  EXPECT_NE(s.value("message", "").find("labels, taints, unschedulable and drain are the admin's"),
+            std::string::npos)
+      << s.dump();
+  mine["status"]["phase"] = "Ready";
+  expect_status(node_a_->Put("/apis/corral/v1/nodes/host-a/status", mine.dump(), kJson), 403,
+                "Forbidden", before);
+
   Json b = get(*node_a_, "/apis/corral/v1/nodes/host-b");
   b["metadata"]["labels"] = {{"stolen", "yes"}};
-  Json s = expect_status(node_a_->Put("/apis/corral/v1/nodes/host-b", b.dump(), kJson), 403,
-                         "Forbidden", before);
+  s = expect_status(node_a_->Put("/apis/corral/v1/nodes/host-b", b.dump(), kJson), 403, "Forbidden",
+                    before);
   EXPECT_NE(
       s.value("message", "").find("user \"agent-a\" (node:host-a) may not update nodes/host-b"),
       std::string::npos)
@@ -138,26 +138,25 @@ TEST_F(AuthTest, NodeWritesItsOwnNodeOnly) {
   expect_status(node_a_->Put("/apis/corral/v1/nodes/host-b/status", b.dump(), kJson), 403,
                 "Forbidden", before);
   expect_status(node_a_->Post(kNodes, node("host-c").dump(), kJson), 403, "Forbidden", before);
+  expect_status(node_a_->Post(kNodes, node("host-a2").dump(), kJson), 403, "Forbidden", before);
   expect_status(node_a_->Delete("/apis/corral/v1/nodes/host-a"), 403, "Forbidden", before);
 }
 
-TEST_F(AuthTest, NodeUpdatesStatusOfItsOwnVMsOnly) {
+TEST_F(AuthTest, NodeReportsVMsOnlyThroughItsHeartbeat) {
+  // Reading its own VM by name is allowed; another node's is not.
   Json on_a = get(*node_a_, "/apis/corral/v1/vms/on-a");
-  on_a["status"]["phase"] = "Running";
-  auto ok = node_a_->Put("/apis/corral/v1/vms/on-a/status", on_a.dump(), kJson);
-  ASSERT_TRUE(ok);
-  EXPECT_EQ(ok->status, 200) << ok->body;
-
   const std::string before = snapshot();
-  Json on_b = get(*node_a_, "/apis/corral/v1/vms/on-b");
-  on_b["status"]["phase"] = "Failed";
-  Json s = expect_status(node_a_->Put("/apis/corral/v1/vms/on-b/status", on_b.dump(), kJson), 403,
+  on_a["status"]["phase"] = "Running";
+  Json s = expect_status(node_a_->Put("/apis/corral/v1/vms/on-a/status", on_a.dump(), kJson), 403,
                          "Forbidden", before);
-  EXPECT_EQ(s.value("message", ""),
-            "user \"agent-a\" (node:host-a) may not update vms/on-b/status: the VM is bound to "
-            "node \"host-b\"");
+  EXPECT_NE(s.value("message", "").find("through its heartbeat"), std::string::npos) << s.dump();
+  expect_status(node_a_->Get("/apis/corral/v1/vms/on-b"), 403, "Forbidden", before);
+  Json on_b = get(*admin_, "/apis/corral/v1/vms/on-b");
+  on_b["status"]["phase"] = "Failed";
+  expect_status(node_a_->Put("/apis/corral/v1/vms/on-b/status", on_b.dump(), kJson), 403,
+                "Forbidden", before);
   // Nor the spec of its own VM, nor creating or deleting VMs.
-  Json mine = get(*node_a_, "/apis/corral/v1/vms/on-a");
+  Json mine = get(*admin_, "/apis/corral/v1/vms/on-a");
   mine["spec"]["resources"]["cpu"] = "4";
   expect_status(node_a_->Put("/apis/corral/v1/vms/on-a", mine.dump(), kJson), 403, "Forbidden",
                 before);
