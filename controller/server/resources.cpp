@@ -1,10 +1,13 @@
 #include "controller/server/resources.h"
 
+#include <cstdio>
 #include <mutex>
 #include <optional>
 
 #include "api/json.h"
 #include "api/types/balancer.h"
+#include "api/types/event.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "controller/server/balancer_listen.h"
 #include "controller/server/request.h"
@@ -127,6 +130,45 @@ void add_warnings(httplib::Response& res, const std::string& plural, const std::
 }
 }  // namespace
 
+namespace {
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// An Event from a node or a balancer: capped in size, then in rate per user
+// (event_limits.h). Its times are the server's: a far-future lastTimestamp
+// must not keep it from expiring (loops/event_ttl_loop.h). Returns false when
+// it answered.
+bool admit_machine_event(Context& ctx, const Identity& who, Json& event, httplib::Response& res) {
+  const std::string name = object_name(event);
+  if (auto size = check_event_size(event, ctx.options.event_limits); !size) {
+    logger("api")->info("events/{} from {} ({}) refused: {}", name, who.user, who.role,
+                        size.error().message);
+    write_error(res, size.error(), name, "events");
+    return false;
+  }
+  auto decision = ctx.event_rate.admit(who.user);
+  if (!decision.allowed) {
+    res.set_header("Retry-After", std::to_string(decision.retry_after.count()));
+    write_error(
+        res,
+        make_error(ErrorCode::kTooManyRequests,
+                   "user \"" + who.user + "\" (" + who.role + ") creates Events faster than " +
+                       number_text(ctx.options.event_limits.rate_per_second) + "/s (burst " +
+                       number_text(ctx.options.event_limits.burst) + "); retry after " +
+                       std::to_string(decision.retry_after.count()) + " s"),
+        name, "events");
+    return false;
+  }
+  const std::string now = format_time(ctx.clock.now());
+  if (event.value("firstTimestamp", "").empty()) event["firstTimestamp"] = now;
+  event["lastTimestamp"] = now;
+  return true;
+}
+}  // namespace
+
 void handle_create(Context& ctx, const Route& route, const Identity& who,
                    const httplib::Request& req, httplib::Response& res) {
   const auto& plural = route.kind->plural;
@@ -143,6 +185,9 @@ void handle_create(Context& ctx, const Route& route, const Identity& who,
   auto normalized = normalize_object(*body, &warnings);
   if (!normalized) return write_error(res, normalized.error(), name, plural);
   add_warnings(res, plural, name, warnings);
+  if (route.kind->kind == Event::kKind && (!who.node_name.empty() || who.is_balancer())) {
+    if (!admit_machine_event(ctx, who, *normalized, res)) return;
+  }
   std::unique_lock<std::mutex> serial;  // Balancers: until the write is done
   if (auto listen = admit_listen(ctx, *route.kind, *normalized, serial); !listen)
     return write_error(res, listen.error(), name, plural);
