@@ -280,6 +280,69 @@ TEST(AuthFile, ReloadSwapsTheTokensOrKeepsThemWhenTheFileIsBad) {
   EXPECT_FALSE(server::Authenticator().reload(path).ok()) << "authentication off: nothing to reload";
 }
 
+// Issue 15 §2: the node role as Kubernetes' NodeRestriction has it, verb by
+// verb; the attacks through real HTTP are in tests/security/.
+TEST(AuthRoles, NodeRoleWritesOnlyItsHeartbeatAndEvents) {
+  auto auth = server::Authenticator::from_text("t1,agent-a,node:host-a\n", "tokens");
+  ASSERT_TRUE(auth.ok()) << auth.error().message;
+  auto who = auth->authenticate("Bearer t1");
+  ASSERT_TRUE(who.ok());
+  server::BoundNodeLookup bound = [](const std::string& vm) -> Result<std::optional<std::string>> {
+    if (vm == "mine") return std::optional<std::string>("host-a");
+    if (vm == "theirs") return std::optional<std::string>("host-b");
+    return std::optional<std::string>();
+  };
+  auto allowed = [&](const std::string& verb, const std::string& resource, const std::string& name,
+                     const std::string& subresource = "") {
+    return server::authorize(*who, {verb, resource, name, subresource}, bound).ok();
+  };
+  EXPECT_TRUE(allowed("update", "nodes", "host-a", "heartbeat"));
+  EXPECT_FALSE(allowed("update", "nodes", "host-b", "heartbeat"));
+  EXPECT_TRUE(allowed("create", "events", ""));
+  EXPECT_TRUE(allowed("create", "events", "e1"));
+  for (const char* verb : {"create", "update", "delete"}) {
+    EXPECT_FALSE(allowed(verb, "nodes", "host-a")) << verb;
+    EXPECT_FALSE(allowed(verb, "nodes", "")) << verb;
+  }
+  EXPECT_FALSE(allowed("update", "nodes", "host-a", "status"));
+  EXPECT_FALSE(allowed("update", "vms", "mine", "status"));
+  EXPECT_FALSE(allowed("update", "vms", "theirs", "status"));
+  EXPECT_FALSE(allowed("update", "events", "e1"));
+  EXPECT_FALSE(allowed("delete", "events", "e1"));
+  EXPECT_FALSE(allowed("update", "balancers", "front", "status"));
+  // Reads: not VMSets; VMs only its own, by name.
+  EXPECT_TRUE(allowed("get", "vms", "mine"));
+  EXPECT_FALSE(allowed("get", "vms", "theirs"));
+  EXPECT_FALSE(allowed("get", "vms", "absent"));
+  EXPECT_FALSE(allowed("list", "vms", ""));
+  EXPECT_FALSE(allowed("watch", "vms", ""));
+  for (const char* verb : {"get", "list", "watch"}) {
+    EXPECT_FALSE(allowed(verb, "vmsets", "")) << verb;
+    EXPECT_TRUE(allowed(verb, "nodes", "")) << verb;
+    EXPECT_TRUE(allowed(verb, "pools", "")) << verb;
+    EXPECT_TRUE(allowed(verb, "balancers", "")) << verb;
+  }
+  EXPECT_TRUE(allowed("get", "", ""));  // discovery, /metrics
+}
+
+TEST(AuthRoles, ScopedBalancerRoleUpdatesOnlyItsBalancers) {
+  auto auth = server::Authenticator::from_text("t1,lb-1,balancer:front+back\n", "tokens");
+  ASSERT_TRUE(auth.ok()) << auth.error().message;
+  auto who = auth->authenticate("Bearer t1");
+  ASSERT_TRUE(who.ok());
+  EXPECT_TRUE(who->is_balancer());
+  auto allowed = [&](const std::string& verb, const std::string& name,
+                     const std::string& subresource = "status") {
+    return server::authorize(*who, {verb, "balancers", name, subresource}, nullptr).ok();
+  };
+  EXPECT_TRUE(allowed("update", "front"));
+  EXPECT_TRUE(allowed("update", "back"));
+  EXPECT_FALSE(allowed("update", "other"));
+  EXPECT_FALSE(allowed("update", "front", ""));
+  EXPECT_TRUE(allowed("get", "other", ""));
+  EXPECT_TRUE(server::authorize(*who, {"create", "events", "", ""}, nullptr).ok());
+}
+
 TEST(AuthFile, MalformedLineIsAStartupErrorNamingFileAndLine) {
   Harness h;
   server::ServerOptions o;
