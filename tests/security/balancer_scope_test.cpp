@@ -12,15 +12,15 @@ class BalancerScope : public SecurityTest {
   void SetUp() override {
     SecurityTest::SetUp();
     for (const char* name : {"front", "back", "other"}) {
-      Json b = {{"apiVersion", "corral/v1"},
-                {"kind", "Balancer"},
-                {"metadata", {{"name", name}}},
-                {"spec",
-                 {{"vmSet", "web"},
-                  {"listen", std::string("127.0.0.1:") +
-                                 (std::string(name) == "front"  ? "8080"
-                                  : std::string(name) == "back" ? "8081"
-                                                                : "8082")}}}};
+      Json b = {
+          {"apiVersion", "corral/v1"},
+          {"kind", "Balancer"},
+          {"metadata", {{"name", name}}},
+          {"spec",
+           {{"vmSet", "web"},
+            {"listen", std::string("127.0.0.1:") + (std::string(name) == "front"  ? "8080"
+                                                    : std::string(name) == "back" ? "8081"
+                                                                                  : "8082")}}}};
       auto r = post(*admin_, "balancers", b);
       ASSERT_TRUE(r && r->status == 201) << (r ? r->body : "no answer");
     }
@@ -72,7 +72,8 @@ TEST_F(BalancerScope, UnscopedRoleStillWritesEveryBalancerButWarnsAtLoad) {
 }
 
 TEST(BalancerScopeSyntax, MalformedScopedRolesAreRefusedAtLoad) {
-  for (const char* role : {"balancer:", "balancer:+", "balancer:a+", "balancer:a++b", "balancer:+a"}) {
+  for (const char* role :
+       {"balancer:", "balancer:+", "balancer:a+", "balancer:a++b", "balancer:+a"}) {
     auto auth = server::Authenticator::from_text(std::string("t,u,") + role + "\n", "f");
     ASSERT_FALSE(auth.ok()) << role;
     EXPECT_NE(auth.error().message.find("f:1: role"), std::string::npos) << auth.error().message;

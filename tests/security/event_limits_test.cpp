@@ -1,8 +1,8 @@
 // Issue 15 §2: a node token created a 2.5 MB Event. Events from nodes and
 // balancers are capped in size (message 1 KiB → 422 at `message`; the whole
 // Event 4 KiB → 413) and in rate per user (429 with Retry-After).
-#include "base/clock.h"
 #include "controller/server/event_limits.h"
+#include "base/clock.h"
 #include "tests/security/node_restriction_fixture.h"
 
 namespace corral::testing::security {
@@ -24,8 +24,8 @@ TEST_F(EventLimitsApi, LargeEventsFromNodesAndBalancersAreRefused) {
   auto lb = h_.client("lb-front-token");
   for (auto* c : {node_a_.get(), lb.get()}) {
     // The 2.5 MB Event of the issue (under the 3 MiB body cap).
-    Json s = refused(post(*c, "events", event("big", std::string(2'500'000, 'x'))), 422,
-                     "Invalid", before);
+    Json s = refused(post(*c, "events", event("big", std::string(2'500'000, 'x'))), 422, "Invalid",
+                     before);
     ASSERT_TRUE(s["details"]["causes"].is_array()) << s.dump().substr(0, 500);
     EXPECT_EQ(s["details"]["causes"][0]["field"], "message");
     EXPECT_LT(s.dump().size(), 4096u) << "the refusal does not echo the message";

@@ -91,15 +91,15 @@ TEST(EventTtlRule, ExpiredEventsIsPure) {
   auto rec = store->create("Event", std::move(*n));
   ASSERT_TRUE(rec.ok());
   // Without lastTimestamp: the store's creationTimestamp counts.
-  EXPECT_TRUE(loops::expired_events({*rec}, clock.now() + std::chrono::minutes(59),
-                                    std::chrono::hours(1))
-                  .empty());
-  EXPECT_EQ(loops::expired_events({*rec}, clock.now() + std::chrono::minutes(61),
-                                  std::chrono::hours(1)),
-            std::vector<std::string>{"no-times"});
-  EXPECT_TRUE(loops::expired_events({*rec}, clock.now() + std::chrono::hours(100),
-                                    std::chrono::seconds(0))
-                  .empty())
+  EXPECT_TRUE(
+      loops::expired_events({*rec}, clock.now() + std::chrono::minutes(59), std::chrono::hours(1))
+          .empty());
+  EXPECT_EQ(
+      loops::expired_events({*rec}, clock.now() + std::chrono::minutes(61), std::chrono::hours(1)),
+      std::vector<std::string>{"no-times"});
+  EXPECT_TRUE(
+      loops::expired_events({*rec}, clock.now() + std::chrono::hours(100), std::chrono::seconds(0))
+          .empty())
       << "ttl 0: never";
 }
 

@@ -100,10 +100,9 @@ TEST_F(NodeRestriction, MayNotReadVmSetsOrOtherNodesVms) {
 // regression guards for the only path left).
 TEST_F(NodeRestriction, HeartbeatKeepsRegistrationLabelsAndEpochChecks) {
   Json evil = beat("host-a/1-aa", {{"role", "db"}, {"zone", "z9"}});
-  evil["vms"] = {{{"name", "on-a"}, {"epoch", 99}, {"phase", "Running"},
-                  {"address", "203.0.113.66:443"}},
-                 {{"name", "on-b"}, {"epoch", 0}, {"phase", "Running"},
-                  {"address", "203.0.113.66:443"}}};
+  evil["vms"] = {
+      {{"name", "on-a"}, {"epoch", 99}, {"phase", "Running"}, {"address", "203.0.113.66:443"}},
+      {{"name", "on-b"}, {"epoch", 0}, {"phase", "Running"}, {"address", "203.0.113.66:443"}}};
   auto r = post(*node_a_, "nodes/host-a/heartbeat", evil);
   ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
   EXPECT_EQ(get("nodes/host-a")["metadata"]["labels"], Json({{"role", "web"}}));
