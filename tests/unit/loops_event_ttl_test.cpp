@@ -1,5 +1,6 @@
 // The ControllerManager sweeps expired Events (issue 15 §2) on its period,
 // judged on the FakeClock: a pass before the period is due deletes nothing.
+#include "api/json.h"
 #include "tests/unit/loops_fixtures.h"
 
 namespace corral::loops::testing {
