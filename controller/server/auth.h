@@ -20,9 +20,11 @@
 //                workloads' env) and VMs, except `get vms/<x>` of a VM bound to it.
 //                May create Events, capped in size and rate (event_limits.h).
 //   balancer     the data plane (corral-balancer), unscoped: get/list/watch
-//                everything; update `balancers/<any>/status`; create Events
-//                (capped as a node's). A warning is logged when the token file
-//                is loaded: prefer the scoped form.
+//                everything; update `balancers/<any>/status`, of which only the
+//                data plane's report is kept (balancer_report.h: health,
+//                connections, drained, reportedBy; never the endpoints);
+//                create Events (capped as a node's). A warning is logged when
+//                the token file is loaded: prefer the scoped form.
 //   balancer:<a>+<b>  the same, but only the status of Balancers a and b.
 //   Neither balancer role writes a Balancer's spec or other kinds' status.
 #pragma once

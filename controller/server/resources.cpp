@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "controller/server/balancer_listen.h"
+#include "controller/server/balancer_report.h"
 #include "controller/server/request.h"
 #include "controller/server/status.h"
 
@@ -255,11 +256,21 @@ void handle_update(Context& ctx, const Route& route, const httplib::Request& req
   write_object(res, 200, *record);
 }
 
-void handle_update_status(Context& ctx, const Route& route, const httplib::Request& req,
-                          httplib::Response& res) {
+void handle_update_status(Context& ctx, const Route& route, const Identity& who,
+                          const httplib::Request& req, httplib::Response& res) {
   // The whole object is normalised to validate it; the store keeps only status.
   auto object = read_replacement(route, req, res, /*drop_status=*/false);
   if (!object) return;
+  if (route.kind->kind == Balancer::kKind && who.is_balancer()) {
+    // The data plane reports; the controller publishes the endpoints.
+    auto stored = ctx.store.get(route.kind->kind, route.name);
+    if (!stored) return write_error(res, stored.error(), route.name, route.kind->plural);
+    auto merged = merge_data_plane_report((*stored)->parse(), *object);
+    if (!merged) return write_error(res, merged.error(), route.name, route.kind->plural);
+    auto normalized = normalize_object(*merged);
+    if (!normalized) return write_error(res, normalized.error(), route.name, route.kind->plural);
+    object = std::move(*normalized);
+  }
   auto record = ctx.store.update_status(route.kind->kind, std::move(*object));
   if (!record) return write_error(res, record.error(), route.name, route.kind->plural);
   write_object(res, 200, *record);

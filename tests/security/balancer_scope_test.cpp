@@ -56,6 +56,40 @@ TEST_F(BalancerScope, ScopedTokenWritesOnlyItsBalancersStatus) {
   refused(put(*front_only, "balancers/front", spec), 403, "Forbidden", before);
 }
 
+// Even its own Balancer: a balancer token reports health, connections and
+// drained for the endpoints the controller published; it cannot add, move or
+// re-address one (clients would follow it there).
+TEST_F(BalancerScope, ABalancerReportsHealthButCannotRewriteEndpoints) {
+  Json b = get("balancers/front");
+  b["status"]["endpoints"] = {{{"vm", "web-1"},
+                               {"node", "host-a"},
+                               {"address", "127.0.0.1:9001"},
+                               {"epoch", 2},
+                               {"weight", 0.5}}};
+  auto published = put(*admin_, "balancers/front/status", b);  // as the endpoints loop does
+  ASSERT_TRUE(published && published->status == 200) << (published ? published->body : "");
+  b = parse(published->body);
+  b["status"]["endpoints"][0]["health"] = "Unhealthy";
+  b["status"]["endpoints"][0]["activeConnections"] = 7;
+  b["status"]["endpoints"][0]["address"] = "203.0.113.66:443";
+  b["status"]["endpoints"][0]["weight"] = 1.0;
+  b["status"]["endpoints"].push_back(
+      {{"vm", "evil"}, {"address", "203.0.113.66:443"}, {"epoch", 1}});
+  b["status"]["reportedBy"] = "lb-front-1";
+  auto front_only = h_.client("lb-front-token");
+  auto r = put(*front_only, "balancers/front/status", b);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  Json stored = get("balancers/front");
+  ASSERT_EQ(stored["status"]["endpoints"].size(), 1u) << stored.dump();
+  const Json& ep = stored["status"]["endpoints"][0];
+  EXPECT_EQ(ep["address"], "127.0.0.1:9001");
+  EXPECT_EQ(ep["weight"], 0.5);
+  EXPECT_EQ(ep["health"], "Unhealthy");
+  EXPECT_EQ(ep["activeConnections"], 7);
+  EXPECT_EQ(stored["status"]["reportedBy"], "lb-front-1");
+}
+
 TEST_F(BalancerScope, UnscopedRoleStillWritesEveryBalancerButWarnsAtLoad) {
   auto any = h_.client("lb-any-token");
   for (const char* name : {"front", "back", "other"}) {
