@@ -1,5 +1,6 @@
 #include "controller/server/balancer_report.h"
 
+#include "api/codec.h"
 #include "api/conditions.h"
 #include "api/json.h"
 #include "api/types/balancer.h"
