@@ -28,6 +28,14 @@ void check_within(const Quantity& value, const Quantity& bound, const std::strin
   }
 }
 
+// Above what any one host has: the report is refused, not stored.
+void check_host_bound(const ResourceList& r, const std::string& path, std::vector<Cause>& errs) {
+  if (r.cpu.milli > kMaxHostCpuMilli)
+    errs.push_back({path + ".cpu", "must be at most 1024 cores, not " + r.cpu.text, ""});
+  if (r.memory.milli / 1000 > kMaxHostMemoryBytes)
+    errs.push_back({path + ".memory", "must be at most 64Ti, not " + r.memory.text, ""});
+}
+
 }  // namespace
 
 Result<void> validate_heartbeat(const HeartbeatRequest& r) {
@@ -46,6 +54,9 @@ Result<void> validate_heartbeat(const HeartbeatRequest& r) {
   check_nonnegative(r.capacity, "capacity", errs);
   check_nonnegative(r.allocatable, "allocatable", errs);
   check_nonnegative(r.usage, "usage", errs);
+  check_host_bound(r.capacity, "capacity", errs);
+  check_host_bound(r.allocatable, "allocatable", errs);
+  check_host_bound(r.usage, "usage", errs);
   if (r.capacity.cpu.milli == 0) errs.push_back({"capacity.cpu", "must be positive", ""});
   if (r.capacity.memory.milli == 0) errs.push_back({"capacity.memory", "must be positive", ""});
   check_within(r.allocatable.cpu, r.capacity.cpu, "allocatable.cpu", "capacity.cpu", 1, errs);
@@ -62,6 +73,7 @@ Result<void> validate_heartbeat(const HeartbeatRequest& r) {
     if (vm.restarts < 0) errs.push_back({path + ".restarts", "must not be negative", ""});
     if (vm.pid < 0) errs.push_back({path + ".pid", "must not be negative", ""});
     check_nonnegative(vm.usage, path + ".usage", errs);
+    check_host_bound(vm.usage, path + ".usage", errs);
   }
   if (!errs.empty()) return invalid("heartbeat", std::move(errs));
   return Ok();

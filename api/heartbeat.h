@@ -143,10 +143,18 @@ struct ProbeResponse {
   template <class V> void visit(V& v) { v("reachable", reachable); v("message", message); }
 };
 
+// The most one host may report (capacity, allocatable, usage; a VM's usage
+// too): 1,024 cores and 64 TiB, several times today's largest servers. A node
+// token is a machine's credential: bounded reports keep a broken or hostile
+// agent from claiming a pool's worth of capacity, and keep pool sums (10,000
+// hosts × these) far inside int64 milli-units.
+inline constexpr int64_t kMaxHostCpuMilli = int64_t{1024} * 1000;
+inline constexpr int64_t kMaxHostMemoryBytes = int64_t{64} << 40;
+
 // Impossible values, each with its field path: negative or absurd quantities
-// (usage above 2 × capacity, allocatable above capacity, zero capacity), a bad
-// holderIdentity, phase, time or driver, a VM report without a name.
-// Errors: Invalid.
+// (above kMaxHostCpuMilli / kMaxHostMemoryBytes, usage above 2 × capacity,
+// allocatable above capacity, zero capacity), a bad holderIdentity, phase,
+// time or driver, a VM report without a name. Errors: Invalid.
 Result<void> validate_heartbeat(const HeartbeatRequest& request);
 
 }  // namespace corral

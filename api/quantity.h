@@ -28,6 +28,20 @@ struct Quantity {
   static Quantity from_bytes(int64_t bytes);        // "4Gi" when exact, else "123456"
 };
 
+// Sums and products of milli-units that stop at the int64 limits instead of
+// overflowing (undefined behaviour). Quantities come from nodes and users: a
+// pool's sums over thousands of hosts must never wrap to a negative capacity.
+inline int64_t saturating_add(int64_t a, int64_t b) {
+  int64_t out;
+  if (!__builtin_add_overflow(a, b, &out)) return out;
+  return b > 0 ? INT64_MAX : INT64_MIN;
+}
+inline int64_t saturating_mul(int64_t a, int64_t b) {
+  int64_t out;
+  if (!__builtin_mul_overflow(a, b, &out)) return out;
+  return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+}
+
 // Parses a quantity; the error message says which rule was broken.
 Result<Quantity> parse_quantity(const std::string& text);
 

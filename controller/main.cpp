@@ -60,6 +60,7 @@ struct Flags {
   std::string ready_file;
   std::string node_monitor_period = "250ms";
   std::string fence_stop_timeout = "10s";
+  std::string event_ttl = "1h";  // as kube-apiserver's --event-ttl
   int writer_threads = 128;
   bool no_loops = false;
   std::string heartbeat_listen;  // "": the API's host, any free port; "off": none
@@ -136,8 +137,9 @@ int main(int argc, char** argv) {
                  "Directory that holds the store (corral.db); created if missing")
       ->required();
   app.add_option("--tokens", f.tokens,
-                 "Token file: `token,user,role` lines, roles admin | viewer | balancer | node:<name>; "
-                 "without it authentication is off (loopback only)");
+                 "Token file: `token,user,role` lines, roles admin | viewer | "
+                 "balancer:<name>[+<name>...] | balancer (unscoped) | node:<name>; without it "
+                 "authentication is off (loopback only)");
   app.add_option("--tls-cert", f.tls_cert, "PEM certificate: serve HTTPS (needs --tls-key)");
   app.add_option("--tls-key", f.tls_key, "PEM private key of --tls-cert");
   app.add_option("--log-level", f.log_level, "trace | debug | info | warn | error | off")
@@ -151,6 +153,10 @@ int main(int argc, char** argv) {
   app.add_option("--fence-stop-timeout", f.fence_stop_timeout,
                  "How long an agent may take to stop a VM (its --stop-grace), 0s to 10m; a "
                  "NotReady node's selfFence VMs are re-placed after grace + this + 5 s")
+      ->capture_default_str();
+  app.add_option("--event-ttl", f.event_ttl,
+                 "How long an Event is kept after it last happened, 1s to 720h; older Events "
+                 "are deleted (swept every minute)")
       ->capture_default_str();
   app.add_option("--writer-threads", f.writer_threads,
                  "Threads that write one control-loop pass concurrently (group commit)")
@@ -181,6 +187,9 @@ int main(int argc, char** argv) {
       duration_flag("--fence-stop-timeout", f.fence_stop_timeout, std::chrono::milliseconds(0),
                     std::chrono::minutes(10), warnings);
   if (!fence_stop_timeout) return fail(fence_stop_timeout.error().message);
+  auto event_ttl = corral::parse_duration_flag("--event-ttl", f.event_ttl, std::chrono::seconds(1),
+                                               std::chrono::hours(720));
+  if (!event_ttl) return fail(event_ttl.error().message);
   raise_open_file_limit();
   auto listen = parse_listen("--listen", f.listen);
   if (!listen) return fail(listen.error().message);
@@ -260,6 +269,7 @@ int main(int argc, char** argv) {
   loop_options.vmset.seed = seeds();
   loop_options.moves.seed = seeds();
   loop_options.events.seed = seeds();
+  loop_options.event_ttl.ttl = std::chrono::ceil<std::chrono::seconds>(*event_ttl);
   corral::loops::HttpAgentNotifier notifier;  // outlives the manager's passes
   corral::loops::ControllerManager loops(**store, clock, leases, prober, loop_options);
   loops.scheduler().set_notifier(&notifier);

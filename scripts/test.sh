@@ -4,7 +4,7 @@
 # the release build, then again on the sanitizer (ASan + UBSan) build. Prints
 # how long each phase took. Exits non-zero on any failure.
 #   scripts/test.sh            everything (CI)
-#   scripts/test.sh --quick    the release build, unit and integration tests only
+#   scripts/test.sh --quick    the release build, unit, integration and security tests only
 # Extra arguments after the mode go to ctest (e.g. -R Scheduler).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,7 +79,7 @@ phase "install dependencies" bash scripts/install-deps.sh || exit 1
 
 if [ "$mode" = quick ]; then
   phase "build (release)" bash scripts/build.sh release || exit 1
-  phase "tests (release, unit+int)" run_tests build -L 'unit|integration' || true
+  phase "tests (release, unit+int+security)" run_tests build -L 'unit|integration|security' || true
   exit $status
 fi
 

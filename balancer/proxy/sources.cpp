@@ -143,8 +143,23 @@ void StatusReporter::run() {
   while (stop_.wait_for(kReportPeriod)) {
     if (++round % 5 == 0) proxy_.retry_listeners();
     for (const BalancerReport& r : proxy_.report()) {
-      if (auto w = report_one(api, r); !w)
+      auto w = report_one(api, r);
+      if (w) {
+        forbidden_.erase(r.name);
+      } else if (w.error().code == ErrorCode::kForbidden) {
+        // A token scoped to other Balancers (balancer:<name>...), or one of
+        // another role: nothing gets better by retrying, so say it plainly once.
+        if (forbidden_.insert(r.name).second)
+          logger("balancer")
+              ->error(
+                  "balancer {}: the controller refuses this balancer's status reports (403 "
+                  "Forbidden): {} -- the token's role must be balancer:{} (or name it among its "
+                  "Balancers); traffic is still served, but health and connections are not "
+                  "reported",
+                  r.name, w.error().message, r.name);
+      } else {
         logger("balancer")->debug("balancer {}: status report: {}", r.name, w.error().message);
+      }
     }
   }
 }

@@ -25,6 +25,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -87,6 +88,9 @@ class StatusReporter {
   StopFlag stop_;
   std::map<std::string, std::string> last_sent_;  // name → encoded report; reporter thread only
   std::map<std::string, std::chrono::steady_clock::time_point> last_time_;
+  // Balancers whose status writes were refused (403), logged once each until
+  // a write succeeds again; reporter thread only.
+  std::set<std::string> forbidden_;
   std::thread thread_;
 };
 

@@ -92,7 +92,8 @@ ControllerManager::ControllerManager(store::Store& store, const Clock& clock,
       vmsets_(store, cache_, events_, writers_, clock, options_.vmset),
       moves_(store, cache_, events_, writers_, clock, options_.moves),
       endpoints_(store, cache_, events_, writers_, clock, options_.writes),
-      pool_status_(store, cache_, writers_, clock, options_.writes) {
+      pool_status_(store, cache_, writers_, clock, options_.writes),
+      event_ttl_(store, clock, options_.event_ttl) {
   if (options_.metrics) metrics_ = std::make_unique<Metrics>(*options_.metrics);
 }
 
@@ -176,6 +177,14 @@ void ControllerManager::run_pool_status() {
     metrics_->write_errors.with({"pool-status"}).inc(static_cast<double>(s.errors));
 }
 
+void ControllerManager::run_event_ttl_if_due() {
+  if (clock_.steady_now() < event_ttl_.next_due()) return;
+  PassTimer timer(metrics_ ? &metrics_->pass_seconds : nullptr, "event-ttl");
+  EventTtlPassStats s = event_ttl_.run_once();
+  if (metrics_ && s.errors)
+    metrics_->write_errors.with({"event-ttl"}).inc(static_cast<double>(s.errors));
+}
+
 Result<void> ControllerManager::run_once() {
   if (auto ok = init(); !ok) return ok;
   dispatch();
@@ -184,6 +193,7 @@ Result<void> ControllerManager::run_once() {
   run_every_pass();
   run_pool_status();
   dispatch();
+  run_event_ttl_if_due();
   return Ok{};
 }
 
@@ -241,6 +251,7 @@ void ControllerManager::thread_loop() {
       run_pool_status();
       dispatch();
     }
+    run_event_ttl_if_due();
   }
 }
 

@@ -8,6 +8,7 @@
 //                         │ write-through        SchedulerLoop      on changes
 //                         │                      EndpointsLoop      on Balancer/VM/Node changes
 //                         └───────────────────── PoolStatusLoop     every pool_status_period
+//   store ──list──► EventTtlLoop (deletes Events past --event-ttl)   every event_ttl.period
 //                                                    │
 //                              WriterPool (concurrent store writes, group commit)
 //
@@ -28,9 +29,10 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/metrics.h"
-#include "controller/heartbeat/lease_table.h"
 #include "controller/events/event_recorder.h"
+#include "controller/heartbeat/lease_table.h"
 #include "controller/loops/endpoints_loop.h"
+#include "controller/loops/event_ttl_loop.h"
 #include "controller/loops/move_loop.h"
 #include "controller/loops/node_lifecycle_loop.h"
 #include "controller/loops/object_cache.h"
@@ -67,6 +69,9 @@ struct ControllerManagerOptions {
   // VMSet and move loops have theirs in their options): 5 ms doubling to 30 s.
   WriteBatchOptions writes;
   events::EventRecorderOptions events;
+  // Events expire after event_ttl.ttl (1 h; --event-ttl), swept every
+  // event_ttl.period (1 min).
+  EventTtlOptions event_ttl;
   // Where the loops' metrics go (the API server's registry); null: none.
   metrics::Registry* metrics = nullptr;
 };
@@ -85,7 +90,7 @@ class ControllerManager {
   // call it when it has not run.
   Result<void> init();
   // One pass of every loop, in order: node lifecycle, VMSets, moves, scheduler,
-  // endpoints, pool status.
+  // endpoints, pool status; then the Event TTL sweep when its period is due.
   Result<void> run_once();
   // Runs the loops on a background thread until stop().
   Result<void> start();
@@ -97,6 +102,7 @@ class ControllerManager {
   NodeLifecycleLoop& node_lifecycle() { return node_lifecycle_; }
   MoveLoop& moves() { return moves_; }
   EndpointsLoop& endpoints() { return endpoints_; }
+  EventTtlLoop& event_ttl() { return event_ttl_; }
   events::EventRecorder& events() { return events_; }
 
  private:
@@ -111,6 +117,7 @@ class ControllerManager {
   // taken the writes of the one before: VMSets, moves, scheduler, endpoints.
   void run_every_pass();
   void run_pool_status();
+  void run_event_ttl_if_due();
   void thread_loop();
 
   const Clock& clock_;
@@ -124,6 +131,7 @@ class ControllerManager {
   MoveLoop moves_;
   EndpointsLoop endpoints_;
   PoolStatusLoop pool_status_;
+  EventTtlLoop event_ttl_;
   std::unique_ptr<Metrics> metrics_;
   bool initialized_ = false;
   std::atomic<bool> stop_{false};

@@ -12,8 +12,17 @@
 namespace corral::reconcile {
 namespace {
 
+// Clamped: a double beyond int64's range does not convert (undefined).
 int64_t scaled(int64_t milli, double overcommit) {
-  return static_cast<int64_t>(std::floor(static_cast<double>(milli) * overcommit));
+  const double v = std::floor(static_cast<double>(milli) * overcommit);
+  if (!(v < 9.2e18)) return v > 0 ? INT64_MAX : 0;  // also NaN → 0
+  if (v < -9.2e18) return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+
+void add_to(Milli& sum, int64_t cpu, int64_t memory) {
+  sum.cpu = saturating_add(sum.cpu, cpu);
+  sum.memory = saturating_add(sum.memory, memory);
 }
 
 // Everything both the status and the admission check need, in milli-units.
@@ -38,16 +47,13 @@ PoolTotals totals(const Pool& pool, const std::vector<Node>& nodes, const std::v
     Milli p{scaled(n.status.allocatable.cpu.milli, pool.spec.overcommit.cpu),
             scaled(n.status.allocatable.memory.milli, pool.spec.overcommit.memory)};
     t.ready_capacity.push_back(p);
-    t.physical.cpu += n.status.allocatable.cpu.milli;
-    t.physical.memory += n.status.allocatable.memory.milli;
-    t.capacity.cpu += p.cpu;
-    t.capacity.memory += p.memory;
+    add_to(t.physical, n.status.allocatable.cpu.milli, n.status.allocatable.memory.milli);
+    add_to(t.capacity, p.cpu, p.memory);
   }
   for (const VM& vm : vms) {
     if (vm.spec.nodeName.empty() || !t.members.count(vm.spec.nodeName) || !holds_allocation(vm))
       continue;
-    t.allocated.cpu += vm.spec.resources.cpu.milli;
-    t.allocated.memory += vm.spec.resources.memory.milli;
+    add_to(t.allocated, vm.spec.resources.cpu.milli, vm.spec.resources.memory.milli);
   }
   return t;
 }
@@ -59,7 +65,7 @@ int64_t largest_sum(const std::vector<Milli>& caps, size_t n, int64_t Milli::*fi
   for (const Milli& m : caps) v.push_back(m.*field);
   std::sort(v.begin(), v.end(), std::greater<>());
   int64_t sum = 0;
-  for (size_t i = 0; i < n && i < v.size(); ++i) sum += v[i];
+  for (size_t i = 0; i < n && i < v.size(); ++i) sum = saturating_add(sum, v[i]);
   return sum;
 }
 
@@ -102,8 +108,7 @@ PoolStatus compute_pool_status(const Pool& pool, const std::vector<Node>& nodes,
     ++st.totalNodes;
     if (!node_ready(n)) continue;
     ++st.readyNodes;
-    used.cpu += n.status.usage.cpu.milli;
-    used.memory += n.status.usage.memory.milli;
+    add_to(used, n.status.usage.cpu.milli, n.status.usage.memory.milli);
     NodeLoad load{n.metadata.name, node_load(n), 0};
     load_sum += load.load;
     st.nodeLoads.push_back(std::move(load));
@@ -132,16 +137,15 @@ Result<void> check_ha_admission(const Pool& pool, const std::vector<Node>& nodes
     if (vm.spec.nodeName.empty() || !t.members.count(vm.spec.nodeName) || !holds_allocation(vm))
       continue;
     if (!belongs_to(vm, proposed)) continue;
-    current.cpu += vm.spec.resources.cpu.milli;
-    current.memory += vm.spec.resources.memory.milli;
+    add_to(current, vm.spec.resources.cpu.milli, vm.spec.resources.memory.milli);
   }
   const int64_t replicas = std::max(0, proposed.spec.replicas);
-  const Milli demand{replicas * proposed.spec.templ.spec.resources.cpu.milli,
-                     replicas * proposed.spec.templ.spec.resources.memory.milli};
+  const Milli demand{saturating_mul(replicas, proposed.spec.templ.spec.resources.cpu.milli),
+                     saturating_mul(replicas, proposed.spec.templ.spec.resources.memory.milli)};
   if (demand.cpu <= current.cpu && demand.memory <= current.memory) return Ok{};
 
-  const Milli after{t.allocated.cpu - current.cpu + demand.cpu,
-                    t.allocated.memory - current.memory + demand.memory};
+  const Milli after{saturating_add(t.allocated.cpu - current.cpu, demand.cpu),
+                    saturating_add(t.allocated.memory - current.memory, demand.memory)};
   const size_t lost = static_cast<size_t>(n);
   const int64_t cpu_left = t.capacity.cpu - largest_sum(t.ready_capacity, lost, &Milli::cpu);
   const int64_t mem_left = t.capacity.memory - largest_sum(t.ready_capacity, lost, &Milli::memory);

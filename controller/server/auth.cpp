@@ -1,9 +1,11 @@
 #include "controller/server/auth.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "base/private_file.h"
+#include "base/log.h"
 
 namespace corral::server {
 
@@ -62,7 +64,7 @@ Result<Authenticator> Authenticator::from_text(const std::string& text, const st
     if (parts.size() != 3)
       return make_error(ErrorCode::kBadRequest, where + "expected token,user,role; got " +
                                                     std::to_string(parts.size()) + " field(s)");
-    Identity id{parts[1], parts[2], ""};
+    Identity id{parts[1], parts[2], "", {}};
     if (parts[0].empty()) return make_error(ErrorCode::kBadRequest, where + "empty token");
     if (id.user.empty()) return make_error(ErrorCode::kBadRequest, where + "empty user");
     if (id.role.rfind("node:", 0) == 0) {
@@ -70,10 +72,29 @@ Result<Authenticator> Authenticator::from_text(const std::string& text, const st
       if (id.node_name.empty())
         return make_error(ErrorCode::kBadRequest,
                           where + "role node: needs a node name (node:<name>)");
-    } else if (id.role != "admin" && id.role != "viewer" && id.role != "balancer") {
+    } else if (id.role.rfind("balancer:", 0) == 0) {
+      std::stringstream names(id.role.substr(9));
+      std::string name;
+      while (std::getline(names, name, '+')) {
+        if (name.empty()) break;
+        id.balancers.push_back(name);
+      }
+      if (id.balancers.empty() || id.role.back() == '+' || name.empty())
+        return make_error(
+            ErrorCode::kBadRequest,
+            where + "role \"" + id.role + "\" needs Balancer names: balancer:<name>[+<name>...]");
+    } else if (id.role == "balancer") {
+      // Still accepted (existing token files), but such a token may rewrite
+      // the status of every Balancer, including ones it does not serve.
+      auth.warnings_.push_back(where + "role balancer (user \"" + id.user +
+                               "\") is unscoped: it may write the status of every Balancer; "
+                               "prefer balancer:<name>[+<name>...]");
+      logger("api")->warn("{}", auth.warnings_.back());
+    } else if (id.role != "admin" && id.role != "viewer") {
       return make_error(ErrorCode::kBadRequest,
                         where + "unknown role \"" + id.role +
-                            "\": one of admin, viewer, balancer, node:<name>");
+                            "\": one of admin, viewer, balancer:<name>[+<name>...], balancer, "
+                            "node:<name>");
     }
     if (!tokens.emplace(parts[0], std::move(id)).second)
       return make_error(ErrorCode::kBadRequest, where + "duplicate token");
@@ -117,43 +138,83 @@ Result<size_t> Authenticator::reload(const std::string& path) {
   return tokens_->size();
 }
 
-Result<void> authorize(const Identity& who, const Attributes& what,
-                       const BoundNodeLookup& bound_node) {
-  if (who.role == "admin") return Ok{};
-  if (is_read(what.verb)) return Ok{};
-  if (who.role == "viewer") return forbidden(who, what, "viewers may only get, list and watch");
-  if (who.role == "balancer") {
-    if (what.resource == "events" && what.verb == "create") return Ok{};
-    if (what.resource == "balancers" && what.subresource == "status" && what.verb == "update")
-      return Ok{};
-    return forbidden(who, what,
-                     "balancers may only read, update the status of Balancers and create events");
-  }
-  if (who.node_name.empty()) return forbidden(who, what, "unknown role");
+namespace {
 
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+Result<void> authorize_balancer(const Identity& who, const Attributes& what) {
+  if (what.resource == "events" && what.verb == "create") return Ok{};
+  if (what.resource == "balancers" && what.subresource == "status" && what.verb == "update") {
+    if (who.balancers.empty()) return Ok{};  // the unscoped role (warned about at load)
+    if (std::find(who.balancers.begin(), who.balancers.end(), what.name) != who.balancers.end())
+      return Ok{};
+    return forbidden(who, what, "this token serves only Balancer(s) " + joined(who.balancers));
+  }
+  return forbidden(who, what,
+                   "balancers may only read, update the status of Balancers and create events");
+}
+
+// Kubernetes' NodeRestriction, as this API has it: an agent's one write path
+// is its heartbeat; everything an agent owns flows through it, with the
+// heartbeat service's checks (lease holder, epoch, binding, bounds).
+Result<void> authorize_node(const Identity& who, const Attributes& what,
+                            const BoundNodeLookup& bound_node) {
   const std::string& self = who.node_name;
+  if (is_read(what.verb)) {
+    // VMSet templates and VM runtime specs carry the workloads' env; an agent
+    // gets its own VMs' in its heartbeat answers and needs no other.
+    if (what.resource == "vmsets")
+      return forbidden(who, what, "nodes may not read VMSets (their templates hold env)");
+    if (what.resource != "vms") return Ok{};
+    if (what.verb != "get" || what.name.empty() || !what.subresource.empty())
+      return forbidden(who, what, "nodes may only get the VMs bound to them, one by name");
+    if (!bound_node) return forbidden(who, what, "the VM's binding is not known here");
+    auto bound = bound_node(what.name);
+    if (!bound) return bound.take_error();
+    if (bound->has_value() && **bound == self) return Ok{};
+    // A VM that does not exist and one bound elsewhere answer alike: 403 says
+    // nothing about which VMs exist.
+    return forbidden(who, what, "the VM is not bound to node \"" + self + "\"");
+  }
   if (what.resource == "events") {
     if (what.verb == "create") return Ok{};
     return forbidden(who, what, "nodes may only create events");
   }
-  if (what.resource == "nodes") {
-    if (what.verb == "create" || what.verb == "update") {
-      if (what.name.empty() || what.name == self) return Ok{};
-      return forbidden(who, what, "a node may only write its own Node \"" + self + "\"");
-    }
-    return forbidden(who, what, "nodes may only create and update their own Node");
+  if (what.resource == "nodes" && what.subresource == "heartbeat" && what.verb == "update") {
+    if (what.name == self) return Ok{};
+    return forbidden(who, what,
+                     "a node may only send the heartbeat of its own Node \"" + self + "\"");
   }
-  if (what.resource == "vms" && what.subresource == "status" && what.verb == "update") {
-    auto bound = bound_node(what.name);
-    if (!bound) return bound.take_error();
-    if (!bound->has_value())
-      return make_error(ErrorCode::kNotFound, "vms \"" + what.name + "\" not found");
-    if (**bound == self) return Ok{};
-    if ((*bound)->empty()) return forbidden(who, what, "the VM is not bound to any node");
-    return forbidden(who, what, "the VM is bound to node \"" + **bound + "\"");
-  }
-  return forbidden(who, what,
-                   "nodes may only write their own Node, the status of their VMs and events");
+  if (what.resource == "nodes" && what.verb == "create")
+    return forbidden(who, what,
+                     "a node registers through its heartbeat (POST nodes/" + self + "/heartbeat)");
+  if (what.resource == "nodes" && what.verb == "update" && what.subresource.empty())
+    return forbidden(who, what, "a Node's labels, taints, unschedulable and drain are the admin's");
+  if (what.resource == "nodes" && what.subresource == "status")
+    return forbidden(
+        who, what,
+        "a node writes its status through its heartbeat (POST nodes/" + self + "/heartbeat)");
+  if (what.resource == "vms" && what.subresource == "status")
+    return forbidden(who, what,
+                     "a node reports its VMs through its heartbeat (POST nodes/" + self +
+                         "/heartbeat), which checks their binding and epoch");
+  return forbidden(who, what, "nodes may only send their heartbeat and create events");
+}
+
+}  // namespace
+
+Result<void> authorize(const Identity& who, const Attributes& what,
+                       const BoundNodeLookup& bound_node) {
+  if (who.role == "admin") return Ok{};
+  if (!who.node_name.empty()) return authorize_node(who, what, bound_node);
+  if (is_read(what.verb)) return Ok{};
+  if (who.role == "viewer") return forbidden(who, what, "viewers may only get, list and watch");
+  if (who.is_balancer()) return authorize_balancer(who, what);
+  return forbidden(who, what, "unknown role");
 }
 
 }  // namespace corral::server

@@ -31,6 +31,8 @@ struct Context {
   // (balancer_listen.h).
   std::mutex& balancer_writes;
   WatchLimiter& watches;  // open watches per identity (watch_limiter.h)
+  // The Event rate limit of nodes and balancers (event_limits.h).
+  EventRateLimiter& event_rate;
 };
 
 }  // namespace corral::server

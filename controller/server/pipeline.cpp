@@ -119,7 +119,7 @@ void serve(Context& ctx, const httplib::Request& req, httplib::Response& res) {
       return handle_delete(ctx, route, req, res);
     case Endpoint::kStatus:
       if (route.verb == "get") return handle_get(ctx, route, res);
-      return handle_update_status(ctx, route, req, res);
+      return handle_update_status(ctx, route, who, req, res);
     case Endpoint::kHeartbeat:
       return handle_heartbeat(ctx, route, req, res);
     case Endpoint::kNotFound:

@@ -1,12 +1,16 @@
 #include "controller/server/resources.h"
 
+#include <cstdio>
 #include <mutex>
 #include <optional>
 
 #include "api/json.h"
 #include "api/types/balancer.h"
+#include "api/types/event.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "controller/server/balancer_listen.h"
+#include "controller/server/balancer_report.h"
 #include "controller/server/request.h"
 #include "controller/server/status.h"
 
@@ -127,6 +131,45 @@ void add_warnings(httplib::Response& res, const std::string& plural, const std::
 }
 }  // namespace
 
+namespace {
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// An Event from a node or a balancer: capped in size, then in rate per user
+// (event_limits.h). Its times are the server's: a far-future lastTimestamp
+// must not keep it from expiring (loops/event_ttl_loop.h). Returns false when
+// it answered.
+bool admit_machine_event(Context& ctx, const Identity& who, Json& event, httplib::Response& res) {
+  const std::string name = object_name(event);
+  if (auto size = check_event_size(event, ctx.options.event_limits); !size) {
+    logger("api")->info("events/{} from {} ({}) refused: {}", name, who.user, who.role,
+                        size.error().message);
+    write_error(res, size.error(), name, "events");
+    return false;
+  }
+  auto decision = ctx.event_rate.admit(who.user);
+  if (!decision.allowed) {
+    res.set_header("Retry-After", std::to_string(decision.retry_after.count()));
+    write_error(
+        res,
+        make_error(ErrorCode::kTooManyRequests,
+                   "user \"" + who.user + "\" (" + who.role + ") creates Events faster than " +
+                       number_text(ctx.options.event_limits.rate_per_second) + "/s (burst " +
+                       number_text(ctx.options.event_limits.burst) + "); retry after " +
+                       std::to_string(decision.retry_after.count()) + " s"),
+        name, "events");
+    return false;
+  }
+  const std::string now = format_time(ctx.clock.now());
+  if (event.value("firstTimestamp", "").empty()) event["firstTimestamp"] = now;
+  event["lastTimestamp"] = now;
+  return true;
+}
+}  // namespace
+
 void handle_create(Context& ctx, const Route& route, const Identity& who,
                    const httplib::Request& req, httplib::Response& res) {
   const auto& plural = route.kind->plural;
@@ -143,6 +186,9 @@ void handle_create(Context& ctx, const Route& route, const Identity& who,
   auto normalized = normalize_object(*body, &warnings);
   if (!normalized) return write_error(res, normalized.error(), name, plural);
   add_warnings(res, plural, name, warnings);
+  if (route.kind->kind == Event::kKind && (!who.node_name.empty() || who.is_balancer())) {
+    if (!admit_machine_event(ctx, who, *normalized, res)) return;
+  }
   std::unique_lock<std::mutex> serial;  // Balancers: until the write is done
   if (auto listen = admit_listen(ctx, *route.kind, *normalized, serial); !listen)
     return write_error(res, listen.error(), name, plural);
@@ -210,11 +256,21 @@ void handle_update(Context& ctx, const Route& route, const httplib::Request& req
   write_object(res, 200, *record);
 }
 
-void handle_update_status(Context& ctx, const Route& route, const httplib::Request& req,
-                          httplib::Response& res) {
+void handle_update_status(Context& ctx, const Route& route, const Identity& who,
+                          const httplib::Request& req, httplib::Response& res) {
   // The whole object is normalised to validate it; the store keeps only status.
   auto object = read_replacement(route, req, res, /*drop_status=*/false);
   if (!object) return;
+  if (route.kind->kind == Balancer::kKind && who.is_balancer()) {
+    // The data plane reports; the controller publishes the endpoints.
+    auto stored = ctx.store.get(route.kind->kind, route.name);
+    if (!stored) return write_error(res, stored.error(), route.name, route.kind->plural);
+    auto merged = merge_data_plane_report((*stored)->parse(), *object);
+    if (!merged) return write_error(res, merged.error(), route.name, route.kind->plural);
+    auto normalized = normalize_object(*merged);
+    if (!normalized) return write_error(res, normalized.error(), route.name, route.kind->plural);
+    object = std::move(*normalized);
+  }
   auto record = ctx.store.update_status(route.kind->kind, std::move(*object));
   if (!record) return write_error(res, record.error(), route.name, route.kind->plural);
   write_object(res, 200, *record);

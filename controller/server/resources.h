@@ -22,9 +22,11 @@ void handle_create(Context& ctx, const Route& route, const Identity& who,
 // PUT <plural>/<name>: spec and metadata; status in the body is ignored.
 void handle_update(Context& ctx, const Route& route, const httplib::Request& req,
                    httplib::Response& res);
-// PUT <plural>/<name>/status: only status changes.
-void handle_update_status(Context& ctx, const Route& route, const httplib::Request& req,
-                          httplib::Response& res);
+// PUT <plural>/<name>/status: only status changes. From a balancer role, a
+// Balancer's status keeps everything but the data plane's report
+// (balancer_report.h).
+void handle_update_status(Context& ctx, const Route& route, const Identity& who,
+                          const httplib::Request& req, httplib::Response& res);
 // DELETE <plural>/<name>, optionally with DeleteOptions' preconditions.
 void handle_delete(Context& ctx, const Route& route, const httplib::Request& req,
                    httplib::Response& res);

@@ -26,9 +26,10 @@ struct Server::Impl {
         metrics(registry),
         store(raw, metrics),
         watches(options.max_watches_per_identity),
-        ctx{store,    clock,    options,   auth,           metrics,
-            registry, stopping, heartbeat, admission,      heartbeat_port,
-            balancer_writes, watches} {}
+        event_rate(c, options.event_limits),
+        ctx{store,     clock,     options,        auth,            metrics,
+            registry,  stopping,  heartbeat,      admission,       heartbeat_port,
+            balancer_writes, watches, event_rate} {}
 
   const Clock& clock;
   const ServerOptions options;
@@ -41,6 +42,7 @@ struct Server::Impl {
   AdmissionHook admission;     // set before start(); read-only while serving
   std::mutex balancer_writes;  // a Balancer's listen check and write (balancer_listen.h)
   WatchLimiter watches;
+  EventRateLimiter event_rate;  // thread-safe
   Context ctx;
 
   std::mutex mu;                          // serialises start() and stop()

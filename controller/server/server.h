@@ -14,11 +14,12 @@
 #include <memory>
 #include <string>
 
-#include "base/clock.h"
-#include "base/error.h"
 #include "api/json_fwd.h"
 #include "api/kinds.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "base/metrics.h"
+#include "controller/server/event_limits.h"
 #include "controller/store/store.h"
 
 namespace corral::server {
@@ -59,6 +60,9 @@ struct ServerOptions {
   std::chrono::seconds max_watch_timeout{3600};     // larger ?timeoutSeconds= are clamped
   // How often an idle watch wakes to notice that the server is stopping.
   std::chrono::milliseconds watch_poll_interval{200};
+  // Size and rate of the Events nodes and balancers create (defaults in
+  // event_limits.h: 1 KiB message, 4 KiB object, 10/s burst 50 per user).
+  EventLimits event_limits;
 };
 
 // POST /apis/corral/v1/nodes/<node>/heartbeat: `body` is the parsed JSON
