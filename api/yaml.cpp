@@ -297,9 +297,10 @@ namespace {
 
 // The offset of the first byte that is not part of a well-formed UTF-8
 // sequence (overlong forms, surrogates and values past U+10FFFF included), or
-// npos. YAML is Unicode text; yaml-cpp 0.7 given certain invalid bytes
-// allocated without bound (23 GiB for 223 bytes, found by tests/fuzz), so
-// they are refused before it sees them.
+// npos. YAML is Unicode text, so a manifest that is not UTF-8 is refused with
+// its place before yaml-cpp sees it. (This does not cure yaml-cpp 0.7's
+// unbounded allocation on a stray ',' at block level — e.g. the document
+// ",a" — found by tests/fuzz; tests/fuzz/README.md, open.)
 size_t first_invalid_utf8(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {

@@ -35,9 +35,8 @@ TEST(ParseTime, YearsOutsideTheClocksRangeAndBadFieldsAreRefused) {
   EXPECT_EQ(format_time(t), "2026-12-02T10:00:00.250Z");
 }
 
-// fuzz_manifest: 223 bytes of commas and invalid UTF-8 made yaml-cpp 0.7
-// allocate 23 GiB. Manifests must be UTF-8; anything else is refused, with
-// where, before yaml-cpp sees it.
+// Manifests must be UTF-8 (YAML is Unicode text); anything else is refused,
+// with where, before yaml-cpp sees it.
 TEST(ParseYaml, TextThatIsNotUtf8IsRefusedWithItsPlace) {
   for (const char* text : {"kind: VM\nname: a\xff\n", "kind: \xc0\x80\n", "x: \xed\xa0\x80\n",
                            "x: \xf4\x90\x80\x80\n", "x: \xe2\x82"}) {
