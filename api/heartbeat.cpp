@@ -36,12 +36,52 @@ void check_host_bound(const ResourceList& r, const std::string& path, std::vecto
     errs.push_back({path + ".memory", "must be at most 64Ti, not " + r.memory.text, ""});
 }
 
+// Identifiers have no business being long: over these a report is refused.
+constexpr size_t kMaxNameBytes = 253;      // a DNS name, as Kubernetes' object names
+constexpr size_t kMaxAddressBytes = 261;   // a 253-byte host, ':' and a port
+constexpr size_t kMaxShortTextBytes = 128; // versions, condition types, reasons, times
+constexpr size_t kMaxConditions = 16;
+
+void check_length(const std::string& value, size_t max, const std::string& path,
+                  std::vector<Cause>& errs) {
+  if (value.size() > max)
+    errs.push_back({path, "longer than " + std::to_string(max) + " bytes (" +
+                              std::to_string(value.size()) + ")",
+                    ""});
+}
+
+// Cuts `text` to at most `max` bytes on a UTF-8 character boundary, marking
+// the cut, so that the stored status stays valid UTF-8.
+void clamp_text(std::string& text, size_t max) {
+  if (text.size() <= max) return;
+  static constexpr std::string_view kMark = " [truncated]";
+  size_t cut = max - kMark.size();
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  text += kMark;
+}
+
 }  // namespace
+
+void clamp_heartbeat_text(HeartbeatRequest& r) {
+  for (VmReport& vm : r.vms) {
+    clamp_text(vm.message, kMaxHeartbeatMessageBytes);
+    clamp_text(vm.lastError, kMaxHeartbeatMessageBytes);
+    for (Condition& c : vm.conditions) clamp_text(c.message, kMaxHeartbeatMessageBytes);
+  }
+}
 
 Result<void> validate_heartbeat(const HeartbeatRequest& r) {
   std::vector<Cause> errs;
   if (r.holderIdentity.empty()) errs.push_back({"holderIdentity", "required", ""});
-  if (r.holderIdentity.size() > 253) errs.push_back({"holderIdentity", "longer than 253 characters", ""});
+  check_length(r.holderIdentity, kMaxNameBytes, "holderIdentity", errs);
+  check_length(r.address, kMaxAddressBytes, "address", errs);
+  check_length(r.agentVersion, kMaxShortTextBytes, "agentVersion", errs);
+  check_length(r.time, kMaxShortTextBytes, "time", errs);
+  if (r.vms.size() > kMaxHeartbeatVms)
+    errs.push_back({"vms", "more than " + std::to_string(kMaxHeartbeatVms) + " VM reports (" +
+                               std::to_string(r.vms.size()) + ")",
+                    ""});
   std::chrono::system_clock::time_point t;
   if (!r.time.empty() && !parse_time(r.time, &t))
     errs.push_back({"time", "not an RFC 3339 time: \"" + r.time + "\"", ""});
@@ -67,6 +107,22 @@ Result<void> validate_heartbeat(const HeartbeatRequest& r) {
     const VmReport& vm = r.vms[i];
     const std::string path = "vms[" + std::to_string(i) + "]";
     if (vm.name.empty()) errs.push_back({path + ".name", "required", ""});
+    check_length(vm.name, kMaxNameBytes, path + ".name", errs);
+    check_length(vm.address, kMaxAddressBytes, path + ".address", errs);
+    check_length(vm.startTime, kMaxShortTextBytes, path + ".startTime", errs);
+    check_length(vm.message, kMaxHeartbeatMessageBytes, path + ".message", errs);
+    check_length(vm.lastError, kMaxHeartbeatMessageBytes, path + ".lastError", errs);
+    if (vm.conditions.size() > kMaxConditions)
+      errs.push_back({path + ".conditions", "more than " + std::to_string(kMaxConditions), ""});
+    for (size_t k = 0; k < vm.conditions.size() && k < kMaxConditions; ++k) {
+      const Condition& c = vm.conditions[k];
+      const std::string cpath = path + ".conditions[" + std::to_string(k) + "]";
+      check_length(c.type, kMaxShortTextBytes, cpath + ".type", errs);
+      check_length(c.status, kMaxShortTextBytes, cpath + ".status", errs);
+      check_length(c.reason, kMaxShortTextBytes, cpath + ".reason", errs);
+      check_length(c.lastTransitionTime, kMaxShortTextBytes, cpath + ".lastTransitionTime", errs);
+      check_length(c.message, kMaxHeartbeatMessageBytes, cpath + ".message", errs);
+    }
     if (vm.epoch < 0) errs.push_back({path + ".epoch", "must not be negative", ""});
     if (vm.phase != vm_phase::kStarting && vm.phase != vm_phase::kRunning && vm.phase != vm_phase::kFailed)
       errs.push_back({path + ".phase", "must be Starting, Running or Failed, not \"" + vm.phase + "\"", ""});

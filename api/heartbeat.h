@@ -34,6 +34,7 @@
 //                    a suspect node before it declares it dead)
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -151,10 +152,24 @@ struct ProbeResponse {
 inline constexpr int64_t kMaxHostCpuMilli = int64_t{1024} * 1000;
 inline constexpr int64_t kMaxHostMemoryBytes = int64_t{64} << 40;
 
+// Free text in a VM report (message, lastError, a condition's message) is
+// kept to this many bytes; an agent's error text can be long (a driver's
+// message), so it is cut, not refused: an honest node must not fail its
+// heartbeat over a verbose error.
+inline constexpr size_t kMaxHeartbeatMessageBytes = 1024;
+// VM reports in one heartbeat: far more than a host runs.
+inline constexpr size_t kMaxHeartbeatVms = 10'000;
+// Cuts each VM report's free text to kMaxHeartbeatMessageBytes on a UTF-8
+// boundary, marked " [truncated]". The controller calls it before validating.
+void clamp_heartbeat_text(HeartbeatRequest& request);
+
 // Impossible values, each with its field path: negative or absurd quantities
 // (above kMaxHostCpuMilli / kMaxHostMemoryBytes, usage above 2 × capacity,
 // allocatable above capacity, zero capacity), a bad holderIdentity, phase,
-// time or driver, a VM report without a name. Errors: Invalid.
+// time or driver, a VM report without a name, identifiers and free text
+// longer than their caps (names 253 bytes, addresses 261, versions, times and
+// condition types 128, free text kMaxHeartbeatMessageBytes), more than
+// kMaxHeartbeatVms reports or 16 conditions on one. Errors: Invalid.
 Result<void> validate_heartbeat(const HeartbeatRequest& request);
 
 }  // namespace corral

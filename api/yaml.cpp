@@ -9,6 +9,7 @@
 #include "api/yaml.h"
 
 #include <cstdint>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -16,6 +17,7 @@
 #include <limits>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "api/json.h"
@@ -298,9 +300,7 @@ namespace {
 // The offset of the first byte that is not part of a well-formed UTF-8
 // sequence (overlong forms, surrogates and values past U+10FFFF included), or
 // npos. YAML is Unicode text, so a manifest that is not UTF-8 is refused with
-// its place before yaml-cpp sees it. (This does not cure yaml-cpp 0.7's
-// unbounded allocation on a stray ',' at block level — e.g. the document
-// ",a" — found by tests/fuzz; tests/fuzz/README.md, open.)
+// its place before yaml-cpp sees it.
 size_t first_invalid_utf8(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
@@ -336,6 +336,84 @@ size_t first_invalid_utf8(std::string_view text) {
   return std::string_view::npos;
 }
 
+// How many documents a stream can hold at most: one, plus one per line that
+// starts with a document marker ("---" or "..."). An over-count (a marker
+// inside a block scalar) only loosens the bound.
+size_t max_documents(std::string_view text) {
+  size_t count = 1;
+  size_t line = 0;
+  while (line < text.size()) {
+    const std::string_view rest = text.substr(line);
+    if (rest.starts_with("---") || rest.starts_with("...")) ++count;
+    const size_t newline = text.find('\n', line);
+    if (newline == std::string_view::npos) break;
+    line = newline + 1;
+  }
+  return count;
+}
+
+// yaml-cpp 0.7's LoadAll() never ends on a token that no rule consumes, such
+// as a ',' at block level (",a", "\"x\",a", "[a],b"): each turn yields one
+// more empty document without moving on, until memory runs out (found by
+// tests/fuzz; upstream jbeder/yaml-cpp#1040, fixed after 0.8). This dry run
+// through the event interface builds nothing and stops with the stuck
+// token's place as soon as the stream yields more documents than it has
+// document markers.
+class StuckParserGuard : public YAML::EventHandler {
+ public:
+  struct Stuck {
+    YAML::Mark mark;
+  };
+  explicit StuckParserGuard(size_t max_documents) : max_documents_(max_documents) {}
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents_ > max_documents_) throw Stuck{mark};
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (documents_ == max_documents_) last_null_ = mark;
+  }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  // Where the last allowed document's empty node was: the stuck token.
+  const YAML::Mark& last_null() const { return last_null_; }
+
+ private:
+  size_t max_documents_;
+  size_t documents_ = 0;
+  YAML::Mark last_null_ = YAML::Mark::null_mark();
+};
+
+// Runs the guard over `text`. Errors: BadRequest naming the stuck token's
+// place. yaml-cpp's own syntax errors are left to the real parse.
+Result<void> check_parser_progresses(std::string_view text, const std::string& file) {
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  StuckParserGuard guard(max_documents(text));
+  try {
+    while (parser.HandleNextDocument(guard)) {
+    }
+  } catch (const StuckParserGuard::Stuck&) {
+    const YAML::Mark& at = guard.last_null();
+    const auto pos = static_cast<size_t>(at.pos);
+    std::string what = pos < text.size() && text[pos] == ','
+                           ? "',' outside [ ] or { } (a flow separator) is not valid here"
+                           : "this token cannot start a node here";
+    return make_error(ErrorCode::kBadRequest, location(file, at) + ": " + what);
+  } catch (const std::exception&) {
+    // A syntax error: the real parse reports it with its place.
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::vector<SourceDoc>> parse_yaml_documents(std::string_view text,
@@ -356,6 +434,7 @@ Result<std::vector<SourceDoc>> parse_yaml_documents(std::string_view text,
                                                   std::to_string(static_cast<unsigned char>(text[bad])) +
                                                   " here): a manifest must be UTF-8");
   }
+  if (auto ok = check_parser_progresses(text, file); !ok) return ok.error();
   std::vector<YAML::Node> nodes;
   try {
     nodes = YAML::LoadAll(std::string(text));

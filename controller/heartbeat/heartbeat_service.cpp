@@ -151,7 +151,8 @@ Json HeartbeatService::answer(const std::string& node, milliseconds grace) const
 Result<Json> HeartbeatService::handle(const std::string& node, const Json& body) {
   auto decoded = from_json<HeartbeatRequest>(body);
   if (!decoded) return decoded.take_error();
-  const HeartbeatRequest& req = *decoded;
+  HeartbeatRequest& req = *decoded;
+  clamp_heartbeat_text(req);
   if (auto valid = validate_heartbeat(req); !valid) return valid.take_error();
   if (!vm_feed_.ready() || !pool_feed_.ready()) {
     if (auto s = sync(); !s)

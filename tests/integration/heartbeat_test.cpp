@@ -24,18 +24,6 @@ constexpr const char* kTokens =
     "viewer-token,alice,viewer\n"
     "node-a-token,agent-a,node:host-a\n";
 
-Json beat_body(const std::string& holder) {
-  return {{"holderIdentity", holder},
-          {"time", format_time(std::chrono::system_clock::now())},
-          {"labels", {{"role", "web"}}},
-          {"capacity", {{"cpu", "4"}, {"memory", "8Gi"}}},
-          {"allocatable", {{"cpu", "4"}, {"memory", "8Gi"}}},
-          {"usage", {{"cpu", "1"}, {"memory", "1Gi"}}},
-          {"address", "127.0.0.1:4100"},
-          {"driver", "sim"},
-          {"agentVersion", "test"}};
-}
-
 class HeartbeatApiTest : public ::testing::Test {
  protected:
   void SetUp() override { start(/*with_heartbeats=*/true); }
@@ -101,7 +89,7 @@ class HeartbeatApiTest : public ::testing::Test {
 };
 
 TEST_F(HeartbeatApiTest, HeartbeatRegistersAndAnswersWithBoundVms) {
-  Json answer = expect(post(*node_a_, heartbeat_path("host-a"), beat_body("host-a/1-aa")), 200);
+  Json answer = expect(post(*node_a_, heartbeat_path("host-a"), heartbeat_body("host-a/1-aa")), 200);
   EXPECT_TRUE(from_json<HeartbeatResponse>(answer).ok()) << answer.dump();
   EXPECT_EQ(answer["node"], "host-a");
   EXPECT_EQ(answer["vms"], Json::array());
@@ -112,7 +100,7 @@ TEST_F(HeartbeatApiTest, HeartbeatRegistersAndAnswersWithBoundVms) {
   // A VM bound by the scheduler reaches the agent through the watch-fed index.
   expect(post(*admin_, kVMs, vm("web-1", "host-a")), 201);
   EXPECT_TRUE(eventually([&] {
-    auto r = post(*node_a_, heartbeat_path("host-a"), beat_body("host-a/1-aa"));
+    auto r = post(*node_a_, heartbeat_path("host-a"), heartbeat_body("host-a/1-aa"));
     if (!r || r->status != 200) return false;
     Json a = parse(r->body);
     return a["vms"].size() == 1 && a["vms"][0]["name"] == "web-1";
@@ -120,15 +108,15 @@ TEST_F(HeartbeatApiTest, HeartbeatRegistersAndAnswersWithBoundVms) {
 }
 
 TEST_F(HeartbeatApiTest, SecondAgentIsRefusedWhileTheLeaseIsFresh) {
-  expect(post(*node_a_, heartbeat_path("host-a"), beat_body("host-a/1-aa")), 200);
-  Json s = expect(post(*node_a_, heartbeat_path("host-a"), beat_body("host-a/2-bb")), 409,
+  expect(post(*node_a_, heartbeat_path("host-a"), heartbeat_body("host-a/1-aa")), 200);
+  Json s = expect(post(*node_a_, heartbeat_path("host-a"), heartbeat_body("host-a/2-bb")), 409,
                   "Conflict");
   EXPECT_NE(s["message"].get<std::string>().find("held by agent host-a/1-aa"), std::string::npos)
       << s.dump();
 }
 
 TEST_F(HeartbeatApiTest, ImpossibleValuesAre422WithFieldPaths) {
-  Json body = beat_body("host-a/1-aa");
+  Json body = heartbeat_body("host-a/1-aa");
   body["usage"]["cpu"] = "-1";
   Json s = expect(post(*node_a_, heartbeat_path("host-a"), body), 422, "Invalid");
   ASSERT_TRUE(s["details"]["causes"].is_array()) << s.dump();
@@ -138,20 +126,20 @@ TEST_F(HeartbeatApiTest, ImpossibleValuesAre422WithFieldPaths) {
 
 TEST_F(HeartbeatApiTest, OnlyTheNodesOwnTokenOrAnAdminMayBeat) {
   const std::string before = snapshot();
-  expect(post(*node_a_, heartbeat_path("host-b"), beat_body("host-b/1-aa")), 403, "Forbidden");
+  expect(post(*node_a_, heartbeat_path("host-b"), heartbeat_body("host-b/1-aa")), 403, "Forbidden");
   auto viewer = h_.client("viewer-token");
-  expect(post(*viewer, heartbeat_path("host-a"), beat_body("host-a/1-aa")), 403, "Forbidden");
-  expect(h_.client("")->Post(heartbeat_path("host-a"), beat_body("x/1").dump(), kJson), 401);
+  expect(post(*viewer, heartbeat_path("host-a"), heartbeat_body("host-a/1-aa")), 403, "Forbidden");
+  expect(h_.client("")->Post(heartbeat_path("host-a"), heartbeat_body("x/1").dump(), kJson), 401);
   EXPECT_EQ(snapshot(), before);
   expect(admin_->Get(heartbeat_path("host-a")), 405);
-  expect(post(*admin_, heartbeat_path("host-b"), beat_body("host-b/1-aa")), 200);
+  expect(post(*admin_, heartbeat_path("host-b"), heartbeat_body("host-b/1-aa")), 200);
 }
 
 TEST(HeartbeatApiNoHandler, IsNotFound) {
   Harness h;
   server::ServerOptions o;
   ASSERT_TRUE(h.start("memory", o).ok());
-  auto r = h.client()->Post(heartbeat_path("host-a"), beat_body("host-a/1").dump(), kJson);
+  auto r = h.client()->Post(heartbeat_path("host-a"), heartbeat_body("host-a/1").dump(), kJson);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
   EXPECT_NE(r->body.find("heartbeats are not served by this server"), std::string::npos);

@@ -134,6 +134,19 @@ inline Json node(const std::string& name) {
   return {{"apiVersion", "corral/v1"}, {"kind", "Node"}, {"metadata", {{"name", name}}}};
 }
 
+// A well-formed heartbeat body (api/heartbeat.h) from agent `holder`.
+inline Json heartbeat_body(const std::string& holder, const Labels& labels = {{"role", "web"}}) {
+  return {{"holderIdentity", holder},
+          {"time", format_time(std::chrono::system_clock::now())},
+          {"labels", labels},
+          {"capacity", {{"cpu", "4"}, {"memory", "8Gi"}}},
+          {"allocatable", {{"cpu", "4"}, {"memory", "8Gi"}}},
+          {"usage", {{"cpu", "1"}, {"memory", "1Gi"}}},
+          {"address", "127.0.0.1:4100"},
+          {"driver", "sim"},
+          {"agentVersion", "test"}};
+}
+
 // Polls `cond` until it holds or `deadline` passes; no fixed sleeps. The
 // default deadline is generous: the wait ends as soon as `cond` holds.
 inline bool eventually(const std::function<bool()>& cond,

@@ -28,18 +28,6 @@ inline constexpr const char* kTokens =
     "lb-both-token,lb-both,balancer:front+back\n"
     "lb-any-token,lb-any,balancer\n";
 
-inline Json beat(const std::string& holder, const Labels& labels = {{"role", "web"}}) {
-  return {{"holderIdentity", holder},
-          {"time", format_time(std::chrono::system_clock::now())},
-          {"labels", labels},
-          {"capacity", {{"cpu", "4"}, {"memory", "8Gi"}}},
-          {"allocatable", {{"cpu", "4"}, {"memory", "8Gi"}}},
-          {"usage", {{"cpu", "1"}, {"memory", "1Gi"}}},
-          {"address", "127.0.0.1:4100"},
-          {"driver", "sim"},
-          {"agentVersion", "test"}};
-}
-
 class SecurityTest : public ::testing::Test {
  protected:
   void SetUp() override { start({}); }

@@ -13,7 +13,7 @@ class NodeRestriction : public SecurityTest {
   void SetUp() override {
     SecurityTest::SetUp();
     // host-a registered by its agent's first heartbeat, with its labels.
-    auto r = post(*node_a_, "nodes/host-a/heartbeat", beat("host-a/1-aa"));
+    auto r = post(*node_a_, "nodes/host-a/heartbeat", heartbeat_body("host-a/1-aa"));
     ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
     Json on_a = vm("on-a", "host-a");
     on_a["spec"]["epoch"] = 3;
@@ -99,7 +99,7 @@ TEST_F(NodeRestriction, MayNotReadVmSetsOrOtherNodesVms) {
 // bound elsewhere, is ignored (these held before issue 15 too: kept as
 // regression guards for the only path left).
 TEST_F(NodeRestriction, HeartbeatKeepsRegistrationLabelsAndEpochChecks) {
-  Json evil = beat("host-a/1-aa", {{"role", "db"}, {"zone", "z9"}});
+  Json evil = heartbeat_body("host-a/1-aa", {{"role", "db"}, {"zone", "z9"}});
   evil["vms"] = {
       {{"name", "on-a"}, {"epoch", 99}, {"phase", "Running"}, {"address", "203.0.113.66:443"}},
       {{"name", "on-b"}, {"epoch", 0}, {"phase", "Running"}, {"address", "203.0.113.66:443"}}};
@@ -113,7 +113,7 @@ TEST_F(NodeRestriction, HeartbeatKeepsRegistrationLabelsAndEpochChecks) {
   }
   // Another node's heartbeat: 403.
   const std::string before = snapshot();
-  refused(post(*node_a_, "nodes/host-b/heartbeat", beat("host-b/1-bb")), 403, "Forbidden", before);
+  refused(post(*node_a_, "nodes/host-b/heartbeat", heartbeat_body("host-b/1-bb")), 403, "Forbidden", before);
 }
 
 }  // namespace node_restriction_test

@@ -29,7 +29,7 @@ TEST_F(ReportedCapacity, AbsurdReportsAre422NamingTheFieldAndStoreNothing) {
   };
   const std::string before = snapshot();
   for (const Case& c : cases) {
-    Json body = beat("host-a/1-aa");
+    Json body = heartbeat_body("host-a/1-aa");
     body[c.group][c.resource] = c.value;
     Json s = refused(post(*node_a_, "nodes/host-a/heartbeat", body), 422, "Invalid", before);
     bool named = false;
@@ -38,12 +38,12 @@ TEST_F(ReportedCapacity, AbsurdReportsAre422NamingTheFieldAndStoreNothing) {
     EXPECT_TRUE(named) << c.field << ": " << s.dump();
   }
   // A VM's reported usage is bounded too.
-  Json body = beat("host-a/1-aa");
+  Json body = heartbeat_body("host-a/1-aa");
   body["vms"] = {{{"name", "x"}, {"phase", "Running"}, {"usage", {{"cpu", "2000"}}}}};
   Json s = refused(post(*node_a_, "nodes/host-a/heartbeat", body), 422, "Invalid", before);
   EXPECT_NE(s.value("message", "").find("vms[0].usage.cpu"), std::string::npos) << s.dump();
   // The largest sane host is taken.
-  body = beat("host-a/1-aa");
+  body = heartbeat_body("host-a/1-aa");
   body["capacity"] = {{"cpu", "1024"}, {"memory", "64Ti"}};
   body["allocatable"] = body["capacity"];
   auto ok = post(*node_a_, "nodes/host-a/heartbeat", body);

@@ -3,6 +3,8 @@
 // explicitly with sync()).
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <map>
 #include <set>
 #include <string>
@@ -321,6 +323,53 @@ TEST_F(HeartbeatServiceTest, ImpossibleValuesAreInvalidWithTheirFieldPath) {
   EXPECT_TRUE(has_cause(r.error(), "bogus")) << r.error().to_string();
   EXPECT_FALSE(store_->get("Node", "host-1").ok()) << "an invalid heartbeat registered the node";
   EXPECT_FALSE(leases_.current("host-1"));
+}
+
+// A node may lie with long strings: identifiers past their caps are refused
+// with the field path; free text is cut to 1 KiB (an honest agent's long
+// driver error must not fail its heartbeat) and stays valid UTF-8.
+TEST_F(HeartbeatServiceTest, OverlongStringsAreRefusedOrCutNeverStoredWhole) {
+  struct Case {
+    std::string field;
+    std::function<void(Json&)> lie;
+  };
+  const std::string long_name(254, 'a');
+  for (const Case& c : std::vector<Case>{
+           {"holderIdentity", [&](Json& b) { b["holderIdentity"] = long_name; }},
+           {"address", [&](Json& b) { b["address"] = std::string(300, 'h') + ":1"; }},
+           {"agentVersion", [&](Json& b) { b["agentVersion"] = std::string(200, 'v'); }},
+           {"vms[0].name", [&](Json& b) { b["vms"] = Json::array({report(long_name, 1, "Running")}); }},
+           {"vms", [&](Json& b) {
+              b["vms"] = Json::array();
+              for (int i = 0; i <= 10'000; ++i) b["vms"].push_back(report("v" + std::to_string(i), 1, "Running"));
+            }}}) {
+    Json body = request();
+    c.lie(body);
+    auto r = beat(body);
+    ASSERT_FALSE(r.ok()) << c.field;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalid);
+    EXPECT_TRUE(has_cause(r.error(), c.field)) << r.error().to_string();
+  }
+  EXPECT_FALSE(store_->get("Node", "host-1").ok()) << "an invalid heartbeat registered the node";
+
+  create_vm("vm-a", "host-1", 1);
+  Json body = request();
+  Json rep = report("vm-a", 1, "Failed");
+  // 2 KiB of 'é' (2 bytes each): a cut in the middle of one must not split it.
+  std::string accents;
+  for (int i = 0; i < 1024; ++i) accents += "\xc3\xa9";
+  rep["lastError"] = "x" + accents;
+  rep["message"] = std::string(5000, 'm');
+  body["vms"] = Json::array({rep});
+  ASSERT_TRUE(beat(body).ok());
+  Json vm = get("VM", "vm-a");
+  const std::string last_error = vm["status"]["lastError"];
+  const std::string message = vm["status"]["message"];
+  EXPECT_LE(last_error.size(), kMaxHeartbeatMessageBytes);
+  EXPECT_LE(message.size(), kMaxHeartbeatMessageBytes);
+  EXPECT_NE(message.find("[truncated]"), std::string::npos);
+  EXPECT_TRUE(parse_json(vm["status"].dump(), "status").ok()) << "not valid UTF-8";
+  EXPECT_EQ(last_error.substr(last_error.size() - 13, 1), "\xa9") << "cut inside a character";
 }
 
 TEST_F(HeartbeatServiceTest, VmReportsAreWrittenOnlyForThisNodesCurrentEpoch) {

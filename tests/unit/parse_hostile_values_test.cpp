@@ -50,5 +50,36 @@ TEST(ParseYaml, TextThatIsNotUtf8IsRefusedWithItsPlace) {
   EXPECT_TRUE(ok.ok()) << "UTF-8 of 2, 3 and 4 bytes is fine";
 }
 
+// fuzz_manifest: yaml-cpp 0.7's LoadAll() looped for ever, allocating an empty
+// document per turn, on a ',' at block level (23 GiB in under two minutes).
+// Each is now refused at the comma's place; valid neighbours still parse.
+TEST(ParseYaml, StrayCommaAtBlockLevelIsRefusedWithItsPlaceNotLoopedOn) {
+  struct Case {
+    const char* text;
+    const char* where;
+  };
+  // The inputs that looped: each is refused at the comma's own place.
+  for (const Case& c : {Case{",a", "m.yaml:1:1: "}, Case{" ,a", "m.yaml:1:2: "},
+                        Case{"# c\n,a", "m.yaml:2:1: "}, Case{",,sha,,,", "m.yaml:1:1: "},
+                        Case{"kind: VM\n---\n,a\n", "m.yaml:3:1: "}}) {
+    auto docs = parse_yaml_documents(c.text, "m.yaml");
+    ASSERT_FALSE(docs.ok()) << c.text;
+    EXPECT_EQ(docs.error().code, ErrorCode::kBadRequest);
+    EXPECT_EQ(docs.error().message.rfind(c.where, 0), 0u) << c.text << " → " << docs.error().message;
+    EXPECT_NE(docs.error().message.find("','"), std::string::npos) << docs.error().message;
+  }
+  // Neighbours yaml-cpp itself refuses (a comma after a flow node, a plain
+  // scalar starting with ','): still refused with a place, and they return.
+  for (const char* text : {"\"x\",a", "'x',a", "[a],b", "{a: b},c", "k: ,a\n", "- ,a\n"}) {
+    auto docs = parse_yaml_documents(text, "m.yaml");
+    ASSERT_FALSE(docs.ok()) << text;
+    EXPECT_EQ(docs.error().message.rfind("m.yaml:1:", 0), 0u) << text << " → " << docs.error().message;
+  }
+  for (const char* text : {"k: [a, b]\n", "---\n---\nk: v\n", "k: |\n  ,a\n", "k: \"x,y\"\n",
+                           "k: a ,b\n"}) {
+    EXPECT_TRUE(parse_yaml_documents(text, "m.yaml").ok()) << text;
+  }
+}
+
 }  // namespace parse_hostile_values_test
 }  // namespace corral
