@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -315,6 +316,36 @@ TEST_F(ConnectionLimitTest, WatchesPastTheServersTotalAre429) {
   EXPECT_EQ(status_of(refused), 429) << refused;
   EXPECT_NE(refused.find("the server holds 2"), std::string::npos) << refused;
   EXPECT_NE(refused.find("Retry-After: 10"), std::string::npos) << refused;
+}
+
+// Over TLS the handshake is part of the head's time: a socket that connects
+// and never says hello is closed at the head deadline, as a plain one is,
+// while a real TLS client is served.
+TEST_F(ConnectionLimitTest, TlsSocketThatNeverHandshakesIsClosedAtTheHeadDeadline) {
+  if (std::system("command -v openssl > /dev/null 2>&1") != 0)
+    GTEST_SKIP() << "the openssl command line tool is not installed";
+  const std::string cert = h_.dir.file("cert.pem"), key = h_.dir.file("key.pem");
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  server::ServerOptions o;
+  o.tls_cert_file = cert;
+  o.tls_key_file = key;
+  o.request_head_timeout = 1s;
+  start(o);
+  Raw silent(h_.port);
+  ASSERT_TRUE(silent.connected());
+  httplib::SSLClient c("127.0.0.1", h_.port);
+  c.set_ca_cert_path(cert.c_str());
+  c.enable_server_certificate_verification(true);
+  c.set_bearer_token_auth("admin-token");
+  auto r = c.Get("/healthz");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(silent.read_until_close(), "");
+  EXPECT_TRUE(silent.closed()) << "a silent TLS socket must not be held";
 }
 
 }  // namespace api_connection_limits_integration_test
