@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/support/cluster.h"
 #include "tests/support/temp_dir.h"
@@ -17,11 +18,14 @@ struct LocalCluster {
   std::unique_ptr<testing::Controller> controller;
   std::map<std::string, std::unique_ptr<testing::Agent>> agents;  // by node name
 
-  bool start(int agent_count, const std::string& driver, std::string* error) {
+  // `controller_args`: more flags for the controller.
+  bool start(int agent_count, const std::string& driver, std::string* error,
+             const std::vector<std::string>& controller_args = {}) {
     testing::ControllerOptions o;
     o.binary = testing::controller_binary();
     o.data_dir = (dir.path() / "controller").string();
     o.extra_args = {"--log-level", "warn"};
+    o.extra_args.insert(o.extra_args.end(), controller_args.begin(), controller_args.end());
     controller = std::make_unique<testing::Controller>(o);
     if (!controller->start(error)) return false;
     for (int i = 0; i < agent_count; ++i) {

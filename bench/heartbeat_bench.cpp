@@ -203,7 +203,9 @@ int main(int argc, char** argv) {
 
   corral::bench::LocalCluster cluster;  // the controller alone
   std::string error;
-  if (!cluster.start(0, "", &error)) {
+  // Every simulated agent connects from 127.0.0.1: the per-address cap (256)
+  // is for real agents, one per host.
+  if (!cluster.start(0, "", &error, {"--max-connections-per-address", "0"})) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return 1;
   }

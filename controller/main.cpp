@@ -3,7 +3,8 @@
 //   corral-controller --listen 127.0.0.1:7443 --data-dir /var/lib/corral
 //       [--tokens FILE] [--tls-cert F --tls-key F] [--log-level info] [--ready-file F]
 //       [--node-monitor-period 250ms] [--fence-stop-timeout 10s] [--writer-threads 128]
-//       [--heartbeat-listen HOST:PORT|off]
+//       [--heartbeat-listen HOST:PORT|off] [--request-head-timeout 10s]
+//       [--max-connections 10000] [--max-connections-per-address 256]
 //
 // SIGHUP reloads the --tokens file (a token revoked there is refused from
 // then on); a file that does not load leaves the previous tokens in force.
@@ -64,6 +65,10 @@ struct Flags {
   int writer_threads = 128;
   bool no_loops = false;
   std::string heartbeat_listen;  // "": the API's host, any free port; "off": none
+  // Both listeners (server/http_core.h): slowloris and connection floods.
+  std::string request_head_timeout = "10s";
+  int max_connections = 10000;
+  int max_connections_per_address = 256;
 };
 
 // A duration flag ("250ms", "10s"). A bare number is how these flags were
@@ -166,6 +171,20 @@ int main(int argc, char** argv) {
                  "HOST:PORT of the event-driven heartbeat listener, where agents keep one "
                  "connection each (heartbeat answers name it); default: the API's host, any "
                  "free port; `off`: agents beat on the API port, one connection per beat");
+  app.add_option("--request-head-timeout", f.request_head_timeout,
+                 "A request's whole head must arrive within this (408, then closed), on both "
+                 "listeners: a client trickling its headers holds nothing longer")
+      ->capture_default_str();
+  app.add_option("--max-connections", f.max_connections,
+                 "Connections each listener holds at once; more are closed at once "
+                 "(corral_api_refused_total{reason=\"max_connections\"}); 0: no cap")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  app.add_option("--max-connections-per-address", f.max_connections_per_address,
+                 "Connections one client address may hold on each listener; more are closed at "
+                 "once; 0: no cap (benchmarks that run every agent from one address)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
   app.set_version_flag("--version", std::string("corral-controller ") + CORRAL_VERSION);
   app.add_flag("--no-loops", f.no_loops,
                "Serve the API only: run no control loop (nothing is scheduled, judged or "
@@ -190,6 +209,10 @@ int main(int argc, char** argv) {
   auto event_ttl = corral::parse_duration_flag("--event-ttl", f.event_ttl, std::chrono::seconds(1),
                                                std::chrono::hours(720));
   if (!event_ttl) return fail(event_ttl.error().message);
+  auto head_timeout = corral::parse_duration_flag("--request-head-timeout", f.request_head_timeout,
+                                                  std::chrono::milliseconds(100),
+                                                  std::chrono::minutes(10));
+  if (!head_timeout) return fail(head_timeout.error().message);
   raise_open_file_limit();
   auto listen = parse_listen("--listen", f.listen);
   if (!listen) return fail(listen.error().message);
@@ -233,6 +256,10 @@ int main(int argc, char** argv) {
   options.tokens_file = f.tokens;
   options.tls_cert_file = f.tls_cert;
   options.tls_key_file = f.tls_key;
+  options.request_head_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(*head_timeout);
+  options.max_connections = static_cast<size_t>(f.max_connections);
+  options.max_connections_per_address = static_cast<size_t>(f.max_connections_per_address);
   // Heartbeats renew leases in `leases` (memory); the node lifecycle loop
   // judges nodes from the same table. VMSet writes pass HA admission control.
   // Declared before the server, so they outlive its threads.

@@ -1,22 +1,17 @@
-// HeartbeatListener: an event-driven HTTP/1.1 server (Boost.Beast) for one
-// path only, POST /apis/corral/v1/nodes/<node>/heartbeat, so that thousands
-// of agents can each keep one connection open without a thread per agent.
+// HeartbeatListener: a second port on the event-driven core (http_core.h)
+// for one path only, POST /apis/corral/v1/nodes/<node>/heartbeat, so that
+// thousands of agents can each keep one connection open; an idle one holds
+// no thread. Its own port (rather than the API's) keeps the agents' kept
+// connections apart from the API's caps and timeouts: an agent beats every
+// second on one connection for hours.
 //
-// Why a second server: the API server (cpp-httplib 0.11) holds one pool
-// thread per open connection and polls it every 10 ms while it idles, so
-// 5,000 agents beating every second over kept connections would need 5,000
-// threads; over fresh connections each beat pays accept + handshake + a
-// thread hand-off. Here one I/O thread multiplexes every connection and a
-// small worker pool runs HeartbeatService::handle (which may wait for a
-// durable store write).
-//
-//   accept ─► session: async_read request (header ≤ 16 KiB, body ≤ max_body)
-//          ─► worker: route, authenticate + authorize (node:<name> may beat
-//             only for <name>), parse JSON, handler ─► async_write answer
-//          ─► next request on the same connection (idle_timeout closes it)
+//   core: head (deadline, 16 KiB) ─► gate: route, authenticate + authorize
+//   (node:<name> may beat only for <name>), JSON Content-Type ─► body
+//   (≤ max_body) ─► worker: parse JSON, HeartbeatHandler ─► answer
 //
 // The same Status errors as the API server; requests are counted in the API
-// server's metrics under resource "nodes/heartbeat". Plain HTTP only: a
+// server's metrics under resource "nodes/heartbeat", refusals under
+// corral_api_refused_total{listener="heartbeat"}. Plain HTTP only: a
 // controller serving TLS does not start it (agents then beat on the API port).
 //
 // Thread safety: start()/stop() from one thread; serving runs on its own.
@@ -44,6 +39,9 @@ struct HeartbeatListenerOptions {
   size_t worker_threads = 8;
   std::chrono::seconds idle_timeout{30};  // a connection with no request for this long is closed
   size_t max_body_bytes = 1 << 20;
+  std::chrono::milliseconds request_head_timeout{10000};  // the whole head (slowloris)
+  size_t max_connections = 10000;            // 0: no cap
+  size_t max_connections_per_address = 256;  // 0: no cap
 };
 
 class HeartbeatListener {

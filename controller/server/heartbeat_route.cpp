@@ -10,7 +10,7 @@ namespace {
 
 // Where agents should send their next beats: the listener's own host when it
 // listens on one address, else the host the agent reached the API at.
-std::string heartbeat_endpoint(const Context& ctx, const httplib::Request& req, int port) {
+std::string heartbeat_endpoint(const Context& ctx, const HttpRequest& req, int port) {
   std::string host = ctx.options.heartbeat_host.empty() ? ctx.options.host
                                                          : ctx.options.heartbeat_host;
   if (host == "0.0.0.0" || host == "::" || host.empty()) {
@@ -28,8 +28,8 @@ std::string heartbeat_endpoint(const Context& ctx, const httplib::Request& req, 
 
 }  // namespace
 
-void handle_heartbeat(Context& ctx, const Route& route, const httplib::Request& req,
-                      httplib::Response& res) {
+void handle_heartbeat(Context& ctx, const Route& route, const HttpRequest& req,
+                      HttpResponse& res) {
   if (!ctx.heartbeat)
     return write_error(res,
                        make_error(ErrorCode::kNotFound, "heartbeats are not served by this server"),

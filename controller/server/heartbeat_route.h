@@ -4,14 +4,14 @@
 // node:<name> token beats only for <name>).
 #pragma once
 
-#include <httplib.h>
+#include "controller/server/http_message.h"
 
 #include "controller/server/context.h"
 #include "controller/server/routes.h"
 
 namespace corral::server {
 
-void handle_heartbeat(Context& ctx, const Route& route, const httplib::Request& req,
-                      httplib::Response& res);
+void handle_heartbeat(Context& ctx, const Route& route, const HttpRequest& req,
+                      HttpResponse& res);
 
 }  // namespace corral::server

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 
 #include "api/json.h"
 #include "base/log.h"
@@ -18,21 +19,12 @@ namespace corral::server {
 
 namespace {
 
-// httplib runs one request from pre-routing to logger on one worker thread,
-// so the start time can travel in a thread_local. Latency is a measurement of
-// the real machine, not logic, so it reads the steady clock directly.
-struct Trace {
-  bool active = false;
-  std::chrono::steady_clock::time_point start;
-};
-thread_local Trace t_trace;
-
-void write_json(httplib::Response& res, const Json& j) {
+void write_json(HttpResponse& res, const Json& j) {
   res.status = 200;
   res.set_content(dump_json(j), kJsonContentType);
 }
 
-void write_text(httplib::Response& res, int code, const std::string& text) {
+void write_text(HttpResponse& res, int code, const std::string& text) {
   res.status = code;
   res.set_content(text, "text/plain; charset=utf-8");
 }
@@ -52,7 +44,7 @@ BoundNodeLookup bound_node_lookup(Context& ctx) {
   };
 }
 
-void serve_readyz(Context& ctx, httplib::Response& res) {
+void serve_readyz(Context& ctx, HttpResponse& res) {
   if (ctx.stopping.load()) return write_text(res, 503, "not ready: the server is stopping\n");
   auto healthy = ctx.store.healthy();
   if (!healthy) return write_text(res, 503, "not ready: store: " + healthy.error().message + "\n");
@@ -61,7 +53,8 @@ void serve_readyz(Context& ctx, httplib::Response& res) {
 
 }  // namespace
 
-void serve(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+namespace {
+void serve_unguarded(Context& ctx, const HttpRequest& req, HttpResponse& res) {
   Route route = parse_route(req.method, req.path, wants_watch(req));
   Identity who;
   if (!route.open) {
@@ -127,17 +120,25 @@ void serve(Context& ctx, const httplib::Request& req, httplib::Response& res) {
   }
   write_error(res, make_error(ErrorCode::kInternal, "unrouted endpoint"));
 }
+}  // namespace
+
+void serve(Context& ctx, const HttpRequest& req, HttpResponse& res) {
+  try {
+    serve_unguarded(ctx, req, res);
+  } catch (const std::exception& e) {
+    logger("api")->error("BUG: {} {} threw: {}", req.method, req.path, e.what());
+    res = HttpResponse();
+    write_error(res, make_error(ErrorCode::kInternal, std::string("internal error: ") + e.what()));
+  } catch (...) {
+    logger("api")->error("BUG: {} {} threw a non-exception", req.method, req.path);
+    res = HttpResponse();
+    write_error(res, make_error(ErrorCode::kInternal, "internal error: unknown exception"));
+  }
+}
 
 namespace {
 
-// An answer after which the connection must close: part of a body may be
-// unread, and what follows it on the wire is not a request.
-void answer_and_close(httplib::Response& res, const Error& error) {
-  write_error(res, error);
-  res.set_header("Connection", "close");
-}
-
-bool has_body(const httplib::Request& req) {
+bool has_body(const HttpRequest& req) {
   if (req.has_header("Transfer-Encoding")) return true;
   const std::string length = req.get_header_value("Content-Length");
   return !length.empty() && length != "0";
@@ -150,7 +151,7 @@ std::string host_name(const std::string& host) {
   return host.substr(0, host.find(':'));
 }
 
-std::optional<Error> head_refusal(Context& ctx, const httplib::Request& req) {
+std::optional<Error> head_refusal(Context& ctx, const HttpRequest& req) {
   const Route route = parse_route(req.method, req.path, false);
   if (!ctx.auth.enabled()) {
     // Without tokens everyone local is an admin, so a web page in a local
@@ -184,111 +185,62 @@ std::optional<Error> head_refusal(Context& ctx, const httplib::Request& req) {
                                                         req.get_header_value("Content-Type") +
                                                         "\": bodies must be application/json");
   }
-  // A declared length over the cap is httplib's to refuse (413, after it
-  // discarded the body); a chunked one over the cap, serve_with_body's.
+  // A declared length over the cap, and a chunked body reaching it, are the
+  // core's to refuse (413), once this gate has passed the head.
   return std::nullopt;
 }
 
 }  // namespace
 
-bool gate_request_head(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+std::optional<HttpResponse> gate_request_head(Context& ctx, const HttpRequest& req) {
   auto refusal = head_refusal(ctx, req);
-  if (!refusal) return false;
-  if (has_body(req)) {
-    answer_and_close(res, *refusal);  // its body is never read
-  } else {
-    write_error(res, *refusal);
-  }
-  return true;
+  if (!refusal) return std::nullopt;
+  HttpResponse res;
+  write_error(res, *refusal);
+  return res;
 }
 
-void serve_with_body(Context& ctx, const httplib::Request& req, httplib::Response& res,
-                     const httplib::ContentReader& read) {
-  const size_t cap = ctx.options.max_body_bytes;
-  std::string body;
-  bool too_large = false;
-  const bool complete = read([&](const char* data, size_t n) {
-    if (body.size() + n > cap) {
-      too_large = true;  // stop reading at the cap, not after the whole body
-      return false;
-    }
-    body.append(data, n);
-    return true;
-  });
-  if (too_large || res.status == 413) {
-    return answer_and_close(
-        res, make_error(ErrorCode::kTooLarge, "the request body is larger than the limit of " +
-                                                  std::to_string(cap) + " bytes"));
-  }
-  if (!complete) {
-    return answer_and_close(
-        res, make_error(ErrorCode::kBadRequest, "the request body could not be read whole"));
-  }
-  httplib::Request with_body = req;
-  with_body.body = std::move(body);
-  serve(ctx, with_body, res);
-}
-
-void begin_request(const httplib::Request&) {
-  t_trace.active = true;
-  t_trace.start = std::chrono::steady_clock::now();
-}
-
-void end_request(Context& ctx, const httplib::Request& req, const httplib::Response& res) {
+void end_request(Context& ctx, const HttpRequest& req, int status, double seconds) {
   Route route = parse_route(req.method, req.path, wants_watch(req));
   const std::string verb = verb_label(route, req.method);
-  ctx.metrics.requests.with({verb, route.resource_label, std::to_string(res.status)}).inc();
-  if (t_trace.active && verb != "watch") {
-    std::chrono::duration<double> took = std::chrono::steady_clock::now() - t_trace.start;
-    ctx.metrics.request_latency.with({verb, route.resource_label}).observe(took.count());
-  }
-  t_trace.active = false;
-  logger("api")->debug("{} {} → {} ({} {})", req.method, req.path, res.status, verb,
+  ctx.metrics.requests.with({verb, route.resource_label, std::to_string(status)}).inc();
+  if (verb != "watch") ctx.metrics.request_latency.with({verb, route.resource_label}).observe(seconds);
+  logger("api")->debug("{} {} → {} ({} {})", req.method, req.path, status, verb,
                        route.resource_label);
 }
 
-httplib::Server::HandlerResponse on_error(Context& ctx, const httplib::Request& req,
-                                          httplib::Response& res) {
-  if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-  Error error;
-  int code = res.status;
-  if (res.status == 413) {
-    // Authentication still comes first: strangers learn nothing but 401.
-    Route route = parse_route(req.method, req.path, false);
-    auto id = route.open ? Result<Identity>(Identity{})
-                         : ctx.auth.authenticate(req.get_header_value("Authorization"));
-    error = id ? make_error(ErrorCode::kTooLarge, "the request body is larger than the limit of " +
-                                                      std::to_string(ctx.options.max_body_bytes) +
-                                                      " bytes")
-               : id.take_error();
-    code = http_status(error.code);
-  } else if (req.method == "CONNECT" || req.method == "TRACE" || req.method == "PATCH") {
-    // No path takes these; httplib refuses some of them itself (400).
-    error =
-        make_error(ErrorCode::kMethodNotAllowed, "the server does not allow method " + req.method);
-    code = http_status(error.code);
-  } else {
-    // Codes without an ErrorCode of their own (414, ...) keep httplib's code.
-    error = make_error(code_from_reason("", res.status),
-                       "the request could not be served (HTTP " + std::to_string(res.status) + ")");
-  }
+HttpResponse status_response(int status, const std::string& message) {
+  Error error = make_error(code_from_reason("", status), message);
   Json body = status_object(error);
-  body["code"] = code;
-  res.status = code;
+  body["code"] = status;
+  HttpResponse res;
+  res.status = status;
   res.set_content(dump_json(body), kJsonContentType);
-  return httplib::Server::HandlerResponse::Handled;
+  return res;
 }
 
-void on_exception(const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-  std::string what = "unknown exception";
-  try {
-    if (ep) std::rethrow_exception(ep);
-  } catch (const std::exception& e) {
-    what = e.what();
-  } catch (...) {
-  }
-  logger("api")->error("BUG: {} {} threw: {}", req.method, req.path, what);
-  write_error(res, make_error(ErrorCode::kInternal, "internal error: " + what));
+std::optional<HttpResponse> ApiHandler::gate(const HttpRequest& head) {
+  return gate_request_head(ctx_, head);
+}
+
+void ApiHandler::serve(HttpRequest& request, HttpResponse& response) {
+  corral::server::serve(ctx_, request, response);
+}
+
+HttpResponse ApiHandler::error(int status, const std::string& message) {
+  return status_response(status, message);
+}
+
+void ApiHandler::finished(const HttpRequest& request, int status, double seconds) {
+  end_request(ctx_, request, status, seconds);
+}
+
+void ApiHandler::refused(CoreRefusal reason) {
+  ctx_.metrics.refused.with({"api", refusal_label(reason)}).inc();
+}
+
+void ApiHandler::connections(int delta) {
+  ctx_.metrics.open_connections.with({"api"}).inc(delta);
 }
 
 }  // namespace corral::server

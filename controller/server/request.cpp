@@ -23,7 +23,7 @@ bool parse_int(const std::string& text, int64_t* out) {
 
 }  // namespace
 
-Result<Json> read_json_body(const httplib::Request& req) {
+Result<Json> read_json_body(const HttpRequest& req) {
   return read_json_body(req.get_header_value("Content-Type"), req.body);
 }
 
@@ -47,7 +47,7 @@ Result<Json> read_json_body(const std::string& content_type, const std::string& 
   return parsed;
 }
 
-Result<store::ListOptions> read_list_options(const httplib::Request& req, const KindInfo& kind) {
+Result<store::ListOptions> read_list_options(const HttpRequest& req, const KindInfo& kind) {
   store::ListOptions options;
   if (req.has_param("labelSelector")) {
     auto sel = Selector::parse(req.get_param_value("labelSelector"));
@@ -73,13 +73,13 @@ Result<store::ListOptions> read_list_options(const httplib::Request& req, const 
   return options;
 }
 
-bool wants_watch(const httplib::Request& req) {
+bool wants_watch(const HttpRequest& req) {
   if (!req.has_param("watch")) return false;
   auto v = lower(req.get_param_value("watch"));
   return v == "true" || v == "1";
 }
 
-Result<int64_t> read_resource_version(const httplib::Request& req) {
+Result<int64_t> read_resource_version(const HttpRequest& req) {
   std::string text = req.get_param_value("resourceVersion");
   if (text.empty()) return int64_t{0};
   int64_t rv = 0;
@@ -89,7 +89,7 @@ Result<int64_t> read_resource_version(const httplib::Request& req) {
   return rv;
 }
 
-Result<std::chrono::seconds> read_timeout_seconds(const httplib::Request& req,
+Result<std::chrono::seconds> read_timeout_seconds(const HttpRequest& req,
                                                   std::chrono::seconds fallback,
                                                   std::chrono::seconds max) {
   if (!req.has_param("timeoutSeconds")) return fallback;

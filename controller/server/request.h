@@ -2,7 +2,7 @@
 // list and watch query parameters.
 #pragma once
 
-#include <httplib.h>
+#include "controller/server/http_message.h"
 
 #include <chrono>
 #include <string>
@@ -20,23 +20,23 @@ bool is_json_content_type(const std::string& content_type);
 // not application/json (a missing one included: a browser's form post must
 // not pass for JSON); BadRequest for malformed JSON (naming the
 // line:column) or a body that is not an object.
-Result<Json> read_json_body(const httplib::Request& req);
+Result<Json> read_json_body(const HttpRequest& req);
 // The same rules for a body and its Content-Type read by another server.
 Result<Json> read_json_body(const std::string& content_type, const std::string& body);
 
 // ?labelSelector= and ?fieldSelector=. Errors: BadRequest for a selector that
 // does not parse or a field the kind cannot select on.
-Result<store::ListOptions> read_list_options(const httplib::Request& req, const KindInfo& kind);
+Result<store::ListOptions> read_list_options(const HttpRequest& req, const KindInfo& kind);
 
 // ?watch=true|1
-bool wants_watch(const httplib::Request& req);
+bool wants_watch(const HttpRequest& req);
 
 // ?resourceVersion= as a revision; absent or "" → 0. Errors: BadRequest.
-Result<int64_t> read_resource_version(const httplib::Request& req);
+Result<int64_t> read_resource_version(const HttpRequest& req);
 
 // ?timeoutSeconds=, defaulted and clamped. Errors: BadRequest when not a
 // non-negative integer.
-Result<std::chrono::seconds> read_timeout_seconds(const httplib::Request& req,
+Result<std::chrono::seconds> read_timeout_seconds(const HttpRequest& req,
                                                   std::chrono::seconds fallback,
                                                   std::chrono::seconds max);
 

@@ -18,7 +18,7 @@ namespace corral::server {
 
 namespace {
 
-void write_object(httplib::Response& res, int code, const store::RecordPtr& record) {
+void write_object(HttpResponse& res, int code, const store::RecordPtr& record) {
   res.status = code;
   res.set_content(record->json, kJsonContentType);
 }
@@ -45,8 +45,8 @@ Result<void> check_name(const Json& body, const Route& route) {
 
 }  // namespace
 
-void handle_list(Context& ctx, const Route& route, const httplib::Request& req,
-                 httplib::Response& res) {
+void handle_list(Context& ctx, const Route& route, const HttpRequest& req,
+                 HttpResponse& res) {
   auto options = read_list_options(req, *route.kind);
   if (!options) return write_error(res, options.error(), "", route.kind->plural);
   auto list = ctx.store.list(route.kind->kind, *options);
@@ -65,34 +65,32 @@ void handle_list(Context& ctx, const Route& route, const httplib::Request& req,
   for (const auto& r : *items) total += r->json.size() + 1;
   if (!items->empty()) total -= 1;
   res.status = 200;
-  res.set_content_provider(total, kJsonContentType,
-                           [items, head](size_t offset, size_t, httplib::DataSink& sink) {
-                             // Everything is written in the first call; httplib only calls again
-                             // if a write failed, and then the connection is closed anyway.
-                             if (offset != 0) return false;
-                             constexpr size_t kChunk = 256 * 1024;
-                             std::string buf;
-                             buf.reserve(kChunk + 4096);
-                             buf += *head;
-                             auto flush = [&] {
-                               bool ok = sink.write(buf.data(), buf.size());
-                               buf.clear();
-                               return ok;
-                             };
-                             for (size_t i = 0; i < items->size(); ++i) {
-                               if (i) buf += ',';
-                               const std::string& json = (*items)[i]->json;
-                               if (json.size() > kChunk) {
-                                 if (!flush() || !sink.write(json.data(), json.size()))
-                                   return false;
-                                 continue;
-                               }
-                               buf += json;
-                               if (buf.size() >= kChunk && !flush()) return false;
-                             }
-                             buf += "]}";
-                             return flush();
-                           });
+  res.set_header("Content-Type", kJsonContentType);
+  res.stream_length = total;
+  res.stream = [items, head](BodySink& sink) {
+    constexpr size_t kChunk = 256 * 1024;
+    std::string buf;
+    buf.reserve(kChunk + 4096);
+    buf += *head;
+    auto flush = [&] {
+      bool ok = sink.write(std::move(buf));
+      buf = std::string();
+      buf.reserve(kChunk + 4096);
+      return ok;
+    };
+    for (size_t i = 0; i < items->size(); ++i) {
+      if (i) buf += ',';
+      const std::string& json = (*items)[i]->json;
+      if (json.size() > kChunk) {
+        if (!flush() || !sink.write(json)) return false;
+        continue;
+      }
+      buf += json;
+      if (buf.size() >= kChunk && !flush()) return false;
+    }
+    buf += "]}";
+    return flush();
+  };
 }
 
 namespace {
@@ -107,7 +105,7 @@ Result<void> admit_listen(Context& ctx, const KindInfo& kind, const Json& normal
 }
 }  // namespace
 
-void handle_get(Context& ctx, const Route& route, httplib::Response& res) {
+void handle_get(Context& ctx, const Route& route, HttpResponse& res) {
   auto record = ctx.store.get(route.kind->kind, route.name);
   if (!record) return write_error(res, record.error(), route.name, route.kind->plural);
   write_object(res, 200, *record);
@@ -116,7 +114,7 @@ void handle_get(Context& ctx, const Route& route, httplib::Response& res) {
 namespace {
 // Kubernetes' warning headers (RFC 7234 code 299): kubectl prints each one as
 // "Warning: ...". Also logged, for clients that do not show them.
-void add_warnings(httplib::Response& res, const std::string& plural, const std::string& name,
+void add_warnings(HttpResponse& res, const std::string& plural, const std::string& name,
                   const std::vector<Cause>& warnings) {
   for (const Cause& c : warnings) {
     const std::string w = c.field + ": " + c.message;
@@ -142,7 +140,7 @@ std::string number_text(double v) {
 // (event_limits.h). Its times are the server's: a far-future lastTimestamp
 // must not keep it from expiring (loops/event_ttl_loop.h). Returns false when
 // it answered.
-bool admit_machine_event(Context& ctx, const Identity& who, Json& event, httplib::Response& res) {
+bool admit_machine_event(Context& ctx, const Identity& who, Json& event, HttpResponse& res) {
   const std::string name = object_name(event);
   if (auto size = check_event_size(event, ctx.options.event_limits); !size) {
     logger("api")->info("events/{} from {} ({}) refused: {}", name, who.user, who.role,
@@ -171,7 +169,7 @@ bool admit_machine_event(Context& ctx, const Identity& who, Json& event, httplib
 }  // namespace
 
 void handle_create(Context& ctx, const Route& route, const Identity& who,
-                   const httplib::Request& req, httplib::Response& res) {
+                   const HttpRequest& req, HttpResponse& res) {
   const auto& plural = route.kind->plural;
   auto body = read_json_body(req);
   if (!body) return write_error(res, body.error(), "", plural);
@@ -207,8 +205,8 @@ namespace {
 // What PUT /<name> and PUT /<name>/status share: read the body, check that it
 // names the path's kind and object, and normalise it (which validates it).
 // On failure the error has been written and nullopt is returned.
-std::optional<Json> read_replacement(const Route& route, const httplib::Request& req,
-                                     httplib::Response& res, bool drop_status) {
+std::optional<Json> read_replacement(const Route& route, const HttpRequest& req,
+                                     HttpResponse& res, bool drop_status) {
   const auto& plural = route.kind->plural;
   auto body = read_json_body(req);
   if (!body) {
@@ -235,8 +233,8 @@ std::optional<Json> read_replacement(const Route& route, const httplib::Request&
 }
 }  // namespace
 
-void handle_update(Context& ctx, const Route& route, const httplib::Request& req,
-                   httplib::Response& res) {
+void handle_update(Context& ctx, const Route& route, const HttpRequest& req,
+                   HttpResponse& res) {
   // The main path never writes status (Kubernetes' status subresource rule).
   auto object = read_replacement(route, req, res, route.kind->has_status);
   if (!object) return;
@@ -257,7 +255,7 @@ void handle_update(Context& ctx, const Route& route, const httplib::Request& req
 }
 
 void handle_update_status(Context& ctx, const Route& route, const Identity& who,
-                          const httplib::Request& req, httplib::Response& res) {
+                          const HttpRequest& req, HttpResponse& res) {
   // The whole object is normalised to validate it; the store keeps only status.
   auto object = read_replacement(route, req, res, /*drop_status=*/false);
   if (!object) return;
@@ -276,8 +274,8 @@ void handle_update_status(Context& ctx, const Route& route, const Identity& who,
   write_object(res, 200, *record);
 }
 
-void handle_delete(Context& ctx, const Route& route, const httplib::Request& req,
-                   httplib::Response& res) {
+void handle_delete(Context& ctx, const Route& route, const HttpRequest& req,
+                   HttpResponse& res) {
   const auto& plural = route.kind->plural;
   store::Preconditions pre;
   if (!req.body.empty()) {

@@ -3,7 +3,7 @@
 // each writes either the object(s) as JSON or a Status.
 #pragma once
 
-#include <httplib.h>
+#include "controller/server/http_message.h"
 
 #include "controller/server/auth.h"
 #include "controller/server/context.h"
@@ -12,23 +12,23 @@
 namespace corral::server {
 
 // GET <plural>: a <Kind>List built from each record's stored JSON, unparsed.
-void handle_list(Context& ctx, const Route& route, const httplib::Request& req,
-                 httplib::Response& res);
+void handle_list(Context& ctx, const Route& route, const HttpRequest& req,
+                 HttpResponse& res);
 // GET <plural>/<name> and <plural>/<name>/status: the whole object.
-void handle_get(Context& ctx, const Route& route, httplib::Response& res);
+void handle_get(Context& ctx, const Route& route, HttpResponse& res);
 // POST <plural>: status in the body is dropped; 201 with the stored object.
 void handle_create(Context& ctx, const Route& route, const Identity& who,
-                   const httplib::Request& req, httplib::Response& res);
+                   const HttpRequest& req, HttpResponse& res);
 // PUT <plural>/<name>: spec and metadata; status in the body is ignored.
-void handle_update(Context& ctx, const Route& route, const httplib::Request& req,
-                   httplib::Response& res);
+void handle_update(Context& ctx, const Route& route, const HttpRequest& req,
+                   HttpResponse& res);
 // PUT <plural>/<name>/status: only status changes. From a balancer role, a
 // Balancer's status keeps everything but the data plane's report
 // (balancer_report.h).
 void handle_update_status(Context& ctx, const Route& route, const Identity& who,
-                          const httplib::Request& req, httplib::Response& res);
+                          const HttpRequest& req, HttpResponse& res);
 // DELETE <plural>/<name>, optionally with DeleteOptions' preconditions.
-void handle_delete(Context& ctx, const Route& route, const httplib::Request& req,
-                   httplib::Response& res);
+void handle_delete(Context& ctx, const Route& route, const HttpRequest& req,
+                   HttpResponse& res);
 
 }  // namespace corral::server

@@ -44,7 +44,7 @@ struct Route {
 // made-up methods cannot create metric series.
 std::string verb_label(const Route& route, std::string_view method);
 
-// `method` as httplib gives it ("GET", "HEAD", ...); `watch` is the ?watch= flag.
+// `method` as sent ("GET", "HEAD", ...); `watch` is the ?watch= flag.
 Route parse_route(const std::string& method, const std::string& path, bool watch);
 
 }  // namespace corral::server

@@ -1,12 +1,10 @@
 #include "controller/server/server.h"
 
 #include <arpa/inet.h>
-#include <httplib.h>
 
 #include <csignal>
 #include <fstream>
 #include <mutex>
-#include <thread>
 
 #include "api/json.h"
 #include "base/listen_socket.h"
@@ -14,6 +12,7 @@
 #include "controller/server/auth.h"
 #include "controller/server/context.h"
 #include "controller/server/heartbeat_listener.h"
+#include "controller/server/http_core.h"
 #include "controller/server/pipeline.h"
 #include "controller/server/server_metrics.h"
 
@@ -25,11 +24,12 @@ struct Server::Impl {
         options(std::move(o)),
         metrics(registry),
         store(raw, metrics),
-        watches(options.max_watches_per_identity),
+        watches(options.max_watches_per_identity, options.max_watches),
         event_rate(c, options.event_limits),
         ctx{store,     clock,     options,        auth,            metrics,
             registry,  stopping,  heartbeat,      admission,       heartbeat_port,
-            balancer_writes, watches, event_rate} {}
+            balancer_writes, watches, event_rate},
+        handler(ctx) {}
 
   const Clock& clock;
   const ServerOptions options;
@@ -44,18 +44,17 @@ struct Server::Impl {
   WatchLimiter watches;
   EventRateLimiter event_rate;  // thread-safe
   Context ctx;
+  ApiHandler handler;  // outlives the core below
 
-  std::mutex mu;                          // serialises start() and stop()
-  std::unique_ptr<httplib::Server> http;  // guarded by mu
-  std::thread thread;                     // guarded by mu: runs listen_after_bind
+  std::mutex mu;                   // serialises start() and stop()
+  std::unique_ptr<HttpCore> http;  // guarded by mu
   std::atomic<int> port{0};
   std::atomic<int> heartbeat_port{0};
   std::unique_ptr<HeartbeatListener> heartbeats;  // guarded by mu
-  std::atomic<bool> listen_returned{false};
-  bool tls = false;  // guarded by mu
+  bool tls = false;                               // guarded by mu
 
   Result<void> load_security();
-  void install_handlers();
+  HttpCoreOptions core_options() const;
   Result<void> start_heartbeat_listener();
 };
 
@@ -109,15 +108,6 @@ Result<void> Server::Impl::load_security() {
   if (tls) {
     for (const auto& f : {options.tls_cert_file, options.tls_key_file})
       if (!readable(f)) return make_error(ErrorCode::kUnavailable, "cannot read TLS file " + f);
-    auto ssl = std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(),
-                                                    options.tls_key_file.c_str());
-    if (!ssl->is_valid())
-      return make_error(ErrorCode::kUnavailable,
-                        "cannot load the TLS certificate " + options.tls_cert_file + " with key " +
-                            options.tls_key_file + " (not PEM, or they do not match)");
-    http = std::move(ssl);
-  } else {
-    http = std::make_unique<httplib::Server>();
   }
   return Ok{};
 }
@@ -135,6 +125,9 @@ Result<void> Server::Impl::start_heartbeat_listener() {
   o.port = options.heartbeat_port;
   o.max_body_bytes = options.max_body_bytes;
   o.listen_name = options.heartbeat_listen_name;
+  o.request_head_timeout = options.request_head_timeout;
+  o.max_connections = options.max_connections;
+  o.max_connections_per_address = options.max_connections_per_address;
   if (!auth.enabled() && !is_loopback_host(o.host))
     return make_error(ErrorCode::kBadRequest,
                       "refusing to serve heartbeats on " + o.host +
@@ -150,61 +143,35 @@ Result<void> Server::Impl::start_heartbeat_listener() {
   return Ok{};
 }
 
-void Server::Impl::install_handlers() {
-  auto& s = *http;
-  size_t threads = options.threads;
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.set_read_timeout(options.read_timeout);
-  s.set_write_timeout(options.write_timeout);
-  s.set_keep_alive_timeout(options.keep_alive_timeout.count());
-  s.set_keep_alive_max_count(options.keep_alive_max_requests);
-  s.set_payload_max_length(options.max_body_bytes);
-  // httplib writes headers and body separately; without TCP_NODELAY Nagle's
-  // algorithm holds the body until the client's delayed ACK (~40 ms on Linux),
-  // which capped a keep-alive client at ~25 requests/s (measured: GET p50 44 ms).
-  s.set_tcp_nodelay(true);
-
-  // One handler for every method and path: routing is ours (routes.cpp), so
-  // that unknown paths and verbs answer with a Status, after authentication.
-  auto handler = [this](const httplib::Request& req, httplib::Response& res) {
-    serve(ctx, req, res);
-  };
-  // Bodies are read by us, through httplib's content reader, so that the
-  // cap holds for chunked bodies too (serve_with_body).
-  auto body_handler = [this](const httplib::Request& req, httplib::Response& res,
-                             const httplib::ContentReader& read) {
-    serve_with_body(ctx, req, res, read);
-  };
-  const std::string any = "(.*)";
-  s.Get(any, handler);
-  s.Post(any, body_handler);
-  s.Put(any, body_handler);
-  s.Patch(any, body_handler);
-  s.Delete(any, body_handler);
-  s.Delete(any, handler);
-  s.Options(any, handler);
-  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    begin_request(req);
-    return gate_request_head(ctx, req, res) ? httplib::Server::HandlerResponse::Handled
-                                            : httplib::Server::HandlerResponse::Unhandled;
-  });
-  s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    end_request(ctx, req, res);
-  });
-  s.set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request& req, httplib::Response& res) {
-        return on_error(ctx, req, res);
-      }));
-  s.set_exception_handler(on_exception);
-
-  registry.on_collect([this] {
-    metrics.store_revision.with({}).set(static_cast<double>(store.revision()));
-    metrics.store_watches.with({}).set(static_cast<double>(store.open_watches()));
-  });
+HttpCoreOptions Server::Impl::core_options() const {
+  HttpCoreOptions o;
+  o.host = options.host;
+  o.port = options.port;
+  o.listen_name = options.listen_name;
+  o.tls_cert_file = options.tls_cert_file;
+  o.tls_key_file = options.tls_key_file;
+  o.worker_threads = options.worker_threads;
+  o.max_body_bytes = options.max_body_bytes;
+  o.request_head_timeout = options.request_head_timeout;
+  o.keep_alive_timeout = options.keep_alive_timeout;
+  o.read_timeout = options.read_timeout;
+  o.write_timeout = options.write_timeout;
+  o.keep_alive_max_requests = options.keep_alive_max_requests;
+  o.max_connections = options.max_connections;
+  o.max_connections_per_address = options.max_connections_per_address;
+  // The watch caps refuse first (429); this only backs them.
+  o.max_streams = options.max_watches + 64;
+  return o;
 }
 
 Server::Server(store::Store& store, const Clock& clock, ServerOptions options)
-    : impl_(std::make_unique<Impl>(store, clock, std::move(options))) {}
+    : impl_(std::make_unique<Impl>(store, clock, std::move(options))) {
+  Impl& m = *impl_;
+  m.registry.on_collect([&m] {
+    m.metrics.store_revision.with({}).set(static_cast<double>(m.store.revision()));
+    m.metrics.store_watches.with({}).set(static_cast<double>(m.store.open_watches()));
+  });
+}
 
 Server::~Server() { stop(); }
 
@@ -216,47 +183,24 @@ Result<int> Server::start() {
   // A TLS peer that hangs up must not kill the process: SSL_write raises
   // SIGPIPE where plain sockets use MSG_NOSIGNAL.
   std::signal(SIGPIPE, SIG_IGN);
-  if (auto sec = m.load_security(); !sec) {
+  if (auto sec = m.load_security(); !sec) return sec.take_error();
+  m.http = std::make_unique<HttpCore>(m.handler, m.core_options());
+  auto port = m.http->start();
+  if (!port) {
     m.http.reset();
-    return sec.take_error();
+    return port.take_error();
   }
-  m.install_handlers();
-
-  const auto& o = m.options;
-  // httplib's default socket options set SO_REUSEPORT, which let a second
-  // controller bind this port and answer half the requests from its own
-  // store (issue 14): replaced by SO_REUSEADDR alone.
-  m.http->set_socket_options(exclusive_socket_options);
-  int port = o.port;
-  if (port == 0) {
-    port = m.http->bind_to_any_port(o.host);
-    if (port < 0) port = 0;
-  } else if (!m.http->bind_to_port(o.host, port)) {
-    port = 0;
-  }
-  if (port <= 0) {
-    m.http.reset();
-    // httplib does not say why; a probe bind of the same address does.
-    std::string why = probe_listen_error(o.host, o.port);
-    if (why.empty()) why = "cannot listen (not an address of this host?)";
-    return make_error(ErrorCode::kUnavailable, listen_error(o.listen_name, o.host, o.port, why));
-  }
-  m.port = port;
+  m.port = *port;
   if (auto hb = m.start_heartbeat_listener(); !hb) {
+    m.http->stop();
     m.http.reset();
     return hb.take_error();
   }
-  httplib::Server* http = m.http.get();
-  m.listen_returned = false;
-  m.thread = std::thread([http, &m] {
-    http->listen_after_bind();
-    m.listen_returned = true;
-  });
-  // stop() is only safe once httplib marked itself running; this takes
-  // microseconds (the socket already listens, so no connection is lost).
-  while (!http->is_running() && !m.listen_returned) std::this_thread::yield();
-  logger("api")->info("serving the API on {}", base_url());
-  return port;
+  logger("api")->info("serving the API on {} (event-driven: {} workers, head deadline {} ms, "
+                      "{} connections per address)",
+                      base_url(), m.options.worker_threads, m.options.request_head_timeout.count(),
+                      m.options.max_connections_per_address);
+  return *port;
 }
 
 Result<size_t> Server::reload_tokens() {
@@ -277,7 +221,6 @@ void Server::stop() {
     m.heartbeat_port = 0;
   }
   m.http->stop();
-  if (m.thread.joinable()) m.thread.join();
   m.http.reset();
   logger("api")->info("API server stopped");
 }
@@ -285,6 +228,11 @@ void Server::stop() {
 int Server::port() const { return impl_->port; }
 
 int Server::heartbeat_port() const { return impl_->heartbeat_port; }
+
+size_t Server::open_connections() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->http ? impl_->http->open_connections() : 0;
+}
 
 std::string Server::base_url() const {
   return std::string(impl_->tls ? "https" : "http") + "://" + host_for_url(impl_->options.host) +

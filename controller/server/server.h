@@ -4,8 +4,9 @@
 //   /api, /apis, /apis/corral, /apis/corral/v1   discovery
 //   /version, /healthz, /readyz, /metrics
 //
-// Every request passes one pipeline (see README.md): authenticate →
-// route → authorise → decode and normalise → store → JSON or Status.
+// Every request passes one pipeline (see README.md): head gate → body →
+// authenticate → route → authorise → decode and normalise → store → JSON or
+// Status, served by the event-driven core (http_core.h).
 #pragma once
 
 #include <chrono>
@@ -43,21 +44,31 @@ struct ServerOptions {
   // use". Both listeners bind exclusively (base/listen_socket.h).
   std::string listen_name = "--listen";
   std::string heartbeat_listen_name = "--heartbeat-listen";
-  // A client that sends or reads nothing for this long is dropped (slowloris,
-  // stuck watch readers).
+  // The whole request head must arrive within this of the connection's start
+  // (or of its first byte after a keep-alive idle): 408, then closed.
+  // Slowloris: a socket trickling a header byte every few seconds is gone
+  // after this, whatever it sends.
+  std::chrono::milliseconds request_head_timeout{10000};
+  // A request body that sends nothing for this long (408), and a write to a
+  // client that reads nothing for this long (closed: stuck watch readers).
   std::chrono::seconds read_timeout{10};
   std::chrono::seconds write_timeout{10};
-  std::chrono::seconds keep_alive_timeout{5};  // idle keep-alive connections are closed after this
-  size_t keep_alive_max_requests = 1000;       // requests per connection before it is closed
-  // Worker threads. cpp-httplib pins one per open connection, and a watch
-  // holds its connection, so this bounds open watches plus concurrent requests.
-  size_t threads = 256;
+  std::chrono::milliseconds keep_alive_timeout{5000};  // idle keep-alive connections are closed after this
+  size_t keep_alive_max_requests = 1000;  // requests per connection before it is closed
+  // Threads running handlers (http_core.h). Connections do not hold one: an
+  // open or idle connection costs a socket and a buffer, no thread.
+  size_t worker_threads = 64;
+  // Connections held at once, in total and from one client address; over
+  // either the connection is closed at once and counted in
+  // corral_api_refused_total{reason}. 0: no cap.
+  size_t max_connections = 10000;
+  size_t max_connections_per_address = 256;
   // Open watches one identity (a token's user; "anonymous" without tokens)
-  // may hold at once: past it, 429 with Retry-After. Half of `threads`, so
-  // that one client cannot pin every worker (api_bench's 100 watchers share
-  // one identity; the event-driven core of issue 15 will lift the tie to
-  // threads).
+  // and everyone together may hold: past either, 429 with Retry-After. Each
+  // watch streams from a thread of its own, so these bound those threads
+  // (api_bench's 100 watchers share one identity).
   size_t max_watches_per_identity = 128;
+  size_t max_watches = 1024;
   std::chrono::seconds default_watch_timeout{300};  // when ?timeoutSeconds= is absent
   std::chrono::seconds max_watch_timeout{3600};     // larger ?timeoutSeconds= are clamped
   // How often an idle watch wakes to notice that the server is stopping.
@@ -99,6 +110,8 @@ class Server {
   int port() const;
   // The heartbeat listener's port; 0 when it does not run.
   int heartbeat_port() const;
+  // Connections the API port holds now (tests, benchmarks).
+  size_t open_connections() const;
   // "http://127.0.0.1:41234" (https when TLS); IPv6 hosts in brackets.
   std::string base_url() const;
   // Hooks into the pipeline. REQUIRES: called before start(). Without a

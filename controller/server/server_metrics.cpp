@@ -20,7 +20,13 @@ ServerMetrics::ServerMetrics(metrics::Registry& r)
                                 "Store operation latency by operation.", {"operation"})),
       open_watches(r.gauge("corral_api_open_watches", "Watch streams open on the API server.")),
       store_revision(r.gauge("corral_store_revision", "The store's current revision.")),
-      store_watches(r.gauge("corral_store_open_watches", "Watches open on the store.")) {
+      store_watches(r.gauge("corral_store_open_watches", "Watches open on the store.")),
+      refused(r.counter("corral_api_refused_total",
+                        "Connections and request heads refused before a handler ran, by "
+                        "listener and reason (connection caps, head deadline, malformed).",
+                        {"listener", "reason"})),
+      open_connections(r.gauge("corral_api_open_connections",
+                               "Connections open on each listener.", {"listener"})) {
   // Unlabelled gauges show 0 from the first scrape, not only after first use.
   open_watches.with({});
   store_revision.with({});

@@ -20,6 +20,10 @@ struct ServerMetrics {
   metrics::GaugeFamily& open_watches;         // streaming watch requests
   metrics::GaugeFamily& store_revision;
   metrics::GaugeFamily& store_watches;  // the store's own count
+  // Connections and request heads the event-driven core refused on its own
+  // {listener: api|heartbeat, reason: refusal_label(), a fixed set}.
+  metrics::CounterFamily& refused;
+  metrics::GaugeFamily& open_connections;  // {listener}
 };
 
 // Forwards to `inner`, counting each call by operation and result

@@ -1,6 +1,5 @@
 #include "controller/server/status.h"
 
-#include <httplib.h>
 
 #include "api/json.h"
 
@@ -47,7 +46,7 @@ std::string dump_json(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-void write_error(httplib::Response& res, const Error& error, const std::string& name,
+void write_error(HttpResponse& res, const Error& error, const std::string& name,
                  const std::string& kind) {
   res.status = http_status(error.code);
   res.set_content(dump_json(status_object(error, name, kind)), kJsonContentType);

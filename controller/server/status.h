@@ -7,17 +7,13 @@
 
 #include "base/error.h"
 #include "api/json_fwd.h"
+#include "controller/server/http_message.h"
 
-namespace httplib {
-struct Response;
-}
 
 namespace corral::server {
 
-// The Content-Type of every JSON answer. Spelled with its charset on purpose:
-// cpp-httplib compresses exactly "application/json" for clients that accept
-// br/gzip, and brotli at its default quality costs seconds of CPU for a large
-// list — a cost any client could impose. API traffic stays uncompressed.
+// The Content-Type of every JSON answer (API traffic is never compressed:
+// compressing a large list costs seconds of CPU any client could impose).
 inline constexpr const char* kJsonContentType = "application/json; charset=utf-8";
 
 // {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
@@ -30,7 +26,7 @@ Json status_object(const Error& error, const std::string& name = "", const std::
 std::string dump_json(const Json& j);
 
 // Writes the Status body and its HTTP code into `res`.
-void write_error(httplib::Response& res, const Error& error, const std::string& name = "",
+void write_error(HttpResponse& res, const Error& error, const std::string& name = "",
                  const std::string& kind = "");
 
 }  // namespace corral::server

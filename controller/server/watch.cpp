@@ -39,13 +39,12 @@ std::string event_line(const store::WatchEvent& ev) {
 
 // Streams until the deadline, a stop, a closed watch or a gone client.
 // Returns false only when the client cannot be written to.
-bool stream(WatchStream& s, httplib::DataSink& sink) {
+bool stream(WatchStream& s, BodySink& sink) {
   for (;;) {
     auto now = s.clock->steady_now();
-    if (s.stopping->load() || now >= s.deadline) {
-      sink.done();
-      return true;
-    }
+    if (s.stopping->load() || now >= s.deadline) return true;
+    // The client hung up: noticed within one poll, not at the next event.
+    if (sink.client_gone()) return false;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(s.deadline - now);
     auto ev = s.watch->next(std::max(std::chrono::milliseconds(1), std::min(s.poll, left)));
     if (!ev) {
@@ -54,13 +53,12 @@ bool stream(WatchStream& s, httplib::DataSink& sink) {
           "{\"type\":\"ERROR\",\"object\":" + dump_json(status_object(ev.error())) + "}\n";
       logger("api")->info("watch {} closed by the store after {} events: {}", s.what, s.sent,
                           ev.error().message);
-      sink.write(line.data(), line.size());
-      sink.done();
+      sink.write(std::move(line));
       return true;
     }
     if (!ev->has_value()) continue;
     std::string line = event_line(**ev);
-    if (!sink.write(line.data(), line.size())) return false;
+    if (!sink.write(std::move(line))) return false;
     ++s.sent;
   }
 }
@@ -68,9 +66,19 @@ bool stream(WatchStream& s, httplib::DataSink& sink) {
 }  // namespace
 
 void handle_watch(Context& ctx, const Route& route, const Identity& who,
-                  const httplib::Request& req, httplib::Response& res) {
+                  const HttpRequest& req, HttpResponse& res) {
   const auto& plural = route.kind->plural;
-  std::shared_ptr<void> slot = ctx.watches.acquire(who.user);
+  bool server_full = false;
+  std::shared_ptr<void> slot = ctx.watches.acquire(who.user, &server_full);
+  if (!slot && server_full) {
+    res.set_header("Retry-After", "10");
+    return write_error(res,
+                       make_error(ErrorCode::kTooManyRequests,
+                                  "too many open watches: the server holds " +
+                                      std::to_string(ctx.watches.total()) +
+                                      ", the most it may; retry later"),
+                       "", plural);
+  }
   if (!slot) {
     res.set_header("Retry-After", "10");
     return write_error(res,
@@ -103,15 +111,21 @@ void handle_watch(Context& ctx, const Route& route, const Identity& who,
   logger("api")->debug("watch {} opened for {}s", s->what, timeout->count());
 
   res.status = 200;
-  // Not "application/json": httplib would gzip the stream for clients that
-  // accept it, buffering events; Kubernetes names watch streams this way too.
-  res.set_chunked_content_provider(
-      "application/json;stream=watch",
-      [s](size_t, httplib::DataSink& sink) { return stream(*s, sink); },
-      [s](bool) {
-        s->open->dec();
-        logger("api")->debug("watch {} ended after {} events", s->what, s->sent);
-      });
+  // As Kubernetes names watch streams. The stream lasts: it runs on a thread
+  // of its own (bounded by the watch caps) and its connection closes after it.
+  res.set_header("Content-Type", "application/json;stream=watch");
+  res.long_lived = true;
+  // The callback holds the stream (the store watch, the slot) until the
+  // core drops it; the gauge and the log say when it ends.
+  struct Ender {
+    std::shared_ptr<WatchStream> s;
+    ~Ender() {
+      s->open->dec();
+      logger("api")->debug("watch {} ended after {} events", s->what, s->sent);
+    }
+  };
+  auto ender = std::shared_ptr<Ender>(new Ender{s});
+  res.stream = [s, ender](BodySink& sink) { return stream(*s, sink); };
 }
 
 }  // namespace corral::server

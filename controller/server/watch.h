@@ -14,7 +14,7 @@
 // Selectors filter as in list; fieldSelector=metadata.name=X watches one object.
 #pragma once
 
-#include <httplib.h>
+#include "controller/server/http_message.h"
 
 #include "controller/server/context.h"
 #include "controller/server/routes.h"
@@ -22,6 +22,6 @@
 namespace corral::server {
 
 void handle_watch(Context& ctx, const Route& route, const Identity& who,
-                  const httplib::Request& req, httplib::Response& res);
+                  const HttpRequest& req, HttpResponse& res);
 
 }  // namespace corral::server

@@ -2,20 +2,26 @@
 
 namespace corral::server {
 
-std::shared_ptr<void> WatchLimiter::acquire(const std::string& identity) {
+std::shared_ptr<void> WatchLimiter::acquire(const std::string& identity, bool* server_full) {
   {
     std::lock_guard lock(mu_);
+    if (total_ > 0 && sum_ >= total_) {
+      if (server_full) *server_full = true;
+      return nullptr;
+    }
     size_t& n = open_[identity];
     if (n >= per_identity_) {
       if (n == 0) open_.erase(identity);
       return nullptr;
     }
     ++n;
+    ++sum_;
   }
   // The deleter gives the slot back; the handle points at this limiter, which
   // outlives every watch (the server stops its watches before it goes).
   return std::shared_ptr<void>(this, [identity](WatchLimiter* self) {
     std::lock_guard lock(self->mu_);
+    --self->sum_;
     auto it = self->open_.find(identity);
     if (it != self->open_.end() && --it->second == 0) self->open_.erase(it);
   });

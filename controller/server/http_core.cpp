@@ -1,0 +1,787 @@
+#include "controller/server/http_core.h"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <future>
+#include <limits>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "base/listen_socket.h"
+#include "base/log.h"
+#include "controller/server/connection_limits.h"
+
+namespace corral::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
+
+const char* refusal_label(CoreRefusal reason) {
+  switch (reason) {
+    case CoreRefusal::kMaxConnections: return "max_connections";
+    case CoreRefusal::kMaxConnectionsPerAddress: return "max_connections_per_address";
+    case CoreRefusal::kHeadTimeout: return "request_head_timeout";
+    case CoreRefusal::kHeaderTooLarge: return "header_too_large";
+    case CoreRefusal::kMalformed: return "malformed";
+    case CoreRefusal::kBodyTimeout: return "body_timeout";
+  }
+  return "malformed";
+}
+
+namespace {
+
+constexpr size_t kReadBytes = 16 * 1024;
+// A lingering close discards at most this much, for at most kLingerTime.
+constexpr size_t kLingerBytes = 1024 * 1024;
+constexpr std::chrono::seconds kLingerTime{1};
+// After an accept error (EMFILE: out of descriptors) the next accept waits
+// this long instead of spinning.
+constexpr std::chrono::milliseconds kAcceptRetry{50};
+
+using Parser = http::request_parser<http::string_body>;
+
+// Beast hands the parser the buffered bytes until it needs more or is done.
+void feed(beast::flat_buffer& buffer, Parser& parser, bool stop_at_header, error_code& ec) {
+  while (buffer.size() > 0 && !parser.is_done()) {
+    if (stop_at_header && parser.is_header_done()) return;
+    const size_t n = parser.put(buffer.data(), ec);
+    buffer.consume(n);
+    if (ec == http::error::need_more) {
+      ec = {};
+      return;
+    }
+    if (ec) return;
+    if (n == 0) return;
+  }
+}
+
+std::string serialize_head(const HttpResponse& res, bool head_only_length_known, size_t length,
+                           bool chunked, bool close) {
+  std::string out;
+  out.reserve(256);
+  out += "HTTP/1.1 ";
+  out += std::to_string(res.status);
+  out += ' ';
+  out += status_reason(res.status);
+  out += "\r\n";
+  for (const auto& [k, v] : res.headers) {
+    if (header_name_equals(k, "Content-Length") || header_name_equals(k, "Transfer-Encoding"))
+      continue;
+    if (close && header_name_equals(k, "Connection")) continue;  // written below
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
+  }
+  const bool no_body = res.status / 100 == 1 || res.status == 204 || res.status == 304;
+  if (!no_body) {
+    if (chunked) {
+      out += "Transfer-Encoding: chunked\r\n";
+    } else if (head_only_length_known) {
+      out += "Content-Length: ";
+      out += std::to_string(length);
+      out += "\r\n";
+    }
+  }
+  if (close) out += "Connection: close\r\n";
+  out += "\r\n";
+  return out;
+}
+
+bool wants_close(const HttpResponse& res) {
+  const std::string c = res.get_header_value("Connection");
+  return header_name_equals(c, "close");
+}
+
+}  // namespace
+
+// What a session needs from the core, and what stop() needs from a session.
+struct SessionBase {
+  virtual ~SessionBase() = default;
+  virtual void close_now() = 0;  // on the I/O thread
+};
+
+struct HttpCore::Impl {
+  Impl(HttpHandler& h, HttpCoreOptions o)
+      : handler(h),
+        options(std::move(o)),
+        limits(options.max_connections, options.max_connections_per_address) {}
+
+  // Declared before the io_context: sessions still queued in it when it is
+  // destroyed use these in their destructors.
+  HttpHandler& handler;
+  const HttpCoreOptions options;
+  ConnectionLimits limits;
+  std::unique_ptr<ssl::context> tls;
+  std::atomic<int> port{0};
+  std::atomic<bool> stopping{false};
+  bool started = false;
+
+  std::mutex sessions_mu;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;  // guarded by sessions_mu
+
+  std::mutex streams_mu;
+  std::list<std::thread> stream_threads;     // guarded by streams_mu
+  std::vector<std::thread::id> streams_done;  // guarded by streams_mu: to join
+  size_t streams_open = 0;                    // guarded by streams_mu
+
+  net::io_context io{1};
+  tcp::acceptor acceptor{io};
+  net::steady_timer accept_retry{io};
+  // Keeps io.run() going while nothing is pending (after stop() closed the
+  // listener, workers and streams still post their last writes to it).
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::unique_ptr<net::thread_pool> workers;
+  std::thread io_thread;
+
+  Result<void> load_tls();
+  void accept();
+  template <class Stream>
+  void serve_connection(std::shared_ptr<SessionBase> s);
+  // Runs `body` on a thread of its own, or returns false at max_streams.
+  bool spawn_stream(std::function<void()> body);
+  void join_finished_streams();  // REQUIRES: streams_mu held
+};
+
+namespace {
+
+// One blocking write from a worker or stream thread, carried out on the I/O
+// thread: the caller waits until its bytes are written, failed, or the wait
+// passed the write timeout (then the bytes stay owned by the I/O side).
+struct WriteWait {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  bool ok = false;
+  void finish(bool result) {
+    std::lock_guard lock(mu);
+    done = true;
+    ok = result;
+    cv.notify_all();
+  }
+  bool wait(std::chrono::milliseconds bound) {
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, bound, [&] { return done; })) return false;
+    return ok;
+  }
+};
+
+// The TCP socket under a stream: cancel, shut down, close, and the lingering
+// reads that discard raw bytes.
+inline tcp::socket& lowest(tcp::socket& s) { return s; }
+inline tcp::socket& lowest(ssl::stream<tcp::socket>& s) { return s.next_layer(); }
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(HttpCore::Impl& core, Stream stream, ConnectionLimits::Slot slot, std::string address)
+      : core_(core),
+        stream_(std::move(stream)),
+        timer_(core.io),
+        slot_(std::move(slot)),
+        address_(std::move(address)) {
+    core_.handler.connections(+1);
+  }
+  ~Session() override {
+    {
+      std::lock_guard lock(core_.sessions_mu);
+      core_.sessions.erase(this);
+    }
+    core_.handler.connections(-1);
+  }
+
+  void start() {
+    arm(core_.options.request_head_timeout);  // the handshake and the first head
+    if constexpr (std::is_same_v<Stream, ssl::stream<tcp::socket>>) {
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](error_code ec) {
+                                if (ec) return self->close_now();
+                                self->read_head();
+                              });
+    } else {
+      read_head();
+    }
+  }
+
+  void close_now() override {
+    closed_ = true;
+    gone_ = true;
+    error_code ignored;
+    timer_.cancel();
+    lowest(stream_).close(ignored);
+  }
+
+ private:
+  enum class Phase { kIdle, kHead, kBody, kBusy, kLinger };
+  using Self = Session<Stream>;
+
+  std::shared_ptr<Self> self() { return this->shared_from_this(); }
+
+  // One deadline at a time: when it passes, pending operations are cancelled
+  // and their handlers see timed_out_.
+  void arm(std::chrono::milliseconds d) {
+    const uint64_t gen = ++timer_gen_;
+    timer_.expires_after(d);
+    timer_.async_wait([self = self(), gen](error_code ec) {
+      if (ec || gen != self->timer_gen_) return;
+      self->timed_out_ = true;
+      error_code ignored;
+      lowest(self->stream_).cancel(ignored);
+    });
+  }
+  void disarm() {
+    ++timer_gen_;
+    timer_.cancel();
+  }
+
+  // ---- reading a request
+
+  void read_head() {
+    req_ = HttpRequest();
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(core_.options.max_header_bytes));
+    // The body's cap is set once the head passed the gate: Beast would check
+    // a Content-Length against it while parsing the head, before the gate
+    // could answer 401 to a stranger.
+    parser_->body_limit(std::numeric_limits<uint64_t>::max());
+    parser_->eager(false);
+    timed_out_ = false;
+    if (requests_ == 0) {
+      phase_ = Phase::kHead;  // armed since the connection started
+    } else if (buffer_.size() > 0) {
+      phase_ = Phase::kHead;  // pipelined
+      arm(core_.options.request_head_timeout);
+    } else {
+      phase_ = Phase::kIdle;
+      arm(core_.options.keep_alive_timeout);
+    }
+    parse_head();
+  }
+
+  void parse_head() {
+    error_code ec;
+    feed(buffer_, *parser_, true, ec);
+    if (ec) return on_read_error(ec);
+    if (parser_->is_header_done()) return on_head();
+    if (buffer_.size() > core_.options.max_header_bytes + kReadBytes)
+      return on_read_error(http::error::header_limit);
+    if (phase_ == Phase::kIdle && buffer_.size() > 0) {
+      // The first byte of a kept-alive connection's next request: the whole
+      // head is due within the head deadline from now.
+      phase_ = Phase::kHead;
+      arm(core_.options.request_head_timeout);
+    }
+    read_more();
+  }
+
+  void read_more() {
+    stream_.async_read_some(buffer_.prepare(kReadBytes),
+                            [self = self()](error_code ec, size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec) return self->on_read_error(ec);
+                              if (self->phase_ == Phase::kBody) return self->parse_body();
+                              self->parse_head();
+                            });
+  }
+
+  void on_read_error(error_code ec) {
+    if (closed_) return;
+    HttpHandler& h = core_.handler;
+    if (timed_out_) {
+      if (phase_ == Phase::kIdle) return close_now();  // an idle keep-alive connection
+      if (phase_ == Phase::kBody) {
+        h.refused(CoreRefusal::kBodyTimeout);
+        return reply_and_close(408, "the request body was not received within " +
+                                        seconds_text(core_.options.read_timeout) + " of inactivity");
+      }
+      h.refused(CoreRefusal::kHeadTimeout);
+      if (buffer_.size() == 0 && !parser_->got_some()) return close_now();  // never spoke
+      return reply_and_close(408, "the request head was not received within " +
+                                      seconds_text(core_.options.request_head_timeout));
+    }
+    if (ec == http::error::header_limit) {
+      h.refused(CoreRefusal::kHeaderTooLarge);
+      return reply_and_close(431, "the request head is larger than the limit of " +
+                                      std::to_string(core_.options.max_header_bytes) + " bytes");
+    }
+    if (ec == http::error::body_limit) return reply_and_close(413, too_large_message());
+    if (ec.category() == http::make_error_code(http::error::need_more).category()) {
+      h.refused(CoreRefusal::kMalformed);
+      return reply_and_close(400, "malformed HTTP request: " + ec.message());
+    }
+    close_now();  // the client went away
+  }
+
+  std::string too_large_message() const {
+    return "the request body is larger than the limit of " +
+           std::to_string(core_.options.max_body_bytes) + " bytes";
+  }
+
+  static std::string seconds_text(std::chrono::milliseconds d) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g s", static_cast<double>(d.count()) / 1000.0);
+    return buf;
+  }
+
+  void on_head() {
+    head_done_ = std::chrono::steady_clock::now();
+    const auto& msg = parser_->get();
+    req_ = HttpRequest();
+    req_.method = std::string(msg.method_string());
+    req_.target = std::string(msg.target());
+    const size_t q = req_.target.find('?');
+    req_.path = decode_url(std::string_view(req_.target).substr(0, q), false);
+    if (q != std::string::npos) req_.params = parse_query(std::string_view(req_.target).substr(q + 1));
+    req_.version = static_cast<int>(msg.version());
+    req_.remote_addr = address_;
+    req_.headers.reserve(16);
+    for (const auto& f : msg)
+      req_.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    const auto length = parser_->content_length();
+    const bool has_body = parser_->chunked() || (length && *length > 0);
+    keep_alive_ = msg.keep_alive();
+
+    if (auto refusal = core_.handler.gate(req_)) {
+      if (has_body) keep_alive_ = false;  // its body is never read
+      return respond(std::move(*refusal));
+    }
+    if (length && *length > core_.options.max_body_bytes)
+      return reply_and_close(413, too_large_message());
+    if (!has_body) return dispatch();
+    parser_->body_limit(core_.options.max_body_bytes);
+    parser_->eager(true);
+    phase_ = Phase::kBody;
+    arm(core_.options.read_timeout);
+    const auto expect = msg[http::field::expect];
+    if (msg.version() == 11 &&
+        header_name_equals(std::string_view(expect.data(), expect.size()), "100-continue")) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream_, net::buffer(kContinue), [self = self()](error_code ec, size_t) {
+        if (ec) return self->close_now();
+        self->parse_body();
+      });
+      return;
+    }
+    parse_body();
+  }
+
+  void parse_body() {
+    error_code ec;
+    feed(buffer_, *parser_, false, ec);
+    if (ec) return on_read_error(ec);
+    if (parser_->is_done()) return dispatch();
+    arm(core_.options.read_timeout);  // inactivity: a body that moves keeps its time
+    read_more();
+  }
+
+  // ---- serving
+
+  void dispatch() {
+    disarm();
+    phase_ = Phase::kBusy;
+    ++requests_;
+    req_.body = std::move(parser_->get().body());
+    if (requests_ >= core_.options.keep_alive_max_requests || core_.stopping) keep_alive_ = false;
+    net::post(*core_.workers, [self = self(), req = std::move(req_)]() mutable {
+      HttpResponse res;
+      self->core_.handler.serve(req, res);
+      self->after_serve(std::move(req), std::move(res));
+    });
+  }
+
+  // On the worker that served the request.
+  void after_serve(HttpRequest req, HttpResponse res) {
+    const bool head_method = req.method == "HEAD";
+    if (!res.stream || head_method) {
+      if (res.stream && res.stream_length) res.body.clear();
+      net::post(core_.io, [self = self(), req = std::move(req), res = std::move(res)]() mutable {
+        self->req_ = std::move(req);
+        self->respond(std::move(res));
+      });
+      return;
+    }
+    if (!res.long_lived) return run_stream(std::move(req), std::move(res));
+    auto held = std::make_shared<std::pair<HttpRequest, HttpResponse>>(std::move(req), std::move(res));
+    if (core_.spawn_stream([self = self(), held] {
+          self->run_stream(std::move(held->first), std::move(held->second));
+        }))
+      return;
+    HttpResponse busy = core_.handler.error(
+        503, "the server holds " + std::to_string(core_.options.max_streams) +
+                 " long-lived streams already, the most it may; retry later");
+    busy.set_header("Retry-After", "10");
+    held->second.stream = nullptr;  // what it holds (a watch's slot) goes now
+    net::post(core_.io, [self = self(), req = std::move(held->first),
+                         busy = std::move(busy)]() mutable {
+      self->req_ = std::move(req);
+      self->respond(std::move(busy));
+    });
+  }
+
+  // Blocks the calling (worker or stream) thread while `bytes` are written.
+  bool write_blocking(std::string bytes) {
+    auto wait = std::make_shared<WriteWait>();
+    auto data = std::make_shared<std::string>(std::move(bytes));
+    net::post(core_.io, [self = self(), wait, data] {
+      if (self->closed_) return wait->finish(false);
+      self->arm(self->core_.options.write_timeout);
+      net::async_write(self->stream_, net::buffer(*data),
+                       [self, wait, data](error_code ec, size_t) {
+                         self->disarm();
+                         wait->finish(!ec);
+                       });
+    });
+    return wait->wait(core_.options.write_timeout + std::chrono::seconds(2));
+  }
+
+  class Sink final : public BodySink {
+   public:
+    Sink(Self& s, bool chunked) : s_(s), chunked_(chunked) {}
+    bool write(std::string chunk) override {
+      if (chunk.empty()) return !client_gone();
+      if (!chunked_) return s_.write_blocking(std::move(chunk));
+      char size[24];
+      const int n = std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
+      std::string framed;
+      framed.reserve(chunk.size() + static_cast<size_t>(n) + 2);
+      framed.append(size, static_cast<size_t>(n));
+      framed += chunk;
+      framed += "\r\n";
+      return s_.write_blocking(std::move(framed));
+    }
+    bool client_gone() const override { return s_.gone_ || s_.core_.stopping; }
+
+   private:
+    Self& s_;
+    bool chunked_;
+  };
+
+  void run_stream(HttpRequest req, HttpResponse res) {
+    const bool chunked = !res.stream_length && req.version == 11;
+    const bool close = !keep_alive_ || res.long_lived || wants_close(res) ||
+                       (!res.stream_length && !chunked);
+    if (close) keep_alive_ = false;
+    std::string head =
+        serialize_head(res, res.stream_length.has_value(), res.stream_length.value_or(0), chunked,
+                       close);
+    bool ok = write_blocking(std::move(head));
+    if (ok && res.long_lived) {
+      net::post(core_.io, [self = self()] {
+        self->watching_ = true;
+        self->watch_for_close();
+      });
+    }
+    if (ok) {
+      Sink sink(*this, chunked);
+      ok = res.stream(sink);
+      if (ok && chunked) ok = write_blocking("0\r\n\r\n");
+    }
+    const int status = res.status;
+    res.stream = nullptr;  // what it holds (a watch's slot) is released here
+    net::post(core_.io, [self = self(), req = std::move(req), ok, status]() mutable {
+      self->req_ = std::move(req);
+      self->finish(status, ok);
+    });
+  }
+
+  // While a long-lived stream runs, a read notices the client going away
+  // (EOF or reset) without waiting for the next write to fail.
+  void watch_for_close() {
+    if (closed_) return;
+    stream_.async_read_some(net::buffer(discard_), [self = self()](error_code ec, size_t) {
+      if (ec) {
+        self->gone_ = true;
+        return;
+      }
+      self->watch_for_close();  // bytes after a watch request are not a request: ignored
+    });
+  }
+
+  void reply_and_close(int status, const std::string& message) {
+    keep_alive_ = false;
+    if (closed_) return;
+    respond(core_.handler.error(status, message));
+  }
+
+  void respond(HttpResponse res) {
+    if (closed_) return;
+    if (wants_close(res)) keep_alive_ = false;
+    const bool head_method = req_.method == "HEAD";
+    out_ = serialize_head(res, true, res.stream_length.value_or(res.body.size()), false,
+                          !keep_alive_);
+    if (!head_method) out_ += res.body;
+    const int status = res.status;
+    phase_ = Phase::kBusy;
+    arm(core_.options.write_timeout);
+    net::async_write(stream_, net::buffer(out_), [self = self(), status](error_code ec, size_t) {
+      self->disarm();
+      self->finish(status, !ec);
+    });
+  }
+
+  void finish(int status, bool ok) {
+    if (!req_.method.empty()) {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - head_done_;
+      core_.handler.finished(req_, status, took.count());
+    }
+    out_.clear();
+    out_.shrink_to_fit();
+    // A long-lived stream's read for the client's close may still be
+    // pending, so no lingering read: the client had nothing left to send.
+    if (!ok || closed_ || watching_) return close_now();
+    if (!keep_alive_ || core_.stopping) return linger_close();
+    read_head();
+  }
+
+  // Shut down sending, then discard what the client still sends (bounded),
+  // so that an unread body does not turn the close into a reset that loses
+  // the answer on its way.
+  void linger_close() {
+    if (closed_) return;
+    phase_ = Phase::kLinger;
+    error_code ignored;
+    lowest(stream_).shutdown(tcp::socket::shutdown_send, ignored);
+    arm(std::chrono::duration_cast<std::chrono::milliseconds>(kLingerTime));
+    linger_read();
+  }
+
+  void linger_read() {
+    lowest(stream_).async_read_some(net::buffer(discard_), [self = self()](error_code ec, size_t n) {
+      self->lingered_ += n;
+      if (ec || self->lingered_ >= kLingerBytes) return self->close_now();
+      self->linger_read();
+    });
+  }
+
+  HttpCore::Impl& core_;
+  Stream stream_;
+  net::steady_timer timer_;
+  uint64_t timer_gen_ = 0;
+  bool timed_out_ = false;
+  ConnectionLimits::Slot slot_;
+  const std::string address_;
+  beast::flat_buffer buffer_;
+  std::optional<Parser> parser_;
+  HttpRequest req_;
+  std::string out_;
+  Phase phase_ = Phase::kHead;
+  size_t requests_ = 0;
+  bool keep_alive_ = true;
+  bool closed_ = false;
+  bool watching_ = false;  // a read for the client's close is pending
+  std::atomic<bool> gone_{false};
+  std::chrono::steady_clock::time_point head_done_;
+  size_t lingered_ = 0;
+  char discard_[4096];
+};
+
+}  // namespace
+
+bool HttpCore::Impl::spawn_stream(std::function<void()> body) {
+  std::lock_guard lock(streams_mu);
+  join_finished_streams();
+  if (stopping) return false;
+  if (options.max_streams > 0 && streams_open >= options.max_streams) return false;
+  ++streams_open;
+  stream_threads.emplace_back([this, body = std::move(body)]() mutable {
+    body();
+    body = nullptr;  // its captures (the session, a watch) go before the thread is reaped
+    std::lock_guard lock(streams_mu);
+    --streams_open;
+    streams_done.push_back(std::this_thread::get_id());
+  });
+  return true;
+}
+
+void HttpCore::Impl::join_finished_streams() {
+  for (auto id : streams_done) {
+    for (auto it = stream_threads.begin(); it != stream_threads.end(); ++it) {
+      if (it->get_id() == id) {
+        it->join();
+        stream_threads.erase(it);
+        break;
+      }
+    }
+  }
+  streams_done.clear();
+}
+
+Result<void> HttpCore::Impl::load_tls() {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) return Ok{};
+  tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+  error_code ec;
+  tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                       ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                   ec);
+  if (!ec) tls->use_certificate_chain_file(options.tls_cert_file, ec);
+  if (!ec) tls->use_private_key_file(options.tls_key_file, ssl::context::pem, ec);
+  if (ec || SSL_CTX_check_private_key(tls->native_handle()) != 1) {
+    tls.reset();
+    return make_error(ErrorCode::kUnavailable,
+                      "cannot load the TLS certificate " + options.tls_cert_file + " with key " +
+                          options.tls_key_file + " (not PEM, or they do not match)");
+  }
+  return Ok{};
+}
+
+template <class Stream>
+void HttpCore::Impl::serve_connection(std::shared_ptr<SessionBase> s) {
+  {
+    std::lock_guard lock(sessions_mu);
+    sessions.emplace(s.get(), s);
+  }
+  static_cast<Session<Stream>*>(s.get())->start();
+}
+
+void HttpCore::Impl::accept() {
+  acceptor.async_accept([this](error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || stopping) return;
+    if (ec) {
+      logger("api")->warn("{}: accept: {}", options.listen_name, ec.message());
+      accept_retry.expires_after(kAcceptRetry);
+      accept_retry.async_wait([this](error_code e) {
+        if (!e) accept();
+      });
+      return;
+    }
+    error_code ignored;
+    const auto remote = socket.remote_endpoint(ignored);
+    std::string address = remote.address().to_string();
+    ConnectionLimits::Slot slot;
+    switch (limits.admit(address, &slot)) {
+      case ConnectionRefusal::kNone:
+        break;
+      case ConnectionRefusal::kTotal:
+        handler.refused(CoreRefusal::kMaxConnections);
+        socket.close(ignored);
+        return accept();
+      case ConnectionRefusal::kPerAddress:
+        // Closed at once, without an answer: writing to each connection of
+        // a flood would cost more than the flood.
+        handler.refused(CoreRefusal::kMaxConnectionsPerAddress);
+        socket.close(ignored);
+        return accept();
+    }
+    socket.set_option(tcp::no_delay(true), ignored);
+    if (tls) {
+      auto s = std::make_shared<Session<ssl::stream<tcp::socket>>>(
+          *this, ssl::stream<tcp::socket>(std::move(socket), *tls), std::move(slot),
+          std::move(address));
+      serve_connection<ssl::stream<tcp::socket>>(std::move(s));
+    } else {
+      auto s = std::make_shared<Session<tcp::socket>>(*this, std::move(socket), std::move(slot),
+                                                      std::move(address));
+      serve_connection<tcp::socket>(std::move(s));
+    }
+    accept();
+  });
+}
+
+HttpCore::HttpCore(HttpHandler& handler, HttpCoreOptions options)
+    : impl_(std::make_unique<Impl>(handler, std::move(options))) {}
+
+HttpCore::~HttpCore() { stop(); }
+
+Result<int> HttpCore::start() {
+  Impl& m = *impl_;
+  if (m.started) return make_error(ErrorCode::kBadRequest, "the server was already started");
+  if (auto t = m.load_tls(); !t) return t.take_error();
+  const std::string host = m.options.host == "localhost" ? "127.0.0.1" : m.options.host;
+  std::string bare = host;
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
+  error_code ec;
+  const net::ip::address address = net::ip::make_address(bare, ec);
+  auto cannot = [&](const std::string& why) {
+    return make_error(ErrorCode::kUnavailable,
+                      listen_error(m.options.listen_name, bare, m.options.port, why));
+  };
+  if (ec) return cannot("not an IP address");
+  const tcp::endpoint endpoint(address, static_cast<uint16_t>(m.options.port));
+  // Exclusive (base/listen_socket.h): SO_REUSEADDR, never SO_REUSEPORT.
+  m.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) m.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) m.acceptor.bind(endpoint, ec);
+  if (!ec) m.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error_code ignored;
+    m.acceptor.close(ignored);
+    return cannot(ec.category() == boost::system::system_category() ? bind_error_text(ec.value())
+                                                                    : ec.message());
+  }
+  m.port = m.acceptor.local_endpoint().port();
+  m.stopping = false;
+  m.workers = std::make_unique<net::thread_pool>(std::max<size_t>(1, m.options.worker_threads));
+  m.accept();
+  m.work.emplace(m.io.get_executor());
+  m.io_thread = std::thread([&m] { m.io.run(); });
+  m.started = true;
+  return m.port.load();
+}
+
+void HttpCore::stop() {
+  Impl& m = *impl_;
+  if (!m.started) return;
+  m.started = false;
+  m.stopping = true;
+  // Close the listener and every connection on the I/O thread, which keeps
+  // running until the handlers and streams are done: their last writes fail
+  // there instead of waiting on a stopped loop.
+  std::promise<void> closed;
+  net::post(m.io, [&m, &closed] {
+    error_code ignored;
+    m.acceptor.close(ignored);
+    m.accept_retry.cancel();
+    std::vector<std::shared_ptr<SessionBase>> open;
+    {
+      std::lock_guard lock(m.sessions_mu);
+      for (auto& [raw, weak] : m.sessions)
+        if (auto s = weak.lock()) open.push_back(std::move(s));
+    }
+    for (auto& s : open) s->close_now();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  for (;;) {
+    std::list<std::thread> threads;
+    {
+      std::lock_guard lock(m.streams_mu);
+      threads.swap(m.stream_threads);
+      m.streams_done.clear();
+    }
+    if (threads.empty()) break;
+    for (auto& t : threads) t.join();
+  }
+  m.workers->join();
+  m.work.reset();
+  m.io.stop();
+  if (m.io_thread.joinable()) m.io_thread.join();
+  {
+    std::lock_guard lock(m.sessions_mu);
+    m.sessions.clear();
+  }
+  m.io.restart();
+}
+
+int HttpCore::port() const { return impl_->port; }
+
+bool HttpCore::tls() const { return impl_->tls != nullptr; }
+
+size_t HttpCore::open_connections() const { return impl_->limits.open(); }
+
+}  // namespace corral::server

@@ -1,0 +1,82 @@
+// The server's own request and response types: what a handler reads and
+// writes, whichever transport carried it (http_core.h). Shaped like the
+// cpp-httplib types they replace (get_header_value, has_param, set_content)
+// so that the handlers read the same; nothing here knows about sockets.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace corral::server {
+
+// Where a streamed body goes (a LIST's records, a watch's events). Called on
+// one thread at a time; each write blocks until its bytes are handed to the
+// socket, so a slow reader slows its own writer and nobody else.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // False once the client cannot be written to (gone, write timeout, stop):
+  // the writer should stop.
+  virtual bool write(std::string chunk) = 0;
+  // True once the client closed its side or the server is stopping; a
+  // streamer that waits for something to send polls this.
+  virtual bool client_gone() const = 0;
+};
+
+struct HttpRequest {
+  std::string method;  // as sent: "GET", "XMETHOD"
+  std::string target;  // as sent: "/apis/corral/v1/vms?watch=1"
+  std::string path;    // the target before '?', percent-decoded
+  // Query parameters, percent-decoded ('+' is a space), in order.
+  std::multimap<std::string, std::string> params;
+  std::vector<std::pair<std::string, std::string>> headers;  // names as sent
+  std::string body;
+  std::string remote_addr;  // the peer's IP address as text
+  int version = 11;         // 10 or 11
+
+  // Header lookups ignore the case of the name; the first value wins.
+  bool has_header(std::string_view name) const;
+  std::string get_header_value(std::string_view name) const;
+  bool has_param(const std::string& name) const { return params.count(name) > 0; }
+  std::string get_param_value(const std::string& name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // Content-Type among them
+  std::string body;
+  // A body produced while it is sent, instead of `body`: with
+  // `stream_length` it is sent with that Content-Length, without it chunked.
+  // Returns false when a write failed (the connection is then closed).
+  std::function<bool(BodySink&)> stream;
+  std::optional<size_t> stream_length;
+  // A stream that lasts (a watch): it runs on a thread of its own rather
+  // than a worker's, and the connection closes when it ends.
+  bool long_lived = false;
+
+  void set_content(std::string content, std::string_view content_type);
+  // Appends (a Warning may come several times); Content-Type replaces.
+  void set_header(std::string_view name, std::string value);
+  std::string get_header_value(std::string_view name) const;
+};
+
+// Case-insensitive ASCII comparison of header names.
+bool header_name_equals(std::string_view a, std::string_view b);
+
+// Percent-decoding of a path ("%2F" → "/") or, with plus_as_space, of a
+// query component ("a+b" → "a b"). Malformed escapes are kept as they are.
+std::string decode_url(std::string_view text, bool plus_as_space);
+
+// "a=1&b=x%20y" → {a: 1, b: x y}.
+std::multimap<std::string, std::string> parse_query(std::string_view query);
+
+// "OK", "Not Found", ...; "" for codes it does not know.
+const char* status_reason(int status);
+
+}  // namespace corral::server
