@@ -12,6 +12,11 @@
 // A copy that already runs keeps the values it was last sent for the same
 // spec (generation) on the same node: deleting a Secret does not stop the VMs
 // that took values from it, as deleting a Pod's Secret does not stop the Pod.
+// That memory is this process's: after a controller restart, a running copy
+// whose Secret is gone is left out of the answer (stopped) and waits for it.
+// The VM and Secret feeds are separate threads, so a VM created right after
+// its Secret can be judged before the Secret is seen: a transient report that
+// the next beat's answer corrects.
 //
 // Thread-safe: the feed writes the Secret snapshot; API threads resolve.
 #pragma once
