@@ -27,5 +27,12 @@ void apply_defaults(VMSet& vmset);
 void apply_defaults(VM& vm);
 void apply_defaults(Balancer& balancer);
 void apply_defaults(Event& event);
+void apply_defaults(Secret& secret);
+
+// Rewrites into the stored form, done after validation so that errors name
+// fields as they were written: a Secret's stringData is merged into data
+// (base64), winning over the same key, and dropped.
+void canonicalize(Secret& secret);
+template <class T> void canonicalize(T&) {}
 
 }  // namespace corral

@@ -16,6 +16,7 @@ const std::vector<KindInfo>& all_kinds() {
       {"VMSet", "vmsets", "vmset", {"vmset"}, true, {"spec.pool"}},
       {"VM", "vms", "vm", {"vm"}, true, {"spec.nodeName", "status.phase", "status.nodeName"}},
       {"Balancer", "balancers", "balancer", {"lb"}, true, {"spec.vmSet"}},
+      {"Secret", "secrets", "secret", {"secret"}, false, {"type"}},
       {"Event", "events", "event", {"ev"}, false,
        {"involvedObject.kind", "involvedObject.name", "reason", "type"}},
   };
@@ -38,6 +39,7 @@ Result<Json> defaulted_and_valid(T& typed) {
     std::string what = std::string(T::kKind) + " \"" + typed.metadata.name + "\"";
     return invalid(what, std::move(causes));
   }
+  canonicalize(typed);
   return to_json(typed);
 }
 
@@ -85,12 +87,12 @@ Result<Json> normalize_object(const Json& object, std::vector<Cause>* warnings) 
   auto k = object.find("kind");
   const KindInfo* info = nullptr;
   if (k == object.end() || !k->is_string()) {
-    causes.push_back({"kind", "required: one of Node, Pool, VMSet, VM, Balancer, Event", ""});
+    causes.push_back({"kind", "required: one of Node, Pool, VMSet, VM, Balancer, Secret, Event", ""});
   } else {
     info = find_kind(k->get<std::string>());
     if (!info || info->kind != k->get<std::string>()) {
       causes.push_back({"kind", "unknown kind \"" + k->get<std::string>() +
-                                    "\": one of Node, Pool, VMSet, VM, Balancer, Event", ""});
+                                    "\": one of Node, Pool, VMSet, VM, Balancer, Secret, Event", ""});
       info = nullptr;
     }
   }
@@ -101,6 +103,7 @@ Result<Json> normalize_object(const Json& object, std::vector<Cause>* warnings) 
   if (kind == "VMSet") return normalize_as<VMSet>(object, warnings);
   if (kind == "VM") return normalize_as<VM>(object, warnings);
   if (kind == "Balancer") return normalize_as<Balancer>(object, warnings);
+  if (kind == "Secret") return normalize_as<Secret>(object, warnings);
   return normalize_as<Event>(object, warnings);
 }
 

@@ -13,5 +13,6 @@
 #include "api/types/meta.h"
 #include "api/types/node.h"
 #include "api/types/pool.h"
+#include "api/types/secret.h"
 #include "api/types/vm.h"
 #include "api/types/vmset.h"

@@ -180,6 +180,7 @@ void check_runtime(Checker& c, const std::string& p, const RuntimeSpec& r) {
       c.add(join_path(p, "command"), "required for the process driver");
   }
   c.resources_non_negative(join_path(p, "sim"), ResourceList{r.sim.cpu, r.sim.memory});
+  c.add_all(validate_env(join_path(p, "env"), r.env));
 }
 
 // The spec shared by a VM and a VMSet's template; a template may not carry the
@@ -455,6 +456,13 @@ std::vector<Cause> validate(const Event& event) {
   c.required("reason", event.reason);
   c.one_of("type", event.type, {event_type::kNormal, event_type::kWarning});
   c.at_least<int32_t>("count", event.count, 0);
+  return c.take();
+}
+
+std::vector<Cause> validate(const Secret& secret) {
+  Checker c;
+  c.meta(secret.metadata);
+  c.add_all(validate_secret_data(secret));
   return c.take();
 }
 

@@ -9,6 +9,7 @@
 #include "api/quantity.h"
 #include "api/yaml.h"
 #include "cli/describe_balancer.h"
+#include "cli/describe_secret.h"
 #include "cli/line_diff.h"
 #include "cli/printers.h"
 #include "cli/units.h"
@@ -130,6 +131,8 @@ std::string describe_object(const KindInfo& kind, const Json& object, const std:
     }
     out += describe_label("Controlled By") + list + "\n";
   }
+  // Secrets: keys and sizes, never values.
+  if (kind.kind == "Secret") return out + describe_secret(object);
   // Events have no spec/status split: their fields are top level.
   if (kind.kind == "Event") {
     Json rest = Json::object();

@@ -184,6 +184,8 @@ std::vector<std::string> table_headers(const KindInfo& kind, bool wide) {
   } else if (kind.kind == "Balancer") {
     h = {"NAME", "LISTEN", "MODE", "ALGORITHM", "ENDPOINTS", "LOAD", "SPREAD", "AGE"};
     if (wide) h.insert(h.end(), {"DRAINING", "REPORTED"});
+  } else if (kind.kind == "Secret") {
+    h = {"NAME", "TYPE", "DATA", "AGE"};  // DATA: how many keys, as kubectl
   } else if (kind.kind == "Event") {
     h = {"LAST-SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"};
   } else {
@@ -291,6 +293,11 @@ Row table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::syste
       r.insert(r.end(), {std::to_string(draining), reported.empty() ? kNone : age_since(reported, now)});
     }
     return r;
+  }
+  if (kind.kind == "Secret") {
+    const Json* data = o.contains("data") ? &o["data"] : nullptr;
+    size_t keys = data && data->is_object() ? data->size() : 0;
+    return {name, or_none(at(o, "type")), std::to_string(keys), age};
   }
   if (kind.kind == "Event") {
     std::string last = at(o, "lastTimestamp");

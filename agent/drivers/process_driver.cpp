@@ -102,7 +102,10 @@ Result<InstanceStatus> ProcessDriver::start(const VmInstance& vm) {
   SpawnRequest req;
   for (const auto& arg : vm.runtime.command) req.argv.push_back(substitute(arg, vars));
   req.env = inherited_environment();
-  for (const auto& [k, v] : vm.runtime.env) req.env[k] = substitute(v, vars);
+  // The controller resolved every secretKeyRef into a value before sending
+  // the binding (controller/heartbeat/secret_env.h); one left unresolved is not set.
+  for (const EnvVar& e : vm.runtime.env.items)
+    if (!e.from_secret()) req.env[e.name] = substitute(e.value, vars);
   // The CORRAL_* facts win over runtime.env: a VM cannot be told a wrong port.
   for (const auto& [k, v] : vars) req.env[k] = v;
   req.log_file = log_path(vm.name);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "api/types/env.h"
 #include "api/types/meta.h"
 
 namespace corral {
@@ -31,7 +32,7 @@ struct SimLoad {
 struct RuntimeSpec {
   std::string driver = "process";  // process | libvirt | sim
   std::vector<std::string> command;        // process: argv; ${PORT} and ${CORRAL_*} substituted
-  std::map<std::string, std::string> env;  // process: extra environment
+  EnvList env;                     // process: extra environment (api/types/env.h)
   std::string image;               // libvirt: disk image path
   std::string domainType;          // libvirt: e.g. "test", "kvm"; empty = the connection's default
   SimLoad sim;                     // sim: scripted load

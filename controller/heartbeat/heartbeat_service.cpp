@@ -53,8 +53,10 @@ HeartbeatService::HeartbeatService(store::Store& store, LeaseTable& leases, cons
       clock_(clock),
       options_(options),
       events_(store, clock, options.events),
+      secret_env_(store, clock, events_),
       vm_feed_(store, "VM", vms_, options.watch_poll),
-      pool_feed_(store, "Pool", pools_, options.watch_poll) {
+      pool_feed_(store, "Pool", pools_, options.watch_poll),
+      secret_feed_(store, "Secret", secret_env_.sink(), options.watch_poll) {
   // Listed before the first heartbeat is served: an answer built from an
   // empty index would tell every agent to stop its VMs.
   if (auto s = sync(); !s)
@@ -63,20 +65,26 @@ HeartbeatService::HeartbeatService(store::Store& store, LeaseTable& leases, cons
   if (options_.watch_in_background) {
     vm_feed_.start_background();
     pool_feed_.start_background();
+    secret_feed_.start_background();
   }
 }
 
 HeartbeatService::~HeartbeatService() {
-  vm_feed_.request_stop();  // both threads wind down in the same poll interval
+  vm_feed_.request_stop();  // the threads wind down in the same poll interval
   pool_feed_.request_stop();
+  secret_feed_.request_stop();
   vm_feed_.stop();
   pool_feed_.stop();
+  secret_feed_.stop();
 }
 
 Result<void> HeartbeatService::sync() {
+  // Secrets before VMs: a VM bound meanwhile finds the Secret it was created with.
   auto pools = pool_feed_.sync();
+  auto secrets = secret_feed_.sync();
   auto vms = vm_feed_.sync();
   if (!pools) return pools;
+  if (!secrets) return secrets;
   return vms;
 }
 
@@ -142,7 +150,11 @@ Json HeartbeatService::answer(const std::string& node, milliseconds grace) const
   for (const BoundEntryPtr& entry : vms_.bound_to(node)) {
     // A Lost VM's node was declared dead; its copy here must stop.
     if (entry->phase == vm_phase::kLost) continue;
-    vms.push_back(entry->bound);
+    if (!entry->secret_refs) {
+      vms.push_back(entry->bound);
+    } else if (auto resolved = secret_env_.bound_for(node, *entry)) {
+      vms.push_back(std::move(*resolved));
+    }
   }
   out["vms"] = std::move(vms);
   return out;
@@ -154,10 +166,11 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
   HeartbeatRequest& req = *decoded;
   clamp_heartbeat_text(req);
   if (auto valid = validate_heartbeat(req); !valid) return valid.take_error();
-  if (!vm_feed_.ready() || !pool_feed_.ready()) {
+  // Unlisted Secrets would hold back every VM that takes values from them.
+  if (!vm_feed_.ready() || !pool_feed_.ready() || !secret_feed_.ready()) {
     if (auto s = sync(); !s)
       return make_error(ErrorCode::kUnavailable,
-                        "heartbeats are not served until VMs and Pools are listed: " +
+                        "heartbeats are not served until VMs, Pools and Secrets are listed: " +
                             s.error().message);
   }
 

@@ -28,6 +28,7 @@
 #include "controller/heartbeat/lease_table.h"
 #include "controller/heartbeat/node_status.h"
 #include "controller/heartbeat/pool_cache.h"
+#include "controller/heartbeat/secret_env.h"
 #include "controller/heartbeat/vm_index.h"
 #include "controller/heartbeat/watch_feed.h"
 #include "controller/store/store.h"
@@ -111,8 +112,10 @@ class HeartbeatService {
   events::EventRecorder events_;
   VmIndex vms_;
   PoolCache pools_;
+  SecretEnv secret_env_;  // resolves secretKeyRef for answers (secret_env.h)
   WatchFeed vm_feed_;
   WatchFeed pool_feed_;
+  WatchFeed secret_feed_;
 
   std::mutex states_mu_;
   std::unordered_map<std::string, std::shared_ptr<NodeState>> states_;  // guarded by states_mu_

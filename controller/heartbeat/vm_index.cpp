@@ -28,6 +28,7 @@ BoundEntryPtr VmIndex::entry_of(const store::Record& record, const BoundEntryPtr
   entry->phase = field_of(record, "status.phase");
   if (previous && previous->node == node && previous->generation == record.generation) {
     entry->bound = previous->bound;  // only status changed
+    entry->secret_refs = previous->secret_refs;
     return entry;
   }
   auto vm = from_json<VM>(record.parse());
@@ -44,6 +45,7 @@ BoundEntryPtr VmIndex::entry_of(const store::Record& record, const BoundEntryPtr
   b.restartPolicy = vm->spec.restartPolicy;
   b.fencing = vm->spec.fencing;
   entry->bound = encode_fields(b);
+  entry->secret_refs = b.runtime.env.has_secret_refs();
   return entry;
 }
 

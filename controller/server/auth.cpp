@@ -169,6 +169,10 @@ Result<void> authorize_node(const Identity& who, const Attributes& what,
     // gets its own VMs' in its heartbeat answers and needs no other.
     if (what.resource == "vmsets")
       return forbidden(who, what, "nodes may not read VMSets (their templates hold env)");
+    if (what.resource == "secrets")
+      return forbidden(who, what,
+                       "nodes may not read Secrets; a node receives the values its VMs take "
+                       "from them in its heartbeat answer");
     if (what.resource != "vms") return Ok{};
     if (what.verb != "get" || what.name.empty() || !what.subresource.empty())
       return forbidden(who, what, "nodes may only get the VMs bound to them, one by name");

@@ -8,7 +8,8 @@
 //
 // Roles:
 //   admin        everything
-//   viewer       get, list, watch
+//   viewer       get, list, watch; Secrets with every value redacted (secret_view.h),
+//                as for both balancer roles
 //   node:<name>  an agent, restricted as Kubernetes' NodeRestriction: its one write
 //                is POST nodes/<name>/heartbeat, which registers the Node (with the
 //                agent's labels, once), renews its lease, writes its status and the
@@ -16,8 +17,9 @@
 //                (controller/heartbeat). It may not create or replace a Node (labels,
 //                taints, unschedulable and drain are the admin's), write
 //                nodes/<x>/status or vms/<x>/status directly, or touch any other
-//                node. Reads: everything but VMSets (their templates hold the
-//                workloads' env) and VMs, except `get vms/<x>` of a VM bound to it.
+//                node. Reads: everything but Secrets, VMSets (their templates hold the
+//                workloads' env) and VMs, except `get vms/<x>` of a VM bound to it
+//                (its VMs' Secret values come resolved in its heartbeat answer).
 //                May create Events, capped in size and rate (event_limits.h).
 //   balancer     the data plane (corral-balancer), unscoped: get/list/watch
 //                everything; update `balancers/<any>/status`, of which only the

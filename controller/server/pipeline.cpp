@@ -11,6 +11,7 @@
 #include "controller/server/request.h"
 #include "controller/server/resources.h"
 #include "controller/server/routes.h"
+#include "controller/server/secret_view.h"
 #include "controller/server/server.h"
 #include "controller/server/status.h"
 #include "controller/server/watch.h"
@@ -83,6 +84,7 @@ void serve_unguarded(Context& ctx, const HttpRequest& req, HttpResponse& res) {
       return write_error(res, allowed.error(), route.name, plural);
     }
   }
+  if (reads_redacted(who, route)) return serve_redacted(ctx, route, who, req, res);
 
   switch (route.endpoint) {
     case Endpoint::kHealthz:

@@ -1,7 +1,7 @@
 // Shared by tests/security/{node_restriction,event_limits,balancer_scope,
 // reported_capacity}_test.cpp: a real Server on loopback port 0 with the
 // HeartbeatService installed (as corral-controller wires it), tokens for an
-// admin, two nodes and three balancer roles, and a snapshot of everything
+// admin, a viewer, two nodes and three balancer roles, and a snapshot of everything
 // stored so that a refused request can be shown to have changed nothing.
 #pragma once
 
@@ -26,7 +26,8 @@ inline constexpr const char* kTokens =
     "node-b-token,agent-b,node:host-b\n"
     "lb-front-token,lb-front,balancer:front\n"
     "lb-both-token,lb-both,balancer:front+back\n"
-    "lb-any-token,lb-any,balancer\n";
+    "lb-any-token,lb-any,balancer\n"
+    "viewer-token,watcher,viewer\n";
 
 class SecurityTest : public ::testing::Test {
  protected:

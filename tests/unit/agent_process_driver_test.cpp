@@ -99,7 +99,7 @@ TEST_F(ProcessDriverTest, SubstitutesPortAndCorralVariables) {
   auto vm = shell("web-1",
                   "echo arg=${PORT} env=$CORRAL_PORT port=$PORT name=$CORRAL_VM_NAME "
                   "node=${CORRAL_NODE} epoch=$CORRAL_EPOCH extra=$EXTRA keep=${UNKNOWN}x");
-  vm.runtime.env["EXTRA"] = "p${PORT}";
+  vm.runtime.env.set("EXTRA", "p${PORT}");
   auto s = driver_->start(vm);
   ASSERT_TRUE(s.ok()) << s.error().message;
   ASSERT_EQ(s->state, InstanceState::kRunning) << s->message;

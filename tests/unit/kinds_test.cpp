@@ -86,7 +86,7 @@ TEST(Kinds, NormalizeRequiresApiVersionAndKind) {
   EXPECT_EQ(r.error().code, ErrorCode::kInvalid);
   std::vector<Cause> want = {
       {"apiVersion", "required: must be \"corral/v1\"", ""},
-      {"kind", "required: one of Node, Pool, VMSet, VM, Balancer, Event", ""},
+      {"kind", "required: one of Node, Pool, VMSet, VM, Balancer, Secret, Event", ""},
   };
   EXPECT_EQ(r.error().causes, want);
 }
@@ -96,7 +96,7 @@ TEST(Kinds, NormalizeRejectsUnknownApiVersionAndKind) {
   ASSERT_FALSE(r.ok());
   std::vector<Cause> want = {
       {"apiVersion", "unknown apiVersion \"apps/v1\": must be \"corral/v1\"", ""},
-      {"kind", "unknown kind \"Deployment\": one of Node, Pool, VMSet, VM, Balancer, Event", ""},
+      {"kind", "unknown kind \"Deployment\": one of Node, Pool, VMSet, VM, Balancer, Secret, Event", ""},
   };
   EXPECT_EQ(r.error().causes, want);
 }
@@ -177,7 +177,8 @@ TEST(Kinds, FindsKindByPluralExactly) {
 TEST(Kinds, EventHasNoStatus) {
   EXPECT_FALSE(find_kind("Event")->has_status);
   EXPECT_TRUE(find_kind("VM")->has_status);
-  EXPECT_EQ(all_kinds().size(), 6u);
+  EXPECT_FALSE(find_kind("Secret")->has_status);
+  EXPECT_EQ(all_kinds().size(), 7u);
 }
 
 TEST(Kinds, FromJsonIsStrictButAppliesNoDefaults) {

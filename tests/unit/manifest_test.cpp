@@ -343,11 +343,14 @@ TEST(ExampleManifests, LoadAndNormalizeCleanly) {
   ASSERT_TRUE(docs.ok()) << docs.error().message;
   auto objs = normalize_manifests(*docs);
   ASSERT_TRUE(objs.ok()) << objs.error().message;
-  ASSERT_EQ(objs->size(), 3u);
-  // Sorted by file name: balancer.yaml, pool.yaml, vmset.yaml.
+  ASSERT_EQ(objs->size(), 4u);
+  // Sorted by file name: balancer.yaml, pool.yaml, secret.yaml, vmset.yaml.
   const Json& lb = (*objs)[0];
   const Json& pool = (*objs)[1];
-  const Json& vmset = (*objs)[2];
+  const Json& secret = (*objs)[2];
+  const Json& vmset = (*objs)[3];
+  EXPECT_EQ(secret["kind"], "Secret");
+  EXPECT_EQ(secret["data"]["greeting"], "aGVsbG8=");  // "hello", stringData merged into data
   EXPECT_EQ(lb["kind"], "Balancer");
   EXPECT_EQ(lb["metadata"]["name"], "frontend");
   EXPECT_EQ(lb["spec"]["vmSet"], "frontend");
@@ -374,6 +377,8 @@ TEST(ExampleManifests, LoadAndNormalizeCleanly) {
   EXPECT_EQ(command[1], "-c");
   EXPECT_NE(command[2].get<std::string>().find("ThreadingHTTPServer"), std::string::npos);
   EXPECT_EQ(command[3], "${PORT}");
+  EXPECT_EQ(spec["template"]["spec"]["runtime"]["env"][1]["valueFrom"]["secretKeyRef"],
+            Json::parse(R"({"name":"frontend","key":"greeting"})"));
   EXPECT_EQ(spec["template"]["spec"]["restartPolicy"], "Always");
   EXPECT_EQ(spec["spread"], Json::parse(R"({"topologyKey":"zone","maxSkew":1})"));
   EXPECT_EQ(spec["disruption"]["maxUnavailable"], 1);
