@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -62,6 +63,11 @@ struct HeartbeatOptions {
   std::chrono::milliseconds watch_poll{200};
   // The recorder of node transitions (its seed: corral-controller draws one per start).
   events::EventRecorderOptions events;
+  // The node's key for its agent's endpoint (client/agent_auth.h), put in the
+  // answer when the heartbeat asks for it (HeartbeatRequest::endpointAuth).
+  // The heartbeat is the node's own (its token was checked), so the key goes
+  // to that node's agent only. Unset: no key is handed out.
+  std::function<std::string(const std::string& node)> endpoint_key;
 };
 
 class HeartbeatService {
