@@ -114,7 +114,6 @@ void LocalEndpoint::install_routes() {
   // The head is judged before the body is read (httplib calls this first).
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     using Handled = httplib::Server::HandlerResponse;
-    if (req.path == "/healthz") return Handled::Unhandled;  // peers' probes, liveness
     if (req.has_header("Transfer-Encoding")) {
       refuse(res, 411, "chunked bodies are not taken here: send Content-Length (at most " +
                            std::to_string(options_.max_body_bytes) + " bytes)\n");
@@ -129,7 +128,9 @@ void LocalEndpoint::install_routes() {
         return Handled::Handled;
       }
     }
-    if (!options_.guard) return Handled::Unhandled;
+    // Open to all: peers' probes and liveness checks. Its body, if any, is
+    // capped above like every other.
+    if (req.path == "/healthz" || !options_.guard) return Handled::Unhandled;
     AgentRequestProof proof{req.get_header_value(kAgentNodeHeader),
                             req.get_header_value(kAgentTimeHeader),
                             req.get_header_value(kAgentContentHeader),

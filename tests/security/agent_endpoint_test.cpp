@@ -230,6 +230,10 @@ TEST_F(AgentEndpoint, OversizedBodyIs413AndChunkedIs411) {
       "POST /v1/probe HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
       "Content-Type: application/json\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
   EXPECT_EQ(answer.rfind("HTTP/1.1 411", 0), 0u) << answer;
+  // The open route too: a chunked body to /healthz is not read either.
+  const std::string health = raw_exchange(
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+  EXPECT_EQ(health.rfind("HTTP/1.1 411", 0), 0u) << health;
 }
 
 TEST_F(AgentEndpoint, SyncCannotSpinTheLoop) {
