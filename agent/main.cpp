@@ -225,8 +225,8 @@ int main(int argc, char** argv) {
                 " without authentication: give the node's token (--token-file or "
                 "$CORRAL_TOKEN), with which the controller hands this agent the key its calls "
                 "are signed with, or listen on a loopback address (127.0.0.1, ::1)");
-  corral::agent::EndpointGuard guard(guard_options, clock);
-  if (guard.open())
+  corral::agent::EndpointGuard endpoint_guard(guard_options, clock);
+  if (endpoint_guard.open())
     log->warn("local endpoint without authentication (no token): loopback only, for a local "
               "quick start");
   // Wedged: no round finished for ten intervals plus the longest a healthy
@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
 
   corral::metrics::Registry registry;
   corral::agent::LocalEndpointOptions endpoint_options;
-  endpoint_options.guard = &guard;
+  endpoint_options.guard = &endpoint_guard;
   endpoint_options.health = &health;
   endpoint_options.clock = &clock;
   endpoint_options.host = listen->first;
@@ -257,7 +257,7 @@ int main(int argc, char** argv) {
   cp_options.token = *token;
   cp_options.ca_file = f.ca;
   corral::agent::HttpControlPlane http_control_plane(cp_options);
-  corral::agent::WatchedControlPlane control_plane(http_control_plane, &guard, &health);
+  corral::agent::WatchedControlPlane control_plane(http_control_plane, &endpoint_guard, &health);
   corral::agent::MetricsSource source(f.proc_root);
   options->address = f.advertise_address.empty() ? endpoint.address() : f.advertise_address;
   options->metrics = &registry;

@@ -249,10 +249,10 @@ int main(int argc, char** argv) {
   if (!agent_master_key) return fail(agent_master_key.error().message);
   const corral::loops::AgentSigner agent_signer(*agent_master_key, clock);
   corral::heartbeat::HeartbeatOptions heartbeat_options;
-  heartbeat_options.events.seed = seeds();
   heartbeat_options.endpoint_key = [key = *agent_master_key](const std::string& node) {
     return corral::derive_agent_key(key, node);
   };
+  heartbeat_options.events.seed = seeds();
   corral::heartbeat::HeartbeatService heartbeats(**store, leases, clock, heartbeat_options);
   corral::server::Server server(**store, clock, options);
   server.set_heartbeat_handler(

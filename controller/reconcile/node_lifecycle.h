@@ -141,10 +141,6 @@ struct NodeLifecycleOptions {
   // 500 ms keeps grace + probe within the fail-over target (p99 ≤ 3 s with a
   // 2 s grace) while a probe over loopback/LAN takes milliseconds.
   std::chrono::milliseconds probe_timeout{500};
-  // While a lease stays expired, an Unreachable node is probed again this
-  // often, so that a node that peers stop reaching is noticed; an answer older
-  // than probe_interval + probe_timeout no longer counts.
-  std::chrono::milliseconds probe_interval{1000};
   // How long past its grace a peer's "reachable" may keep a silent node
   // Unreachable (its VMs in place); then it is NotReady unless its own lease
   // was renewed meanwhile. 0 (the default): one more grace of the node (2 s
@@ -152,6 +148,10 @@ struct NodeLifecycleOptions {
   // grace and never blocks it. Measured from the expiry (or from when the
   // mass-failure guard let go of the node).
   std::chrono::milliseconds max_peer_hold{0};
+  // While a lease stays expired, an Unreachable node is probed again this
+  // often, so that a node that peers stop reaching is noticed; an answer older
+  // than probe_interval + probe_timeout no longer counts.
+  std::chrono::milliseconds probe_interval{1000};
   // The wait before a NotReady node's selfFence VMs turn Lost (15 s by default).
   FenceOptions fence;
 };
