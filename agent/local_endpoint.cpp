@@ -128,9 +128,11 @@ void LocalEndpoint::install_routes() {
         return Handled::Handled;
       }
     }
-    // Open to all: peers' probes and liveness checks. Its body, if any, is
-    // capped above like every other.
-    if (req.path == "/healthz" || !options_.guard) return Handled::Unhandled;
+    // Open to all: /healthz (peers' probes, liveness checks) and /metrics
+    // (counters and gauges only, no names: a Prometheus scrape cannot sign).
+    // Their bodies, if any, are capped above like every other.
+    if (req.path == "/healthz" || req.path == "/metrics" || !options_.guard)
+      return Handled::Unhandled;
     AgentRequestProof proof{req.get_header_value(kAgentNodeHeader),
                             req.get_header_value(kAgentTimeHeader),
                             req.get_header_value(kAgentContentHeader),

@@ -8,7 +8,7 @@
 //   POST /v1/probe                  ProbeRequest → ProbeResponse: GET http://<address>/healthz
 //   POST /v1/sync                   a round now; 429 more often than min_sync_interval
 //
-// Every route but /healthz passes the EndpointGuard first (signed by the
+// Every route but /healthz and /metrics passes the EndpointGuard first (signed by the
 // controller with this node's key, or open on loopback without a token):
 // 401/403/503 are answered from the request head, before any body byte is
 // read, and close the connection. Bodies: at most max_body_bytes with a
