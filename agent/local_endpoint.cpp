@@ -3,10 +3,12 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 
 #include "agent/log_tail.h"
 #include "api/heartbeat.h"
+#include "client/agent_auth.h"
 #include "api/json.h"
 #include "api/kinds.h"
 #include "base/listen_socket.h"
@@ -62,11 +64,34 @@ ProbeResponse probe(const ProbeRequest& request, std::chrono::milliseconds max_t
   if (!res) {
     out.message = "GET " + url + ": " + describe(res.error());
   } else if (res->status != 200) {
-    out.message = "GET " + url + ": HTTP " + std::to_string(res->status);
+    out.message = "GET " + url + ": HTTP " + std::to_string(res->status) +
+                  (res->body.empty() ? "" : " (" + res->body.substr(0, 200) + ")");
+  } else if (!request.node.empty() && res->get_header_value(kAgentNodeHeader) != request.node) {
+    // Another server (or another node's agent) at that address is not the
+    // suspect: it must not keep the suspect's VMs where they are.
+    out.message = "GET " + url + ": answered by \"" + res->get_header_value(kAgentNodeHeader) +
+                  "\", not node " + request.node;
   } else {
     out.reachable = true;
   }
   return out;
+}
+
+// A refusal judged from the head: the body, if any, is not read, so the
+// connection must not carry another request (its unread bytes would be read
+// as one). httplib 0.11 keeps a connection open whatever the answer's
+// Connection field says, and closes it only when writing the answer fails:
+// so the text goes out through a content provider that writes all of it and
+// then reports a failure.
+void refuse(httplib::Response& res, int status, const std::string& text) {
+  res.status = status;
+  res.set_header("Connection", "close");
+  auto body = std::make_shared<std::string>(text);
+  res.set_content_provider(body->size(), kText,
+                           [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                             sink.write(body->data() + offset, length);
+                             return false;  // closes the connection
+                           });
 }
 
 }  // namespace
@@ -76,9 +101,67 @@ LocalEndpoint::LocalEndpoint(LocalEndpointOptions options, metrics::Registry& re
 
 LocalEndpoint::~LocalEndpoint() { stop(); }
 
+bool LocalEndpoint::take_sync_slot() {
+  const auto now = (options_.clock ? *options_.clock : RealClock::instance()).steady_now();
+  std::lock_guard lock(sync_mu_);
+  if (last_sync_ && now - *last_sync_ < options_.min_sync_interval) return false;
+  last_sync_ = now;
+  return true;
+}
+
 void LocalEndpoint::install_routes() {
   auto& s = *server_;
-  s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+  // The head is judged before the body is read (httplib calls this first).
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    using Handled = httplib::Server::HandlerResponse;
+    if (req.has_header("Transfer-Encoding")) {
+      refuse(res, 411, "chunked bodies are not taken here: send Content-Length (at most " +
+                           std::to_string(options_.max_body_bytes) + " bytes)\n");
+      return Handled::Handled;
+    }
+    if (req.has_header("Content-Length")) {
+      const std::string text = req.get_header_value("Content-Length");
+      if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoull(text) > options_.max_body_bytes) {
+        refuse(res, 413, "request body of " + text + " bytes refused: at most " +
+                             std::to_string(options_.max_body_bytes) + " bytes\n");
+        return Handled::Handled;
+      }
+    }
+    // Open to all: /healthz (peers' probes, liveness checks) and /metrics
+    // (counters and gauges only, no names: a Prometheus scrape cannot sign).
+    // Their bodies, if any, are capped above like every other.
+    if (req.path == "/healthz" || req.path == "/metrics" || !options_.guard)
+      return Handled::Unhandled;
+    AgentRequestProof proof{req.get_header_value(kAgentNodeHeader),
+                            req.get_header_value(kAgentTimeHeader),
+                            req.get_header_value(kAgentContentHeader),
+                            req.get_header_value(kAgentSignatureHeader)};
+    auto ok = options_.guard->check(req.method, req.target, proof, req.has_header("Origin"));
+    if (!ok) {
+      logger("agent")->info("local endpoint: {} {} from {} refused: {}", req.method, req.path,
+                            req.remote_addr, ok.error().message);
+      refuse(res, http_status(ok.error().code), ok.error().message + "\n");
+      return Handled::Handled;
+    }
+    return Handled::Unhandled;
+  });
+  // The body the signature covers (through its hash) is the one read: in
+  // signed mode a POST's body must match X-Corral-Content-Sha256.
+  auto body_matches = [this](const httplib::Request& req, httplib::Response& res) {
+    if (!options_.guard || options_.guard->open()) return true;
+    if (sha256_hex(req.body) == req.get_header_value(kAgentContentHeader)) return true;
+    reply_text(res, 401, "the body does not match the signed X-Corral-Content-Sha256\n");
+    return false;
+  };
+  s.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+    if (options_.guard) res.set_header(kAgentNodeHeader, options_.guard->node());
+    if (options_.health) {
+      if (auto why = options_.health->wedged()) {
+        reply_text(res, 503, *why + "\n");
+        return;
+      }
+    }
     reply_text(res, 200, "ok");
   });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
@@ -111,15 +194,24 @@ void LocalEndpoint::install_routes() {
     }
     reply_text(res, 200, *log);
   });
-  s.Post("/v1/sync", [this](const httplib::Request&, httplib::Response& res) {
+  s.Post("/v1/sync", [this, body_matches](const httplib::Request& req, httplib::Response& res) {
+    if (!body_matches(req, res)) return;
     if (!options_.on_sync) {
       reply_text(res, 404, "this agent takes no sync requests\n");
+      return;
+    }
+    if (!take_sync_slot()) {
+      res.set_header("Retry-After", "1");
+      reply_text(res, 429, "a round was forced less than " +
+                               std::to_string(options_.min_sync_interval.count()) +
+                               " ms ago; the next heartbeat comes anyway\n");
       return;
     }
     options_.on_sync();
     res.status = 202;
   });
-  s.Post("/v1/probe", [this](const httplib::Request& req, httplib::Response& res) {
+  s.Post("/v1/probe", [this, body_matches](const httplib::Request& req, httplib::Response& res) {
+    if (!body_matches(req, res)) return;
     auto body = parse_json(req.body, "ProbeRequest");
     Result<ProbeRequest> request = body ? from_json<ProbeRequest>(*body) : Result<ProbeRequest>(body.take_error());
     if (!request) {
@@ -137,6 +229,11 @@ Result<void> LocalEndpoint::start() {
   // httplib writes headers and body separately; without TCP_NODELAY Nagle's
   // algorithm delays every answer by the client's delayed ACK (~40 ms).
   s.set_tcp_nodelay(true);
+  s.set_payload_max_length(options_.max_body_bytes);
+  s.set_read_timeout(options_.read_timeout);
+  s.set_write_timeout(options_.read_timeout);
+  s.set_keep_alive_timeout(std::max<time_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(options_.read_timeout).count()));
   install_routes();
   // httplib's default options set SO_REUSEPORT, with which a second agent
   // could bind this port and answer the controller's probes and nudges for

@@ -1,14 +1,22 @@
 // LocalEndpoint: the agent's own small HTTP server (api/heartbeat.h lists the
 // routes). Its host:port is the node's address in every heartbeat.
 //
-//   GET  /healthz                   "ok"
+//   GET  /healthz                   "ok" with X-Corral-Node: <node>; 503 naming
+//                                   why when the sync loop is wedged (LoopHealth)
 //   GET  /metrics                   Prometheus text of the agent's Registry
 //   GET  /v1/logs/<vm>?tailLines=N  text/plain from <log_dir>/<vm>.log; 404 when none
 //   POST /v1/probe                  ProbeRequest → ProbeResponse: GET http://<address>/healthz
+//   POST /v1/sync                   a round now; 429 more often than min_sync_interval
 //
-// Binds loopback by default: the routes are unauthenticated, so exposing them
-// beyond the host (--listen 0.0.0.0:PORT) is the operator's explicit choice.
-// Thread-safe: handlers run on httplib's pool and share only the Registry.
+// Every route but /healthz and /metrics passes the EndpointGuard first (signed by the
+// controller with this node's key, or open on loopback without a token):
+// 401/403/503 are answered from the request head, before any body byte is
+// read, and close the connection. Bodies: at most max_body_bytes with a
+// Content-Length (413 above it); chunked bodies are refused (411): httplib
+// 0.11 caps only Content-Length. A client that stalls is cut after
+// read_timeout.
+// Thread-safe: handlers run on httplib's pool and share the Registry, the
+// guard, the loop health and the sync limiter (guarded by sync_mu_).
 #pragma once
 
 #include <chrono>
@@ -16,9 +24,14 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "agent/endpoint_guard.h"
+#include "agent/loop_health.h"
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/metrics.h"
 
@@ -45,6 +58,22 @@ struct LocalEndpointOptions {
   // POST /v1/sync (the controller's "your bindings changed" nudge) calls this;
   // unset: the route answers 404.
   std::function<void()> on_sync;
+  // Who may call (not owned; must outlive the endpoint). Null: everyone, as
+  // EndpointGuardOptions::Mode::kOpen — for tests of the routes themselves.
+  EndpointGuard* guard = nullptr;
+  // The sync loop's pulse for /healthz (not owned). Null: always "ok".
+  const LoopHealth* health = nullptr;
+  // Time for the sync limiter. Null: the real clock.
+  const Clock* clock = nullptr;
+  // The largest body taken (64 KiB: a ProbeRequest is under 200 bytes).
+  size_t max_body_bytes = 64 << 10;
+  // A client must send its request (and the endpoint its answer) within this
+  // (5 s); httplib has no deadline for a whole head, so this is per read.
+  std::chrono::milliseconds read_timeout{5000};
+  // POST /v1/sync forces a heartbeat round at most this often (250 ms): the
+  // controller's nudges are a few per scheduler pass, and a caller must not
+  // be able to spin the loop. Faster calls get 429 with Retry-After.
+  std::chrono::milliseconds min_sync_interval{250};
 };
 
 class LocalEndpoint {
@@ -65,12 +94,16 @@ class LocalEndpoint {
 
  private:
   void install_routes();
+  // Whether a forced round may start now; records it when so.
+  bool take_sync_slot();
 
   LocalEndpointOptions options_;
   metrics::Registry& registry_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  std::mutex sync_mu_;
+  std::optional<std::chrono::steady_clock::time_point> last_sync_;  // guarded by sync_mu_
 };
 
 }  // namespace corral::agent

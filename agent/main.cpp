@@ -30,7 +30,9 @@
 #include "agent/drivers/driver.h"
 #include "agent/flags.h"
 #include "agent/local_endpoint.h"
+#include "agent/loop_health.h"
 #include "agent/sync_loop.h"
+#include "agent/watched_control_plane.h"
 #include "base/private_file.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -60,6 +62,12 @@ struct Flags {
 int fail(const std::string& message) {
   std::cerr << "corral-agent: " << message << "\n";
   return 1;
+}
+
+// 127.0.0.0/8, ::1, localhost: where an unauthenticated endpoint may listen.
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  return host.rfind("127.", 0) == 0 && host.find_first_not_of("0123456789.") == std::string::npos;
 }
 
 
@@ -202,8 +210,36 @@ int main(int argc, char** argv) {
   auto driver = corral::agent::make_driver(f.driver, driver_options);
   if (!driver) return fail("--driver: " + driver.error().message);
 
+  auto token = corral::client_token(f.token_file, f.token);
+  if (!token) return fail(token.error().message);
+  // With a node token the endpoint takes only the controller's signed calls;
+  // without one (the loopback quick start, a controller without --tokens) it
+  // is open, and then only on loopback, as the controller's API is.
+  corral::agent::EndpointGuardOptions guard_options;
+  guard_options.node = f.node;
+  guard_options.mode = token->empty() ? corral::agent::EndpointGuardOptions::Mode::kOpen
+                                      : corral::agent::EndpointGuardOptions::Mode::kSigned;
+  if (guard_options.mode == corral::agent::EndpointGuardOptions::Mode::kOpen &&
+      !is_loopback_host(listen->first))
+    return fail("refusing to serve the local endpoint on " + f.listen +
+                " without authentication: give the node's token (--token-file or "
+                "$CORRAL_TOKEN), with which the controller hands this agent the key its calls "
+                "are signed with, or listen on a loopback address (127.0.0.1, ::1)");
+  corral::agent::EndpointGuard endpoint_guard(guard_options, clock);
+  if (endpoint_guard.open())
+    log->warn("local endpoint without authentication (no token): loopback only, for a local "
+              "quick start");
+  // Wedged: no round finished for ten intervals plus the longest a healthy
+  // round takes (a heartbeat that times out twice, then a VM's stop grace).
+  corral::agent::ControlPlaneOptions cp_defaults;
+  corral::agent::LoopHealth health(
+      clock, 10 * options->heartbeat_interval + 2 * cp_defaults.timeout + *stop_grace);
+
   corral::metrics::Registry registry;
   corral::agent::LocalEndpointOptions endpoint_options;
+  endpoint_options.guard = &endpoint_guard;
+  endpoint_options.health = &health;
+  endpoint_options.clock = &clock;
   endpoint_options.host = listen->first;
   endpoint_options.port = listen->second;
   endpoint_options.log_dir = data_dir / "logs";
@@ -218,11 +254,10 @@ int main(int argc, char** argv) {
 
   corral::agent::ControlPlaneOptions cp_options;
   cp_options.server = f.server;
-  auto token = corral::client_token(f.token_file, f.token);
-  if (!token) return fail(token.error().message);
   cp_options.token = *token;
   cp_options.ca_file = f.ca;
-  corral::agent::HttpControlPlane control_plane(cp_options);
+  corral::agent::HttpControlPlane http_control_plane(cp_options);
+  corral::agent::WatchedControlPlane control_plane(http_control_plane, &endpoint_guard, &health);
   corral::agent::MetricsSource source(f.proc_root);
   options->address = f.advertise_address.empty() ? endpoint.address() : f.advertise_address;
   options->metrics = &registry;

@@ -26,7 +26,8 @@
 //
 // Agent's local endpoint (HTTP on --listen, default 127.0.0.1:0; reported as
 // Node.status.address):
-//   GET  /healthz                      "ok": peer probes and liveness
+//   GET  /healthz                      "ok" (X-Corral-Node: its node), or 503
+//                                      naming why: the sync loop is wedged
 //   GET  /metrics                      Prometheus text
 //   GET  /v1/logs/{vm}?tailLines=N     text/plain: the VM's log (process driver)
 //   POST /v1/probe   body ProbeRequest → ProbeResponse: can this agent reach
@@ -88,11 +89,16 @@ struct HeartbeatRequest {
   // --restart-window). The controller releases the lease at once, so the next
   // agent is not refused, and grants at most the pools' restartWindowSeconds.
   int32_t restartWindowSeconds = 0;
+  // "Send me my endpoint key" (HeartbeatResponse::endpointKey). Asked for, not
+  // sent unasked: agents decode answers strictly, so an older agent would
+  // refuse an answer with a field it does not know.
+  bool endpointAuth = false;
   template <class V> void visit(V& v) {
     v("holderIdentity", holderIdentity); v("time", time); v("labels", labels);
     v("capacity", capacity); v("allocatable", allocatable); v("usage", usage);
     v("address", address); v("driver", driver); v("agentVersion", agentVersion);
     v("vms", vms); v("fullReport", fullReport); v("restartWindowSeconds", restartWindowSeconds);
+    v("endpointAuth", endpointAuth);
   }
 };
 
@@ -124,18 +130,31 @@ struct HeartbeatResponse {
   std::vector<BoundVm> vms;
   // "http://host:port" of the controller's heartbeat listener, "" when none.
   std::string heartbeatEndpoint;
+  // When the request asked (endpointAuth): this node's key for its local
+  // endpoint (64 hex digits, client/agent_auth.h), with which the controller
+  // signs its calls to the agent. The same on every answer.
+  std::string endpointKey;
   template <class V> void visit(V& v) {
     v("node", node); v("leaseDurationSeconds", leaseDurationSeconds);
     v("serverTime", serverTime); v("vms", vms); v("heartbeatEndpoint", heartbeatEndpoint);
+    v("endpointKey", endpointKey);
   }
 };
 
-// POST /v1/probe on an agent.
+// POST /v1/probe on an agent, signed by the controller (client/agent_auth.h):
+// the signature covers the body, so the agent probes only what the controller
+// asked, which is a registered node's endpoint — never an address a caller
+// chose.
 struct ProbeRequest {
   static constexpr const char* kKind = "ProbeRequest";
   std::string address;             // host:port of the suspect agent's endpoint
   int32_t timeoutMs = 300;
-  template <class V> void visit(V& v) { v("address", address); v("timeoutMs", timeoutMs); }
+  // The suspect's name: its /healthz must name it (X-Corral-Node), so that
+  // another server at that address does not count as the suspect. "": not checked.
+  std::string node;
+  template <class V> void visit(V& v) {
+    v("address", address); v("timeoutMs", timeoutMs); v("node", node);
+  }
 };
 struct ProbeResponse {
   static constexpr const char* kKind = "ProbeResponse";

@@ -124,6 +124,7 @@ void prepare(CURL* c, const ClientConfig& cfg, const std::string& method, const 
   }
   headers.add("Accept: application/json");
   if (!cfg.token.empty()) headers.add("Authorization: Bearer " + cfg.token);
+  for (const std::string& line : cfg.headers) headers.add(line);
   if (method == "GET") {
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
   } else {

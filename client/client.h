@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "api/json_fwd.h"
@@ -28,6 +29,9 @@ struct ClientConfig {
   // server holds one thread per open connection, so thousands of agents must
   // not each keep one open between beats.
   bool keep_alive = true;
+  // Extra header lines ("X-Name: value") sent with every request: the
+  // signature of a call to an agent's endpoint (client/agent_auth.h).
+  std::vector<std::string> headers;
 };
 
 // Where corralctl's settings come from, lowest to highest priority:

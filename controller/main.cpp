@@ -40,6 +40,8 @@
 #include "controller/heartbeat/lease_table.h"
 #include "controller/loops/agent_notifier.h"
 #include "controller/loops/controller_manager.h"
+#include "client/agent_auth.h"
+#include "controller/loops/agent_signer.h"
 #include "controller/loops/http_peer_prober.h"
 #include "controller/server/server.h"
 #include "controller/store/fatal_commit.h"
@@ -267,7 +269,16 @@ int main(int argc, char** argv) {
   // Seeded once per start: replacement names, new replicas' names and Event
   // names must differ from a previous run's (its objects may still exist).
   std::mt19937_64 seeds(std::random_device{}());
+  // The agents' endpoint keys derive from one master key kept with the data
+  // (client/agent_auth.h): the same across restarts, so agents keep theirs.
+  auto agent_master_key = corral::load_or_create_master_key(
+      (std::filesystem::path(f.data_dir) / "agent-endpoint.key").string());
+  if (!agent_master_key) return fail(agent_master_key.error().message);
+  const corral::loops::AgentSigner agent_signer(*agent_master_key, clock);
   corral::heartbeat::HeartbeatOptions heartbeat_options;
+  heartbeat_options.endpoint_key = [key = *agent_master_key](const std::string& node) {
+    return corral::derive_agent_key(key, node);
+  };
   heartbeat_options.events.seed = seeds();
   corral::heartbeat::HeartbeatService heartbeats(**store, leases, clock, heartbeat_options);
   corral::server::Server server(**store, clock, options);
@@ -287,7 +298,7 @@ int main(int argc, char** argv) {
   // The control loops, after the server is up (agents can heartbeat at once)
   // and stopped before the store closes. The prober and the notifier outlive the
   // manager.
-  corral::loops::HttpPeerProber prober;
+  corral::loops::HttpPeerProber prober(4, &agent_signer);
   corral::loops::ControllerManagerOptions loop_options;
   loop_options.node_monitor_period = *node_monitor_period;
   loop_options.writer_threads = static_cast<size_t>(f.writer_threads);
@@ -297,7 +308,7 @@ int main(int argc, char** argv) {
   loop_options.moves.seed = seeds();
   loop_options.events.seed = seeds();
   loop_options.event_ttl.ttl = std::chrono::ceil<std::chrono::seconds>(*event_ttl);
-  corral::loops::HttpAgentNotifier notifier;  // outlives the manager's passes
+  corral::loops::HttpAgentNotifier notifier(&agent_signer);  // outlives the manager's passes
   corral::loops::ControllerManager loops(**store, clock, leases, prober, loop_options);
   loops.scheduler().set_notifier(&notifier);
   if (f.no_loops) {

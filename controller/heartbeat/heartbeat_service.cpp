@@ -274,7 +274,9 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
   }
 
   if (auto reported = report_vms(node, req); !reported) return retryable(reported.take_error());
-  return answer(node, grace);
+  Json out = answer(node, grace);
+  if (req.endpointAuth && options_.endpoint_key) out["endpointKey"] = options_.endpoint_key(node);
+  return out;
 }
 
 }  // namespace corral::heartbeat

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -56,6 +57,11 @@ struct HeartbeatOptions {
   std::chrono::milliseconds max_clock_skew{5000};
   // Re-reads after a 409 on a status write before the heartbeat fails.
   int conflict_retries = 5;
+  // The node's key for its agent's endpoint (client/agent_auth.h), put in the
+  // answer when the heartbeat asks for it (HeartbeatRequest::endpointAuth).
+  // The heartbeat is the node's own (its token was checked), so the key goes
+  // to that node's agent only. Unset: no key is handed out.
+  std::function<std::string(const std::string& node)> endpoint_key;
   // Run the VM and Pool watches on background threads. Off in unit tests,
   // which call sync() instead, so nothing happens behind their back.
   bool watch_in_background = true;

@@ -5,7 +5,8 @@
 
 namespace corral::loops {
 
-HttpAgentNotifier::HttpAgentNotifier() : worker_([this] { worker_loop(); }) {}
+HttpAgentNotifier::HttpAgentNotifier(const AgentSigner* signer)
+    : signer_(signer), worker_([this] { worker_loop(); }) {}
 
 HttpAgentNotifier::~HttpAgentNotifier() {
   {
@@ -45,6 +46,7 @@ void HttpAgentNotifier::worker_loop() {
     // than the regular heartbeat, and must not delay the nudges behind it.
     config.timeout = std::chrono::milliseconds(200);
     config.connect_timeout = std::chrono::milliseconds(200);
+    if (signer_) config.headers = signer_->headers(node, "POST", "/v1/sync", "{}");
     ApiClient client(config);
     auto answer = client.request("POST", "/v1/sync", "{}");
     if (!answer) logger("loops")->debug("nudge of node/{} at {}: {}", node, address, answer.error().message);

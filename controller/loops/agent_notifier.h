@@ -16,6 +16,8 @@
 #include <string>
 #include <thread>
 
+#include "controller/loops/agent_signer.h"
+
 namespace corral::loops {
 
 class AgentNotifier {
@@ -27,13 +29,16 @@ class AgentNotifier {
 // The real one: one background thread; nudges for the same node coalesce.
 class HttpAgentNotifier final : public AgentNotifier {
  public:
-  HttpAgentNotifier();
+  // `signer`: signs each nudge with the node's key (not owned); null: unsigned.
+  explicit HttpAgentNotifier(const AgentSigner* signer = nullptr);
   ~HttpAgentNotifier() override;  // drops what is queued, waits for the one in flight
 
   void notify(const std::string& node, const std::string& address) override;
 
  private:
   void worker_loop();
+
+  const AgentSigner* signer_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -12,7 +12,7 @@ namespace corral::loops {
 
 using std::chrono::milliseconds;
 
-HttpPeerProber::HttpPeerProber(size_t threads) {
+HttpPeerProber::HttpPeerProber(size_t threads, const AgentSigner* signer) : signer_(signer) {
   for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i)
     workers_.emplace_back([this] { worker_loop(); });
 }
@@ -56,7 +56,7 @@ void HttpPeerProber::worker_loop() {
   }
 }
 
-bool HttpPeerProber::probe(const PeerProbeRequest& request) {
+bool HttpPeerProber::probe(const PeerProbeRequest& request) const {
   auto log = logger("loops");
   if (request.peers.empty()) return false;
   // The peers are asked one after the other within the deadline, each given
@@ -65,6 +65,7 @@ bool HttpPeerProber::probe(const PeerProbeRequest& request) {
       std::max(milliseconds(50), request.deadline / static_cast<int64_t>(request.peers.size()));
   ProbeRequest body;
   body.address = request.address;
+  body.node = request.node;  // the suspect's /healthz must name it
   body.timeoutMs =
       static_cast<int32_t>(std::min(request.peer_timeout, share - milliseconds(20)).count());
   if (body.timeoutMs < 10) body.timeoutMs = 10;
@@ -74,6 +75,7 @@ bool HttpPeerProber::probe(const PeerProbeRequest& request) {
     config.server = "http://" + peer.address;
     config.timeout = share;
     config.connect_timeout = share;
+    if (signer_) config.headers = signer_->headers(peer.name, "POST", "/v1/probe", text);
     ApiClient client(config);
     auto answer = client.request("POST", "/v1/probe", text);
     if (!answer) {

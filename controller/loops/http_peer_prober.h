@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "controller/loops/agent_signer.h"
 #include "controller/loops/peer_prober.h"
 
 namespace corral::loops {
@@ -24,14 +25,18 @@ class HttpPeerProber final : public PeerProber {
  public:
   // Probes run on `threads` threads: suspects are rare, and a probe is bounded
   // by its deadline, so 4 keep a rack failure's probes parallel.
-  explicit HttpPeerProber(size_t threads = 4);
+  // `signer` signs each request with the asked peer's key (not owned; null:
+  // unsigned, which agents with a node token refuse).
+  explicit HttpPeerProber(size_t threads = 4, const AgentSigner* signer = nullptr);
   ~HttpPeerProber() override;
 
   void request(const PeerProbeRequest& request, ProbeDone done) override;
 
  private:
   void worker_loop();
-  static bool probe(const PeerProbeRequest& request);
+  bool probe(const PeerProbeRequest& request) const;
+
+  const AgentSigner* signer_;
 
   std::mutex mu_;
   std::condition_variable cv_;

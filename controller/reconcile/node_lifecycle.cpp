@@ -252,21 +252,33 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
       const bool answer_valid =
           probe && in.now - probe->probed_at <= options.probe_interval + options.probe_timeout;
 
+      SteadyTime wait_from = expired_at;
+      if (in.guarded_at) {
+        auto held = in.guarded_at->find(name);
+        if (held != in.guarded_at->end()) wait_from = std::max(wait_from, held->second);
+      }
+      // A peer's "reachable" holds the node at most this long: one peer that
+      // lies, or whose probe is fooled, must not keep a dead node's VMs
+      // where they are for ever.
+      const milliseconds hold =
+          options.max_peer_hold.count() > 0 ? options.max_peer_hold : f.grace;
+      const bool hold_over = in.now - wait_from > hold;
+
       if (ranked.empty()) {
         v.health = NodeHealth::kNotReady;
         why = expired + "; no Ready peer in its pools to probe it";
+      } else if (answer_valid && probe->reachable_by_peer && hold_over) {
+        v.health = NodeHealth::kNotReady;
+        why = expired + "; a peer still reaches it, but a peer's answer holds a node at most " +
+              format_seconds(hold) + " past its grace: failed over";
       } else if (answer_valid && probe->reachable_by_peer) {
         v.health = NodeHealth::kUnreachable;
-        why = expired + ", but a peer still reaches it; its VMs stay";
+        why = expired + ", but a peer still reaches it; its VMs stay for up to " +
+              format_seconds(hold) + " more unless it reports";
       } else if (answer_valid) {
         v.health = NodeHealth::kNotReady;
         why = expired + "; no peer could reach it";
       } else {
-        SteadyTime wait_from = expired_at;
-        if (in.guarded_at) {
-          auto held = in.guarded_at->find(name);
-          if (held != in.guarded_at->end()) wait_from = std::max(wait_from, held->second);
-        }
         const SteadyTime waiting_since =
             probe ? probe->probed_at + options.probe_interval : wait_from;
         if (in.now - waiting_since > options.probe_timeout) {

@@ -10,7 +10,9 @@
 //
 // Per node, each pass:
 //   lease fresh (seen renewed within grace)     → Ready
-//   lease expired, peers asked, one reached it   → Unreachable (VMs stay put)
+//   lease expired, peers asked, one reached it   → Unreachable (VMs stay put),
+//                                                   for at most one more grace
+//                                                   (max_peer_hold), then NotReady
 //   lease expired, peers asked, none reached it  → NotReady (its VMs turn Lost)
 //   lease expired, no answer within probeTimeout → NotReady
 //   lease expired, no Ready peer in its pools    → NotReady (no second path)
@@ -139,6 +141,13 @@ struct NodeLifecycleOptions {
   // 500 ms keeps grace + probe within the fail-over target (p99 ≤ 3 s with a
   // 2 s grace) while a probe over loopback/LAN takes milliseconds.
   std::chrono::milliseconds probe_timeout{500};
+  // How long past its grace a peer's "reachable" may keep a silent node
+  // Unreachable (its VMs in place); then it is NotReady unless its own lease
+  // was renewed meanwhile. 0 (the default): one more grace of the node (2 s
+  // by default), so a lying or fooled peer delays fail-over by at most one
+  // grace and never blocks it. Measured from the expiry (or from when the
+  // mass-failure guard let go of the node).
+  std::chrono::milliseconds max_peer_hold{0};
   // While a lease stays expired, an Unreachable node is probed again this
   // often, so that a node that peers stop reaching is noticed; an answer older
   // than probe_interval + probe_timeout no longer counts.

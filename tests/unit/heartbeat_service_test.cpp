@@ -27,6 +27,7 @@ class HeartbeatServiceTest : public ::testing::Test {
   void start(double persist_jitter = 0) {
     HeartbeatOptions o;
     o.watch_in_background = false;
+    o.endpoint_key = [](const std::string& node) { return "key-of-" + node; };
     o.persist_jitter = persist_jitter;  // exact intervals unless a test asks
     svc_ = std::make_unique<HeartbeatService>(*store_, leases_, clock_, o);
   }
@@ -139,6 +140,19 @@ TEST_F(HeartbeatServiceTest, RegistrationCreatesTheNodeWithLabels) {
   auto lease = leases_.current("host-1");
   ASSERT_TRUE(lease);
   EXPECT_EQ(lease->holder, "host-1/4242-ab12");
+}
+
+// Issue 15 §3: the node's endpoint key goes to its own heartbeat, when asked
+// (an older agent, which would refuse an unknown field, does not ask).
+TEST_F(HeartbeatServiceTest, TheEndpointKeyIsAnsweredOnlyWhenAsked) {
+  auto plain = beat(request());
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_FALSE(plain->contains("endpointKey"));
+  Json asking = request();
+  asking["endpointAuth"] = true;
+  auto keyed = beat(asking);
+  ASSERT_TRUE(keyed.ok()) << keyed.error().message;
+  EXPECT_EQ((*keyed)["endpointKey"], "key-of-host-1");
 }
 
 TEST_F(HeartbeatServiceTest, RenewalDoesNotWriteTheStoreEveryBeat) {
