@@ -593,6 +593,33 @@ TEST_F(PartitionTest, ProxySelfFencedVmNeverRunsTwiceAcrossAPartition) {
   partition_the_node_of_a_self_fencing_vm();
 }
 
+// The watchdog's own death: its agent starts a new one (it checks every second).
+TEST_F(PartitionTest, ProxyAgentStartsANewFenceWatchdogWhenItsOneDies) {
+  start_proxy_cluster();
+  if (HasFatalFailure()) return;
+  const std::string data_dir = (dir_.path() / kNodes[0]).string();
+  auto watchdogs = [&] {
+    std::set<int> pids;
+    for (const auto& [pid, cmd] : process_table())
+      if (cmd.find("fence-watchdog") != std::string::npos &&
+          cmd.find(data_dir + " ") != std::string::npos)
+        pids.insert(pid);
+    return pids;
+  };
+  ASSERT_TRUE(wait_for([&] { return watchdogs().size() == 1; }, kWait)) << logs();
+  const int first = *watchdogs().begin();
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto now = watchdogs();
+        return now.size() == 1 && !now.count(first);
+      },
+      kWait))
+      << "no new watchdog\n" << agents_[kNodes[0]]->logs();
+  EXPECT_NE(agents_[kNodes[0]]->logs().find("the fence watchdog was not on duty"),
+            std::string::npos);
+}
+
 TEST_F(PartitionTest, ProxyKilledAgentsWatchdogFencesItsVmBeforeItIsReplaced) {
   start_proxy_cluster();
   if (HasFatalFailure()) return;
