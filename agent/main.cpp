@@ -28,6 +28,8 @@
 
 #include "agent/control_plane.h"
 #include "agent/drivers/driver.h"
+#include "agent/fence/guard_file.h"
+#include "agent/fence/watchdog.h"
 #include "agent/flags.h"
 #include "agent/local_endpoint.h"
 #include "agent/loop_health.h"
@@ -160,6 +162,9 @@ Result<corral::agent::SyncOptions> sync_options(const Flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The fence watchdog is this binary re-executed (agent/fence/watchdog.h).
+  if (argc > 1 && std::string(argv[1]) == "fence-watchdog")
+    return corral::agent::watchdog_main(argc, argv);
   Flags f;
   CLI::App app{"corral-agent: runs the VMs the Corral controller binds to this node."};
   add_flags(app, f);
@@ -207,6 +212,18 @@ int main(int argc, char** argv) {
   driver_options.proc_root = f.proc_root;
   driver_options.clock = &clock;
   driver_options.stop_grace = *stop_grace;
+  // Process VMs are fenced by a watchdog outside this process too, so that a
+  // dead or frozen agent still fences (agent/fence/watchdog.h). The sim
+  // driver runs nothing outside the agent; libvirt domains are fenced by the
+  // agent's own thread only (agent/README.md says why).
+  std::unique_ptr<corral::agent::GuardFile> guard;
+  const auto watchdog_paths = corral::agent::watchdog_paths(data_dir);
+  if (f.driver == "process") {
+    auto opened = corral::agent::GuardFile::open(watchdog_paths.guard, *stop_grace);
+    if (!opened) return fail(opened.error().message);
+    guard = std::move(*opened);
+    driver_options.guard = guard.get();
+  }
   auto driver = corral::agent::make_driver(f.driver, driver_options);
   if (!driver) return fail("--driver: " + driver.error().message);
 
@@ -265,6 +282,14 @@ int main(int argc, char** argv) {
   options->simulated_host = f.driver == "sim";
   // The one random seed of this run (the holder identity's random part).
   options->seed = std::random_device{}();
+  options->fence_lease = guard.get();
+  // The agent keeps a watchdog on duty: started now, and again whenever it
+  // is found dead (checked every second).
+  std::jthread watchdog_keeper;
+  if (guard)
+    watchdog_keeper = std::jthread([&watchdog_paths](std::stop_token stop) {
+      corral::agent::keep_watchdog_on_duty(stop, watchdog_paths, std::chrono::seconds(1));
+    });
   corral::agent::SyncLoop loop(control_plane, **driver, source, clock, *options);
   log->info("node/{} as {}: driver {}, controller {}, heartbeat every {} ms", f.node,
             loop.holder_identity(), f.driver, f.server, options->heartbeat_interval.count());

@@ -24,6 +24,9 @@ std::string describe_end(const InstanceStatus& s) {
 // ---- converge --------------------------------------------------------------------
 
 void SyncLoop::converge(SteadyTime now) {
+  // Before anything starts: the Fencer must know every selfFence VM that
+  // could run here.
+  update_guarded();
   stop_unwanted(driver_.list());
   for (auto it = tracked_.begin(); it != tracked_.end();)
     it = desired_.count(it->first) ? std::next(it) : tracked_.erase(it);
@@ -39,7 +42,10 @@ void SyncLoop::converge(SteadyTime now) {
     vm.binding = binding;
     vm.spec_known = true;
     const InstanceStatus* instance = find_instance(instances, name);
-    if (vm.binding.fencing == kSelfFence && fenced_) {
+    // The deadline is checked while converging too, not only around
+    // heartbeats: stopping a stale copy may have taken a whole stop grace.
+    fence_if_due(clock_.steady_now());
+    if (vm.binding.fencing == kSelfFence && fencer_.fenced()) {
       // The controller may be re-placing it: nothing of it runs here until a
       // heartbeat is answered again. A copy the fence could not stop (or
       // could not destroy) is tried again.
@@ -50,6 +56,7 @@ void SyncLoop::converge(SteadyTime now) {
           agent_log()->error("vm/{}: stop: {}", name, r.error().message);
       }
       if (instance) (void)driver_.destroy(name);
+      if (vm.message.empty()) vm.message = "stopped by self-fencing: " + fencer_.reason();
       continue;
     }
     if (vm.fenced) {
@@ -70,6 +77,7 @@ void SyncLoop::converge(SteadyTime now) {
     }
     converge_one(vm, instance, now);
   }
+  update_guarded();
 }
 
 void SyncLoop::stop_unwanted(const std::vector<InstanceStatus>& instances) {
@@ -126,6 +134,21 @@ void SyncLoop::converge_one(TrackedVm& vm, const InstanceStatus* instance, Stead
 
 void SyncLoop::start(TrackedVm& vm, bool restart, SteadyTime now) {
   const BoundVm& b = vm.binding;
+  const bool self_fence = b.fencing == kSelfFence;
+  std::optional<Result<InstanceStatus>> result;
+  auto run = [&] {
+    result = driver_.start(
+        VmInstance{b.name, options_.node, b.epoch, b.resources, b.runtime, self_fence});
+  };
+  if (!self_fence) {
+    run();
+  } else if (!fencer_.while_lease_holds(clock_.steady_now(), run)) {
+    // Its deadline has passed (or it fenced): the controller may be
+    // re-placing it, so it must not start here now.
+    agent_log()->warn("vm/{} epoch {}: not started: the lease may have lapsed (self-fencing)",
+                      b.name, b.epoch);
+    return;
+  }
   if (restart) {
     ++vm.restarts;
     restarts_->inc();
@@ -137,7 +160,7 @@ void SyncLoop::start(TrackedVm& vm, bool restart, SteadyTime now) {
   vm.started_steady = now;
   vm.started_wall = clock_.now();
   vm.message.clear();
-  auto started = driver_.start(VmInstance{b.name, options_.node, b.epoch, b.resources, b.runtime});
+  auto& started = *result;
   if (!started) {
     InstanceStatus refused;
     refused.name = b.name;

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <mutex>
 #include <random>
+#include <set>
+#include <thread>
 
 #include "agent/beat_schedule.h"
 #include "agent/sync_internal.h"
@@ -37,7 +39,8 @@ SyncLoop::SyncLoop(ControlPlane& control_plane, Driver& driver, MetricsSource& s
       clock_(clock),
       options_(std::move(options)),
       host_(source, options_.host),
-      lease_grace_(options_.default_lease_grace) {
+      lease_grace_(options_.default_lease_grace),
+      fencer_(driver, clock, options_.fence_lease) {
   if (options_.holder_identity.empty()) options_.holder_identity = new_holder_identity(options_.node, options_.seed);
   options_.full_report_every = std::max(1, options_.full_report_every);
   report_context_.vm_host = options_.vm_host;
@@ -66,6 +69,9 @@ void SyncLoop::poke() {
 }
 
 void SyncLoop::run(std::stop_token stop) {
+  // Fencing runs beside the rounds: a heartbeat call, a slow stop of a stale
+  // copy or a converge cannot delay it (agent/fence/fencer.h).
+  std::jthread fence_thread([this](std::stop_token s) { fencer_.run(s); });
   SteadyTime next = clock_.steady_now();
   while (!stop.stop_requested()) {
     SteadyTime now = clock_.steady_now();
@@ -244,12 +250,11 @@ void SyncLoop::heartbeat(SteadyTime now) {
   last_ack_sent_ = sent;
   if (answer->leaseDurationSeconds > 0)
     lease_grace_ = std::chrono::seconds(answer->leaseDurationSeconds);
-  if (fenced_) {
+  if (fencer_.renew(sent, lease_grace_)) {
     agent_log()->warn(
         "node/{}: lease renewed again after self-fencing; selfFence VMs still bound here at the "
         "same epoch start again after one more answer, re-placed ones stay stopped",
         options_.node);
-    fenced_ = false;
     fence_lifted_at_ = sent;
   }
 
@@ -282,39 +287,27 @@ void SyncLoop::heartbeat(SteadyTime now) {
 
 // ---- self-fencing ----------------------------------------------------------------
 
-std::optional<SteadyTime> SyncLoop::fence_deadline() const {
-  if (fenced_ || !last_ack_sent_) return std::nullopt;
+std::optional<SteadyTime> SyncLoop::fence_deadline() const { return fencer_.deadline(); }
+
+void SyncLoop::update_guarded() {
+  std::set<std::string> names;
+  for (const auto& [name, vm] : desired_)
+    if (vm.fencing == kSelfFence) names.insert(name);
   for (const auto& [name, vm] : tracked_)
-    if (vm.binding.fencing == kSelfFence) return *last_ack_sent_ + lease_grace_;
-  return std::nullopt;
+    if (vm.binding.fencing == kSelfFence) names.insert(name);
+  fencer_.set_guarded(std::move(names));
 }
 
 void SyncLoop::fence_if_due(SteadyTime now) {
-  auto deadline = fence_deadline();
-  if (!deadline || now < *deadline) return;
-  fenced_ = true;
-  const auto silent = std::chrono::duration_cast<milliseconds>(now - *last_ack_sent_);
-  const std::string why = "lease not renewed for " + format_delay(silent) + " (grace " +
-                          format_delay(lease_grace_) + ")";
-  auto instances = driver_.list();
-  int stopped = 0;
+  fencer_.fence_if_due(now);
+  if (!fencer_.fenced()) return;
+  const std::string why = fencer_.reason();
   for (auto& [name, vm] : tracked_) {
-    if (vm.binding.fencing != kSelfFence) continue;
+    if (vm.binding.fencing != kSelfFence || vm.fenced) continue;
     vm.fenced = true;
     vm.restart_at.reset();
     vm.message = "stopped by self-fencing: " + why;
-    if (!find_instance(instances, name)) continue;
-    agent_log()->warn("vm/{} epoch {}: self-fencing ({}): stopping it", name, vm.binding.epoch,
-                      why);
-    if (auto r = driver_.stop(name); !r)
-      agent_log()->error("vm/{}: stop: {}", name, r.error().message);
-    if (auto r = driver_.destroy(name); !r)
-      agent_log()->error("vm/{}: destroy: {}; retrying next round", name, r.error().message);
-    ++stopped;
   }
-  agent_log()->warn(
-      "node/{}: {}: self-fenced, {} selfFence VM(s) stopped; fencing none VMs keep running",
-      options_.node, why, stopped);
 }
 
 void SyncLoop::on_heartbeat_error(const Error& error, SteadyTime now) {

@@ -20,17 +20,19 @@
 // lease by when it *received* the last heartbeat; this loop measures from when
 // it *sent* the last heartbeat that was answered (its steady clock), which is
 // no later. Once that send is `grace` old (HeartbeatResponse::
-// leaseDurationSeconds, the last answer's value kept), every selfFence VM is
-// stopped (the driver's stop: SIGTERM, then SIGKILL after its stop grace) and
-// destroyed, and none is started or restarted until a heartbeat is answered
-// again; the answer's bindings then decide (still bound here at the same
-// epoch, in an answer to the next round's beat: started again; re-placed:
-// not). `fencing: none` VMs keep running.
-// The fence fires at the deadline, or — when the loop is inside a heartbeat
-// call then (at most two ControlPlaneOptions::timeout: the listener, then the
-// API server) — right after it; the controller's fence wait
-// (reconcile::FenceOptions) covers that.
-//
+// leaseDurationSeconds, the last answer's value kept), the Fencer
+// (agent/fence/fencer.h), on a thread of its own, stops every selfFence VM in
+// one Driver::stop_all (SIGTERM to all, SIGKILL at the end of one stop grace)
+// and destroys them, whatever this loop is doing then; this loop starts a
+// selfFence VM only while the lease holds (Fencer::while_lease_holds, checked
+// under the fence's lock while converging) and none until a heartbeat is
+// answered again; the answer's bindings then decide (still bound here at the
+// same epoch, in an answer to the next round's beat: started again;
+// re-placed: not). `fencing: none` VMs keep running. Each renewal also goes
+// to SyncOptions::fence_lease, the fence watchdog's guard file, so that the
+// VMs are fenced on time even when this agent is dead or frozen
+// (agent/fence/watchdog.h).
+
 // After an outage: the first answered beat reports no VM; its bindings are
 // converged to (stale-epoch and no-longer-bound copies stopped first), and
 // the full report follows in the same round — a copy the controller moved
@@ -61,6 +63,7 @@
 
 #include "agent/control_plane.h"
 #include "agent/drivers/driver.h"
+#include "agent/fence/fencer.h"
 #include "agent/host_usage.h"
 #include "agent/metrics/metrics_source.h"
 #include "agent/restart.h"
@@ -111,6 +114,9 @@ struct SyncOptions {
   // /proc: for the sim driver standing in for a host (the agent sets it for
   // --driver sim), so that rebalancing sees the simulated load. Default false.
   bool simulated_host = false;
+  // Where each fence deadline is also written for the fence watchdog (the
+  // guard file); null: none (the sim driver, tests). Not owned.
+  FenceLease* fence_lease = nullptr;
 };
 
 class SyncLoop {
@@ -135,7 +141,7 @@ class SyncLoop {
   // True once the controller has answered at least once.
   bool has_answer() const { return has_answer_; }
   // True while selfFence VMs are stopped because the lease could not be renewed.
-  bool fenced() const { return fenced_; }
+  bool fenced() const { return fencer_.fenced(); }
   // The grace self-fencing is measured with: the last answer's leaseDurationSeconds.
   std::chrono::milliseconds lease_grace() const { return lease_grace_; }
   // When selfFence VMs will be stopped unless a heartbeat is answered first;
@@ -164,9 +170,11 @@ class SyncLoop {
   // The last beat of a graceful stop (SyncOptions::restart_window). Once: a
   // failure is logged, and the controller then judges the node by its lease.
   void announce_restart();
-  // Stops every selfFence VM once the last answered heartbeat was sent
-  // lease_grace_ ago (see the header comment). Idempotent.
+  // Fences now if the deadline has passed (the Fencer's thread usually has
+  // already), and marks the tracked selfFence VMs fenced. Idempotent.
   void fence_if_due(std::chrono::steady_clock::time_point now);
+  // Tells the Fencer which VMs are selfFence: bound (desired_) or tracked.
+  void update_guarded();
   void on_heartbeat_error(const Error& error, std::chrono::steady_clock::time_point now);
   std::vector<VmReport> current_reports();
   static const InstanceStatus* reported_instance(const TrackedVm& vm,
@@ -198,11 +206,11 @@ class SyncLoop {
   std::chrono::steady_clock::time_point next_heartbeat_{};
   std::chrono::milliseconds retry_delay_{0};  // 0: the last heartbeat succeeded
   // Self-fencing: the send time of the last answered heartbeat (nullopt
-  // before the first), the grace the last answer named, and whether the
-  // selfFence VMs are stopped now.
+  // before the first), the grace the last answer named, and the Fencer that
+  // stops the selfFence VMs at send + grace.
   std::optional<std::chrono::steady_clock::time_point> last_ack_sent_;
   std::chrono::milliseconds lease_grace_;
-  bool fenced_ = false;
+  Fencer fencer_;
   // The send of the first answered beat after a fence. A fenced VM starts
   // again only on an answer to a beat sent half an interval later or more
   // (in practice the next round's beat, as due() may fire a tenth early): the first

@@ -159,7 +159,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--fence-stop-timeout", f.fence_stop_timeout,
                  "How long an agent may take to stop a VM (its --stop-grace), 0s to 10m; a "
-                 "NotReady node's selfFence VMs are re-placed after grace + this + 5 s")
+                 "NotReady node's selfFence VMs are re-placed (and a new agent may take the node "
+                 "over) after grace + this + 2 s")
       ->capture_default_str();
   app.add_option("--event-ttl", f.event_ttl,
                  "How long an Event is kept after it last happened, 1s to 720h; older Events "
@@ -280,6 +281,11 @@ int main(int argc, char** argv) {
     return corral::derive_agent_key(key, node);
   };
   heartbeat_options.events.seed = seeds();
+  // One fence wait for both paths that hand a node's selfFence VMs on: the
+  // node lifecycle re-placing them, a new agent taking the node over.
+  corral::reconcile::FenceOptions fence;
+  fence.stop_timeout = *fence_stop_timeout;
+  heartbeat_options.fence_wait = fence.total();
   corral::heartbeat::HeartbeatService heartbeats(**store, leases, clock, heartbeat_options);
   corral::server::Server server(**store, clock, options);
   server.set_heartbeat_handler(
@@ -302,7 +308,7 @@ int main(int argc, char** argv) {
   corral::loops::ControllerManagerOptions loop_options;
   loop_options.node_monitor_period = *node_monitor_period;
   loop_options.writer_threads = static_cast<size_t>(f.writer_threads);
-  loop_options.node_lifecycle.decide.fence.stop_timeout = *fence_stop_timeout;
+  loop_options.node_lifecycle.decide.fence = fence;
   loop_options.metrics = &server.metrics();
   loop_options.vmset.seed = seeds();
   loop_options.moves.seed = seeds();

@@ -23,6 +23,8 @@
 
 namespace corral::agent {
 
+class GuardFile;  // agent/fence/guard_file.h
+
 // What the agent asks a driver to run: one VM's binding on this node.
 struct VmInstance {
   std::string name;        // the VM's metadata.name; unique on the node
@@ -30,6 +32,10 @@ struct VmInstance {
   int64_t epoch = 0;       // the binding's epoch (CORRAL_EPOCH)
   ResourceList resources;  // limits, where the driver can enforce them
   RuntimeSpec runtime;
+  // `fencing: selfFence`: the process driver registers the copy with the
+  // fence watchdog (agent/fence/guard_file.h) before it may exec, so that it
+  // is stopped on time even when the agent is dead or frozen.
+  bool self_fence = false;
 };
 
 // The exit code of a VM whose end was not seen (a domain undefined outside Corral).
@@ -87,6 +93,13 @@ class Driver {
   // Stops the instance (gracefully, then by force); it stays listed as exited
   // until destroy(). Ok when it is not running. NotFound when unknown.
   virtual Result<void> stop(const std::string& name) = 0;
+  // Stops these instances together within ONE stop grace, whatever their
+  // count: all are asked to stop at once, and what still runs when the grace
+  // ends is killed. Self-fencing stops every selfFence VM with it, so that the
+  // controller's fence wait is one grace, not one per VM. Unknown names are
+  // skipped. The default calls stop() in turn: right only for drivers whose
+  // stop() does not wait (sim); the process and libvirt drivers override it.
+  virtual Result<void> stop_all(const std::vector<std::string>& names);
   // Stops if needed and forgets the instance and its driver-side resources.
   // Ok when unknown.
   virtual Result<void> destroy(const std::string& name) = 0;
@@ -121,6 +134,10 @@ struct DriverOptions {
   // KVM guests) in production; tests pass "test:///default", libvirt's
   // in-process mock hypervisor, which needs no daemon.
   std::string libvirt_uri = "qemu:///system";
+  // The fence watchdog's guard file (agent/fence/guard_file.h): the process
+  // driver registers every selfFence VM's process there before it may exec,
+  // and removes it once reaped. Null: none (tests, other drivers). Not owned.
+  GuardFile* guard = nullptr;
 };
 
 // Makes the driver registered under `name` ("libvirt", "process", "sim").

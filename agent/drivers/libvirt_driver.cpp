@@ -221,6 +221,39 @@ Result<void> LibvirtDriver::stop(const std::string& name) {
   return Ok{};
 }
 
+Result<void> LibvirtDriver::stop_all(const std::vector<std::string>& names) {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<std::string, DomainRef>> domains;
+  for (const std::string& name : names) {
+    auto it = instances_.find(name);
+    if (it == instances_.end() || it->second.status.state == InstanceState::kFailedToStart) continue;
+    auto dom = lookup_locked(name);
+    if (!dom) return dom.take_error();
+    if (!*dom || !is_active(dom->get())) continue;
+    if (virDomainShutdown(dom->get()) != 0)
+      logger("agent")->warn("vm/{}: graceful shutdown refused ({}); forced off at the end of the "
+                            "grace", name, libvirt_last_message());
+    domains.emplace_back(name, std::move(*dom));
+  }
+  // One grace for all of them.
+  const auto deadline = std::chrono::steady_clock::now() + options_.stop_grace;
+  auto any_active = [&] {
+    for (const auto& [name, dom] : domains)
+      if (is_active(dom.get())) return true;
+    return false;
+  };
+  while (any_active() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(options_.stop_poll);
+  Result<void> first = Ok{};
+  for (auto& [name, dom] : domains) {
+    if (is_active(dom.get()) && virDomainDestroy(dom.get()) < 0 && is_active(dom.get()) &&
+        first.ok())
+      first = libvirt_error("vm/" + name + ": virDomainDestroy");
+    if (auto it = instances_.find(name); it != instances_.end()) refresh_locked(it->second);
+  }
+  return first;
+}
+
 Result<void> LibvirtDriver::destroy(const std::string& name) {
   std::lock_guard lock(mu_);
   // The domain is looked up even when the VM is not known: every corral-*

@@ -55,6 +55,9 @@ class LibvirtDriver final : public Driver {
   std::string name() const override { return "libvirt"; }
   Result<InstanceStatus> start(const VmInstance& vm) override;
   Result<void> stop(const std::string& name) override;
+  // ACPI shutdown of every domain at once, one stop grace, then
+  // virDomainDestroy of what still runs. Holds the driver's lock throughout.
+  Result<void> stop_all(const std::vector<std::string>& names) override;
   Result<void> destroy(const std::string& name) override;
   std::vector<InstanceStatus> list() override;
   Result<InstanceStats> stats(const std::string& name) override;

@@ -10,6 +10,7 @@
 
 #include "agent/drivers/factories.h"
 #include "agent/drivers/spawn.h"
+#include "agent/fence/guard_file.h"
 #include "base/log.h"
 
 extern char** environ;
@@ -109,6 +110,15 @@ Result<InstanceStatus> ProcessDriver::start(const VmInstance& vm) {
   // The CORRAL_* facts win over runtime.env: a VM cannot be told a wrong port.
   for (const auto& [k, v] : vars) req.env[k] = v;
   req.log_file = log_path(vm.name);
+  if (vm.self_fence && options_.guard) {
+    req.before_exec = [this, &vm](int pid, std::string* error) {
+      auto p = proc_.process(pid);
+      auto added = p ? options_.guard->add(vm.name, GuardEntry{pid, p->start_time})
+                     : Result<void>(p.take_error());
+      if (!added) *error = "cannot register it with the fence watchdog: " + added.error().message;
+      return added.ok();
+    };
+  }
 
   if (cgroups_.enabled()) {
     auto dir = cgroups_.create(vm.name, vm.resources);
@@ -123,6 +133,7 @@ Result<InstanceStatus> ProcessDriver::start(const VmInstance& vm) {
 
   SpawnResult r = spawn_process(req);
   if (!r.started) {
+    if (vm.self_fence && options_.guard) options_.guard->remove(vm.name);
     s.state = InstanceState::kFailedToStart;
     s.message = r.error;
     logger("agent")->warn("vm/{} {}", vm.name, r.error);
@@ -155,6 +166,8 @@ void ProcessDriver::record_wait_status_locked(Instance& inst, int wait_status) {
         std::string("killed by signal ") + std::to_string(sig) + " (" + strsignal(sig) + ")";
   }
   logger("agent")->info("vm/{} (pid {}) {}", s.name, s.pid, s.message);
+  // Reaped: its pid may be handed out again, so the watchdog must forget it.
+  if (options_.guard) options_.guard->remove(s.name);
 }
 
 bool ProcessDriver::alive_as_recorded(const InstanceStatus& s) const {
@@ -166,6 +179,7 @@ void ProcessDriver::refresh_locked(Instance& inst) {
   InstanceStatus& s = inst.status;
   if (s.state != InstanceState::kRunning) return;
   if (!s.adopted) {
+    if (inst.stopping) return;  // stop_all() reaps it (the group id must stay ours)
     int status = 0;
     pid_t r = waitpid(s.pid, &status, WNOHANG);
     if (r == s.pid) record_wait_status_locked(inst, status);
@@ -175,29 +189,24 @@ void ProcessDriver::refresh_locked(Instance& inst) {
     s.state = InstanceState::kExited;
     s.exit_code = kExitCodeUnknown;
     s.message = "exited (exit code unknown: adopted from a previous agent run)";
+    if (options_.guard) options_.guard->remove(s.name);
   }
 }
 
-void ProcessDriver::stop_locked(Instance& inst) {
+bool ProcessDriver::leader_ended(const InstanceStatus& s) const {
+  if (s.adopted) return !alive_as_recorded(s);
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(s.pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == s.pid;
+}
+
+void ProcessDriver::finish_stop_locked(Instance& inst) {
   InstanceStatus& s = inst.status;
-  refresh_locked(inst);
-  if (s.state != InstanceState::kRunning) return;
+  inst.stopping = false;
   const pid_t group = s.pid;  // the VM is the leader of its own group
-  kill(-group, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + options_.stop_grace;
-  // Wait for the leader to end, without reaping it: while it is an unreaped
-  // zombie its pid (the group id) cannot be reused, so the SIGKILL below can
-  // only reach this VM's processes.
-  auto leader_ended = [&] {
-    if (s.adopted) return !alive_as_recorded(s);
-    siginfo_t info{};
-    return waitid(P_PID, static_cast<id_t>(s.pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-           info.si_pid == s.pid;
-  };
-  while (!leader_ended() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(options_.stop_poll);
   if (!s.adopted) {
     // Children that outlived the leader, or a leader that ignored SIGTERM.
+    // The leader is unreaped, so the group id is still this VM's.
     kill(-group, SIGKILL);
     int status = 0;
     pid_t r;
@@ -213,25 +222,73 @@ void ProcessDriver::stop_locked(Instance& inst) {
   s.state = InstanceState::kExited;
   s.exit_code = kExitCodeUnknown;
   s.message = "stopped (exit code unknown: adopted from a previous agent run)";
+  if (options_.guard) options_.guard->remove(s.name);
+}
+
+Result<void> ProcessDriver::stop_all(const std::vector<std::string>& names) {
+  struct Target {
+    std::string name;
+    InstanceStatus status;  // as signalled: pid, adopted, start time
+  };
+  std::vector<Target> targets;
+  {
+    std::lock_guard lock(mu_);
+    for (const std::string& name : names) {
+      auto it = instances_.find(name);
+      if (it == instances_.end()) continue;
+      Instance& inst = it->second;
+      refresh_locked(inst);
+      if (inst.status.state != InstanceState::kRunning) continue;
+      // Already being stopped by another caller: waited for, not signalled twice.
+      if (!inst.stopping) kill(-inst.status.pid, SIGTERM);
+      inst.stopping = true;
+      targets.push_back({name, inst.status});
+    }
+  }
+  if (targets.empty()) return Ok{};
+  // One grace for all of them.
+  const auto deadline = std::chrono::steady_clock::now() + options_.stop_grace;
+  auto all_ended = [&] {
+    for (const Target& t : targets)
+      if (!leader_ended(t.status)) return false;
+    return true;
+  };
+  while (!all_ended() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(options_.stop_poll);
+  std::lock_guard lock(mu_);
+  for (const Target& t : targets) {
+    auto it = instances_.find(t.name);
+    // Finished by another caller meanwhile (reaped, maybe started anew).
+    if (it == instances_.end() || it->second.status.pid != t.status.pid ||
+        it->second.status.state != InstanceState::kRunning || !it->second.stopping)
+      continue;
+    finish_stop_locked(it->second);
+  }
+  return Ok{};
 }
 
 Result<void> ProcessDriver::stop(const std::string& name) {
-  std::lock_guard lock(mu_);
-  auto it = instances_.find(name);
-  if (it == instances_.end())
-    return make_error(ErrorCode::kNotFound, "vm/" + name + " is not known");
-  stop_locked(it->second);
-  return Ok{};
+  {
+    std::lock_guard lock(mu_);
+    if (!instances_.count(name))
+      return make_error(ErrorCode::kNotFound, "vm/" + name + " is not known");
+  }
+  return stop_all({name});
 }
 
 Result<void> ProcessDriver::destroy(const std::string& name) {
-  std::lock_guard lock(mu_);
-  auto it = instances_.find(name);
-  if (it == instances_.end()) return Ok{};
-  stop_locked(it->second);
-  cgroups_.remove(name);
-  instances_.erase(it);
-  return Ok{};
+  for (;;) {
+    (void)stop_all({name});
+    std::lock_guard lock(mu_);
+    auto it = instances_.find(name);
+    if (it == instances_.end()) return Ok{};
+    refresh_locked(it->second);
+    // Started again between the stop and here: stop that one too.
+    if (it->second.status.state == InstanceState::kRunning) continue;
+    cgroups_.remove(name);
+    instances_.erase(it);
+    return Ok{};
+  }
 }
 
 std::vector<InstanceStatus> ProcessDriver::list() {

@@ -12,12 +12,21 @@
 //  - Ended children are reaped by list() / stop(), never left as zombies.
 //  - CPU and memory limits through cgroup v2 where the host allows (see
 //    cgroup.h); otherwise the VM runs unlimited and its status says so.
+//  - stop_all() stops many VMs within one stop grace: SIGTERM to every group
+//    at once, one wait, SIGKILL to what remains. The driver's lock is not
+//    held while it waits (the instances are marked stopping, and their
+//    leaders are not reaped meanwhile, so their pids — the group ids — stay
+//    theirs until the SIGKILL).
+//  - selfFence VMs (VmInstance::self_fence) are registered in the fence
+//    watchdog's guard file (options.guard) between fork and exec, and removed
+//    once reaped (agent/fence/watchdog.h).
 //  - adopt() takes back a process a previous agent run started, only if
 //    /proc/PID/stat's starttime still matches the one recorded, so a recycled
 //    pid is never adopted. An adopted process is not our child: its exit code
 //    cannot be learned, and it is reaped by init.
 //
-// Thread-safe; stop() and destroy() block for up to options.stop_grace.
+// Thread-safe; stop(), stop_all() and destroy() block for up to
+// options.stop_grace, without holding the lock other calls need.
 #pragma once
 
 #include <chrono>
@@ -39,6 +48,7 @@ class ProcessDriver final : public Driver {
   std::string name() const override { return "process"; }
   Result<InstanceStatus> start(const VmInstance& vm) override;
   Result<void> stop(const std::string& name) override;
+  Result<void> stop_all(const std::vector<std::string>& names) override;
   Result<void> destroy(const std::string& name) override;
   std::vector<InstanceStatus> list() override;
   Result<InstanceStats> stats(const std::string& name) override;
@@ -53,13 +63,18 @@ class ProcessDriver final : public Driver {
     bool has_sample = false;
     uint64_t sample_ticks = 0;
     std::chrono::steady_clock::time_point sample_time{};
+    // A stop_all() has signalled it and waits out the grace: not reaped
+    // until it ends (see the header comment).
+    bool stopping = false;
   };
 
   // Reaps or re-checks one instance, updating its state. REQUIRES: mu_ held.
   void refresh_locked(Instance& inst);
   void record_wait_status_locked(Instance& inst, int wait_status);
-  // Signals the group and waits out the grace. REQUIRES: mu_ held.
-  void stop_locked(Instance& inst);
+  // Whether the leader of a signalled group has ended (not reaped).
+  bool leader_ended(const InstanceStatus& s) const;
+  // SIGKILL to the group, reap, record. REQUIRES: mu_ held.
+  void finish_stop_locked(Instance& inst);
   bool alive_as_recorded(const InstanceStatus& s) const;
 
   DriverOptions options_;

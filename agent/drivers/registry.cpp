@@ -39,6 +39,15 @@ const char* state_name(InstanceState state) {
   return "unknown";
 }
 
+Result<void> Driver::stop_all(const std::vector<std::string>& names) {
+  Result<void> first = Ok{};
+  for (const auto& name : names) {
+    auto r = stop(name);
+    if (!r && r.error().code != ErrorCode::kNotFound && first.ok()) first = std::move(r);
+  }
+  return first;
+}
+
 Result<std::unique_ptr<Driver>> make_driver(const std::string& name, const DriverOptions& options) {
   for (const auto& r : kDrivers) {
     if (name == r.name) return r.factory(options);

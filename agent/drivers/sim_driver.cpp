@@ -38,6 +38,7 @@ Result<InstanceStatus> SimDriver::start(const VmInstance& vm) {
 }
 
 Result<void> SimDriver::stop(const std::string& name) {
+  if (on_stop) on_stop(name);
   std::lock_guard lock(mu_);
   calls_.push_back("stop " + name);
   auto it = instances_.find(name);

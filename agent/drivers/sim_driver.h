@@ -10,6 +10,7 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -44,6 +45,10 @@ class SimDriver final : public Driver {
   void fail_next_start(const std::string& name, const std::string& message);
   // "start web-1", "stop web-1", "destroy web-1", "adopt web-1", in call order.
   std::vector<std::string> calls() const;
+  // Called at the start of every stop(), outside the lock: a test advances
+  // its FakeClock here to make a stop take time (a guest slow to shut down).
+  // Set it before the driver is used from other threads.
+  std::function<void(const std::string&)> on_stop;
 
  private:
   struct Instance {

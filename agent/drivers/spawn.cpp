@@ -26,8 +26,8 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 // Only async-signal-safe calls from here on: the parent may have other threads
 // holding locks (malloc's among them) at the moment of fork.
-[[noreturn]] void run_child(int report_fd, int stdin_fd, int log_fd, const char* cgroup_procs,
-                            char* const* argv, char* const* envp) {
+[[noreturn]] void run_child(int report_fd, int gate_fd, int stdin_fd, int log_fd,
+                            const char* cgroup_procs, char* const* argv, char* const* envp) {
   auto report = [&](Stage stage, int err) {
     ChildReport r{stage, err};
     ssize_t n;
@@ -52,6 +52,14 @@ std::string errno_text(int err) { return std::strerror(err); }
     int fd = open(cgroup_procs, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 || write(fd, "0\n", 2) != 2) report(Stage::kCgroup, errno);
     if (fd >= 0) close(fd);
+  }
+  if (gate_fd >= 0) {
+    // One byte: go. EOF: the parent refused, or died before it could say.
+    char go = 0;
+    ssize_t n;
+    do n = read(gate_fd, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) _exit(127);
   }
   execvpe(argv[0], argv, envp);
   report(Stage::kExec, errno);
@@ -139,22 +147,53 @@ SpawnResult spawn_process(const SpawnRequest& request) {
     return fail("pipe: " + errno_text(err));
   }
 
+  int gate_fds[2] = {-1, -1};
+  if (request.before_exec && pipe2(gate_fds, O_CLOEXEC) < 0) {
+    int err = errno;
+    close(log_fd);
+    close(stdin_fd);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    return fail("pipe: " + errno_text(err));
+  }
+
   pid_t pid = fork();
   if (pid == 0) {
     close(pipe_fds[0]);
-    run_child(pipe_fds[1], stdin_fd, log_fd, procs.empty() ? nullptr : procs.c_str(), argv.data(),
-              envp.data());
+    if (gate_fds[1] >= 0) close(gate_fds[1]);
+    run_child(pipe_fds[1], gate_fds[0], stdin_fd, log_fd, procs.empty() ? nullptr : procs.c_str(),
+              argv.data(), envp.data());
   }
   int fork_errno = errno;
   close(pipe_fds[1]);
+  if (gate_fds[0] >= 0) close(gate_fds[0]);
   close(log_fd);
   close(stdin_fd);
   if (pid < 0) {
     close(pipe_fds[0]);
+    if (gate_fds[1] >= 0) close(gate_fds[1]);
     return fail("fork: " + errno_text(fork_errno));
   }
   // Also set in the parent, so the group exists before we could signal it.
   setpgid(pid, pid);
+  if (request.before_exec) {
+    std::string refused;
+    const bool go = request.before_exec(pid, &refused);
+    if (go) {
+      const char byte = 1;
+      ssize_t n;
+      do n = write(gate_fds[1], &byte, 1);
+      while (n < 0 && errno == EINTR);
+    }
+    close(gate_fds[1]);
+    if (!go) {
+      close(pipe_fds[0]);
+      int status;
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return fail(refused);
+    }
+  }
 
   ChildReport report{};
   bool exec_failed = false;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,6 +28,13 @@ struct SpawnRequest {
   std::map<std::string, std::string> env;  // the complete environment of the child
   std::filesystem::path log_file;          // stdout and stderr, appended
   std::filesystem::path cgroup_dir;        // empty: do not join a cgroup
+  // Called in the parent with the child's pid while the child waits, before
+  // it may exec; false (with *error set) and the child exits unexecuted and
+  // is reaped. The process driver registers selfFence VMs with the fence
+  // watchdog here: a VM that runs is always one the watchdog knows, even if
+  // the agent dies right after the fork (the child then sees the gate close
+  // and exits). Empty: no gate.
+  std::function<bool(int pid, std::string* error)> before_exec;
 };
 
 struct SpawnResult {

@@ -160,6 +160,14 @@ Json HeartbeatService::answer(const std::string& node, milliseconds grace) const
   return out;
 }
 
+bool HeartbeatService::self_fence_bound(const std::string& node) const {
+  for (const BoundEntryPtr& entry : vms_.bound_to(node)) {
+    if (entry->phase == vm_phase::kLost) continue;
+    if (entry->bound.is_object() && entry->bound.value("fencing", "") == "selfFence") return true;
+  }
+  return false;
+}
+
 Result<Json> HeartbeatService::handle(const std::string& node, const Json& body) {
   auto decoded = from_json<HeartbeatRequest>(body);
   if (!decoded) return decoded.take_error();
@@ -193,6 +201,16 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
                         "node " + node + " is held by agent " + lease->holder + " (lease renewed " +
                             seconds_text(age) + " ago, grace " + seconds_text(grace, true) +
                             "); refused until it expires");
+    // The old agent may be alive but cut off, stopping its selfFence VMs
+    // until grace + fence wait: the bindings go to a new agent only then,
+    // as the node lifecycle re-places them only then.
+    if (age < grace + options_.fence_wait && self_fence_bound(node))
+      return make_error(ErrorCode::kConflict,
+                        "node " + node + " was held by agent " + lease->holder +
+                            ", whose lease expired " + seconds_text(age - grace) +
+                            " ago; it has selfFence VMs, which that agent may still be stopping: "
+                            "refused until the fence wait (" +
+                            seconds_text(options_.fence_wait, true) + ") has passed too");
     replaced = "agent " + req.holderIdentity + " took over node " + node + " from " +
                lease->holder + ", whose lease expired " + seconds_text(age - grace) + " ago";
   }

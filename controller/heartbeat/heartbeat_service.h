@@ -69,6 +69,13 @@ struct HeartbeatOptions {
   std::chrono::milliseconds watch_poll{200};
   // The recorder of node transitions (its seed: corral-controller draws one per start).
   events::EventRecorderOptions events;
+  // A new agent taking over a node that has selfFence VMs bound waits until
+  // the old lease has been expired this long too (not only the grace): the
+  // old agent, if alive but cut off, may be stopping them until then, and the
+  // answer would let the new one start them beside it. The node lifecycle's
+  // fence wait (reconcile::FenceOptions::total(), 12 s by default;
+  // corral-controller sets both from --fence-stop-timeout).
+  std::chrono::milliseconds fence_wait{12'000};
 };
 
 class HeartbeatService {
@@ -110,6 +117,8 @@ class HeartbeatService {
   Result<store::RecordPtr> register_node(const std::string& node, const HeartbeatRequest& req);
   Result<void> report_vms(const std::string& node, const HeartbeatRequest& req);
   Json answer(const std::string& node, std::chrono::milliseconds grace) const;
+  // Whether a VM bound to `node` and not Lost has fencing: selfFence.
+  bool self_fence_bound(const std::string& node) const;
 
   store::Store& store_;
   LeaseTable& leases_;

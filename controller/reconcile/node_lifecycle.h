@@ -103,16 +103,21 @@ struct PeerProbe {
 // may still be running them. The agent's deadline is measured from the send
 // of its last answered heartbeat (no later than our renewal), so its fence
 // starts no later than our expiry; what follows is bounded by these values.
+// ONE stop budget, whatever the number of VMs: the agent's fence thread stops
+// them all in one Driver::stop_all, and the fence watchdog (a process of its
+// own, for a dead or frozen agent) signals them all at the same deadline
+// (agent/fence/).
 struct FenceOptions {
-  // The agent's stop of a VM: SIGTERM (ACPI shutdown) then SIGKILL after its
-  // stop grace. 10 s: corral-agent's --stop-grace default; set it to at least
-  // the agents' --stop-grace (controller flag --fence-stop-timeout).
+  // The agent's stop of its selfFence VMs, all at once: SIGTERM (ACPI
+  // shutdown) then SIGKILL at the end of its stop grace. 10 s: corral-agent's
+  // --stop-grace default; set it to at least the agents' --stop-grace
+  // (controller flag --fence-stop-timeout).
   std::chrono::milliseconds stop_timeout{10'000};
-  // How late the agent's loop may notice its deadline: it may be inside a
-  // heartbeat call when it passes, and a beat to the heartbeat listener that
-  // times out is sent again to the API server: two calls of
-  // ControlPlaneOptions::timeout (2 s each), 4 s.
-  std::chrono::milliseconds notice_latency{4'000};
+  // How late the fence may start after the deadline: the agent's fence thread
+  // waits for the deadline itself (no heartbeat call or converge in the way),
+  // the watchdog polls every 100 ms; the rest is scheduling on a loaded host.
+  // 1 s. (It was 4 s while the loop could be inside two heartbeat calls.)
+  std::chrono::milliseconds notice_latency{1'000};
   // Safety margin for the two steady clocks running at different rates (NTP
   // slews by at most 500 ppm: 10 ms over 20 s) and for scheduling delays on
   // a loaded host: 1 s.
@@ -152,7 +157,7 @@ struct NodeLifecycleOptions {
   // often, so that a node that peers stop reaching is noticed; an answer older
   // than probe_interval + probe_timeout no longer counts.
   std::chrono::milliseconds probe_interval{1000};
-  // The wait before a NotReady node's selfFence VMs turn Lost (15 s by default).
+  // The wait before a NotReady node's selfFence VMs turn Lost (12 s by default).
   FenceOptions fence;
 };
 

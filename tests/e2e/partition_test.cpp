@@ -17,6 +17,11 @@
 //          (--advertise-address), through which the controller nudges it and
 //          peers probe it; the cut closes both. Always runs.
 //
+// Two ways to disable the cut-off agent as well (proxy): kill -9 and SIGSTOP.
+// Then only its fence watchdog, a process of its own, can stop the copy; the
+// same samples must never see two copies, and the watchdog's log must say it
+// fenced.
+//
 // The VM processes carry a marker in argv (this run, node, VM name); /proc is
 // sampled every 50 ms on a thread of its own while the partition lasts.
 // Nothing waits a fixed time: every step waits (with a generous deadline) for
@@ -129,8 +134,9 @@ class CopySampler {
 class PartitionTest : public ::testing::Test {
  protected:
   const std::vector<std::string> kNodes = {"node-a", "node-b"};
-  // Agents stop a VM within 1 s (--stop-grace) and the controller is told so:
-  // its fence wait is 1 s + 4 s notice latency + 1 s margin = 6 s.
+  // Agents stop their selfFence VMs within 1 s (--stop-grace, one budget for
+  // all) and the controller is told so: its fence wait is 1 s + 1 s notice
+  // latency + 1 s margin = 3 s.
   static constexpr const char* kStopGrace = "1s";
   static constexpr const char* kFenceStopTimeout = "1s";
 
@@ -402,7 +408,8 @@ class PartitionTest : public ::testing::Test {
 
   // ---- the scenario ------------------------------------------------------------------
 
-  void partition_the_node_of_a_self_fencing_vm() {
+  // A Pool and a VMSet of one selfFence VM; returns it once Running.
+  std::optional<VmView> create_self_fencing_vm() {
     create("pools", Json::parse(R"({"apiVersion":"corral/v1","kind":"Pool",
       "metadata":{"name":"web"},"spec":{"placement":"spread"}})"));
     Json set = Json::parse(R"({"apiVersion":"corral/v1","kind":"VMSet","metadata":{"name":"app"},
@@ -412,12 +419,20 @@ class PartitionTest : public ::testing::Test {
         "/usr/bin/python3",  "-c", "import time; time.sleep(600)", marker_, "${CORRAL_NODE}",
         "${CORRAL_VM_NAME}", "end"};
     create("vmsets", set);
-    ASSERT_TRUE(wait_for([&] { return the_vm() && the_vm()->running(); }, kWait))
+    EXPECT_TRUE(wait_for([&] { return the_vm() && the_vm()->running(); }, kWait))
         << describe() << logs();
-    const VmView before = *the_vm();
+    auto vm = the_vm();
+    if (!vm || !vm->running()) return std::nullopt;
+    EXPECT_EQ(count_marked(vm->node), 1) << "one copy, on " << vm->node;
+    return vm;
+  }
+
+  void partition_the_node_of_a_self_fencing_vm() {
+    const auto created = create_self_fencing_vm();
+    ASSERT_TRUE(created && !HasFailure());
+    const VmView before = *created;
     const std::string victim = before.node;
     const std::string other = victim == kNodes[0] ? kNodes[1] : kNodes[0];
-    ASSERT_EQ(count_marked(victim), 1) << "one copy, on " << victim;
 
     CopySampler sampler(marker_, before.name);
     const auto cut_at = Clock::now();
@@ -486,6 +501,76 @@ class PartitionTest : public ::testing::Test {
               << sampler.max_copies() << " copy at once; states " << seen << "\n";
   }
 
+  // The agent that runs the VM is cut off, then killed (SIGKILL) or frozen
+  // (SIGSTOP): it can fence nothing itself. Its fence watchdog, a process of
+  // its own, must stop the copy before the controller re-places it.
+  void partition_then_disable_the_agent(int signal) {
+    const auto created = create_self_fencing_vm();
+    ASSERT_TRUE(created && !HasFailure());
+    const VmView before = *created;
+    const std::string victim = before.node;
+    const std::string other = victim == kNodes[0] ? kNodes[1] : kNodes[0];
+    const std::string watchdog_log = (dir_.path() / victim / "fence-watchdog.log").string();
+    ASSERT_TRUE(wait_for([&] { return std::filesystem::exists(watchdog_log); }, kWait))
+        << "no fence watchdog for " << victim << "\n" << logs();
+
+    CopySampler sampler(marker_, before.name);
+    const auto cut_at = Clock::now();
+    cut_[victim](true);
+    if (signal == SIGKILL) {
+      agents_[victim]->kill_hard();
+    } else {
+      ASSERT_TRUE(agents_[victim]->signal(signal));
+    }
+    ASSERT_TRUE(wait_for([&] { return count_marked(victim) == 0; }, kWait))
+        << "nothing fenced the copy of the " << (signal == SIGKILL ? "killed" : "frozen")
+        << " agent\n" << describe() << logs();
+    const auto fenced_at = Clock::now();
+    ASSERT_TRUE(wait_for(
+        [&] {
+          auto v = the_vm();
+          return v && v->node == other && v->epoch == before.epoch + 1 && v->running();
+        },
+        kWait))
+        << describe() << logs();
+    const auto replaced_at = Clock::now();
+    // Two more seconds of samples (40 × 50 ms) with the new copy running: the
+    // old one does not come back.
+    const int seen = sampler.samples();
+    ASSERT_TRUE(wait_for([&] { return sampler.samples() >= seen + 40; }, kWait));
+    if (signal == SIGSTOP) {
+      // Thawed and back in touch: it learns the VM is bound elsewhere.
+      ASSERT_TRUE(agents_[victim]->signal(SIGCONT));
+      cut_[victim](false);
+      ASSERT_TRUE(wait_for([&] { return node_phase(victim) == "Ready"; }, kWait)) << logs();
+      EXPECT_TRUE(wait_for_agent_heartbeats(agents_[victim]->url(), 2, kWait)) << logs();
+    }
+    sampler.stop();
+    EXPECT_EQ(count_marked(victim), 0) << "the stale copy runs again on " << victim;
+    EXPECT_EQ(count_marked(""), 1) << "exactly one copy";
+    EXPECT_LE(sampler.max_copies(), 1) << "two copies at once:\n" << sampler.worst();
+    const std::vector<std::string> history = sampler.history();
+    std::string states;
+    for (const std::string& state : history) states += "[" + state + "] ";
+    EXPECT_EQ(history, (std::vector<std::string>{victim, "", other})) << states;
+    // The watchdog's own account.
+    std::ifstream in(watchdog_log);
+    std::string line, fence_line;
+    while (std::getline(in, line))
+      if (line.find("SIGTERM") != std::string::npos) fence_line = line;
+    EXPECT_FALSE(fence_line.empty()) << "the watchdog did not fence";
+    std::cout << "[ watchdog ] " << fence_line << "\n";
+    using ms = std::chrono::milliseconds;
+    auto since_cut = [&](Clock::time_point t) {
+      return std::chrono::duration_cast<ms>(t - cut_at).count();
+    };
+    std::cout << "[ timings  ] " << (signal == SIGKILL ? "kill -9" : "SIGSTOP")
+              << ": cut → old copy stopped " << since_cut(fenced_at)
+              << " ms; cut → re-placed Running " << since_cut(replaced_at) << " ms; "
+              << sampler.samples() << " samples, at most " << sampler.max_copies()
+              << " copy at once; states " << states << "\n";
+  }
+
   std::string id_, marker_, ip_, admin_token_;
   int base_ = 0;
   TempDir dir_;
@@ -506,6 +591,47 @@ TEST_F(PartitionTest, ProxySelfFencedVmNeverRunsTwiceAcrossAPartition) {
   start_proxy_cluster();
   if (HasFatalFailure()) return;
   partition_the_node_of_a_self_fencing_vm();
+}
+
+// The watchdog's own death: its agent starts a new one (it checks every second).
+TEST_F(PartitionTest, ProxyAgentStartsANewFenceWatchdogWhenItsOneDies) {
+  start_proxy_cluster();
+  if (HasFatalFailure()) return;
+  const std::string data_dir = (dir_.path() / kNodes[0]).string();
+  auto watchdogs = [&] {
+    std::set<int> pids;
+    for (const auto& [pid, cmd] : process_table())
+      if (cmd.find("fence-watchdog") != std::string::npos &&
+          cmd.find(data_dir + " ") != std::string::npos)
+        pids.insert(pid);
+    return pids;
+  };
+  ASSERT_TRUE(wait_for([&] { return watchdogs().size() == 1; }, kWait)) << logs();
+  const int first = *watchdogs().begin();
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto now = watchdogs();
+        return now.size() == 1 && !now.count(first);
+      },
+      kWait))
+      << "no new watchdog\n" << agents_[kNodes[0]]->logs();
+  EXPECT_NE(agents_[kNodes[0]]->logs().find("the fence watchdog was not on duty"),
+            std::string::npos);
+}
+
+TEST_F(PartitionTest, ProxyKilledAgentsWatchdogFencesItsVmBeforeItIsReplaced) {
+  start_proxy_cluster();
+  if (HasFatalFailure()) return;
+  partition_then_disable_the_agent(SIGKILL);
+}
+
+TEST_F(PartitionTest, ProxyFrozenAgentsWatchdogFencesItsVmBeforeItIsReplaced) {
+  start_proxy_cluster();
+  if (HasFatalFailure()) return;
+  partition_then_disable_the_agent(SIGSTOP);
+  // Never leave a stopped agent to TearDown's SIGTERM.
+  for (auto& [node, agent] : agents_) agent->signal(SIGCONT);
 }
 
 }  // namespace partition_test

@@ -105,6 +105,8 @@ class Agent {
   void kill_hard() { daemon_.kill_hard(); }
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(10'000)) { daemon_.stop(grace); }
   bool running() { return daemon_.running(); }
+  // Sends `signal` (SIGSTOP, SIGCONT, ...); false when it is not running.
+  bool signal(int signal) { return daemon_.process() && daemon_.process()->kill(signal); }
 
   const std::string& url() const { return daemon_.url(); }  // its local endpoint
   std::string logs() const { return daemon_.logs(); }

@@ -15,6 +15,7 @@
 
 #include "agent/drivers/driver.h"
 #include "agent/drivers/process_driver.h"
+#include "agent/fence/guard_file.h"
 #include "agent/metrics/metrics_source.h"
 #include "tests/support/temp_dir.h"
 
@@ -92,6 +93,7 @@ class ProcessDriverTest : public ::testing::Test {
 
   corral::testing::TempDir dir_;
   DriverOptions options_;
+  std::unique_ptr<GuardFile> guard_;  // options_.guard when a test sets one
   std::unique_ptr<Driver> driver_;
 };
 
@@ -170,6 +172,52 @@ TEST_F(ProcessDriverTest, StopKillsAGroupThatIgnoresSigterm) {
   auto s = status_of("stubborn");
   EXPECT_EQ(s.exit_code, 128 + SIGKILL) << s.message;
   EXPECT_TRUE(eventually([&] { return reaped(child); })) << "grandchild " << child;
+}
+
+TEST_F(ProcessDriverTest, StopAllStopsEveryVmWithinOneGrace) {
+  options_.stop_grace = 1s;
+  driver_ = make();
+  std::vector<std::string> names;
+  for (int i = 0; i < 4; ++i) {
+    const std::string name = "stubborn-" + std::to_string(i);
+    names.push_back(name);
+    ASSERT_TRUE(
+        driver_->start(shell(name, "trap '' TERM; touch " + dir_.file(name) + "; sleep 30")).ok());
+  }
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& n : names)
+      if (!std::filesystem::exists(dir_.file(n))) return false;
+    return true;
+  }));
+  const auto begun = std::chrono::steady_clock::now();
+  ASSERT_TRUE(driver_->stop_all(names).ok());
+  const auto took = std::chrono::steady_clock::now() - begun;
+  EXPECT_GE(took, 1s) << "the grace was waited out";
+  // One after another they would take 4 s; together, one grace and a little.
+  EXPECT_LT(took, 3s) << "one grace for all four VMs";
+  for (const auto& n : names) EXPECT_EQ(status_of(n).exit_code, 128 + SIGKILL) << n;
+}
+
+TEST_F(ProcessDriverTest, ASelfFenceVmIsGuardedBeforeItRunsAndForgottenOnceReaped) {
+  auto guard = GuardFile::open(dir_.path() / "fence-guard", 200ms);
+  ASSERT_TRUE(guard.ok()) << guard.error().message;
+  guard_ = std::move(*guard);
+  options_.guard = guard_.get();
+  driver_ = make();
+  VmInstance db = shell("db", "sleep 30");
+  db.self_fence = true;
+  auto s = driver_->start(db);
+  ASSERT_TRUE(s.ok() && s->state == InstanceState::kRunning);
+  ASSERT_TRUE(driver_->start(shell("web", "sleep 30")).ok());
+  auto on_disk = read_guard_file(guard_->path());
+  ASSERT_TRUE(on_disk.ok()) << on_disk.error().message;
+  ASSERT_EQ(on_disk->vms.size(), 1u) << "only the selfFence VM";
+  EXPECT_EQ(on_disk->vms.at("db").pid, s->pid);
+  EXPECT_EQ(on_disk->vms.at("db").start_time, s->start_time);
+  ASSERT_TRUE(driver_->stop("db").ok());
+  on_disk = read_guard_file(guard_->path());
+  ASSERT_TRUE(on_disk.ok());
+  EXPECT_TRUE(on_disk->vms.empty()) << "reaped: its pid may be reused, the watchdog must forget it";
 }
 
 TEST_F(ProcessDriverTest, DestroyForgetsTheInstance) {

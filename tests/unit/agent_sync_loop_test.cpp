@@ -577,6 +577,33 @@ TEST_F(SyncLoopTest, AfterSelfFencingTheAnswerDecidesWhatStartsAgain) {
   EXPECT_EQ(instance("kept").state, InstanceState::kRunning);
 }
 
+TEST_F(SyncLoopTest, TheFenceDeadlineIsCheckedWhileConvergingNotOnlyAroundHeartbeats) {
+  cp_.answer.vms = {bound("old", 1)};
+  loop().run_once();
+  ASSERT_EQ(instance("old").epoch, 1);
+  // The next answer re-binds `old` at a new epoch and binds a selfFence VM.
+  // Stopping the stale copy takes 3 s (a guest slow to shut down): the lease
+  // answered at the start of the round lapses meanwhile (grace 2 s).
+  cp_.answer.vms = {bound("old", 2), bound("db", 5, "Always", "selfFence")};
+  driver_.on_stop = [this](const std::string& name) {
+    if (name == "old") clock_.advance(seconds(3));
+  };
+  round();
+  driver_.on_stop = nullptr;
+  EXPECT_EQ(count_calls("start db"), 0)
+      << "a selfFence VM is not started after its deadline, even in the round that was answered";
+  const VmReport* db = cp_.last_report("db");
+  ASSERT_NE(db, nullptr);
+  EXPECT_NE(db->message.find("stopped by self-fencing: lease not renewed for 3s"), std::string::npos)
+      << db->message;
+  EXPECT_EQ(instance("old").epoch, 2) << "fencing none VMs still converge";
+  // The report beat was answered: still bound here, it starts on the answer
+  // to a later beat.
+  round();
+  round();
+  EXPECT_EQ(count_calls("start db"), 1);
+}
+
 TEST(MakeReport, ARunningCopyCarriesItsAddressAndPid) {
   TrackedVm vm;
   vm.binding.name = "web-1";

@@ -71,7 +71,7 @@ class HeartbeatServiceTest : public ::testing::Test {
   }
 
   void create_vm(const std::string& name, const std::string& node, int64_t epoch,
-                 const std::string& phase = "") {
+                 const std::string& phase = "", const std::string& fencing = "none") {
     Json vm = {{"apiVersion", "corral/v1"},
                {"kind", "VM"},
                {"metadata", {{"name", name}}},
@@ -79,7 +79,8 @@ class HeartbeatServiceTest : public ::testing::Test {
                 {{"resources", {{"cpu", "1"}, {"memory", "1Gi"}}},
                  {"runtime", {{"driver", "sim"}}},
                  {"nodeName", node},
-                 {"epoch", epoch}}}};
+                 {"epoch", epoch},
+                 {"fencing", fencing}}}};
     auto normalized = normalize_object(vm);
     ASSERT_TRUE(normalized.ok()) << normalized.error().to_string();
     auto created = store_->create("VM", *normalized);
@@ -263,6 +264,26 @@ TEST_F(HeartbeatServiceTest, NewHolderTakesOverAfterTheGrace) {
   auto old = beat(request());
   ASSERT_FALSE(old.ok());
   EXPECT_EQ(old.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(HeartbeatServiceTest, TakeOverOfANodeWithSelfFenceVmsAlsoWaitsOutTheFenceWait) {
+  create_vm("db-1", "host-1", 2, "", "selfFence");
+  ASSERT_TRUE(beat(request()).ok());
+  // Past the grace, inside grace + fence wait (2 s + 12 s): the old agent
+  // may still be stopping db-1, so its binding is not handed on yet.
+  clock_.advance(milliseconds(13999));
+  auto early = beat(request("host-1/999-zz"));
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.error().code, ErrorCode::kConflict);
+  EXPECT_NE(early.error().message.find("it has selfFence VMs"), std::string::npos)
+      << early.error().message;
+  EXPECT_EQ(leases_.current("host-1")->holder, "host-1/4242-ab12");
+  clock_.advance(milliseconds(1));
+  auto later = beat(request("host-1/999-zz"));
+  ASSERT_TRUE(later.ok()) << later.error().to_string();
+  EXPECT_EQ(leases_.current("host-1")->holder, "host-1/999-zz");
+  ASSERT_EQ((*later)["vms"].size(), 1u);
+  EXPECT_EQ((*later)["vms"][0]["fencing"], "selfFence");
 }
 
 TEST_F(HeartbeatServiceTest, ARestartingAgentIsGrantedItsWindowAndReleasesTheNode) {

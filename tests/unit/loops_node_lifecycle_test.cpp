@@ -189,11 +189,11 @@ TEST_F(LoopsNodeLifecycle, SelfFenceVmWaitsOutTheFenceTimeWithOneEventThenMoves)
   };
   ASSERT_THAT(fence_events(), SizeIs(1));
   EXPECT_THAT(fence_events()[0].message,
-              HasSubstr("waiting 15s for node/host-3 to fence vm/" + guarded +
+              HasSubstr("waiting 12s for node/host-3 to fence vm/" + guarded +
                         " before re-placing"));
 
-  // Lease expiry (5 s) + 15 s: still waiting at 19.75 s, with no second Event.
-  run_for(13750ms, {"host-2"});
+  // Lease expiry (5 s) + 12 s: still waiting at 16.75 s, with no second Event.
+  run_for(10750ms, {"host-2"});
   EXPECT_EQ(get<VM>(guarded).spec.epoch, 1);
   EXPECT_NE(get<VM>(guarded).status.phase, "Lost");
   EXPECT_THAT(fence_events(), SizeIs(1));

@@ -354,8 +354,8 @@ TEST_F(NodeLifecycle, VMsOfDeadNodeTurnLost) {
 }
 
 TEST_F(NodeLifecycle, SelfFenceVMsWaitForTheFenceTimeFencingNoneOnesTurnLostAtOnce) {
-  EXPECT_EQ(FenceOptions{}.total(), seconds(15)) << "10 s stop + 4 s notice + 1 s margin";
-  options_.fence.stop_timeout = seconds(1);  // 1 + 4 + 1 = 6 s
+  EXPECT_EQ(FenceOptions{}.total(), seconds(12)) << "10 s stop (once) + 1 s notice + 1 s margin";
+  options_.fence.stop_timeout = seconds(1);  // 1 + 1 + 1 = 3 s
   nodes_ = {make_node("a", {{"role", "db"}}), make_node("c", {{"role", "web"}})};
   pools_ = {make_pool("db", {{"role", "db"}}, 2), make_pool("web", {{"role", "web"}}, 2)};
   leases_["a"] = {at(milliseconds(2000)), true};
@@ -374,27 +374,27 @@ TEST_F(NodeLifecycle, SelfFenceVMsWaitForTheFenceTimeFencingNoneOnesTurnLostAtOn
   EXPECT_EQ(r.fencing[0].vm, "vm-fence");
   EXPECT_EQ(r.fencing[0].node, "c");
   EXPECT_EQ(r.fencing[0].epoch, 4);
-  EXPECT_EQ(r.fencing[0].until, at(milliseconds(8000))) << "lease + grace + fence time";
+  EXPECT_EQ(r.fencing[0].until, at(milliseconds(5000))) << "lease + grace + fence time";
   EXPECT_THAT(r.fencing[0].message,
-              HasSubstr("waiting 6s for node/c to fence vm/vm-fence before re-placing"));
+              HasSubstr("waiting 3s for node/c to fence vm/vm-fence before re-placing"));
 
   // Still waiting just before the end, on the sticky NotReady passes.
   nodes_[1].status.phase = "NotReady";
   vms_[0].status.phase = "Lost";
-  leases_["a"] = {at(milliseconds(7900)), true};
-  r = decide(at(milliseconds(7999)));
+  leases_["a"] = {at(milliseconds(4900)), true};
+  r = decide(at(milliseconds(4999)));
   EXPECT_TRUE(r.lost.empty());
   ASSERT_EQ(r.fencing.size(), 1u);
 
-  r = decide(at(milliseconds(8000)));
+  r = decide(at(milliseconds(5000)));
   EXPECT_TRUE(r.fencing.empty());
   ASSERT_EQ(r.lost.size(), 1u);
   EXPECT_EQ(r.lost[0].vm, "vm-fence");
-  EXPECT_THAT(r.lost[0].message, HasSubstr("its agent had 6s to fence it (selfFence)"));
+  EXPECT_THAT(r.lost[0].message, HasSubstr("its agent had 3s to fence it (selfFence)"));
 
   // The lease renewed during the wait: Ready again, nothing Lost or waiting.
-  leases_["c"] = {at(milliseconds(8500)), true};
-  r = decide(at(milliseconds(8600)));
+  leases_["c"] = {at(milliseconds(5500)), true};
+  r = decide(at(milliseconds(5600)));
   EXPECT_TRUE(r.lost.empty());
   EXPECT_TRUE(r.fencing.empty());
 }
