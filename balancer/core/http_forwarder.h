@@ -114,7 +114,7 @@ class RequestForwarder final : public BodyForwarder<true> {
   int version() const { return version_; }  // 10 or 11
   bool head() const { return head_; }
   // The client sent `Expect: 100-continue` (not forwarded: the proxy answers
-  // 100 itself, as it reads the whole request before choosing a backend).
+  // 100 itself, once it holds a connection to the chosen backend).
   bool expects_continue() const { return expects_continue_; }
 
  private:
