@@ -17,7 +17,8 @@
 // than exactly one "chunked" coding, Transfer-Encoding in HTTP/1.0, Transfer-
 // Encoding with Content-Length, more than one Content-Length or a list value,
 // no Host (HTTP/1.1) or more than one, obs-fold (a field continued on the next
-// line), and a target whose dot segments climb above the root; in a response
+// line), a target whose dot segments climb above the root and a target with a
+// fragment ('#'); in a response
 // (then 502, the backend connection dropped) the same minus the Host and
 // HTTP/1.0 rules, and with "chunked" allowed after other codings ("gzip,
 // chunked"). Beast itself already refuses whitespace before a field's colon,
