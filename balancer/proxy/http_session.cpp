@@ -87,6 +87,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void read_request() {
     request_out_.clear();
+    // A large body left its resend prefix's capacity behind: an idle
+    // kept-alive connection does not keep it (small requests never grow it).
+    if (request_out_.capacity() > kRetryPrefixBytes) std::string().swap(request_out_);
     sent_ = 0;
     retryable_ = true;
     request_.emplace(request_out_, scratch_, info_.ip);
