@@ -235,5 +235,28 @@ TEST_F(StreamedBody, ABackendFailingAfterMoreThan64KiBWereSentGets502AndNoRetry)
   EXPECT_EQ(sink_.requests(), 1);
 }
 
+TEST_F(StreamedBody, ABodyThatStallsHalfWayGets408AndTheBackendConnectionIsDropped) {
+  start("  timeouts: {clientSeconds: 1}\n");
+  int fd = connect_with_timeout(listen_);
+  ASSERT_GE(fd, 0);
+  // 100 KiB of a declared 1 MiB, then nothing: the first part is already at
+  // the backend when the client stalls.
+  send_all(fd, "POST /stall HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n" + noise(100 * 1024, 3));
+  ASSERT_TRUE(wait_for([&] { return sink_.body_bytes() == 100 * 1024; }, 30'000ms)) << sink_.body_bytes();
+  std::string answer = read_answer(fd);
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408 ", 0), 0u) << answer;
+  EXPECT_NE(answer.find("clientSeconds"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+  EXPECT_EQ(sink_.requests(), 0);  // the partial request was never completed ...
+  // ... and its connection is closed, not pooled: a new request opens another.
+  int again = connect_with_timeout(listen_);
+  ASSERT_GE(again, 0);
+  send_all(again, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(read_answer(again).find("bytes=0 "), std::string::npos);
+  ::close(again);
+  EXPECT_EQ(sink_.request_connections(), 2);
+}
+
 }  // namespace streamed_body_test
 }  // namespace corral::testing
