@@ -136,6 +136,13 @@ void RequestForwarder::on_request_impl(http::verb method, string_view method_str
   }
   version_ = version;
   head_ = method == http::verb::head;
+  // A target has no fragment (RFC 9112 3.2). The normaliser ends the path at
+  // '#', so rules would match less than a backend that reads '#' as a path
+  // character might serve ("/public#/../admin"): refused, as Envoy does.
+  if (target.find('#') != string_view::npos) {
+    reject(ec, http::error::bad_target, "request target contains a fragment ('#')");
+    return;
+  }
   switch (normalize_target(std::string_view(target.data(), target.size()), scratch_.target)) {
     case TargetNormalization::kUnchanged:
       scratch_.target.assign(target.data(), target.size());

@@ -17,7 +17,8 @@
 // than exactly one "chunked" coding, Transfer-Encoding in HTTP/1.0, Transfer-
 // Encoding with Content-Length, more than one Content-Length or a list value,
 // no Host (HTTP/1.1) or more than one, obs-fold (a field continued on the next
-// line), and a target whose dot segments climb above the root; in a response
+// line), a target whose dot segments climb above the root and a target with a
+// fragment ('#'); in a response
 // (then 502, the backend connection dropped) the same minus the Host and
 // HTTP/1.0 rules, and with "chunked" allowed after other codings ("gzip,
 // chunked"). Beast itself already refuses whitespace before a field's colon,
@@ -114,7 +115,7 @@ class RequestForwarder final : public BodyForwarder<true> {
   int version() const { return version_; }  // 10 or 11
   bool head() const { return head_; }
   // The client sent `Expect: 100-continue` (not forwarded: the proxy answers
-  // 100 itself, as it reads the whole request before choosing a backend).
+  // 100 itself, once it holds a connection to the chosen backend).
   bool expects_continue() const { return expects_continue_; }
 
  private:

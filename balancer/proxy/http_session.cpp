@@ -24,8 +24,13 @@ namespace {
 
 constexpr uint32_t kMaxRequestHeaderBytes = 16 * 1024;
 constexpr uint32_t kMaxResponseHeaderBytes = 64 * 1024;
-constexpr uint64_t kMaxRequestBodyBytes = 64ull * 1024 * 1024;
 constexpr size_t kReadBytes = 16 * 1024;
+// What of a request is kept after it was written to a backend, so that it can
+// be sent again when that backend turns out to have failed before answering
+// (a pooled connection it had closed). Once more than this was sent, the
+// bytes are dropped as they go and a failure is a 502: memory per connection
+// stays about this plus one read, whatever the body's size.
+constexpr size_t kRetryPrefixBytes = 64 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool is_stale_connection_error(const error_code& ec) {
@@ -77,14 +82,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  private:
   const BalancerTimeouts& timeouts() const { return lb_->current()->set->spec.timeouts; }
 
-  // ---- the request: read whole (header and body) before a backend is picked,
-  // so that a failed connect can be retried elsewhere with the same bytes.
+  // ---- the request: its head is read whole, then a backend is picked and the
+  // body relayed to it as it arrives (relay_body), a read at a time.
 
   void read_request() {
     request_out_.clear();
+    // A large body left its resend prefix's capacity behind: an idle
+    // kept-alive connection does not keep it (small requests never grow it).
+    if (request_out_.capacity() > kRetryPrefixBytes) std::string().swap(request_out_);
+    sent_ = 0;
+    retryable_ = true;
     request_.emplace(request_out_, scratch_, info_.ip);
     request_->header_limit(kMaxRequestHeaderBytes);
-    request_->body_limit(kMaxRequestBodyBytes);
+    // Streamed: no limit on a body's size (the proxy never holds it whole).
+    request_->body_limit(std::numeric_limits<std::uint64_t>::max());
     request_->eager(true);
     sent_continue_ = false;
     // A new connection and a pipelined request start their head at once; a
@@ -101,29 +112,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void parse_request() {
     error_code ec;
+    // Parses what was read, the body too as far as it came (eager): a
+    // request that arrived whole goes to the backend in one write.
     feed(client_buf_, *request_, ec);
     if (ec) return on_request_error(ec);
-    if (request_->is_done()) return on_request();
+    if (request_->is_header_done()) return on_request_head();
     // Deadlines move only for a request that arrives in pieces (a whole one
     // read at once costs no clock read here): the head must be complete within
-    // requestHeadSeconds of its first byte, then the body gets clientSeconds.
+    // requestHeadSeconds of its first byte.
     if (read_phase_ == ReadPhase::kIdle && (request_->got_some() || client_buf_.size() > 0)) {
       read_phase_ = ReadPhase::kHead;
       expect(Wait::kClientRead, timeouts().requestHeadSeconds);
-    }
-    if (read_phase_ == ReadPhase::kHead && request_->is_header_done()) {
-      read_phase_ = ReadPhase::kBody;
-      expect(Wait::kClientRead, timeouts().clientSeconds);
-    }
-    if (request_->is_header_done() && request_->expects_continue() && !sent_continue_ &&
-        request_->version() == 11) {
-      sent_continue_ = true;
-      net::async_write(client_, net::buffer(kContinue.data(), kContinue.size()),
-                       [self = shared_from_this()](error_code ec, size_t) {
-                         if (ec) return self->close();
-                         self->read_more_request();
-                       });
-      return;
     }
     read_more_request();
   }
@@ -138,6 +137,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void on_request_error(error_code ec) {
+    // A body that fails half way leaves the backend with a partial request:
+    // that connection is dropped, never pooled.
+    conn_.reset();
+    active_.reset();
     BalancerMetrics& bm = lb_->shared().metrics;
     bool started = request_->got_some() || client_buf_.size() > 0;
     if (timed_out_) {
@@ -151,10 +154,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       bm.rejected_bad_request->inc();
       return reply(431, "request headers exceed 16 KiB", true);
     }
-    if (ec == http::error::body_limit) {
-      bm.rejected_bad_request->inc();
-      return reply(413, "request body exceeds 64 MiB", true);
-    }
     if (ec.category() == http::make_error_code(http::error::need_more).category()) {
       bm.rejected_bad_request->inc();
       const std::string why =
@@ -164,7 +163,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     close();  // the client went away
   }
 
-  void on_request() {
+  void on_request_head() {
+    read_phase_ = ReadPhase::kBody;
     client_version_ = request_->version();
     client_keep_alive_ = request_->keep_alive();
     head_ = request_->head();
@@ -203,7 +203,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     started_ = std::chrono::steady_clock::now();
     conn_ = lb_->take_idle(*backend_);
     reused_ = conn_ != nullptr;
-    if (reused_) return send();
+    if (reused_) return on_backend_ready();
     connect();
   }
 
@@ -227,17 +227,70 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     record_connect_success(*backend_->state);
     error_code ignored;
     conn_->socket.set_option(tcp::no_delay(true), ignored);
+    on_backend_ready();
+  }
+
+  // A backend connection exists: only now may a client waiting on
+  // `Expect: 100-continue` be told to send its body (the expectation itself
+  // is not forwarded; RFC 9110 10.1.1 lets a proxy answer it). An HTTP/1.0
+  // client, or one whose body is already in, gets no 100.
+  void on_backend_ready() {
+    if (request_->expects_continue() && request_->version() == 11 && !sent_continue_ &&
+        !request_->is_done()) {
+      sent_continue_ = true;
+      expect(Wait::kClientWrite, timeouts().clientSeconds);
+      net::async_write(client_, net::buffer(kContinue.data(), kContinue.size()),
+                       [self = shared_from_this()](error_code ec, size_t) {
+                         if (ec) return self->close();
+                         self->send();
+                       });
+      return;
+    }
     send();
   }
 
+  // Writes what is not yet sent of request_out_ (after a retry: all of it).
   void send() {
     expect(Wait::kBackend, timeouts().serverSeconds);
-    net::async_write(conn_->socket, net::buffer(request_out_),
+    net::async_write(conn_->socket, net::buffer(request_out_.data() + sent_, request_out_.size() - sent_),
                      [self = shared_from_this()](error_code ec, size_t) {
                        if (ec) return self->on_backend_error(ec, /*got_some=*/false);
-                       self->read_response();
+                       self->on_request_sent();
                      });
   }
+
+  void on_request_sent() {
+    sent_ = request_out_.size();
+    if (sent_ > kRetryPrefixBytes) {
+      // Past the prefix: no retry from here on, and nothing is kept.
+      retryable_ = false;
+      request_out_.clear();
+      sent_ = 0;
+    }
+    if (request_->is_done()) return read_response();
+    relay_body();
+  }
+
+  // The body, a read at a time: parse what came, write it, read again. The
+  // client is read only once the backend took the last piece (backpressure),
+  // so a connection holds at most kRetryPrefixBytes plus one read.
+  void relay_body() {
+    error_code ec;
+    feed(client_buf_, *request_, ec);
+    if (ec) return on_request_error(ec);
+    if (request_out_.size() > sent_) return send();
+    if (request_->is_done()) return read_response();
+    expect(Wait::kClientRead, timeouts().clientSeconds);
+    client_.async_read_some(client_buf_.prepare(kReadBytes),
+                            [self = shared_from_this()](error_code ec, size_t n) {
+                              self->client_buf_.commit(n);
+                              if (ec) return self->on_request_error(ec);
+                              self->relay_body();
+                            });
+  }
+
+  // The request may be sent again: what was sent is still held.
+  bool can_resend() const { return retryable_ && request_out_.size() <= kRetryPrefixBytes; }
 
   // ---- the response: streamed to the client as it arrives.
 
@@ -317,9 +370,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void on_backend_error(error_code ec, bool got_some) {
     conn_.reset();
-    if (reused_ && !got_some && !response_started_ && !timed_out_ && is_stale_connection_error(ec)) {
+    if (reused_ && !got_some && !response_started_ && !timed_out_ && is_stale_connection_error(ec) &&
+        can_resend()) {
       // The backend closed an idle pooled connection: nothing reached it.
       reused_ = false;
+      sent_ = 0;
       return connect();
     }
     const BackendMetrics& m = set_->metrics[backend_->index];
@@ -333,9 +388,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (timed_out_)
       return reply(504,
                    "endpoint " + backend_->endpoint.vm + " did not answer within timeouts.serverSeconds", false);
-    const std::string why = response_ && !response_->rejection().empty()
-                                ? std::string(response_->rejection())
-                                : ec.message();
+    std::string why = response_ && !response_->rejection().empty()
+                          ? std::string(response_->rejection())
+                          : ec.message();
+    if (!retryable_) why += " (after more than 64 KiB of the request was sent: not retried)";
     reply(502, "endpoint " + backend_->endpoint.vm + " failed: " + why, false);
   }
 
@@ -343,7 +399,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void reply(int status, const std::string& text, bool close_after) {
     response_out_.clear();
-    bool keep_alive = client_keep_alive_ && !close_after;
+    // A request whose body is not read to its end leaves the connection in
+    // the middle of a message: it must close.
+    bool keep_alive = client_keep_alive_ && !close_after && (!request_ || request_->is_done());
     append_local_response(response_out_, status, client_version_, keep_alive, text + "\n");
     write_client(keep_alive ? After::kNextRequest : After::kClose);
   }
@@ -426,7 +484,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   ClientInfo info_;
   // Output strings and parse scratch keep their capacity across requests.
   RequestForwarder::Scratch scratch_;
+  // The bytes for the backend; [0, sent_) were written and are kept for a
+  // resend while can_resend().
   std::string request_out_;
+  size_t sent_ = 0;
+  bool retryable_ = true;
   std::string response_out_;
   std::optional<RequestForwarder> request_;
   std::optional<ResponseForwarder> response_;

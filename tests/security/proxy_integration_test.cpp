@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -363,6 +364,55 @@ TEST_F(ProxyAttack, ConnectionFloodFromOneAddressIsCappedPerClient) {
       },
       30'000ms));
   for (int fd : held) ::close(fd);
+}
+
+TEST_F(ProxyAttack, AnIdleKeptAliveConnectionIsClosedAfterClientSeconds) {
+  HttpBackend backend("b1");
+  std::string error;
+  ASSERT_TRUE(backend.start(&error)) << error;
+  BalancerSpec spec;
+  spec.timeouts.clientSeconds = 1;
+  spec.timeouts.requestHeadSeconds = 60;  // not the deadline that closes it
+  serve(spec, {{"b1", backend.address(), {}}});
+  // Reads give up after 20 s: a connection the proxy kept would time out
+  // here (EAGAIN) instead of reading the end of stream.
+  int fd = connect_from(listen_, "127.0.0.1", 20s);
+  ASSERT_GE(fd, 0);
+  send_all(fd, "GET / HTTP/1.1\r\nHost: shop\r\n\r\n");
+  std::string answer = read_answer(fd);
+  ASSERT_EQ(answer.rfind("HTTP/1.1 200 ", 0), 0u) << answer;
+  char c;
+  errno = 0;
+  const ssize_t n = ::recv(fd, &c, 1, 0);
+  const int err = errno;
+  ::close(fd);
+  EXPECT_EQ(n, 0) << "not closed by the proxy (errno " << err << ")";  // closed, without an answer
+  EXPECT_TRUE(wait_for([&] { return metric("corral_balancer_client_connections{balancer=\"web\"}") == 0; },
+                       30'000ms));
+}
+
+TEST_F(ProxyAttack, ExpectContinueGetsNo100BeforeABackendConnectionExists) {
+  // An endpoint nobody listens on: a port bound, then closed.
+  int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
+  const std::string dead = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  ::close(probe);
+  serve(BalancerSpec{}, {{"dead", dead, {}}});
+  int fd = connect_from(listen_);
+  ASSERT_GE(fd, 0);
+  send_all(fd, "PUT /f HTTP/1.1\r\nHost: shop\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n");
+  // The client sends nothing more: the proxy must answer from what it has,
+  // with the final status, and close (the body was never read).
+  std::string answer = read_to_close(fd);
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 502 ", 0), 0u) << answer;
+  EXPECT_EQ(answer.find("100 Continue"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
 }
 
 }  // namespace proxy_integration_test
