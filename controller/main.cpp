@@ -5,6 +5,7 @@
 //       [--node-monitor-period 250ms] [--fence-stop-timeout 10s] [--writer-threads 128]
 //       [--heartbeat-listen HOST:PORT|off] [--request-head-timeout 10s]
 //       [--max-connections 10000] [--max-connections-per-address 256]
+//       [--trust-node-addresses]
 //
 // SIGHUP reloads the --tokens file (a token revoked there is refused from
 // then on); a file that does not load leaves the previous tokens in force.
@@ -71,6 +72,7 @@ struct Flags {
   std::string request_head_timeout = "10s";
   int max_connections = 10000;
   int max_connections_per_address = 256;
+  bool trust_node_addresses = false;
 };
 
 // A duration flag ("250ms", "10s"). A bare number is how these flags were
@@ -188,6 +190,10 @@ int main(int argc, char** argv) {
                  "once; 0: no cap (benchmarks that run every agent from one address)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
+  app.add_flag("--trust-node-addresses", f.trust_node_addresses,
+               "Keep the agent address a heartbeat reports even when its host is not the "
+               "heartbeat's source address (agents behind NAT); without it such a heartbeat "
+               "gets 403, since the controller calls that address and has peers probe it");
   app.set_version_flag("--version", std::string("corral-controller ") + CORRAL_VERSION);
   app.add_flag("--no-loops", f.no_loops,
                "Serve the API only: run no control loop (nothing is scheduled, judged or "
@@ -263,6 +269,7 @@ int main(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::milliseconds>(*head_timeout);
   options.max_connections = static_cast<size_t>(f.max_connections);
   options.max_connections_per_address = static_cast<size_t>(f.max_connections_per_address);
+  options.trust_node_addresses = f.trust_node_addresses;
   // Heartbeats renew leases in `leases` (memory); the node lifecycle loop
   // judges nodes from the same table. VMSet writes pass HA admission control.
   // Declared before the server, so they outlive its threads.

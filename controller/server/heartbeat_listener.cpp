@@ -6,6 +6,7 @@
 #include "api/json.h"
 #include "base/log.h"
 #include "controller/server/http_core.h"
+#include "controller/server/node_address.h"
 #include "controller/server/pipeline.h"
 #include "controller/server/request.h"
 #include "controller/server/routes.h"
@@ -31,8 +32,11 @@ Route route_of(const HttpRequest& req) { return parse_route(req.method, req.path
 class HeartbeatHttpHandler final : public HttpHandler {
  public:
   HeartbeatHttpHandler(const Authenticator& auth, const HeartbeatHandler& handler,
-                       ServerMetrics& metrics)
-      : auth_(auth), handler_(handler), metrics_(metrics) {}
+                       ServerMetrics& metrics, bool trust_node_addresses)
+      : auth_(auth),
+        handler_(handler),
+        metrics_(metrics),
+        trust_node_addresses_(trust_node_addresses) {}
 
   std::optional<HttpResponse> gate(const HttpRequest& req) override {
     const Route route = route_of(req);
@@ -74,6 +78,10 @@ class HeartbeatHttpHandler final : public HttpHandler {
     const Route route = route_of(req);
     auto body = read_json_body(req);
     if (!body) return write_error(res, body.error(), route.name, "nodes");
+    if (auto settled =
+            settle_reported_address(*body, route.name, req.remote_addr, trust_node_addresses_);
+        !settled)
+      return write_error(res, settled.error(), route.name, "nodes");
     auto answer = handler_(route.name, *body);
     if (!answer) return write_error(res, answer.error(), route.name, "nodes");
     res.status = 200;
@@ -102,6 +110,7 @@ class HeartbeatHttpHandler final : public HttpHandler {
   const Authenticator& auth_;
   const HeartbeatHandler& handler_;
   ServerMetrics& metrics_;
+  const bool trust_node_addresses_;
 };
 
 }  // namespace
@@ -109,7 +118,7 @@ class HeartbeatHttpHandler final : public HttpHandler {
 struct HeartbeatListener::Impl {
   Impl(const Authenticator& a, const HeartbeatHandler& h, ServerMetrics& m,
        HeartbeatListenerOptions o)
-      : options(std::move(o)), handler(a, h, m), core(handler, core_options(options)) {}
+      : options(std::move(o)), handler(a, h, m, o.trust_node_addresses), core(handler, core_options(options)) {}
 
   static HttpCoreOptions core_options(const HeartbeatListenerOptions& o) {
     HttpCoreOptions c;

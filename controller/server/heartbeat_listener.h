@@ -42,6 +42,7 @@ struct HeartbeatListenerOptions {
   std::chrono::milliseconds request_head_timeout{10000};  // the whole head (slowloris)
   size_t max_connections = 10000;            // 0: no cap
   size_t max_connections_per_address = 256;  // 0: no cap
+  bool trust_node_addresses = false;         // node_address.h
 };
 
 class HeartbeatListener {

@@ -1,6 +1,7 @@
 #include "controller/server/heartbeat_route.h"
 
 #include "api/json.h"
+#include "controller/server/node_address.h"
 #include "controller/server/request.h"
 #include "controller/server/status.h"
 
@@ -36,6 +37,10 @@ void handle_heartbeat(Context& ctx, const Route& route, const HttpRequest& req,
                        route.name, "nodes");
   auto body = read_json_body(req);
   if (!body) return write_error(res, body.error(), route.name, "nodes");
+  if (auto settled = settle_reported_address(*body, route.name, req.remote_addr,
+                                             ctx.options.trust_node_addresses);
+      !settled)
+    return write_error(res, settled.error(), route.name, "nodes");
   auto answer = ctx.heartbeat(route.name, *body);
   if (!answer) return write_error(res, answer.error(), route.name, "nodes");
   if (const int port = ctx.heartbeat_port.load(); port > 0)

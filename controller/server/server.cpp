@@ -128,6 +128,7 @@ Result<void> Server::Impl::start_heartbeat_listener() {
   o.request_head_timeout = options.request_head_timeout;
   o.max_connections = options.max_connections;
   o.max_connections_per_address = options.max_connections_per_address;
+  o.trust_node_addresses = options.trust_node_addresses;
   if (!auth.enabled() && !is_loopback_host(o.host))
     return make_error(ErrorCode::kBadRequest,
                       "refusing to serve heartbeats on " + o.host +

@@ -39,6 +39,9 @@ struct ServerOptions {
   // -1: off (heartbeats only on the API port); 0: any free port.
   int heartbeat_port = -1;
   std::string heartbeat_host;  // empty: `host`; the same loopback rule applies
+  // Keep the agent address a heartbeat reports even when its host is not
+  // the heartbeat's source address (node_address.h); off: 403.
+  bool trust_node_addresses = false;
   // How start()'s errors name the two addresses (the binary's flags): a port
   // taken by another process is "--listen 127.0.0.1:7443: address already in
   // use". Both listeners bind exclusively (base/listen_socket.h).
