@@ -12,68 +12,18 @@
 #include <vector>
 
 #include "client/client.h"
-#include "tests/support/cluster.h"
-#include "tests/support/e2e_util.h"
+#include "tests/e2e/token_cluster_fixture.h"
 
 namespace corral::testing {
 namespace logs_e2e_test {
 
 using namespace std::chrono_literals;
 
-class LogsE2E : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const std::string tokens = dir_.file("tokens");
-    std::ofstream(tokens) << "admin-token,root,admin\n"
-                             "viewer-token,watcher,viewer\n"
-                             "host-a-token,agent-a,node:host-a\n"
-                             "lb-token,lb,balancer:front\n";
-    ControllerOptions o = local_controller_options(dir_.path());
-    o.tokens_file = tokens;
-    controller_ = std::make_unique<Controller>(o);
-    std::string error;
-    ASSERT_TRUE(controller_->start(&error)) << error;
-    AgentOptions a = local_agent_options(controller_->url(), dir_.path(), "host-a");
-    a.token = "host-a-token";  // its endpoint takes only the controller's signed calls
-    agent_ = std::make_unique<Agent>(a);
-    ASSERT_TRUE(agent_->start(&error)) << error;
-  }
-  void TearDown() override {
-    if (agent_) agent_->stop();
-    if (controller_) controller_->stop();
-    // The VM's process outlives its agent on purpose; it is this test's to end.
-    kill_processes_matching({marker()});
-  }
-
-  CommandResult ctl(const std::string& token, std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server", controller_->url()});
-    CommandOptions options;
-    options.env["CORRAL_TOKEN"] = token;
-    return run_command(corralctl_binary(), args, options);
-  }
-
-  // In the VM's argv, so that TearDown finds its process.
-  std::string marker() const { return dir_.file("logs-e2e-vm"); }
-
-  TempDir dir_;
-  std::unique_ptr<Controller> controller_;
-  std::unique_ptr<Agent> agent_;
-};
+using LogsE2E = TokenClusterE2E;
 
 TEST_F(LogsE2E, CorralctlReadsTheLogThroughTheControllerFromASigningOnlyAgent) {
-  const std::string manifest = dir_.file("app.yaml");
-  std::ofstream(manifest) << "apiVersion: corral/v1\n"
-                             "kind: VM\n"
-                             "metadata:\n"
-                             "  name: app\n"
-                             "spec:\n"
-                             "  nodeName: host-a\n"
-                             "  resources: {cpu: 100m, memory: 16Mi}\n"
-                             "  runtime:\n"
-                             "    driver: process\n"
-                             "    command: [/bin/sh, -c, ': "
-                          << marker()
-                          << "; echo one; echo two; echo three; while :; do sleep 1; done']\n";
+  const std::string manifest = process_vm_manifest(
+      "app", ": " + marker() + "; echo one; echo two; echo three; while :; do sleep 1; done");
   auto r = ctl("admin-token", {"apply", "-f", manifest});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
 

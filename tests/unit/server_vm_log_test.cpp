@@ -31,14 +31,8 @@ class VmLog : public ::testing::Test {
   VmLog() { options_.max_log_reads = 3; }
 
   void add_node(const std::string& name, const std::string& address) {
-    Json n = {{"apiVersion", "corral/v1"}, {"kind", "Node"}, {"metadata", {{"name", name}}}};
-    create("Node", n);
-    if (address.empty()) return;
-    auto stored = store_->get("Node", name);
-    ASSERT_TRUE(stored.ok());
-    Json with_status = (*stored)->parse();
-    with_status["status"]["address"] = address;
-    ASSERT_TRUE(store_->update_status("Node", with_status).ok());
+    create("Node", {{"apiVersion", "corral/v1"}, {"kind", "Node"}, {"metadata", {{"name", name}}}});
+    if (!address.empty()) set_status("Node", name, "address", address);
   }
   void add_vm(const std::string& name, const std::string& node, const std::string& message = "") {
     Json v = {
@@ -49,12 +43,16 @@ class VmLog : public ::testing::Test {
          {{"resources", {{"cpu", "1"}, {"memory", "1Gi"}}}, {"runtime", {{"driver", "sim"}}}}}};
     if (!node.empty()) v["spec"]["nodeName"] = node;
     create("VM", v);
-    if (message.empty()) return;
-    auto stored = store_->get("VM", name);
+    if (!message.empty()) set_status("VM", name, "message", message);
+  }
+  // status.<field> = value on the stored object, as its controller or agent writes it.
+  void set_status(const std::string& kind, const std::string& name, const std::string& field,
+                  const std::string& value) {
+    auto stored = store_->get(kind, name);
     ASSERT_TRUE(stored.ok());
     Json with_status = (*stored)->parse();
-    with_status["status"]["message"] = message;
-    ASSERT_TRUE(store_->update_status("VM", with_status).ok());
+    with_status["status"][field] = value;
+    ASSERT_TRUE(store_->update_status(kind, with_status).ok());
   }
   void create(const std::string& kind, const Json& object) {
     auto normalized = normalize_object(object);
