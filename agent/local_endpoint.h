@@ -4,7 +4,10 @@
 //   GET  /healthz                   "ok" with X-Corral-Node: <node>; 503 naming
 //                                   why when the sync loop is wedged (LoopHealth)
 //   GET  /metrics                   Prometheus text of the agent's Registry
-//   GET  /v1/logs/<vm>?tailLines=N  text/plain from <log_dir>/<vm>.log; 404 when none
+//   GET  /v1/logs/<vm>?tailLines=N  text/plain from <log_dir>/<vm>.log; 404 when none.
+//                                   Called by the controller for the API's
+//                                   vms/<vm>/log; other parameters (its nonce=,
+//                                   controller/loops/agent_log_reader.h) are ignored
 //   POST /v1/probe                  ProbeRequest → ProbeResponse: GET http://<address>/healthz
 //   POST /v1/sync                   a round now; 429 more often than min_sync_interval
 //
@@ -49,7 +52,7 @@ struct LocalEndpointOptions {
   // "--listen 127.0.0.1:PORT: address already in use".
   std::string listen_name = "--listen";
   std::filesystem::path log_dir;   // <data_dir>/logs, where drivers write <vm>.log
-  int threads = 4;                 // few callers: the controller, corralctl, peers
+  int threads = 4;                 // few callers: the controller, peers
   // A probe's timeoutMs is clamped to this (10 s), so that a caller cannot
   // hold a handler thread for long.
   std::chrono::milliseconds max_probe_timeout{10000};

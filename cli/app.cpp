@@ -5,7 +5,6 @@
 #include <iostream>
 
 #include "base/duration.h"
-#include "cli/agent_client.h"
 #include "cli/apply.h"
 #include "cli/cordon.h"
 #include "cli/delete.h"
@@ -121,7 +120,7 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
                         "how long to follow the drain: 300s (default), 5m, 1h; 0s: do not wait");
 
   LogsOptions logs;
-  auto* logs_cmd = app.add_subcommand("logs", "print a VM's log, read from the agent of the node it runs on");
+  auto* logs_cmd = app.add_subcommand("logs", "print a VM's log, which the controller reads from the agent of the VM's node");
   logs_cmd->add_option("args", logs.args, "[vm] NAME  e.g. logs web-1, logs vm web-1, logs vm/web-1")
       ->required();
   logs_cmd->add_option("--tail", logs.tail, "lines of recent log to show; -1 (default): all");
@@ -202,10 +201,7 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
     drain.timeout = std::chrono::ceil<std::chrono::seconds>(*timeout);
     return run_drain(ctx, drain);
   }
-  if (logs_cmd->parsed()) {
-    HttpAgentClient agent(*config);
-    return run_logs(ctx, logs, agent);
-  }
+  if (logs_cmd->parsed()) return run_logs(ctx, logs);
   if (simulate_fail_cmd->parsed()) return run_simulate_fail(ctx, simulate);
   if (rebalance_plan_cmd->parsed()) {
     if (rebalance_max_moves == "all") {

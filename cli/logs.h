@@ -1,14 +1,13 @@
-// corralctl logs [vm] NAME [--tail N]: a VM's log, read from the agent of the
-// node it is bound to (VM spec.nodeName → Node status.address → GET
-// /v1/logs/<vm>). The controller is only asked where the VM runs; the log
-// itself never passes through it.
+// corralctl logs [vm] NAME [--tail N]: a VM's log, as `kubectl logs`: one GET
+// of the API's vms/<name>/log, with the user's token and TLS settings. The
+// controller finds the VM's node and reads the log from its agent, which
+// takes only the controller's signed calls (controller/server/vm_log.h).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "cli/agent_client.h"
 #include "cli/command.h"
 
 namespace corral::cli {
@@ -18,6 +17,6 @@ struct LogsOptions {
   int64_t tail = -1;              // --tail: the last N lines; < 0: the whole log (kubectl's -1)
 };
 
-int run_logs(Context& ctx, const LogsOptions& options, AgentClient& agent);
+int run_logs(Context& ctx, const LogsOptions& options);
 
 }  // namespace corral::cli

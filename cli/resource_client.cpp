@@ -107,4 +107,15 @@ Result<Json> HttpResourceClient::discovery() { return with_reason(api_.call("GET
 
 Result<Json> HttpResourceClient::server_version() { return with_reason(api_.call("GET", "/version")); }
 
+Result<std::string> HttpResourceClient::vm_log(const std::string& name, int64_t tail_lines) {
+  std::string path = ApiClient::resource_path("vms", name, "log");
+  if (tail_lines >= 0) path += "?tailLines=" + std::to_string(tail_lines);
+  auto response = api_.request("GET", path);
+  if (!response) return response.take_error();
+  // Not with_reason(): the log route's messages say what went wrong in words
+  // ("agent of node/host-1: no log for vm/web-1 ..."), better bare.
+  if (response->status < 200 || response->status >= 300) return error_from_response(*response);
+  return std::move(response->body);
+}
+
 }  // namespace corral::cli

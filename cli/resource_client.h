@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -46,6 +47,12 @@ class ResourceClient {
   virtual Result<Json> discovery() = 0;
   // GET /version: {"gitVersion": ...}.
   virtual Result<Json> server_version() = 0;
+  // GET vms/<name>/log[?tailLines=N]: the VM's log as text, which the
+  // controller reads from the agent of the VM's node (kubectl logs' pods/log);
+  // `tail_lines` < 0: all of it. Errors are the server's, as it worded them
+  // (they name the node and why: not bound, no agent address, the agent's
+  // reason, cannot reach it).
+  virtual Result<std::string> vm_log(const std::string& name, int64_t tail_lines) = 0;
 };
 
 class HttpResourceClient final : public ResourceClient {
@@ -63,6 +70,7 @@ class HttpResourceClient final : public ResourceClient {
                      const std::function<bool(const WatchEvent&)>& on_event) override;
   Result<Json> discovery() override;
   Result<Json> server_version() override;
+  Result<std::string> vm_log(const std::string& name, int64_t tail_lines) override;
 
  private:
   ApiClient api_;

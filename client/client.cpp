@@ -30,8 +30,20 @@ struct HeaderList {
   void add(const std::string& h) { list = curl_slist_append(list, h.c_str()); }
 };
 
+// Where request() collects an answer's body, bounded by `max` (0: none).
+struct BodyBuffer {
+  std::string* body = nullptr;
+  size_t max = 0;
+  bool over = false;  // the answer passed `max`: the transfer was cut
+};
+
 size_t collect_body(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
+  auto* b = static_cast<BodyBuffer*>(user);
+  if (b->max > 0 && b->body->size() + size * n > b->max) {
+    b->over = true;
+    return 0;  // makes curl abort the transfer with CURLE_WRITE_ERROR
+  }
+  b->body->append(data, size * n);
   return size * n;
 }
 
@@ -157,9 +169,17 @@ Result<HttpResponse> ApiClient::request(const std::string& method, const std::st
   prepare(c, config_, method, config_.server + path, body, headers, errbuf);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout.count()));
   HttpResponse response;
+  BodyBuffer buffer{&response.body, config_.max_response_bytes};
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &buffer);
+  if (buffer.max > 0)  // a declared Content-Length over it fails before the body is read
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(buffer.max));
   CURLcode rc = curl_easy_perform(c);
+  if (buffer.over || rc == CURLE_FILESIZE_EXCEEDED) {
+    return make_error(ErrorCode::kTooLarge, config_.server + " answered " + method + " " + path +
+                                                " with more than " + std::to_string(buffer.max) +
+                                                " bytes, the most this client takes");
+  }
   if (rc != CURLE_OK) return transport_error(config_.server, rc, errbuf);
   long code = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);

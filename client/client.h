@@ -32,6 +32,12 @@ struct ClientConfig {
   // Extra header lines ("X-Name: value") sent with every request: the
   // signature of a call to an agent's endpoint (client/agent_auth.h).
   std::vector<std::string> headers;
+  // The longest answer body request() takes, in bytes: past it the transfer
+  // is cut and request() fails with TooLarge (at once when the answer
+  // declares a longer Content-Length, else at the byte that passes it).
+  // 0: no bound — the API's own answers (a LIST of 100,000 VMs is 44 MB).
+  // Not applied to stream_lines().
+  size_t max_response_bytes = 0;
 };
 
 // Where corralctl's settings come from, lowest to highest priority:
@@ -55,7 +61,8 @@ class ApiClient {
 
   const ClientConfig& config() const { return config_; }
 
-  // Any request; transport failures are Unavailable ("cannot reach http://...: ...").
+  // Any request; transport failures are Unavailable ("cannot reach http://...: ..."),
+  // Timeout when `timeout` passed; an answer over max_response_bytes is TooLarge.
   Result<HttpResponse> request(const std::string& method, const std::string& path,
                                const std::string& body = "");
   // Request + JSON decode; a non-2xx answer becomes an Error from its Status body.

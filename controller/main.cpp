@@ -42,6 +42,7 @@
 #include "controller/loops/agent_notifier.h"
 #include "controller/loops/controller_manager.h"
 #include "client/agent_auth.h"
+#include "controller/loops/agent_log_reader.h"
 #include "controller/loops/agent_signer.h"
 #include "controller/loops/http_peer_prober.h"
 #include "controller/server/server.h"
@@ -294,7 +295,11 @@ int main(int argc, char** argv) {
   fence.stop_timeout = *fence_stop_timeout;
   heartbeat_options.fence_wait = fence.total();
   corral::heartbeat::HeartbeatService heartbeats(**store, leases, clock, heartbeat_options);
+  // `corralctl logs` asks the API (GET vms/<name>/log), which reads the log
+  // from the VM's agent with the node's key, as the notifier and prober call.
+  corral::loops::HttpAgentLogReader agent_logs(&agent_signer);
   corral::server::Server server(**store, clock, options);
+  server.set_agent_log_reader(&agent_logs);
   server.set_heartbeat_handler(
       [&heartbeats](const std::string& node, const corral::Json& body) {
         return heartbeats.handle(node, body);

@@ -1,5 +1,6 @@
 // AgentSigner: signs the controller's calls to agents' local endpoints
-// (/v1/sync nudges, /v1/probe requests) with the called node's key, derived
+// (/v1/sync nudges, /v1/probe requests, /v1/logs reads for the API's
+// vms/<name>/log) with the called node's key, derived
 // from the controller's master key (client/agent_auth.h). An agent started
 // with a node token takes nothing unsigned.
 //

@@ -20,6 +20,9 @@ std::string trim(const std::string& s) {
 
 bool is_read(const std::string& verb) { return verb == "get" || verb == "list" || verb == "watch"; }
 
+// GET vms/<name>/log: what the VM printed, read from its node's agent.
+bool is_vm_log(const Attributes& a) { return a.resource == "vms" && a.subresource == "log"; }
+
 std::string object_path(const Attributes& a) {
   std::string out = a.resource;
   if (!a.name.empty()) out += "/" + a.name;
@@ -174,6 +177,9 @@ Result<void> authorize_node(const Identity& who, const Attributes& what,
                        "nodes may not read Secrets; a node receives the values its VMs take "
                        "from them in its heartbeat answer");
     if (what.resource != "vms") return Ok{};
+    // An agent has its own VMs' logs on its disk, and another node's are
+    // none of its business.
+    if (is_vm_log(what)) return forbidden(who, what, "nodes may not read VM logs");
     if (what.verb != "get" || what.name.empty() || !what.subresource.empty())
       return forbidden(who, what, "nodes may only get the VMs bound to them, one by name");
     if (!bound_node) return forbidden(who, what, "the VM's binding is not known here");
@@ -215,6 +221,10 @@ Result<void> authorize(const Identity& who, const Attributes& what,
                        const BoundNodeLookup& bound_node) {
   if (who.role == "admin") return Ok{};
   if (!who.node_name.empty()) return authorize_node(who, what, bound_node);
+  // The data plane needs the endpoints, not what the workloads print
+  // (which may hold what a Secret redacts for it).
+  if (who.is_balancer() && is_vm_log(what))
+    return forbidden(who, what, "balancers may not read VM logs");
   if (is_read(what.verb)) return Ok{};
   if (who.role == "viewer") return forbidden(who, what, "viewers may only get, list and watch");
   if (who.is_balancer()) return authorize_balancer(who, what);

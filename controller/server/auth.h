@@ -9,7 +9,8 @@
 // Roles:
 //   admin        everything
 //   viewer       get, list, watch; Secrets with every value redacted (secret_view.h),
-//                as for both balancer roles
+//                as for both balancer roles; VM logs (get vms/<x>/log), as Kubernetes'
+//                view role reads pods/log
 //   node:<name>  an agent, restricted as Kubernetes' NodeRestriction: its one write
 //                is POST nodes/<name>/heartbeat, which registers the Node (with the
 //                agent's labels, once), renews its lease, writes its status and the
@@ -19,7 +20,8 @@
 //                nodes/<x>/status or vms/<x>/status directly, or touch any other
 //                node. Reads: everything but Secrets, VMSets (their templates hold the
 //                workloads' env) and VMs, except `get vms/<x>` of a VM bound to it
-//                (its VMs' Secret values come resolved in its heartbeat answer).
+//                (its VMs' Secret values come resolved in its heartbeat answer); never
+//                VM logs (vms/<x>/log).
 //                May create Events, capped in size and rate (event_limits.h).
 //   balancer     the data plane (corral-balancer), unscoped: get/list/watch
 //                everything; update `balancers/<any>/status`, of which only the
@@ -28,7 +30,8 @@
 //                create Events (capped as a node's). A warning is logged when
 //                the token file is loaded: prefer the scoped form.
 //   balancer:<a>+<b>  the same, but only the status of Balancers a and b.
-//   Neither balancer role writes a Balancer's spec or other kinds' status.
+//   Neither balancer role writes a Balancer's spec or other kinds' status, or
+//   reads VM logs.
 #pragma once
 
 #include <functional>
@@ -96,7 +99,7 @@ struct Attributes {
   std::string verb;         // get | list | watch | create | update | delete
   std::string resource;     // the plural ("vms"); empty for non-resource paths
   std::string name;         // empty for collections (and create before the body is read)
-  std::string subresource;  // "status", "heartbeat" or empty
+  std::string subresource;  // "status", "heartbeat", "log" or empty
 };
 
 // Reads the stored spec.nodeName of a VM, for the node role's rule on reading

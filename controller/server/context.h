@@ -24,6 +24,8 @@ struct Context {
   const std::atomic<bool>& stopping;  // set by Server::stop(): watches end, readyz fails
   const HeartbeatHandler& heartbeat;  // empty: heartbeats are not served (set before start)
   const AdmissionHook& admission;     // empty: everything is admitted (set before start)
+  // Reads VM logs from agents (vm_log.h); null: none are read (set before start).
+  AgentLogReader* const& agent_logs;
   // The heartbeat listener's port, advertised in heartbeat answers; 0: none.
   const std::atomic<int>& heartbeat_port;
   // Held across a Balancer create or update's listen check and its store
@@ -33,6 +35,8 @@ struct Context {
   WatchLimiter& watches;  // open watches per identity (watch_limiter.h)
   // The Event rate limit of nodes and balancers (event_limits.h).
   EventRateLimiter& event_rate;
+  // VM log reads in flight, at most options.max_log_reads (vm_log.h).
+  std::atomic<size_t>& log_reads;
 };
 
 }  // namespace corral::server

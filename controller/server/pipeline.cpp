@@ -14,6 +14,7 @@
 #include "controller/server/secret_view.h"
 #include "controller/server/server.h"
 #include "controller/server/status.h"
+#include "controller/server/vm_log.h"
 #include "controller/server/watch.h"
 
 namespace corral::server {
@@ -74,6 +75,7 @@ void serve_unguarded(Context& ctx, const HttpRequest& req, HttpResponse& res) {
   std::string plural = route.kind ? route.kind->plural : "";
   std::string subresource = route.endpoint == Endpoint::kStatus      ? "status"
                             : route.endpoint == Endpoint::kHeartbeat ? "heartbeat"
+                            : route.endpoint == Endpoint::kLog       ? "log"
                                                                      : "";
   Attributes attrs{route.verb, plural, route.name, subresource};
   if (!route.open) {
@@ -117,6 +119,8 @@ void serve_unguarded(Context& ctx, const HttpRequest& req, HttpResponse& res) {
       return handle_update_status(ctx, route, who, req, res);
     case Endpoint::kHeartbeat:
       return handle_heartbeat(ctx, route, req, res);
+    case Endpoint::kLog:
+      return handle_vm_log(ctx, route, req, res);
     case Endpoint::kNotFound:
       break;
   }

@@ -150,14 +150,12 @@ bool admit_machine_event(Context& ctx, const Identity& who, Json& event, HttpRes
   }
   auto decision = ctx.event_rate.admit(who.user);
   if (!decision.allowed) {
-    res.set_header("Retry-After", std::to_string(decision.retry_after.count()));
-    write_error(
-        res,
-        make_error(ErrorCode::kTooManyRequests,
-                   "user \"" + who.user + "\" (" + who.role + ") creates Events faster than " +
-                       number_text(ctx.options.event_limits.rate_per_second) + "/s (burst " +
-                       number_text(ctx.options.event_limits.burst) + "); retry after " +
-                       std::to_string(decision.retry_after.count()) + " s"),
+    write_too_many_requests(
+        res, decision.retry_after,
+        "user \"" + who.user + "\" (" + who.role + ") creates Events faster than " +
+            number_text(ctx.options.event_limits.rate_per_second) + "/s (burst " +
+            number_text(ctx.options.event_limits.burst) + "); retry after " +
+            std::to_string(decision.retry_after.count()) + " s",
         name, "events");
     return false;
   }

@@ -73,6 +73,13 @@ Route parse_route(const std::string& method, const std::string& path, bool watch
     if (method == "POST") r.verb = "update";
     return r;
   }
+  if (seg[5] == "log" && r.kind->kind == "VM") {
+    // Kubernetes' pods/<name>/log: read from the VM's agent (vm_log.h).
+    r.endpoint = Endpoint::kLog;
+    r.resource_label = "vms/log";
+    if (is_get(method)) r.verb = "get";
+    return r;
+  }
   if (seg[5] != "status" || !r.kind->has_status) {
     r.kind = nullptr;
     r.name.clear();

@@ -20,6 +20,7 @@ enum class Endpoint {
   kObject,        // /apis/corral/v1/<plural>/<name>
   kStatus,        // /apis/corral/v1/<plural>/<name>/status
   kHeartbeat,     // POST /apis/corral/v1/nodes/<name>/heartbeat (api/heartbeat.h)
+  kLog,           // GET /apis/corral/v1/vms/<name>/log[?tailLines=N] (vm_log.h)
   kVersion,       // /version
   kHealthz,       // /healthz (open)
   kReadyz,        // /readyz (open)
@@ -28,8 +29,8 @@ enum class Endpoint {
 
 struct Route {
   Endpoint endpoint = Endpoint::kNotFound;
-  const KindInfo* kind = nullptr;  // for collection, object and status
-  std::string name;                // for object, status and heartbeat
+  const KindInfo* kind = nullptr;  // for collection, object, status and log
+  std::string name;                // for object, status, heartbeat and log
   // The Kubernetes verb; empty when the method is not allowed on the path.
   std::string verb;
   // The metrics label: the plural ("vms", "vms/status") or the path of a

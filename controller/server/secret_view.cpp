@@ -82,10 +82,12 @@ void serve_redacted(Context& ctx, const Route& route, const Identity& who,
                    .stopping = ctx.stopping,
                    .heartbeat = ctx.heartbeat,
                    .admission = ctx.admission,
+                   .agent_logs = ctx.agent_logs,
                    .heartbeat_port = ctx.heartbeat_port,
                    .balancer_writes = ctx.balancer_writes,
                    .watches = ctx.watches,
-                   .event_rate = ctx.event_rate};
+                   .event_rate = ctx.event_rate,
+                   .log_reads = ctx.log_reads};
   if (route.verb == "watch") return handle_watch(redacted, route, who, req, res);
   if (route.verb == "list") return handle_list(redacted, route, req, res);
   handle_get(redacted, route, res);

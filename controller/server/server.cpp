@@ -26,9 +26,9 @@ struct Server::Impl {
         store(raw, metrics),
         watches(options.max_watches_per_identity, options.max_watches),
         event_rate(c, options.event_limits),
-        ctx{store,     clock,     options,        auth,            metrics,
-            registry,  stopping,  heartbeat,      admission,       heartbeat_port,
-            balancer_writes, watches, event_rate},
+        ctx{store,          clock,           options,   auth,       metrics,
+            registry,       stopping,        heartbeat, admission,  agent_logs,
+            heartbeat_port, balancer_writes, watches,   event_rate, log_reads},
         handler(ctx) {}
 
   const Clock& clock;
@@ -40,9 +40,11 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   HeartbeatHandler heartbeat;  // set before start(); read-only while serving
   AdmissionHook admission;     // set before start(); read-only while serving
+  AgentLogReader* agent_logs = nullptr;  // set before start(); not owned
   std::mutex balancer_writes;  // a Balancer's listen check and write (balancer_listen.h)
   WatchLimiter watches;
   EventRateLimiter event_rate;  // thread-safe
+  std::atomic<size_t> log_reads{0};  // VM log reads in flight (vm_log.h)
   Context ctx;
   ApiHandler handler;  // outlives the core below
 
@@ -245,6 +247,8 @@ void Server::set_heartbeat_handler(HeartbeatHandler handler) {
 }
 
 void Server::set_admission(AdmissionHook hook) { impl_->admission = std::move(hook); }
+
+void Server::set_agent_log_reader(AgentLogReader* reader) { impl_->agent_logs = reader; }
 
 metrics::Registry& Server::metrics() { return impl_->registry; }
 

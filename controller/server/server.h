@@ -1,6 +1,7 @@
 // The HTTP API server: Kubernetes-style REST over the Store.
 //
 //   /apis/corral/v1/<plural>[/<name>[/status]]   resources (list, watch, CRUD)
+//   /apis/corral/v1/vms/<name>/log               a VM's log, from its node's agent
 //   /api, /apis, /apis/corral, /apis/corral/v1   discovery
 //   /version, /healthz, /readyz, /metrics
 //
@@ -20,6 +21,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/metrics.h"
+#include "controller/server/agent_log_reader.h"
 #include "controller/server/event_limits.h"
 #include "controller/store/store.h"
 
@@ -76,6 +78,11 @@ struct ServerOptions {
   std::chrono::seconds max_watch_timeout{3600};     // larger ?timeoutSeconds= are clamped
   // How often an idle watch wakes to notice that the server is stopping.
   std::chrono::milliseconds watch_poll_interval{200};
+  // VM log reads (GET vms/<name>/log) in flight at once, across the server:
+  // each holds a worker thread for as long as its agent takes (at most the
+  // reader's timeout, 10 s), so 16 leave the other 48 of worker_threads to
+  // everything else. Past it: 429 with Retry-After: 1.
+  size_t max_log_reads = 16;
   // Size and rate of the Events nodes and balancers create (defaults in
   // event_limits.h: 1 KiB message, 4 KiB object, 10/s burst 50 per user).
   EventLimits event_limits;
@@ -118,9 +125,12 @@ class Server {
   // "http://127.0.0.1:41234" (https when TLS); IPv6 hosts in brackets.
   std::string base_url() const;
   // Hooks into the pipeline. REQUIRES: called before start(). Without a
-  // heartbeat handler the heartbeat path answers 404 NotFound.
+  // heartbeat handler the heartbeat path answers 404 NotFound; without an
+  // agent log reader (not owned; must outlive the server) the log path
+  // answers 503 ServiceUnavailable.
   void set_heartbeat_handler(HeartbeatHandler handler);
   void set_admission(AdmissionHook hook);
+  void set_agent_log_reader(AgentLogReader* reader);
 
   // The server's metrics; other components may register theirs here too.
   metrics::Registry& metrics();

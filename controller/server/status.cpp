@@ -52,4 +52,11 @@ void write_error(HttpResponse& res, const Error& error, const std::string& name,
   res.set_content(dump_json(status_object(error, name, kind)), kJsonContentType);
 }
 
+void write_too_many_requests(HttpResponse& res, std::chrono::seconds retry_after,
+                             const std::string& message, const std::string& name,
+                             const std::string& kind) {
+  res.set_header("Retry-After", std::to_string(retry_after.count()));
+  write_error(res, make_error(ErrorCode::kTooManyRequests, message), name, kind);
+}
+
 }  // namespace corral::server

@@ -3,6 +3,7 @@
 // message and field causes the same way everywhere.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "base/error.h"
@@ -28,5 +29,11 @@ std::string dump_json(const Json& j);
 // Writes the Status body and its HTTP code into `res`.
 void write_error(HttpResponse& res, const Error& error, const std::string& name = "",
                  const std::string& kind = "");
+
+// 429 TooManyRequests with `Retry-After: <seconds>`: a limit the client may
+// wait out (the watch caps, the Event rate, VM log reads in flight).
+void write_too_many_requests(HttpResponse& res, std::chrono::seconds retry_after,
+                             const std::string& message, const std::string& name = "",
+                             const std::string& kind = "");
 
 }  // namespace corral::server

@@ -71,22 +71,19 @@ void handle_watch(Context& ctx, const Route& route, const Identity& who,
   bool server_full = false;
   std::shared_ptr<void> slot = ctx.watches.acquire(who.user, &server_full);
   if (!slot && server_full) {
-    res.set_header("Retry-After", "10");
-    return write_error(res,
-                       make_error(ErrorCode::kTooManyRequests,
-                                  "too many open watches: the server holds " +
-                                      std::to_string(ctx.watches.total()) +
-                                      ", the most it may; retry later"),
-                       "", plural);
+    return write_too_many_requests(res, std::chrono::seconds(10),
+                                   "too many open watches: the server holds " +
+                                       std::to_string(ctx.watches.total()) +
+                                       ", the most it may; retry later",
+                                   "", plural);
   }
   if (!slot) {
-    res.set_header("Retry-After", "10");
-    return write_error(res,
-                       make_error(ErrorCode::kTooManyRequests,
-                                  "too many open watches: user \"" + who.user + "\" holds " +
-                                      std::to_string(ctx.watches.per_identity()) +
-                                      ", the most one identity may; close one or retry later"),
-                       "", plural);
+    return write_too_many_requests(
+        res, std::chrono::seconds(10),
+        "too many open watches: user \"" + who.user + "\" holds " +
+            std::to_string(ctx.watches.per_identity()) +
+            ", the most one identity may; close one or retry later",
+        "", plural);
   }
   auto options = read_list_options(req, *route.kind);
   if (!options) return write_error(res, options.error(), "", plural);

@@ -9,8 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "tests/support/cluster.h"
-#include "tests/support/e2e_util.h"
+#include "tests/e2e/token_cluster_fixture.h"
 
 namespace corral::testing {
 namespace secrets_e2e_test {
@@ -27,63 +26,18 @@ std::string read_all(const fs::path& p) {
   return s.str();
 }
 
-class SecretsE2E : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const std::string tokens = dir_.file("tokens");
-    std::ofstream(tokens) << "admin-token,root,admin\n"
-                             "viewer-token,watcher,viewer\n"
-                             "host-a-token,agent-a,node:host-a\n";
-    ControllerOptions o = local_controller_options(dir_.path());
-    o.tokens_file = tokens;
-    controller_ = std::make_unique<Controller>(o);
-    std::string error;
-    ASSERT_TRUE(controller_->start(&error)) << error;
-    AgentOptions a = local_agent_options(controller_->url(), dir_.path(), "host-a");
-    a.token = "host-a-token";
-    agent_ = std::make_unique<Agent>(a);
-    ASSERT_TRUE(agent_->start(&error)) << error;
-  }
-  void TearDown() override {
-    if (agent_) agent_->stop();
-    if (controller_) controller_->stop();
-    // The VM's process outlives its agent on purpose; it is this test's to end.
-    kill_processes_matching({marker()});
-  }
-
-  CommandResult ctl(const std::string& token, std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server", controller_->url()});
-    CommandOptions options;
-    options.env["CORRAL_TOKEN"] = token;
-    return run_command(corralctl_binary(), args, options);
-  }
-
-  std::string marker() const { return dir_.file("vm-ran"); }
-
-  TempDir dir_;
-  std::unique_ptr<Controller> controller_;
-  std::unique_ptr<Agent> agent_;
-};
+using SecretsE2E = TokenClusterE2E;
 
 TEST_F(SecretsE2E, TheVmGetsTheValueInItsEnvironmentAndAViewerCannotReadIt) {
   const std::string out = marker();
-  const std::string manifest = dir_.file("app.yaml");
-  std::ofstream(manifest) << "apiVersion: corral/v1\n"
-                             "kind: VM\n"
-                             "metadata:\n"
-                             "  name: app\n"
-                             "spec:\n"
-                             "  nodeName: host-a\n"
-                             "  resources: {cpu: 100m, memory: 16Mi}\n"
-                             "  runtime:\n"
-                             "    driver: process\n"
-                             "    command: [/bin/sh, -c, 'printf %s \"$DB_PASSWORD\" > "
-                          << out << ".tmp && mv " << out << ".tmp " << out
-                          << " && while :; do sleep 1; done']\n"
-                             "    env:\n"
-                             "      - name: DB_PASSWORD\n"
-                             "        valueFrom:\n"
-                             "          secretKeyRef: {name: db, key: password}\n";
+  const std::string manifest = process_vm_manifest(
+      "app",
+      "printf %s \"$DB_PASSWORD\" > " + out + ".tmp && mv " + out + ".tmp " + out +
+          " && while :; do sleep 1; done",
+      "    env:\n"
+      "      - name: DB_PASSWORD\n"
+      "        valueFrom:\n"
+      "          secretKeyRef: {name: db, key: password}\n");
   // The VM first: it waits for its Secret, with the reason on its status.
   auto r = ctl("admin-token", {"apply", "-f", manifest});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;

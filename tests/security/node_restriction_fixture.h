@@ -48,6 +48,7 @@ class SecurityTest : public ::testing::Test {
     service_ = std::make_unique<heartbeat::HeartbeatService>(*h_.store, leases_, h_.clock, ho);
     h_.server->set_heartbeat_handler(
         [this](const std::string& node, const Json& body) { return service_->handle(node, body); });
+    h_.server->set_agent_log_reader(agent_logs_);
     auto port = h_.server->start();
     ASSERT_TRUE(port.ok()) << port.error().to_string();
     h_.port = *port;
@@ -99,6 +100,8 @@ class SecurityTest : public ::testing::Test {
   }
 
   Harness h_;
+  // Installed by start() when set (a test's fake); null: the log route answers 503.
+  server::AgentLogReader* agent_logs_ = nullptr;
   heartbeat::LeaseTable leases_;
   std::unique_ptr<heartbeat::HeartbeatService> service_;
   std::unique_ptr<httplib::Client> admin_, node_a_;

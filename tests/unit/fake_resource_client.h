@@ -20,6 +20,7 @@ class FakeResourceClient final : public cli::ResourceClient {
   std::map<std::string, std::map<std::string, Json>> objects;  // plural → name → object
   std::map<std::string, std::vector<Error>> fail;              // call → errors to answer, one per call
   std::vector<cli::WatchEvent> watch_events;                   // streamed by watch()
+  std::map<std::string, std::string> logs;                     // VM name → what vm_log() answers
   int64_t revision = 100;
   FakeClock* clock = nullptr;  // advanced by each watch's timeout
 
@@ -128,6 +129,15 @@ class FakeResourceClient final : public cli::ResourceClient {
   Result<Json> server_version() override {
     calls.push_back("version");
     return Json{{"gitVersion", "v9.9.9"}};
+  }
+  // "log vms/web-1" (+ " tailLines=N"): logs[name] for a VM that is stored
+  // ("" when absent), NotFound for one that is not, or an injected error.
+  Result<std::string> vm_log(const std::string& name, int64_t tail_lines) override {
+    std::string call = "log vms/" + name;
+    if (tail_lines >= 0) call += " tailLines=" + std::to_string(tail_lines);
+    if (auto e = injected(call)) return *e;
+    if (!objects["vms"].count(name)) return make_error(ErrorCode::kNotFound, "vms \"" + name + "\" not found");
+    return logs[name];
   }
 
  private:

@@ -10,13 +10,11 @@
 #include "cli/top.h"
 #include "cli/units.h"
 #include "tests/unit/cli_test_context.h"
-#include "tests/unit/fake_agent_client.h"
 
 namespace corral::cli {
 namespace node_commands_test {
 
 using testing::CliHarness;
-using testing::FakeAgentClient;
 
 Json node(const std::string& name, const std::string& cpu_used, const std::string& mem_used) {
   Json n =
@@ -220,85 +218,62 @@ TEST(Cordon, MissingNodeIsAnErrorAndOthersAreStillDone) {
 }
 
 // ---- logs -----------------------------------------------------------------------
+// One GET of vms/<name>/log; the controller reads the log from the VM's agent
+// and words the errors (tests/unit/server_vm_log_test.cpp). Here: what is
+// asked, and that the answer or the server's error reaches the user as it is.
 
-TEST(Logs, ReadsTheLogFromTheAgentOfTheVmsNode) {
+TEST(Logs, AsksTheApiForTheVmsLogWithTheTail) {
   CliHarness h;
-  FakeAgentClient agent;
-  h.client.put(node("host-1", "1", "1Gi"));
   h.client.put(vm("web-1", "host-1", "Running"));
-  agent.responses["127.0.0.1:9001"] = {200, "started\nserving on :8080\n", "text/plain"};
-  EXPECT_EQ(run_logs(h.ctx, {{"vm", "web-1"}, 20}, agent), 0) << h.err.str();
+  h.client.logs["web-1"] = "started\nserving on :8080\n";
+  EXPECT_EQ(run_logs(h.ctx, {{"vm", "web-1"}, 20}), 0) << h.err.str();
   EXPECT_EQ(h.out.str(), "started\nserving on :8080\n");
-  EXPECT_EQ(agent.calls, (std::vector<std::string>{"127.0.0.1:9001 /v1/logs/web-1?tailLines=20"}));
+  EXPECT_EQ(h.client.calls, (std::vector<std::string>{"log vms/web-1 tailLines=20"}));
 }
 
 TEST(Logs, AcceptsNameAndKindSlashNameWithoutTail) {
   CliHarness h;
-  FakeAgentClient agent;
-  h.client.put(node("host-1", "1", "1Gi"));
   h.client.put(vm("web-1", "host-1", "Running"));
-  EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, -1}, agent), 0) << h.err.str();
-  EXPECT_EQ(run_logs(h.ctx, {{"vm/web-1"}, -1}, agent), 0) << h.err.str();
-  EXPECT_EQ(agent.calls,
-            (std::vector<std::string>{"127.0.0.1:9001 /v1/logs/web-1", "127.0.0.1:9001 /v1/logs/web-1"}));
+  EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, -1}), 0) << h.err.str();
+  EXPECT_EQ(run_logs(h.ctx, {{"vm/web-1"}, -1}), 0) << h.err.str();
+  EXPECT_EQ(run_logs(h.ctx, {{"vms", "web-1"}, 0}), 0) << h.err.str();
+  EXPECT_EQ(h.client.calls, (std::vector<std::string>{"log vms/web-1", "log vms/web-1",
+                                                      "log vms/web-1 tailLines=0"}));
 }
 
-TEST(Logs, UnboundVmIsNamed) {
-  CliHarness h;
-  FakeAgentClient agent;
-  Json v = vm("web-1", "", "Pending");
-  v["status"]["message"] = "0/3 nodes are available: 3 insufficient cpu.";
-  h.client.put(v);
-  EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, -1}, agent), 1);
-  EXPECT_EQ(h.err.str(),
-            "error: vm/web-1 is not bound to a node yet (0/3 nodes are available: 3 insufficient cpu.)\n");
-  EXPECT_TRUE(agent.calls.empty());
-}
-
-TEST(Logs, NodeWithoutAddressIsNamed) {
-  CliHarness h;
-  FakeAgentClient agent;
-  Json n = node("host-1", "1", "1Gi");
-  n["status"].erase("address");
-  h.client.put(n);
-  h.client.put(vm("web-1", "host-1", "Running"));
-  EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, -1}, agent), 1);
-  EXPECT_EQ(h.err.str(), "error: node/host-1 has no agent address (agent not running?)\n");
-}
-
-TEST(Logs, UnreachableAgentIsNamedWithItsAddress) {
-  CliHarness h;
-  FakeAgentClient agent;
-  h.client.put(node("host-1", "1", "1Gi"));
-  h.client.put(vm("web-1", "host-1", "Running"));
-  agent.unreachable["127.0.0.1:9001"] =
-      make_error(ErrorCode::kUnavailable, "Failed to connect to 127.0.0.1 port 9001: Connection refused");
-  EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, -1}, agent), 1);
-  EXPECT_EQ(h.err.str(),
-            "error: cannot reach agent of node/host-1 at 127.0.0.1:9001: Failed to connect to 127.0.0.1 "
-            "port 9001: Connection refused\n");
-}
-
-TEST(Logs, AgentErrorAnswerIsReported) {
-  CliHarness h;
-  FakeAgentClient agent;
-  h.client.put(node("host-1", "1", "1Gi"));
-  h.client.put(vm("web-1", "host-1", "Running"));
-  agent.responses["127.0.0.1:9001"] = {404, "no log for vm/web-1 on this node (the sim driver keeps none)\n",
-                                       "text/plain"};
-  EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, -1}, agent), 1);
-  EXPECT_EQ(h.err.str(),
-            "error: agent of node/host-1: no log for vm/web-1 on this node (the sim driver keeps none)\n");
+TEST(Logs, TheServersReasonIsPrintedAsItSaysIt) {
+  // What the controller answers (controller/server/vm_log.h), naming the node and why.
+  const std::vector<Error> answers = {
+      make_error(ErrorCode::kBadRequest,
+                 "vm/web-1 is not bound to a node yet (0/3 nodes are available: 3 insufficient cpu.)"),
+      make_error(ErrorCode::kUnavailable, "node/host-1 has no agent address (agent not running?)"),
+      make_error(ErrorCode::kUnavailable,
+                 "cannot reach agent of node/host-1 at 127.0.0.1:9001: Failed to connect to 127.0.0.1 "
+                 "port 9001: Connection refused"),
+      make_error(ErrorCode::kNotFound,
+                 "agent of node/host-1: no log for vm/web-1 on this node (the sim driver keeps none)"),
+  };
+  for (const Error& answer : answers) {
+    CliHarness h;
+    h.client.put(vm("web-1", "host-1", "Running"));
+    h.client.fail["log vms/web-1"] = {answer};
+    EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, -1}), 1);
+    EXPECT_EQ(h.err.str(), "error: " + answer.message + "\n");
+    EXPECT_EQ(h.out.str(), "");
+  }
 }
 
 TEST(Logs, MissingVmAndOtherKindsAreErrors) {
   CliHarness h;
-  FakeAgentClient agent;
-  EXPECT_EQ(run_logs(h.ctx, {{"ghost"}, -1}, agent), 1);
+  EXPECT_EQ(run_logs(h.ctx, {{"ghost"}, -1}), 1);
   EXPECT_EQ(h.err.str(), "error: vms \"ghost\" not found\n");
   CliHarness h2;
-  EXPECT_EQ(run_logs(h2.ctx, {{"pool", "web"}, -1}, agent), 1);
+  EXPECT_EQ(run_logs(h2.ctx, {{"pool", "web"}, -1}), 1);
   EXPECT_EQ(h2.err.str(), "error: logs are kept for VMs only, not for pools\n");
+  EXPECT_TRUE(h2.client.calls.empty());
+  CliHarness h3;
+  EXPECT_EQ(run_logs(h3.ctx, {{"vm", "a", "b"}, -1}), 1);
+  EXPECT_NE(h3.err.str().find("give one VM"), std::string::npos) << h3.err.str();
 }
 
 }  // namespace node_commands_test

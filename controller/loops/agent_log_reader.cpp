@@ -1,0 +1,56 @@
+#include "controller/loops/agent_log_reader.h"
+
+#include <cstdio>
+#include <random>
+
+#include "client/client.h"
+
+namespace corral::loops {
+
+namespace {
+uint64_t random_u64() {
+  std::random_device device;  // 32 bits a draw
+  return (static_cast<uint64_t>(device()) << 32) ^ device();
+}
+}  // namespace
+
+HttpAgentLogReader::HttpAgentLogReader(const AgentSigner* signer, AgentLogReaderOptions options)
+    : signer_(signer), options_(options), next_nonce_(random_u64()) {}
+
+Result<server::AgentReply> HttpAgentLogReader::read_log(const std::string& node,
+                                                        const std::string& address,
+                                                        const std::string& path_and_query) {
+  std::string path = path_and_query;
+  ClientConfig config;
+  config.server = "http://" + address;
+  config.timeout = options_.timeout;
+  config.connect_timeout = options_.connect_timeout;
+  config.max_response_bytes = options_.max_reply_bytes;
+  config.keep_alive = false;  // one read per connection: nothing to keep it open for
+  if (signer_) {
+    char nonce[17];
+    std::snprintf(nonce, sizeof nonce, "%016llx",
+                  static_cast<unsigned long long>(next_nonce_.fetch_add(1)));
+    path += (path.find('?') == std::string::npos ? "?nonce=" : "&nonce=") + std::string(nonce);
+    config.headers = signer_->headers(node, "GET", path, "");
+  }
+  ApiClient client(config);
+  auto answer = client.request("GET", path);
+  if (!answer) {
+    Error e = answer.take_error();
+    if (e.code == ErrorCode::kTooLarge) {
+      e.message =
+          "its answer is longer than " + std::to_string(options_.max_reply_bytes) +
+          " bytes, the most the controller relays (an agent serves at most 16 MiB of a log)";
+      return e;
+    }
+    // ApiClient says "cannot reach <server>: <detail>"; the caller names the
+    // node and its address itself.
+    const std::string prefix = "cannot reach " + config.server + ": ";
+    if (e.message.rfind(prefix, 0) == 0) e.message.erase(0, prefix.size());
+    return e;
+  }
+  return server::AgentReply{answer->status, std::move(answer->body)};
+}
+
+}  // namespace corral::loops
