@@ -1,21 +1,13 @@
 #include "controller/loops/agent_log_reader.h"
 
-#include <cstdio>
-#include <random>
+#include <utility>
 
 #include "client/client.h"
 
 namespace corral::loops {
 
-namespace {
-uint64_t random_u64() {
-  std::random_device device;  // 32 bits a draw
-  return (static_cast<uint64_t>(device()) << 32) ^ device();
-}
-}  // namespace
-
 HttpAgentLogReader::HttpAgentLogReader(const AgentSigner* signer, AgentLogReaderOptions options)
-    : signer_(signer), options_(options), next_nonce_(random_u64()) {}
+    : signer_(signer), options_(options) {}
 
 Result<server::AgentReply> HttpAgentLogReader::read_log(const std::string& node,
                                                         const std::string& address,
@@ -28,11 +20,9 @@ Result<server::AgentReply> HttpAgentLogReader::read_log(const std::string& node,
   config.max_response_bytes = options_.max_reply_bytes;
   config.keep_alive = false;  // one read per connection: nothing to keep it open for
   if (signer_) {
-    char nonce[17];
-    std::snprintf(nonce, sizeof nonce, "%016llx",
-                  static_cast<unsigned long long>(next_nonce_.fetch_add(1)));
-    path += (path.find('?') == std::string::npos ? "?nonce=" : "&nonce=") + std::string(nonce);
-    config.headers = signer_->headers(node, "GET", path, "");
+    SignedCall call = signer_->sign(node, "GET", path, "");
+    path = std::move(call.target);
+    config.headers = std::move(call.headers);
   }
   ApiClient client(config);
   auto answer = client.request("GET", path);

@@ -9,11 +9,8 @@
 // agent serves at most 16 MiB of a log: agent/local_endpoint.h
 // max_log_bytes); past that the transfer is cut and the read fails.
 //
-// Replays: an agent takes a signature once (agent/endpoint_guard.h), and a
-// signature covers the method, path and query, node and time in seconds, so
-// two reads of the same log within a second would sign alike and the second
-// be refused. Each signed read therefore carries a `nonce=` parameter of its
-// own, which the agent's log route ignores.
+// Two reads of the same log within a second sign differently: AgentSigner
+// gives each call a nonce (an agent takes a signature once).
 //
 // Thread-safe: read_log() is called from many workers at once; each call has
 // its own connection (ApiClient is not thread-safe), closed after the answer.
@@ -52,7 +49,6 @@ class HttpAgentLogReader final : public server::AgentLogReader {
  private:
   const AgentSigner* signer_;
   const AgentLogReaderOptions options_;
-  std::atomic<uint64_t> next_nonce_;  // starts at a random value: unique across restarts too
 };
 
 }  // namespace corral::loops

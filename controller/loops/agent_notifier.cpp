@@ -1,5 +1,7 @@
 #include "controller/loops/agent_notifier.h"
 
+#include <utility>
+
 #include "client/client.h"
 #include "base/log.h"
 
@@ -46,9 +48,14 @@ void HttpAgentNotifier::worker_loop() {
     // than the regular heartbeat, and must not delay the nudges behind it.
     config.timeout = std::chrono::milliseconds(200);
     config.connect_timeout = std::chrono::milliseconds(200);
-    if (signer_) config.headers = signer_->headers(node, "POST", "/v1/sync", "{}");
+    std::string target = "/v1/sync";
+    if (signer_) {
+      SignedCall call = signer_->sign(node, "POST", target, "{}");
+      target = std::move(call.target);
+      config.headers = std::move(call.headers);
+    }
     ApiClient client(config);
-    auto answer = client.request("POST", "/v1/sync", "{}");
+    auto answer = client.request("POST", target, "{}");
     if (!answer) logger("loops")->debug("nudge of node/{} at {}: {}", node, address, answer.error().message);
   }
 }

@@ -1,6 +1,7 @@
 #include "controller/loops/http_peer_prober.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "api/json.h"
 #include "client/client.h"
@@ -75,9 +76,14 @@ bool HttpPeerProber::probe(const PeerProbeRequest& request) const {
     config.server = "http://" + peer.address;
     config.timeout = share;
     config.connect_timeout = share;
-    if (signer_) config.headers = signer_->headers(peer.name, "POST", "/v1/probe", text);
+    std::string target = "/v1/probe";
+    if (signer_) {
+      SignedCall call = signer_->sign(peer.name, "POST", target, text);
+      target = std::move(call.target);
+      config.headers = std::move(call.headers);
+    }
     ApiClient client(config);
-    auto answer = client.request("POST", "/v1/probe", text);
+    auto answer = client.request("POST", target, text);
     if (!answer) {
       log->info("probe of node/{} via node/{}: {}", request.node, peer.name,
                 answer.error().message);

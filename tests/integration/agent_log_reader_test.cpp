@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/metrics.h"
 #include "client/agent_auth.h"
+#include "client/client.h"
 #include "controller/loops/agent_log_reader.h"
 #include "controller/loops/agent_signer.h"
 #include "tests/support/http_backend.h"
@@ -77,6 +78,33 @@ TEST_F(AgentLogReaderTest, TheSameReadTwiceInOneSecondIsNoReplay) {
     EXPECT_EQ(r->status, 200) << "read " << i << ": " << r->body;
     EXPECT_EQ(r->body, "two\nthree\n");
   }
+}
+
+// The same holds for every signed call, not only log reads: two nudges of one
+// node in one second (this agent takes no sync requests, so a call the guard
+// let through reads 404, a replay 401).
+TEST_F(AgentLogReaderTest, LikeSignedCallsInOneSecondAreNoReplays) {
+  std::string first_target;
+  for (int i = 0; i < 2; ++i) {
+    loops::SignedCall call = signer_.sign("host-1", "POST", "/v1/sync", "{}");
+    if (i == 0) {
+      first_target = call.target;
+    } else {
+      EXPECT_NE(call.target, first_target);
+    }
+    EXPECT_EQ(call.target.rfind("/v1/sync?nonce=", 0), 0u) << call.target;
+    ClientConfig config;
+    config.server = "http://" + endpoint_->address();
+    config.headers = call.headers;
+    ApiClient client(config);
+    auto r = client.request("POST", call.target, "{}");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->status, 404) << "call " << i << ": " << r->body;
+  }
+  const loops::AgentSigner unsigned_signer("", clock_);
+  loops::SignedCall plain = unsigned_signer.sign("host-1", "POST", "/v1/sync", "{}");
+  EXPECT_EQ(plain.target, "/v1/sync");
+  EXPECT_TRUE(plain.headers.empty());
 }
 
 TEST_F(AgentLogReaderTest, AnAgentsRefusalIsAReplyNotAnError) {
