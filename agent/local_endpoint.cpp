@@ -3,8 +3,10 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "agent/log_tail.h"
 #include "api/heartbeat.h"
@@ -249,6 +251,12 @@ Result<void> LocalEndpoint::start() {
                       listen_error(options_.listen_name, options_.host, options_.port, why));
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // httplib's stop() does nothing until its accept loop runs (it checks
+  // is_running()), so a stop() that came first would leave that loop blocked
+  // in accept() for ever and stop()'s join with it: wait for the loop.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server_->is_running() && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   logger("agent")->info("local endpoint on {}", base_url());
   return Ok{};
 }

@@ -342,10 +342,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     const auto& msg = parser_->get();
     req_ = HttpRequest();
     req_.method = std::string(msg.method_string());
-    req_.target = std::string(msg.target());
-    const size_t q = req_.target.find('?');
-    req_.path = decode_url(std::string_view(req_.target).substr(0, q), false);
-    if (q != std::string::npos) req_.params = parse_query(std::string_view(req_.target).substr(q + 1));
+    set_target(req_, std::string(msg.target()));
     req_.version = static_cast<int>(msg.version());
     req_.remote_addr = address_;
     req_.headers.reserve(16);

@@ -105,6 +105,14 @@ std::multimap<std::string, std::string> parse_query(std::string_view query) {
   return params;
 }
 
+void set_target(HttpRequest& req, std::string target) {
+  req.target = std::move(target);
+  const size_t q = req.target.find('?');
+  req.path = decode_url(std::string_view(req.target).substr(0, q), false);
+  req.params.clear();
+  if (q != std::string::npos) req.params = parse_query(std::string_view(req.target).substr(q + 1));
+}
+
 const char* status_reason(int status) {
   switch (status) {
     case 100: return "Continue";

@@ -76,6 +76,10 @@ std::string decode_url(std::string_view text, bool plus_as_space);
 // "a=1&b=x%20y" → {a: 1, b: x y}.
 std::multimap<std::string, std::string> parse_query(std::string_view query);
 
+// Sets the target as sent and what is read from it: the percent-decoded
+// path before '?' and the query parameters after it.
+void set_target(HttpRequest& req, std::string target);
+
 // "OK", "Not Found", ...; "" for codes it does not know.
 const char* status_reason(int status);
 

@@ -15,8 +15,10 @@ std::string lower(std::string s) {
   return s;
 }
 
+// Digits only: from_chars would take "-0" for 0, which a non-negative
+// integer is not (Kubernetes parses these as unsigned, and refuses it too).
 bool parse_int(const std::string& text, int64_t* out) {
-  if (text.empty()) return false;
+  if (text.empty() || text[0] < '0' || text[0] > '9') return false;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
   return ec == std::errc() && end == text.data() + text.size();
 }

@@ -47,20 +47,10 @@ std::string manifest(const std::string& spec_extra, const std::vector<EndpointSp
   return y;
 }
 
-// A connection whose reads give up after 30 s: an answer that does not come
-// by then is not coming (every exchange here ends with the peer closing).
-int connect_to(const std::string& host_port) {
-  int fd = connect_tcp(host_port);
-  if (fd < 0) return -1;
-  timeval tv{30, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
-
 // (Not named exchange: ADL would pick std::exchange for std::string arguments.)
 // Sends `data`, then reads until the peer closes or 30 s pass.
 std::string send_raw(const std::string& host_port, const std::string& data, bool half_close = false) {
-  int fd = connect_to(host_port);
+  int fd = connect_tcp(host_port);
   if (fd < 0) return "<connect failed>";
   ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
   if (half_close) ::shutdown(fd, SHUT_WR);
@@ -157,7 +147,7 @@ TEST_F(BalancerE2E, KeepAliveReusesOneClientConnectionForManyRequests) {
   // Health checks open connections of their own, one round per interval: an
   // hour apart, the test sees at most the first round however slowly it runs.
   start(manifest("  healthCheck: {intervalSeconds: 3600}\n", endpoints()));
-  int fd = connect_to(listen_);
+  int fd = connect_tcp(listen_);
   ASSERT_GE(fd, 0);
   std::string got;
   for (int i = 0; i < 6; ++i) {
@@ -308,7 +298,7 @@ TEST_F(BalancerE2E, StreamsChunkedAnswersAndSpeaksHttp10AndExpectContinue) {
   EXPECT_NE(raw.find(" /old xff=127.0.0.1"), std::string::npos) << raw;
 
   // Expect: 100-continue: the proxy says 100, then forwards the whole body.
-  int fd = connect_to(listen_);
+  int fd = connect_tcp(listen_);
   ASSERT_GE(fd, 0);
   std::string req = "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n";
   ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
@@ -397,7 +387,7 @@ TEST_F(BalancerE2E, GarbageAndStalledHeadersGetAnAnswerAndEveryoneElseIsServed) 
 
 TEST_F(BalancerE2E, ConnectionsBeyondMaxConnectionsAreRefused) {
   start(manifest("  maxConnections: 2\n", endpoints()));
-  int a = connect_to(listen_), b = connect_to(listen_);
+  int a = connect_tcp(listen_), b = connect_tcp(listen_);
   ASSERT_GE(a, 0);
   ASSERT_GE(b, 0);
   // The balancer has accepted both (the kernel completes a connect before that).
@@ -472,7 +462,7 @@ TEST_F(BalancerE2E, TenThousandIdleConnectionsDoNotStopService) {
         {"--threads", "2"});
   std::vector<int> idle;
   for (int i = 0; i < 10'000; ++i) {
-    int fd = connect_to(listen_);
+    int fd = connect_tcp(listen_);
     ASSERT_GE(fd, 0) << "connection " << i;
     idle.push_back(fd);
   }

@@ -4,16 +4,10 @@
 // test asserts the safe answer on raw sockets, because the point is what the
 // server does before a request is complete. Deadlines are shortened through
 // ServerOptions so that the tests wait a second, not ten.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -22,6 +16,7 @@
 #include <vector>
 
 #include "tests/integration/server_fixture.h"
+#include "tests/support/raw_socket.h"
 
 namespace corral::testing {
 namespace api_connection_limits_integration_test {
@@ -30,88 +25,6 @@ using namespace std::chrono_literals;
 
 constexpr const char* kTokens = "admin-token,root,admin\n";
 constexpr const char* kVMs = "/apis/corral/v1/vms";
-
-// One connection from `source` (any 127.0.0.0/8 address), written and read
-// by hand.
-class Raw {
- public:
-  Raw(int port, const char* source = "127.0.0.1") {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in from{};
-    from.sin_family = AF_INET;
-    inet_pton(AF_INET, source, &from.sin_addr);
-    bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(static_cast<uint16_t>(port));
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0;
-    timeval tv{30, 0};  // a bound for a broken server, not a timing assertion
-    if (fd_ >= 0) setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~Raw() {
-    if (fd_ >= 0) close(fd_);
-  }
-  bool connected() const { return connected_; }
-  bool send_all(const std::string& bytes) {
-    size_t sent = 0;
-    while (sent < bytes.size()) {
-      ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      sent += static_cast<size_t>(n);
-    }
-    return true;
-  }
-  // Everything until the server closes (recv 0 or a reset) or the 30 s bound.
-  std::string read_until_close() {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      ssize_t n = recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        closed_ = n == 0 || errno == ECONNRESET;
-        return out;
-      }
-      out.append(buf, static_cast<size_t>(n));
-    }
-  }
-  // One answer's bytes (up to the end of a Content-Length body).
-  std::string read_answer() {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      const size_t end = out.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        const size_t cl = out.find("Content-Length: ");
-        if (cl != std::string::npos && cl < end) {
-          const size_t length = std::stoul(out.substr(cl + 16));
-          if (out.size() >= end + 4 + length) return out;
-        }
-      }
-      ssize_t n = recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return out;
-      out.append(buf, static_cast<size_t>(n));
-    }
-  }
-  bool closed() const { return closed_; }
-  // Without waiting: has the server sent something or closed? (Peeks: the
-  // bytes stay for read_until_close.)
-  bool answered_or_closed() {
-    char c;
-    const ssize_t n = recv(fd_, &c, 1, MSG_DONTWAIT | MSG_PEEK);
-    return n > 0 || n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-  bool closed_ = false;
-};
-
-int status_of(const std::string& response) {
-  if (response.rfind("HTTP/1.1 ", 0) != 0) return 0;
-  return std::atoi(response.c_str() + 9);
-}
 
 std::string get(const std::string& path, const std::string& token = "admin-token") {
   return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
@@ -143,9 +56,9 @@ TEST_F(ConnectionLimitTest, SlowlorisHeadIsClosedAtTheHeadDeadline) {
   start(o);
   // 400 bytes at 5 per second would take 80 s; the deadline is 1 s.
   const std::string head = get(kVMs) + std::string(400, ' ');
-  std::vector<std::unique_ptr<Raw>> slow;
+  std::vector<std::unique_ptr<RawConnection>> slow;
   for (int i = 0; i < 3; ++i) {
-    slow.push_back(std::make_unique<Raw>(h_.port));
+    slow.push_back(std::make_unique<RawConnection>(h_.port));
     ASSERT_TRUE(slow.back()->connected());
   }
   // A byte per socket every 200 ms, each socket "active" all along, until
@@ -190,19 +103,19 @@ TEST_F(ConnectionLimitTest, ConnectionOverThePerAddressCapIsClosedOthersAreServe
   server::ServerOptions o;
   o.max_connections_per_address = 4;
   start(o);
-  std::vector<std::unique_ptr<Raw>> held;
+  std::vector<std::unique_ptr<RawConnection>> held;
   for (int i = 0; i < 4; ++i) {
-    held.push_back(std::make_unique<Raw>(h_.port, "127.0.0.2"));
+    held.push_back(std::make_unique<RawConnection>(h_.port, "127.0.0.2"));
     ASSERT_TRUE(held.back()->connected());
   }
   ASSERT_TRUE(eventually([&] { return h_.server->open_connections() == 4; }));
-  Raw over(h_.port, "127.0.0.2");
+  RawConnection over(h_.port, "127.0.0.2");
   ASSERT_TRUE(over.connected()) << "the kernel accepts; the server closes";
   over.send_all(get("/healthz"));
   EXPECT_EQ(over.read_until_close(), "") << "closed without an answer";
   EXPECT_TRUE(over.closed());
 
-  Raw other(h_.port, "127.0.0.3");
+  RawConnection other(h_.port, "127.0.0.3");
   ASSERT_TRUE(other.send_all(get("/healthz")));
   EXPECT_EQ(status_of(other.read_answer()), 200) << "another address is served";
   // A held connection is a real one: it is served too.
@@ -216,10 +129,10 @@ TEST_F(ConnectionLimitTest, ConnectionOverTheTotalCapIsClosed) {
   server::ServerOptions o;
   o.max_connections = 3;
   start(o);
-  std::vector<std::unique_ptr<Raw>> held;
-  for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<Raw>(h_.port, "127.0.0.2"));
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<RawConnection>(h_.port, "127.0.0.2"));
   ASSERT_TRUE(eventually([&] { return h_.server->open_connections() == 3; }));
-  Raw over(h_.port, "127.0.0.3");
+  RawConnection over(h_.port, "127.0.0.3");
   over.send_all(get("/healthz"));
   EXPECT_EQ(over.read_until_close(), "");
   EXPECT_TRUE(over.closed());
@@ -234,7 +147,7 @@ TEST_F(ConnectionLimitTest, IdleKeepAliveConnectionIsClosed) {
   server::ServerOptions o;
   o.keep_alive_timeout = 300ms;
   start(o);
-  Raw c(h_.port);
+  RawConnection c(h_.port);
   ASSERT_TRUE(c.send_all(get("/healthz")));
   const std::string answer = c.read_answer();
   EXPECT_EQ(status_of(answer), 200);
@@ -250,7 +163,7 @@ TEST_F(ConnectionLimitTest, ContentLengthOverTheCapIs413BeforeTheBody) {
   server::ServerOptions o;
   o.max_body_bytes = 64 * 1024;
   start(o);
-  Raw c(h_.port);
+  RawConnection c(h_.port);
   ASSERT_TRUE(c.send_all(std::string("POST ") + kVMs +
                          " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer admin-token\r\n"
                          "Content-Type: application/json\r\nContent-Length: 65537\r\n\r\n"));
@@ -269,7 +182,7 @@ TEST_F(ConnectionLimitTest, UnframedBodyIsNotReadAsABody) {
   server::ServerOptions o;
   o.max_body_bytes = 64 * 1024;
   start(o);
-  Raw c(h_.port);
+  RawConnection c(h_.port);
   const std::string head = std::string("POST ") + kVMs +
                            " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer admin-token\r\n"
                            "Content-Type: application/json\r\n\r\n";
@@ -285,7 +198,7 @@ TEST_F(ConnectionLimitTest, UnframedBodyIsNotReadAsABody) {
 
 TEST_F(ConnectionLimitTest, HeadOverSixteenKiBIs431) {
   start({});
-  Raw c(h_.port);
+  RawConnection c(h_.port);
   const std::string huge = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " +
                            std::string(20 * 1024, 'a') + "\r\n\r\n";
   c.send_all(huge);
@@ -301,7 +214,7 @@ TEST_F(ConnectionLimitTest, WatchesPastTheServersTotalAre429) {
   o.max_watches = 2;
   start(o);
   auto open = [&] {
-    auto c = std::make_unique<Raw>(h_.port);
+    auto c = std::make_unique<RawConnection>(h_.port);
     c->send_all(std::string("GET ") + kVMs +
                 "?watch=true&timeoutSeconds=5 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 "Authorization: Bearer admin-token\r\n\r\n");
@@ -335,7 +248,7 @@ TEST_F(ConnectionLimitTest, TlsSocketThatNeverHandshakesIsClosedAtTheHeadDeadlin
   o.tls_key_file = key;
   o.request_head_timeout = 1s;
   start(o);
-  Raw silent(h_.port);
+  RawConnection silent(h_.port);
   ASSERT_TRUE(silent.connected());
   httplib::SSLClient c("127.0.0.1", h_.port);
   c.set_ca_cert_path(cert.c_str());

@@ -2,11 +2,6 @@
 // against eff0f5d, and asserts the safe answer. The requests are written on a
 // raw socket, byte by byte as an attacker would, because the point is what the
 // server does before the request is complete.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -14,71 +9,13 @@
 #include <string>
 
 #include "tests/integration/server_fixture.h"
+#include "tests/support/raw_socket.h"
 
 namespace corral::testing {
 namespace api_request_head_integration_test {
 
 constexpr const char* kTokens = "admin-token,root,admin\nview-token,viewer,viewer\n";
 constexpr const char* kVMs = "/apis/corral/v1/vms";
-
-// One connection, written and read by hand.
-class RawConnection {
- public:
-  explicit RawConnection(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    timeval tv{30, 0};  // a bound for a broken server, not a timing assertion
-    if (fd_ >= 0) setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~RawConnection() {
-    if (fd_ >= 0) close(fd_);
-  }
-  bool connected() const { return connected_; }
-  // False once the server stopped taking bytes (it closed the connection).
-  bool send_all(const std::string& bytes) {
-    size_t sent = 0;
-    while (sent < bytes.size()) {
-      ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      sent += static_cast<size_t>(n);
-    }
-    return true;
-  }
-  // Everything the server sends until it closes the connection (or the 30 s bound).
-  std::string read_until_close() {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      ssize_t n = recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        closed_ = n == 0;
-        return out;
-      }
-      out.append(buf, static_cast<size_t>(n));
-    }
-  }
-  bool closed() const { return closed_; }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-  bool closed_ = false;
-};
-
-std::string chunk(const std::string& data) {
-  char size[32];
-  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-  return size + data + "\r\n";
-}
-
-int status_of(const std::string& response) {
-  if (response.rfind("HTTP/1.1 ", 0) != 0) return 0;
-  return std::atoi(response.c_str() + 9);
-}
 
 class HostileRequestTest : public ::testing::Test {
  protected:

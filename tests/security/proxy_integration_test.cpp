@@ -30,70 +30,13 @@ namespace proxy_integration_test {
 
 using namespace std::chrono_literals;
 
-// A connection from `source_ip` (any 127/8 address is loopback) whose reads
-// give up after `timeout`.
-int connect_from(const std::string& host_port, const char* source_ip = "127.0.0.1",
-                 std::chrono::seconds timeout = 30s) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in src{};
-  src.sin_family = AF_INET;
-  ::inet_pton(AF_INET, source_ip, &src.sin_addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
-  const size_t colon = host_port.rfind(':');
-  sockaddr_in dst{};
-  dst.sin_family = AF_INET;
-  dst.sin_port = htons(static_cast<uint16_t>(std::stoi(host_port.substr(colon + 1))));
-  ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &dst.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  timeval tv{static_cast<time_t>(timeout.count()), 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
-
-void send_all(int fd, std::string_view data) {
-  ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-}
-
-// Reads until the peer closes or the read times out.
-std::string read_to_close(int fd) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
-// Reads one answer with a Content-Length body (the proxy's own answers and
-// HttpBackend's have one).
-std::string read_answer(int fd) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const size_t head_end = out.find("\r\n\r\n");
-    if (head_end != std::string::npos) {
-      const size_t cl = out.find("Content-Length: ");
-      const size_t len = cl == std::string::npos ? 0 : std::stoul(out.substr(cl + 16));
-      if (out.size() >= head_end + 4 + len) return out;
-    }
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
-}
-
 // One request on a fresh connection from 127.0.0.1; the whole answer (the
 // proxy closes after it: `Connection: close`).
 std::string round_trip(const std::string& listen, const std::string& head) {
-  int fd = connect_from(listen);
+  int fd = connect_tcp(listen);
   if (fd < 0) return "<connect failed>";
   send_all(fd, head);
-  std::string out = read_to_close(fd);
+  std::string out = read_until_close(fd);
   ::close(fd);
   return out;
 }
@@ -279,7 +222,7 @@ TEST_F(ProxyAttack, TheBackendReceivesTheNormalisedTargetWithPercent2FKept) {
 TEST_F(ProxyAttack, MalformedFramingFromABackendGets502AndItsConnectionIsNotReused) {
   CannedBackend backend("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok");
   serve(BalancerSpec{}, {{"b1", backend.address(), {}}});
-  int fd = connect_from(listen_);
+  int fd = connect_tcp(listen_);
   ASSERT_GE(fd, 0);
   for (int i = 0; i < 2; ++i) {
     send_all(fd, "GET / HTTP/1.1\r\nHost: shop\r\n\r\n");
@@ -302,7 +245,7 @@ TEST_F(ProxyAttack, SlowlorisTrickledHeadGets408AfterRequestHeadSeconds) {
   serve(spec, {{"b1", backend.address(), {}}});
   // Reads give up after 20 s: the old per-request clientSeconds (60 s) would
   // not answer by then.
-  int fd = connect_from(listen_, "127.0.0.1", 20s);
+  int fd = connect_tcp(listen_, "127.0.0.1", 20s);
   ASSERT_GE(fd, 0);
   std::atomic<bool> stop{false};
   std::thread trickle([&] {
@@ -312,7 +255,7 @@ TEST_F(ProxyAttack, SlowlorisTrickledHeadGets408AfterRequestHeadSeconds) {
       send_all(fd, "X");
     }
   });
-  std::string answer = read_to_close(fd);
+  std::string answer = read_until_close(fd);
   stop = true;
   trickle.join();
   ::close(fd);
@@ -331,7 +274,7 @@ TEST_F(ProxyAttack, ConnectionFloodFromOneAddressIsCappedPerClient) {
   // Two kept-alive connections from 127.0.0.1, each proven served.
   std::vector<int> held;
   for (int i = 0; i < 2; ++i) {
-    int fd = connect_from(listen_);
+    int fd = connect_tcp(listen_);
     ASSERT_GE(fd, 0);
     send_all(fd, "GET / HTTP/1.1\r\nHost: shop\r\n\r\n");
     std::string answer = read_answer(fd);
@@ -339,19 +282,19 @@ TEST_F(ProxyAttack, ConnectionFloodFromOneAddressIsCappedPerClient) {
     held.push_back(fd);
   }
   // The third from the same address is closed without an answer ...
-  int third = connect_from(listen_);
+  int third = connect_tcp(listen_);
   ASSERT_GE(third, 0);
   send_all(third, "GET / HTTP/1.1\r\nHost: shop\r\n\r\n");
-  EXPECT_EQ(read_to_close(third), "");
+  EXPECT_EQ(read_until_close(third), "");
   ::close(third);
   EXPECT_EQ(
       metric("corral_balancer_rejected_total{balancer=\"web\",reason=\"maxConnectionsPerClient\"}"),
       1);
   // ... while another address is served,
-  int other = connect_from(listen_, "127.0.0.2");
+  int other = connect_tcp(listen_, "127.0.0.2");
   ASSERT_GE(other, 0);
   send_all(other, "GET / HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n");
-  std::string answer = read_to_close(other);
+  std::string answer = read_until_close(other);
   ::close(other);
   EXPECT_EQ(answer.rfind("HTTP/1.1 200 ", 0), 0u) << answer;
   // and a closed connection gives its slot back.
@@ -376,7 +319,7 @@ TEST_F(ProxyAttack, AnIdleKeptAliveConnectionIsClosedAfterClientSeconds) {
   serve(spec, {{"b1", backend.address(), {}}});
   // Reads give up after 20 s: a connection the proxy kept would time out
   // here (EAGAIN) instead of reading the end of stream.
-  int fd = connect_from(listen_, "127.0.0.1", 20s);
+  int fd = connect_tcp(listen_, "127.0.0.1", 20s);
   ASSERT_GE(fd, 0);
   send_all(fd, "GET / HTTP/1.1\r\nHost: shop\r\n\r\n");
   std::string answer = read_answer(fd);
@@ -403,12 +346,12 @@ TEST_F(ProxyAttack, ExpectContinueGetsNo100BeforeABackendConnectionExists) {
   const std::string dead = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
   ::close(probe);
   serve(BalancerSpec{}, {{"dead", dead, {}}});
-  int fd = connect_from(listen_);
+  int fd = connect_tcp(listen_);
   ASSERT_GE(fd, 0);
   send_all(fd, "PUT /f HTTP/1.1\r\nHost: shop\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n");
   // The client sends nothing more: the proxy must answer from what it has,
   // with the final status, and close (the body was never read).
-  std::string answer = read_to_close(fd);
+  std::string answer = read_until_close(fd);
   ::close(fd);
   EXPECT_EQ(answer.rfind("HTTP/1.1 502 ", 0), 0u) << answer;
   EXPECT_EQ(answer.find("100 Continue"), std::string::npos) << answer;

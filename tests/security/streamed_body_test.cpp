@@ -38,40 +38,6 @@ long rss_kib(pid_t pid) {
   return 0;
 }
 
-int connect_with_timeout(const std::string& listen) {
-  int fd = connect_tcp(listen);
-  if (fd < 0) return -1;
-  timeval tv{60, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
-
-bool send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-// Reads one answer with a Content-Length body; "" when none came.
-std::string read_answer(int fd) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const size_t head_end = out.find("\r\n\r\n");
-    if (head_end != std::string::npos) {
-      const size_t cl = out.find("Content-Length: ");
-      const size_t len = cl == std::string::npos ? 0 : std::stoul(out.substr(cl + 16));
-      if (out.size() >= head_end + 4 + len) return out;
-    }
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
-}
-
 // `n` bytes that differ per `seed` (xorshift), so that a byte moved or lost
 // changes the checksum.
 std::string noise(size_t n, uint64_t seed) {
@@ -118,7 +84,7 @@ TEST_F(StreamedBody, TwentySlow30MiBBodiesKeepTheProxysMemoryBoundedAndArriveInt
   constexpr int kPieces = 30;  // 30 MiB each, 600 MiB in all
   const pid_t pid = lb_.process()->pid();
   // One request first, so that the baseline includes a warm session.
-  int warm = connect_with_timeout(listen_);
+  int warm = connect_tcp(listen_, "127.0.0.1", 60s);
   ASSERT_GE(warm, 0);
   send_all(warm, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   ASSERT_NE(read_answer(warm).find("bytes=0 "), std::string::npos);
@@ -140,7 +106,7 @@ TEST_F(StreamedBody, TwentySlow30MiBBodiesKeepTheProxysMemoryBoundedAndArriveInt
     clients.emplace_back([&, c] {
       const bool chunked = c % 4 == 3;
       const std::string block = noise(kPiece, static_cast<uint64_t>(c));
-      int fd = connect_with_timeout(listen_);
+      int fd = connect_tcp(listen_, "127.0.0.1", 60s);
       if (fd < 0) return;
       const uint64_t total = uint64_t{kPiece} * kPieces;
       send_all(fd, "POST /up/" + std::to_string(c) + " HTTP/1.1\r\nHost: x\r\n" +
@@ -189,7 +155,7 @@ TEST_F(StreamedBody, TwentySlow30MiBBodiesKeepTheProxysMemoryBoundedAndArriveInt
 TEST_F(StreamedBody, AStalePooledConnectionIsRetriedWhileTheRequestIsWithinItsFirst64KiB) {
   sink_.set_close_after_answer(true);
   start();
-  int fd = connect_with_timeout(listen_);
+  int fd = connect_tcp(listen_, "127.0.0.1", 60s);
   ASSERT_GE(fd, 0);
   send_all(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_EQ(read_answer(fd).rfind("HTTP/1.1 200 ", 0), 0u);
@@ -210,7 +176,7 @@ TEST_F(StreamedBody, AStalePooledConnectionIsRetriedWhileTheRequestIsWithinItsFi
 TEST_F(StreamedBody, ABackendFailingAfterMoreThan64KiBWereSentGets502AndNoRetry) {
   sink_.set_die_after_body_bytes(200 * 1024);
   start();
-  int fd = connect_with_timeout(listen_);
+  int fd = connect_tcp(listen_, "127.0.0.1", 60s);
   ASSERT_GE(fd, 0);
   send_all(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_EQ(read_answer(fd).rfind("HTTP/1.1 200 ", 0), 0u);
@@ -237,7 +203,7 @@ TEST_F(StreamedBody, ABackendFailingAfterMoreThan64KiBWereSentGets502AndNoRetry)
 
 TEST_F(StreamedBody, ABodyThatStallsHalfWayGets408AndTheBackendConnectionIsDropped) {
   start("  timeouts: {clientSeconds: 1}\n");
-  int fd = connect_with_timeout(listen_);
+  int fd = connect_tcp(listen_, "127.0.0.1", 60s);
   ASSERT_GE(fd, 0);
   // 100 KiB of a declared 1 MiB, then nothing: the first part is already at
   // the backend when the client stalls.
@@ -250,7 +216,7 @@ TEST_F(StreamedBody, ABodyThatStallsHalfWayGets408AndTheBackendConnectionIsDropp
   EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
   EXPECT_EQ(sink_.requests(), 0);  // the partial request was never completed ...
   // ... and its connection is closed, not pooled: a new request opens another.
-  int again = connect_with_timeout(listen_);
+  int again = connect_tcp(listen_, "127.0.0.1", 60s);
   ASSERT_GE(again, 0);
   send_all(again, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(read_answer(again).find("bytes=0 "), std::string::npos);

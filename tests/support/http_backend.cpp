@@ -16,16 +16,6 @@ namespace corral::testing {
 
 namespace {
 
-bool send_all(int fd, const std::string& data) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 std::string header_value(const std::string& head, const std::string& name) {
   std::string lower = head;
   std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
@@ -45,60 +35,9 @@ HttpBackend::HttpBackend(std::string name) : name_(std::move(name)) {}
 
 HttpBackend::~HttpBackend() { stop(); }
 
-bool HttpBackend::start(std::string* error) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, 1024) != 0) {
-    if (error) *error = std::string("backend bind: ") + std::strerror(errno);
-    return false;
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  acceptor_ = std::thread([this] { accept_loop(); });
-  return true;
-}
-
-void HttpBackend::stop() {
-  if (stop_.exchange(true)) return;
-  ::shutdown(listen_fd_, SHUT_RDWR);
-  ::close(listen_fd_);
-  if (acceptor_.joinable()) acceptor_.join();
-  std::vector<std::thread> threads;
-  {
-    std::lock_guard lock(mu_);
-    for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
-    threads.swap(threads_);
-  }
-  for (auto& t : threads) t.join();
-}
-
 std::string HttpBackend::last_forwarded_for() const {
   std::lock_guard lock(mu_);
   return last_xff_;
-}
-
-void HttpBackend::accept_loop() {
-  while (!stop_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    int fd = ::accept(listen_fd_, nullptr, nullptr);
-    if (fd < 0) continue;
-    ++connections_;
-    std::lock_guard lock(mu_);
-    if (stop_) {
-      ::close(fd);
-      break;
-    }
-    open_fds_.push_back(fd);
-    threads_.emplace_back([this, fd] { serve(fd); });
-  }
 }
 
 void HttpBackend::serve(int fd) {
@@ -106,7 +45,7 @@ void HttpBackend::serve(int fd) {
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   std::string buf;
   char chunk[4096];
-  while (!stop_) {
+  while (!stopping()) {
     size_t end = buf.find("\r\n\r\n");
     if (end == std::string::npos) {
       pollfd p{fd, POLLIN, 0};
@@ -138,7 +77,7 @@ void HttpBackend::serve(int fd) {
       last_xff_ = header_value(head, "x-forwarded-for");
     }
     if (hang_) {
-      while (hang_ && !stop_) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      while (hang_ && !stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
       break;
     }
     if (int d = delay_ms_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(d));
@@ -169,23 +108,6 @@ void HttpBackend::serve(int fd) {
     }
     if (!send_all(fd, res) || close) break;
   }
-  ::close(fd);
-  std::lock_guard lock(mu_);
-  open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
-}
-
-int connect_tcp(const std::string& host_port) {
-  size_t colon = host_port.rfind(':');
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr);
-  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(host_port.substr(colon + 1))));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 HttpResult http_get(const std::string& host_port, const std::string& path, const std::string& host_header,

@@ -22,50 +22,35 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/loopback_server.h"
+#include "tests/support/raw_socket.h"
+
 namespace corral::testing {
 
-class HttpBackend {
+class HttpBackend final : public LoopbackServer {
  public:
   explicit HttpBackend(std::string name);
-  ~HttpBackend();
-  HttpBackend(const HttpBackend&) = delete;
-  HttpBackend& operator=(const HttpBackend&) = delete;
+  ~HttpBackend() override;
 
-  bool start(std::string* error);
-  void stop();
-  int port() const { return port_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   const std::string& name() const { return name_; }
 
   void set_hang(bool hang) { hang_ = hang; }
   void set_status(int status) { status_ = status; }
   void set_delay_ms(int ms) { delay_ms_ = ms; }
   int requests() const { return requests_.load(); }
-  int connections() const { return connections_.load(); }
   std::string last_forwarded_for() const;
 
  private:
-  void accept_loop();
-  void serve(int fd);
+  void serve(int fd) override;
 
   const std::string name_;
-  int port_ = 0;
-  int listen_fd_ = -1;
-  std::atomic<bool> stop_{false};
   std::atomic<bool> hang_{false};
   std::atomic<int> status_{200};
   std::atomic<int> delay_ms_{0};
   std::atomic<int> requests_{0};
-  std::atomic<int> connections_{0};
   mutable std::mutex mu_;
   std::string last_xff_;              // guarded by mu_
-  std::vector<int> open_fds_;         // guarded by mu_
-  std::vector<std::thread> threads_;  // guarded by mu_
-  std::thread acceptor_;
 };
-
-// A blocking TCP connection to "ipv4:port"; -1 when it cannot be made.
-int connect_tcp(const std::string& host_port);
 
 // One blocking HTTP/1.1 exchange on a fresh connection: returns the status
 // code (0 when the connection failed or no answer came within timeout_ms)

@@ -1,5 +1,7 @@
 #include "tests/support/sink_backend.h"
 
+#include "tests/support/raw_socket.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -63,16 +65,6 @@ std::string header_value(const std::string& lower_head, const std::string& name)
   return v;
 }
 
-bool send_all(int fd, const std::string& data) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 }  // namespace sink_backend
 
 uint64_t fnv1a(uint64_t h, std::string_view data) {
@@ -92,61 +84,9 @@ std::string sink_answer_body(uint64_t bytes, uint64_t fnv) {
 
 SinkBackend::~SinkBackend() { stop(); }
 
-bool SinkBackend::start(std::string* error) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, 4096) != 0) {
-    if (error) *error = std::string("sink backend bind: ") + std::strerror(errno);
-    return false;
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  acceptor_ = std::thread([this] { accept_loop(); });
-  return true;
-}
-
-void SinkBackend::stop() {
-  if (stop_.exchange(true) || listen_fd_ < 0) return;
-  ::shutdown(listen_fd_, SHUT_RDWR);
-  ::close(listen_fd_);
-  if (acceptor_.joinable()) acceptor_.join();
-  std::vector<std::thread> threads;
-  {
-    std::lock_guard lock(mu_);
-    for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
-    threads.swap(threads_);
-  }
-  for (auto& t : threads) t.join();
-}
-
-void SinkBackend::accept_loop() {
-  while (!stop_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    int fd = ::accept(listen_fd_, nullptr, nullptr);
-    if (fd < 0) continue;
-    ++connections_;
-    std::lock_guard lock(mu_);
-    open_fds_.push_back(fd);
-    threads_.emplace_back([this, fd] {
-      serve(fd);
-      // Closed here (a reset if a body was left unread: the proxy sees the
-      // failure at once), and forgotten first, so that stop() never touches
-      // a number the system gave to someone else.
-      std::lock_guard lock(mu_);
-      open_fds_.erase(std::find(open_fds_.begin(), open_fds_.end(), fd));
-      ::close(fd);
-    });
-  }
-}
-
 void SinkBackend::serve(int fd) {
   namespace sb = sink_backend;
-  sb::Reader in(fd, stop_);
+  sb::Reader in(fd, stop_flag());
   bool first = true;
   for (;;) {
     size_t end;
@@ -200,7 +140,7 @@ void SinkBackend::serve(int fd) {
     }
     const std::string body = sink_answer_body(bytes, fnv);
     ++requests_;
-    if (!sb::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body))
+    if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body))
       return;
     if (close_after_answer_) return;
   }

@@ -16,11 +16,10 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
-#include <vector>
+
+#include "tests/support/loopback_server.h"
 
 namespace corral::testing {
 
@@ -30,41 +29,25 @@ uint64_t fnv1a(uint64_t h, std::string_view data);
 // What SinkBackend answers for a body of `bytes` bytes with checksum `fnv`.
 std::string sink_answer_body(uint64_t bytes, uint64_t fnv);
 
-class SinkBackend {
+class SinkBackend final : public LoopbackServer {
  public:
   SinkBackend() = default;
-  ~SinkBackend();
-  SinkBackend(const SinkBackend&) = delete;
-  SinkBackend& operator=(const SinkBackend&) = delete;
-
-  bool start(std::string* error);
-  void stop();
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  ~SinkBackend() override;
 
   void set_close_after_answer(bool v) { close_after_answer_ = v; }
   void set_die_after_body_bytes(int64_t n) { die_after_body_bytes_ = n; }
   int requests() const { return requests_.load(); }        // answered
-  int connections() const { return connections_.load(); }  // accepted (health checks too)
   int request_connections() const { return request_connections_.load(); }  // that carried a request
   uint64_t body_bytes() const { return body_bytes_.load(); }  // received, all requests
 
  private:
-  void accept_loop();
-  void serve(int fd);
+  void serve(int fd) override;
 
-  int port_ = 0;
-  int listen_fd_ = -1;
-  std::atomic<bool> stop_{false};
   std::atomic<bool> close_after_answer_{false};
   std::atomic<int64_t> die_after_body_bytes_{-1};
   std::atomic<int> requests_{0};
-  std::atomic<int> connections_{0};
   std::atomic<int> request_connections_{0};
   std::atomic<uint64_t> body_bytes_{0};
-  std::mutex mu_;
-  std::vector<int> open_fds_;         // guarded by mu_
-  std::vector<std::thread> threads_;  // guarded by mu_
-  std::thread acceptor_;
 };
 
 }  // namespace corral::testing
