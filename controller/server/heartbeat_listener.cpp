@@ -125,6 +125,8 @@ struct HeartbeatListener::Impl {
     c.host = o.host;
     c.port = o.port;
     c.listen_name = o.listen_name;
+    c.tls_cert_file = o.tls_cert_file;
+    c.tls_key_file = o.tls_key_file;
     c.worker_threads = o.worker_threads;
     c.max_body_bytes = o.max_body_bytes;
     c.keep_alive_timeout = o.idle_timeout;

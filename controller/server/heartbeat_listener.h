@@ -11,8 +11,9 @@
 //
 // The same Status errors as the API server; requests are counted in the API
 // server's metrics under resource "nodes/heartbeat", refusals under
-// corral_api_refused_total{listener="heartbeat"}. Plain HTTP only: a
-// controller serving TLS does not start it (agents then beat on the API port).
+// corral_api_refused_total{listener="heartbeat"}. A controller serving TLS
+// serves this port with the same certificate (agents verify it with the same
+// CA): a node's token never crosses the network in the clear.
 //
 // Thread safety: start()/stop() from one thread; serving runs on its own.
 #pragma once
@@ -43,6 +44,8 @@ struct HeartbeatListenerOptions {
   size_t max_connections = 10000;            // 0: no cap
   size_t max_connections_per_address = 256;  // 0: no cap
   bool trust_node_addresses = false;         // node_address.h
+  std::string tls_cert_file;                 // PEM; with tls_key_file: HTTPS
+  std::string tls_key_file;
 };
 
 class HeartbeatListener {

@@ -24,7 +24,9 @@ std::string heartbeat_endpoint(const Context& ctx, const HttpRequest& req, int p
   } else if (host.find(':') != std::string::npos) {
     host = "[" + host + "]";
   }
-  return "http://" + host + ":" + std::to_string(port);
+  // The listener serves TLS exactly when the API does (one certificate).
+  const char* scheme = ctx.options.tls_cert_file.empty() ? "http://" : "https://";
+  return scheme + host + ":" + std::to_string(port);
 }
 
 }  // namespace

@@ -116,13 +116,9 @@ Result<void> Server::Impl::load_security() {
 
 Result<void> Server::Impl::start_heartbeat_listener() {
   if (options.heartbeat_port < 0 || !heartbeat) return Ok{};
-  if (tls) {
-    logger("api")->warn(
-        "the heartbeat listener serves plain HTTP only; with TLS, agents beat on the API port "
-        "(one connection per beat)");
-    return Ok{};
-  }
   HeartbeatListenerOptions o;
+  o.tls_cert_file = options.tls_cert_file;
+  o.tls_key_file = options.tls_key_file;
   o.host = options.heartbeat_host.empty() ? options.host : options.heartbeat_host;
   o.port = options.heartbeat_port;
   o.max_body_bytes = options.max_body_bytes;

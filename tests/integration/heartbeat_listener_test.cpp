@@ -4,6 +4,8 @@
 // and back to the API port when the listener goes away.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "api/json.h"
 #include "agent/control_plane.h"
 #include "api/heartbeat.h"
@@ -39,7 +41,9 @@ class HeartbeatListenerTest : public ::testing::Test {
   void SetUp() override { start(/*heartbeat_port=*/0); }
 
   // `heartbeat_port` -1: no listener. The API port is kept across restarts.
-  void start(int heartbeat_port) {
+  // With `tls`, both ports serve HTTPS with a self-signed certificate
+  // (cert_, also the agents' CA).
+  void start(int heartbeat_port, bool tls = false) {
     if (!backend_) backend_ = store::open_memory_store(clock_);
     if (!service_)
       service_ = std::make_unique<heartbeat::HeartbeatService>(*backend_, leases_, clock_);
@@ -48,6 +52,10 @@ class HeartbeatListenerTest : public ::testing::Test {
     o.tokens_file = write_file(dir_, "tokens.csv", kTokens);
     o.heartbeat_port = heartbeat_port;
     o.max_body_bytes = 64 * 1024;
+    if (tls) {
+      o.tls_cert_file = cert_;
+      o.tls_key_file = key_;
+    }
     server_ = std::make_unique<server::Server>(*backend_, clock_, o);
     server_->set_heartbeat_handler(
         [this](const std::string& node, const Json& body) { return service_->handle(node, body); });
@@ -76,7 +84,19 @@ class HeartbeatListenerTest : public ::testing::Test {
     return o;
   }
 
+  // A self-signed certificate for 127.0.0.1; false when openssl is missing.
+  bool make_certificate() {
+    cert_ = dir_.file("cert.pem");
+    key_ = dir_.file("key.pem");
+    const std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+        "-addext subjectAltName=IP:127.0.0.1 -keyout " + key_ + " -out " + cert_ +
+        " > /dev/null 2>&1";
+    return std::system(cmd.c_str()) == 0;
+  }
+
   TempDir dir_;
+  std::string cert_, key_;
   RealClock clock_;
   heartbeat::LeaseTable leases_;
   std::unique_ptr<store::Store> backend_;
@@ -190,6 +210,42 @@ TEST_F(HeartbeatListenerTest, AgentMovesToTheListenerAndBackWhenItGoes) {
   ASSERT_TRUE(third.ok()) << third.error().to_string();
   EXPECT_EQ(cp.heartbeat_endpoint(), "");
   EXPECT_EQ(leases_.current("host-a")->renewals, 3);
+}
+
+// Before, a controller with TLS started no listener, and agents paid a TLS
+// handshake per beat on the API port. Now the listener serves the same
+// certificate: the agent learns an https:// endpoint and beats there,
+// verifying it with its CA, and a plain-HTTP client gets no heartbeat through.
+TEST_F(HeartbeatListenerTest, WithTlsTheListenerServesHttpsAndTheAgentBeatsThere) {
+  if (std::system("openssl version > /dev/null 2>&1") != 0)
+    GTEST_SKIP() << "the openssl command line tool is not installed";
+  ASSERT_TRUE(make_certificate());
+  server_->stop();
+  api_port_ = 0;
+  start(/*heartbeat_port=*/0, /*tls=*/true);
+  ASSERT_GT(server_->heartbeat_port(), 0) << "a TLS controller serves its heartbeat listener too";
+
+  auto options = agent_options("node-a-token");
+  options.server = "https://127.0.0.1:" + std::to_string(api_port_);
+  options.ca_file = cert_;
+  agent::HttpControlPlane cp(options);
+  auto first = cp.heartbeat("host-a", beat("host-a/1"));
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  const std::string listener = "https://127.0.0.1:" + std::to_string(server_->heartbeat_port());
+  EXPECT_EQ(cp.heartbeat_endpoint(), listener);
+  for (int i = 0; i < 3; ++i) {
+    auto next = cp.heartbeat("host-a", beat("host-a/1"));
+    ASSERT_TRUE(next.ok()) << next.error().to_string();
+  }
+  EXPECT_EQ(cp.heartbeat_endpoint(), listener) << "the beats stayed on the listener";
+  EXPECT_EQ(leases_.current("host-a")->renewals, 4);
+
+  // Plain HTTP to the listener: no heartbeat gets through, nothing renews.
+  auto plain = listener_client("node-a-token");
+  plain->set_read_timeout(3, 0);
+  auto r = plain->Post(heartbeat_path("host-a"), to_json(beat("host-a/1")).dump(), kJson);
+  EXPECT_TRUE(!r || r->status != 200);
+  EXPECT_EQ(leases_.current("host-a")->renewals, 4);
 }
 
 }  // namespace heartbeat_listener_test
