@@ -15,6 +15,7 @@
 #include "api/kinds.h"
 #include "base/log.h"
 #include "controller/store/kind_index.h"
+#include "controller/store/object_rules.h"
 #include "controller/store/record_builder.h"
 #include "controller/store/watch_hub.h"
 
@@ -22,73 +23,7 @@ namespace corral::store {
 
 namespace {
 
-// Kubernetes' wording, so that kubectl users recognise it.
-constexpr const char* kConflictMessage =
-    "the object has been modified; please apply your changes to the latest version and try "
-    "again";
-
 using Key = std::pair<std::string, std::string>;  // kind, name
-
-// Order-insensitive for object keys: a client may send metadata keys in any
-// order, and that alone must not make an update look like a change.
-bool json_equal(const Json& a, const Json& b) {
-  if (a.is_object() && b.is_object()) {
-    if (a.size() != b.size()) return false;
-    for (auto it = a.begin(); it != a.end(); ++it) {
-      auto other = b.find(it.key());
-      if (other == b.end() || !json_equal(it.value(), *other)) return false;
-    }
-    return true;
-  }
-  if (a.is_array() && b.is_array()) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-      if (!json_equal(a[i], b[i])) return false;
-    }
-    return true;
-  }
-  return a == b;
-}
-
-// The part whose change bumps metadata.generation: spec, or for kinds with
-// no spec (Event) everything but metadata and status.
-Json desired_part(const std::string& kind, const Json& object) {
-  const KindInfo* info = find_kind(kind);
-  if (info == nullptr || info->has_status) {
-    auto it = object.find("spec");
-    return it == object.end() ? Json() : *it;
-  }
-  Json out = object;
-  out.erase("metadata");
-  out.erase("status");
-  return out;
-}
-
-// metadata.uid / resourceVersion as strings; a number is accepted for the latter.
-std::string meta_string(const Json& object, const char* key) {
-  auto m = object.find("metadata");
-  if (m == object.end() || !m->is_object()) return "";
-  auto it = m->find(key);
-  if (it == m->end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
-Result<std::string> object_name(const Json& object) {
-  std::string name = object.is_object() ? meta_string(object, "name") : "";
-  if (name.empty()) return make_error(ErrorCode::kBadRequest, "metadata.name is required");
-  return name;
-}
-
-Result<void> check_preconditions(const Record& stored, const Preconditions& p) {
-  if (!p.uid.empty() && p.uid != stored.uid) {
-    return make_error(ErrorCode::kConflict, "Precondition failed: UID in precondition: " + p.uid +
-                                                ", UID in object meta: " + stored.uid);
-  }
-  if (!p.resource_version.empty() && p.resource_version != std::to_string(stored.revision)) {
-    return make_error(ErrorCode::kConflict, kConflictMessage);
-  }
-  return Ok{};
-}
 
 class CachedStore final : public Store {
  public:
@@ -293,8 +228,7 @@ class CachedStore final : public Store {
   };
   using Batch_ = std::vector<std::shared_ptr<Write>>;
 
-  // Which halves of an object an update replaces.
-  enum class Part { kSpec, kStatus, kSpecAndStatus };
+  using Part = UpdatePart;
 
   // What an update turns into: the op to commit, or none when it changes
   // nothing (`stored` is then the version to return).
@@ -321,11 +255,8 @@ class CachedStore final : public Store {
     if (!name.ok()) return name.take_error();
     if (latest(kind, *name)) return already_exists(kind, *name);
     int64_t revision = ++next_revision_;
-    Json& meta = object["metadata"];
-    meta["uid"] = new_uuid();
-    meta["creationTimestamp"] = format_time(clock_.now());
-    meta["generation"] = 1;
-    meta["resourceVersion"] = std::to_string(revision);
+    fill_create_metadata(object, clock_.now());
+    object["metadata"]["resourceVersion"] = std::to_string(revision);
     return Op{WatchEvent::Type::kAdded, build_record(kind, object, revision), nullptr};
   }
 
@@ -337,44 +268,13 @@ class CachedStore final : public Store {
     if (!name.ok()) return name.take_error();
     RecordPtr stored = latest(kind, *name);
     if (!stored) return not_found(kind, *name);
-    Preconditions p{meta_string(object, "uid"), meta_string(object, "resourceVersion")};
-    if (auto ok = check_preconditions(*stored, p); !ok) return ok.take_error();
-
-    Json old = stored->parse();
-    Json next;
-    if (part == Part::kStatus) {
-      next = old;
-      if (auto it = object.find("status"); it != object.end()) {
-        next["status"] = std::move(*it);
-      } else {
-        next.erase("status");
-      }
-    } else {
-      next = std::move(object);
-      for (const char* kept : {"uid", "creationTimestamp", "generation", "resourceVersion"}) {
-        if (auto it = old["metadata"].find(kept); it != old["metadata"].end()) {
-          next["metadata"][kept] = *it;
-        }
-      }
-      if (part == Part::kSpec) {
-        // The main path never writes status (that is /status's job).
-        next.erase("status");
-        if (auto it = old.find("status"); it != old.end()) next["status"] = *it;
-      }
-    }
-    if (json_equal(next, old)) return Prepared{std::nullopt, std::move(stored)};
-
-    int64_t generation = stored->generation;
-    if (part != Part::kStatus && !json_equal(desired_part(kind, next), desired_part(kind, old))) {
-      ++generation;
-    }
+    if (auto ok = check_preconditions(*stored, preconditions_of(object)); !ok)
+      return ok.take_error();
+    auto next = next_version(kind, stored->parse(), std::move(object), part);
+    if (!next) return Prepared{std::nullopt, std::move(stored)};
     int64_t revision = ++next_revision_;
-    // Looked up again: ordered_json keeps keys in a vector, so the status
-    // edits above may have moved metadata.
-    Json& meta = next["metadata"];
-    meta["generation"] = generation;
-    meta["resourceVersion"] = std::to_string(revision);
-    RecordPtr record = build_record(kind, next, revision);
+    (*next)["metadata"]["resourceVersion"] = std::to_string(revision);
+    RecordPtr record = build_record(kind, *next, revision);
     return Prepared{Op{WatchEvent::Type::kModified, std::move(record), stored}, stored};
   }
 
