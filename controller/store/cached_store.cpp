@@ -14,10 +14,9 @@
 #include "controller/store/batch_write.h"
 #include "api/kinds.h"
 #include "base/log.h"
-#include "controller/store/kind_index.h"
 #include "controller/store/object_rules.h"
 #include "controller/store/record_builder.h"
-#include "controller/store/watch_hub.h"
+#include "controller/store/published_view.h"
 
 namespace corral::store {
 
@@ -35,11 +34,9 @@ class CachedStore final : public Store {
         persistence_(std::move(persistence)),
         next_revision_(revision),
         durable_revision_(revision),
-        published_revision_(revision),
-        hub_(std::make_shared<WatchHub>(options.history_events, options.watch_buffer, revision)) {
+        view_(options.history_events, options.watch_buffer, revision, records) {
     for (RecordPtr& r : records) {
       Key key{r->kind, r->name};
-      published(key.first).put(r);
       set_latest(key, std::move(r));
     }
     committer_ = std::thread([this] { committer_loop(); });
@@ -52,24 +49,14 @@ class CachedStore final : public Store {
     }
     queue_cv_.notify_all();
     committer_.join();  // commits whatever is still queued first
-    hub_->shutdown();
   }
 
   Result<RecordPtr> get(const std::string& kind, const std::string& name) override {
-    std::shared_lock lock(read_mu_);
-    if (auto k = published_.find(kind); k != published_.end()) {
-      if (RecordPtr r = k->second.find(name)) return r;
-    }
-    return not_found(kind, name);
+    return view_.get(kind, name);
   }
 
   Result<ListResult> list(const std::string& kind, const ListOptions& options) override {
-    if (auto ok = check_field_selectors(kind, options.fields); !ok) return ok.take_error();
-    ListResult out;
-    std::shared_lock lock(read_mu_);
-    out.revision = published_revision_.load();
-    if (auto k = published_.find(kind); k != published_.end()) k->second.select(options, out.items);
-    return out;
+    return view_.list(kind, options);
   }
 
   Result<RecordPtr> create(const std::string& kind, Json object) override {
@@ -169,38 +156,10 @@ class CachedStore final : public Store {
 
   Result<std::unique_ptr<Watch>> watch(const std::string& kind, int64_t from_revision,
                                        const ListOptions& filter) override {
-    if (auto ok = check_field_selectors(kind, filter.fields); !ok) return ok.take_error();
-    if (from_revision < 0) {
-      return make_error(ErrorCode::kBadRequest,
-                        "invalid resource version: " + std::to_string(from_revision));
-    }
-    if (from_revision > 0) {
-      // A revision this store has not reached: the client read it elsewhere
-      // (another store, a store since restored from an older copy) or made it
-      // up. Waiting would skip every event between ours and it; Kubernetes
-      // answers "Too large resource version" (504), and so do we.
-      const int64_t current = published_revision_.load();
-      if (from_revision > current) {
-        return make_error(ErrorCode::kTimeout,
-                          "too large resource version: " + std::to_string(from_revision) +
-                              ", current: " + std::to_string(current));
-      }
-      return hub_->subscribe(kind, filter, from_revision, {}, true);
-    }
-    // Snapshot and subscription under the read lock: publish() holds it
-    // exclusively, so no event can fall between the two.
-    std::shared_lock lock(read_mu_);
-    std::vector<WatchEvent> initial;
-    std::vector<RecordPtr> current;
-    for (const auto& [k, index] : published_) {
-      if (kind.empty() || k == kind) index.select(filter, current);
-    }
-    initial.reserve(current.size());
-    for (auto& r : current) initial.push_back({WatchEvent::Type::kAdded, r, r->revision});
-    return hub_->subscribe(kind, filter, published_revision_.load(), std::move(initial), false);
+    return view_.watch(kind, from_revision, filter);
   }
 
-  int64_t revision() const override { return published_revision_.load(); }
+  int64_t revision() const override { return view_.revision(); }
 
   Result<void> healthy() const override {
     std::lock_guard lock(write_mu_);
@@ -208,7 +167,7 @@ class CachedStore final : public Store {
     return Ok{};
   }
 
-  size_t open_watches() const override { return hub_->open_watches(); }
+  size_t open_watches() const override { return view_.open_watches(); }
 
  private:
   struct Op {
@@ -287,11 +246,6 @@ class CachedStore final : public Store {
     if (failed_) return *failed_;
     if (stopping_) return shutting_down();
     return Ok{};
-  }
-
-  // REQUIRES: read_mu_ held exclusively (or construction).
-  KindIndex& published(const std::string& kind) {
-    return published_.try_emplace(kind, kind).first->second;
   }
 
   // REQUIRES: write_mu_ held. Committed state plus pending writes.
@@ -390,20 +344,11 @@ class CachedStore final : public Store {
   // Makes a durable batch visible to readers and watchers.
   void publish(const Batch_& writes, int64_t revision) {
     std::vector<HubEvent> events;
-    std::unique_lock lock(read_mu_);
     for (const auto& w : writes) {
-      for (const Op& op : w->ops) {
-        KindIndex& index = published(op.record->kind);
-        if (op.type == WatchEvent::Type::kDeleted) {
-          index.erase(op.record->name);
-        } else {
-          index.put(op.record);
-        }
+      for (const Op& op : w->ops)
         events.push_back({{op.type, op.record, op.record->revision}, op.previous});
-      }
     }
-    published_revision_.store(revision);
-    hub_->publish(events);
+    view_.publish(events, revision);
   }
 
   // A failed commit is fatal, as in etcd. The batch may be in the log
@@ -447,7 +392,7 @@ class CachedStore final : public Store {
   // Used by the committer thread only, after construction.
   std::unique_ptr<Persistence> persistence_;
 
-  // Lock order: write_mu_, then read_mu_, then the hub's.
+  // Lock order: write_mu_, then the view's (published_view.h).
   mutable std::mutex write_mu_;
   std::condition_variable queue_cv_;  // the committer waits for writes
   // Committed state plus pending writes: what preconditions are checked against.
@@ -462,12 +407,8 @@ class CachedStore final : public Store {
   std::optional<Error> failed_;  // guarded by write_mu_
   bool stopping_ = false;           // guarded by write_mu_
 
-  // Durable, published state: what readers see. Sorted by name for list.
-  mutable std::shared_mutex read_mu_;
-  std::unordered_map<std::string, KindIndex> published_;  // guarded by read_mu_
-  std::atomic<int64_t> published_revision_;               // written under read_mu_ (exclusive)
-
-  std::shared_ptr<WatchHub> hub_;
+  // Durable, published state: what readers see.
+  PublishedView view_;
   std::thread committer_;
 };
 
