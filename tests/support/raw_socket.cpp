@@ -23,8 +23,9 @@ int connect_tcp(const std::string& host_port, const char* source_ip,
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_port = htons(static_cast<uint16_t>(std::atoi(host_port.c_str() + colon + 1)));
-  if (::inet_pton(AF_INET, source_ip, &from.sin_addr) != 1 ||
-      ::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+  if ((source_ip != nullptr &&
+       (::inet_pton(AF_INET, source_ip, &from.sin_addr) != 1 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0)) ||
       ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &to.sin_addr) != 1 ||
       ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
     ::close(fd);

@@ -11,10 +11,12 @@
 
 namespace corral::testing {
 
-// A blocking TCP connection to "ipv4:port" from `source_ip` (any 127.0.0.0/8
-// address is loopback, so a test can be several clients) whose reads give up
-// after `read_timeout`; -1 when it cannot be made.
-int connect_tcp(const std::string& host_port, const char* source_ip = "127.0.0.1",
+// A blocking TCP connection to "ipv4:port" whose reads give up after
+// `read_timeout`; -1 when it cannot be made. With `source_ip` it connects
+// from that address (any 127.0.0.0/8 address is loopback, so a test can be
+// several clients); without, the kernel picks it — a loopback source cannot
+// reach an address outside 127/8, such as an agent in a test's namespace.
+int connect_tcp(const std::string& host_port, const char* source_ip = nullptr,
                 std::chrono::seconds read_timeout = std::chrono::seconds(30));
 
 // Writes all of `data`; false once the peer stopped taking bytes.
