@@ -204,6 +204,12 @@ Json etcd_compare_json(const Compare& c) {
 
 // gRPC status codes (google.golang.org/grpc/codes) as Corral's.
 ErrorCode etcd_grpc_code(int code, const std::string& message, int http_status) {
+  // "etcdserver: request is too large" (InvalidArgument) and grpc's "received
+  // message larger than max" (ResourceExhausted): a request over etcd's
+  // --max-request-bytes (1.5 MiB by default), seen on 3.4.23.
+  if ((code == 3 || code == 8) &&
+      (message.find("too large") != std::string::npos || message.find("larger than max") != std::string::npos))
+    return ErrorCode::kTooLarge;
   switch (code) {
     case 1: return ErrorCode::kUnavailable;       // Canceled
     case 3: return ErrorCode::kBadRequest;        // InvalidArgument

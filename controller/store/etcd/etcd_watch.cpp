@@ -37,8 +37,7 @@ void EtcdWatch::run() {
     Error error;
     int64_t compact_revision = 0;
     bool transport_failure = false;
-    endpoint_index_.store(static_cast<int>(i));
-    bool created = run_on(endpoint, &error, &compact_revision, &transport_failure);
+    bool created = run_on(i, endpoint, &error, &compact_revision, &transport_failure);
     if (stream_->stopped()) return;  // the owner's doing: no on_end
     // Before etcd created the watch, a member that cannot be reached is
     // skipped (a watch is a read); anything etcd itself said is final.
@@ -50,7 +49,6 @@ void EtcdWatch::run() {
     if (!failures.empty()) failures += "; then ";
     failures += error.message;
   }
-  endpoint_index_.store(-1);
   if (on_end_) {
     on_end_(endpoints_.empty() ? make_error(ErrorCode::kUnavailable, "etcd: watch: no endpoints")
                                : make_error(last_code, failures),
@@ -58,7 +56,7 @@ void EtcdWatch::run() {
   }
 }
 
-bool EtcdWatch::run_on(const std::string& endpoint, Error* error, int64_t* compact_revision,
+bool EtcdWatch::run_on(size_t index, const std::string& endpoint, Error* error, int64_t* compact_revision,
                        bool* transport_failure) {
   bool created = false;
   bool ended = false;  // an answer line ended the watch; *error says why
@@ -90,6 +88,7 @@ bool EtcdWatch::run_on(const std::string& endpoint, Error* error, int64_t* compa
     }
     if (w.created) {
       created = true;
+      endpoint_index_.store(static_cast<int>(index));
       return !stream_->stopped();
     }
     WatchBatch batch;

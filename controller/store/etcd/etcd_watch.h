@@ -87,7 +87,7 @@ class EtcdWatch {
   void run();
   // One stream on one endpoint; true when etcd created the watch there.
   // `*transport_failure`: it ended without an answer from etcd saying why.
-  bool run_on(const std::string& endpoint, Error* error, int64_t* compact_revision,
+  bool run_on(size_t index, const std::string& endpoint, Error* error, int64_t* compact_revision,
               bool* transport_failure);
 
   const std::vector<std::string> endpoints_;
