@@ -167,13 +167,6 @@ TEST_F(EtcdClientTest, PrefixRangeWithALimitSaysThereIsMore) {
   EXPECT_EQ(k->kvs[2].value, "");
 }
 
-TEST(EtcdClientPrefixEnd, IncrementsTheLastByteBelow0xff) {
-  EXPECT_EQ(prefix_end("/p/"), "/p0");
-  EXPECT_EQ(prefix_end(std::string("a\xff", 2)), "b");
-  EXPECT_EQ(prefix_end(std::string("\xff\xff", 2)), std::string(1, '\0'));
-  EXPECT_EQ(prefix_end(""), std::string(1, '\0'));
-}
-
 TEST_F(EtcdClientTest, TxnCompareAndSwapOnModRevisionSucceedsThenFailsWithTheCurrentValue) {
   int64_t rev = put("/cas", "old");
   TxnRequest swap;
@@ -344,14 +337,51 @@ TEST_F(EtcdClientTest, AWatchStopsPromptlyWhenItsOwnerDropsIt) {
   WatchRecorder recorder;
   WatchOptions options;
   options.key = "/quiet";
+  options.start_revision = put("/quiet", "1");
   auto watch = std::make_unique<EtcdWatch>(std::vector<std::string>{etcd_.endpoint()}, options,
                                            recorder.on_batch(), recorder.on_end());
-  put("/quiet", "1");
   ASSERT_TRUE(recorder.wait_events([](const auto& events) { return events.size() == 1; }));
   auto start = std::chrono::steady_clock::now();
   watch.reset();
   EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(500));
   EXPECT_FALSE(recorder.wait_end(milliseconds(0)).has_value());  // the owner's stop is not an end
+}
+
+TEST_F(EtcdClientTest, AWatchLineOverTheCapEndsTheWatchInsteadOfGrowing) {
+  WatchRecorder recorder;
+  WatchOptions options;
+  options.key = "/big";
+  options.max_line_bytes = 1'000;
+  // From a revision, not from "now": a put racing the watch's creation is still seen.
+  options.start_revision = put("/big", "small");
+  EtcdWatch watch({etcd_.endpoint()}, options, recorder.on_batch(), recorder.on_end());
+  ASSERT_TRUE(recorder.wait_events([](const auto& events) { return events.size() == 1; }));
+  put("/big", std::string(10'000, 'x'));
+  std::optional<Error> end = recorder.wait_end();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->code, ErrorCode::kTooLarge) << end->message;
+  EXPECT_EQ(recorder.events().size(), 1u);
+}
+
+TEST_F(EtcdClientTest, AWatchOnAPausedEtcdEndsAfterItsIdleTimeout) {
+  WatchRecorder recorder;
+  WatchOptions options;
+  options.key = "/idle";
+  options.idle_timeout = milliseconds(300);
+  put("/idle", "0");
+  EtcdWatch watch({etcd_.endpoint()}, options, recorder.on_batch(), recorder.on_end());
+  ASSERT_TRUE(etcd_.pause());  // the created answer may or may not be out: either way silence
+  std::optional<Error> end = recorder.wait_end();
+  ASSERT_TRUE(etcd_.resume());
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->code, ErrorCode::kTimeout) << end->message;
+}
+
+TEST_F(EtcdClientTest, AValueOverEtcdsRequestLimitIsTooLarge) {
+  auto r = client_->put({"/huge", std::string(2u << 20, 'x')});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kTooLarge) << r.error().message;
+  EXPECT_EQ(r.error().message.rfind("etcd " + etcd_.endpoint() + ": put: ", 0), 0u) << r.error().message;
 }
 
 TEST(EtcdClientProgress, WatchDeliversProgressNotificationsWhenAsked) {
@@ -459,25 +489,45 @@ TEST_F(EtcdClientTest, ADeadFirstEndpointFailsOverToTheSecondForReadsWritesAndWa
   EXPECT_EQ(watch.endpoint(), etcd_.endpoint());
 }
 
-TEST_F(EtcdClientTest, APausedEtcdTimesOutAndAWriteIsNotSentTwice) {
-  EtcdOptions o = options({etcd_.endpoint()});
+TEST_F(EtcdClientTest, APausedEtcdTimesOutAReadMovesOnAndASentWriteDoesNot) {
+  // Two separate single-member etcds, so that where a request went shows.
+  EtcdProcess other;
+  std::string error;
+  ASSERT_TRUE(other.start(&error)) << error;
+  EtcdOptions o = options({etcd_.endpoint(), other.endpoint()});
   o.request_timeout = milliseconds(300);
   EtcdClient client(o);
-  ASSERT_TRUE(client.put({"/t", "before"}).ok());
-  ASSERT_TRUE(etcd_.pause());
-  auto r = client.range({"/t"});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, ErrorCode::kTimeout) << r.error().message;
-  EXPECT_EQ(r.error().message.rfind("etcd " + etcd_.endpoint() + ": range: ", 0), 0u) << r.error().message;
+  ASSERT_TRUE(client.put({"/t", "first"}).ok());  // on the first endpoint, which answers
+  EXPECT_EQ(client.current_endpoint(), etcd_.endpoint());
+  ASSERT_TRUE(etcd_.pause());  // connections open, nothing answers
+
+  // The write reached the paused etcd's socket before the deadline: it may
+  // yet be applied there, so it is not sent to the next endpoint.
   auto p = client.put({"/t", "during"});
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().code, ErrorCode::kTimeout) << p.error().message;
+  EXPECT_EQ(p.error().message.rfind("etcd " + etcd_.endpoint() + ": put: timed out", 0), 0u)
+      << p.error().message;
+  EtcdClient other_only(options({other.endpoint()}));
+  auto on_other = other_only.range({"/t"});
+  ASSERT_TRUE(on_other.ok()) << on_other.error().message;
+  EXPECT_TRUE(on_other->kvs.empty());
+
+  // A read times out on the paused one and is asked again of the next.
+  auto r = client.range({"/t"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->kvs.empty());  // the other etcd's answer
+  EXPECT_EQ(client.current_endpoint(), other.endpoint());
+
+  // With only the paused one, a read is kTimeout naming it.
+  EtcdOptions paused_only = options({etcd_.endpoint()});
+  paused_only.request_timeout = milliseconds(300);
+  auto timed_out = EtcdClient(paused_only).range({"/t"});
+  ASSERT_FALSE(timed_out.ok());
+  EXPECT_EQ(timed_out.error().code, ErrorCode::kTimeout) << timed_out.error().message;
+  EXPECT_EQ(timed_out.error().message.rfind("etcd " + etcd_.endpoint() + ": range: ", 0), 0u)
+      << timed_out.error().message;
   ASSERT_TRUE(etcd_.resume());
-  // The write reached etcd's socket before the timeout: it may be applied
-  // after all, which is why it was not retried elsewhere.
-  auto after = client_->range({"/t"});
-  ASSERT_TRUE(after.ok()) << after.error().message;
-  ASSERT_EQ(after->kvs.size(), 1u);
 }
 
 TEST(EtcdClientCluster, ThreeMembersServeOneKeySpaceAndFailOverWhenAFollowerDies) {
