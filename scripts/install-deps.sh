@@ -21,6 +21,8 @@ if [ "${1:-test}" != run ]; then
     # The sanitizer build uses clang: it compiles instrumented code about twice
     # as fast as g++ (scripts/build.sh asan).
     clang-14 libclang-rt-14-dev
+    # The etcd client's integration tests start a real etcd (controller/store/etcd).
+    etcd-server etcd-client
   )
 fi
 
