@@ -63,7 +63,7 @@ Result<HeartbeatResponse> HttpControlPlane::send(ApiClient& client, const std::s
   if (!response) {
     Error e = response.take_error();
     e.code = ErrorCode::kInternal;  // a controller we do not understand: not our input's fault
-    e.message = "malformed heartbeat answer from " + client.config().server + ": " + e.message;
+    e.message = "malformed heartbeat answer from " + client.server() + ": " + e.message;
     return e;
   }
   return response;

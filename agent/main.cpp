@@ -74,7 +74,7 @@ bool is_loopback_host(const std::string& host) {
 
 
 void add_flags(CLI::App& app, Flags& f) {
-  app.add_option("--server", f.server, "Controller base URL, e.g. https://corral:7443")->required();
+  app.add_option("--server", f.server, "Controller base URL, or several comma-separated (one cluster's controllers: a beat that cannot reach one goes to the next), e.g. https://c1:7443,https://c2:7443")->required();
   app.add_option("--node", f.node, "This node's name (DNS-1123)")->required();
   app.add_option("--driver", f.driver, "process | sim | libvirt: how VMs run here")->required();
   app.add_option("--data-dir", f.data_dir,

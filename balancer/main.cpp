@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   CLI::App app{"corral-balancer: proxies TCP or HTTP to the endpoints the controller publishes for a Balancer"};
   std::string server, names, token, token_file, file, ready_file, log_level = "info";
   ProxyOptions options;
-  app.add_option("--server", server, "the controller's URL (e.g. http://127.0.0.1:7443)");
+  app.add_option("--server", server, "the controller's URL, or several comma-separated (e.g. http://127.0.0.1:7443)");
   app.add_option("--balancer", names, "the Balancer(s) to serve, comma-separated");
   app.add_option("--token-file", token_file,
                  "file holding the bearer token (a `balancer` or `admin` role), mode 600; "

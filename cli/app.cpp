@@ -52,7 +52,7 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
 
   GlobalOptions global;
   app.add_option("--server", global.server,
-                 "API server URL (overrides CORRAL_SERVER and the config file's server:)");
+                 "API server URL, or several comma-separated: a request that cannot reach one moves to the next (overrides CORRAL_SERVER and the config file's server:)");
   app.add_option("--token-file", global.token_file,
                  "file holding the bearer token, mode 600 (overrides CORRAL_TOKEN and the "
                  "config file's token:)");

@@ -15,7 +15,7 @@ Result<ClientConfig> resolve_client_config(const GlobalOptions& options) {
   }
   if (!options.ca.empty()) cfg->ca_file = options.ca;
   if (options.insecure) cfg->insecure_skip_verify = true;
-  while (!cfg->server.empty() && cfg->server.back() == '/') cfg->server.pop_back();
+  if (auto joined = join_servers(cfg->server); !joined.empty()) cfg->server = joined;
   return cfg;
 }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "api/json.h"
@@ -103,10 +104,35 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
-ApiClient::ApiClient(ClientConfig config) : config_(std::move(config)) {
+std::vector<std::string> split_servers(const std::string& servers) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= servers.size()) {
+    size_t comma = servers.find(',', start);
+    if (comma == std::string::npos) comma = servers.size();
+    std::string one = trim(servers.substr(start, comma - start));
+    while (!one.empty() && one.back() == '/') one.pop_back();
+    if (!one.empty()) out.push_back(std::move(one));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string join_servers(const std::string& servers) {
+  std::string joined;
+  for (const auto& one : split_servers(servers)) joined += (joined.empty() ? "" : ",") + one;
+  return joined;
+}
+
+ApiClient::ApiClient(ClientConfig config)
+    : config_(std::move(config)), servers_(split_servers(config_.server)) {
   global_init_once();
   curl_ = curl_easy_init();
-  while (!config_.server.empty() && config_.server.back() == '/') config_.server.pop_back();
+  if (servers_.empty()) {
+    servers_.push_back(config_.server);  // "" fails, naming it, on use
+  } else {
+    config_.server = join_servers(config_.server);
+  }
 }
 
 ApiClient::~ApiClient() {
@@ -160,13 +186,51 @@ Error transport_error(const std::string& server, CURLcode rc, const char* errbuf
 
 }  // namespace
 
+namespace {
+
+// Whether a failed transfer sent not one byte of its request: then a write
+// cannot have reached the server, and may go to another.
+bool nothing_sent(CURL* c) {
+  long request_bytes = 0;
+  curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &request_bytes);
+  return request_bytes == 0;
+}
+
+// "cannot reach any of A, B: <the last failure>".
+Error none_reached(const std::vector<std::string>& servers, Error last) {
+  if (servers.size() < 2) return last;
+  std::string list;
+  for (const auto& s : servers) list += (list.empty() ? "" : ", ") + s;
+  last.message = "no server answered (tried " + list + "); last: " + last.message;
+  return last;
+}
+
+}  // namespace
+
 Result<HttpResponse> ApiClient::request(const std::string& method, const std::string& path,
                                         const std::string& body) {
+  std::optional<Error> last;
+  for (size_t tried = 0; tried < servers_.size(); ++tried) {
+    const size_t i = (current_ + tried) % servers_.size();
+    bool may_retry = false;
+    auto r = request_to(servers_[i], method, path, body, &may_retry);
+    if (r.ok() || !may_retry) {
+      if (r.ok()) current_ = i;
+      return r;
+    }
+    last = r.take_error();
+  }
+  return none_reached(servers_, std::move(*last));
+}
+
+Result<HttpResponse> ApiClient::request_to(const std::string& server, const std::string& method,
+                                           const std::string& path, const std::string& body,
+                                           bool* may_retry) {
   if (!curl_) return make_error(ErrorCode::kInternal, "curl_easy_init failed");
   CURL* c = handle(curl_);
   HeaderList headers;
   char errbuf[CURL_ERROR_SIZE] = {0};
-  prepare(c, config_, method, config_.server + path, body, headers, errbuf);
+  prepare(c, config_, method, server + path, body, headers, errbuf);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout.count()));
   HttpResponse response;
   BodyBuffer buffer{&response.body, config_.max_response_bytes};
@@ -176,11 +240,14 @@ Result<HttpResponse> ApiClient::request(const std::string& method, const std::st
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(buffer.max));
   CURLcode rc = curl_easy_perform(c);
   if (buffer.over || rc == CURLE_FILESIZE_EXCEEDED) {
-    return make_error(ErrorCode::kTooLarge, config_.server + " answered " + method + " " + path +
+    return make_error(ErrorCode::kTooLarge, server + " answered " + method + " " + path +
                                                 " with more than " + std::to_string(buffer.max) +
                                                 " bytes, the most this client takes");
   }
-  if (rc != CURLE_OK) return transport_error(config_.server, rc, errbuf);
+  if (rc != CURLE_OK) {
+    *may_retry = method == "GET" || nothing_sent(c);
+    return transport_error(server, rc, errbuf);
+  }
   long code = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
   response.status = static_cast<int>(code);
@@ -206,14 +273,36 @@ Result<Json> ApiClient::call(const std::string& method, const std::string& path,
 Result<void> ApiClient::stream_lines(const std::string& path,
                                      const std::function<bool(const std::string&)>& on_line,
                                      std::chrono::milliseconds timeout) {
+  std::optional<Error> last;
+  for (size_t tried = 0; tried < servers_.size(); ++tried) {
+    const size_t i = (current_ + tried) % servers_.size();
+    bool may_retry = false;
+    auto r = stream_from(servers_[i], path, on_line, timeout, &may_retry);
+    if (r.ok() || !may_retry) {
+      if (r.ok()) current_ = i;
+      return r;
+    }
+    last = r.take_error();
+  }
+  return none_reached(servers_, std::move(*last));
+}
+
+Result<void> ApiClient::stream_from(const std::string& server, const std::string& path,
+                                    const std::function<bool(const std::string&)>& on_line,
+                                    std::chrono::milliseconds timeout, bool* may_retry) {
   if (!curl_) return make_error(ErrorCode::kInternal, "curl_easy_init failed");
   CURL* c = handle(curl_);
   HeaderList headers;
   char errbuf[CURL_ERROR_SIZE] = {0};
-  prepare(c, config_, "GET", config_.server + path, "", headers, errbuf);
+  prepare(c, config_, "GET", server + path, "", headers, errbuf);
   StreamState state;
   state.curl = c;
-  state.on_line = &on_line;
+  bool delivered = false;  // a line reached on_line: the stream is this server's now
+  const std::function<bool(const std::string&)> counting = [&](const std::string& line) {
+    delivered = true;
+    return on_line(line);
+  };
+  state.on_line = &counting;
   state.deadline = std::chrono::steady_clock::now() + timeout;
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &state);
@@ -233,7 +322,8 @@ Result<void> ApiClient::stream_lines(const std::string& path,
     if (rc == CURLE_OK && !rest.empty()) on_line(rest);
     return Ok{};
   }
-  return transport_error(config_.server, rc, errbuf);
+  *may_retry = !delivered && code == 0;
+  return transport_error(server, rc, errbuf);
 }
 
 std::string ApiClient::resource_path(const std::string& plural, const std::string& name,
@@ -330,6 +420,18 @@ Result<void> read_config_file(const std::string& path, ClientConfig& cfg) {
       cfg.insecure_skip_verify = v.get<bool>();
       continue;
     }
+    if (key == "server" && v.is_array()) {  // a list of the cluster's controllers
+      std::string joined;
+      for (const Json& one : v) {
+        if (!one.is_string())
+          return make_error(ErrorCode::kBadRequest, where + ": malformed config: each server "
+                                                            "must be a string, not " +
+                                                            json_type_name(one));
+        joined += (joined.empty() ? "" : ",") + one.get<std::string>();
+      }
+      cfg.server = joined;
+      continue;
+    }
     if (key != "server" && key != "token" && key != "ca")
       return make_error(ErrorCode::kBadRequest, where + ": malformed config: unknown key \"" + key +
                                                     "\" (expected server, token, ca)");
@@ -360,7 +462,7 @@ Result<ClientConfig> load_client_config(const std::string& config_path) {
   if (const char* v = std::getenv("CORRAL_SERVER"); v && *v) cfg.server = v;
   if (const char* v = std::getenv("CORRAL_TOKEN"); v && *v) cfg.token = v;
   if (const char* v = std::getenv("CORRAL_CA"); v && *v) cfg.ca_file = v;
-  while (!cfg.server.empty() && cfg.server.back() == '/') cfg.server.pop_back();
+  if (auto joined = join_servers(cfg.server); !joined.empty()) cfg.server = joined;
   return cfg;
 }
 

@@ -18,7 +18,11 @@
 namespace corral {
 
 struct ClientConfig {
-  std::string server = "http://127.0.0.1:7443";  // base URL
+  // Base URL, or several separated by commas: the controllers of one cluster
+  // ("https://c1:7443,https://c2:7443"). A request that cannot reach one
+  // moves to the next (see ApiClient); the one that answered is tried first
+  // from then on.
+  std::string server = "http://127.0.0.1:7443";
   std::string token;                               // bearer token; empty: none
   std::string ca_file;                             // PEM bundle to verify the server; empty: system CAs
   bool insecure_skip_verify = false;
@@ -41,7 +45,8 @@ struct ClientConfig {
 };
 
 // Where corralctl's settings come from, lowest to highest priority:
-// ~/.corral/config (YAML: server, token, ca), CORRAL_SERVER / CORRAL_TOKEN /
+// ~/.corral/config (YAML: server — a URL, a comma-separated list or a YAML
+// list of URLs — token, ca), CORRAL_SERVER / CORRAL_TOKEN /
 // CORRAL_CA, then flags (applied by the caller).
 // Errors: BadRequest naming the config file and line when it is malformed.
 Result<ClientConfig> load_client_config(const std::string& config_path = "");
@@ -60,16 +65,26 @@ class ApiClient {
   ApiClient& operator=(const ApiClient&) = delete;
 
   const ClientConfig& config() const { return config_; }
+  // The server the next request goes to first: the one that last answered.
+  const std::string& server() const { return servers_[current_]; }
 
   // Any request; transport failures are Unavailable ("cannot reach http://...: ..."),
   // Timeout when `timeout` passed; an answer over max_response_bytes is TooLarge.
+  // With several servers, a request moves to the next one when it could not
+  // reach the current one — a GET whatever the transport failure, any other
+  // method only when not one byte of it was sent (a write that may have
+  // arrived is never sent twice: its failure goes back to the caller, who
+  // reads before trying again). An HTTP answer, whatever its status, is the
+  // answer.
   Result<HttpResponse> request(const std::string& method, const std::string& path,
                                const std::string& body = "");
   // Request + JSON decode; a non-2xx answer becomes an Error from its Status body.
   Result<Json> call(const std::string& method, const std::string& path, const Json* body = nullptr);
 
   // Streams a watch: calls on_line for every newline-terminated line until it
-  // returns false, the server closes, or `timeout` passes.
+  // returns false, the server closes, or `timeout` passes. With several
+  // servers, one that cannot be reached before the first line moves the
+  // stream to the next.
   Result<void> stream_lines(const std::string& path, const std::function<bool(const std::string&)>& on_line,
                             std::chrono::milliseconds timeout);
 
@@ -79,9 +94,25 @@ class ApiClient {
   static std::string url_encode(const std::string& text);
 
  private:
+  // One attempt against `server`. *may_retry: it failed in a way after which
+  // the next server may be tried (see request()).
+  Result<HttpResponse> request_to(const std::string& server, const std::string& method,
+                                  const std::string& path, const std::string& body, bool* may_retry);
+  Result<void> stream_from(const std::string& server, const std::string& path,
+                           const std::function<bool(const std::string&)>& on_line,
+                           std::chrono::milliseconds timeout, bool* may_retry);
+
   ClientConfig config_;
+  std::vector<std::string> servers_;  // config_.server split; never empty
+  size_t current_ = 0;                // index into servers_
   void* curl_ = nullptr;  // CURL*, reused so connections are kept alive
 };
+
+// "a, b/,c" → {"a", "b", "c"}: a server list as flags and config files give
+// it (spaces and trailing slashes dropped, empty entries skipped).
+std::vector<std::string> split_servers(const std::string& servers);
+// The same list as one normalised string: "a/, b" → "a,b" ("" stays "").
+std::string join_servers(const std::string& servers);
 
 // Builds an Error from a non-2xx answer (a Status object when it is one).
 Error error_from_response(const HttpResponse& response);

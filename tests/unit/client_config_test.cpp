@@ -79,6 +79,36 @@ TEST_F(ClientConfigTest, FileThenEnvThenFlags) {
   EXPECT_EQ(from_flags->ca_file, "/flag/ca.pem");
 }
 
+// Several controllers (issue 16): a comma-separated list or a YAML list in
+// the file, a list in the environment or a flag, each entry normalised.
+TEST_F(ClientConfigTest, ServerListsFromTheFileTheEnvironmentAndFlags) {
+  write_file(config_path(), "server: [\"https://c1:7443/\", https://c2:7443]\n");
+  auto from_file = resolve_client_config({});
+  ASSERT_TRUE(from_file.ok()) << from_file.error().to_string();
+  EXPECT_EQ(from_file->server, "https://c1:7443,https://c2:7443");
+
+  write_file(config_path(), "server: [https://c1:7443, 7]\n");
+  auto bad = load_client_config();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("each server must be a string"), std::string::npos)
+      << bad.error().message;
+
+  setenv("CORRAL_SERVER", " http://e1:1/ ,, http://e2:2", 1);
+  auto from_env = load_client_config();
+  ASSERT_FALSE(from_env.ok());  // the file is still malformed
+  write_file(config_path(), "token: t\n");
+  from_env = load_client_config();
+  ASSERT_TRUE(from_env.ok()) << from_env.error().to_string();
+  EXPECT_EQ(from_env->server, "http://e1:1,http://e2:2");
+
+  GlobalOptions flags;
+  flags.server = "https://f1:3/,https://f2:3/";
+  auto from_flags = resolve_client_config(flags);
+  ASSERT_TRUE(from_flags.ok());
+  EXPECT_EQ(from_flags->server, "https://f1:3,https://f2:3");
+  EXPECT_EQ(split_servers(from_flags->server), (std::vector<std::string>{"https://f1:3", "https://f2:3"}));
+}
+
 TEST_F(ClientConfigTest, ExplicitConfigFlagIsRead) {
   TempDir other;
   write_file(other.file("cfg"), "server: http://other:9\n");
