@@ -207,13 +207,13 @@ Error none_reached(const std::vector<std::string>& servers, Error last) {
 
 }  // namespace
 
-Result<HttpResponse> ApiClient::request(const std::string& method, const std::string& path,
-                                        const std::string& body) {
+template <class T, class Attempt>
+Result<T> ApiClient::first_that_answers(Attempt attempt) {
   std::optional<Error> last;
   for (size_t tried = 0; tried < servers_.size(); ++tried) {
     const size_t i = (current_ + tried) % servers_.size();
     bool may_retry = false;
-    auto r = request_to(servers_[i], method, path, body, &may_retry);
+    Result<T> r = attempt(servers_[i], &may_retry);
     if (r.ok() || !may_retry) {
       if (r.ok()) current_ = i;
       return r;
@@ -221,6 +221,13 @@ Result<HttpResponse> ApiClient::request(const std::string& method, const std::st
     last = r.take_error();
   }
   return none_reached(servers_, std::move(*last));
+}
+
+Result<HttpResponse> ApiClient::request(const std::string& method, const std::string& path,
+                                        const std::string& body) {
+  return first_that_answers<HttpResponse>([&](const std::string& server, bool* may_retry) {
+    return request_to(server, method, path, body, may_retry);
+  });
 }
 
 Result<HttpResponse> ApiClient::request_to(const std::string& server, const std::string& method,
@@ -273,18 +280,9 @@ Result<Json> ApiClient::call(const std::string& method, const std::string& path,
 Result<void> ApiClient::stream_lines(const std::string& path,
                                      const std::function<bool(const std::string&)>& on_line,
                                      std::chrono::milliseconds timeout) {
-  std::optional<Error> last;
-  for (size_t tried = 0; tried < servers_.size(); ++tried) {
-    const size_t i = (current_ + tried) % servers_.size();
-    bool may_retry = false;
-    auto r = stream_from(servers_[i], path, on_line, timeout, &may_retry);
-    if (r.ok() || !may_retry) {
-      if (r.ok()) current_ = i;
-      return r;
-    }
-    last = r.take_error();
-  }
-  return none_reached(servers_, std::move(*last));
+  return first_that_answers<void>([&](const std::string& server, bool* may_retry) {
+    return stream_from(server, path, on_line, timeout, may_retry);
+  });
 }
 
 Result<void> ApiClient::stream_from(const std::string& server, const std::string& path,

@@ -94,6 +94,11 @@ class ApiClient {
   static std::string url_encode(const std::string& text);
 
  private:
+  // Runs attempt(server, &may_retry) from the current server on, moving to
+  // the next while it fails with may_retry; the one that answered becomes
+  // the current one.
+  template <class T, class Attempt>
+  Result<T> first_that_answers(Attempt attempt);
   // One attempt against `server`. *may_retry: it failed in a way after which
   // the next server may be tried (see request()).
   Result<HttpResponse> request_to(const std::string& server, const std::string& method,
