@@ -12,6 +12,7 @@
 
 #include "api/json.h"
 #include "api/yaml.h"
+#include "base/line_splitter.h"
 
 namespace corral {
 
@@ -52,7 +53,7 @@ size_t collect_body(char* data, size_t size, size_t n, void* user) {
 struct StreamState {
   CURL* curl = nullptr;
   const std::function<bool(const std::string&)>* on_line = nullptr;
-  std::string pending;     // bytes after the last newline
+  LineSplitter lines;      // no bound: the API's own watch lines
   std::string error_body;  // the whole body of a non-2xx answer
   bool stopped = false;    // on_line asked to stop
   bool timed_out = false;
@@ -68,19 +69,10 @@ size_t stream_write(char* data, size_t size, size_t n, void* user) {
     s->error_body.append(data, bytes);
     return bytes;
   }
-  s->pending.append(data, bytes);
-  size_t start = 0;
-  for (size_t nl = s->pending.find('\n'); nl != std::string::npos; nl = s->pending.find('\n', start)) {
-    std::string line = s->pending.substr(start, nl - start);
-    start = nl + 1;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    if (!(*s->on_line)(line)) {
-      s->stopped = true;
-      return 0;  // makes curl abort the transfer with CURLE_WRITE_ERROR
-    }
+  if (s->lines.feed(std::string_view(data, bytes), *s->on_line) == LineSplitter::Outcome::kStopped) {
+    s->stopped = true;
+    return 0;  // makes curl abort the transfer with CURLE_WRITE_ERROR
   }
-  s->pending.erase(0, start);
   return bytes;
 }
 
@@ -316,7 +308,7 @@ Result<void> ApiClient::stream_from(const std::string& server, const std::string
   }
   if (rc == CURLE_OK || state.stopped || state.timed_out) {
     // A last line without its newline still counts (the server closed after it).
-    std::string rest = trim(state.pending);
+    std::string rest = trim(state.lines.rest());
     if (rc == CURLE_OK && !rest.empty()) on_line(rest);
     return Ok{};
   }

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <mutex>
+#include <string_view>
+
+#include "base/line_splitter.h"
 
 namespace corral::etcd {
 
@@ -147,8 +150,7 @@ namespace {
 struct EtcdStreamState {
   CURL* curl = nullptr;
   const HttpStream::LineHandler* on_line = nullptr;
-  size_t max_line = 0;
-  std::string pending;     // bytes after the last newline
+  LineSplitter lines;
   std::string error_body;  // a non-2xx answer's body (its first 64 KiB)
   bool ended_by_handler = false;
   bool line_too_long = false;
@@ -168,28 +170,17 @@ size_t etcd_stream_write(char* data, size_t size, size_t n, void* user) {
     s->error_body.append(data, std::min(room, bytes));
     return bytes;
   }
-  s->pending.append(data, bytes);
-  size_t start = 0;
-  for (size_t nl = s->pending.find('\n'); nl != std::string::npos; nl = s->pending.find('\n', start)) {
-    if (nl - start > s->max_line) {
-      s->line_too_long = true;
-      return 0;
-    }
-    std::string line = s->pending.substr(start, nl - start);
-    start = nl + 1;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    if (!(*s->on_line)(line)) {
+  switch (s->lines.feed(std::string_view(data, bytes), *s->on_line)) {
+    case LineSplitter::Outcome::kMore:
+      return bytes;
+    case LineSplitter::Outcome::kStopped:
       s->ended_by_handler = true;
       return 0;  // curl aborts with CURLE_WRITE_ERROR
-    }
+    case LineSplitter::Outcome::kTooLong:
+      s->line_too_long = true;
+      return 0;
   }
-  s->pending.erase(0, start);
-  if (s->pending.size() > s->max_line) {
-    s->line_too_long = true;
-    return 0;
-  }
-  return bytes;
+  return 0;
 }
 
 }  // namespace
@@ -223,10 +214,7 @@ Result<void> HttpStream::run(const std::string& url, const std::string& body, co
   EtcdHeaderList headers;
   char errbuf[CURL_ERROR_SIZE] = {0};
   etcd_prepare_post(c, url, body, options.connect_timeout, headers, errbuf);
-  EtcdStreamState state;
-  state.curl = c;
-  state.on_line = &on_line;
-  state.max_line = options.max_line_bytes;
+  EtcdStreamState state{.curl = c, .on_line = &on_line, .lines = LineSplitter(options.max_line_bytes)};
   state.last_byte = std::chrono::steady_clock::now();
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, etcd_stream_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &state);
@@ -279,7 +267,7 @@ Result<void> HttpStream::run(const std::string& url, const std::string& body, co
     return etcd_transport_error(rc, errbuf);
   }
   // The server ended the stream; a last line without its newline still counts.
-  if (!state.pending.empty() && state.pending.size() <= options.max_line_bytes) on_line(state.pending);
+  if (!state.lines.rest().empty()) on_line(state.lines.rest());
   return Ok{};
 }
 
