@@ -1,6 +1,9 @@
-// corral-controller: the HTTP API over the embedded SQLite store.
+// corral-controller: the HTTP API over the embedded SQLite store, or over
+// etcd shared with other controllers.
 //
 //   corral-controller --listen 127.0.0.1:7443 --data-dir /var/lib/corral
+//   corral-controller --listen 127.0.0.1:7443 --store etcd
+//       --etcd-endpoints http://127.0.0.1:2379[,...] [--etcd-prefix /corral]
 //       [--tokens FILE] [--tls-cert F --tls-key F] [--log-level info] [--ready-file F]
 //       [--node-monitor-period 250ms] [--fence-stop-timeout 10s] [--writer-threads 128]
 //       [--heartbeat-listen HOST:PORT|off] [--request-head-timeout 10s]
@@ -46,6 +49,8 @@
 #include "controller/loops/agent_signer.h"
 #include "controller/loops/http_peer_prober.h"
 #include "controller/server/server.h"
+#include "controller/store/etcd/etcd_client.h"
+#include "controller/store/etcd_store.h"
 #include "controller/store/fatal_commit.h"
 #include "controller/store/store.h"
 
@@ -57,6 +62,9 @@ using corral::Result;
 
 struct Flags {
   std::string listen = "127.0.0.1:7443";
+  std::string store = "sqlite";
+  std::string etcd_endpoints;
+  std::string etcd_prefix = "/corral";
   std::string data_dir;
   std::string tokens;
   std::string tls_cert;
@@ -119,6 +127,54 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// "http://a:2379,http://b:2379" → each endpoint; an empty item or one that is
+// not http(s)://HOST:PORT is refused by name.
+Result<std::vector<std::string>> parse_endpoints(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos
+                                                                      : comma - start);
+    if (item.rfind("http://", 0) != 0 && item.rfind("https://", 0) != 0) {
+      return corral::make_error(ErrorCode::kBadRequest,
+                                "--etcd-endpoints: \"" + item +
+                                    "\" is not an endpoint (expected http://HOST:PORT, "
+                                    "several separated by commas)");
+    }
+    out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The agents' endpoint master key, shared by every controller of an etcd
+// store (an agent must verify what any leader signs): read from `key`, or
+// created there by whichever controller comes first (create-if-absent, so
+// two starting together agree).
+Result<std::string> load_or_create_shared_master_key(corral::etcd::EtcdClient& etcd,
+                                                     const std::string& key) {
+  auto fresh = corral::random_key_hex();
+  if (!fresh) return fresh.take_error();
+  corral::etcd::TxnRequest txn;
+  txn.compare.push_back(corral::etcd::Compare::absent(key));
+  txn.success.push_back(corral::etcd::PutRequest{key, *fresh});
+  txn.failure.push_back(corral::etcd::RangeRequest{key});
+  auto done = etcd.txn(txn);
+  if (!done) return done.take_error();
+  if (done->succeeded) return *fresh;
+  const auto& range = std::get<corral::etcd::RangeResult>(done->responses.front());
+  if (range.kvs.empty() || range.kvs.front().value.size() != 64 ||
+      range.kvs.front().value.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return corral::make_error(ErrorCode::kBadRequest,
+                              "etcd key " + key +
+                                  ": expected 64 hex digits (the agents' endpoint master key); "
+                                  "delete it to have a new one made");
+  }
+  return range.kvs.front().value;
+}
+
 }  // namespace
 
 namespace {
@@ -138,14 +194,25 @@ void raise_open_file_limit() {
 
 int main(int argc, char** argv) {
   Flags f;
-  CLI::App app{"corral-controller: the Corral API server over the embedded SQLite store."};
+  CLI::App app{"corral-controller: the Corral API server over the embedded SQLite store, or over an etcd cluster shared with other controllers."};
   app.add_option("--listen", f.listen,
                  "HOST:PORT to serve the API on ([::1]:PORT for IPv6); port 0 picks a free "
                  "port (see --ready-file). Without --tokens only loopback is allowed")
       ->capture_default_str();
+  app.add_option("--store", f.store,
+                 "sqlite: the embedded store in --data-dir (one controller); etcd: an etcd "
+                 "cluster (--etcd-endpoints) that several controllers share")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sqlite", "etcd"}));
+  app.add_option("--etcd-endpoints", f.etcd_endpoints,
+                 "With --store etcd: the members' client URLs, comma-separated "
+                 "(http://127.0.0.1:2379,http://10.0.0.2:2379)");
+  app.add_option("--etcd-prefix", f.etcd_prefix,
+                 "With --store etcd: every key of this cluster lives under it")
+      ->capture_default_str();
   app.add_option("--data-dir", f.data_dir,
-                 "Directory that holds the store (corral.db); created if missing")
-      ->required();
+                 "Directory that holds the store (corral.db) and the agents' endpoint key; "
+                 "created if missing. Required with --store sqlite");
   app.add_option("--tokens", f.tokens,
                  "Token file: `token,user,role` lines, roles admin | viewer | "
                  "balancer:<name>[+<name>...] | balancer (unscoped) | node:<name>; without it "
@@ -235,17 +302,27 @@ int main(int argc, char** argv) {
     heartbeat_listen = *parsed;
   }
 
+  if (f.store == "sqlite" && f.data_dir.empty()) return fail("--data-dir is required with --store sqlite");
+  if (f.store == "etcd" && f.etcd_endpoints.empty())
+    return fail("--etcd-endpoints is required with --store etcd");
+  if (f.store == "etcd" && (f.etcd_prefix.empty() || f.etcd_prefix.front() != '/' ||
+                            f.etcd_prefix.back() == '/'))
+    return fail("--etcd-prefix " + f.etcd_prefix + ": must start with / and not end with /");
+
   // What the controller creates (the data directory, the database and its
   // WAL) is its own: others may not read the cluster's state.
   ::umask(0077);
-  std::error_code ec;
-  std::filesystem::create_directories(f.data_dir, ec);
-  if (ec || !std::filesystem::is_directory(f.data_dir))
-    return fail("cannot use --data-dir " + f.data_dir + ": " +
-                (ec ? ec.message() : std::string("not a directory")));
-  if (auto ok = corral::require_private(f.data_dir, "--data-dir"); !ok)
-    return fail(ok.error().message);
-  std::string db_path = (std::filesystem::path(f.data_dir) / "corral.db").string();
+  std::string db_path;
+  if (!f.data_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(f.data_dir, ec);
+    if (ec || !std::filesystem::is_directory(f.data_dir))
+      return fail("cannot use --data-dir " + f.data_dir + ": " +
+                  (ec ? ec.message() : std::string("not a directory")));
+    if (auto ok = corral::require_private(f.data_dir, "--data-dir"); !ok)
+      return fail(ok.error().message);
+    db_path = (std::filesystem::path(f.data_dir) / "corral.db").string();
+  }
 
   corral::StopSignals stop_signals;  // before any thread starts
 
@@ -253,10 +330,26 @@ int main(int argc, char** argv) {
   for (const std::string& w : warnings) log->warn("{}", w);
   const corral::Clock& clock = corral::RealClock::instance();
   corral::store::StoreOptions store_options;
-  store_options.on_commit_failure = corral::store::exit_on_commit_failure(db_path);
-  auto store = corral::store::open_sqlite_store(db_path, clock, store_options);
-  if (!store) return fail(store.error().message);
-  log->info("store: {}", db_path);
+  std::unique_ptr<corral::store::Store> store;
+  corral::store::EtcdStore* etcd_store = nullptr;  // with --store etcd: `store`
+  if (f.store == "etcd") {
+    auto endpoints = parse_endpoints(f.etcd_endpoints);
+    if (!endpoints) return fail(endpoints.error().message);
+    corral::store::EtcdStoreOptions etcd_options;
+    etcd_options.endpoints = *endpoints;
+    etcd_options.prefix = f.etcd_prefix;
+    auto opened = corral::store::open_etcd_store(etcd_options, clock, store_options);
+    if (!opened) return fail("--store etcd: " + opened.error().message);
+    etcd_store = opened->get();
+    store = std::move(*opened);
+    log->info("store: etcd {} under {}", f.etcd_endpoints, f.etcd_prefix);
+  } else {
+    store_options.on_commit_failure = corral::store::exit_on_commit_failure(db_path);
+    auto opened = corral::store::open_sqlite_store(db_path, clock, store_options);
+    if (!opened) return fail(opened.error().message);
+    store = std::move(*opened);
+    log->info("store: {}", db_path);
+  }
 
   corral::server::ServerOptions options;
   options.host = listen->first;
@@ -280,8 +373,11 @@ int main(int argc, char** argv) {
   std::mt19937_64 seeds(std::random_device{}());
   // The agents' endpoint keys derive from one master key kept with the data
   // (client/agent_auth.h): the same across restarts, so agents keep theirs.
-  auto agent_master_key = corral::load_or_create_master_key(
-      (std::filesystem::path(f.data_dir) / "agent-endpoint.key").string());
+  auto agent_master_key =
+      etcd_store ? load_or_create_shared_master_key(etcd_store->client(),
+                                                    f.etcd_prefix + "/secrets/agent-endpoint-key")
+                 : corral::load_or_create_master_key(
+                       (std::filesystem::path(f.data_dir) / "agent-endpoint.key").string());
   if (!agent_master_key) return fail(agent_master_key.error().message);
   const corral::loops::AgentSigner agent_signer(*agent_master_key, clock);
   corral::heartbeat::HeartbeatOptions heartbeat_options;
@@ -294,17 +390,17 @@ int main(int argc, char** argv) {
   corral::reconcile::FenceOptions fence;
   fence.stop_timeout = *fence_stop_timeout;
   heartbeat_options.fence_wait = fence.total();
-  corral::heartbeat::HeartbeatService heartbeats(**store, leases, clock, heartbeat_options);
+  corral::heartbeat::HeartbeatService heartbeats(*store, leases, clock, heartbeat_options);
   // `corralctl logs` asks the API (GET vms/<name>/log), which reads the log
   // from the VM's agent with the node's key, as the notifier and prober call.
   corral::loops::HttpAgentLogReader agent_logs(&agent_signer);
-  corral::server::Server server(**store, clock, options);
+  corral::server::Server server(*store, clock, options);
   server.set_agent_log_reader(&agent_logs);
   server.set_heartbeat_handler(
       [&heartbeats](const std::string& node, const corral::Json& body) {
         return heartbeats.handle(node, body);
       });
-  server.set_admission([&s = **store](const corral::KindInfo& kind, const corral::Json& object,
+  server.set_admission([&s = *store](const corral::KindInfo& kind, const corral::Json& object,
                                       const corral::store::RecordPtr& old) {
     return corral::heartbeat::admit_vmset(s, kind, object, old);
   });
@@ -327,7 +423,7 @@ int main(int argc, char** argv) {
   loop_options.events.seed = seeds();
   loop_options.event_ttl.ttl = std::chrono::ceil<std::chrono::seconds>(*event_ttl);
   corral::loops::HttpAgentNotifier notifier(&agent_signer);  // outlives the manager's passes
-  corral::loops::ControllerManager loops(**store, clock, leases, prober, loop_options);
+  corral::loops::ControllerManager loops(*store, clock, leases, prober, loop_options);
   loops.scheduler().set_notifier(&notifier);
   if (f.no_loops) {
     log->warn("--no-loops: control loops are off; nothing will be scheduled or failed over");

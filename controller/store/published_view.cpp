@@ -83,4 +83,12 @@ void PublishedView::publish(const std::vector<HubEvent>& events, int64_t revisio
   hub_->publish(events);
 }
 
+void PublishedView::replace(std::vector<RecordPtr> records, int64_t revision) {
+  std::unique_lock lock(mu_);
+  kinds_.clear();
+  for (RecordPtr& r : records) index(r->kind).put(r);
+  revision_.store(revision);
+  hub_->restart_at(revision);
+}
+
 }  // namespace corral::store

@@ -44,6 +44,10 @@ class PublishedView {
   // Applies `events` (in revision order: kDeleted erases, the others put)
   // and moves the revision to `revision`. REQUIRES: one publisher.
   void publish(const std::vector<HubEvent>& events, int64_t revision);
+  // Replaces every object with `records`, read at `revision`, and closes every
+  // watch with Gone (WatchHub::restart_at): the publisher missed events and
+  // re-listed. REQUIRES: the one publisher.
+  void replace(std::vector<RecordPtr> records, int64_t revision);
 
  private:
   // REQUIRES: mu_ held exclusively (or construction).

@@ -125,6 +125,12 @@ struct StoreOptions {
   // failed (read-only) until it is closed. It must not call into the store's
   // write methods (they would fail at once anyway).
   std::function<void(const CommitFailure&)> on_commit_failure;
+  // A watch from a revision this store has not published yet: how long to
+  // wait for it before answering "too large resource version". Only a store
+  // fed by another (the etcd store's cache, which may trail the controller
+  // the client listed from by a few milliseconds) can be behind; the
+  // others hold every revision they handed out and answer at once.
+  std::chrono::milliseconds future_revision_wait{3000};
 };
 
 class Store {

@@ -5,7 +5,7 @@
 namespace corral::store {
 
 struct WatchHub::Watcher {
-  enum class State { kOpen, kOverflowed, kShutDown };
+  enum class State { kOpen, kOverflowed, kRestarted, kShutDown };
   std::string kind;  // "" = every kind
   ListOptions filter;
   int64_t from = 0;  // live events at or below it were already covered
@@ -32,6 +32,10 @@ class WatchHub::WatchImpl final : public Watch {
     if (w_->state == Watcher::State::kOverflowed) {
       return make_error(ErrorCode::kGone,
                         "watch closed: the watcher fell more than its buffer behind; re-list");
+    }
+    if (w_->state == Watcher::State::kRestarted) {
+      return make_error(ErrorCode::kGone,
+                        "watch closed: the store's feed lost history and re-listed; re-list");
     }
     auto& q = !w_->initial.empty() ? w_->initial : w_->live;
     if (q.empty()) return make_error(ErrorCode::kUnavailable, "the store shut down");
@@ -155,6 +159,20 @@ void WatchHub::shutdown() {
     w->cv.notify_all();
   }
   watchers_.clear();
+}
+
+void WatchHub::restart_at(int64_t revision) {
+  std::lock_guard lock(mu_);
+  for (auto& w : watchers_) {
+    std::lock_guard wl(w->mu);
+    w->state = Watcher::State::kRestarted;
+    w->initial.clear();
+    w->live.clear();
+    w->cv.notify_all();
+  }
+  watchers_.clear();
+  history_.clear();
+  compacted_revision_ = revision;
 }
 
 }  // namespace corral::store

@@ -44,6 +44,10 @@ class WatchHub : public std::enable_shared_from_this<WatchHub> {
   size_t open_watches() const;
   // Closes every watch: next() answers Unavailable.
   void shutdown();
+  // Closes every watch with Gone and forgets the history: the publisher lost
+  // events (its feed was compacted away) and starts again from a fresh list at
+  // `revision`. Watchers re-list, as after an overflow.
+  void restart_at(int64_t revision);
 
  private:
   struct Watcher;

@@ -89,6 +89,10 @@ bool EtcdWatch::run_on(size_t index, const std::string& endpoint, Error* error, 
     if (w.created) {
       created = true;
       endpoint_index_.store(static_cast<int>(index));
+      WatchBatch batch;
+      batch.revision = w.revision;
+      batch.created = true;
+      if (on_batch_) on_batch_(batch);
       return !stream_->stopped();
     }
     WatchBatch batch;

@@ -57,6 +57,7 @@ struct WatchBatch {
   int64_t revision = 0;  // the header's: etcd's revision when it sent the batch
   std::vector<WatchEvent> events;
   bool progress = false;  // a progress notification: no events, everything up to `revision` sent
+  bool created = false;   // etcd created the watch (no events): the stream is live
 };
 
 class EtcdWatch {
