@@ -47,6 +47,18 @@ Result<HeartbeatResponse> HttpControlPlane::heartbeat(const std::string& node,
     }
   }
   answer = send(api_, node, body);
+  if (!answer && answer.error().code == ErrorCode::kUnavailable) {
+    // A controller that does not lead names the one that does: this beat goes
+    // there at once. One that cannot say (an election is under way) or
+    // cannot be reached: the next beat tries the next controller of the list.
+    if (api_.prefer(leader_url_of(answer.error()))) {
+      answer = send(api_, node, body);
+    } else {
+      api_.skip();
+    }
+  } else if (!answer && answer.error().code == ErrorCode::kTimeout) {
+    api_.skip();  // a frozen controller: it answers nothing, not even "not the leader"
+  }
   if (answer && !answer->heartbeatEndpoint.empty() &&
       answer->heartbeatEndpoint != heartbeat_endpoint()) {
     listener_ = std::make_unique<ApiClient>(

@@ -135,4 +135,24 @@ Result<void> validate_heartbeat(const HeartbeatRequest& r) {
   return Ok();
 }
 
+Error not_the_leader(const std::string& leader_name, const std::string& leader_url) {
+  if (leader_url.empty()) {
+    return make_error(ErrorCode::kUnavailable,
+                      "not the leader: no controller leads yet (an election is under way); "
+                      "heartbeats go to the leader");
+  }
+  Error e = make_error(ErrorCode::kUnavailable, "not the leader: controller " + leader_name +
+                                                    " leads at " + leader_url +
+                                                    "; heartbeats go to the leader");
+  e.causes.push_back({"leader", leader_url, ""});
+  return e;
+}
+
+std::string leader_url_of(const Error& error) {
+  if (error.code != ErrorCode::kUnavailable) return "";
+  for (const Cause& c : error.causes)
+    if (c.field == "leader") return c.message;
+  return "";
+}
+
 }  // namespace corral

@@ -192,4 +192,12 @@ void clamp_heartbeat_text(HeartbeatRequest& request);
 // kMaxHeartbeatVms reports or 16 conditions on one. Errors: Invalid.
 Result<void> validate_heartbeat(const HeartbeatRequest& request);
 
+// What a controller that does not lead answers a heartbeat: Unavailable
+// "not the leader: ...", with a cause {field "leader", message the leader's
+// API URL} when `leader_url` is known (empty: an election is under way).
+Error not_the_leader(const std::string& leader_name, const std::string& leader_url);
+// The leader's API URL such an answer names; "" when it names none or `error`
+// is another.
+std::string leader_url_of(const Error& error);
+
 }  // namespace corral

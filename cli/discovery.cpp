@@ -49,6 +49,17 @@ int run_version(Context& ctx, const VersionOptions& options) {
     return kExitError;
   }
   ctx.out << "Server Version: " << v->value("gitVersion", "unknown") << "\n";
+  // Several controllers on etcd: who leads, and which one answered.
+  if (v->contains("controlPlane") && (*v)["controlPlane"].is_object()) {
+    const Json& cp = (*v)["controlPlane"];
+    std::string leader = cp.value("leader", "");
+    ctx.out << "Leader: "
+            << (leader.empty() ? std::string("none (an election is under way)")
+                               : leader + " (" + cp.value("leaderURL", "") + ")")
+            << "\n";
+    ctx.out << "Answered by: " << cp.value("self", "") << " ("
+            << (cp.value("leading", false) ? "leader" : "follower") << ")\n";
+  }
   return kExitOk;
 }
 

@@ -96,6 +96,18 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
+bool ApiClient::prefer(const std::string& server) {
+  const std::vector<std::string> wanted = split_servers(server);
+  if (wanted.size() != 1) return false;
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    if (servers_[i] == wanted.front()) {
+      current_ = i;
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<std::string> split_servers(const std::string& servers) {
   std::vector<std::string> out;
   size_t start = 0;

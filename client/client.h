@@ -67,6 +67,12 @@ class ApiClient {
   const ClientConfig& config() const { return config_; }
   // The server the next request goes to first: the one that last answered.
   const std::string& server() const { return servers_[current_]; }
+  // Makes `server` (one of config().server's, compared without a trailing
+  // slash) the one tried first; false when it is not in the list.
+  bool prefer(const std::string& server);
+  // Moves on to the next server of the list: the current one answered, but
+  // not usefully (a controller that does not lead, for a heartbeat).
+  void skip() { current_ = (current_ + 1) % servers_.size(); }
 
   // Any request; transport failures are Unavailable ("cannot reach http://...: ..."),
   // Timeout when `timeout` passed; an answer over max_response_bytes is TooLarge.

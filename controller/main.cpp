@@ -24,7 +24,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <csignal>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -49,7 +51,11 @@
 #include "controller/loops/agent_signer.h"
 #include "controller/loops/http_peer_prober.h"
 #include "controller/server/server.h"
+#include "api/heartbeat.h"
+#include "base/metrics.h"
+#include "controller/loops/leader_loops.h"
 #include "controller/store/etcd/etcd_client.h"
+#include "controller/store/etcd/leader_election.h"
 #include "controller/store/etcd_store.h"
 #include "controller/store/fatal_commit.h"
 #include "controller/store/store.h"
@@ -65,6 +71,7 @@ struct Flags {
   std::string store = "sqlite";
   std::string etcd_endpoints;
   std::string etcd_prefix = "/corral";
+  std::string name;  // this controller's name among several; default: HOST:PORT of --listen
   std::string data_dir;
   std::string tokens;
   std::string tls_cert;
@@ -149,6 +156,34 @@ Result<std::vector<std::string>> parse_endpoints(const std::string& text) {
   return out;
 }
 
+// etcd's latency and errors per operation, for /metrics. The store's client
+// exists before the server (and its registry) does: the families are set
+// once it does, and calls before then are not counted.
+struct EtcdMetrics {
+  std::atomic<corral::metrics::HistogramFamily*> seconds{nullptr};
+  std::atomic<corral::metrics::CounterFamily*> errors{nullptr};
+
+  void register_in(corral::metrics::Registry& registry) {
+    seconds = &registry.histogram("corral_etcd_request_seconds",
+                                  "etcd calls of this controller, by operation (failover included).",
+                                  {"operation"});
+    errors = &registry.counter("corral_etcd_errors_total",
+                               "etcd calls that failed, by operation.", {"operation"});
+  }
+  auto observer() {
+    return [this](const char* operation, std::chrono::nanoseconds took, const Error* error) {
+      if (auto* h = seconds.load()) h->with({operation}).observe(std::chrono::duration<double>(took).count());
+      if (error)
+        if (auto* c = errors.load()) c->with({operation}).inc();
+    };
+  }
+};
+
+// What the leader key holds: who leads and where (JSON).
+std::string leader_identity(const std::string& name, const std::string& api_url) {
+  return corral::Json{{"name", name}, {"apiURL", api_url}}.dump();
+}
+
 // The agents' endpoint master key, shared by every controller of an etcd
 // store (an agent must verify what any leader signs): read from `key`, or
 // created there by whichever controller comes first (create-if-absent, so
@@ -210,6 +245,10 @@ int main(int argc, char** argv) {
   app.add_option("--etcd-prefix", f.etcd_prefix,
                  "With --store etcd: every key of this cluster lives under it")
       ->capture_default_str();
+  app.add_option("--name", f.name,
+                 "With --store etcd: this controller's name among the cluster's controllers "
+                 "(shown as the leader in `corralctl version` and /readyz); default: the "
+                 "--listen address");
   app.add_option("--data-dir", f.data_dir,
                  "Directory that holds the store (corral.db) and the agents' endpoint key; "
                  "created if missing. Required with --store sqlite");
@@ -330,6 +369,7 @@ int main(int argc, char** argv) {
   for (const std::string& w : warnings) log->warn("{}", w);
   const corral::Clock& clock = corral::RealClock::instance();
   corral::store::StoreOptions store_options;
+  EtcdMetrics etcd_metrics;  // registered once the server (its registry) exists
   std::unique_ptr<corral::store::Store> store;
   corral::store::EtcdStore* etcd_store = nullptr;  // with --store etcd: `store`
   if (f.store == "etcd") {
@@ -338,6 +378,7 @@ int main(int argc, char** argv) {
     corral::store::EtcdStoreOptions etcd_options;
     etcd_options.endpoints = *endpoints;
     etcd_options.prefix = f.etcd_prefix;
+    etcd_options.observer = etcd_metrics.observer();
     auto opened = corral::store::open_etcd_store(etcd_options, clock, store_options);
     if (!opened) return fail("--store etcd: " + opened.error().message);
     etcd_store = opened->get();
@@ -390,16 +431,57 @@ int main(int argc, char** argv) {
   corral::reconcile::FenceOptions fence;
   fence.stop_timeout = *fence_stop_timeout;
   heartbeat_options.fence_wait = fence.total();
-  corral::heartbeat::HeartbeatService heartbeats(*store, leases, clock, heartbeat_options);
+  // Several controllers (etcd): the loops and the heartbeat service write
+  // only while this controller leads, fenced in each write's transaction
+  // (etcd_store.h); the API writes unfenced, on any controller.
+  std::atomic<corral::etcd::LeaderElector*> elector_ptr{nullptr};
+  std::unique_ptr<corral::store::Store> fenced_store;
+  if (etcd_store) {
+    fenced_store = etcd_store->fenced([&elector_ptr]() -> std::optional<corral::etcd::Compare> {
+      corral::etcd::LeaderElector* elector = elector_ptr.load();
+      return elector ? elector->fence() : std::nullopt;
+    });
+  }
+  corral::store::Store& loop_store = fenced_store ? *fenced_store : *store;
+  corral::heartbeat::HeartbeatService heartbeats(loop_store, leases, clock, heartbeat_options);
   // `corralctl logs` asks the API (GET vms/<name>/log), which reads the log
   // from the VM's agent with the node's key, as the notifier and prober call.
   corral::loops::HttpAgentLogReader agent_logs(&agent_signer);
   corral::server::Server server(*store, clock, options);
   server.set_agent_log_reader(&agent_logs);
-  server.set_heartbeat_handler(
-      [&heartbeats](const std::string& node, const corral::Json& body) {
-        return heartbeats.handle(node, body);
-      });
+  if (etcd_store) etcd_metrics.register_in(server.metrics());
+  server.set_heartbeat_handler([&heartbeats, &elector_ptr, ha = etcd_store != nullptr](
+                                   const std::string& node,
+                                   const corral::Json& body) -> Result<corral::Json> {
+    if (ha) {
+      // Only the leader judges heartbeats; the others name it.
+      corral::etcd::LeaderElector* elector = elector_ptr.load();
+      corral::etcd::Leadership l = elector ? elector->current() : corral::etcd::Leadership{};
+      if (!l.leading) {
+        corral::Json who = corral::Json::parse(l.leader_value, nullptr, false);
+        return corral::not_the_leader(who.is_object() ? who.value("name", "") : "",
+                                      who.is_object() ? who.value("apiURL", "") : "");
+      }
+    }
+    return heartbeats.handle(node, body);
+  });
+  // This controller's name: --name, or the address it serves on (known once
+  // listening); read by /version and /readyz meanwhile.
+  std::mutex self_mu;
+  std::string self_name = f.name;
+  if (etcd_store) {
+    server.set_control_plane_info([&elector_ptr, &self_mu, &self_name]() {
+      corral::etcd::LeaderElector* elector = elector_ptr.load();
+      corral::etcd::Leadership l = elector ? elector->current() : corral::etcd::Leadership{};
+      corral::Json who = corral::Json::parse(l.leader_value, nullptr, false);
+      std::lock_guard lock(self_mu);
+      return corral::Json{{"self", self_name},
+                          {"leading", l.leading},
+                          {"leader", who.is_object() ? who.value("name", "") : ""},
+                          {"leaderURL", who.is_object() ? who.value("apiURL", "") : ""},
+                          {"term", l.term}};
+    });
+  }
   server.set_admission([&s = *store](const corral::KindInfo& kind, const corral::Json& object,
                                       const corral::store::RecordPtr& old) {
     return corral::heartbeat::admit_vmset(s, kind, object, old);
@@ -423,13 +505,75 @@ int main(int argc, char** argv) {
   loop_options.events.seed = seeds();
   loop_options.event_ttl.ttl = std::chrono::ceil<std::chrono::seconds>(*event_ttl);
   corral::loops::HttpAgentNotifier notifier(&agent_signer);  // outlives the manager's passes
-  corral::loops::ControllerManager loops(*store, clock, leases, prober, loop_options);
-  loops.scheduler().set_notifier(&notifier);
+  // One controller: the loops run from the start. Several (etcd): only while
+  // this one leads, each term with a fresh manager (leader_loops.h).
+  std::unique_ptr<corral::loops::ControllerManager> loops;
+  std::unique_ptr<corral::loops::LeaderLoops> leader_loops;
+  std::unique_ptr<corral::etcd::EtcdClient> election_client;
+  std::unique_ptr<corral::etcd::LeaderElector> elector;
   if (f.no_loops) {
     log->warn("--no-loops: control loops are off; nothing will be scheduled or failed over");
-  } else if (auto started = loops.start(); !started) {
-    server.stop();
-    return fail("control loops: " + started.error().message);
+  } else if (!etcd_store) {
+    loops = std::make_unique<corral::loops::ControllerManager>(*store, clock, leases, prober,
+                                                               loop_options);
+    loops->scheduler().set_notifier(&notifier);
+    if (auto started = loops->start(); !started) {
+      server.stop();
+      return fail("control loops: " + started.error().message);
+    }
+  } else {
+    leader_loops = std::make_unique<corral::loops::LeaderLoops>([&]() {
+      // New seeds each term: a name drawn in an earlier term may still exist.
+      corral::loops::ControllerManagerOptions term = loop_options;
+      term.vmset.seed = seeds();
+      term.moves.seed = seeds();
+      term.events.seed = seeds();
+      auto manager = std::make_unique<corral::loops::ControllerManager>(loop_store, clock, leases,
+                                                                        prober, term);
+      manager->scheduler().set_notifier(&notifier);
+      return manager;
+    });
+  }
+  if (etcd_store) {
+    // The election's own client: its calls must end well inside the lease's
+    // renew window (leader_election.h), the store's may take seconds.
+    corral::etcd::EtcdOptions election_options;
+    election_options.endpoints = etcd_store->client().options().endpoints;
+    election_options.connect_timeout = std::chrono::milliseconds(250);
+    election_options.request_timeout = std::chrono::milliseconds(400);
+    election_options.observer = etcd_metrics.observer();
+    election_client = std::make_unique<corral::etcd::EtcdClient>(election_options);
+    corral::etcd::ElectionOptions election;
+    election.key = f.etcd_prefix + "/leader";
+    {
+      std::lock_guard lock(self_mu);
+      if (self_name.empty()) self_name = server.base_url().substr(server.base_url().find("//") + 2);
+      election.value = leader_identity(self_name, server.base_url());
+    }
+    auto& leading_gauge =
+        server.metrics()
+            .gauge("corral_controller_leading",
+                   "1 while this controller leads (runs the loops, takes heartbeats), else 0.")
+            .with({});
+    auto& changes = server.metrics()
+                        .counter("corral_controller_leader_changes_total",
+                                 "Changes of leader this controller has seen (its own included).")
+                        .with({});
+    elector = std::make_unique<corral::etcd::LeaderElector>(
+        *election_client, election,
+        [&leader_loops, &leading_gauge, &changes, &log, last_term = int64_t{-1}](
+            const corral::etcd::Leadership& l) mutable {
+          leading_gauge.set(l.leading ? 1 : 0);
+          if (l.term != last_term) {
+            changes.inc();
+            last_term = l.term;
+            log->info("leader: {} (term {}){}", l.leader_value.empty() ? "none" : l.leader_value,
+                      l.term, l.leading ? ", this controller" : "");
+          }
+          if (leader_loops) leader_loops->set_leading(l.leading);
+        });
+    elector_ptr = elector.get();
+    elector->start();
   }
   if (!f.ready_file.empty()) {
     if (auto w = corral::write_file_atomically(f.ready_file, server.base_url() + "\n"); !w) {
@@ -451,7 +595,11 @@ int main(int argc, char** argv) {
                  reloaded.error().message);
     }
   }));
-  loops.stop();
+  // Hand over first: a follower leads at its next poll, not after the TTL.
+  if (elector) elector->stop();
+  elector_ptr = nullptr;
+  if (leader_loops) leader_loops->stop();
+  if (loops) loops->stop();
   server.stop();
   log->info("stopped");
   return 0;

@@ -37,6 +37,8 @@ struct Context {
   EventRateLimiter& event_rate;
   // VM log reads in flight, at most options.max_log_reads (vm_log.h).
   std::atomic<size_t>& log_reads;
+  // Who leads the control plane (server.h); empty: one controller.
+  const ControlPlaneInfo& control_plane;
 };
 
 }  // namespace corral::server

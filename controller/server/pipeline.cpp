@@ -50,7 +50,16 @@ void serve_readyz(Context& ctx, HttpResponse& res) {
   if (ctx.stopping.load()) return write_text(res, 503, "not ready: the server is stopping\n");
   auto healthy = ctx.store.healthy();
   if (!healthy) return write_text(res, 503, "not ready: store: " + healthy.error().message + "\n");
-  write_text(res, 200, "ok\n");
+  std::string text = "ok\n";
+  if (ctx.control_plane) {
+    // Every controller serves the API, leading or not: ready either way; the
+    // line says who leads, for people and load balancers that care.
+    Json info = ctx.control_plane();
+    std::string leader = info.value("leader", "");
+    text += "leader: " + (leader.empty() ? std::string("none (election under way)") : leader) +
+            (info.value("leading", false) ? " (this controller)" : "") + "\n";
+  }
+  write_text(res, 200, text);
 }
 
 }  // namespace
@@ -96,8 +105,11 @@ void serve_unguarded(Context& ctx, const HttpRequest& req, HttpResponse& res) {
     case Endpoint::kMetrics:
       res.status = 200;
       return res.set_content(ctx.registry.render(), "text/plain; version=0.0.4");
-    case Endpoint::kVersion:
-      return write_json(res, version_info());
+    case Endpoint::kVersion: {
+      Json version = version_info();
+      if (ctx.control_plane) version["controlPlane"] = ctx.control_plane();
+      return write_json(res, version);
+    }
     case Endpoint::kCoreVersions:
       return write_json(res, core_api_versions());
     case Endpoint::kGroupList:

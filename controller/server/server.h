@@ -97,6 +97,11 @@ using HeartbeatHandler = std::function<Result<Json>(const std::string& node, con
 using AdmissionHook = std::function<Result<void>(const KindInfo& kind, const Json& normalized,
                                                  const store::RecordPtr& old)>;
 
+// Who leads, when several controllers share an etcd store: /version carries
+// it as "controlPlane" ({"self", "leader", "leaderURL", "leading"}) and
+// /readyz adds a "leader:" line. Unset: one controller, nothing shown.
+using ControlPlaneInfo = std::function<Json()>;
+
 class Server {
  public:
   // `store` and `clock` must outlive the Server.
@@ -130,6 +135,7 @@ class Server {
   // answers 503 ServiceUnavailable.
   void set_heartbeat_handler(HeartbeatHandler handler);
   void set_admission(AdmissionHook hook);
+  void set_control_plane_info(ControlPlaneInfo info);
   void set_agent_log_reader(AgentLogReader* reader);
 
   // The server's metrics; other components may register theirs here too.

@@ -91,7 +91,7 @@ class EtcdStoreImpl final : public EtcdStore {
         clock_(clock),
         objects_prefix_(options.prefix + "/objects/"),
         client_(etcd::EtcdOptions{options.endpoints, options.connect_timeout,
-                                  options.request_timeout}) {}
+                                  options.request_timeout, 64u << 20, options.observer}) {}
 
   ~EtcdStoreImpl() override {
     {

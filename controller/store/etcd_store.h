@@ -57,6 +57,9 @@ struct EtcdStoreOptions {
   std::chrono::milliseconds connect_timeout{1'000};
   std::chrono::milliseconds request_timeout{5'000};
   int64_t list_page = 1'000;  // keys per range while loading
+  // Every etcd call's operation, duration and error (EtcdOptions::observer).
+  std::function<void(const char* operation, std::chrono::nanoseconds took, const Error* error)>
+      observer;
 };
 
 // The compare a fenced write adds to its transaction, or nullopt when the

@@ -45,6 +45,17 @@ std::string EtcdClient::current_endpoint() const {
 
 Result<EtcdClient::Answer> EtcdClient::call(const char* operation, const std::string& path,
                                             const std::string& body, bool retry_sent) {
+  if (!options_.observer) return call_endpoints(operation, path, body, retry_sent);
+  const auto started = std::chrono::steady_clock::now();
+  Result<Answer> answer = call_endpoints(operation, path, body, retry_sent);
+  options_.observer(operation, std::chrono::steady_clock::now() - started,
+                    answer ? nullptr : &answer.error());
+  return answer;
+}
+
+Result<EtcdClient::Answer> EtcdClient::call_endpoints(const char* operation,
+                                                      const std::string& path,
+                                                      const std::string& body, bool retry_sent) {
   const std::vector<std::string>& endpoints = options_.endpoints;
   if (endpoints.empty())
     return make_error(ErrorCode::kUnavailable, std::string("etcd: ") + operation + ": no endpoints");

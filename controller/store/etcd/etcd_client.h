@@ -43,6 +43,11 @@ struct EtcdOptions {
   std::chrono::milliseconds request_timeout{5'000};
   // The longest answer taken (a range over many keys); past it kTooLarge.
   size_t max_response_bytes = 64u << 20;
+  // Told of every call once it ended (failover included): the operation
+  // ("range", "txn", ... — a fixed set), how long it took, and its error
+  // (null when it succeeded). For metrics; called on the caller's thread.
+  std::function<void(const char* operation, std::chrono::nanoseconds took, const Error* error)>
+      observer;
 };
 
 class EtcdClient {
@@ -86,6 +91,8 @@ class EtcdClient {
   // a read, safe to send again to another endpoint whatever happened.
   Result<Answer> call(const char* operation, const std::string& path, const std::string& body,
                       bool retry_sent);
+  Result<Answer> call_endpoints(const char* operation, const std::string& path,
+                                const std::string& body, bool retry_sent);
   // Decodes a 2xx answer; a malformed one names the endpoint and operation.
   template <class T>
   Result<T> decoded(const char* operation, Result<Answer> answer,
