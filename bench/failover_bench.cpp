@@ -2,8 +2,10 @@
 // every one of its VMs Running on another node, over many trials.
 //
 //   build/bench/failover_bench [--trials 20] [--agents 4] [--replicas 8] [--driver sim]
+//                              [--store sqlite|etcd]
 //
-// A real controller (SQLite) and real agents on loopback. Each trial kills the
+// A real controller (SQLite, or with --store etcd a real single-member etcd
+// started here) and real agents on loopback. Each trial kills the
 // agent holding the most replicas (SIGKILL; with --driver process its VM
 // processes survive as orphans until the restarted agent stops them as stale
 // copies), polls the API every 10 ms until every VM that
@@ -23,6 +25,7 @@
 #include "bench/bench_cluster.h"
 #include "bench/bench_util.h"
 #include "tests/support/cluster.h"
+#include "tests/support/etcd_process.h"
 
 namespace {
 
@@ -82,12 +85,21 @@ int main(int argc, char** argv) {
   const int agent_count = corral::bench::int_flag(argc, argv, "--agents", 4);
   const int replicas = corral::bench::int_flag(argc, argv, "--replicas", 8);
   std::string driver = "sim";
-  for (int i = 1; i + 1 < argc; ++i)
+  std::string store = "sqlite";
+  for (int i = 1; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--driver") driver = argv[i + 1];
+    if (std::string(argv[i]) == "--store") store = argv[i + 1];
+  }
 
   corral::bench::LocalCluster cluster;
   std::string error;
-  if (!cluster.start(agent_count, driver, &error)) return fail(error);
+  corral::testing::EtcdProcess etcd;
+  std::vector<std::string> controller_args;
+  if (store == "etcd") {
+    if (!etcd.start(&error)) return fail(error);
+    controller_args = {"--store", "etcd", "--etcd-endpoints", etcd.endpoint()};
+  }
+  if (!cluster.start(agent_count, driver, &error, controller_args)) return fail(error);
   corral::testing::Controller& controller = *cluster.controller;
   auto& agents = cluster.agents;
 
@@ -119,8 +131,8 @@ int main(int argc, char** argv) {
   };
   if (!wait_for(all_running, 60s, 50ms)) return fail("the VMs did not start:\n" + controller.logs());
 
-  std::printf("failover_bench: %d trials, %d agents (%s driver), %d replicas, default settings\n", trials,
-              agent_count, driver.c_str(), replicas);
+  std::printf("failover_bench: %d trials, %d agents (%s driver), %d replicas, %s store, default settings\n",
+              trials, agent_count, driver.c_str(), replicas, store.c_str());
   std::vector<double> seconds;
   for (int trial = 0; trial < trials; ++trial) {
     auto before = list_vms(api);
