@@ -56,6 +56,7 @@
 #include "controller/loops/leader_loops.h"
 #include "controller/store/etcd/etcd_client.h"
 #include "controller/store/etcd/leader_election.h"
+#include "controller/store/etcd_maintenance.h"
 #include "controller/store/etcd_store.h"
 #include "controller/store/fatal_commit.h"
 #include "controller/store/store.h"
@@ -72,6 +73,7 @@ struct Flags {
   std::string etcd_endpoints;
   std::string etcd_prefix = "/corral";
   std::string name;  // this controller's name among several; default: HOST:PORT of --listen
+  std::string etcd_compaction_interval = "5m";
   std::string data_dir;
   std::string tokens;
   std::string tls_cert;
@@ -245,6 +247,10 @@ int main(int argc, char** argv) {
   app.add_option("--etcd-prefix", f.etcd_prefix,
                  "With --store etcd: every key of this cluster lives under it")
       ->capture_default_str();
+  app.add_option("--etcd-compaction-interval", f.etcd_compaction_interval,
+                 "With --store etcd: the leader discards etcd's history older than this, as "
+                 "kube-apiserver does (a watch further behind re-lists); 1s to 24h")
+      ->capture_default_str();
   app.add_option("--name", f.name,
                  "With --store etcd: this controller's name among the cluster's controllers "
                  "(shown as the leader in `corralctl version` and /readyz); default: the "
@@ -329,6 +335,10 @@ int main(int argc, char** argv) {
                                                   std::chrono::milliseconds(100),
                                                   std::chrono::minutes(10));
   if (!head_timeout) return fail(head_timeout.error().message);
+  auto compaction_interval = corral::parse_duration_flag(
+      "--etcd-compaction-interval", f.etcd_compaction_interval, std::chrono::seconds(1),
+      std::chrono::hours(24));
+  if (!compaction_interval) return fail(compaction_interval.error().message);
   raise_open_file_limit();
   auto listen = parse_listen("--listen", f.listen);
   if (!listen) return fail(listen.error().message);
@@ -575,6 +585,23 @@ int main(int argc, char** argv) {
     elector_ptr = elector.get();
     elector->start();
   }
+  // The leader's etcd housekeeping: compaction and the orphan sweep.
+  std::unique_ptr<corral::store::EtcdMaintenance> maintenance;
+  if (etcd_store) {
+    corral::store::EtcdMaintenanceOptions maintenance_options;
+    maintenance_options.compaction_interval =
+        std::chrono::duration_cast<std::chrono::milliseconds>(*compaction_interval);
+    maintenance = std::make_unique<corral::store::EtcdMaintenance>(
+        *etcd_store, maintenance_options,
+        [&elector_ptr] {
+          corral::etcd::LeaderElector* elector = elector_ptr.load();
+          return elector && elector->current().leading;
+        },
+        [&elector_ptr]() -> std::optional<corral::etcd::Compare> {
+          corral::etcd::LeaderElector* elector = elector_ptr.load();
+          return elector ? elector->fence() : std::nullopt;
+        });
+  }
   if (!f.ready_file.empty()) {
     if (auto w = corral::write_file_atomically(f.ready_file, server.base_url() + "\n"); !w) {
       server.stop();
@@ -595,6 +622,7 @@ int main(int argc, char** argv) {
                  reloaded.error().message);
     }
   }));
+  maintenance.reset();
   // Hand over first: a follower leads at its next poll, not after the TTL.
   if (elector) elector->stop();
   elector_ptr = nullptr;

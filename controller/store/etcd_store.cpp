@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "api/json.h"
+#include "api/kinds.h"
 #include "base/log.h"
 #include "controller/loops/writer_pool.h"
 #include "controller/store/batch_write.h"
@@ -178,6 +179,40 @@ class EtcdStoreImpl final : public EtcdStore {
     auto done = client_.compact(revision);
     if (!done) return done.take_error();
     return Ok{};
+  }
+
+  Result<size_t> remove_orphans(const FenceSource& fence) override {
+    std::unordered_map<std::string, std::set<Key>> dependents;
+    {
+      std::lock_guard lock(deps_mu_);
+      dependents = dependents_;
+    }
+    std::set<std::string> live;
+    for (const KindInfo& kind : all_kinds()) {
+      auto listed = view_->list(kind.kind, {});
+      if (!listed) continue;
+      for (const RecordPtr& r : listed->items) live.insert(r->uid);
+    }
+    size_t removed = 0;
+    for (const auto& [uid, keys] : dependents) {
+      if (live.count(uid)) continue;
+      for (const Key& key : keys) {
+        RecordPtr dependent = cached(key.first, key.second);
+        if (!dependent) continue;
+        auto alive = any_owner_alive(*dependent);
+        if (!alive) return alive.take_error();
+        if (*alive) continue;
+        auto gone = remove_with(key.first, key.second, {dependent->uid, ""}, &fence);
+        if (gone) {
+          ++removed;
+          logger("store")->info("deleted {}/{}: every owner is gone", key.first, key.second);
+        } else if (gone.error().code != ErrorCode::kNotFound &&
+                   gone.error().code != ErrorCode::kConflict) {
+          return gone.take_error();
+        }
+      }
+    }
+    return removed;
   }
 
   // --- writes, fenced (`fence` set) or not ------------------------------------
@@ -349,6 +384,25 @@ class EtcdStoreImpl final : public EtcdStore {
     const auto& range = std::get<etcd::RangeResult>(failed.responses[0]);
     if (range.kvs.empty()) return RecordPtr();
     return decode_record(kind, range.kvs.front());
+  }
+
+  // Whether any owner `dependent` names still exists, read from etcd (the
+  // cache may not have an owner created a moment ago).
+  Result<bool> any_owner_alive(const Record& dependent) {
+    Json object = dependent.parse();
+    const Json refs = object["metadata"].value("ownerReferences", Json::array());
+    for (const Json& ref : refs) {
+      if (!ref.is_object()) continue;
+      const std::string kind = ref.value("kind", "");
+      const std::string name = ref.value("name", "");
+      if (kind.empty() || name.empty()) return true;  // cannot tell: keep
+      auto read = client_.range(etcd::RangeRequest{key_of(kind, name)});
+      if (!read) return read.take_error();
+      if (read->kvs.empty()) continue;
+      auto owner = decode_record(kind, read->kvs.front());
+      if (!owner || (*owner)->uid == ref.value("uid", "")) return true;  // unreadable: keep
+    }
+    return false;
   }
 
   static Error too_contended(const std::string& kind, const std::string& name) {

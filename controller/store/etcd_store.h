@@ -78,6 +78,12 @@ class EtcdStore : public Store {
   // kube-apiserver does). Watches of this store are unaffected: they are
   // served from the published history.
   virtual Result<void> compact(int64_t revision) = 0;
+  // Deletes (fenced, with their own dependents) the objects whose every
+  // owner is gone — what a cascade cut short (its controller died, etcd
+  // failed) leaves behind. An owner missing from the cache is looked up in
+  // etcd before its dependents go, so a cache that trails deletes nothing
+  // alive. The number deleted.
+  virtual Result<size_t> remove_orphans(const FenceSource& fence) = 0;
 };
 
 // Loads every object (a paginated range at one revision) and starts the feed

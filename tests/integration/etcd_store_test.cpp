@@ -14,6 +14,7 @@
 #include "api/json.h"
 #include "base/clock.h"
 #include "controller/store/etcd/etcd_client.h"
+#include "controller/store/etcd_maintenance.h"
 #include "controller/store/etcd_store.h"
 #include "tests/support/etcd_process.h"
 
@@ -228,6 +229,62 @@ TEST_F(EtcdStoreTest, ValuesThatAreNotObjectsAreSkippedAndTheFeedGoesOn) {
   ASSERT_EQ(listed->items.size(), 1u);
   EXPECT_EQ(listed->items[0]->name, "good");
   EXPECT_TRUE(store->healthy().ok());
+}
+
+TEST_F(EtcdStoreTest, TheLeaderCompactsHistoryOneIntervalBehind) {
+  auto store = open_store({etcd_.endpoint()}, clock_);
+  ASSERT_TRUE(store);
+  std::atomic<bool> leading{false};
+  EtcdMaintenance maintenance(*store, {100ms, 1h}, [&] { return leading.load(); },
+                              [] { return std::nullopt; });
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store->create("VM", vm("vm-" + std::to_string(i))).ok());
+  const int64_t written = store->revision();
+  std::this_thread::sleep_for(350ms);  // three ticks, not leading: nothing compacted
+  EXPECT_EQ(maintenance.compacted(), 0);
+  leading = true;
+  ASSERT_TRUE(eventually([&] { return maintenance.compacted() >= written; }, 5s));
+  auto old = store->client().range({"/t/objects/", etcd::prefix_end("/t/objects/"), 0, 1});
+  ASSERT_FALSE(old.ok()) << "history before the compaction is gone";
+  EXPECT_EQ(old.error().code, ErrorCode::kGone);
+  // The store keeps serving and writing.
+  EXPECT_EQ(store->list("VM", {})->items.size(), 5u);
+  EXPECT_TRUE(store->create("VM", vm("after")).ok());
+}
+
+// A cascade cut short (here: the dependents' owner deleted straight from
+// etcd, as if the controller died after the first delete) leaves orphans;
+// the leader's sweep deletes them, and nothing that still has an owner —
+// not even an owner its cache has not seen yet.
+TEST_F(EtcdStoreTest, TheOrphanSweepDeletesWhatACutShortCascadeLeft) {
+  auto store = open_store({etcd_.endpoint()}, clock_);
+  ASSERT_TRUE(store);
+  auto owner_of = [](const Record& owner, Json o) {
+    o["metadata"]["ownerReferences"] = Json::array(
+        {{{"apiVersion", "corral/v1"}, {"kind", owner.kind}, {"name", owner.name}, {"uid", owner.uid}}});
+    return o;
+  };
+  Json set = {{"apiVersion", "corral/v1"}, {"kind", "VMSet"}, {"metadata", {{"name", "web"}}},
+              {"spec", Json::object()}};
+  auto web = store->create("VMSet", set);
+  set["metadata"]["name"] = "db";
+  auto db = store->create("VMSet", set);
+  ASSERT_TRUE(web.ok() && db.ok());
+  auto orphan = store->create("VM", owner_of(**web, vm("web-1")));
+  auto grandchild = store->create("VM", owner_of(**orphan, vm("web-1-helper")));
+  auto kept = store->create("VM", owner_of(**db, vm("db-1")));
+  ASSERT_TRUE(orphan.ok() && grandchild.ok() && kept.ok());
+  ASSERT_TRUE(store->client().delete_range({"/t/objects/VMSet/web"}).ok());
+  ASSERT_TRUE(eventually([&] { return !store->get("VMSet", "web").ok(); }));
+
+  const int64_t term = store->client().put({"/t/leader", "me"})->revision;
+  auto removed = store->remove_orphans(
+      [&] { return etcd::Compare::create_revision("/t/leader", etcd::Compare::Op::kEqual, term); });
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_EQ(*removed, 1u) << "web-1, whose delete took its helper with it";
+  EXPECT_FALSE(store->get("VM", "web-1").ok());
+  EXPECT_FALSE(store->get("VM", "web-1-helper").ok());
+  EXPECT_TRUE(store->get("VM", "db-1").ok());
+  EXPECT_TRUE(store->get("VMSet", "db").ok());
 }
 
 TEST(EtcdStoreOpen, NoEtcdIsAClearErrorAtOnce) {
