@@ -212,6 +212,62 @@ TEST_F(HeartbeatListenerTest, AgentMovesToTheListenerAndBackWhenItGoes) {
   EXPECT_EQ(leases_.current("host-a")->renewals, 3);
 }
 
+// Several controllers on etcd: a follower answers a beat with 503 naming the
+// leader; the agent sends that beat to the leader at once, then beats on the
+// leader's listener.
+TEST_F(HeartbeatListenerTest, AFollowerNamesTheLeaderAndTheBeatGoesThereAtOnce) {
+  const std::string leader_url = "http://127.0.0.1:" + std::to_string(api_port_);
+  server::ServerOptions o;
+  o.tokens_file = write_file(dir_, "follower-tokens.csv", kTokens);
+  o.heartbeat_port = -1;
+  server::Server follower(*backend_, clock_, o);
+  int follower_beats = 0;
+  follower.set_heartbeat_handler([&](const std::string&, const Json&) -> Result<Json> {
+    ++follower_beats;
+    return not_the_leader("c1", leader_url);
+  });
+  auto port = follower.start();
+  ASSERT_TRUE(port.ok()) << port.error().to_string();
+  agent::ControlPlaneOptions options = agent_options("node-a-token");
+  options.server = "http://127.0.0.1:" + std::to_string(*port) + "," + leader_url;
+  agent::HttpControlPlane cp(options);
+  auto first = cp.heartbeat("host-a", beat("host-a/1"));
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  EXPECT_EQ(follower_beats, 1);
+  EXPECT_EQ(leases_.current("host-a")->renewals, 1) << "the same beat, sent on to the leader";
+  EXPECT_EQ(cp.heartbeat_endpoint(),
+            "http://127.0.0.1:" + std::to_string(server_->heartbeat_port()));
+  ASSERT_TRUE(cp.heartbeat("host-a", beat("host-a/1")).ok());
+  EXPECT_EQ(follower_beats, 1) << "later beats go to the leader's listener";
+  follower.stop();
+}
+
+// While no controller leads (an election), a follower cannot name one: that
+// beat fails, and the next goes to the next controller of the list.
+TEST_F(HeartbeatListenerTest, WhileNoOneLeadsTheNextBeatTriesTheNextController) {
+  server::ServerOptions o;
+  o.tokens_file = write_file(dir_, "follower-tokens.csv", kTokens);
+  o.heartbeat_port = -1;
+  server::Server follower(*backend_, clock_, o);
+  follower.set_heartbeat_handler(
+      [](const std::string&, const Json&) -> Result<Json> { return not_the_leader("", ""); });
+  auto port = follower.start();
+  ASSERT_TRUE(port.ok()) << port.error().to_string();
+  agent::ControlPlaneOptions options = agent_options("node-a-token");
+  options.server = "http://127.0.0.1:" + std::to_string(*port) + ",http://127.0.0.1:" +
+                   std::to_string(api_port_);
+  agent::HttpControlPlane cp(options);
+  auto first = cp.heartbeat("host-a", beat("host-a/1"));
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(first.error().message.find("no controller leads yet"), std::string::npos)
+      << first.error().message;
+  auto second = cp.heartbeat("host-a", beat("host-a/1"));
+  ASSERT_TRUE(second.ok()) << second.error().to_string();
+  EXPECT_EQ(leases_.current("host-a")->renewals, 1);
+  follower.stop();
+}
+
 // Before, a controller with TLS started no listener, and agents paid a TLS
 // handshake per beat on the API port. Now the listener serves the same
 // certificate: the agent learns an https:// endpoint and beats there,
