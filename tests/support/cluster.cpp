@@ -86,8 +86,11 @@ Controller::Controller(ControllerOptions options)
       listen_(options_.listen) {}
 
 bool Controller::start(std::string* error) {
-  std::vector<std::string> argv = {options_.binary, "--listen", listen_, "--data-dir",
-                                   options_.data_dir};
+  std::vector<std::string> argv = {options_.binary, "--listen", listen_};
+  if (!options_.data_dir.empty()) {
+    argv.push_back("--data-dir");
+    argv.push_back(options_.data_dir);
+  }
   if (!options_.tokens_file.empty()) {
     // The controller refuses a tokens file other users may read.
     ::chmod(options_.tokens_file.c_str(), 0600);

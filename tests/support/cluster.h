@@ -48,7 +48,9 @@ class Daemon {
 
 struct ControllerOptions {
   std::string binary;       // path of corral-controller
-  std::string data_dir;     // kept across restarts
+  // Kept across restarts. Empty: no --data-dir (--store etcd in extra_args
+  // keeps the state in etcd).
+  std::string data_dir;
   std::string tokens_file;  // empty: no --tokens
   // --listen of the first start; another address than loopback needs --tokens.
   std::string listen = "127.0.0.1:0";
