@@ -24,6 +24,7 @@
 #include "client/client.h"
 #include "tests/support/cluster.h"
 #include "tests/support/e2e_util.h"
+#include "tests/support/vm_view.h"
 
 namespace corral::testing {
 namespace failover_test {
@@ -32,17 +33,6 @@ using namespace std::chrono_literals;
 
 // Generous deadlines: a wait ends as soon as its condition holds.
 constexpr auto kWait = 60s;
-
-struct VmView {
-  std::string node;  // spec.nodeName
-  int64_t epoch = 0;
-  std::string phase;
-  std::string reported_node;  // status.nodeName
-  int64_t reported_epoch = 0;
-  int restarts = 0;
-  std::string last_error;
-  bool running() const { return phase == "Running" && reported_epoch == epoch && reported_node == node; }
-};
 
 class FailoverTest : public ::testing::Test {
  protected:
@@ -119,25 +109,7 @@ class FailoverTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.error().to_string();
   }
 
-  std::map<std::string, VmView> vms() {
-    std::map<std::string, VmView> out;
-    auto r = api_->call("GET", ApiClient::resource_path("vms"));
-    if (!r) return out;
-    for (const Json& item : (*r)["items"]) {
-      VmView v;
-      const Json& spec = item["spec"];
-      const Json status = item.value("status", Json::object());
-      v.node = spec.value("nodeName", "");
-      v.epoch = spec.value("epoch", int64_t{0});
-      v.phase = status.value("phase", "");
-      v.reported_node = status.value("nodeName", "");
-      v.reported_epoch = status.value("epoch", int64_t{0});
-      v.restarts = status.value("restarts", 0);
-      v.last_error = status.value("lastError", "");
-      out[item["metadata"]["name"].get<std::string>()] = v;
-    }
-    return out;
-  }
+  std::map<std::string, VmView> vms() { return list_vm_views(*api_); }
 
   std::string node_phase(const std::string& node) {
     auto r = api_->call("GET", ApiClient::resource_path("nodes", node));
@@ -146,21 +118,11 @@ class FailoverTest : public ::testing::Test {
   }
 
   bool all_running(int replicas, const std::string& avoid_node = "") {
-    auto all = vms();
-    if (static_cast<int>(all.size()) != replicas) return false;
-    for (const auto& [name, v] : all)
-      if (!v.running() || v.node == avoid_node) return false;
-    return true;
+    return all_vms_running(vms(), replicas, avoid_node);
   }
 
-  std::string describe_vms() {
-    std::string out;
-    for (const auto& [name, v] : vms())
-      out += name + " node=" + v.node + " epoch=" + std::to_string(v.epoch) + " phase=" + v.phase +
-             " reported=" + v.reported_node + "/" + std::to_string(v.reported_epoch) +
-             " restarts=" + std::to_string(v.restarts) + " lastError=" + v.last_error + "\n";
-    return out;
-  }
+  std::string describe_vms() { return describe_vm_views(vms()); }
+
 
   // Starts the set and waits for every replica to run; returns the node of the first.
   void start_app() {

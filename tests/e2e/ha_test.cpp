@@ -40,6 +40,7 @@
 #include "tests/support/cluster.h"
 #include "tests/support/e2e_util.h"
 #include "tests/support/etcd_process.h"
+#include "tests/support/vm_view.h"
 
 namespace corral::testing {
 namespace ha_test {
@@ -67,18 +68,6 @@ std::string fixed(double v) {
   out << std::fixed << std::setprecision(2) << v;
   return out.str();
 }
-
-struct VmView {
-  std::string node;  // spec.nodeName
-  int64_t epoch = 0;
-  std::string phase;
-  std::string reported_node;  // status.nodeName
-  int64_t reported_epoch = 0;
-  std::string resource_version;
-  bool running() const {
-    return phase == "Running" && reported_epoch == epoch && reported_node == node;
-  }
-};
 
 // What /version says under "controlPlane".
 struct ControlPlaneView {
@@ -257,42 +246,12 @@ class HighAvailability : public ::testing::Test {
     return -1;
   }
 
-  std::map<std::string, VmView> vms(ApiClient& api) {
-    std::map<std::string, VmView> out;
-    auto r = api.call("GET", ApiClient::resource_path("vms"));
-    if (!r) return out;
-    for (const Json& item : (*r)["items"]) {
-      VmView v;
-      const Json& spec = item["spec"];
-      const Json status = item.value("status", Json::object());
-      v.node = spec.value("nodeName", "");
-      v.epoch = spec.value("epoch", int64_t{0});
-      v.phase = status.value("phase", "");
-      v.reported_node = status.value("nodeName", "");
-      v.reported_epoch = status.value("epoch", int64_t{0});
-      v.resource_version = item["metadata"].value("resourceVersion", "");
-      out[item["metadata"]["name"].get<std::string>()] = v;
-    }
-    return out;
-  }
-  std::map<std::string, VmView> vms() { return vms(*api_); }
-
+  std::map<std::string, VmView> vms(ApiClient& api) { return list_vm_views(api); }
+  std::map<std::string, VmView> vms() { return list_vm_views(*api_); }
   bool all_running(int replicas, const std::string& avoid_node = "") {
-    auto all = vms();
-    if (static_cast<int>(all.size()) != replicas) return false;
-    for (const auto& [name, v] : all)
-      if (!v.running() || v.node == avoid_node) return false;
-    return true;
+    return all_vms_running(vms(), replicas, avoid_node);
   }
-
-  std::string describe_vms() {
-    std::string out;
-    for (const auto& [name, v] : vms())
-      out += name + " node=" + v.node + " epoch=" + std::to_string(v.epoch) + " phase=" + v.phase +
-             " reported=" + v.reported_node + "/" + std::to_string(v.reported_epoch) +
-             " rv=" + v.resource_version + "\n";
-    return out;
-  }
+  std::string describe_vms() { return describe_vm_views(vms()); }
 
   // The VMs an agent runs by its own account: its state file (name → epoch).
   std::map<std::string, int64_t> agent_vms(const std::string& node) {
