@@ -4,7 +4,10 @@
 // group-committed), once into a SQLite file and once into the memory store.
 // Timed: the passes (5,000 VMs each at most) and the cache reads between them.
 //
-//   build/bench/scheduler_bench [--nodes 5000] [--vms 10000] [--writers 128]
+//   build/bench/scheduler_bench [--nodes 5000] [--vms 10000] [--writers 128] [--etcd 1]
+//
+// --etcd 1 also runs it on the etcd store (a real single-member etcd started
+// here), after SQLite and memory.
 //
 // Setup (not timed): Nodes, a Pool and a VMSet are written, the VMSet loop
 // creates the VMs. Timed: the scheduler passes that bind them all. Prints wall
@@ -24,6 +27,8 @@
 #include "controller/loops/controller_manager.h"
 #include "controller/loops/writer_pool.h"
 #include "controller/store/store.h"
+#include "controller/store/etcd_store.h"
+#include "tests/support/etcd_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -91,6 +96,10 @@ bool run(const char* label, store::Store& store, int nodes, int vms, int writers
   NoProber prober;
   loops::ControllerManagerOptions options;
   options.writer_threads = static_cast<size_t>(writers);
+  if (std::string(label) == "etcd") {  // as corral-controller sets them on etcd
+    options.scheduler.write_batch = 1;
+    options.events.create_chunk = 1;
+  }
   loops::ControllerManager mgr(store, clock, leases, prober, options);
   if (!mgr.init().ok()) return false;
   mgr.vmsets().observe(mgr.cache().sync());
@@ -141,5 +150,21 @@ int main(int argc, char** argv) {
   bool ok = run("sqlite", **sqlite, nodes, vms, writers);
   auto memory = store::open_memory_store(RealClock::instance());
   ok = run("memory", *memory, nodes, vms, writers) && ok;
+  if (bench::int_flag(argc, argv, "--etcd", 0) != 0) {
+    corral::testing::EtcdProcess etcd;
+    std::string error;
+    if (!etcd.start(&error)) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      return 1;
+    }
+    store::EtcdStoreOptions options;
+    options.endpoints = {etcd.endpoint()};
+    auto on_etcd = store::open_etcd_store(options, RealClock::instance());
+    if (!on_etcd) {
+      std::fprintf(stderr, "%s\n", on_etcd.error().message.c_str());
+      return 1;
+    }
+    ok = run("etcd", **on_etcd, nodes, vms, writers) && ok;
+  }
   return ok ? 0 : 1;
 }

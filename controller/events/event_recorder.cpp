@@ -1,5 +1,6 @@
 #include "controller/events/event_recorder.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
@@ -135,7 +136,7 @@ void EventRecorder::record_all(std::vector<EventWrite> events) {
     creates.push_back(store::BatchWrite{store::BatchWrite::Part::kCreate, Event::kKind,
                                         std::move(*event)});
     created_from.push_back(&e);
-    if (creates.size() >= kCreateChunk) flush();
+    if (creates.size() >= std::max<size_t>(1, options_.create_chunk)) flush();
   }
   flush();
 }

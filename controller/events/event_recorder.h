@@ -47,6 +47,10 @@ struct EventRecorderOptions {
   // from another recorder's in this process, and nothing here reads a random
   // device.
   std::optional<uint64_t> seed;
+  // New Events per store write_batch (record_all). 500: one SQLite commit
+  // each. On etcd a batch is one transaction per entry, in order, so there
+  // the controller sets 1 and record_events() spreads them over its writers.
+  size_t create_chunk = 500;
 };
 
 // One Event to record: about `object`, of `type` ("Normal" | "Warning"),
@@ -72,11 +76,11 @@ class EventRecorder {
                              const std::string& host = "");
 
   // Records many Events at once, as record() each (de-duplicated the same
-  // way), but the new ones are created kCreateChunk to a store commit: a
-  // scheduler pass that places 5,000 VMs writes its 5,000 Scheduled Events in
-  // a few commits instead of 5,000. Errors are logged, not returned.
+  // way), but the new ones are created create_chunk to a store write_batch:
+  // a scheduler pass that places 5,000 VMs writes its 5,000 Scheduled Events
+  // in a few commits instead of 5,000. Errors are logged, not returned.
   void record_all(std::vector<EventWrite> events);
-  static constexpr size_t kCreateChunk = 500;
+  size_t create_chunk() const { return options_.create_chunk; }
 
   // "<object>.<16 hex digits>": unique per recorder, random across restarts.
   std::string new_name(const std::string& object_name);

@@ -80,7 +80,7 @@ struct WriteBatchOptions {
 // The `event` of every write that landed (kWritten), moved out, in order.
 std::vector<events::EventWrite> landed_events(std::vector<KeyedWrite>& writes);
 
-// Records `events` (EventRecorder::record_all) EventRecorder::kCreateChunk to
+// Records `events` (EventRecorder::record_all) EventRecorder::create_chunk() to
 // a store commit, the chunks concurrently on `writers`: a pass's Events cost a
 // few overlapping commits, not one commit each in a row.
 void record_events(events::EventRecorder& recorder, WriterPool& writers,

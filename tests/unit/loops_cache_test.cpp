@@ -146,7 +146,7 @@ TEST(LoopsEvents, RecordAllCreatesInFewCommitsAndBumpsRepeats) {
   const int64_t before = store->revision();
 
   std::vector<events::EventWrite> batch;
-  const size_t n = events::EventRecorder::kCreateChunk + 7;  // two chunks
+  const size_t n = events::EventRecorderOptions{}.create_chunk + 7;  // two chunks
   for (size_t i = 0; i < n; ++i) {
     batch.push_back({{"VM", "vm-" + std::to_string(i), "u" + std::to_string(i)},
                      "Normal",
