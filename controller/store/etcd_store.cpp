@@ -533,12 +533,21 @@ class EtcdStoreImpl final : public EtcdStore {
     watch.range_end = etcd::prefix_end(objects_prefix_);
     watch.start_revision = from;
     watch.connect_timeout = options_.connect_timeout;
+    watch.idle_timeout = options_.feed_idle_timeout;
+    // From the member after the one the last feed ended on: a member that
+    // went silent (frozen, cut off) is tried last, not first again.
+    std::vector<std::string> endpoints;
+    for (size_t i = 0; i < options_.endpoints.size(); ++i)
+      endpoints.push_back(options_.endpoints[(feed_first_endpoint_ + i) % options_.endpoints.size()]);
     feed_ = std::make_unique<etcd::EtcdWatch>(
-        options_.endpoints, watch, [this](const etcd::WatchBatch& batch) { on_batch(batch); },
+        endpoints, watch, [this](const etcd::WatchBatch& batch) { on_batch(batch); },
         [this](const Error& error, int64_t compact_revision) {
           std::lock_guard lock(feed_mu_);
           feed_ended_ = true;
-          feed_down_ = true;
+          // Silence past feed_idle_timeout ends the stream too; in a quiet
+          // cluster that is routine, so it does not count as the feed down.
+          feed_quiet_ = error.code == ErrorCode::kTimeout;
+          if (!feed_quiet_) feed_down_ = true;
           feed_error_ = error;
           feed_compacted_ = compact_revision > 0 || error.code == ErrorCode::kGone;
           feed_cv_.notify_all();
@@ -609,10 +618,27 @@ class EtcdStoreImpl final : public EtcdStore {
         if (stopping_) return;
         compacted = feed_compacted_;
         feed_ended_ = false;
-        backoff = backoff_;
-        backoff_ = std::min(backoff_ * 2, kMaxBackoff);
-        logger("store")->warn("etcd feed ended at revision {} ({}); restarting in {} ms",
-                              view_->revision(), feed_error_.message, backoff.count());
+        if (feed_quiet_) {
+          // No byte for feed_idle_timeout: a quiet cluster, or a member that
+          // stopped answering. Again at once, on the next member.
+          backoff = std::chrono::milliseconds(0);
+          logger("store")->debug("etcd feed silent at revision {} ({}); restarting",
+                                 view_->revision(), feed_error_.message);
+        } else {
+          backoff = backoff_;
+          backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+          logger("store")->warn("etcd feed ended at revision {} ({}); restarting in {} ms",
+                                view_->revision(), feed_error_.message, backoff.count());
+        }
+        // The next feed starts after the member this one ran on (the
+        // supervisor owns feed_; the watch has ended).
+        const std::string ended_on = feed_ ? feed_->endpoint() : std::string();
+        for (size_t i = 0; i < options_.endpoints.size(); ++i) {
+          std::string e = options_.endpoints[i];
+          while (!e.empty() && e.back() == '/') e.pop_back();
+          if (!ended_on.empty() && e == ended_on)
+            feed_first_endpoint_ = (i + 1) % options_.endpoints.size();
+        }
         if (feed_cv_.wait_for(lock, backoff, [&] { return stopping_; })) return;
       }
       feed_.reset();  // joins the ended watch's thread
@@ -701,6 +727,10 @@ class EtcdStoreImpl final : public EtcdStore {
   bool feed_ended_ = false;          // guarded by feed_mu_
   bool feed_compacted_ = false;      // guarded by feed_mu_
   bool feed_down_ = false;           // guarded by feed_mu_: since it ended, until a batch
+  bool feed_quiet_ = false;          // guarded by feed_mu_: it ended by feed_idle_timeout
+  // Where the next feed starts in options_.endpoints: written by the
+  // supervisor under feed_mu_, read by start_feed() on the same thread.
+  size_t feed_first_endpoint_ = 0;
   Error feed_error_;                 // guarded by feed_mu_
   std::chrono::milliseconds backoff_ = kFirstBackoff;  // guarded by feed_mu_
   std::unique_ptr<etcd::EtcdWatch> feed_;  // the supervisor's (and start()'s)

@@ -57,6 +57,12 @@ struct EtcdStoreOptions {
   std::chrono::milliseconds connect_timeout{1'000};
   std::chrono::milliseconds request_timeout{5'000};
   int64_t list_page = 1'000;  // keys per range while loading
+  // The feed's stream with no byte for this long is restarted on the next
+  // member: a member that froze (SIGSTOP, a stalled VM) keeps its TCP
+  // connection open and would otherwise hold the feed forever. In a quiet
+  // cluster the feed restarts this often, at the cost of one watch create.
+  // 0: never.
+  std::chrono::milliseconds feed_idle_timeout{30'000};
   // Every etcd call's operation, duration and error (EtcdOptions::observer).
   std::function<void(const char* operation, std::chrono::nanoseconds took, const Error* error)>
       observer;

@@ -564,5 +564,36 @@ TEST(EtcdClientCluster, ThreeMembersServeOneKeySpaceAndFailOverWhenAFollowerDies
   EXPECT_GT(w->revision, p->revision);
 }
 
+// A frozen member (SIGSTOP) takes a write and never answers: that write
+// fails (it may yet be applied, so it is not sent again), and the next write
+// starts at the next member instead of waiting on the frozen one again.
+TEST(EtcdClientCluster, AfterAWriteTimedOutOnAFrozenMemberTheNextGoesElsewhere) {
+  EtcdCluster cluster(3);
+  std::string error;
+  ASSERT_TRUE(cluster.start(&error)) << error;
+  std::vector<std::string> endpoints = cluster.endpoints();
+  int follower = -1;
+  for (int i = 0; i < cluster.size() && follower < 0; ++i) {
+    auto s = EtcdClient({{endpoints[static_cast<size_t>(i)]}}).status();
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    if (s->member_id != s->leader) follower = i;
+  }
+  ASSERT_GE(follower, 0);
+  std::vector<std::string> ordered = {endpoints[static_cast<size_t>(follower)]};
+  for (const std::string& e : endpoints)
+    if (e != ordered[0]) ordered.push_back(e);
+  EtcdOptions options{ordered};
+  options.request_timeout = milliseconds(500);
+  EtcdClient client(options);
+  ASSERT_TRUE(cluster.member(follower).pause());
+  auto lost = client.put({"/k", "1"});
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, ErrorCode::kTimeout) << lost.error().message;
+  auto next = client.put({"/k", "2"});
+  EXPECT_TRUE(next.ok()) << next.error().message;
+  EXPECT_NE(client.current_endpoint(), ordered[0]);
+  ASSERT_TRUE(cluster.member(follower).resume());
+}
+
 }  // namespace etcd_client_test
 }  // namespace corral::testing

@@ -359,5 +359,47 @@ TEST(EtcdStoreCluster, AFeedThatMissedCompactedHistoryRelistsAndClosesItsWatches
   EXPECT_TRUE(eventually([&] { return lonely->get("VM", "after").ok(); }));
 }
 
+// A member frozen with the feed on it keeps the TCP connection open and says
+// nothing: past feed_idle_timeout the feed moves to the next member and
+// catches up, and the store's reads are fresh again.
+TEST(EtcdStoreCluster, AFeedOnAFrozenMemberMovesToTheNextOne) {
+  testing::EtcdCluster cluster(3);
+  std::string error;
+  ASSERT_TRUE(cluster.start(&error)) << error;
+  auto endpoints = cluster.endpoints();
+  int frozen = -1;
+  for (int i = 0; i < cluster.size() && frozen < 0; ++i) {
+    auto s = etcd::EtcdClient({{endpoints[static_cast<size_t>(i)]}}).status();
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    if (s->member_id != s->leader) frozen = i;
+  }
+  ASSERT_GE(frozen, 0);
+  std::vector<std::string> ordered = {endpoints[static_cast<size_t>(frozen)]};
+  std::vector<std::string> others;
+  for (const std::string& e : endpoints) {
+    if (e == ordered[0]) continue;
+    ordered.push_back(e);
+    others.push_back(e);
+  }
+  FakeClock clock;
+  EtcdStoreOptions options;
+  options.endpoints = ordered;  // the feed starts on the member about to freeze
+  options.prefix = "/t";
+  options.feed_idle_timeout = 1s;
+  auto reader = open_etcd_store(options, clock);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  auto writer = open_store(others, clock);
+  ASSERT_TRUE(writer);
+
+  ASSERT_TRUE(cluster.member(frozen).pause());
+  auto written = writer->create("VM", vm("while-frozen"));
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  const auto start = Clock_::now();
+  EXPECT_TRUE(eventually([&] { return (*reader)->get("VM", "while-frozen").ok(); }, 10s));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock_::now() - start);
+  EXPECT_LT(took, 5s) << "one idle timeout, then the next member";
+  ASSERT_TRUE(cluster.member(frozen).resume());
+}
+
 }  // namespace etcd_store_test
 }  // namespace corral::store

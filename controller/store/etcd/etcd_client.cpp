@@ -78,8 +78,14 @@ Result<EtcdClient::Answer> EtcdClient::call_endpoints(const char* operation,
     } else {
       error = etcd_error(endpoint, operation, std::move(out.error));
       if (error.code == ErrorCode::kTooLarge) return error;  // another member answers the same
-      // A write that may have reached etcd is never sent twice: the caller re-reads.
-      if (!retry_sent && !out.not_sent) return error;
+      // A write that may have reached etcd is never sent twice: the caller
+      // re-reads. But the next call starts at the next member: one that
+      // took the request and never answered (frozen, partitioned) must not
+      // be every later write's first try.
+      if (!retry_sent && !out.not_sent) {
+        preferred_.store((index + 1) % endpoints.size());
+        return error;
+      }
     }
     last_code = error.code;
     if (!failures.empty()) failures += "; then ";

@@ -13,7 +13,9 @@
 // moves to the next endpoint, each tried once. A write moves on only when the
 // request provably did not reach etcd (the connection was refused or never
 // made, or not one byte was sent): a write that may have been applied is
-// never sent twice, its failure goes back to the caller, who re-reads.
+// never sent twice, its failure goes back to the caller, who re-reads — and
+// the next call starts at the next endpoint (a member that took the request
+// and never answered, frozen or cut off, is not every later write's first try).
 //
 // Thread-safe: any number of threads may call one EtcdClient at once (each
 // call takes its own curl handle from a pool).
