@@ -13,6 +13,7 @@
 
 #include "api/json.h"
 #include "base/clock.h"
+#include "controller/store/batch_write.h"
 #include "controller/store/etcd/etcd_client.h"
 #include "controller/store/etcd_maintenance.h"
 #include "controller/store/etcd_store.h"
