@@ -26,7 +26,6 @@
 
 #include <atomic>
 #include <csignal>
-#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -54,9 +53,8 @@
 #include "api/heartbeat.h"
 #include "base/metrics.h"
 #include "controller/loops/leader_loops.h"
+#include "controller/loops/leader_role.h"
 #include "controller/store/etcd/etcd_client.h"
-#include "controller/store/etcd/leader_election.h"
-#include "controller/store/etcd_maintenance.h"
 #include "controller/store/etcd_store.h"
 #include "controller/store/fatal_commit.h"
 #include "controller/store/store.h"
@@ -180,11 +178,6 @@ struct EtcdMetrics {
     };
   }
 };
-
-// What the leader key holds: who leads and where (JSON).
-std::string leader_identity(const std::string& name, const std::string& api_url) {
-  return corral::Json{{"name", name}, {"apiURL", api_url}}.dump();
-}
 
 // The agents' endpoint master key, shared by every controller of an etcd
 // store (an agent must verify what any leader signs): read from `key`, or
@@ -310,7 +303,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("corral-controller ") + CORRAL_VERSION);
   app.add_flag("--no-loops", f.no_loops,
                "Serve the API only: run no control loop (nothing is scheduled, judged or "
-               "reconciled; heartbeats are still taken). For maintenance and API tests");
+               "reconciled; heartbeats are still taken — with --store etcd it never leads, and "
+               "answers heartbeats \"not the leader\"). For maintenance and API tests");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -444,13 +438,17 @@ int main(int argc, char** argv) {
   // Several controllers (etcd): the loops and the heartbeat service write
   // only while this controller leads, fenced in each write's transaction
   // (etcd_store.h); the API writes unfenced, on any controller.
-  std::atomic<corral::etcd::LeaderElector*> elector_ptr{nullptr};
+  std::unique_ptr<corral::loops::LeaderRole> role;
   std::unique_ptr<corral::store::Store> fenced_store;
   if (etcd_store) {
-    fenced_store = etcd_store->fenced([&elector_ptr]() -> std::optional<corral::etcd::Compare> {
-      corral::etcd::LeaderElector* elector = elector_ptr.load();
-      return elector ? elector->fence() : std::nullopt;
-    });
+    corral::loops::LeaderRoleOptions role_options;
+    role_options.key = f.etcd_prefix + "/leader";
+    role_options.campaign = !f.no_loops;
+    role_options.maintenance.compaction_interval =
+        std::chrono::duration_cast<std::chrono::milliseconds>(*compaction_interval);
+    role_options.observer = etcd_metrics.observer();
+    role = std::make_unique<corral::loops::LeaderRole>(*etcd_store, role_options);
+    fenced_store = etcd_store->fenced(role->fence_source());
   }
   corral::store::Store& loop_store = fenced_store ? *fenced_store : *store;
   corral::heartbeat::HeartbeatService heartbeats(loop_store, leases, clock, heartbeat_options);
@@ -460,38 +458,15 @@ int main(int argc, char** argv) {
   corral::server::Server server(*store, clock, options);
   server.set_agent_log_reader(&agent_logs);
   if (etcd_store) etcd_metrics.register_in(server.metrics());
-  server.set_heartbeat_handler([&heartbeats, &elector_ptr, ha = etcd_store != nullptr](
-                                   const std::string& node,
-                                   const corral::Json& body) -> Result<corral::Json> {
-    if (ha) {
-      // Only the leader judges heartbeats; the others name it.
-      corral::etcd::LeaderElector* elector = elector_ptr.load();
-      corral::etcd::Leadership l = elector ? elector->current() : corral::etcd::Leadership{};
-      if (!l.leading) {
-        corral::Json who = corral::Json::parse(l.leader_value, nullptr, false);
-        return corral::not_the_leader(who.is_object() ? who.value("name", "") : "",
-                                      who.is_object() ? who.value("apiURL", "") : "");
-      }
+  server.set_heartbeat_handler([&heartbeats, &role](const std::string& node,
+                                                     const corral::Json& body) -> Result<corral::Json> {
+    // Several controllers: only the leader judges heartbeats; the others name it.
+    if (role) {
+      if (auto leads = role->gate_heartbeat(); !leads) return leads.take_error();
     }
     return heartbeats.handle(node, body);
   });
-  // This controller's name: --name, or the address it serves on (known once
-  // listening); read by /version and /readyz meanwhile.
-  std::mutex self_mu;
-  std::string self_name = f.name;
-  if (etcd_store) {
-    server.set_control_plane_info([&elector_ptr, &self_mu, &self_name]() {
-      corral::etcd::LeaderElector* elector = elector_ptr.load();
-      corral::etcd::Leadership l = elector ? elector->current() : corral::etcd::Leadership{};
-      corral::Json who = corral::Json::parse(l.leader_value, nullptr, false);
-      std::lock_guard lock(self_mu);
-      return corral::Json{{"self", self_name},
-                          {"leading", l.leading},
-                          {"leader", who.is_object() ? who.value("name", "") : ""},
-                          {"leaderURL", who.is_object() ? who.value("apiURL", "") : ""},
-                          {"term", l.term}};
-    });
-  }
+  if (role) server.set_control_plane_info([&role] { return role->info(); });
   server.set_admission([&s = *store](const corral::KindInfo& kind, const corral::Json& object,
                                       const corral::store::RecordPtr& old) {
     return corral::heartbeat::admit_vmset(s, kind, object, old);
@@ -527,8 +502,6 @@ int main(int argc, char** argv) {
   // this one leads, each term with a fresh manager (leader_loops.h).
   std::unique_ptr<corral::loops::ControllerManager> loops;
   std::unique_ptr<corral::loops::LeaderLoops> leader_loops;
-  std::unique_ptr<corral::etcd::EtcdClient> election_client;
-  std::unique_ptr<corral::etcd::LeaderElector> elector;
   if (f.no_loops) {
     log->warn("--no-loops: control loops are off; nothing will be scheduled or failed over");
   } else if (!etcd_store) {
@@ -552,67 +525,24 @@ int main(int argc, char** argv) {
       return manager;
     });
   }
-  if (etcd_store) {
-    // The election's own client: its calls must end well inside the lease's
-    // renew window (leader_election.h), the store's may take seconds.
-    corral::etcd::EtcdOptions election_options;
-    election_options.endpoints = etcd_store->client().options().endpoints;
-    election_options.connect_timeout = std::chrono::milliseconds(250);
-    election_options.request_timeout = std::chrono::milliseconds(400);
-    election_options.observer = etcd_metrics.observer();
-    election_client = std::make_unique<corral::etcd::EtcdClient>(election_options);
-    corral::etcd::ElectionOptions election;
-    election.key = f.etcd_prefix + "/leader";
-    {
-      std::lock_guard lock(self_mu);
-      if (self_name.empty()) self_name = server.base_url().substr(server.base_url().find("//") + 2);
-      election.value = leader_identity(self_name, server.base_url());
-    }
-    auto& leading_gauge =
-        server.metrics()
-            .gauge("corral_controller_leading",
-                   "1 while this controller leads (runs the loops, takes heartbeats), else 0.")
-            .with({});
-    auto& changes = server.metrics()
-                        .counter("corral_controller_leader_changes_total",
-                                 "Changes of leader this controller has seen (its own included).")
-                        .with({});
-    elector = std::make_unique<corral::etcd::LeaderElector>(
-        *election_client, election,
-        [&leader_loops, &leading_gauge, &changes, &log, last_term = int64_t{-1}](
-            const corral::etcd::Leadership& l) mutable {
-          leading_gauge.set(l.leading ? 1 : 0);
-          if (l.term != last_term) {
-            changes.inc();
-            last_term = l.term;
-            log->info("leader: {} (term {}){}", l.leader_value.empty() ? "none" : l.leader_value,
-                      l.term, l.leading ? ", this controller" : "");
-          }
-          if (leader_loops) leader_loops->set_leading(l.leading);
-        });
-    elector_ptr = elector.get();
-    elector->start();
+  if (role) {
+    // This controller's name: --name, or the address it serves on.
+    std::string name = f.name.empty() ? server.base_url().substr(server.base_url().find("//") + 2)
+                                      : f.name;
+    role->start(name, server.base_url(), leader_loops.get(), server.metrics());
   }
-  // The leader's etcd housekeeping: compaction and the orphan sweep.
-  std::unique_ptr<corral::store::EtcdMaintenance> maintenance;
-  if (etcd_store) {
-    corral::store::EtcdMaintenanceOptions maintenance_options;
-    maintenance_options.compaction_interval =
-        std::chrono::duration_cast<std::chrono::milliseconds>(*compaction_interval);
-    maintenance = std::make_unique<corral::store::EtcdMaintenance>(
-        *etcd_store, maintenance_options,
-        [&elector_ptr] {
-          corral::etcd::LeaderElector* elector = elector_ptr.load();
-          return elector && elector->current().leading;
-        },
-        [&elector_ptr]() -> std::optional<corral::etcd::Compare> {
-          corral::etcd::LeaderElector* elector = elector_ptr.load();
-          return elector ? elector->fence() : std::nullopt;
-        });
-  }
+  // In this order: hand over first (a follower leads at its next poll, not
+  // after the TTL, and no leadership change reaches the loops any more),
+  // then the loops, then the server.
+  auto shut_down = [&] {
+    if (role) role->stop();
+    if (leader_loops) leader_loops->stop();
+    if (loops) loops->stop();
+    server.stop();
+  };
   if (!f.ready_file.empty()) {
     if (auto w = corral::write_file_atomically(f.ready_file, server.base_url() + "\n"); !w) {
-      server.stop();
+      shut_down();
       return fail(w.error().message);
     }
   }
@@ -630,13 +560,7 @@ int main(int argc, char** argv) {
                  reloaded.error().message);
     }
   }));
-  maintenance.reset();
-  // Hand over first: a follower leads at its next poll, not after the TTL.
-  if (elector) elector->stop();
-  elector_ptr = nullptr;
-  if (leader_loops) leader_loops->stop();
-  if (loops) loops->stop();
-  server.stop();
+  shut_down();
   log->info("stopped");
   return 0;
 }
