@@ -121,15 +121,9 @@ class HighAvailability : public ::testing::Test {
       // A follower of etcd's raft first: the controllers' clients (their
       // watches, their elections) start on it, so losing it makes every one
       // of them move to another member.
-      std::vector<uint64_t> ids;
-      uint64_t leader = 0;
-      ASSERT_TRUE(wait_for([&] { return (leader = raft_leader(&ids)) != 0; }, kWait));
-      for (int i = 0; i < members && etcd_first_ < 0; ++i)
-        if (ids[static_cast<size_t>(i)] != leader) etcd_first_ = i;
+      etcd_first_ = etcd_cluster_->follower(kWait);
       ASSERT_GE(etcd_first_, 0);
-      endpoints = {etcd_cluster_->member(etcd_first_).endpoint()};
-      for (int i = 0; i < members; ++i)
-        if (i != etcd_first_) endpoints.push_back(etcd_cluster_->member(i).endpoint());
+      endpoints = etcd_cluster_->endpoints_from(etcd_first_);
     }
     std::string joined;
     for (const std::string& e : endpoints) joined += (joined.empty() ? "" : ",") + e;

@@ -541,16 +541,9 @@ TEST(EtcdClientCluster, ThreeMembersServeOneKeySpaceAndFailOverWhenAFollowerDies
 
   // Kill a follower, not the leader: a lost leader means an election, which
   // is not what this test is about. The client lists the dead member first.
-  int follower = -1;
-  for (int i = 0; i < cluster.size() && follower < 0; ++i) {
-    auto s = EtcdClient({{endpoints[static_cast<size_t>(i)]}}).status();
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    if (s->member_id != s->leader) follower = i;
-  }
+  const int follower = cluster.follower();
   ASSERT_GE(follower, 0);
-  std::vector<std::string> ordered = {endpoints[static_cast<size_t>(follower)]};
-  for (const std::string& e : endpoints)
-    if (e != ordered[0]) ordered.push_back(e);
+  const std::vector<std::string> ordered = cluster.endpoints_from(follower);
   ASSERT_TRUE(cluster.member(follower).kill());
 
   EtcdClient all({ordered});
@@ -571,17 +564,9 @@ TEST(EtcdClientCluster, AfterAWriteTimedOutOnAFrozenMemberTheNextGoesElsewhere) 
   EtcdCluster cluster(3);
   std::string error;
   ASSERT_TRUE(cluster.start(&error)) << error;
-  std::vector<std::string> endpoints = cluster.endpoints();
-  int follower = -1;
-  for (int i = 0; i < cluster.size() && follower < 0; ++i) {
-    auto s = EtcdClient({{endpoints[static_cast<size_t>(i)]}}).status();
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    if (s->member_id != s->leader) follower = i;
-  }
+  const int follower = cluster.follower();
   ASSERT_GE(follower, 0);
-  std::vector<std::string> ordered = {endpoints[static_cast<size_t>(follower)]};
-  for (const std::string& e : endpoints)
-    if (e != ordered[0]) ordered.push_back(e);
+  const std::vector<std::string> ordered = cluster.endpoints_from(follower);
   EtcdOptions options{ordered};
   options.request_timeout = milliseconds(500);
   EtcdClient client(options);

@@ -314,12 +314,7 @@ TEST(EtcdStoreCluster, AFeedThatMissedCompactedHistoryRelistsAndClosesItsWatches
   auto endpoints = cluster.endpoints();
   // The member to lose is a raft follower: losing the leader would add an
   // election, during which writes may time out — not what this is about.
-  int gone = -1;
-  for (int i = 0; i < cluster.size() && gone < 0; ++i) {
-    auto s = etcd::EtcdClient({{endpoints[static_cast<size_t>(i)]}}).status();
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    if (s->member_id != s->leader) gone = i;
-  }
+  const int gone = cluster.follower();
   ASSERT_GE(gone, 0);
   std::vector<std::string> others;
   for (int i = 0; i < cluster.size(); ++i)
@@ -367,21 +362,10 @@ TEST(EtcdStoreCluster, AFeedOnAFrozenMemberMovesToTheNextOne) {
   testing::EtcdCluster cluster(3);
   std::string error;
   ASSERT_TRUE(cluster.start(&error)) << error;
-  auto endpoints = cluster.endpoints();
-  int frozen = -1;
-  for (int i = 0; i < cluster.size() && frozen < 0; ++i) {
-    auto s = etcd::EtcdClient({{endpoints[static_cast<size_t>(i)]}}).status();
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    if (s->member_id != s->leader) frozen = i;
-  }
+  const int frozen = cluster.follower();
   ASSERT_GE(frozen, 0);
-  std::vector<std::string> ordered = {endpoints[static_cast<size_t>(frozen)]};
-  std::vector<std::string> others;
-  for (const std::string& e : endpoints) {
-    if (e == ordered[0]) continue;
-    ordered.push_back(e);
-    others.push_back(e);
-  }
+  const std::vector<std::string> ordered = cluster.endpoints_from(frozen);
+  const std::vector<std::string> others(ordered.begin() + 1, ordered.end());
   FakeClock clock;
   EtcdStoreOptions options;
   options.endpoints = ordered;  // the feed starts on the member about to freeze

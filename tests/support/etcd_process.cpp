@@ -1,5 +1,7 @@
 #include "tests/support/etcd_process.h"
 
+#include "controller/store/etcd/etcd_client.h"
+
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -215,6 +217,27 @@ bool EtcdCluster::start(std::string* error) {
     if (!any_bind_failed) return false;
   }
   return false;
+}
+
+std::vector<std::string> EtcdCluster::endpoints_from(int first) const {
+  std::vector<std::string> all = endpoints();
+  std::vector<std::string> out;
+  for (size_t i = 0; i < all.size(); ++i)
+    out.push_back(all[(static_cast<size_t>(first) + i) % all.size()]);
+  return out;
+}
+
+int EtcdCluster::follower(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::vector<std::string> all = endpoints();
+  do {
+    for (size_t i = 0; i < all.size(); ++i) {
+      auto s = etcd::EtcdClient({{all[i]}}).status();
+      if (s.ok() && s->leader != 0 && s->member_id != s->leader) return static_cast<int>(i);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return -1;
 }
 
 }  // namespace corral::testing

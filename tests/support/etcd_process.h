@@ -113,6 +113,12 @@ class EtcdCluster {
   int size() const { return static_cast<int>(members_.size()); }
   EtcdMember& member(int i) { return *members_[static_cast<size_t>(i)]; }
   std::vector<std::string> endpoints() const;
+  // Every member's endpoint, member `first`'s first (a client then starts on it).
+  std::vector<std::string> endpoints_from(int first) const;
+  // A member that is not raft's leader — one to lose without an election,
+  // during which etcd drops writes — or -1 when no member named a leader
+  // within `timeout`.
+  int follower(std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
 
  private:
   std::string initial_cluster() const;
