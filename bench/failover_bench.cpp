@@ -16,6 +16,7 @@
 // about 340 s (40 s node-monitor-grace-period + 300 s default
 // tolerationSeconds for not-ready:NoExecute), printed beside it.
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "bench/bench_cluster.h"
 #include "bench/bench_util.h"
 #include "tests/support/cluster.h"
+#include "tests/support/e2e_util.h"
 #include "tests/support/etcd_process.h"
 
 namespace {
@@ -63,14 +65,9 @@ std::string node_phase(ApiClient& api, const std::string& node) {
   return r ? (*r).value("status", Json::object()).value("phase", "") : "";
 }
 
-template <class F>
-bool wait_for(F done, std::chrono::milliseconds timeout, std::chrono::milliseconds poll = 10ms) {
-  auto deadline = SteadyClock::now() + timeout;
-  while (SteadyClock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(poll);
-  }
-  return done();
+bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+              std::chrono::milliseconds poll = 10ms) {
+  return corral::testing::wait_for(done, timeout, poll);
 }
 
 int fail(const std::string& message) {

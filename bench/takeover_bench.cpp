@@ -16,6 +16,7 @@
 // without releasing; Nomad's raft servers elect in a few seconds.
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "bench/bench_util.h"
 #include "client/client.h"
 #include "tests/support/cluster.h"
+#include "tests/support/e2e_util.h"
 #include "tests/support/etcd_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -57,14 +59,9 @@ bool leads(const std::string& url) {
   return v.ok() && v->contains("controlPlane") && (*v)["controlPlane"].value("leading", false);
 }
 
-template <class F>
-bool wait_for(F done, std::chrono::milliseconds timeout, std::chrono::milliseconds poll = 5ms) {
-  auto deadline = SteadyClock::now() + timeout;
-  while (SteadyClock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(poll);
-  }
-  return done();
+bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+              std::chrono::milliseconds poll = 5ms) {
+  return corral::testing::wait_for(done, timeout, poll);
 }
 
 }  // namespace

@@ -146,11 +146,7 @@ class EtcdStoreImpl final : public EtcdStore {
                                        const ListOptions& filter) override {
     // A revision another controller handed out that our feed has not
     // published yet: wait for it a moment rather than answer 504 at once.
-    if (from_revision > view_->revision()) {
-      std::unique_lock lock(published_mu_);
-      published_cv_.wait_for(lock, store_options_.future_revision_wait,
-                             [&] { return view_->revision() >= from_revision; });
-    }
+    wait_published(from_revision, store_options_.future_revision_wait);
     return view_->watch(kind, from_revision, filter);
   }
 
@@ -252,7 +248,7 @@ class EtcdStoreImpl final : public EtcdStore {
       if (!*settled) continue;
       auto next = next_version(kind, base.record->parse(), object, part);
       if (!next) {
-        wait_published(base.record->revision);
+        wait_published(base.record->revision, options_.request_timeout);
         return base.record;
       }
       etcd::TxnRequest txn;
@@ -294,7 +290,7 @@ class EtcdStoreImpl final : public EtcdStore {
     }
     if (!removed) return too_contended(kind, name);
     last = std::max(last, remove_dependents(base.record, *compare));
-    wait_published(last);
+    wait_published(last, options_.request_timeout);
     return removed;
   }
 
@@ -536,9 +532,10 @@ class EtcdStoreImpl final : public EtcdStore {
     watch.idle_timeout = options_.feed_idle_timeout;
     // From the member after the one the last feed ended on: a member that
     // went silent (frozen, cut off) is tried last, not first again.
+    const std::vector<std::string>& all = client_.options().endpoints;  // normalized
     std::vector<std::string> endpoints;
-    for (size_t i = 0; i < options_.endpoints.size(); ++i)
-      endpoints.push_back(options_.endpoints[(feed_first_endpoint_ + i) % options_.endpoints.size()]);
+    for (size_t i = 0; i < all.size(); ++i)
+      endpoints.push_back(all[(feed_first_endpoint_ + i) % all.size()]);
     feed_ = std::make_unique<etcd::EtcdWatch>(
         endpoints, watch, [this](const etcd::WatchBatch& batch) { on_batch(batch); },
         [this](const Error& error, int64_t compact_revision) {
@@ -633,11 +630,9 @@ class EtcdStoreImpl final : public EtcdStore {
         // The next feed starts after the member this one ran on (the
         // supervisor owns feed_; the watch has ended).
         const std::string ended_on = feed_ ? feed_->endpoint() : std::string();
-        for (size_t i = 0; i < options_.endpoints.size(); ++i) {
-          std::string e = options_.endpoints[i];
-          while (!e.empty() && e.back() == '/') e.pop_back();
-          if (!ended_on.empty() && e == ended_on)
-            feed_first_endpoint_ = (i + 1) % options_.endpoints.size();
+        const std::vector<std::string>& all = client_.options().endpoints;  // normalized
+        for (size_t i = 0; i < all.size(); ++i) {
+          if (all[i] == ended_on) feed_first_endpoint_ = (i + 1) % all.size();
         }
         if (feed_cv_.wait_for(lock, backoff, [&] { return stopping_; })) return;
       }
@@ -670,20 +665,18 @@ class EtcdStoreImpl final : public EtcdStore {
   // down) the same version built here — durable, not yet visible.
   RecordPtr acknowledged(const std::string& kind, const std::string& name, Json& written,
                          int64_t revision) {
-    wait_published(revision);
+    wait_published(revision, options_.request_timeout);
     if (RecordPtr published = cached(kind, name); published && published->revision == revision)
       return published;
     written["metadata"]["resourceVersion"] = std::to_string(revision);
     return build_record(kind, written, revision);
   }
 
-  void wait_published(int64_t revision) {
+  // Waits up to `timeout` for the feed to publish `revision`.
+  void wait_published(int64_t revision, std::chrono::milliseconds timeout) {
     if (view_->revision() >= revision) return;
     std::unique_lock lock(published_mu_);
-    // Durable already: past the timeout (the feed is down) the write is still
-    // acknowledged, only not yet visible here.
-    published_cv_.wait_for(lock, options_.request_timeout,
-                           [&] { return view_->revision() >= revision; });
+    published_cv_.wait_for(lock, timeout, [&] { return view_->revision() >= revision; });
   }
 
   // --- owner → dependents, for cascading deletes ------------------------------

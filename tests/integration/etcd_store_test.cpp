@@ -17,6 +17,7 @@
 #include "controller/store/etcd/etcd_client.h"
 #include "controller/store/etcd_maintenance.h"
 #include "controller/store/etcd_store.h"
+#include "tests/support/e2e_util.h"
 #include "tests/support/etcd_process.h"
 
 namespace corral::store {
@@ -32,14 +33,10 @@ Json vm(const std::string& name, Json spec = Json::object()) {
           {"spec", std::move(spec)}};
 }
 
-// Polls `done` until it holds or `timeout` passes (the feed is asynchronous).
+// Polls `done` every 5 ms until it holds or `timeout` passes (the feed is
+// asynchronous).
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = Clock_::now() + timeout;
-  while (Clock_::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return done();
+  return testing::wait_for(done, timeout, 5ms);
 }
 
 std::unique_ptr<EtcdStore> open_store(const std::vector<std::string>& endpoints,

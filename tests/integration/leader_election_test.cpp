@@ -17,6 +17,7 @@
 
 #include "controller/store/etcd/etcd_client.h"
 #include "controller/store/etcd/leader_election.h"
+#include "tests/support/e2e_util.h"
 #include "tests/support/etcd_process.h"
 #include "tests/support/tcp_proxy.h"
 
@@ -41,12 +42,7 @@ EtcdOptions client_options(const std::string& endpoint) {
 
 // Polls `done` every 5 ms until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& done, milliseconds timeout) {
-  const Clock::time_point deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return true;
+  return testing::wait_for(done, timeout, milliseconds(5));
 }
 
 double seconds_since(Clock::time_point t) {

@@ -13,11 +13,12 @@
 
 namespace corral::testing {
 
-bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+              std::chrono::milliseconds poll) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(poll);
   }
   return done();
 }

@@ -15,10 +15,12 @@
 
 namespace corral::testing {
 
-// Polls `done` every 50 ms until it holds or `timeout` passes; the result of
+// Polls `done` every `poll` until it holds or `timeout` passes; the result of
 // a last call at the deadline. Deadlines are generous (tens of seconds): the
 // wait ends as soon as the condition holds, so only a failing test pays them.
-bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+// A shorter `poll` for tests and benchmarks that time what they wait for.
+bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+              std::chrono::milliseconds poll = std::chrono::milliseconds(50));
 
 // argv of every process (NULs as spaces), by pid; processes that vanish while
 // read are skipped, and zombies (empty cmdline) are left out.
