@@ -9,6 +9,8 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl openssl
   libcpp-httplib-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcurl4-openssl-dev nlohmann-json3-dev
   libsqlite3-dev libcli11-dev libssl-dev libvirt-dev libboost-dev
+  # The etcd store talks to etcd over gRPC: the C++ runtime and the code generators.
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   python3 procps
   # Build speed: a compiler cache and a faster linker.
   ccache lld

@@ -33,6 +33,9 @@ using Key = std::pair<std::string, std::string>;  // kind, name
 // A write that keeps losing its compare-and-swap to other writers gives up
 // with Conflict after this many rounds (each round re-reads the winner).
 constexpr int kMaxWriteRounds = 32;
+// Resends of a write whose answer was lost (run_txn), each after a read
+// that shows it was not applied.
+constexpr int kAmbiguousResends = 2;
 
 // What a watch or list saw, as records: the JSON is stored without
 // resourceVersion (etcd assigns the revision as it commits), so it is
@@ -425,6 +428,16 @@ class EtcdStoreImpl final : public EtcdStore {
       txn.failure.push_back(etcd::RangeRequest{fence->key, "", 0, 0, /*keys_only=*/true});
     }
     auto done = client_.txn(txn);
+    for (int resend = 0; !done && resend < kAmbiguousResends && maybe_applied(done.error()); ++resend) {
+      auto applied = applied_already(txn);
+      if (!applied) break;  // etcd cannot be read either: the write's own error stands
+      if (*applied) {
+        done = std::move(**applied);
+        break;
+      }
+      logger("store")->info("resending a write whose answer was lost ({})", done.error().message);
+      done = client_.txn(txn);
+    }
     if (!done || done->succeeded || !fence) return done;
     const auto* range = done->responses.empty()
                             ? nullptr
@@ -432,6 +445,41 @@ class EtcdStoreImpl final : public EtcdStore {
     int64_t now = range && !range->kvs.empty() ? range->kvs.front().create_revision : 0;
     if (now != fence->number) return not_the_leader(*fence, now);
     return done;
+  }
+
+  // A write whose answer was lost (the connection broke, the member froze,
+  // etcd timed out on it) may or may not have been applied. Every write here
+  // is one put or delete guarded by a compare on its key (absent, or
+  // mod_revision == the base), so sending it again can never apply it twice:
+  // what is left is telling the caller the truth.
+  static bool maybe_applied(const Error& error) {
+    return error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kTimeout;
+  }
+
+  // Reads the key of `txn`'s one write: the answer it would have had when
+  // the write is visibly there (the value we put, or the key we deleted gone);
+  // nullopt when not — then a resend is safe, and its compare decides.
+  Result<std::optional<etcd::TxnResult>> applied_already(const etcd::TxnRequest& txn) {
+    if (txn.success.size() != 1) return std::optional<etcd::TxnResult>();
+    const auto* put = std::get_if<etcd::PutRequest>(&txn.success.front());
+    const auto* del = std::get_if<etcd::DeleteRequest>(&txn.success.front());
+    if (!put && !del) return std::optional<etcd::TxnResult>();
+    auto read = client_.range(etcd::RangeRequest{put ? put->key : del->key});
+    if (!read) return read.take_error();
+    etcd::TxnResult applied;
+    applied.succeeded = true;
+    if (put && !read->kvs.empty() && read->kvs.front().value == put->value) {
+      // Our value, byte for byte (a create's carries its fresh uid).
+      applied.revision = read->kvs.front().mod_revision;
+      applied.responses.push_back(etcd::PutResult{applied.revision, std::nullopt});
+      return std::optional<etcd::TxnResult>(std::move(applied));
+    }
+    if (del && read->kvs.empty()) {
+      applied.revision = read->revision;
+      applied.responses.push_back(etcd::DeleteResult{applied.revision, 1, {}});
+      return std::optional<etcd::TxnResult>(std::move(applied));
+    }
+    return std::optional<etcd::TxnResult>();
   }
 
   Result<etcd::TxnResult> delete_at(const std::string& key, int64_t revision,

@@ -13,6 +13,7 @@
 
 #include "controller/store/etcd/etcd_client.h"
 #include "controller/store/etcd/etcd_watch.h"
+#include "tests/support/e2e_util.h"
 #include "tests/support/etcd_process.h"
 
 namespace corral::testing {
@@ -347,11 +348,11 @@ TEST_F(EtcdClientTest, AWatchStopsPromptlyWhenItsOwnerDropsIt) {
   EXPECT_FALSE(recorder.wait_end(milliseconds(0)).has_value());  // the owner's stop is not an end
 }
 
-TEST_F(EtcdClientTest, AWatchLineOverTheCapEndsTheWatchInsteadOfGrowing) {
+TEST_F(EtcdClientTest, AWatchAnswerOverTheCapEndsTheWatchInsteadOfGrowing) {
   WatchRecorder recorder;
   WatchOptions options;
   options.key = "/big";
-  options.max_line_bytes = 1'000;
+  options.max_message_bytes = 1'000;
   // From a revision, not from "now": a put racing the watch's creation is still seen.
   options.start_revision = put("/big", "small");
   EtcdWatch watch({etcd_.endpoint()}, options, recorder.on_batch(), recorder.on_end());
@@ -370,11 +371,30 @@ TEST_F(EtcdClientTest, AWatchOnAPausedEtcdEndsAfterItsIdleTimeout) {
   options.idle_timeout = milliseconds(300);
   put("/idle", "0");
   EtcdWatch watch({etcd_.endpoint()}, options, recorder.on_batch(), recorder.on_end());
-  ASSERT_TRUE(etcd_.pause());  // the created answer may or may not be out: either way silence
+  ASSERT_TRUE(wait_for([&] { return !watch.endpoint().empty(); }, milliseconds(5'000)));  // created
+  ASSERT_TRUE(etcd_.pause());  // the stream stays open; nothing answers its progress requests
   std::optional<Error> end = recorder.wait_end();
   ASSERT_TRUE(etcd_.resume());
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->code, ErrorCode::kTimeout) << end->message;
+}
+
+// The idle timeout is about a member that stopped answering, not about a key
+// nobody writes: a quiet watch asks etcd for progress and stays up.
+TEST_F(EtcdClientTest, AQuietWatchOnAHealthyEtcdOutlivesItsIdleTimeout) {
+  WatchRecorder recorder;
+  WatchOptions options;
+  options.key = "/quiet";
+  options.idle_timeout = milliseconds(300);
+  options.start_revision = put("/quiet", "0");
+  EtcdWatch watch({etcd_.endpoint()}, options, recorder.on_batch(), recorder.on_end());
+  ASSERT_TRUE(recorder.wait_events([](const auto& events) { return events.size() == 1; }));
+  put("/elsewhere", "x");  // etcd's revision moves past the watch's last event
+  EXPECT_FALSE(recorder.wait_end(milliseconds(1'500)).has_value());  // five idle timeouts of silence
+  // The progress answers were not taken for "every event up to here was sent".
+  EXPECT_EQ(recorder.events().size(), 1u);
+  put("/quiet", "1");
+  ASSERT_TRUE(recorder.wait_events([](const auto& events) { return events.size() == 2; }));
 }
 
 TEST_F(EtcdClientTest, AValueOverEtcdsRequestLimitIsTooLarge) {
@@ -519,14 +539,15 @@ TEST_F(EtcdClientTest, APausedEtcdTimesOutAReadMovesOnAndASentWriteDoesNot) {
   EXPECT_TRUE(r->kvs.empty());  // the other etcd's answer
   EXPECT_EQ(client.current_endpoint(), other.endpoint());
 
-  // With only the paused one, a read is kTimeout naming it.
+  // A new client cannot even connect to the paused one (its HTTP/2 handshake
+  // needs the process): nothing is sent, and that is kUnavailable naming it.
   EtcdOptions paused_only = options({etcd_.endpoint()});
-  paused_only.request_timeout = milliseconds(300);
-  auto timed_out = EtcdClient(paused_only).range({"/t"});
-  ASSERT_FALSE(timed_out.ok());
-  EXPECT_EQ(timed_out.error().code, ErrorCode::kTimeout) << timed_out.error().message;
-  EXPECT_EQ(timed_out.error().message.rfind("etcd " + etcd_.endpoint() + ": range: ", 0), 0u)
-      << timed_out.error().message;
+  paused_only.connect_timeout = milliseconds(300);
+  auto unreachable = EtcdClient(paused_only).range({"/t"});
+  ASSERT_FALSE(unreachable.ok());
+  EXPECT_EQ(unreachable.error().code, ErrorCode::kUnavailable) << unreachable.error().message;
+  EXPECT_EQ(unreachable.error().message.rfind("etcd " + etcd_.endpoint() + ": range: cannot connect", 0), 0u)
+      << unreachable.error().message;
   ASSERT_TRUE(etcd_.resume());
 }
 
@@ -569,7 +590,10 @@ TEST(EtcdClientCluster, AfterAWriteTimedOutOnAFrozenMemberTheNextGoesElsewhere) 
   const std::vector<std::string> ordered = cluster.endpoints_from(follower);
   EtcdOptions options{ordered};
   options.request_timeout = milliseconds(500);
+  options.connect_timeout = milliseconds(500);
   EtcdClient client(options);
+  ASSERT_TRUE(client.range({"/k"}).ok());  // connected to the follower, which answered
+  EXPECT_EQ(client.current_endpoint(), ordered[0]);
   ASSERT_TRUE(cluster.member(follower).pause());
   auto lost = client.put({"/k", "1"});
   ASSERT_FALSE(lost.ok());
@@ -577,6 +601,13 @@ TEST(EtcdClientCluster, AfterAWriteTimedOutOnAFrozenMemberTheNextGoesElsewhere) 
   auto next = client.put({"/k", "2"});
   EXPECT_TRUE(next.ok()) << next.error().message;
   EXPECT_NE(client.current_endpoint(), ordered[0]);
+
+  // A client that never reached the frozen member skips it at once: its
+  // first write goes to the next member, since nothing was sent.
+  EtcdClient fresh(options);
+  auto first = fresh.put({"/k", "3"});
+  EXPECT_TRUE(first.ok()) << first.error().message;
+  EXPECT_NE(fresh.current_endpoint(), ordered[0]);
   ASSERT_TRUE(cluster.member(follower).resume());
 }
 

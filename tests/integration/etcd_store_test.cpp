@@ -383,5 +383,69 @@ TEST(EtcdStoreCluster, AFeedOnAFrozenMemberMovesToTheNextOne) {
   ASSERT_TRUE(cluster.member(frozen).resume());
 }
 
+// A write whose answer is lost may or may not have been applied. The store
+// re-reads the key and either acknowledges what it finds (its own value) or
+// sends the compare-guarded write again: each object is written once, and
+// none of these writes fails.
+TEST(EtcdStoreCluster, WritesWhoseMemberDiesOrFreezesUnderThemAreAcknowledgedOnce) {
+  testing::EtcdCluster cluster(3);
+  std::string error;
+  ASSERT_TRUE(cluster.start(&error)) << error;
+  const int follower = cluster.follower();
+  ASSERT_GE(follower, 0);
+  const std::vector<std::string> ordered = cluster.endpoints_from(follower);
+  FakeClock clock;
+  EtcdStoreOptions options;
+  options.endpoints = ordered;  // every write goes to the follower first
+  options.prefix = "/t";
+  options.request_timeout = 500ms;
+  auto store = open_etcd_store(options, clock);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  ASSERT_TRUE((*store)->create("VM", vm("warm")).ok());  // connected to the follower
+  ASSERT_EQ((*store)->client().current_endpoint(), ordered[0]);
+
+  // Frozen: the create reaches its socket and is never answered; the store
+  // reads on another member, finds nothing, and creates it there.
+  ASSERT_TRUE(cluster.member(follower).pause());
+  auto frozen = (*store)->create("VM", vm("while-frozen"));
+  ASSERT_TRUE(frozen.ok()) << frozen.error().message;
+  const int64_t created_at = (*frozen)->revision;
+  // Woken, the frozen member passes the first copy on: its compare (absent)
+  // fails, and the object keeps the one version it has.
+  ASSERT_TRUE(cluster.member(follower).resume());
+  auto update = (*store)->update_status("VM", [] {
+    Json v = vm("warm");
+    v["status"] = {{"phase", "Pending"}};
+    return v;
+  }());
+  ASSERT_TRUE(update.ok()) << update.error().message;
+  etcd::EtcdClient reader({{ordered[1]}});
+  const auto settled = Clock_::now() + 2s;
+  while (Clock_::now() < settled) {
+    auto read = reader.range({"/t/objects/VM/while-frozen"});
+    ASSERT_TRUE(read.ok()) << read.error().message;
+    ASSERT_EQ(read->kvs.size(), 1u);
+    ASSERT_EQ(read->kvs[0].version, 1) << "written twice";
+    ASSERT_EQ(read->kvs[0].mod_revision, created_at);
+    std::this_thread::sleep_for(100ms);
+  }
+
+  // Killed: the connection breaks under the next write (a second store:
+  // the first moved on to the next member after its timeout).
+  auto second = open_etcd_store(options, clock);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  ASSERT_TRUE((*second)->create("VM", vm("warm-again")).ok());
+  ASSERT_EQ((*second)->client().current_endpoint(), ordered[0]);
+  ASSERT_TRUE(cluster.member(follower).kill());
+  for (int i = 0; i < 5; ++i) {
+    auto r = (*second)->create("VM", vm("after-kill-" + std::to_string(i)));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  ASSERT_TRUE((*second)->remove("VM", "warm", {}).ok());
+  auto listed = (*second)->list("VM", {});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->items.size(), 7u);  // while-frozen, warm-again, after-kill-0..4
+}
+
 }  // namespace etcd_store_test
 }  // namespace corral::store

@@ -1,9 +1,14 @@
 #include "controller/store/etcd/etcd_client.h"
 
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+
+#include <atomic>
 #include <utility>
 
-#include "controller/store/etcd/etcd_http.h"
-#include "controller/store/etcd/etcd_json.h"
+#include "controller/store/etcd/etcd_channel.h"
+#include "controller/store/etcd/etcd_proto.h"
+#include "controller/store/etcd/proto/rpc.grpc.pb.h"
 
 namespace corral::etcd {
 
@@ -25,6 +30,20 @@ bool etcd_only_reads(const std::vector<TxnOp>& ops) {
   return true;
 }
 
+// Whether a failed call's status came from etcd itself, as opposed to the
+// transport: etcd's own errors say "etcdserver: ..." (rpctypes); any other
+// code than these three is an answer too.
+bool answered_by_etcd(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+      return status.error_message().rfind("etcdserver:", 0) == 0;
+    default:
+      return true;
+  }
+}
+
 }  // namespace
 
 Error etcd_error(const std::string& endpoint, const std::string& operation, Error error) {
@@ -32,120 +51,228 @@ Error etcd_error(const std::string& endpoint, const std::string& operation, Erro
   return error;
 }
 
+struct EtcdMember {
+  std::string endpoint;
+  std::optional<Error> invalid;  // the endpoint is not one we can call
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<pb::KV::Stub> kv;
+  std::unique_ptr<pb::Lease::Stub> lease;
+  std::unique_ptr<pb::Maintenance::Stub> maintenance;
+};
+
+class EtcdClient::Members {
+ public:
+  explicit Members(const EtcdOptions& options) : options_(options) {
+    for (const std::string& endpoint : options.endpoints) {
+      EtcdMember m;
+      m.endpoint = endpoint;
+      if (auto target = grpc_target(endpoint); !target) {
+        m.invalid = target.take_error();
+      } else {
+        m.channel = make_channel(endpoint, {options.connect_timeout, options.max_response_bytes});
+        m.kv = pb::KV::NewStub(m.channel);
+        m.lease = pb::Lease::NewStub(m.channel);
+        m.maintenance = pb::Maintenance::NewStub(m.channel);
+      }
+      all_.push_back(std::move(m));
+    }
+  }
+
+  std::string current_endpoint() const {
+    return all_.empty() ? "" : all_[preferred_.load() % all_.size()].endpoint;
+  }
+
+  // One call with failover (see the header comment). `invoke(member,
+  // context, response)` makes the RPC; `retry_sent`: the request is a read,
+  // safe to send again to another member whatever happened to it.
+  template <class Response, class Invoke>
+  Result<Response> call(const char* operation, bool retry_sent, const Invoke& invoke) {
+    if (!options_.observer) return call_members<Response>(operation, retry_sent, invoke);
+    const auto started = std::chrono::steady_clock::now();
+    Result<Response> answer = call_members<Response>(operation, retry_sent, invoke);
+    options_.observer(operation, std::chrono::steady_clock::now() - started,
+                      answer ? nullptr : &answer.error());
+    return answer;
+  }
+
+ private:
+  template <class Response, class Invoke>
+  Result<Response> call_members(const char* operation, bool retry_sent, const Invoke& invoke) {
+    if (all_.empty())
+      return make_error(ErrorCode::kUnavailable, std::string("etcd: ") + operation + ": no endpoints");
+    const size_t first = preferred_.load() % all_.size();
+    std::string failures;  // every member's failure, for the error when all fail
+    ErrorCode last_code = ErrorCode::kUnavailable;
+    for (size_t i = 0; i < all_.size(); ++i) {
+      const size_t index = (first + i) % all_.size();
+      EtcdMember& m = all_[index];
+      Error error;
+      if (m.invalid) {
+        error = *m.invalid;
+      } else if (!connected_within(*m.channel, options_.connect_timeout)) {
+        // Not connected: nothing was sent, any request may go elsewhere.
+        error = etcd_error(m.endpoint, operation,
+                           make_error(ErrorCode::kUnavailable,
+                                      "cannot connect within " + std::to_string(options_.connect_timeout.count()) +
+                                          " ms"));
+      } else {
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + options_.request_timeout);
+        Response response;
+        const grpc::Status status = invoke(m, &context, &response);
+        if (status.ok()) {
+          preferred_.store(index);
+          return response;
+        }
+        error = etcd_error(m.endpoint, operation,
+                           status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+                               ? make_error(ErrorCode::kTimeout,
+                                            "timed out: no answer within " +
+                                                std::to_string(options_.request_timeout.count()) + " ms")
+                               : status_error(status));
+        if (error.code == ErrorCode::kTooLarge) return error;  // another member answers the same
+        if (answered_by_etcd(status)) {
+          preferred_.store(index);
+          // A member that cannot serve ("no leader", "stopped"): a read may
+          // ask another. A write may not: "request timed out" is Unavailable
+          // too, and that write may yet be applied.
+          if (!(retry_sent && error.code == ErrorCode::kUnavailable)) return error;
+        } else if (!retry_sent) {
+          // A write that may have reached etcd is never sent twice: the
+          // caller re-reads. But the next call starts at the next member:
+          // one that took the request and never answered (frozen,
+          // partitioned) must not be every later write's first try.
+          preferred_.store((index + 1) % all_.size());
+          return error;
+        }
+      }
+      last_code = error.code;
+      if (!failures.empty()) failures += "; then ";
+      failures += error.message;
+    }
+    return make_error(last_code, failures);
+  }
+
+  const EtcdOptions& options_;
+  std::vector<EtcdMember> all_;
+  std::atomic<size_t> preferred_{0};  // index into all_
+};
+
 EtcdClient::EtcdClient(EtcdOptions options)
-    : options_(etcd_normalized(std::move(options))),
-      http_(std::make_unique<HttpPool>(options_.connect_timeout, options_.max_response_bytes)) {}
+    : options_(etcd_normalized(std::move(options))), members_(std::make_unique<Members>(options_)) {}
 
 EtcdClient::~EtcdClient() = default;
 
-std::string EtcdClient::current_endpoint() const {
-  if (options_.endpoints.empty()) return "";
-  return options_.endpoints[preferred_.load() % options_.endpoints.size()];
-}
-
-Result<EtcdClient::Answer> EtcdClient::call(const char* operation, const std::string& path,
-                                            const std::string& body, bool retry_sent) {
-  if (!options_.observer) return call_endpoints(operation, path, body, retry_sent);
-  const auto started = std::chrono::steady_clock::now();
-  Result<Answer> answer = call_endpoints(operation, path, body, retry_sent);
-  options_.observer(operation, std::chrono::steady_clock::now() - started,
-                    answer ? nullptr : &answer.error());
-  return answer;
-}
-
-Result<EtcdClient::Answer> EtcdClient::call_endpoints(const char* operation,
-                                                      const std::string& path,
-                                                      const std::string& body, bool retry_sent) {
-  const std::vector<std::string>& endpoints = options_.endpoints;
-  if (endpoints.empty())
-    return make_error(ErrorCode::kUnavailable, std::string("etcd: ") + operation + ": no endpoints");
-  size_t first = preferred_.load() % endpoints.size();
-  std::string failures;  // every endpoint's failure, for the error when all fail
-  ErrorCode last_code = ErrorCode::kUnavailable;
-  for (size_t i = 0; i < endpoints.size(); ++i) {
-    size_t index = (first + i) % endpoints.size();
-    const std::string& endpoint = endpoints[index];
-    PostOutcome out = http_->post(endpoint + path, body, options_.request_timeout);
-    Error error;
-    if (out.answered) {
-      preferred_.store(index);
-      if (out.status >= 200 && out.status < 300) return Answer{endpoint, std::move(out.body)};
-      error = etcd_error(endpoint, operation, decode_error(out.status, out.body));
-      // A member that cannot serve ("no leader", "stopped"): a read may ask
-      // another. A write may not: "request timed out" is Unavailable too, and
-      // that write may yet be applied.
-      if (!(retry_sent && error.code == ErrorCode::kUnavailable)) return error;
-    } else {
-      error = etcd_error(endpoint, operation, std::move(out.error));
-      if (error.code == ErrorCode::kTooLarge) return error;  // another member answers the same
-      // A write that may have reached etcd is never sent twice: the caller
-      // re-reads. But the next call starts at the next member: one that
-      // took the request and never answered (frozen, partitioned) must not
-      // be every later write's first try.
-      if (!retry_sent && !out.not_sent) {
-        preferred_.store((index + 1) % endpoints.size());
-        return error;
-      }
-    }
-    last_code = error.code;
-    if (!failures.empty()) failures += "; then ";
-    failures += error.message;
-  }
-  return make_error(last_code, failures);
-}
-
-template <class T>
-Result<T> EtcdClient::decoded(const char* operation, Result<Answer> answer,
-                              Result<T> (*decode)(const std::string&)) {
-  if (!answer) return answer.take_error();
-  Result<T> out = decode(answer->body);
-  if (!out) return etcd_error(answer->endpoint, operation, out.take_error());
-  return out;
-}
+std::string EtcdClient::current_endpoint() const { return members_->current_endpoint(); }
 
 Result<RangeResult> EtcdClient::range(const RangeRequest& request) {
-  return decoded("range", call("range", "/v3/kv/range", encode_range(request), true), decode_range);
+  pb::RangeRequest message;
+  to_proto(request, &message);
+  auto answer = members_->call<pb::RangeResponse>(
+      "range", true, [&](EtcdMember& m, grpc::ClientContext* c, pb::RangeResponse* out) {
+        return m.kv->Range(c, message, out);
+      });
+  if (!answer) return answer.take_error();
+  return from_proto(*answer);
 }
 
 Result<PutResult> EtcdClient::put(const PutRequest& request) {
-  return decoded("put", call("put", "/v3/kv/put", encode_put(request), false), decode_put);
+  pb::PutRequest message;
+  to_proto(request, &message);
+  auto answer = members_->call<pb::PutResponse>(
+      "put", false, [&](EtcdMember& m, grpc::ClientContext* c, pb::PutResponse* out) {
+        return m.kv->Put(c, message, out);
+      });
+  if (!answer) return answer.take_error();
+  return from_proto(*answer);
 }
 
 Result<DeleteResult> EtcdClient::delete_range(const DeleteRequest& request) {
-  return decoded("delete_range", call("delete_range", "/v3/kv/deleterange", encode_delete(request), false),
-                 decode_delete);
+  pb::DeleteRangeRequest message;
+  to_proto(request, &message);
+  auto answer = members_->call<pb::DeleteRangeResponse>(
+      "delete_range", false, [&](EtcdMember& m, grpc::ClientContext* c, pb::DeleteRangeResponse* out) {
+        return m.kv->DeleteRange(c, message, out);
+      });
+  if (!answer) return answer.take_error();
+  return from_proto(*answer);
 }
 
 Result<TxnResult> EtcdClient::txn(const TxnRequest& request) {
-  bool read_only = etcd_only_reads(request.success) && etcd_only_reads(request.failure);
-  return decoded("txn", call("txn", "/v3/kv/txn", encode_txn(request), read_only), decode_txn);
+  const bool read_only = etcd_only_reads(request.success) && etcd_only_reads(request.failure);
+  pb::TxnRequest message;
+  to_proto(request, &message);
+  auto answer = members_->call<pb::TxnResponse>(
+      "txn", read_only, [&](EtcdMember& m, grpc::ClientContext* c, pb::TxnResponse* out) {
+        return m.kv->Txn(c, message, out);
+      });
+  if (!answer) return answer.take_error();
+  return from_proto(*answer);
 }
 
 Result<int64_t> EtcdClient::compact(int64_t revision, bool physical) {
-  return decoded("compact", call("compact", "/v3/kv/compaction", encode_compact(revision, physical), false),
-                 decode_header_revision);
+  pb::CompactionRequest message;
+  message.set_revision(revision);
+  message.set_physical(physical);
+  auto answer = members_->call<pb::CompactionResponse>(
+      "compact", false, [&](EtcdMember& m, grpc::ClientContext* c, pb::CompactionResponse* out) {
+        return m.kv->Compact(c, message, out);
+      });
+  if (!answer) return answer.take_error();
+  return answer->header().revision();
 }
 
 Result<LeaseGrant> EtcdClient::lease_grant(int64_t ttl_seconds) {
-  return decoded("lease_grant", call("lease_grant", "/v3/lease/grant", encode_lease_grant(ttl_seconds), false),
-                 decode_lease_grant);
+  pb::LeaseGrantRequest message;
+  message.set_ttl(ttl_seconds);
+  auto answer = members_->call<pb::LeaseGrantResponse>(
+      "lease_grant", false, [&](EtcdMember& m, grpc::ClientContext* c, pb::LeaseGrantResponse* out) {
+        return m.lease->LeaseGrant(c, message, out);
+      });
+  if (!answer) return answer.take_error();
+  if (!answer->error().empty())  // etcd's LeaseGrantResponse carries its own error field
+    return make_error(ErrorCode::kInternal, "etcd: lease_grant: " + answer->error());
+  return LeaseGrant{answer->id(), answer->ttl()};
 }
 
 Result<int64_t> EtcdClient::lease_keepalive(int64_t id) {
+  pb::LeaseKeepAliveRequest message;
+  message.set_id(id);
   // Sending a keepalive twice only refreshes the lease twice: safe to retry.
-  return decoded("lease_keepalive", call("lease_keepalive", "/v3/lease/keepalive", encode_lease_id(id), true),
-                 decode_lease_keepalive);
+  auto answer = members_->call<pb::LeaseKeepAliveResponse>(
+      "lease_keepalive", true,
+      [&](EtcdMember& m, grpc::ClientContext* c, pb::LeaseKeepAliveResponse* out) -> grpc::Status {
+        auto stream = m.lease->LeaseKeepAlive(c);
+        bool answered = stream->Write(message) && stream->Read(out);
+        stream->WritesDone();  // etcd then ends the stream: Finish does not wait
+        grpc::Status status = stream->Finish();
+        if (answered) return grpc::Status::OK;
+        if (!status.ok()) return status;
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the keepalive stream ended without an answer");
+      });
+  if (!answer) return answer.take_error();
+  return answer->ttl();
 }
 
 Result<void> EtcdClient::lease_revoke(int64_t id) {
-  auto answer = decoded("lease_revoke", call("lease_revoke", "/v3/lease/revoke", encode_lease_id(id), false),
-                        decode_header_revision);
+  pb::LeaseRevokeRequest message;
+  message.set_id(id);
+  auto answer = members_->call<pb::LeaseRevokeResponse>(
+      "lease_revoke", false, [&](EtcdMember& m, grpc::ClientContext* c, pb::LeaseRevokeResponse* out) {
+        return m.lease->LeaseRevoke(c, message, out);
+      });
   if (!answer) return answer.take_error();
   return Ok{};
 }
 
 Result<Status> EtcdClient::status() {
-  return decoded("status", call("status", "/v3/maintenance/status", "{}", true), decode_status);
+  pb::StatusRequest message;
+  auto answer = members_->call<pb::StatusResponse>(
+      "status", true, [&](EtcdMember& m, grpc::ClientContext* c, pb::StatusResponse* out) {
+        return m.maintenance->Status(c, message, out);
+      });
+  if (!answer) return answer.take_error();
+  return from_proto(*answer);
 }
 
 }  // namespace corral::etcd

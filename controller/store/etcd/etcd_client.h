@@ -1,27 +1,24 @@
-// EtcdClient: etcd's v3 KV, lease and maintenance API through its JSON
-// gRPC-gateway (POST http://host:port/v3/...), for the etcd Store backend.
-// See README.md in this folder for what was verified about the gateway.
+// EtcdClient: etcd's v3 KV, lease and maintenance API over gRPC (one
+// channel per member, HTTP/2: every thread's calls share its connection), for
+// the etcd Store backend and leader election. See README.md in this folder.
 //
 // Errors name the endpoint and the operation: "etcd http://127.0.0.1:2379:
-// txn: <what>". An answer with a gRPC error becomes an Error with etcd's
-// message: "required revision has been compacted" is kGone, "requested lease
-// not found" kNotFound, "no leader" kUnavailable; no connection kUnavailable;
-// a deadline passed kTimeout.
+// txn: <what>", with etcd's own message: "required revision has been
+// compacted" is kGone, "requested lease not found" kNotFound, "no leader"
+// kUnavailable; no connection kUnavailable; a deadline passed kTimeout.
 //
-// Failover: endpoints are tried in order from the last one that answered. On
-// a transport failure a read (range, range-only txn, status, lease keepalive)
-// moves to the next endpoint, each tried once. A write moves on only when the
-// request provably did not reach etcd (the connection was refused or never
-// made, or not one byte was sent): a write that may have been applied is
-// never sent twice, its failure goes back to the caller, who re-reads — and
-// the next call starts at the next endpoint (a member that took the request
-// and never answered, frozen or cut off, is not every later write's first try).
+// Failover: endpoints are tried in order from the last one that answered. A
+// member whose channel does not connect within connect_timeout is skipped by
+// every call (nothing was sent). Past that, a read (range, range-only txn,
+// status, lease keepalive) moves to the next endpoint on a transport failure
+// or an "unavailable" answer, each tried once. A write that was sent is never
+// sent again: its failure goes back to the caller, who re-reads — and the
+// next call starts at the next endpoint (a member that took the request and
+// never answered, frozen or cut off, is not every later write's first try).
 //
-// Thread-safe: any number of threads may call one EtcdClient at once (each
-// call takes its own curl handle from a pool).
+// Thread-safe: any number of threads may call one EtcdClient at once.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -34,14 +31,13 @@
 
 namespace corral::etcd {
 
-class HttpPool;
-
 struct EtcdOptions {
   // "http://host:port" of each member; at least one. Tried in this order first.
   std::vector<std::string> endpoints;
-  // Making a TCP connection to one endpoint; past it the next is tried.
+  // Connecting to one endpoint (TCP and HTTP/2's settings); past it the next
+  // is tried, whatever the request.
   std::chrono::milliseconds connect_timeout{1'000};
-  // One request to one endpoint, connection included.
+  // One request to one connected endpoint.
   std::chrono::milliseconds request_timeout{5'000};
   // The longest answer taken (a range over many keys); past it kTooLarge.
   size_t max_response_bytes = 64u << 20;
@@ -70,10 +66,9 @@ class EtcdClient {
   Result<int64_t> compact(int64_t revision, bool physical = false);
 
   Result<LeaseGrant> lease_grant(int64_t ttl_seconds);
-  // One keepalive: the gateway's /v3/lease/keepalive is a stream, and one POST
-  // carrying one request gets one answer line, then the gateway ends the
-  // stream (verified on 3.4.23). The TTL left in seconds; 0: the lease has
-  // expired or was revoked (etcd answers 200 with no TTL, not an error).
+  // One keepalive: one request and its answer on etcd's LeaseKeepAlive
+  // stream, which is then closed. The TTL left in seconds; 0: the lease has
+  // expired or was revoked (etcd answers with TTL 0, not an error).
   Result<int64_t> lease_keepalive(int64_t id);
   // kNotFound when the lease does not exist (any more).
   Result<void> lease_revoke(int64_t id);
@@ -84,25 +79,10 @@ class EtcdClient {
   std::string current_endpoint() const;
 
  private:
-  struct Answer {
-    std::string endpoint;
-    std::string body;
-  };
-  // POSTs `body` to `path` with failover (see the header comment); a non-2xx
-  // answer is decoded into the Error it carries. `retry_sent`: the request is
-  // a read, safe to send again to another endpoint whatever happened.
-  Result<Answer> call(const char* operation, const std::string& path, const std::string& body,
-                      bool retry_sent);
-  Result<Answer> call_endpoints(const char* operation, const std::string& path,
-                                const std::string& body, bool retry_sent);
-  // Decodes a 2xx answer; a malformed one names the endpoint and operation.
-  template <class T>
-  Result<T> decoded(const char* operation, Result<Answer> answer,
-                    Result<T> (*decode)(const std::string&));
+  class Members;  // the channels and stubs (etcd_client.cpp: gRPC stays out of this header)
 
   const EtcdOptions options_;
-  std::unique_ptr<HttpPool> http_;
-  std::atomic<size_t> preferred_{0};  // index into options_.endpoints
+  std::unique_ptr<Members> members_;
 };
 
 // "etcd <endpoint>: <operation>: <message>", the prefix of every error here.

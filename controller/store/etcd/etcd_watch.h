@@ -1,12 +1,18 @@
-// EtcdWatch: one etcd watch over the gateway's streaming POST /v3/watch, on a
-// thread of its own, handing batches of events to the owner's handler.
+// EtcdWatch: one etcd watch on etcd's bidirectional Watch stream (gRPC), on
+// a thread of its own, handing batches of events to the owner's handler.
 //
-// The stream (verified on 3.4.23): the request body is one line,
-// {"create_request":{...}}; the answer is chunked, one JSON object per line,
-// each {"result":{WatchResponse}}: first {"created":true} with the header
-// revision, then a line per batch of events. PUT events leave "type" out (it
-// is 0). The gateway keeps the stream open after the request body ends, and
-// also after it has canceled the watch, so the client ends it.
+// The stream: the client sends one create request; etcd answers
+// {created, header revision}, then one WatchResponse per batch of events.
+// A canceled answer ends the watch (compact_revision > 0: the start revision
+// was compacted away).
+//
+// Liveness: with idle_timeout set, the watch asks etcd for its progress
+// (WatchProgressRequest) every idle_timeout / 3 and ends with kTimeout when
+// nothing at all came back for idle_timeout — a quiet but healthy member
+// answers, a frozen or cut-off one does not. Those answers carry no watch
+// id (-1) and a header revision that etcd 3.4 does not promise all events up
+// to were sent, so they are neither delivered nor counted in
+// last_revision(); only progress_notify's own notifications are.
 //
 // Failover: the endpoints are tried in order until one creates the watch.
 // Once created, a broken stream ends the watch with the error; the owner
@@ -23,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,9 +37,13 @@
 #include "base/error.h"
 #include "controller/store/etcd/etcd_types.h"
 
+namespace grpc {
+class Channel;
+class ClientContext;
+}  // namespace grpc
+
 namespace corral::etcd {
 
-class HttpStream;
 
 struct WatchOptions {
   std::string key;
@@ -44,12 +55,11 @@ struct WatchOptions {
   // --experimental-watch-progress-notify-interval (etcd's default: 10 minutes).
   bool progress_notify = false;
   std::chrono::milliseconds connect_timeout{1'000};
-  // No byte for this long ends the watch with kTimeout; 0: never. Set it above
-  // etcd's progress interval together with progress_notify to notice a member
-  // that stopped answering.
+  // Nothing from etcd for this long, though asked for progress every
+  // idle_timeout / 3, ends the watch with kTimeout; 0: never (and no asking).
   std::chrono::milliseconds idle_timeout{0};
-  // A longer answer line ends the watch with kTooLarge instead of growing a buffer.
-  size_t max_line_bytes = 64u << 20;
+  // A longer answer (one batch of events) ends the watch with kTooLarge.
+  size_t max_message_bytes = 64u << 20;
 };
 
 // The events of one watch answer, in revision order.
@@ -90,12 +100,17 @@ class EtcdWatch {
   // `*transport_failure`: it ended without an answer from etcd saying why.
   bool run_on(size_t index, const std::string& endpoint, Error* error, int64_t* compact_revision,
               bool* transport_failure);
+  // Waits for the endpoint's channel to connect, in slices, so that the
+  // destructor is not kept waiting; false when it did not or when stopped.
+  bool connect(grpc::Channel& channel);
 
   const std::vector<std::string> endpoints_;
   const WatchOptions options_;
   const BatchHandler on_batch_;
   const EndHandler on_end_;
-  std::unique_ptr<HttpStream> stream_;  // stop() is called from the destructor's thread
+  std::mutex mu_;
+  bool stopping_ = false;                           // guarded by mu_
+  grpc::ClientContext* live_call_ = nullptr;  // guarded by mu_: the stream to cancel on stop
   std::atomic<int64_t> last_revision_{0};
   std::atomic<int> endpoint_index_{-1};
   std::thread thread_;  // last: started after every member above exists
