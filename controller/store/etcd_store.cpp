@@ -22,6 +22,7 @@
 #include "controller/store/object_rules.h"
 #include "controller/store/published_view.h"
 #include "controller/store/record_builder.h"
+#include "controller/store/revision_waiters.h"
 
 namespace corral::store {
 
@@ -115,6 +116,7 @@ class EtcdStoreImpl final : public EtcdStore {
     view_ = std::make_unique<PublishedView>(store_options_.history_events,
                                             store_options_.watch_buffer, loaded->second,
                                             std::move(loaded->first));
+    waiters_.published(view_->revision());
     start_feed(view_->revision() + 1);
     supervisor_ = std::thread([this] { supervise_feed(); });
     return Ok{};
@@ -645,10 +647,7 @@ class EtcdStoreImpl final : public EtcdStore {
       batch_latest[*key] = *record;
     }
     view_->publish(events, revision);
-    {
-      std::lock_guard lock(published_mu_);
-    }
-    published_cv_.notify_all();
+    waiters_.published(revision);
   }
 
   // Restarts the feed when it ends: from the next revision after a broken
@@ -702,7 +701,7 @@ class EtcdStoreImpl final : public EtcdStore {
         logger("store")->warn("etcd feed re-listed {} objects at revision {}; watches closed",
                               loaded->first.size(), loaded->second);
         view_->replace(std::move(loaded->first), loaded->second);
-        published_cv_.notify_all();
+        waiters_.published(loaded->second);
       }
       start_feed(view_->revision() + 1);
     }
@@ -723,8 +722,7 @@ class EtcdStoreImpl final : public EtcdStore {
   // Waits up to `timeout` for the feed to publish `revision`.
   void wait_published(int64_t revision, std::chrono::milliseconds timeout) {
     if (view_->revision() >= revision) return;
-    std::unique_lock lock(published_mu_);
-    published_cv_.wait_for(lock, timeout, [&] { return view_->revision() >= revision; });
+    waiters_.wait(revision, timeout);
   }
 
   // --- owner → dependents, for cascading deletes ------------------------------
@@ -777,8 +775,7 @@ class EtcdStoreImpl final : public EtcdStore {
   std::unique_ptr<etcd::EtcdWatch> feed_;  // the supervisor's (and start()'s)
 
   // Writers wait here for the feed to publish their revision.
-  std::mutex published_mu_;
-  std::condition_variable published_cv_;
+  RevisionWaiters waiters_;
 
   mutable std::mutex deps_mu_;
   std::unordered_map<std::string, std::set<Key>> dependents_;  // guarded by deps_mu_
