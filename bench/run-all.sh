@@ -493,7 +493,8 @@ for name in "${selected[@]}"; do
     echo "ok, $secs s"
     add_row "$name" "run" "—" "ok, $secs s (load $load at start)" "—"
   else
-    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    # 124: timeout's TERM ended it; 137 after the limit: its KILL, 30 s later.
+    if [ "$rc" = 124 ] || { [ "$rc" = 137 ] && [ "$secs" -ge "$limit" ]; }; then
       status="FAILED (timed out after $limit s, exit $rc), see ${current_log##*/}"
     else
       status="FAILED (exit $rc), see ${current_log##*/}"
