@@ -173,14 +173,16 @@ started_epoch=$(date -u +%s)
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 date_text=$(date -u '+%Y-%m-%d %H:%M UTC')
 commit=$(git rev-parse --short HEAD)
-# Tracked files only: an untracked scratch file does not change what is measured.
-if ! git diff --quiet HEAD -- 2>/dev/null; then commit="$commit-dirty"; fi
+# "-dirty": tracked files changed, other than documents (this script's own
+# append to RESULTS.md included); an untracked scratch file changes nothing measured.
+if ! git diff --quiet HEAD -- . ':(exclude,glob)**/*.md' 2>/dev/null; then commit="$commit-dirty"; fi
 branch=$(git rev-parse --abbrev-ref HEAD)
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 mem_gib=$(awk '/^MemTotal:/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)
 os_name=$(sed -nE 's/^PRETTY_NAME="?([^"]*)"?$/\1/p' /etc/os-release 2>/dev/null || true)
 machine="$(nproc) cores, ${cpu_model:-unknown CPU}, $mem_gib GiB, Linux $(uname -r)${os_name:+, $os_name}"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+busy=""
 log_dir="$build_dir/bench-logs/$stamp"
 [ "$quick" = 0 ] || log_dir="$log_dir-quick"
 mkdir -p "$log_dir"
@@ -194,9 +196,10 @@ echo "run-all: load average at start $load_start; logs in $(rel "$log_dir")/"
 if [ "$quick" = 1 ]; then
   echo "run-all: --quick: tiny sizes, figures meaningless, nothing recorded"
 else
-  echo "run-all: ${#selected[@]} benchmarks at their documented sizes, about $(( (estimate + 59) / 60 )) min"
+  echo "run-all: ${#selected[@]} benchmark(s) at their documented sizes, about $(( (estimate + 59) / 60 )) min"
   if awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-    echo "run-all: WARNING: load average $load_start on $(nproc) cores: other work will distort the figures"
+    busy="load average $load_start on $(nproc) cores at the start: other work distorts the figures"
+    echo "run-all: WARNING: $busy"
   fi
 fi
 
@@ -522,6 +525,7 @@ summary="$log_dir/summary.md"
   echo "- load average: $load_start at the start, $load_end at the end; $minutes min in all"
   echo "- build: $build_text"
   echo "- logs: $(rel "$log_dir")/ (not kept in git)"
+  [ -z "$busy" ] || echo "- **WARNING**: $busy"
   echo
   echo "| benchmark | figure | target | measured | met? |"
   echo "| --- | --- | --- | --- | --- |"
