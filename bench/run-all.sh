@@ -340,7 +340,7 @@ parse_etcd_store_bench() {
   fig etcd_store_bench "etcd store / raw etcd put" "$(grab "$log" "s/^etcd store \\/ raw etcd put: ($N)x.*/\\1/p")" x
   info etcd_store_bench "etcd store / raw etcd txn" "$(grab "$log" "s/^etcd store \\/ raw etcd txn: ($N)x.*/\\1×/p")"
   for what in "raw etcd put" "raw etcd txn" "etcd store" "sqlite store"; do
-    info etcd_store_bench "$what" "$(grab "$log" "s/^ +$what +($N) \\/s.*/\\1 \\/s/p")"
+    fig etcd_store_bench "$what" "$(grab "$log" "s/^ +$what +($N) \\/s.*/\\1/p")" /s
   done
 }
 
