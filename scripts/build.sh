@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds one flavour of Corral.
-#   scripts/build.sh [release|asan|bench] [all|binaries]   (default: release all)
+#   scripts/build.sh [release|asan|bench] [all|binaries|benchmarks]   (default: release all)
 #
 #   release   build/       g++, -O2 -g1: the four programs and the test suite
 #   asan      build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer, -O0 -g1,
@@ -10,6 +10,10 @@
 #   bench     build/       the release flavour plus the benchmarks in bench/
 #   binaries  only corral-controller, corral-agent, corralctl and corral-balancer
 #             (what the quick start runs), not the tests
+#   benchmarks  (bench flavour) the four programs and the benchmarks, not the test
+#             executables: what bench/run-all.sh needs
+# CORRAL_BUILD_DIR overrides the flavour's directory (bench/run-all.sh --build-dir);
+# CORRAL_JOBS the parallel jobs (default: nproc).
 # A compiler cache (ccache) and lld are used when installed; scripts/install-deps.sh
 # installs both.
 set -euo pipefail
@@ -24,16 +28,22 @@ case "$flavour" in
   # proves that every file includes what it uses, which a batch can hide.
   asan)    dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DCORRAL_SANITIZE=ON -DCORRAL_BENCH=OFF
                                   -DCORRAL_UNITY=OFF)
-           if [ ! -f "$dir/CMakeCache.txt" ] && command -v clang++-14 >/dev/null 2>&1; then
+           if [ ! -f "${CORRAL_BUILD_DIR:-$dir}/CMakeCache.txt" ] && command -v clang++-14 >/dev/null 2>&1; then
              flags+=(-DCMAKE_CXX_COMPILER=clang++-14)
            fi ;;
-  *) echo "usage: scripts/build.sh [release|asan|bench] [all|binaries]" >&2; exit 2 ;;
+  *) echo "usage: scripts/build.sh [release|asan|bench] [all|binaries|benchmarks]" >&2; exit 2 ;;
 esac
+dir="${CORRAL_BUILD_DIR:-$dir}"
 case "$what" in
   all) targets=(); flags+=(-DCORRAL_TESTS=ON) ;;
   # Without the tests CMake needs no GoogleTest: the quick start installs none.
   binaries) targets=(--target corral-binaries); flags+=(-DCORRAL_TESTS=OFF) ;;
-  *) echo "usage: scripts/build.sh [release|asan|bench] [all|binaries]" >&2; exit 2 ;;
+  # The benchmarks reuse tests/support, so the tests stay configured (as with
+  # `all`: switching between the two does not re-configure), only not built.
+  benchmarks)
+    [ "$flavour" = bench ] || { echo "scripts/build.sh: benchmarks needs the bench flavour" >&2; exit 2; }
+    targets=(--target corral-benchmarks); flags+=(-DCORRAL_TESTS=ON) ;;
+  *) echo "usage: scripts/build.sh [release|asan|bench] [all|binaries|benchmarks]" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
 cmake --build "$dir" -j "$jobs" "${targets[@]}"
