@@ -339,7 +339,8 @@ parse_etcd_store_bench() {
   local log=$1 what
   fig etcd_store_bench "etcd store / raw etcd put" "$(grab "$log" "s/^etcd store \\/ raw etcd put: ($N)x.*/\\1/p")" x
   info etcd_store_bench "etcd store / raw etcd txn" "$(grab "$log" "s/^etcd store \\/ raw etcd txn: ($N)x.*/\\1×/p")"
-  for what in "raw etcd put" "raw etcd txn" "etcd store" "sqlite store"; do
+  info etcd_store_bench "etcd store / txn, waited" "$(grab "$log" "s/^etcd store \\/ txn, waited: ($N)x.*/\\1×/p")"
+  for what in "raw etcd put" "raw etcd txn" "txn, watched" "txn, waited" "etcd store" "sqlite store"; do
     fig etcd_store_bench "$what" "$(grab "$log" "s/^ +$what +($N) \\/s.*/\\1/p")" /s
   done
 }
