@@ -95,6 +95,17 @@ class EtcdClient::Members {
     return answer;
   }
 
+  // One unary RPC with failover: `method` of the member's `stub` (KV, Lease
+  // or Maintenance).
+  template <class Stub, class Request, class Response>
+  Result<Response> unary(const char* operation, bool retry_sent, std::unique_ptr<Stub> EtcdMember::*stub,
+                         grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                         const Request& request) {
+    return call<Response>(operation, retry_sent, [&](EtcdMember& m, grpc::ClientContext* c, Response* out) {
+      return ((*(m.*stub)).*method)(c, request, out);
+    });
+  }
+
  private:
   template <class Response, class Invoke>
   Result<Response> call_members(const char* operation, bool retry_sent, const Invoke& invoke) {
@@ -165,59 +176,47 @@ EtcdClient::~EtcdClient() = default;
 
 std::string EtcdClient::current_endpoint() const { return members_->current_endpoint(); }
 
+namespace {
+
+template <class Out, class Answer>
+Result<Out> converted(Result<Answer> answer) {
+  if (!answer) return answer.take_error();
+  return from_proto(*answer);
+}
+
+}  // namespace
+
 Result<RangeResult> EtcdClient::range(const RangeRequest& request) {
   pb::RangeRequest message;
   to_proto(request, &message);
-  auto answer = members_->call<pb::RangeResponse>(
-      "range", true, [&](EtcdMember& m, grpc::ClientContext* c, pb::RangeResponse* out) {
-        return m.kv->Range(c, message, out);
-      });
-  if (!answer) return answer.take_error();
-  return from_proto(*answer);
+  return converted<RangeResult>(members_->unary("range", true, &EtcdMember::kv, &pb::KV::Stub::Range, message));
 }
 
 Result<PutResult> EtcdClient::put(const PutRequest& request) {
   pb::PutRequest message;
   to_proto(request, &message);
-  auto answer = members_->call<pb::PutResponse>(
-      "put", false, [&](EtcdMember& m, grpc::ClientContext* c, pb::PutResponse* out) {
-        return m.kv->Put(c, message, out);
-      });
-  if (!answer) return answer.take_error();
-  return from_proto(*answer);
+  return converted<PutResult>(members_->unary("put", false, &EtcdMember::kv, &pb::KV::Stub::Put, message));
 }
 
 Result<DeleteResult> EtcdClient::delete_range(const DeleteRequest& request) {
   pb::DeleteRangeRequest message;
   to_proto(request, &message);
-  auto answer = members_->call<pb::DeleteRangeResponse>(
-      "delete_range", false, [&](EtcdMember& m, grpc::ClientContext* c, pb::DeleteRangeResponse* out) {
-        return m.kv->DeleteRange(c, message, out);
-      });
-  if (!answer) return answer.take_error();
-  return from_proto(*answer);
+  return converted<DeleteResult>(
+      members_->unary("delete_range", false, &EtcdMember::kv, &pb::KV::Stub::DeleteRange, message));
 }
 
 Result<TxnResult> EtcdClient::txn(const TxnRequest& request) {
   const bool read_only = etcd_only_reads(request.success) && etcd_only_reads(request.failure);
   pb::TxnRequest message;
   to_proto(request, &message);
-  auto answer = members_->call<pb::TxnResponse>(
-      "txn", read_only, [&](EtcdMember& m, grpc::ClientContext* c, pb::TxnResponse* out) {
-        return m.kv->Txn(c, message, out);
-      });
-  if (!answer) return answer.take_error();
-  return from_proto(*answer);
+  return converted<TxnResult>(members_->unary("txn", read_only, &EtcdMember::kv, &pb::KV::Stub::Txn, message));
 }
 
 Result<int64_t> EtcdClient::compact(int64_t revision, bool physical) {
   pb::CompactionRequest message;
   message.set_revision(revision);
   message.set_physical(physical);
-  auto answer = members_->call<pb::CompactionResponse>(
-      "compact", false, [&](EtcdMember& m, grpc::ClientContext* c, pb::CompactionResponse* out) {
-        return m.kv->Compact(c, message, out);
-      });
+  auto answer = members_->unary("compact", false, &EtcdMember::kv, &pb::KV::Stub::Compact, message);
   if (!answer) return answer.take_error();
   return answer->header().revision();
 }
@@ -225,10 +224,7 @@ Result<int64_t> EtcdClient::compact(int64_t revision, bool physical) {
 Result<LeaseGrant> EtcdClient::lease_grant(int64_t ttl_seconds) {
   pb::LeaseGrantRequest message;
   message.set_ttl(ttl_seconds);
-  auto answer = members_->call<pb::LeaseGrantResponse>(
-      "lease_grant", false, [&](EtcdMember& m, grpc::ClientContext* c, pb::LeaseGrantResponse* out) {
-        return m.lease->LeaseGrant(c, message, out);
-      });
+  auto answer = members_->unary("lease_grant", false, &EtcdMember::lease, &pb::Lease::Stub::LeaseGrant, message);
   if (!answer) return answer.take_error();
   if (!answer->error().empty())  // etcd's LeaseGrantResponse carries its own error field
     return make_error(ErrorCode::kInternal, "etcd: lease_grant: " + answer->error());
@@ -257,22 +253,14 @@ Result<int64_t> EtcdClient::lease_keepalive(int64_t id) {
 Result<void> EtcdClient::lease_revoke(int64_t id) {
   pb::LeaseRevokeRequest message;
   message.set_id(id);
-  auto answer = members_->call<pb::LeaseRevokeResponse>(
-      "lease_revoke", false, [&](EtcdMember& m, grpc::ClientContext* c, pb::LeaseRevokeResponse* out) {
-        return m.lease->LeaseRevoke(c, message, out);
-      });
+  auto answer = members_->unary("lease_revoke", false, &EtcdMember::lease, &pb::Lease::Stub::LeaseRevoke, message);
   if (!answer) return answer.take_error();
   return Ok{};
 }
 
 Result<Status> EtcdClient::status() {
-  pb::StatusRequest message;
-  auto answer = members_->call<pb::StatusResponse>(
-      "status", true, [&](EtcdMember& m, grpc::ClientContext* c, pb::StatusResponse* out) {
-        return m.maintenance->Status(c, message, out);
-      });
-  if (!answer) return answer.take_error();
-  return from_proto(*answer);
+  return converted<Status>(members_->unary("status", true, &EtcdMember::maintenance,
+                                 &pb::Maintenance::Stub::Status, pb::StatusRequest()));
 }
 
 }  // namespace corral::etcd
