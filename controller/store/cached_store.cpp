@@ -34,7 +34,7 @@ class CachedStore final : public Store {
         persistence_(std::move(persistence)),
         next_revision_(revision),
         durable_revision_(revision),
-        view_(options.history_events, options.watch_buffer, revision, records) {
+        view_(options.history_events, options.history_bytes, options.watch_buffer, revision, records) {
     for (RecordPtr& r : records) {
       Key key{r->kind, r->name};
       set_latest(key, std::move(r));

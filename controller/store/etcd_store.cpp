@@ -113,7 +113,7 @@ class EtcdStoreImpl final : public EtcdStore {
     auto loaded = load();
     if (!loaded) return loaded.take_error();
     for (const RecordPtr& r : loaded->first) link_owners(nullptr, r);
-    view_ = std::make_unique<PublishedView>(store_options_.history_events,
+    view_ = std::make_unique<PublishedView>(store_options_.history_events, store_options_.history_bytes,
                                             store_options_.watch_buffer, loaded->second,
                                             std::move(loaded->first));
     waiters_.published(view_->revision());

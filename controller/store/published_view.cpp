@@ -6,10 +6,10 @@
 
 namespace corral::store {
 
-PublishedView::PublishedView(size_t history_events, size_t watch_buffer, int64_t revision,
-                             std::vector<RecordPtr> records)
+PublishedView::PublishedView(size_t history_events, size_t history_bytes, size_t watch_buffer,
+                             int64_t revision, std::vector<RecordPtr> records)
     : revision_(revision),
-      hub_(std::make_shared<WatchHub>(history_events, watch_buffer, revision)) {
+      hub_(std::make_shared<WatchHub>(history_events, history_bytes, watch_buffer, revision)) {
   for (RecordPtr& r : records) index(r->kind).put(r);
 }
 

@@ -27,7 +27,7 @@ namespace corral::store {
 class PublishedView {
  public:
   // Starts at `revision` with `records` (a loaded store's objects).
-  PublishedView(size_t history_events, size_t watch_buffer, int64_t revision,
+  PublishedView(size_t history_events, size_t history_bytes, size_t watch_buffer, int64_t revision,
                 std::vector<RecordPtr> records);
   ~PublishedView();  // closes every watch
   PublishedView(const PublishedView&) = delete;

@@ -111,6 +111,10 @@ struct CommitFailure {
 
 struct StoreOptions {
   size_t history_events = 100'000;        // watch history window, in events
+  // ... and in bytes of the objects it holds (the version each event wrote
+  // and the one it replaced): 100,000 events of large objects must not hold
+  // gigabytes. A watch from a revision older than the window is Gone.
+  size_t history_bytes = 256u << 20;
   size_t watch_buffer = 10'000;           // events a slow watcher may lag before it is closed
   // Group commit: when fewer writes are queued than the last batch held, the
   // committer waits up to this long for the writers it just acknowledged to

@@ -49,8 +49,10 @@ class WatchHub::WatchImpl final : public Watch {
   std::shared_ptr<Watcher> w_;
 };
 
-WatchHub::WatchHub(size_t history_events, size_t watch_buffer, int64_t compacted_revision)
+WatchHub::WatchHub(size_t history_events, size_t history_bytes, size_t watch_buffer,
+                   int64_t compacted_revision)
     : history_events_(history_events),
+      history_bytes_(history_bytes),
       watch_buffer_(watch_buffer),
       compacted_revision_(compacted_revision) {}
 
@@ -106,12 +108,25 @@ void WatchHub::publish(const std::vector<HubEvent>& events) {
       compacted_revision_ = e.event.revision;
       continue;
     }
-    if (history_.size() >= history_events_) {
+    history_.push_back(e);
+    history_cost_ += history_cost(e);
+    // The newest event stays even alone over the byte bound: a watch from
+    // the revision before it can still be served.
+    while (history_.size() > 1 &&
+           (history_.size() > history_events_ || history_cost_ > history_bytes_)) {
       compacted_revision_ = history_.front().event.revision;
+      history_cost_ -= history_cost(history_.front());
       history_.pop_front();
     }
-    history_.push_back(e);
   }
+}
+
+size_t WatchHub::history_cost(const HubEvent& e) {
+  constexpr size_t kRecordOverhead = 256;  // Record's strings, maps and control block, roughly
+  size_t cost = sizeof(HubEvent);
+  if (e.event.object) cost += kRecordOverhead + e.event.object->json.size();
+  if (e.previous) cost += kRecordOverhead + e.previous->json.size();
+  return cost;
 }
 
 Result<std::unique_ptr<Watch>> WatchHub::subscribe(const std::string& kind,
@@ -172,6 +187,7 @@ void WatchHub::restart_at(int64_t revision) {
   }
   watchers_.clear();
   history_.clear();
+  history_cost_ = 0;
   compacted_revision_ = revision;
 }
 

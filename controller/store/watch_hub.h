@@ -28,8 +28,14 @@ struct HubEvent {
 class WatchHub : public std::enable_shared_from_this<WatchHub> {
  public:
   // `compacted_revision`: events up to it are not in the history (a reopened
-  // store starts with its last revision here).
-  WatchHub(size_t history_events, size_t watch_buffer, int64_t compacted_revision);
+  // store starts with its last revision here). The history keeps at most
+  // `history_events` events and `history_bytes` of objects (history_cost()),
+  // dropping the oldest first.
+  WatchHub(size_t history_events, size_t history_bytes, size_t watch_buffer, int64_t compacted_revision);
+
+  // What one event costs the history's byte bound: the JSON of the version
+  // it wrote and of the one it replaced, plus a record's fixed overhead.
+  static size_t history_cost(const HubEvent& e);
 
   // REQUIRES: one publisher, in revision order. Thread-safe.
   void publish(const std::vector<HubEvent>& events);
@@ -57,10 +63,12 @@ class WatchHub : public std::enable_shared_from_this<WatchHub> {
   bool offer(Watcher& w, const HubEvent& e);
 
   const size_t history_events_;
+  const size_t history_bytes_;
   const size_t watch_buffer_;
 
   mutable std::mutex mu_;
   std::deque<HubEvent> history_;                  // guarded by mu_
+  size_t history_cost_ = 0;                       // guarded by mu_: Σ history_cost(history_)
   int64_t compacted_revision_;                    // guarded by mu_
   std::list<std::shared_ptr<Watcher>> watchers_;  // guarded by mu_
   bool shut_down_ = false;                        // guarded by mu_
