@@ -95,6 +95,27 @@ std::shared_ptr<HeartbeatService::NodeState> HeartbeatService::state_for(const s
   return state;
 }
 
+void HeartbeatService::forget_deleted_nodes(SteadyTime now) {
+  std::unique_lock sweeping(forget_mu_, std::try_to_lock);
+  if (!sweeping.owns_lock() || now < next_forget_check_) return;
+  next_forget_check_ = now + options_.forget_check;
+  const SteadyTime idle_since = now - options_.forget_after;
+  std::vector<std::string> idle;
+  for (const auto& [node, lease] : leases_.snapshot())
+    if (lease.renewed < idle_since) idle.push_back(node);
+  for (const std::string& node : idle) {
+    auto record = store_.get("Node", node);
+    if (record || record.error().code != ErrorCode::kNotFound) continue;  // still there, or cannot tell
+    // Only if still idle now: a beat that re-registered the node meanwhile
+    // renewed its lease, and keeps it and its state.
+    if (!leases_.forget_if_idle(node, idle_since)) continue;
+    std::lock_guard lock(states_mu_);
+    states_.erase(node);
+    logger("heartbeat")->info("node/{}: deleted and silent for {}; its lease and state are dropped", node,
+                              seconds_text(std::chrono::duration_cast<std::chrono::milliseconds>(options_.forget_after), true));
+  }
+}
+
 SteadyTime HeartbeatService::next_persist(const std::string& node, uint64_t writes,
                                           SteadyTime now) const {
   // splitmix64 of (name hash, count): a uniform share in [0, 1).
@@ -182,6 +203,7 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
                             s.error().message);
   }
 
+  forget_deleted_nodes(clock_.steady_now());
   auto state = state_for(node);
   std::lock_guard lock(state->mu);
   const SteadyTime now = clock_.steady_now();

@@ -67,6 +67,11 @@ struct HeartbeatOptions {
   bool watch_in_background = true;
   // How long the watch threads block before checking for stop.
   std::chrono::milliseconds watch_poll{200};
+  // A node whose Node object is gone and from which no heartbeat came for
+  // this long loses its lease and per-node state here (checked at most once
+  // per forget_check by some heartbeat): deleted hosts do not add up.
+  std::chrono::milliseconds forget_after{std::chrono::minutes(10)};
+  std::chrono::milliseconds forget_check{std::chrono::minutes(1)};
   // The recorder of node transitions (its seed: corral-controller draws one per start).
   events::EventRecorderOptions events;
   // A new agent taking over a node that has selfFence VMs bound waits until
@@ -111,6 +116,9 @@ class HeartbeatService {
     uint64_t writes = 0;           // guarded by mu: seeds the jitter
   };
   std::shared_ptr<NodeState> state_for(const std::string& node);
+  // Every forget_check: drops the lease and state of nodes idle past
+  // forget_after whose Node object no longer exists.
+  void forget_deleted_nodes(SteadyTime now);
   // When the write after one at `now` is due: persist_interval shortened by a
   // jitter drawn from the node's name and write count (deterministic, spread).
   SteadyTime next_persist(const std::string& node, uint64_t writes, SteadyTime now) const;
@@ -134,6 +142,8 @@ class HeartbeatService {
 
   std::mutex states_mu_;
   std::unordered_map<std::string, std::shared_ptr<NodeState>> states_;  // guarded by states_mu_
+  std::mutex forget_mu_;                 // one sweep at a time; a beat never waits for it
+  SteadyTime next_forget_check_{};       // guarded by forget_mu_
 };
 
 }  // namespace corral::heartbeat

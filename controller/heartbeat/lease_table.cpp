@@ -24,9 +24,12 @@ std::optional<Lease> LeaseTable::current(const std::string& node) const {
   return it->second;
 }
 
-void LeaseTable::forget(const std::string& node) {
+bool LeaseTable::forget_if_idle(const std::string& node, SteadyTime renewed_before) {
   std::lock_guard lock(mu_);
-  leases_.erase(node);
+  auto it = leases_.find(node);
+  if (it == leases_.end() || it->second.renewed >= renewed_before) return false;
+  leases_.erase(it);
+  return true;
 }
 
 std::map<std::string, Lease> LeaseTable::snapshot() const {

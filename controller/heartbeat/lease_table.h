@@ -41,7 +41,10 @@ class LeaseTable {
   // Marks the lease released by its holder (see Lease::released); the next
   // renew() clears it.
   void release(const std::string& node);
-  void forget(const std::string& node);
+  // Drops `node`'s lease if it was last renewed before `renewed_before`
+  // (a node deleted for good); a lease renewed since — the node's agent beat
+  // again, re-registering it — stays. True when dropped.
+  bool forget_if_idle(const std::string& node, SteadyTime renewed_before);
   // Every lease, by node name: the lifecycle loop's input.
   std::map<std::string, Lease> snapshot() const;
 

@@ -590,3 +590,41 @@ TEST_F(HeartbeatServiceTest, ARestartedServiceWritesTheFirstBeatOfEachHolder) {
 
 }  // namespace heartbeat_service_test
 }  // namespace corral::heartbeat
+
+namespace corral::heartbeat {
+namespace heartbeat_service_test {
+
+// A Node deleted for good takes its lease and per-node state with it, once
+// it has been silent past forget_after; one whose agent still beats (and so
+// re-registered it) keeps them.
+TEST_F(HeartbeatServiceTest, ADeletedSilentNodeLosesItsLeaseAndOneThatStillBeatsKeepsIt) {
+  ASSERT_TRUE(beat(request("gone/1"), "gone").ok());
+  ASSERT_TRUE(beat(request("back/1"), "back").ok());
+  ASSERT_TRUE(beat(request("kept/1"), "kept").ok());
+  ASSERT_TRUE(store_->remove("Node", "gone", {}).ok());
+  ASSERT_TRUE(store_->remove("Node", "back", {}).ok());
+
+  // Nine minutes: "back" beats on (its agent never stopped); nobody is old enough yet.
+  clock_.advance(std::chrono::minutes(9));
+  ASSERT_TRUE(beat(request("back/1"), "back").ok());
+  EXPECT_TRUE(leases_.current("gone").has_value());
+
+  // Eleven minutes after the last beats of "gone" and "kept": "gone" has no
+  // Node and is forgotten; "kept" still has its Node and keeps its lease;
+  // "back" was re-registered by its beat and renewed two minutes ago.
+  clock_.advance(std::chrono::minutes(2));
+  ASSERT_TRUE(beat(request("other/1"), "other").ok());
+  EXPECT_FALSE(leases_.current("gone").has_value());
+  EXPECT_TRUE(leases_.current("kept").has_value());
+  EXPECT_TRUE(leases_.current("back").has_value());
+  EXPECT_TRUE(store_->get("Node", "back").ok()) << "re-registered by its beat";
+
+  // The host comes back later: registered afresh, as a new node.
+  ASSERT_TRUE(beat(request("gone/2"), "gone").ok());
+  ASSERT_TRUE(leases_.current("gone").has_value());
+  EXPECT_EQ(leases_.current("gone")->holder, "gone/2");
+  EXPECT_EQ(leases_.current("gone")->renewals, 1);
+}
+
+}  // namespace heartbeat_service_test
+}  // namespace corral::heartbeat
