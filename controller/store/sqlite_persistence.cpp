@@ -2,8 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstring>
+#include <string>
 
+#include "base/log.h"
 #include "controller/store/cached_store.h"
 
 namespace corral::store {
@@ -77,8 +80,11 @@ Result<void> SqlitePersistence::init() {
   // EXCLUSIVE: a second controller on the same file fails at open ("database
   // is locked") instead of silently diverging. FULL: the WAL is synced at
   // every commit, so an acknowledged write survives kill -9 and power loss.
+  // auto_vacuum=INCREMENTAL takes effect on a new file (before its first
+  // table); journal_size_limit truncates the WAL after checkpoints.
   for (const char* pragma :
-       {"PRAGMA locking_mode=EXCLUSIVE", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
+       {"PRAGMA locking_mode=EXCLUSIVE", "PRAGMA auto_vacuum=INCREMENTAL", "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=FULL", "PRAGMA journal_size_limit=67108864"}) {
     if (auto ok = exec(pragma, pragma); !ok) return ok;
   }
   if (auto ok =
@@ -90,6 +96,13 @@ Result<void> SqlitePersistence::init() {
                "create schema");
       !ok) {
     return ok;
+  }
+  // A file made before incremental auto-vacuum: converted once (a full VACUUM).
+  auto vacuum_mode = pragma_int("PRAGMA auto_vacuum");
+  if (!vacuum_mode) return vacuum_mode.take_error();
+  if (*vacuum_mode != 2) {
+    if (auto ok = exec("VACUUM", "vacuum (converting to incremental auto-vacuum)"); !ok) return ok;
+    logger("store")->info("sqlite store {}: converted to incremental auto-vacuum", path_);
   }
   auto put = prepare("INSERT OR REPLACE INTO objects(kind, name, revision, json) VALUES(?,?,?,?)");
   if (!put.ok()) return put.take_error();
@@ -156,7 +169,42 @@ Result<void> SqlitePersistence::commit(const Batch& batch) {
   }
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
     return rollback("commit");
+  if (++commits_since_reclaim_ >= kReclaimEvery) {
+    commits_since_reclaim_ = 0;
+    reclaim();
+  }
   return Ok{};
+}
+
+Result<int64_t> SqlitePersistence::pragma_int(const char* pragma) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, pragma, -1, &stmt, nullptr) != SQLITE_OK) return error(pragma);
+  int64_t value = 0;
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error(pragma);
+  return value;
+}
+
+Result<SqlitePersistence::FileStats> SqlitePersistence::file_stats() {
+  auto pages = pragma_int("PRAGMA page_count");
+  if (!pages) return pages.take_error();
+  auto free_pages = pragma_int("PRAGMA freelist_count");
+  if (!free_pages) return free_pages.take_error();
+  auto page_size = pragma_int("PRAGMA page_size");
+  if (!page_size) return page_size.take_error();
+  return FileStats{*pages * *page_size, *free_pages * *page_size};
+}
+
+void SqlitePersistence::reclaim() {
+  auto pages = pragma_int("PRAGMA page_count");
+  auto free_pages = pragma_int("PRAGMA freelist_count");
+  if (!pages || !free_pages) return;
+  if (*free_pages * 4 <= *pages) return;
+  const std::string sql = "PRAGMA incremental_vacuum(" + std::to_string(std::min(*free_pages, kReclaimPages)) + ")";
+  if (auto ok = exec(sql.c_str(), "incremental vacuum"); !ok)
+    logger("store")->warn("{}", ok.error().message);
 }
 
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, const Clock& clock,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +19,7 @@
 #include "base/clock.h"
 #include "controller/store/cached_store.h"
 #include "controller/store/fatal_commit.h"
+#include "controller/store/record_builder.h"
 #include "controller/store/sqlite_persistence.h"
 #include "controller/store/store.h"
 #include "tests/support/temp_dir.h"
@@ -498,6 +500,84 @@ TEST(SqliteStore, DISABLED_Scale100kVmsAnd5kNodes) {
   std::cout << "reopen (load 105k): " << secs << " s, RSS " << (rss_kib() - rss_mid) / 1024
             << " MiB\n";
   EXPECT_EQ(store->list("VM", {})->items.size(), 100000u);
+}
+
+}  // namespace store_sqlite_test
+}  // namespace corral::store
+
+namespace corral::store {
+namespace store_sqlite_test {
+
+// 2,000 objects of 4 KB written, then deleted, then a trickle of small
+// commits: the freed pages go back to the file system instead of staying in
+// the file.
+void churn_and_expect_compact(SqlitePersistence& p) {
+  Batch batch;
+  int64_t revision = 0;
+  auto commit = [&] {
+    batch.revision = ++revision;
+    ASSERT_TRUE(p.commit(batch).ok());
+    batch.mutations.clear();
+  };
+  auto record = [&](const std::string& name, size_t bytes) {
+    return build_record("VM", vm(name, {{"note", std::string(bytes, 'x')}}), revision + 1);
+  };
+  for (int b = 0; b < 20; ++b) {
+    for (int i = 0; i < 100; ++i) batch.mutations.push_back({record("big-" + std::to_string(b * 100 + i), 4'000)});
+    commit();
+  }
+  auto full = p.file_stats();
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_GT(full->bytes, 8'000'000);
+  for (int b = 0; b < 20; ++b) {
+    for (int i = 0; i < 100; ++i)
+      batch.mutations.push_back({record("big-" + std::to_string(b * 100 + i), 0), true});
+    commit();
+  }
+  auto emptied = p.file_stats();
+  ASSERT_TRUE(emptied.ok());
+  EXPECT_GT(emptied->free_bytes, emptied->bytes / 2) << "deletes free pages; nothing reclaimed yet";
+  for (int i = 0; i < SqlitePersistence::kReclaimEvery; ++i) {
+    batch.mutations.push_back({record("small-" + std::to_string(i % 10), 10)});
+    commit();
+  }
+  auto after = p.file_stats();
+  ASSERT_TRUE(after.ok());
+  EXPECT_LT(after->bytes, full->bytes / 4) << "the free pages went back to the file system";
+  EXPECT_LT(after->free_bytes, after->bytes / 4);
+}
+
+TEST(SqliteStore, DeletedObjectsDoNotKeepTheFileLarge) {
+  testing::TempDir dir;
+  auto p = SqlitePersistence::open(dir.file("c.db"));
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  churn_and_expect_compact(**p);
+}
+
+TEST(SqliteStore, AFileMadeBeforeIncrementalVacuumIsConvertedAtOpen) {
+  testing::TempDir dir;
+  const std::string path = dir.file("old.db");
+  {  // The schema as earlier versions made it, without auto-vacuum, and one object.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA journal_mode=WAL;"
+                           "CREATE TABLE objects(kind TEXT NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL, "
+                           "json TEXT NOT NULL, PRIMARY KEY(kind, name)) WITHOUT ROWID;"
+                           "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+                           "INSERT INTO meta(key, value) VALUES('revision', 7);"
+                           "INSERT INTO objects VALUES('VM', 'kept', 7, '{\"kind\":\"VM\"}');",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto p = SqlitePersistence::open(path);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  auto loaded = (*p)->load();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->revision, 7);
+  ASSERT_EQ(loaded->objects.size(), 1u);  // nothing lost by the conversion
+  churn_and_expect_compact(**p);
 }
 
 }  // namespace store_sqlite_test
