@@ -82,12 +82,32 @@ class Family {
 
   // The child for these label values (created on first use). `values` must
   // have one entry per label name; missing ones read as "".
-  T& with(LabelValues values) {
+  T& with(LabelValues values) { return *share(std::move(values)); }
+
+  // The same child, held: for families whose label values come and go (a
+  // balancer's endpoints), whose children prune_unused() may drop once no
+  // one holds them any more.
+  std::shared_ptr<T> share(LabelValues values) {
     values.resize(label_names_.size());
     std::lock_guard lock(mu_);
     auto& slot = children_[values];
-    if (!slot) slot = make_();
-    return *slot;
+    if (!slot) slot = std::shared_ptr<T>(make_());
+    return slot;
+  }
+
+  // Drops the children no one holds but the family. Only for a family whose
+  // children are all taken with share(): one taken with with() is held by no
+  // one and would go at once.
+  void prune_unused() {
+    std::lock_guard lock(mu_);
+    std::erase_if(children_, [](const auto& child) { return child.second.use_count() == 1; });
+  }
+
+  // Drops every child: for gauges set afresh at each collection, so that a
+  // label value gone since the last one (a removed endpoint) stops showing.
+  void clear() {
+    std::lock_guard lock(mu_);
+    children_.clear();
   }
 
   const std::string& name() const { return name_; }
@@ -107,7 +127,7 @@ class Family {
   const std::vector<std::string> label_names_;
   const std::function<std::unique_ptr<T>()> make_;
   mutable std::mutex mu_;
-  std::map<LabelValues, std::unique_ptr<T>> children_;  // guarded by mu_
+  std::map<LabelValues, std::shared_ptr<T>> children_;  // guarded by mu_
 };
 
 using CounterFamily = Family<Counter>;

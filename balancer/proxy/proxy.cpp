@@ -244,6 +244,12 @@ Proxy::Proxy(ProxyOptions options)
                                                "1 when the endpoint may receive traffic (health checks "
                                                "pass, not ejected, not draining).",
                                                {"balancer", "endpoint"});
+    // Set afresh at every scrape: a Balancer or endpoint gone since the last
+    // one stops showing; so do the counters of endpoints no set holds.
+    connections.clear();
+    active.clear();
+    healthy.clear();
+    metrics_->prune();
     SteadyNanos now = steady_now();
     std::lock_guard lock(impl_->mu);
     for (const auto& [name, e] : impl_->entries) {

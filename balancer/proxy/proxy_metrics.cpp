@@ -43,14 +43,20 @@ std::vector<BackendMetrics> ProxyMetrics::for_set(const EndpointSet& set) {
   for (const Backend* b : set.backends) {
     const std::string& vm = b->endpoint.vm;
     BackendMetrics& m = out[b->index];
-    m.requests = &requests_.with({set.name, vm});
-    m.connect_errors = &errors_.with({set.name, vm, "connect"});
-    m.timeouts = &errors_.with({set.name, vm, "timeout"});
-    m.resets = &errors_.with({set.name, vm, "reset"});
-    m.status_5xx = &errors_.with({set.name, vm, "status5xx"});
-    m.duration = &duration_.with({set.name, vm});
+    m.requests = requests_.share({set.name, vm});
+    m.connect_errors = errors_.share({set.name, vm, "connect"});
+    m.timeouts = errors_.share({set.name, vm, "timeout"});
+    m.resets = errors_.share({set.name, vm, "reset"});
+    m.status_5xx = errors_.share({set.name, vm, "status5xx"});
+    m.duration = duration_.share({set.name, vm});
   }
   return out;
+}
+
+void ProxyMetrics::prune() {
+  requests_.prune_unused();
+  errors_.prune_unused();
+  duration_.prune_unused();
 }
 
 }  // namespace corral::balancer

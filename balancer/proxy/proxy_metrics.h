@@ -26,13 +26,15 @@
 
 namespace corral::balancer {
 
+// Held, not just pointed to: when the last endpoint set naming a backend is
+// gone, prune() drops its children and they stop being exported.
 struct BackendMetrics {
-  metrics::Counter* requests = nullptr;
-  metrics::Counter* connect_errors = nullptr;
-  metrics::Counter* timeouts = nullptr;
-  metrics::Counter* resets = nullptr;
-  metrics::Counter* status_5xx = nullptr;
-  metrics::Histogram* duration = nullptr;
+  std::shared_ptr<metrics::Counter> requests;
+  std::shared_ptr<metrics::Counter> connect_errors;
+  std::shared_ptr<metrics::Counter> timeouts;
+  std::shared_ptr<metrics::Counter> resets;
+  std::shared_ptr<metrics::Counter> status_5xx;
+  std::shared_ptr<metrics::Histogram> duration;
 };
 
 struct BalancerMetrics {
@@ -53,6 +55,9 @@ class ProxyMetrics {
   metrics::Counter* accepted(const std::string& balancer, size_t loop);
   // One entry per backend of `set`, by Backend::index.
   std::vector<BackendMetrics> for_set(const EndpointSet& set);
+  // Drops the per-endpoint children no installed set holds any more (its
+  // endpoints were removed): called before every scrape.
+  void prune();
 
  private:
   metrics::Registry registry_;
