@@ -101,8 +101,15 @@ Result<void> SqlitePersistence::init() {
   auto vacuum_mode = pragma_int("PRAGMA auto_vacuum");
   if (!vacuum_mode) return vacuum_mode.take_error();
   if (*vacuum_mode != 2) {
-    if (auto ok = exec("VACUUM", "vacuum (converting to incremental auto-vacuum)"); !ok) return ok;
-    logger("store")->info("sqlite store {}: converted to incremental auto-vacuum", path_);
+    // A full copy of the file: it needs that much free space. Without it the
+    // store still works, only without reclaiming (incremental_vacuum is then
+    // a no-op); the next start tries again.
+    if (auto ok = exec("VACUUM", "vacuum (converting to incremental auto-vacuum)"); !ok) {
+      logger("store")->warn("{}; the file keeps its free pages until a start that can convert it",
+                            ok.error().message);
+    } else {
+      logger("store")->info("sqlite store {}: converted to incremental auto-vacuum", path_);
+    }
   }
   auto put = prepare("INSERT OR REPLACE INTO objects(kind, name, revision, json) VALUES(?,?,?,?)");
   if (!put.ok()) return put.take_error();

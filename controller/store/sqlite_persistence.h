@@ -4,7 +4,8 @@
 // The file is opened with an exclusive lock: one controller per file.
 //
 // Compact under churn: the file uses incremental auto-vacuum (a file made
-// before is converted once, by a VACUUM at open), and every
+// before is converted once, by a VACUUM at open; without the free space for
+// that copy it stays as it was, working, and the next open tries again), and every
 // kReclaimEvery commits the pages freed by deletes are handed back to the
 // file system when they are more than a quarter of it; the WAL is truncated
 // to 64 MiB after each checkpoint (journal_size_limit).
