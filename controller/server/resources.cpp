@@ -1,5 +1,6 @@
 #include "controller/server/resources.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -11,6 +12,7 @@
 #include "base/log.h"
 #include "controller/server/balancer_listen.h"
 #include "controller/server/balancer_report.h"
+#include "controller/server/list_page.h"
 #include "controller/server/request.h"
 #include "controller/server/status.h"
 
@@ -49,8 +51,23 @@ void handle_list(Context& ctx, const Route& route, const HttpRequest& req,
                  HttpResponse& res) {
   auto options = read_list_options(req, *route.kind);
   if (!options) return write_error(res, options.error(), "", route.kind->plural);
+  auto page = read_list_page(req);
+  if (!page) return write_error(res, page.error(), "", route.kind->plural);
   auto list = ctx.store.list(route.kind->kind, *options);
   if (!list) return write_error(res, list.error(), "", route.kind->plural);
+  // ?continue / ?limit (list_page.h): the items are in name order.
+  std::string page_metadata;
+  if (!page->after.empty()) {
+    auto first = std::upper_bound(list->items.begin(), list->items.end(), page->after,
+                                  [](const std::string& name, const store::RecordPtr& r) { return name < r->name; });
+    list->items.erase(list->items.begin(), first);
+  }
+  if (page->limit > 0 && list->items.size() > page->limit) {
+    const size_t remaining = list->items.size() - page->limit;
+    list->items.resize(page->limit);
+    page_metadata = ",\"continue\":\"" + encode_continue(list->items.back()->name, list->revision) +
+                    "\",\"remainingItemCount\":" + std::to_string(remaining);
+  }
   // The body is the stored JSON text of each record between a head and a
   // tail: no parse, no re-encode, and no copy of the whole body either —
   // it is streamed from the records through a small buffer, because one
@@ -60,7 +77,8 @@ void handle_list(Context& ctx, const Route& route, const HttpRequest& req,
   auto head = std::make_shared<std::string>("{\"apiVersion\":\"" + std::string(kApiVersion) +
                                             "\",\"kind\":\"" + route.kind->kind +
                                             "List\",\"metadata\":{\"resourceVersion\":\"" +
-                                            std::to_string(list->revision) + "\"},\"items\":[");
+                                            std::to_string(list->revision) + "\"" + page_metadata +
+                                            "},\"items\":[");
   size_t total = head->size() + 2;
   for (const auto& r : *items) total += r->json.size() + 1;
   if (!items->empty()) total -= 1;

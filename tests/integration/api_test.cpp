@@ -458,6 +458,51 @@ TEST_P(ApiTest, InvalidSelectorIs400) {
   expect_status(c_->Get(std::string(kVMs) + "?fieldSelector=garbage"), 400, "BadRequest", before);
 }
 
+// ?limit and ?continue as Kubernetes: pages in name order, a continue token
+// and remainingItemCount while more remain; the pages follow the store as it
+// is when each is read (list_page.h).
+TEST_P(ApiTest, ListPagesWithLimitAndContinue) {
+  for (const char* name : {"a", "b", "c", "d", "e"}) create(vm(name));
+  auto page = [&](const std::string& query) {
+    auto r = c_->Get(std::string(kVMs) + query);
+    EXPECT_TRUE(r);
+    if (!r) return Json();
+    EXPECT_EQ(r->status, 200) << r->body;
+    return parse(r->body);
+  };
+  auto names = [](const Json& list) {
+    std::vector<std::string> out;
+    for (const auto& item : list["items"]) out.push_back(item["metadata"]["name"]);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  Json first = page("?limit=2");
+  EXPECT_EQ(names(first), (V{"a", "b"}));
+  EXPECT_EQ(first["metadata"].value("remainingItemCount", 0), 3);
+  const std::string token = first["metadata"].value("continue", "");
+  ASSERT_FALSE(token.empty()) << first.dump();
+  EXPECT_EQ(token.find_first_of("+/="), std::string::npos) << "URL-safe as it is";
+
+  create(vm("bb"));  // after the first page's last name: the next page sees it
+  Json second = page("?limit=2&continue=" + token);
+  EXPECT_EQ(names(second), (V{"bb", "c"}));
+  Json last = page("?limit=10&continue=" + second["metadata"].value("continue", ""));
+  EXPECT_EQ(names(last), (V{"d", "e"}));
+  EXPECT_FALSE(last["metadata"].contains("continue")) << "nothing more";
+  EXPECT_FALSE(last["metadata"].contains("remainingItemCount"));
+  EXPECT_EQ(names(page("?limit=0")).size(), 6u) << "0: no limit, as in Kubernetes";
+  // Paging composes with selectors.
+  EXPECT_EQ(names(page("?fieldSelector=metadata.name!%3Da&limit=1")), (V{"b"}));
+
+  const std::string before = snapshot();
+  Json bad = expect_status(c_->Get(std::string(kVMs) + "?continue=%21%21not-a-token"), 400, "BadRequest", before);
+  EXPECT_NE(bad.value("message", "").find("continue"), std::string::npos) << bad.dump();
+  expect_status(c_->Get(std::string(kVMs) + "?continue=" + std::string(2000, 'A')), 400, "BadRequest", before);
+  Json limit = expect_status(c_->Get(std::string(kVMs) + "?limit=-1"), 400, "BadRequest", before);
+  EXPECT_NE(limit.value("message", "").find("limit"), std::string::npos) << limit.dump();
+  expect_status(c_->Get(std::string(kVMs) + "?limit=2x"), 400, "BadRequest", before);
+}
+
 TEST_P(ApiTest, DeleteWithPreconditions) {
   Json created = create(vm("p-1"));
   const std::string before = snapshot();
