@@ -152,7 +152,36 @@ bool EtcdMember::kill() {
   return true;
 }
 
-bool EtcdMember::pause() { return process_ && process_->kill(SIGSTOP); }
+namespace {
+
+// Whether every thread of `pid` is stopped ('T' in /proc/<pid>/task/*/stat).
+bool all_threads_stopped(pid_t pid) {
+  std::error_code ec;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    const std::string stat = read_file((task.path() / "stat").string());
+    const size_t paren = stat.rfind(')');  // the name may hold spaces and parentheses
+    if (paren == std::string::npos || paren + 2 >= stat.size()) return false;
+    const char state = stat[paren + 2];
+    if (state != 'T' && state != 't') return false;
+  }
+  return !ec;
+}
+
+}  // namespace
+
+// SIGSTOP is delivered to each thread when it next runs: until then a
+// request sent "after the pause" may still be answered. Returns once every
+// thread is stopped (or after 2 s, false).
+bool EtcdMember::pause() {
+  if (!process_ || !process_->kill(SIGSTOP)) return false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!all_threads_stopped(process_->pid())) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
 bool EtcdMember::resume() { return process_ && process_->kill(SIGCONT); }
 
 std::string EtcdMember::log() const { return log_path_.empty() ? "" : read_file(log_path_); }
