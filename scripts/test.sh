@@ -68,7 +68,24 @@ print_table() {
   done
   printf '%-40s %8d  %s\n' total $(( $(date +%s) - started )) "$([ $status = 0 ] && echo ok || echo FAILED)"
 }
-trap 'wait_bg; print_table' EXIT
+# failed_tests DIR: after the table (the end of the log, which is what a CI
+# page shows), names every test of this run that failed in DIR and the end of
+# its output — the ctest lines above may be far out of sight.
+failed_tests() {
+  local dir="$1" failed="$1/Testing/Temporary/LastTestsFailed.log"
+  [ -f "$failed" ] && [ "$(stat -c %Y "$failed")" -ge "$started" ] || return 0
+  echo
+  echo "=== failed in $dir ==="
+  cut -d: -f2- "$failed"
+  cut -d: -f2- "$failed" | while read -r test; do
+    echo "--- $test: the last 60 lines of its output ---"
+    awk -v t="$test" '
+      $0 ~ /^[0-9]+\/[0-9]+ Test: / { sub(/^[0-9]+\/[0-9]+ Test: /, ""); on = ($0 == t); next }
+      on && /^<end of output>$/ { on = 0 }
+      on' "$dir/Testing/Temporary/LastTest.log" | tail -n 60
+  done
+}
+trap 'wait_bg; print_table; failed_tests build; failed_tests build-asan' EXIT
 
 run_tests() {
   local dir="$1"; shift
