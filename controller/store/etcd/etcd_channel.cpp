@@ -11,9 +11,17 @@
 
 namespace corral::etcd {
 
+std::string normalized_endpoint(std::string endpoint) {
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  return endpoint;
+}
+
+Error not_connected_within(std::chrono::milliseconds timeout) {
+  return make_error(ErrorCode::kUnavailable, "cannot connect within " + std::to_string(timeout.count()) + " ms");
+}
+
 Result<std::string> grpc_target(const std::string& endpoint) {
-  std::string target = endpoint;
-  while (!target.empty() && target.back() == '/') target.pop_back();
+  std::string target = normalized_endpoint(endpoint);
   const std::string http = "http://";
   if (target.rfind("https://", 0) == 0)
     return make_error(ErrorCode::kBadRequest,

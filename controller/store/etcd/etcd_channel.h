@@ -19,6 +19,13 @@ struct ChannelOptions {
   size_t max_receive_bytes = 64u << 20;  // a longer answer fails kTooLarge
 };
 
+// `endpoint` without trailing slashes: the one spelling the client and the
+// watch name a member by (in errors, and to compare members).
+std::string normalized_endpoint(std::string endpoint);
+
+// Why a call was not sent to a member: its channel did not connect in time.
+Error not_connected_within(std::chrono::milliseconds timeout);
+
 // "http://host:port" (a trailing slash allowed) -> "host:port". https://
 // is refused (kBadRequest): client TLS to etcd is not built yet.
 Result<std::string> grpc_target(const std::string& endpoint);

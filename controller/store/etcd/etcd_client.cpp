@@ -14,13 +14,8 @@ namespace corral::etcd {
 
 namespace {
 
-std::string etcd_strip_slashes(std::string endpoint) {
-  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-  return endpoint;
-}
-
 EtcdOptions etcd_normalized(EtcdOptions options) {
-  for (std::string& e : options.endpoints) e = etcd_strip_slashes(std::move(e));
+  for (std::string& e : options.endpoints) e = normalized_endpoint(std::move(e));
   return options;
 }
 
@@ -122,10 +117,7 @@ class EtcdClient::Members {
         error = *m.invalid;
       } else if (!connected_within(*m.channel, options_.connect_timeout)) {
         // Not connected: nothing was sent, any request may go elsewhere.
-        error = etcd_error(m.endpoint, operation,
-                           make_error(ErrorCode::kUnavailable,
-                                      "cannot connect within " + std::to_string(options_.connect_timeout.count()) +
-                                          " ms"));
+        error = etcd_error(m.endpoint, operation, not_connected_within(options_.connect_timeout));
       } else {
         grpc::ClientContext context;
         context.set_deadline(std::chrono::system_clock::now() + options_.request_timeout);

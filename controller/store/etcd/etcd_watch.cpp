@@ -124,8 +124,7 @@ void EtcdWatch::run() {
     return stopping_;
   };
   for (size_t i = 0; i < endpoints_.size(); ++i) {
-    std::string endpoint = endpoints_[i];
-    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+    const std::string endpoint = normalized_endpoint(endpoints_[i]);
     Error error;
     int64_t compact_revision = 0;
     bool transport_failure = false;
@@ -159,10 +158,7 @@ bool EtcdWatch::run_on(size_t index, const std::string& endpoint, Error* error, 
   }
   auto channel = make_channel(endpoint, {options_.connect_timeout, options_.max_message_bytes});
   if (!connect(*channel)) {
-    *error = etcd_error(endpoint, what,
-                        make_error(ErrorCode::kUnavailable, "cannot connect within " +
-                                                                std::to_string(options_.connect_timeout.count()) +
-                                                                " ms"));
+    *error = etcd_error(endpoint, what, not_connected_within(options_.connect_timeout));
     *transport_failure = true;
     return false;
   }
