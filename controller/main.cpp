@@ -8,6 +8,7 @@
 //       [--node-monitor-period 250ms] [--fence-stop-timeout 10s] [--writer-threads 128]
 //       [--heartbeat-listen HOST:PORT|off] [--request-head-timeout 10s]
 //       [--max-connections 10000] [--max-connections-per-address 256]
+//       [--max-watches 1024] [--max-watches-per-identity 128]
 //       [--trust-node-addresses]
 //
 // SIGHUP reloads the --tokens file (a token revoked there is refused from
@@ -88,6 +89,8 @@ struct Flags {
   std::string request_head_timeout = "10s";
   int max_connections = 10000;
   int max_connections_per_address = 256;
+  int max_watches = 1024;
+  int max_watches_per_identity = 128;
   bool trust_node_addresses = false;
 };
 
@@ -296,6 +299,15 @@ int main(int argc, char** argv) {
                  "once; 0: no cap (benchmarks that run every agent from one address)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
+  app.add_option("--max-watches", f.max_watches,
+                 "Watches open at once on the API, all clients together; more get 429 with "
+                 "Retry-After. A watch holds a connection and a buffer of events, no thread")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--max-watches-per-identity", f.max_watches_per_identity,
+                 "Watches one identity (a token's user) may hold open at once; more get 429")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   app.add_flag("--trust-node-addresses", f.trust_node_addresses,
                "Keep the agent address a heartbeat reports even when its host is not the "
                "heartbeat's source address (agents behind NAT); without it such a heartbeat "
@@ -408,6 +420,8 @@ int main(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::milliseconds>(*head_timeout);
   options.max_connections = static_cast<size_t>(f.max_connections);
   options.max_connections_per_address = static_cast<size_t>(f.max_connections_per_address);
+  options.max_watches = static_cast<size_t>(f.max_watches);
+  options.max_watches_per_identity = static_cast<size_t>(f.max_watches_per_identity);
   options.trust_node_addresses = f.trust_node_addresses;
   // Heartbeats renew leases in `leases` (memory); the node lifecycle loop
   // judges nodes from the same table. VMSet writes pass HA admission control.

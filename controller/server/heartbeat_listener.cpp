@@ -135,7 +135,6 @@ struct HeartbeatListener::Impl {
     c.max_connections_per_address = o.max_connections_per_address;
     // An agent keeps its connection for as long as it runs.
     c.keep_alive_max_requests = static_cast<size_t>(-1);
-    c.max_streams = 0;
     return c;
   }
 

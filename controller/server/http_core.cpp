@@ -7,13 +7,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <future>
 #include <limits>
-#include <list>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
@@ -69,6 +70,16 @@ void feed(beast::flat_buffer& buffer, Parser& parser, bool stop_at_header, error
   }
 }
 
+// One chunk of a chunked body (an empty piece would end the body: skipped).
+void append_chunk(std::string& out, std::string_view piece) {
+  if (piece.empty()) return;
+  char size[24];
+  const int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+  out.append(size, static_cast<size_t>(n));
+  out += piece;
+  out += "\r\n";
+}
+
 std::string serialize_head(const HttpResponse& res, bool head_only_length_known, size_t length,
                            bool chunked, bool close) {
   std::string out;
@@ -112,7 +123,8 @@ bool wants_close(const HttpResponse& res) {
 // What a session needs from the core, and what stop() needs from a session.
 struct SessionBase {
   virtual ~SessionBase() = default;
-  virtual void close_now() = 0;  // on the I/O thread
+  virtual void close_now() = 0;    // on the I/O thread
+  virtual void pump_events() = 0;  // on the I/O thread: write what its event source has
 };
 
 struct HttpCore::Impl {
@@ -134,10 +146,14 @@ struct HttpCore::Impl {
   std::mutex sessions_mu;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;  // guarded by sessions_mu
 
-  std::mutex streams_mu;
-  std::list<std::thread> stream_threads;     // guarded by streams_mu
-  std::vector<std::thread::id> streams_done;  // guarded by streams_mu: to join
-  size_t streams_open = 0;                    // guarded by streams_mu
+
+  // Event sources that have something to write: one wake of the I/O thread
+  // for however many come (an event to a thousand watches is one post, not
+  // a thousand contending for the scheduler's lock).
+  std::mutex wakes_mu;
+  std::vector<std::weak_ptr<SessionBase>> wakes;  // guarded by wakes_mu
+  void wake(std::weak_ptr<SessionBase> session);
+  void pump_woken();
 
   net::io_context io{1};
   tcp::acceptor acceptor{io};
@@ -152,9 +168,6 @@ struct HttpCore::Impl {
   void accept();
   template <class Stream>
   void serve_connection(std::shared_ptr<SessionBase> s);
-  // Runs `body` on a thread of its own, or returns false at max_streams.
-  bool spawn_stream(std::function<void()> body);
-  void join_finished_streams();  // REQUIRES: streams_mu held
 };
 
 namespace {
@@ -192,6 +205,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       : core_(core),
         stream_(std::move(stream)),
         timer_(core.io),
+        events_timer_(core.io),
+        events_progress_timer_(core.io),
         slot_(std::move(slot)),
         address_(std::move(address)) {
     core_.handler.connections(+1);
@@ -222,6 +237,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     gone_ = true;
     error_code ignored;
     timer_.cancel();
+    events_timer_.cancel();
+    events_progress_timer_.cancel();
     lowest(stream_).close(ignored);
   }
 
@@ -403,6 +420,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // On the worker that served the request.
   void after_serve(HttpRequest req, HttpResponse res) {
     const bool head_method = req.method == "HEAD";
+    if (res.events && !head_method) {
+      net::post(core_.io, [self = self(), req = std::move(req), res = std::move(res)]() mutable {
+        self->req_ = std::move(req);
+        self->start_events(std::move(res));
+      });
+      return;
+    }
+    res.events = nullptr;  // HEAD: the head alone
     if (!res.stream || head_method) {
       if (res.stream && res.stream_length) res.body.clear();
       net::post(core_.io, [self = self(), req = std::move(req), res = std::move(res)]() mutable {
@@ -411,22 +436,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       });
       return;
     }
-    if (!res.long_lived) return run_stream(std::move(req), std::move(res));
-    auto held = std::make_shared<std::pair<HttpRequest, HttpResponse>>(std::move(req), std::move(res));
-    if (core_.spawn_stream([self = self(), held] {
-          self->run_stream(std::move(held->first), std::move(held->second));
-        }))
-      return;
-    HttpResponse busy = core_.handler.error(
-        503, "the server holds " + std::to_string(core_.options.max_streams) +
-                 " long-lived streams already, the most it may; retry later");
-    busy.set_header("Retry-After", "10");
-    held->second.stream = nullptr;  // what it holds (a watch's slot) goes now
-    net::post(core_.io, [self = self(), req = std::move(held->first),
-                         busy = std::move(busy)]() mutable {
-      self->req_ = std::move(req);
-      self->respond(std::move(busy));
-    });
+    run_stream(std::move(req), std::move(res));
   }
 
   // Blocks the calling (worker or stream) thread while `bytes` are written.
@@ -451,13 +461,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     bool write(std::string chunk) override {
       if (chunk.empty()) return !client_gone();
       if (!chunked_) return s_.write_blocking(std::move(chunk));
-      char size[24];
-      const int n = std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
       std::string framed;
-      framed.reserve(chunk.size() + static_cast<size_t>(n) + 2);
-      framed.append(size, static_cast<size_t>(n));
-      framed += chunk;
-      framed += "\r\n";
+      framed.reserve(chunk.size() + 24);
+      append_chunk(framed, chunk);
       return s_.write_blocking(std::move(framed));
     }
     bool client_gone() const override { return s_.gone_ || s_.core_.stopping; }
@@ -469,30 +475,138 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void run_stream(HttpRequest req, HttpResponse res) {
     const bool chunked = !res.stream_length && req.version == 11;
-    const bool close = !keep_alive_ || res.long_lived || wants_close(res) ||
-                       (!res.stream_length && !chunked);
+    const bool close = !keep_alive_ || wants_close(res) || (!res.stream_length && !chunked);
     if (close) keep_alive_ = false;
     std::string head =
         serialize_head(res, res.stream_length.has_value(), res.stream_length.value_or(0), chunked,
                        close);
     bool ok = write_blocking(std::move(head));
-    if (ok && res.long_lived) {
-      net::post(core_.io, [self = self()] {
-        self->watching_ = true;
-        self->watch_for_close();
-      });
-    }
     if (ok) {
       Sink sink(*this, chunked);
       ok = res.stream(sink);
       if (ok && chunked) ok = write_blocking("0\r\n\r\n");
     }
     const int status = res.status;
-    res.stream = nullptr;  // what it holds (a watch's slot) is released here
+    res.stream = nullptr;  // what it holds goes here
     net::post(core_.io, [self = self(), req = std::move(req), ok, status]() mutable {
       self->req_ = std::move(req);
       self->finish(status, ok);
     });
+  }
+
+  // ---- a body of events (HttpResponse::events), all on the I/O thread
+
+  void start_events(HttpResponse res) {
+    if (closed_) return;
+    keep_alive_ = false;
+    events_ = std::move(res.events);
+    events_status_ = res.status;
+    events_chunked_ = req_.version == 11;
+    out_ = serialize_head(res, false, 0, events_chunked_, true);
+    phase_ = Phase::kBusy;
+    watching_ = true;
+    watch_for_close();
+    events_writing_ = true;
+    arm(core_.options.write_timeout);
+    net::async_write(stream_, net::buffer(out_), [self = self(), lifetime = res.events_lifetime](
+                                                     error_code ec, size_t) {
+      self->disarm();
+      self->events_writing_ = false;
+      if (ec || !self->events_) return self->end_events(false);
+      if (lifetime.count() > 0) {
+        self->events_timer_.expires_after(lifetime);
+        self->events_timer_.async_wait([weak = self->weak_from_this()](error_code timer_ec) {
+          auto s = weak.lock();
+          if (timer_ec || !s || !s->events_) return;
+          s->events_expired_ = true;
+          s->pump_events();
+        });
+      }
+      self->check_events_progress();
+      // Weak: the source (its watch) must not keep the session alive.
+      self->events_->start([weak = std::weak_ptr<SessionBase>(self), &core = self->core_] {
+        core.wake(weak);
+      });
+      self->pump_events();
+    });
+  }
+
+  // Writes what the source has ready: on each wake, and after a write when
+  // a wake came meanwhile or the source had more than one pull's worth.
+  void pump_events() override {
+    if (!events_ || closed_) return;
+    if (events_writing_) {
+      events_wake_pending_ = true;
+      return;
+    }
+    if (gone_) return end_events(false);
+    events_wake_pending_ = false;
+    events_body_.clear();
+    const EventSource::Pull pulled =
+        events_expired_ ? EventSource::Pull::kEnded : events_->pull(events_body_);
+    events_more_ = pulled == EventSource::Pull::kMore;
+    const bool ended = pulled == EventSource::Pull::kEnded;
+    // The pulled lines go out as one chunk, framed by buffers around them
+    // (no copy of the body).
+    auto& buffers = events_buffers_;
+    size_t count = 0;
+    static constexpr std::string_view kCrlf = "\r\n", kLastChunk = "0\r\n\r\n";
+    if (!events_chunked_) {
+      if (!events_body_.empty()) buffers[count++] = net::buffer(events_body_);
+    } else {
+      if (!events_body_.empty()) {
+        const int n = std::snprintf(events_chunk_head_, sizeof events_chunk_head_, "%zx\r\n",
+                                    events_body_.size());
+        buffers[count++] = net::buffer(events_chunk_head_, static_cast<size_t>(n));
+        buffers[count++] = net::buffer(events_body_);
+        buffers[count++] = net::buffer(kCrlf.data(), kCrlf.size());
+      }
+      if (ended) buffers[count++] = net::buffer(kLastChunk.data(), kLastChunk.size());
+    }
+    if (count == 0) {
+      if (ended) end_events(true);
+      return;
+    }
+    events_writing_ = true;
+    ++events_writes_;
+    net::async_write(stream_, std::span<const net::const_buffer>(buffers.data(), count),
+                     [self = self(), ended](error_code ec, size_t) {
+                       self->events_writing_ = false;
+                       // A replay's large pulls do not stay reserved for the
+                       // watch's life (a thousand watches).
+                       if (self->events_body_.capacity() > 64 * 1024) std::string().swap(self->events_body_);
+                       if (ec) return self->end_events(false);
+                       if (ended) return self->end_events(true);
+                       if (self->events_wake_pending_ || self->events_more_) self->pump_events();
+                     });
+  }
+
+  // The write timeout of an event body, without a timer per write (two
+  // cancelled waits per event, a thousand watches): every write_timeout,
+  // a write still pending since the last look — no write completed in
+  // between — is cut, and the stream ends.
+  void check_events_progress() {
+    events_progress_timer_.expires_after(core_.options.write_timeout);
+    events_progress_timer_.async_wait([weak = this->weak_from_this(), seen = events_writes_,
+                                       was_writing = events_writing_](error_code ec) {
+      auto s = weak.lock();
+      if (ec || !s || !s->events_) return;
+      if (was_writing && s->events_writing_ && s->events_writes_ == seen) {
+        error_code ignored;
+        lowest(s->stream_).cancel(ignored);  // the write's handler ends the stream
+        return;
+      }
+      s->check_events_progress();
+    });
+  }
+
+  // The source goes (its watch, its slot); the connection closes.
+  void end_events(bool ok) {
+    if (!events_) return;
+    events_timer_.cancel();
+    events_progress_timer_.cancel();
+    events_.reset();
+    finish(events_status_, ok);
   }
 
   // While a long-lived stream runs, a read notices the client going away
@@ -502,6 +616,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     stream_.async_read_some(net::buffer(discard_), [self = self()](error_code ec, size_t) {
       if (ec) {
         self->gone_ = true;
+        if (self->events_ && !self->events_writing_) self->end_events(false);
         return;
       }
       self->watch_for_close();  // bytes after a watch request are not a request: ignored
@@ -567,6 +682,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   HttpCore::Impl& core_;
   Stream stream_;
   net::steady_timer timer_;
+  net::steady_timer events_timer_;           // the lifetime of a body of events
+  net::steady_timer events_progress_timer_;  // its write timeout (check_events_progress)
   uint64_t timer_gen_ = 0;
   bool timed_out_ = false;
   ConnectionLimits::Slot slot_;
@@ -580,6 +697,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool keep_alive_ = true;
   bool closed_ = false;
   bool watching_ = false;  // a read for the client's close is pending
+  // A body of events (start_events): its source while it runs.
+  std::shared_ptr<EventSource> events_;
+  int events_status_ = 200;
+  bool events_chunked_ = true;
+  bool events_writing_ = false;
+  bool events_expired_ = false;
+  bool events_wake_pending_ = false;  // woken while a write was pending
+  bool events_more_ = false;          // the last pull left some behind
+  uint64_t events_writes_ = 0;        // writes started
+  std::string events_body_;           // the pulled lines being written
+  std::array<net::const_buffer, 4> events_buffers_;  // the write: the body and its framing
+  char events_chunk_head_[24];
   std::atomic<bool> gone_{false};
   std::chrono::steady_clock::time_point head_done_;
   size_t lingered_ = 0;
@@ -588,33 +717,24 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
 }  // namespace
 
-bool HttpCore::Impl::spawn_stream(std::function<void()> body) {
-  std::lock_guard lock(streams_mu);
-  join_finished_streams();
-  if (stopping) return false;
-  if (options.max_streams > 0 && streams_open >= options.max_streams) return false;
-  ++streams_open;
-  stream_threads.emplace_back([this, body = std::move(body)]() mutable {
-    body();
-    body = nullptr;  // its captures (the session, a watch) go before the thread is reaped
-    std::lock_guard lock(streams_mu);
-    --streams_open;
-    streams_done.push_back(std::this_thread::get_id());
-  });
-  return true;
+void HttpCore::Impl::wake(std::weak_ptr<SessionBase> session) {
+  bool first = false;
+  {
+    std::lock_guard lock(wakes_mu);
+    first = wakes.empty();
+    wakes.push_back(std::move(session));
+  }
+  if (first) net::post(io, [this] { pump_woken(); });
 }
 
-void HttpCore::Impl::join_finished_streams() {
-  for (auto id : streams_done) {
-    for (auto it = stream_threads.begin(); it != stream_threads.end(); ++it) {
-      if (it->get_id() == id) {
-        it->join();
-        stream_threads.erase(it);
-        break;
-      }
-    }
+void HttpCore::Impl::pump_woken() {
+  std::vector<std::weak_ptr<SessionBase>> woken;
+  {
+    std::lock_guard lock(wakes_mu);
+    woken.swap(wakes);
   }
-  streams_done.clear();
+  for (const auto& weak : woken)
+    if (auto s = weak.lock()) s->pump_events();
 }
 
 Result<void> HttpCore::Impl::load_tls() {
@@ -754,16 +874,6 @@ void HttpCore::stop() {
     closed.set_value();
   });
   closed.get_future().wait();
-  for (;;) {
-    std::list<std::thread> threads;
-    {
-      std::lock_guard lock(m.streams_mu);
-      threads.swap(m.stream_threads);
-      m.streams_done.clear();
-    }
-    if (threads.empty()) break;
-    for (auto& t : threads) t.join();
-  }
   m.workers->join();
   m.work.reset();
   m.io.stop();

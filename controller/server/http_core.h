@@ -2,8 +2,9 @@
 // controller's listeners (the API and the heartbeat listener). One I/O thread
 // (Boost.Asio/Beast) multiplexes every connection; a bounded worker pool runs
 // the handlers, which may wait for a durable store write without holding up
-// I/O; a long-lived stream (a watch) runs on a thread of its own. An open or
-// idle connection holds no thread.
+// I/O; a long-lived body of events (a watch, HttpResponse::events) is written
+// by the I/O thread as its events come. An open or idle connection, and an
+// open watch, hold no thread.
 //
 //   accept ─► caps: per address, total (closed at once, counted)
 //          ─► [TLS handshake] ─► head: ≤ max_header_bytes, whole within
@@ -21,7 +22,7 @@
 // client still sending its unread body sees the answer, not a reset.
 //
 // Thread safety: start() and stop() from one thread; the handler is called
-// from the I/O thread (gate, refused), the workers and stream threads.
+// from the I/O thread (gate, refused) and the workers.
 #pragma once
 
 #include <chrono>
@@ -59,9 +60,6 @@ struct HttpCoreOptions {
   size_t keep_alive_max_requests = 1000;  // then Connection: close
   size_t max_connections = 10000;         // 0: no cap
   size_t max_connections_per_address = 256;
-  // Long-lived streams (watches) running at once, each on its own thread;
-  // past it 503. The API's watch caps (WatchLimiter) refuse before this.
-  size_t max_streams = 2048;
 };
 
 // Why the core refused a connection or a request head on its own; a fixed
@@ -110,8 +108,9 @@ class HttpCore {
   // on background threads; returns the port. Errors: Unavailable when the
   // address cannot be bound or a TLS file cannot be loaded (naming it).
   Result<int> start();
-  // Stops accepting, closes every connection, waits for handlers and streams
-  // to end (a stream sees BodySink::client_gone()). Idempotent.
+  // Stops accepting, closes every connection (ending every event body),
+  // waits for handlers to end (a streaming one sees BodySink::client_gone()).
+  // Idempotent.
   void stop();
   int port() const;
   bool tls() const;

@@ -4,9 +4,11 @@
 // so that the handlers read the same; nothing here knows about sockets.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +29,27 @@ class BodySink {
   // True once the client closed its side or the server is stopping; a
   // streamer that waits for something to send polls this.
   virtual bool client_gone() const = 0;
+};
+
+// A long-lived body made of events (a watch), sent without a thread of its
+// own: the core pulls what is ready on its I/O thread whenever the source
+// calls the `wake` it was given, and writes it as one chunk. Many such
+// streams share the one I/O thread, so an event reaches a thousand watchers
+// without a thousand thread wake-ups.
+class EventSource {
+ public:
+  virtual ~EventSource() = default;
+  // Called once, on the I/O thread, once the head is written. `wake` may be
+  // called from any thread, any number of times; it only schedules a pull.
+  virtual void start(std::function<void()> wake) = 0;
+  enum class Pull {
+    kDrained,  // all that was ready is in `out`: the next wake says when more is
+    kMore,     // more is ready than one pull takes: pulled again once written
+    kEnded,    // the stream is over; its last bytes, if any, are in `out`
+  };
+  // On the I/O thread: appends what is ready now to `out` — a bounded
+  // amount, so that one stream does not hold the thread.
+  virtual Pull pull(std::string& out) = 0;
 };
 
 struct HttpRequest {
@@ -56,9 +79,11 @@ struct HttpResponse {
   // Returns false when a write failed (the connection is then closed).
   std::function<bool(BodySink&)> stream;
   std::optional<size_t> stream_length;
-  // A stream that lasts (a watch): it runs on a thread of its own rather
-  // than a worker's, and the connection closes when it ends.
-  bool long_lived = false;
+  // Instead of `stream`: a long-lived body of events (chunked; the
+  // connection closes after it). It ends when the source says so, when the
+  // client goes away, or `events_lifetime` after its head was written.
+  std::shared_ptr<EventSource> events;
+  std::chrono::milliseconds events_lifetime{0};
 
   void set_content(std::string content, std::string_view content_type);
   // Appends (a Warning may come several times); Content-Type replaces.

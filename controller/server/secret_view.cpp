@@ -24,6 +24,7 @@ class RedactingWatch final : public store::Watch {
     if (ev && ev->has_value()) (*ev)->object = redact_secret((*ev)->object);
     return ev;
   }
+  void on_ready(std::function<void()> ready) override { inner_->on_ready(std::move(ready)); }
 
  private:
   std::unique_ptr<store::Watch> inner_;

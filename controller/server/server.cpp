@@ -160,8 +160,6 @@ HttpCoreOptions Server::Impl::core_options() const {
   o.keep_alive_max_requests = options.keep_alive_max_requests;
   o.max_connections = options.max_connections;
   o.max_connections_per_address = options.max_connections_per_address;
-  // The watch caps refuse first (429); this only backs them.
-  o.max_streams = options.max_watches + 64;
   return o;
 }
 

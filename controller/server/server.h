@@ -69,15 +69,13 @@ struct ServerOptions {
   size_t max_connections = 10000;
   size_t max_connections_per_address = 256;
   // Open watches one identity (a token's user; "anonymous" without tokens)
-  // and everyone together may hold: past either, 429 with Retry-After. Each
-  // watch streams from a thread of its own, so these bound those threads
-  // (api_bench's 100 watchers share one identity).
+  // and everyone together may hold: past either, 429 with Retry-After. A
+  // watch holds no thread (the I/O thread writes every watch's events), but
+  // each holds a connection, a store watcher and its buffer of events.
   size_t max_watches_per_identity = 128;
   size_t max_watches = 1024;
   std::chrono::seconds default_watch_timeout{300};  // when ?timeoutSeconds= is absent
   std::chrono::seconds max_watch_timeout{3600};     // larger ?timeoutSeconds= are clamped
-  // How often an idle watch wakes to notice that the server is stopping.
-  std::chrono::milliseconds watch_poll_interval{200};
   // VM log reads (GET vms/<name>/log) in flight at once, across the server:
   // each holds a worker thread for as long as its agent takes (at most the
   // reader's timeout, 10 s), so 16 leave the other 48 of worker_threads to

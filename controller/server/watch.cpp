@@ -12,56 +12,61 @@ namespace corral::server {
 
 namespace {
 
-// Everything the streaming callback needs; it outlives the handler's frame.
-struct WatchStream {
-  std::unique_ptr<store::Watch> watch;
-  const Clock* clock = nullptr;
-  const std::atomic<bool>* stopping = nullptr;
-  std::chrono::steady_clock::time_point deadline;
-  std::chrono::milliseconds poll{200};
-  metrics::Gauge* open = nullptr;
-  std::shared_ptr<void> slot;  // this identity's share of watches (WatchLimiter)
-  std::string what;  // "vms from revision 42", for logs
-  size_t sent = 0;
-};
-
-std::string event_line(const store::WatchEvent& ev) {
-  const std::string& obj = ev.object->json;
-  std::string line;
-  line.reserve(obj.size() + 32);
-  line += "{\"type\":\"";
-  line += store::watch_event_type_name(ev.type);
-  line += "\",\"object\":";
-  line += obj;
-  line += "}\n";
-  return line;
+void append_event_line(std::string& out, const store::WatchEvent& ev) {
+  out += "{\"type\":\"";
+  out += store::watch_event_type_name(ev.type);
+  out += "\",\"object\":";
+  out += ev.object->json;
+  out += "}\n";
 }
 
-// Streams until the deadline, a stop, a closed watch or a gone client.
-// Returns false only when the client cannot be written to.
-bool stream(WatchStream& s, BodySink& sink) {
-  for (;;) {
-    auto now = s.clock->steady_now();
-    if (s.stopping->load() || now >= s.deadline) return true;
-    // The client hung up: noticed within one poll, not at the next event.
-    if (sink.client_gone()) return false;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(s.deadline - now);
-    auto ev = s.watch->next(std::max(std::chrono::milliseconds(1), std::min(s.poll, left)));
-    if (!ev) {
-      // The store closed this watch (Gone: the client re-lists) or shut down.
-      std::string line =
-          "{\"type\":\"ERROR\",\"object\":" + dump_json(status_object(ev.error())) + "}\n";
-      logger("api")->info("watch {} closed by the store after {} events: {}", s.what, s.sent,
-                          ev.error().message);
-      sink.write(std::move(line));
-      return true;
-    }
-    if (!ev->has_value()) continue;
-    std::string line = event_line(**ev);
-    if (!sink.write(std::move(line))) return false;
-    ++s.sent;
+// One API watch as the HTTP core's event source: no thread of its own. The
+// store calls the core's wake when an event comes; the core pulls the lines
+// on its I/O thread. Holds the store watch, the identity's watch slot and
+// the open-watches gauge until the core drops it (the stream ended, the
+// client went away, or timeoutSeconds passed).
+class WatchSource final : public EventSource {
+ public:
+  WatchSource(std::unique_ptr<store::Watch> watch, std::shared_ptr<void> slot, metrics::Gauge& open,
+              std::string what)
+      : watch_(std::move(watch)), slot_(std::move(slot)), open_(open), what_(std::move(what)) {
+    open_.inc();
+    logger("api")->debug("watch {} opened", what_);
   }
-}
+  ~WatchSource() override {
+    open_.dec();
+    logger("api")->debug("watch {} ended after {} events", what_, sent_);
+  }
+
+  void start(std::function<void()> wake) override { watch_->on_ready(std::move(wake)); }
+
+  Pull pull(std::string& out) override {
+    // Bounded, so that a watch replaying a long history shares the I/O
+    // thread; the core pulls again once these are written.
+    constexpr size_t kMaxBytesPerPull = 256 * 1024;
+    while (out.size() < kMaxBytesPerPull) {
+      auto ev = watch_->next(std::chrono::milliseconds(0));
+      if (!ev) {
+        // The store closed this watch (Gone: the client re-lists) or shut down.
+        logger("api")->info("watch {} closed by the store after {} events: {}", what_, sent_,
+                            ev.error().message);
+        out += "{\"type\":\"ERROR\",\"object\":" + dump_json(status_object(ev.error())) + "}\n";
+        return Pull::kEnded;
+      }
+      if (!ev->has_value()) return Pull::kDrained;
+      append_event_line(out, **ev);
+      ++sent_;
+    }
+    return Pull::kMore;
+  }
+
+ private:
+  std::unique_ptr<store::Watch> watch_;
+  std::shared_ptr<void> slot_;  // this identity's share of watches (WatchLimiter)
+  metrics::Gauge& open_;
+  std::string what_;  // "vms from revision 42", for logs
+  size_t sent_ = 0;
+};
 
 }  // namespace
 
@@ -95,34 +100,14 @@ void handle_watch(Context& ctx, const Route& route, const Identity& who,
   auto watch = ctx.store.watch(route.kind->kind, *from, *options);
   if (!watch) return write_error(res, watch.error(), "", plural);
 
-  auto s = std::make_shared<WatchStream>();
-  s->watch = std::move(*watch);
-  s->clock = &ctx.clock;
-  s->stopping = &ctx.stopping;
-  s->deadline = ctx.clock.steady_now() + *timeout;
-  s->poll = ctx.options.watch_poll_interval;
-  s->open = &ctx.metrics.open_watches.with({});
-  s->slot = std::move(slot);
-  s->what = plural + " from revision " + std::to_string(*from);
-  s->open->inc();
-  logger("api")->debug("watch {} opened for {}s", s->what, timeout->count());
-
   res.status = 200;
-  // As Kubernetes names watch streams. The stream lasts: it runs on a thread
-  // of its own (bounded by the watch caps) and its connection closes after it.
+  // As Kubernetes names watch streams. The stream lasts; its connection
+  // closes after it.
   res.set_header("Content-Type", "application/json;stream=watch");
-  res.long_lived = true;
-  // The callback holds the stream (the store watch, the slot) until the
-  // core drops it; the gauge and the log say when it ends.
-  struct Ender {
-    std::shared_ptr<WatchStream> s;
-    ~Ender() {
-      s->open->dec();
-      logger("api")->debug("watch {} ended after {} events", s->what, s->sent);
-    }
-  };
-  auto ender = std::shared_ptr<Ender>(new Ender{s});
-  res.stream = [s, ender](BodySink& sink) { return stream(*s, sink); };
+  res.events = std::make_shared<WatchSource>(std::move(*watch), std::move(slot),
+                                             ctx.metrics.open_watches.with({}),
+                                             plural + " from revision " + std::to_string(*from));
+  res.events_lifetime = *timeout;
 }
 
 }  // namespace corral::server

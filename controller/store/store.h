@@ -91,6 +91,15 @@ class Watch {
   // and was closed (the client re-lists, as with Kubernetes), or Unavailable
   // when the store shut down.
   virtual Result<std::optional<WatchEvent>> next(std::chrono::milliseconds timeout) = 0;
+  // For a reader with no thread to spare (the API's watch streams, many on
+  // one I/O thread): `ready` is called when next() has something to answer
+  // (an event or an error) — at once if it has already, then each time
+  // something comes after a next() answered nullopt. Edge-triggered: drain
+  // with next(0) until it answers nullopt (or an error) before counting on
+  // another call. Called on the publishing thread with the watch's lock
+  // held, so it must be quick and must not call into this watch: post the
+  // work elsewhere. Set once, before reading.
+  virtual void on_ready(std::function<void()> ready) = 0;
 };
 
 struct Preconditions {

@@ -15,6 +15,21 @@ struct WatchHub::Watcher {
   std::deque<WatchEvent> initial;  // guarded by mu: synthetic ADDED / replay, not bounded
   std::deque<WatchEvent> live;     // guarded by mu: bounded by watch_buffer
   State state = State::kOpen;      // guarded by mu
+  std::function<void()> ready;     // guarded by mu: WatchImpl::on_ready's
+  bool ready_armed = false;        // guarded by mu: ready is due at the next change
+
+  // REQUIRES: mu held. Something changed for the reader: wake a next() that
+  // waits, or call an event-driven reader that drained everything before.
+  void signal() {
+    cv.notify_all();
+    if (ready_armed) {
+      ready_armed = false;
+      ready();
+    }
+  }
+  bool has_answer() const {  // REQUIRES: mu held
+    return !initial.empty() || !live.empty() || state != State::kOpen;
+  }
 };
 
 class WatchHub::WatchImpl final : public Watch {
@@ -25,10 +40,10 @@ class WatchHub::WatchImpl final : public Watch {
 
   Result<std::optional<WatchEvent>> next(std::chrono::milliseconds timeout) override {
     std::unique_lock lock(w_->mu);
-    auto ready = [&] {
-      return !w_->initial.empty() || !w_->live.empty() || w_->state != Watcher::State::kOpen;
-    };
-    if (!w_->cv.wait_for(lock, timeout, ready)) return std::optional<WatchEvent>();
+    if (!w_->cv.wait_for(lock, timeout, [&] { return w_->has_answer(); })) {
+      w_->ready_armed = static_cast<bool>(w_->ready);
+      return std::optional<WatchEvent>();
+    }
     if (w_->state == Watcher::State::kOverflowed) {
       return make_error(ErrorCode::kGone,
                         "watch closed: the watcher fell more than its buffer behind; re-list");
@@ -42,6 +57,13 @@ class WatchHub::WatchImpl final : public Watch {
     WatchEvent e = std::move(q.front());
     q.pop_front();
     return std::optional<WatchEvent>(std::move(e));
+  }
+
+  void on_ready(std::function<void()> ready) override {
+    std::lock_guard lock(w_->mu);
+    w_->ready = std::move(ready);
+    w_->ready_armed = true;
+    if (w_->has_answer()) w_->signal();
   }
 
  private:
@@ -88,11 +110,11 @@ bool WatchHub::offer(Watcher& w, const HubEvent& e) {
     w.state = Watcher::State::kOverflowed;
     w.initial.clear();
     w.live.clear();
-    w.cv.notify_all();
+    w.signal();
     return false;
   }
   w.live.push_back(std::move(*out));
-  w.cv.notify_all();
+  w.signal();
   return true;
 }
 
@@ -171,7 +193,7 @@ void WatchHub::shutdown() {
   for (auto& w : watchers_) {
     std::lock_guard wl(w->mu);
     w->state = Watcher::State::kShutDown;
-    w->cv.notify_all();
+    w->signal();
   }
   watchers_.clear();
 }
@@ -183,7 +205,7 @@ void WatchHub::restart_at(int64_t revision) {
     w->state = Watcher::State::kRestarted;
     w->initial.clear();
     w->live.clear();
-    w->cv.notify_all();
+    w->signal();
   }
   watchers_.clear();
   history_.clear();

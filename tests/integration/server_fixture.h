@@ -56,6 +56,7 @@ class FaultyStore final : public store::ForwardingStore {
       if (ev && ev->has_value()) --left_;
       return ev;
     }
+    void on_ready(std::function<void()> ready) override { inner_->on_ready(std::move(ready)); }
 
    private:
     std::unique_ptr<store::Watch> inner_;

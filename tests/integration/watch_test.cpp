@@ -1,12 +1,18 @@
 // Watch streaming over HTTP: events in order from a resourceVersion, live
 // events, one object by name, 410 Gone before streaming, ERROR when the store
-// closes a watch, and timeoutSeconds ending the stream.
+// closes a watch, and timeoutSeconds ending the stream; hundreds of watches
+// holding no thread.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <functional>
 #include <future>
 
 #include "api/json.h"
 #include "tests/integration/server_fixture.h"
+#include "tests/support/raw_socket.h"
 
 namespace corral::testing {
 namespace watch_test {
@@ -22,8 +28,10 @@ struct WatchResult {
   std::vector<Json> events;
 };
 
-// Reads a watch until the server ends it, or until `stop_after` events came.
-WatchResult watch(httplib::Client& c, const std::string& query, size_t stop_after = SIZE_MAX) {
+// Reads a watch until the server ends it, or until `stop_after` events came;
+// `on_head`, if any, is called once the answer's head arrived.
+WatchResult watch(httplib::Client& c, const std::string& query, size_t stop_after = SIZE_MAX,
+                  const std::function<void()>& on_head = nullptr) {
   WatchResult out;
   std::string pending;
   auto r = c.Get(
@@ -31,6 +39,7 @@ WatchResult watch(httplib::Client& c, const std::string& query, size_t stop_afte
       [&](const httplib::Response& res) {
         out.status = res.status;
         out.content_type = res.get_header_value("Content-Type");
+        if (on_head) on_head();
         return true;
       },
       [&](const char* data, size_t len) {
@@ -60,7 +69,6 @@ class WatchTest : public ::testing::TestWithParam<std::string> {
  protected:
   void start(store::StoreOptions so = {}) {
     server::ServerOptions o;
-    o.watch_poll_interval = std::chrono::milliseconds(50);
     auto port = h_.start(GetParam(), o, so);
     ASSERT_TRUE(port.ok()) << port.error().to_string();
     c_ = h_.client();
@@ -239,13 +247,14 @@ TEST(WatchStop, StopEndsOpenWatches) {
   auto port = h.start("memory");
   ASSERT_TRUE(port.ok());
   auto c = h.client();
-  auto fut =
-      std::async(std::launch::async, [&] { return watch(*c, "?watch=true&timeoutSeconds=600"); });
-  auto m = h.client();
-  ASSERT_TRUE(eventually([&] {
-    auto r = m->Get("/metrics");
-    return r && r->body.find("corral_api_open_watches 1") != std::string::npos;
-  }));
+  // Stopped once its head arrived: a stop between the watch's start and its
+  // head would close the connection before any answer (status 0), which is
+  // not what this tests (the gauge alone counted it open too early, a flake).
+  std::promise<void> head;
+  auto fut = std::async(std::launch::async, [&] {
+    return watch(*c, "?watch=true&timeoutSeconds=600", SIZE_MAX, [&] { head.set_value(); });
+  });
+  ASSERT_EQ(head.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
   auto start = std::chrono::steady_clock::now();
   h.server->stop();
   // Ended, not waited out: a deadline far below the watch's own 600 s, and
@@ -253,6 +262,68 @@ TEST(WatchStop, StopEndsOpenWatches) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(120));
   ASSERT_EQ(fut.wait_for(std::chrono::seconds(60)), std::future_status::ready);
   EXPECT_EQ(fut.get().status, 200);
+}
+
+size_t threads_of_this_process() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& task : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+// Reads `fd` until `needle` came (true) or the socket's read bound passed.
+bool read_until_seen(int fd, const std::string& needle) {
+  std::string got;
+  char buf[4096];
+  while (got.find(needle) == std::string::npos) {
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// A watch is an event source of the HTTP core's one I/O thread, not a thread
+// of its own: 300 open watches add no thread to the server, each still gets
+// every event, and one whose client goes away is released.
+TEST(WatchScale, ThreeHundredWatchesHoldNoThreadAndEachGetsTheEvent) {
+  constexpr int kWatches = 300;
+  Harness h;
+  server::ServerOptions options;
+  options.max_watches_per_identity = kWatches;
+  options.max_watches = kWatches;
+  options.max_connections_per_address = 0;  // all from 127.0.0.1
+  ASSERT_TRUE(h.start("memory", options).ok());
+  auto c = h.client();
+  auto open_watches = [&](int n) {
+    return eventually([&] {
+      auto r = c->Get("/metrics");
+      return r && r->body.find("corral_api_open_watches " + std::to_string(n) + "\n") != std::string::npos;
+    });
+  };
+  const size_t threads_before = threads_of_this_process();
+
+  std::vector<int> fds;
+  for (int i = 0; i < kWatches; ++i) {
+    int fd = connect_tcp("127.0.0.1:" + std::to_string(h.port));
+    ASSERT_GE(fd, 0);
+    fds.push_back(fd);
+    ASSERT_TRUE(send_all(fd, std::string("GET ") + kVMs +
+                                 "?watch=true&resourceVersion=0&timeoutSeconds=120 HTTP/1.1\r\n"
+                                 "Host: 127.0.0.1\r\n\r\n"));
+  }
+  ASSERT_TRUE(open_watches(kWatches));
+  // The harness's threads (64 workers, the I/O thread, the store's) were
+  // there before; a thread per watch would add 300.
+  EXPECT_LT(threads_of_this_process(), threads_before + 10);
+
+  auto r = c->Post(kVMs, vm("for-everyone").dump(), kJson);
+  ASSERT_TRUE(r && r->status == 201);
+  for (int fd : fds) EXPECT_TRUE(read_until_seen(fd, "\"name\":\"for-everyone\""));
+
+  for (int i = 0; i < kWatches / 2; ++i) close(fds[static_cast<size_t>(i)]);
+  EXPECT_TRUE(open_watches(kWatches / 2));
+  for (size_t i = kWatches / 2; i < fds.size(); ++i) close(fds[i]);
+  EXPECT_TRUE(open_watches(0));
 }
 
 }  // namespace watch_test
