@@ -73,15 +73,9 @@ class RebalanceTest : public ::testing::Test {
         << node << " did not turn Ready\n" << controller_->logs();
   }
 
-  // hold 2 s, every 1 s, two moves a round, 20 s cooldown: fast enough for a
-  // test, slow enough that a flap would show.
-  void create_pool(bool rebalance) {
-    Json pool = Json::parse(R"({"apiVersion":"corral/v1","kind":"Pool","metadata":{"name":"web"},
-      "spec":{"placement":"spread","rebalance":{"maxImbalance":0.2,"highWatermark":0.95,
-      "minGain":0.05,"holdSeconds":2,"intervalSeconds":1,"maxMovesPerRound":2,
-      "cooldownSeconds":20}}})");
-    pool["spec"]["rebalance"]["enabled"] = rebalance;
-    create("pools", pool);
+  void create_pool() {
+    create("pools", Json::parse(R"({"apiVersion":"corral/v1","kind":"Pool","metadata":{"name":"web"},
+      "spec":{"placement":"spread"}})"));
   }
   void create_vmset(int max_unavailable) {
     Json j = Json::parse(R"({"apiVersion":"corral/v1","kind":"VMSet","metadata":{"name":"app"},
@@ -163,7 +157,7 @@ class RebalanceTest : public ::testing::Test {
 // Drain h1 with maxUnavailable 1: corralctl drain follows it to the end, and at
 // no sampled instant are fewer than replicas − 1 slots in service.
 TEST_F(RebalanceTest, DrainEmptiesTheNodeWithinTheBudget) {
-  create_pool(false);
+  create_pool();
   create_vmset(1);
   ASSERT_TRUE(wait_for([&] { return slots_in_service(vms()) == kReplicas; }, kWait)) << describe();
   const int on_h1 = per_node()["h1"];
@@ -201,7 +195,7 @@ TEST_F(RebalanceTest, DrainEmptiesTheNodeWithinTheBudget) {
 
 // A budget of 0 holds every serving VM back; the drain says why and times out.
 TEST_F(RebalanceTest, DrainWaitsForTheBudgetAndTimesOutNamingIt) {
-  create_pool(false);
+  create_pool();
   Json j = Json::parse(R"({"apiVersion":"corral/v1","kind":"VMSet","metadata":{"name":"app"},
       "spec":{"pool":"web","replicas":2,"disruption":{"maxUnavailable":0},
       "template":{"spec":{"resources":{"cpu":"100m","memory":"32Mi"},

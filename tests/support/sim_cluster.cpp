@@ -221,26 +221,30 @@ Result<void> SimCluster::create_or_replace(Json object) {
   return Ok{};
 }
 
-Result<void> SimCluster::scale(const std::string& vmset, int32_t replicas) {
-  auto record = store_->get(VMSet::kKind, vmset);
+namespace {
+
+// Read, change, write back with the read's resourceVersion (a Conflict is
+// the caller's error: nothing else writes specs in a simulation).
+template <class T, class F>
+Result<void> update_spec(store::Store& store, const std::string& name, F&& change) {
+  auto record = store.get(T::kKind, name);
   if (!record) return record.take_error();
-  auto set = from_json<VMSet>((*record)->parse());
-  if (!set) return set.take_error();
-  set->spec.replicas = replicas;
-  auto updated = store_->update(VMSet::kKind, to_json(*set));
+  auto object = from_json<T>((*record)->parse());
+  if (!object) return object.take_error();
+  change(*object);
+  auto updated = store.update(T::kKind, to_json(*object));
   if (!updated) return updated.take_error();
   return Ok{};
 }
 
+}  // namespace
+
+Result<void> SimCluster::scale(const std::string& vmset, int32_t replicas) {
+  return update_spec<VMSet>(*store_, vmset, [&](VMSet& s) { s.spec.replicas = replicas; });
+}
+
 Result<void> SimCluster::cordon(const std::string& node, bool on) {
-  auto record = store_->get(Node::kKind, node);
-  if (!record) return record.take_error();
-  auto n = from_json<Node>((*record)->parse());
-  if (!n) return n.take_error();
-  n->spec.unschedulable = on;
-  auto updated = store_->update(Node::kKind, to_json(*n));
-  if (!updated) return updated.take_error();
-  return Ok{};
+  return update_spec<Node>(*store_, node, [&](Node& n) { n.spec.unschedulable = on; });
 }
 
 // ---- time ----------------------------------------------------------------------
