@@ -62,6 +62,9 @@ lb_bench|tcp: corral/haproxy req/s|>=|1.0|x|README; RESULTS.md lb_bench (issue 6
 lb_bench|tcp: corral/haproxy p99|<=|1.1|x|README; RESULTS.md lb_bench (issue 6)
 lb_slow_body_bench|VmRSS peak|<=|256|MiB|README; RESULTS.md lb_slow_body_bench (issue 15 §6)
 lb_failover_bench|failed after detection|=|0|requests|README; RESULTS.md (issue 6: none fail once detected)
+sim_cluster_bench|placements/s with 300k placed|>=|10000|/s|issue 17 §2 (simulated cluster, 10,000 nodes)
+sim_cluster_bench|rebalance round|<=|200|ms|issue 17 §2 (MoveLoop pass, input built included)
+sim_cluster_bench|fail-over p99 (simulated)|<=|3|s|issue 4; issue 17 §2 (1 node of 10,000)
 "
 
 # ---------------------------------------------------------------------------
@@ -88,6 +91,7 @@ lb_bench|lb_bench||--duration 1 --warmup 0 --repeat 2 --no-direct|900|180|190|lb
 lb_slow_body_bench|lb_slow_body_bench||--clients 20 --body-mib 1 --seconds 2|300|120|40|fds=2200
 lb_failover_bench|lb_failover_bench|--trials 10|--trials 1 --clients 1|900|180|120|
 false_failover_bench|false_failover_bench|--agents 20 --seconds 600|--agents 2 --seconds 5|900|120|620|
+sim_cluster_bench|sim_cluster_bench|--nodes 10000 --vms 300000|--nodes 100 --vms 2000|3600|120|1800|
 "
 
 usage() { sed -n '/^#   bench\/run-all.sh/,/^#   --list/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -364,6 +368,16 @@ parse_convergence_bench() {
   info convergence_bench "converged" "$converged"
   info convergence_bench "rounds with moves, moves" \
     "$(grab "$log" "s/^rounds with moves ([0-9]+), moves ([0-9]+) \\(cancelled ([0-9]+)\\).*/\\1 rounds, \\2 moves (\\3 cancelled)/p")"
+}
+
+parse_sim_cluster_bench() {
+  local log=$1
+  fig sim_cluster_bench "placements/s with 300k placed" "$(grab "$log" "s/^placement: .* = ($N) VMs\/s.*/\\1/p")" /s
+  fig sim_cluster_bench "rebalance round" "$(grab "$log" "s/^rebalance: one round .* ($N) ms, the longest.*/\\1/p")" ms
+  fig sim_cluster_bench "fail-over p99 (simulated)" "$(grab "$log" "s/^fail-over: .* p99 ($N) s, max.*/\\1/p")" s
+  info sim_cluster_bench "place all: simulated, wall" \
+    "$(grab "$log" "s/^place: ([0-9]+) of [0-9]+ VMs running after ($N) s simulated, ($N) s wall.*/\\1 VMs: \\2 s, \\3 s/p")"
+  info sim_cluster_bench "peak RSS" "$(grab "$log" "s/^peak RSS: ([0-9]+) MiB.*/\\1 MiB/p")"
 }
 
 parse_false_failover_bench() {

@@ -194,10 +194,12 @@ TEST_F(FailoverTest, RestartedAgentStopsItsStaleCopiesInsteadOfRunningThemTwice)
   }
 }
 
-// A controller outage of any length — from a kill -9 and an immediate
-// restart to a minute — moves no VM: the agents retry every second and reach
-// the returning controller within its startup grace. With the agents' old
-// 1-2-4-5 s back-off, the 20 s and 60 s outages re-placed every VM (issue 14).
+// A controller outage — a kill -9 of the real binary and its restart, after
+// 0, 1 or 5 s — moves no VM: the agents retry every second and reach the
+// returning controller within its startup grace. With the agents' old
+// 1-2-4-5 s back-off, 20 s and 60 s outages re-placed every VM (issue 14);
+// those lengths, where the test is only waiting, run on the simulated
+// cluster (tests/unit/sim_cluster_test.cpp, SimControllerDown), up to 60 s.
 class ControllerOutage : public FailoverTest, public ::testing::WithParamInterface<int> {};
 
 TEST_P(ControllerOutage, MovesNoVM) {
@@ -235,7 +237,7 @@ TEST_P(ControllerOutage, MovesNoVM) {
   EXPECT_EQ(scrape_metric(controller_->url(), "corral_vms_lost_total"), 0.0) << controller_->logs();
 }
 
-INSTANTIATE_TEST_SUITE_P(Seconds, ControllerOutage, ::testing::Values(0, 1, 5, 20, 60),
+INSTANTIATE_TEST_SUITE_P(Seconds, ControllerOutage, ::testing::Values(0, 1, 5),
                          [](const ::testing::TestParamInfo<int>& info) {
                            return std::to_string(info.param) + "s";
                          });
