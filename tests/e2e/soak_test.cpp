@@ -39,7 +39,7 @@ TEST(Soak, FiveMinutesOfChurnKeepEveryInvariant) {
   EXPECT_GT(report.creates, 10);
   EXPECT_GT(report.placements_checked, 10);
   EXPECT_GT(report.objects_checked, 10);
-  EXPECT_GT(report.copy_samples, 200);
+  EXPECT_GT(report.copy_samples, 100);  // ~1 a second; fewer on a loaded machine
 }
 
 }  // namespace soak_test

@@ -34,7 +34,8 @@ constexpr const char* kUnfenced = "rn";    // process agents, fencing: none
 constexpr const char* kSimulated = "sm";   // sim agents
 constexpr const char* kVmSetLabel = "corral.io/vmset";
 constexpr int kMaxViolationsKept = 50;
-constexpr int kSettledBeats = 2;  // answered heartbeats after which an agent has converged
+constexpr int kSettledBeats = 2;
+constexpr auto kProgressPeriod = std::chrono::seconds(60);  // a progress line a minute  // answered heartbeats after which an agent has converged
 
 // A write that failed this way may still have been committed.
 bool may_have_landed(const Error& e) {
@@ -224,9 +225,9 @@ class Soak {
     {
       std::lock_guard lock(mu_);
       a.url.clear();  // not settled until it has converged again
+      ++report_.agent_kills;
     }
     a.agent->kill_hard();
-    ++report_.agent_kills;
     std::this_thread::sleep_for(o_.agent_down);
     std::string error;
     if (!a.agent->start(&error)) {
@@ -404,6 +405,7 @@ class Soak {
   void check_loop(std::stop_token stop) {
     ApiClient api(client_config());
     auto next_resources = Clock::now();
+    auto next_progress = Clock::now() + kProgressPeriod;
     for (auto next = Clock::now(); !stop.stop_requested(); next += o_.check_period) {
       {
         std::unique_lock lock(mu_);
@@ -415,6 +417,10 @@ class Soak {
       if (Clock::now() >= next_resources) {
         sample_resources();
         next_resources += o_.resource_period;
+      }
+      if (Clock::now() >= next_progress) {
+        progress();
+        next_progress += kProgressPeriod;
       }
     }
   }
@@ -553,6 +559,24 @@ class Soak {
       add_sample("sim agent open fds", "fds", t, a.fds);
       add_sample("sim agent threads", "threads", t, a.threads);
     }
+  }
+
+  // A line a minute: how far it got, and the last resource samples.
+  void progress() {
+    std::string line;
+    {
+      std::lock_guard lock(mu_);
+      line = stamp() + std::to_string(sets_.size()) + " sets, " + std::to_string(report_.max_copies_seen) +
+             " VM copies at most, " + std::to_string(violation_count_) + " violations, " +
+             std::to_string(report_.placements_checked) + " placements, " +
+             std::to_string(report_.controller_restarts) + " controller restarts, " +
+             std::to_string(report_.agent_kills) + " agent kills";
+      for (const auto& [name, samples] : resource_samples_)
+        if (!samples.empty() && name.rfind("controller", 0) == 0) line += "; " + name + " " + fixed(samples.back().second);
+      const auto db = resource_samples_.find("database size (file + WAL)");
+      if (db != resource_samples_.end() && !db->second.empty()) line += "; database " + fixed(db->second.back().second) + " MiB";
+    }
+    say(line);
   }
 
   // --- small things -------------------------------------------------------------
