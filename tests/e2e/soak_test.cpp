@@ -39,7 +39,9 @@ TEST(Soak, FiveMinutesOfChurnKeepEveryInvariant) {
   EXPECT_GT(report.creates, 10);
   EXPECT_GT(report.placements_checked, 10);
   EXPECT_GT(report.objects_checked, 10);
-  EXPECT_GT(report.copy_samples, 100);  // ~1 a second; fewer on a loaded machine
+  EXPECT_GT(report.copy_samples, 100);
+  // Agent kills left stale unfenced copies that the checker judged (and let be).
+  EXPECT_GT(report.stale_copies_tolerated, 0);  // ~1 a second; fewer on a loaded machine
 }
 
 }  // namespace soak_test

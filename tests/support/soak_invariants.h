@@ -38,9 +38,13 @@ struct VmCopy {
 // (the soak asks for >= 2 answered heartbeats, read before the copies were).
 // `self_fence(vm)`: the VM's fencing is selfFence.
 // Returns one line per violation, naming the VM and where its copies run.
+// `tolerated` (optional): incremented per VM that runs twice within the rules
+// (a stale unfenced copy beside a dead or unsettled agent), so a caller can
+// tell that the rule was exercised.
 std::vector<std::string> copy_violations(const std::vector<VmCopy>& copies,
                                          const std::function<bool(const std::string&)>& settled,
-                                         const std::function<bool(const std::string&)>& self_fence);
+                                         const std::function<bool(const std::string&)>& self_fence,
+                                         int* tolerated = nullptr);
 
 using SoakClock = std::chrono::steady_clock;
 
