@@ -168,6 +168,32 @@ class Soak {
       r.flagged = r.growth.percent > o_.growth_limit_percent;
       report_.resources.push_back(r);
     }
+    // Each controller life (start or restart to the next kill): the first and
+    // last samples of the controller's resources in it. A restart resets what
+    // the controller holds in memory (its watch history starts empty), so
+    // growth within a life and from one life's end to the next tell apart
+    // what refills after a restart from what leaks.
+    std::vector<double> kills;
+    for (const auto& [down, up] : outages_) kills.push_back(seconds_since_start(down));
+    kills.push_back(report_.seconds + 1);
+    double from = 0;
+    for (double to : kills) {
+      SoakReport::Life life;
+      life.from_s = from;
+      life.to_s = std::min(to, report_.seconds);
+      for (const char* name : {"controller RSS", "controller open fds", "controller threads"}) {
+        std::pair<double, double> first{-1, -1}, last{-1, -1};
+        for (const auto& sample : resource_samples_[name]) {
+          if (sample.first < from || sample.first >= to) continue;
+          if (first.first < 0) first = sample;
+          last = sample;
+        }
+        life.first.push_back(first.second);
+        life.last.push_back(last.second);
+      }
+      report_.lives.push_back(life);
+      from = to;
+    }
     return report_;
   }
 
@@ -695,6 +721,9 @@ std::string SoakReport::format(double growth_limit_percent) const {
   line("agent kills: %d", agent_kills);
   line("writes: %d creates, %d scales, %d deletes, %d unacknowledged", creates, scales, deletes,
        unacknowledged_writes);
+  for (const Life& l : lives)
+    line("controller life %.0f-%.0f s: RSS %.1f -> %.1f MiB, fds %.0f -> %.0f, threads %.0f -> %.0f", l.from_s,
+         l.to_s, l.first[0], l.last[0], l.first[1], l.last[1], l.first[2], l.last[2]);
   for (const ResourceReport& r : resources)
     line("growth %s: %+.1f %% (%.1f -> %.1f %s; target < %.0f %%)%s", r.name.c_str(), r.growth.percent,
          r.growth.early, r.growth.late, r.unit.c_str(), growth_limit_percent, r.flagged ? " FLAGGED" : "");

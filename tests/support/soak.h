@@ -106,6 +106,13 @@ struct SoakReport {
   int creates = 0, scales = 0, deletes = 0;
   int unacknowledged_writes = 0;  // failed writes (mostly while the controller was down)
   std::vector<ResourceReport> resources;
+  // The controller between its restarts: RSS (MiB), fds and threads at the
+  // first and last sample of each life (-1: no sample).
+  struct Life {
+    double from_s = 0, to_s = 0;
+    std::vector<double> first, last;  // RSS, fds, threads
+  };
+  std::vector<Life> lives;
   bool resources_ok() const;
   bool ok() const { return error.empty() && violation_count == 0 && resources_ok(); }
   // The report as printed by bench/soak.cpp, one figure per line.
