@@ -70,6 +70,7 @@ soak|controller RSS growth|<=|5|%|issue 17 §4 (after warm-up, over the hour)
 soak|controller open fds growth|<=|5|%|issue 17 §4
 soak|controller threads growth|<=|5|%|issue 17 §4
 soak|database size growth|<=|5|%|issue 17 §4
+soak|controller RSS growth (life ends)|<=|5|%|issue 17 §4 (RSS at the end of the first and the last controller life)
 "
 
 # ---------------------------------------------------------------------------
@@ -445,6 +446,8 @@ parse_soak() {
   fig soak "controller open fds growth" "$(soak_growth "controller open fds")" %
   fig soak "controller threads growth" "$(soak_growth "controller threads")" %
   fig soak "database size growth" "$(soak_growth "database size \\(file \\+ WAL\\)")" %
+  fig soak "controller RSS growth (life ends)" "$(soak_growth "controller RSS at life ends")" %
+  info soak "controller fds growth (life ends)" "$(soak_growth "controller open fds at life ends")${log:+ %}"
   local agent
   agent=$(soak_growth "sim agent RSS")
   info soak "sim agent RSS growth" "${agent:+$agent %}"

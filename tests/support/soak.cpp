@@ -194,6 +194,26 @@ class Soak {
       report_.lives.push_back(life);
       from = to;
     }
+    // From the end of the first life to the end of the last, when there are
+    // two lives or more: each life's RSS climbs as its watch history fills
+    // (100,000 events, controller/store/store.h), so compared at the same
+    // phase of a life — its end — what is left is a leak.
+    if (report_.lives.size() >= 2) {
+      const char* names[] = {"controller RSS", "controller open fds", "controller threads"};
+      const char* units[] = {"MiB", "fds", "threads"};
+      for (size_t i = 0; i < 3; ++i) {
+        ResourceReport r;
+        r.name = std::string(names[i]) + " at life ends";
+        r.unit = units[i];
+        r.growth.early = report_.lives.front().last[i];
+        r.growth.late = report_.lives.back().last[i];
+        r.growth.early_samples = r.growth.late_samples = 1;
+        if (r.growth.early <= 0 || r.growth.late < 0) continue;
+        r.growth.percent = (r.growth.late - r.growth.early) / r.growth.early * 100;
+        r.flagged = r.growth.percent > o_.growth_limit_percent;
+        report_.resources.push_back(r);
+      }
+    }
     return report_;
   }
 
