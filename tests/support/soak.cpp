@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -86,7 +87,7 @@ class Soak {
       checker.request_stop();
       wake_.notify_all();
     }
-    if (report_.error.empty()) check_acknowledged("at the end");
+    if (!failed()) check_acknowledged("at the end");
     return finish();
   }
 
@@ -198,6 +199,11 @@ class Soak {
     // two lives or more: each life's RSS climbs as its watch history fills
     // (100,000 events, controller/store/store.h), so compared at the same
     // phase of a life — its end — what is left is a leak.
+    // A last life shorter than the first (the run ended before the next
+    // restart was due) is at another phase: the one before it is compared.
+    auto last = report_.lives.end() - 1;
+    const double first_length = report_.lives.front().to_s - report_.lives.front().from_s;
+    if (report_.lives.size() >= 3 && last->to_s - last->from_s < 0.9 * first_length) --last;
     if (report_.lives.size() >= 2) {
       const char* names[] = {"controller RSS", "controller open fds", "controller threads"};
       const char* units[] = {"MiB", "fds", "threads"};
@@ -206,7 +212,7 @@ class Soak {
         r.name = std::string(names[i]) + " at life ends";
         r.unit = units[i];
         r.growth.early = report_.lives.front().last[i];
-        r.growth.late = report_.lives.back().last[i];
+        r.growth.late = last->last[i];
         r.growth.early_samples = r.growth.late_samples = 1;
         if (r.growth.early <= 0 || r.growth.late < 0) continue;
         r.growth.percent = (r.growth.late - r.growth.early) / r.growth.early * 100;
@@ -223,7 +229,7 @@ class Soak {
     const auto end = start_ + o_.duration;
     auto next_kill = start_ + o_.agent_kill_period;
     auto next_restart = start_ + o_.controller_restart_period;
-    while (report_.error.empty()) {
+    while (!failed()) {
       const auto next = std::min({next_kill, next_restart, end});
       std::this_thread::sleep_until(next);
       if (Clock::now() >= end) break;
@@ -231,7 +237,7 @@ class Soak {
         restart_controller();
         next_restart += o_.controller_restart_period;
       }
-      if (Clock::now() >= next_kill && report_.error.empty() && o_.real_agents > 0) {
+      if (Clock::now() >= next_kill && !failed() && o_.real_agents > 0) {
         kill_and_restart_agent();
         next_kill += o_.agent_kill_period;
       }
@@ -298,8 +304,10 @@ class Soak {
         if (!controller_up_) continue;
       }
       std::lock_guard writes(writes_mu_);
-      resolve_uncertain(api);
-      churn_once(api);
+      guarded("churn", [&] {
+        resolve_uncertain(api);
+        churn_once(api);
+      });
     }
   }
 
@@ -464,10 +472,10 @@ class Soak {
         if (stop.stop_requested()) return;
       }
       if (Clock::now() >= next_copies) {
-        check_copies();
+        guarded("copy check", [&] { check_copies(); });
         next_copies += o_.check_period;
       }
-      check_placements(api);
+      guarded("placement check", [&] { check_placements(api); });
       if (Clock::now() >= next_resources) {
         sample_resources();
         next_resources += o_.resource_period;
@@ -636,6 +644,22 @@ class Soak {
   }
 
   // --- small things -------------------------------------------------------------
+
+  bool failed() {
+    std::lock_guard lock(mu_);
+    return !report_.error.empty();
+  }
+
+  // Runs `step` of a thread; an exception (an answer of an unexpected shape)
+  // ends the soak with an error instead of std::terminate.
+  void guarded(const char* what, const std::function<void()>& step) {
+    try {
+      step();
+    } catch (const std::exception& e) {
+      std::lock_guard lock(mu_);
+      if (report_.error.empty()) report_.error = std::string(what) + " threw: " + e.what();
+    }
+  }
 
   // REQUIRES: mu_ held.
   void add_sample(const std::string& name, const std::string& unit, double t, double value) {
