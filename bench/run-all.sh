@@ -5,7 +5,7 @@
 # `## run-all <date> <commit>` section (issue 17: "benchmarks stay met").
 #
 #   bench/run-all.sh [--build-dir DIR] [--no-build] [--quick] [--only NAME[,NAME]]
-#                    [--skip NAME[,NAME]] [--no-append] [--list]
+#                    [--skip NAME[,NAME]] [--soak] [--no-append] [--list]
 #
 #   --build-dir DIR  the build tree to build and run (default: build/)
 #   --no-build       run the benchmarks as they are in DIR/bench, do not build first
@@ -13,6 +13,8 @@
 #                    end to end; the figures mean nothing and are never recorded
 #   --only NAMES     run only these benchmarks (comma-separated; --list shows the names)
 #   --skip NAMES     run all but these (e.g. --skip false_failover_bench: 10 minutes)
+#   --soak           add the opt-in benchmarks (the 60-minute soak) to the run; without it
+#                    they run only when --only names them (--only soak)
 #   --no-append      print the table, do not append it to bench/RESULTS.md
 #   --list           print the benchmarks, their arguments and time-outs, and exit
 #
@@ -65,6 +67,13 @@ lb_failover_bench|failed after detection|=|0|requests|README; RESULTS.md (issue 
 sim_cluster_bench|placements/s with 300k placed|>=|10000|/s|issue 17 §2 (simulated cluster, 10,000 nodes)
 sim_cluster_bench|rebalance round|<=|200|ms|issue 17 §2 (MoveLoop pass, input built included)
 sim_cluster_bench|fail-over p99 (simulated)|<=|3|s|issue 4; issue 17 §2 (1 node of 10,000)
+soak|invariant violations|=|0|violations|issue 17 §4 (no VM twice, placed ≤ 5 s, no acknowledged object lost)
+soak|max placement latency|<=|5|s|issue 17 §4 (every VM of a set that fits placed within 5 s)
+soak|controller RSS growth|<=|5|%|issue 17 §4 (after warm-up, over the hour)
+soak|controller open fds growth|<=|5|%|issue 17 §4
+soak|controller threads growth|<=|5|%|issue 17 §4
+soak|database size growth|<=|5|%|issue 17 §4
+soak|controller RSS growth (life ends)|<=|5|%|issue 17 §4 (RSS at the end of the first and the last controller life)
 "
 
 # ---------------------------------------------------------------------------
@@ -73,7 +82,8 @@ sim_cluster_bench|fail-over p99 (simulated)|<=|3|s|issue 4; issue 17 §2 (1 node
 #   time-out s | --quick time-out s | estimated s (documented size) | needs
 # The documented sizes are the commands in bench/RESULTS.md (defaults where it
 # runs the defaults). needs: etcd (/usr/bin/etcd, which tests/support starts),
-# lb-tools (nginx, haproxy, wrk, taskset), fds=N (an open-files hard limit).
+# lb-tools (nginx, haproxy, wrk, taskset), fds=N (an open-files hard limit),
+# opt-in (not in a full run: only with --only NAME or --soak).
 JOBS="
 codec_bench|codec_bench|--benchmark_min_time=1|--benchmark_min_time=0.01|300|60|10|
 api_bench|api_bench||--vms 2000 --nodes 200 --clients 4 --watchers 5|900|120|120|
@@ -92,13 +102,14 @@ lb_slow_body_bench|lb_slow_body_bench||--clients 20 --body-mib 1 --seconds 2|300
 lb_failover_bench|lb_failover_bench|--trials 10|--trials 1 --clients 1|900|180|120|
 false_failover_bench|false_failover_bench|--agents 20 --seconds 600|--agents 2 --seconds 5|900|120|620|
 sim_cluster_bench|sim_cluster_bench|--nodes 10000 --vms 300000|--nodes 100 --vms 2000|3600|120|1800|
+soak|soak|--minutes 60|--seconds 60 --controller-restart-seconds 30 --sim-agents 5 --real-agents 2|4500|240|3660|opt-in
 "
 
 usage() { sed -n '/^#   bench\/run-all.sh/,/^#   --list/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build_dir="$root/build"
-do_build=1 quick=0 append=1 list=0 only="" skip=""
+do_build=1 quick=0 append=1 list=0 only="" skip="" soak=0
 command_line="bench/run-all.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -107,6 +118,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     --only) [ $# -ge 2 ] || usage; only="$2"; shift ;;
     --skip) [ $# -ge 2 ] || usage; skip="$2"; shift ;;
+    --soak) soak=1 ;;
     --no-append) append=0 ;;
     --list) list=1 ;;
     -h|--help) usage ;;
@@ -156,6 +168,8 @@ selected=()
 for name in "${job_names[@]}"; do
   if [ -n "$only" ] && ! in_list "$name" "$only"; then continue; fi
   if [ -n "$skip" ] && in_list "$name" "$skip"; then continue; fi
+  # Opt-in (an hour): only when named, or with --soak.
+  if in_list opt-in "${job_needs[$name]}" && [ "$soak" = 0 ] && ! in_list "$name" "$only"; then continue; fi
   selected+=("$name")
 done
 
@@ -429,6 +443,28 @@ parse_lb_failover_bench() {
   info lb_failover_bench "failed before detection" "$(grab "$log" "s/^failed before detection: (.*)/\\1/p")"
   info lb_failover_bench "detection p50 / max" \
     "$(grab "$log" "s/^detection .*: p50 ($N) s, max ($N) s over ([0-9]+) trials.*/\\1 \\/ \\2 s, \\3 trials/p")"
+}
+
+parse_soak() {
+  local log=$1
+  fig soak "invariant violations" "$(grab "$log" "s/^invariant violations: ([0-9]+) .*/\\1/p")" violations
+  fig soak "max placement latency" "$(grab "$log" "s/^max placement latency: ($N) s.*/\\1/p")" s
+  info soak "placements checked" "$(grab "$log" "s/^placements checked: ([0-9]+) VMs, ([0-9]+) sets late.*/\\1 VMs, \\2 sets late/p")"
+  info soak "controller restarts, agent kills" \
+    "$(grab "$log" "s/^controller restarts: ([0-9]+).*/\\1/p") restarts, $(grab "$log" "s/^agent kills: ([0-9]+).*/\\1/p") kills"
+  info soak "acknowledged objects checked" "$(grab "$log" "s/^acknowledged objects checked: ([0-9]+).*/\\1/p")"
+  info soak "writes" "$(grab "$log" "s/^writes: (.*)/\\1/p")"
+  # "growth controller RSS: +1.2 % (30.1 -> 30.5 MiB; target < 5 %)"; $1 a regex
+  soak_growth() { grab "$log" "s/^growth $1: \\+?(-?$N) %.*/\\1/p"; }
+  fig soak "controller RSS growth" "$(soak_growth "controller RSS")" %
+  fig soak "controller open fds growth" "$(soak_growth "controller open fds")" %
+  fig soak "controller threads growth" "$(soak_growth "controller threads")" %
+  fig soak "database size growth" "$(soak_growth "database size \\(file \\+ WAL\\)")" %
+  fig soak "controller RSS growth (life ends)" "$(soak_growth "controller RSS at life ends")" %
+  info soak "controller fds growth (life ends)" "$(soak_growth "controller open fds at life ends")${log:+ %}"
+  local agent
+  agent=$(soak_growth "sim agent RSS")
+  info soak "sim agent RSS growth" "${agent:+$agent %}"
 }
 
 # --- prerequisites -------------------------------------------------------------

@@ -113,6 +113,7 @@ class Agent {
   const std::string& url() const { return daemon_.url(); }  // its local endpoint
   std::string logs() const { return daemon_.logs(); }
   const AgentOptions& options() const { return options_; }
+  Process* process() { return daemon_.process(); }
 
  private:
   AgentOptions options_;

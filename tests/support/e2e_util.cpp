@@ -23,11 +23,9 @@ bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeo
   return done();
 }
 
-namespace {
-
 // With read(2), not an ifstream: a process that exits while it is read makes
 // read fail with ESRCH, which libstdc++'s filebuf turns into an exception.
-std::string read_cmdline(const std::string& path) {
+std::string read_proc_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return "";
   std::string out;
@@ -41,8 +39,6 @@ std::string read_cmdline(const std::string& path) {
   return out;
 }
 
-}  // namespace
-
 std::map<int, std::string> process_table() {
   std::map<int, std::string> out;
   DIR* proc = opendir("/proc");
@@ -50,7 +46,7 @@ std::map<int, std::string> process_table() {
   while (dirent* e = readdir(proc)) {
     int pid = atoi(e->d_name);
     if (pid <= 0) continue;
-    std::string cmd = read_cmdline(std::string("/proc/") + e->d_name + "/cmdline");
+    std::string cmd = read_proc_file(std::string("/proc/") + e->d_name + "/cmdline");
     for (char& c : cmd)
       if (c == '\0') c = ' ';
     if (!cmd.empty()) out[pid] = cmd;

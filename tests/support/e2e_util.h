@@ -22,6 +22,10 @@ namespace corral::testing {
 bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout,
               std::chrono::milliseconds poll = std::chrono::milliseconds(50));
 
+// The whole of a /proc file (cmdline, environ, stat...), read with read(2):
+// "" when it cannot be read (the process is gone).
+std::string read_proc_file(const std::string& path);
+
 // argv of every process (NULs as spaces), by pid; processes that vanish while
 // read are skipped, and zombies (empty cmdline) are left out.
 std::map<int, std::string> process_table();
