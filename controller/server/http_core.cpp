@@ -718,6 +718,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 }  // namespace
 
 void HttpCore::Impl::wake(std::weak_ptr<SessionBase> session) {
+  // Once stopping, nothing is posted: a watch the core still holds (in a
+  // handler queued on the stopped loop) goes with the io_context, and a
+  // publisher must not post into it while it is being destroyed.
+  if (stopping) return;
   bool first = false;
   {
     std::lock_guard lock(wakes_mu);
