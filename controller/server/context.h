@@ -21,7 +21,7 @@ struct Context {
   const Authenticator& auth;
   ServerMetrics& metrics;
   metrics::Registry& registry;        // rendered by /metrics
-  const std::atomic<bool>& stopping;  // set by Server::stop(): watches end, readyz fails
+  const std::atomic<bool>& stopping;  // set by Server::stop(): readyz fails
   const HeartbeatHandler& heartbeat;  // empty: heartbeats are not served (set before start)
   const AdmissionHook& admission;     // empty: everything is admitted (set before start)
   // Reads VM logs from agents (vm_log.h); null: none are read (set before start).

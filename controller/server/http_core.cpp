@@ -70,12 +70,17 @@ void feed(beast::flat_buffer& buffer, Parser& parser, bool stop_at_header, error
   }
 }
 
+// "<hex size>\r\n", the line before a chunk of `size` bytes, into `out`;
+// returns its length.
+size_t chunk_head(char (&out)[24], size_t size) {
+  return static_cast<size_t>(std::snprintf(out, sizeof out, "%zx\r\n", size));
+}
+
 // One chunk of a chunked body (an empty piece would end the body: skipped).
 void append_chunk(std::string& out, std::string_view piece) {
   if (piece.empty()) return;
-  char size[24];
-  const int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-  out.append(size, static_cast<size_t>(n));
+  char head[24];
+  out.append(head, chunk_head(head, piece.size()));
   out += piece;
   out += "\r\n";
 }
@@ -555,9 +560,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (!events_body_.empty()) buffers[count++] = net::buffer(events_body_);
     } else {
       if (!events_body_.empty()) {
-        const int n = std::snprintf(events_chunk_head_, sizeof events_chunk_head_, "%zx\r\n",
-                                    events_body_.size());
-        buffers[count++] = net::buffer(events_chunk_head_, static_cast<size_t>(n));
+        buffers[count++] =
+            net::buffer(events_chunk_head_, chunk_head(events_chunk_head_, events_body_.size()));
         buffers[count++] = net::buffer(events_body_);
         buffers[count++] = net::buffer(kCrlf.data(), kCrlf.size());
       }

@@ -213,7 +213,7 @@ void Server::stop() {
   Impl& m = *impl_;
   std::lock_guard lock(m.mu);
   if (!m.http) return;
-  m.stopping = true;  // watches end at their next poll; readyz fails
+  m.stopping = true;  // readyz fails; the core's stop below ends open watches
   if (m.heartbeats) {
     m.heartbeats->stop();
     m.heartbeats.reset();
