@@ -24,6 +24,13 @@ std::optional<Lease> LeaseTable::current(const std::string& node) const {
   return it->second;
 }
 
+std::optional<SteadyTime> LeaseTable::renewed_at(const std::string& node) const {
+  std::lock_guard lock(mu_);
+  auto it = leases_.find(node);
+  if (it == leases_.end()) return std::nullopt;
+  return it->second.renewed;
+}
+
 bool LeaseTable::forget_if_idle(const std::string& node, SteadyTime renewed_before) {
   std::lock_guard lock(mu_);
   auto it = leases_.find(node);
@@ -34,7 +41,7 @@ bool LeaseTable::forget_if_idle(const std::string& node, SteadyTime renewed_befo
 
 std::map<std::string, Lease> LeaseTable::snapshot() const {
   std::lock_guard lock(mu_);
-  return leases_;
+  return {leases_.begin(), leases_.end()};
 }
 
 }  // namespace corral::heartbeat

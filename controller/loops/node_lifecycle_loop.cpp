@@ -111,13 +111,6 @@ NodeLifecyclePassStats NodeLifecycleLoop::run_once() {
 }
 
 reconcile::NodeLifecycleResult NodeLifecycleLoop::decide(reconcile::SteadyTime now) {
-  // Leases from the heartbeat service's table: a lease there was renewed by a
-  // heartbeat this controller received. Nodes without one are absent, which
-  // decide_node_lifecycle treats as first seen at our start.
-  std::map<std::string, reconcile::LeaseObservation> leases;
-  for (const auto& [node, lease] : leases_.snapshot()) {
-    leases[node] = reconcile::LeaseObservation{lease.renewed, true};
-  }
   std::map<std::string, reconcile::PeerProbe> answers;
   {
     std::lock_guard lock(probes_->mu);
@@ -127,7 +120,14 @@ reconcile::NodeLifecycleResult NodeLifecycleLoop::decide(reconcile::SteadyTime n
   in.nodes = &cache_.nodes().items();
   in.pools = &cache_.pools().items();
   in.vms = &cache_.vms().items();
-  in.leases = &leases;
+  // Leases from the heartbeat service's table: a lease there was renewed by a
+  // heartbeat this controller received. Nodes without one are absent, which
+  // decide_node_lifecycle treats as first seen at our start.
+  in.lease_of = [this](const std::string& node) -> std::optional<reconcile::LeaseObservation> {
+    if (auto renewed = leases_.renewed_at(node)) return reconcile::LeaseObservation{*renewed, true};
+    return std::nullopt;
+  };
+  in.name_order = &name_order_;
   in.probes = &answers;
   in.guarded_at = &guarded_at_;
   in.controller_started = started_;

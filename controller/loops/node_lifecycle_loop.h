@@ -159,6 +159,7 @@ class NodeLifecycleLoop {
   std::set<std::string> fence_announced_;
   bool no_pool_disrupted_ = false;  // the guard holds the nodes in no pool
   std::map<std::string, reconcile::SteadyTime> guarded_at_;  // by node: last pass the guard held it
+  std::vector<size_t> name_order_;  // decide_node_lifecycle's name order, kept between passes
 };
 
 }  // namespace corral::loops

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
+#include <unordered_map>
 #include <string_view>
 
 #include "base/duration.h"
@@ -16,37 +19,83 @@ using std::chrono::milliseconds;
 
 std::string format_seconds(milliseconds d) { return format_cpu(d.count()) + "s"; }
 
-// FNV-1a: a stable hash (std::hash may differ between builds), so that the
-// peers asked to probe a node are the same on every controller and every pass.
-uint64_t stable_hash(std::string_view a, std::string_view b) {
-  constexpr uint64_t kOffset = 14695981039346656037ull;
-  constexpr uint64_t kPrime = 1099511628211ull;
-  uint64_t h = kOffset;
-  auto mix = [&](std::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= kPrime;
-    }
-  };
-  mix(a);
-  mix("/");
-  mix(b);
-  return h;
+// A node's place on the peer ring: FNV-1a (stable: std::hash may differ
+// between builds, and every controller must ask the same peers) finished by
+// splitmix64's mixer, without which names that differ in their last
+// characters ("node-17", "node-18") would sit side by side on the ring and a
+// rack of dead neighbours would be asked about each other.
+uint64_t ring_position(std::string_view name) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : name) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+  return h ^ (h >> 31);
 }
 
-bool shares_pool(const std::vector<size_t>& a, const std::vector<size_t>& b) {
-  // Both sorted; a node in no pool shares "the cluster" with every node.
-  if (a.empty() || b.empty()) return true;
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (a[i] == b[j]) return true;
-    if (a[i] < b[j])
-      ++i;
-    else
-      ++j;
+// The peers asked to probe a suspect: the `count` nearest successors of the
+// suspect's ring position among the nodes that may probe it (Ready, renewed,
+// an endpoint known, a pool in common). One ring per pool, one of the nodes
+// in no pool (they share "the cluster" with everyone) and one of all nodes
+// (for a suspect in no pool), built once per pass on the first suspect: a
+// suspect costs O(log n + count) instead of hashing and sorting every node
+// (684 ms per pass at 10,000 nodes with 2,000 of them silent).
+class PeerRings {
+ public:
+  using Entry = std::pair<uint64_t, size_t>;  // (ring position, node index)
+
+  PeerRings(const std::vector<Node>& nodes, size_t pool_count,
+            const std::function<bool(size_t)>& eligible,
+            const std::function<const std::vector<size_t>&(size_t)>& pools_of)
+      : by_pool_(pool_count) {
+    for (size_t j = 0; j < nodes.size(); ++j) {
+      if (!eligible(j)) continue;
+      const Entry e{ring_position(nodes[j].metadata.name), j};
+      all_.push_back(e);
+      const std::vector<size_t>& pools = pools_of(j);
+      if (pools.empty()) no_pool_.push_back(e);
+      for (size_t p : pools) by_pool_[p].push_back(e);
+    }
+    std::sort(all_.begin(), all_.end());
+    std::sort(no_pool_.begin(), no_pool_.end());
+    for (auto& ring : by_pool_) std::sort(ring.begin(), ring.end());
   }
-  return false;
-}
+
+  // Node indices in asking order (nearest successor first).
+  std::vector<size_t> peers_of(std::string_view suspect, const std::vector<size_t>& pools,
+                               size_t count) const {
+    const uint64_t at = ring_position(suspect);
+    std::vector<Entry> near;  // (clockwise distance, node)
+    auto walk = [&](const std::vector<Entry>& ring) {
+      if (ring.empty()) return;
+      auto it = std::lower_bound(ring.begin(), ring.end(), Entry{at, 0});
+      for (size_t taken = 0; taken < std::min(count, ring.size()); ++taken) {
+        if (it == ring.end()) it = ring.begin();
+        near.emplace_back(it->first - at, it->second);  // unsigned: wraps around the ring
+        ++it;
+      }
+    };
+    if (pools.empty()) {
+      walk(all_);
+    } else {
+      walk(no_pool_);
+      for (size_t p : pools) walk(by_pool_[p]);
+    }
+    std::sort(near.begin(), near.end());
+    std::vector<size_t> out;
+    for (const Entry& e : near) {
+      if (out.size() == count) break;
+      if (std::find(out.begin(), out.end(), e.second) == out.end()) out.push_back(e.second);
+    }
+    return out;
+  }
+
+ private:
+  std::vector<Entry> all_, no_pool_;
+  std::vector<std::vector<Entry>> by_pool_;
+};
 
 }  // namespace
 
@@ -82,6 +131,14 @@ NodeHealth current_health(const Node& node) {
   return NodeHealth::kUnknown;
 }
 
+LeaseLookup lookup_in(const std::map<std::string, LeaseObservation>& leases) {
+  return [&leases](const std::string& node) -> std::optional<LeaseObservation> {
+    auto it = leases.find(node);
+    if (it == leases.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
 void LeaseTracker::observe(const Node& node, SteadyTime now) {
   const std::string& name = node.metadata.name;
   std::string lease = node.status.lease.holderIdentity + "@" + node.status.lease.renewTime;
@@ -107,10 +164,20 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
   NodeLifecycleResult out;
 
   // Visit nodes in name order so that every output is sorted and stable.
-  std::vector<size_t> order(nodes.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return nodes[a].metadata.name < nodes[b].metadata.name; });
+  std::vector<size_t> own_order;
+  std::vector<size_t>& order = in.name_order ? *in.name_order : own_order;
+  auto by_name = [&](size_t a, size_t b) { return nodes[a].metadata.name < nodes[b].metadata.name; };
+  // Same size and strictly increasing names: a permutation of the same
+  // indices (positions only move on insert or remove) in name order.
+  bool reuse = order.size() == nodes.size();
+  for (size_t k = 1; reuse && k < order.size(); ++k) reuse = by_name(order[k - 1], order[k]);
+  if (!reuse) {
+    order.resize(nodes.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), by_name);
+  }
+  std::vector<NodeHealth> health(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) health[i] = current_health(nodes[i]);
 
   // Pass 1: per node its pools, grace and lease age.
   struct Facts {
@@ -130,12 +197,11 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
     NodeFailover fo = failover_for(nodes[i], pools);
     f.grace = fo.in_pool ? fo.grace : options.default_grace;
     f.since = in.controller_started;
-    if (in.leases) {
-      auto it = in.leases->find(nodes[i].metadata.name);
-      if (it != in.leases->end()) {
+    if (in.lease_of) {
+      if (const std::optional<LeaseObservation> lease = in.lease_of(nodes[i].metadata.name)) {
         // A renewal seen before our own start cannot shorten the grace we owe.
-        f.since = std::max(it->second.since, in.controller_started);
-        f.renewed = it->second.renewed;
+        f.since = std::max(lease->since, in.controller_started);
+        f.renewed = lease->renewed;
       }
     }
     // Not heard from since our start: wait until every live agent has had
@@ -148,7 +214,7 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
         fo.restart_window);
     f.restarting = !f.fresh && f.restart_window.count() > 0 &&
                    in.now - f.since < f.restart_window &&
-                   current_health(nodes[i]) != NodeHealth::kNotReady;
+                   health[i] != NodeHealth::kNotReady;
   }
 
   // The mass-failure guard, per pool (and for the nodes in no pool): of the
@@ -157,7 +223,7 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
   const size_t no_pool = pools.size();
   std::vector<size_t> live(pools.size() + 1, 0), silent(pools.size() + 1, 0);
   for (size_t i = 0; i < nodes.size(); ++i) {
-    if (current_health(nodes[i]) == NodeHealth::kNotReady) continue;
+    if (health[i] == NodeHealth::kNotReady) continue;
     const bool quiet = !facts[i].fresh && !facts[i].restarting;
     auto count = [&](size_t p) {
       ++live[p];
@@ -191,13 +257,14 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
   };
 
   // VMs by node, built on the first NotReady node: O(V) once instead of per node.
-  std::optional<std::map<std::string_view, std::vector<const VM*>>> vms_by_node;
+  std::optional<std::unordered_map<std::string_view, std::vector<const VM*>>> vms_by_node;
+  std::optional<PeerRings> rings;  // built on the first suspect
 
   for (size_t i : order) {
     const Node& node = nodes[i];
     const Facts& f = facts[i];
     const std::string& name = node.metadata.name;
-    const NodeHealth current = current_health(node);
+    const NodeHealth current = health[i];
     const milliseconds age = duration_cast<milliseconds>(in.now - f.since);
     NodeVerdict v{name, current, f.fresh && f.renewed, true};
     std::string why;
@@ -205,8 +272,10 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
     if (f.fresh) {
       if (f.renewed) {
         v.health = NodeHealth::kReady;
-        why =
-            "lease renewed " + format_seconds(age) + " ago (grace " + format_seconds(f.grace) + ")";
+        // Only a transition says why (formatting it for every Ready node,
+        // four times a second, was a tenth of the pass at 10,000 nodes).
+        if (current != NodeHealth::kReady)
+          why = "lease renewed " + format_seconds(age) + " ago (grace " + format_seconds(f.grace) + ")";
       } else {
         v.judged = false;  // only sighted since our start: give it its grace
       }
@@ -230,17 +299,15 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
         expired += "; its agent stopped for a restart and did not return within " +
                    format_duration(f.restart_window);
       // Peers: other nodes of a shared pool whose leases are fresh and whose
-      // local endpoint is known, ranked by a hash of (suspect, peer).
-      std::vector<std::pair<uint64_t, size_t>> ranked;
+      // local endpoint is known (PeerRings).
+      std::vector<size_t> ranked;
       if (!node.status.address.empty()) {
-        for (size_t j = 0; j < nodes.size(); ++j) {
-          if (j == i || !facts[j].fresh || !facts[j].renewed) continue;
-          if (nodes[j].status.address.empty()) continue;
-          if (!shares_pool(f.pools, facts[j].pools)) continue;
-          ranked.emplace_back(stable_hash(name, nodes[j].metadata.name), j);
-        }
-        std::sort(ranked.begin(), ranked.end());
-        if (ranked.size() > options.probers_per_node) ranked.resize(options.probers_per_node);
+        if (!rings)
+          rings.emplace(
+              nodes, pools.size(),
+              [&](size_t j) { return facts[j].fresh && facts[j].renewed && !nodes[j].status.address.empty(); },
+              [&](size_t j) -> const std::vector<size_t>& { return facts[j].pools; });
+        ranked = rings->peers_of(name, f.pools, options.probers_per_node);
       }
 
       const PeerProbe* probe = nullptr;
@@ -292,7 +359,7 @@ NodeLifecycleResult decide_node_lifecycle(const NodeLifecycleInput& in,
                        (!probe || in.now - probe->probed_at >= options.probe_interval);
       if (ask) {
         ProbeRequest req{name, node.status.address, {}};
-        for (const auto& [hash, j] : ranked) req.peers.push_back(nodes[j].metadata.name);
+        for (size_t j : ranked) req.peers.push_back(nodes[j].metadata.name);
         out.probes.push_back(std::move(req));
       }
     }

@@ -47,7 +47,7 @@ class LyingPeer : public ::testing::Test {
     in.nodes = &nodes_;
     in.pools = &pools_;
     in.vms = &vms_;
-    in.leases = &leases_;
+    in.lease_of = lookup_in(leases_);
     in.probes = &probes_;
     in.controller_started = t0_ - std::chrono::hours(1);
     in.now = t0_ + at;

@@ -56,7 +56,7 @@ class NodeLifecycle : public ::testing::Test {
     in.nodes = &nodes_;
     in.pools = &pools_;
     in.vms = &vms_;
-    in.leases = &leases_;
+    in.lease_of = lookup_in(leases_);
     in.probes = &probes_;
     in.controller_started = started_;
     in.now = now;
