@@ -6,8 +6,14 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "api/json_object_map.h"
+
 namespace corral {
 
-using Json = nlohmann::ordered_json;
+// Objects keep their fields in the order written (nlohmann's ordered_map,
+// growing without deep copies: api/json_object_map.h, defined here and not
+// only declared so that no file can use a Json whose object type is
+// incomplete — nlohmann/json.hpp may come from a precompiled header).
+using Json = nlohmann::basic_json<JsonObjectMap>;
 
 }  // namespace corral
