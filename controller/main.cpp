@@ -8,6 +8,7 @@
 //       [--node-monitor-period 250ms] [--fence-stop-timeout 10s] [--writer-threads 128]
 //       [--heartbeat-listen HOST:PORT|off] [--request-head-timeout 10s]
 //       [--max-connections 10000] [--max-connections-per-address 256]
+//       [--max-heartbeat-connections 20000]
 //       [--max-watches 1024] [--max-watches-per-identity 128]
 //       [--trust-node-addresses]
 //
@@ -89,6 +90,7 @@ struct Flags {
   std::string request_head_timeout = "10s";
   int max_connections = 10000;
   int max_connections_per_address = 256;
+  int max_heartbeat_connections = 20000;
   int max_watches = 1024;
   int max_watches_per_identity = 128;
   bool trust_node_addresses = false;
@@ -290,8 +292,13 @@ int main(int argc, char** argv) {
                  "listeners: a client trickling its headers holds nothing longer")
       ->capture_default_str();
   app.add_option("--max-connections", f.max_connections,
-                 "Connections each listener holds at once; more are closed at once "
+                 "Connections the API listener holds at once; more are closed at once "
                  "(corral_api_refused_total{reason=\"max_connections\"}); 0: no cap")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  app.add_option("--max-heartbeat-connections", f.max_heartbeat_connections,
+                 "Connections the heartbeat listener holds at once: one per host, plus room for "
+                 "agents reconnecting before their old connection is noticed gone; 0: no cap")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
   app.add_option("--max-connections-per-address", f.max_connections_per_address,
@@ -420,6 +427,7 @@ int main(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::milliseconds>(*head_timeout);
   options.max_connections = static_cast<size_t>(f.max_connections);
   options.max_connections_per_address = static_cast<size_t>(f.max_connections_per_address);
+  options.max_heartbeat_connections = static_cast<size_t>(f.max_heartbeat_connections);
   options.max_watches = static_cast<size_t>(f.max_watches);
   options.max_watches_per_identity = static_cast<size_t>(f.max_watches_per_identity);
   options.trust_node_addresses = f.trust_node_addresses;
@@ -472,13 +480,14 @@ int main(int argc, char** argv) {
   corral::server::Server server(*store, clock, options);
   server.set_agent_log_reader(&agent_logs);
   if (etcd_store) etcd_metrics.register_in(server.metrics());
-  server.set_heartbeat_handler([&heartbeats, &role](const std::string& node,
-                                                     const corral::Json& body) -> Result<corral::Json> {
+  server.set_heartbeat_handler([&heartbeats, &role](const std::string& node, const corral::Json& body,
+                                                     std::chrono::steady_clock::time_point received)
+                                                        -> Result<corral::Json> {
     // Several controllers: only the leader judges heartbeats; the others name it.
     if (role) {
       if (auto leads = role->gate_heartbeat(); !leads) return leads.take_error();
     }
-    return heartbeats.handle(node, body);
+    return heartbeats.handle(node, body, received);
   });
   if (role) server.set_control_plane_info([&role] { return role->info(); });
   server.set_admission([&s = *store](const corral::KindInfo& kind, const corral::Json& object,

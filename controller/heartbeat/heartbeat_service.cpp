@@ -92,6 +92,7 @@ std::shared_ptr<HeartbeatService::NodeState> HeartbeatService::state_for(const s
   std::lock_guard lock(states_mu_);
   auto& state = states_[node];
   if (!state) state = std::make_shared<NodeState>();
+  known_nodes_.store(states_.size(), std::memory_order_relaxed);
   return state;
 }
 
@@ -111,6 +112,7 @@ void HeartbeatService::forget_deleted_nodes(SteadyTime now) {
     if (!leases_.forget_if_idle(node, idle_since)) continue;
     std::lock_guard lock(states_mu_);
     states_.erase(node);
+    known_nodes_.store(states_.size(), std::memory_order_relaxed);
     logger("heartbeat")->info("node/{}: deleted and silent for {}; its lease and state are dropped", node,
                               seconds_text(std::chrono::duration_cast<std::chrono::milliseconds>(options_.forget_after), true));
   }
@@ -125,7 +127,13 @@ SteadyTime HeartbeatService::next_persist(const std::string& node, uint64_t writ
   x ^= x >> 31;
   const double share = static_cast<double>(x >> 11) / static_cast<double>(1ULL << 53);
   const double factor = 1.0 - options_.persist_jitter * share;
-  return now + std::chrono::duration_cast<SteadyTime::duration>(options_.persist_interval * factor);
+  std::chrono::duration<double> interval = options_.persist_interval;
+  if (options_.max_periodic_writes_per_second > 0) {
+    // Each node writes once per interval: n nodes write n / interval per second.
+    const double nodes = static_cast<double>(known_nodes_.load(std::memory_order_relaxed));
+    interval = std::max(interval, std::chrono::duration<double>(nodes / options_.max_periodic_writes_per_second));
+  }
+  return now + std::chrono::duration_cast<SteadyTime::duration>(interval * factor);
 }
 
 Result<store::RecordPtr> HeartbeatService::register_node(const std::string& name,
@@ -189,7 +197,8 @@ bool HeartbeatService::self_fence_bound(const std::string& node) const {
   return false;
 }
 
-Result<Json> HeartbeatService::handle(const std::string& node, const Json& body) {
+Result<Json> HeartbeatService::handle(const std::string& node, const Json& body,
+                                      std::optional<SteadyTime> received) {
   auto decoded = from_json<HeartbeatRequest>(body);
   if (!decoded) return decoded.take_error();
   HeartbeatRequest& req = *decoded;
@@ -244,7 +253,7 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
     if (!record) return record.take_error();
     registered = true;
   }
-  leases_.renew(node, req.holderIdentity, now);
+  leases_.renew(node, req.holderIdentity, received ? std::min(*received, now) : now);
   // The last beat of an agent stopping for a restart: its VMs stay for the
   // window granted (the agent's ask, at most the pools'), and the next agent
   // may take the node at once.
@@ -298,7 +307,7 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
           "agent " + req.holderIdentity + " stopped for a restart; the node keeps its VMs for up to " +
           format_duration(std::chrono::seconds(restart_window)) + " until an agent reports again";
       logger("heartbeat")->info("node/{}: {}", node, message);
-      (void)events_.record({"Node", node, (*written)->uid}, event_type::kNormal, "AgentRestarting",
+      (void)events_.record({"Node", node, (*record)->uid}, event_type::kNormal, "AgentRestarting",
                            message, node);
     } else if (req.restartWindowSeconds > 0) {
       logger("heartbeat")->info(
@@ -308,7 +317,7 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body)
     }
     if (skew_appeared) {
       logger("heartbeat")->warn("node/{}: {}", node, next.clock_skew_message);
-      (void)events_.record({"Node", node, (*written)->uid}, event_type::kWarning, "ClockSkew",
+      (void)events_.record({"Node", node, (*record)->uid}, event_type::kWarning, "ClockSkew",
                            next.clock_skew_message, node);
     }
   }

@@ -13,11 +13,13 @@
 // one node are serialised (they come at 1 Hz), different nodes run in parallel.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -44,6 +46,14 @@ struct HeartbeatOptions {
   // interval spent most of the heartbeat CPU on these writes (heartbeat_bench).
   // Leases are judged from memory, never from this copy.
   std::chrono::milliseconds persist_interval{10000};
+  // The periodic writes of all nodes together stay under this rate: with more
+  // nodes than persist_interval × this, each node's interval stretches
+  // (10,000 nodes: 40 s). At 10,000 hosts the 10 s writes alone were ~1,100
+  // durable writes/s and the largest share of the controller's CPU
+  // (heartbeat_bench); a status that changes (usage past
+  // usage_change_fraction, capacity, address, the lease holder) is still
+  // written at once. 0: no cap.
+  double max_periodic_writes_per_second = 250;
   // Each node's next periodic write comes after a share of persist_interval
   // drawn from [1 − jitter, 1]. Without it the writes stay in lock-step: after
   // a controller restart every node writes at its first beat, then all again
@@ -97,8 +107,13 @@ class HeartbeatService {
   // One heartbeat of `node`, `body` a HeartbeatRequest. Returns the
   // HeartbeatResponse. Errors: Invalid (422, with field paths), Conflict (409,
   // another live agent holds the lease), Unavailable (503, the store),
-  // whatever the store answers on a write.
-  Result<Json> handle(const std::string& node, const Json& body);
+  // whatever the store answers on a write. `received`: when the listener read
+  // the beat (steady clock); the lease is renewed as of then, not as of when
+  // a worker got to it — an overloaded controller must not let leases run out
+  // for beats that arrived on time (a feedback: expiries write NotReady and
+  // Events, which make the next beats later still). Unset: now.
+  Result<Json> handle(const std::string& node, const Json& body,
+                      std::optional<SteadyTime> received = std::nullopt);
 
   // Applies every VM and Pool change the store published before the call to
   // the index and the pool cache. Tests call it; see WatchFeed::sync.
@@ -142,6 +157,7 @@ class HeartbeatService {
 
   std::mutex states_mu_;
   std::unordered_map<std::string, std::shared_ptr<NodeState>> states_;  // guarded by states_mu_
+  std::atomic<size_t> known_nodes_{0};  // states_.size(), read without the lock
   std::mutex forget_mu_;                 // one sweep at a time; a beat never waits for it
   SteadyTime next_forget_check_{};       // guarded by forget_mu_
 };

@@ -1,12 +1,15 @@
 #include "controller/heartbeat/lease_table.h"
 
+#include <algorithm>
+
 namespace corral::heartbeat {
 
 void LeaseTable::renew(const std::string& node, const std::string& holder, SteadyTime now) {
   std::lock_guard lock(mu_);
   Lease& lease = leases_[node];
+  // A beat read before the last one renewed cannot take its renewal back.
+  lease.renewed = lease.holder == holder ? std::max(lease.renewed, now) : now;
   lease.holder = holder;
-  lease.renewed = now;
   lease.released = false;
   ++lease.renewals;
 }

@@ -82,7 +82,7 @@ class HeartbeatHttpHandler final : public HttpHandler {
             settle_reported_address(*body, route.name, req.remote_addr, trust_node_addresses_);
         !settled)
       return write_error(res, settled.error(), route.name, "nodes");
-    auto answer = handler_(route.name, *body);
+    auto answer = handler_(route.name, *body, req.received);
     if (!answer) return write_error(res, answer.error(), route.name, "nodes");
     res.status = 200;
     res.set_content(dump_json(*answer), kJsonContentType);

@@ -43,7 +43,7 @@ void handle_heartbeat(Context& ctx, const Route& route, const HttpRequest& req,
                                              ctx.options.trust_node_addresses);
       !settled)
     return write_error(res, settled.error(), route.name, "nodes");
-  auto answer = ctx.heartbeat(route.name, *body);
+  auto answer = ctx.heartbeat(route.name, *body, req.received);
   if (!answer) return write_error(res, answer.error(), route.name, "nodes");
   if (const int port = ctx.heartbeat_port.load(); port > 0)
     (*answer)["heartbeatEndpoint"] = heartbeat_endpoint(ctx, req, port);

@@ -367,6 +367,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     set_target(req_, std::string(msg.target()));
     req_.version = static_cast<int>(msg.version());
     req_.remote_addr = address_;
+    req_.received = head_done_;
     req_.headers.reserve(16);
     for (const auto& f : msg)
       req_.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));

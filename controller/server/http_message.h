@@ -61,6 +61,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names as sent
   std::string body;
   std::string remote_addr;  // the peer's IP address as text
+  // When its head had been read: a heartbeat renews its lease as of then, so
+  // that a beat queued behind busy workers is not held against its agent.
+  std::chrono::steady_clock::time_point received{};
   int version = 11;         // 10 or 11
 
   // Header lookups ignore the case of the name; the first value wins.

@@ -126,7 +126,7 @@ Result<void> Server::Impl::start_heartbeat_listener() {
   o.max_body_bytes = options.max_body_bytes;
   o.listen_name = options.heartbeat_listen_name;
   o.request_head_timeout = options.request_head_timeout;
-  o.max_connections = options.max_connections;
+  o.max_connections = options.max_heartbeat_connections;
   o.max_connections_per_address = options.max_connections_per_address;
   o.trust_node_addresses = options.trust_node_addresses;
   if (!auth.enabled() && !is_loopback_host(o.host))

@@ -68,6 +68,11 @@ struct ServerOptions {
   // corral_api_refused_total{reason}. 0: no cap.
   size_t max_connections = 10000;
   size_t max_connections_per_address = 256;
+  // The heartbeat listener's own cap: one kept connection per host, with room
+  // for agents that reconnect before the old connection is noticed gone — a
+  // cap equal to the host count turned a brief stall at 10,000 agents into
+  // refused reconnects and a collapse (heartbeat_bench). 0: no cap.
+  size_t max_heartbeat_connections = 20000;
   // Open watches one identity (a token's user; "anonymous" without tokens)
   // and everyone together may hold: past either, 429 with Retry-After. A
   // watch holds no thread (the I/O thread writes every watch's events), but
@@ -87,8 +92,10 @@ struct ServerOptions {
 };
 
 // POST /apis/corral/v1/nodes/<node>/heartbeat: `body` is the parsed JSON
-// body; the answer is sent with 200, an Error as its Status.
-using HeartbeatHandler = std::function<Result<Json>(const std::string& node, const Json& body)>;
+// body, `received` when its head was read (HttpRequest::received); the answer
+// is sent with 200, an Error as its Status.
+using HeartbeatHandler = std::function<Result<Json>(
+    const std::string& node, const Json& body, std::chrono::steady_clock::time_point received)>;
 // Called on create and update (not /status) after normalisation and before
 // the store write; `old` is the stored object (null on create). An Error is
 // answered as its Status (Invalid: 422) and nothing is written.

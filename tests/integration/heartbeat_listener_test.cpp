@@ -58,7 +58,9 @@ class HeartbeatListenerTest : public ::testing::Test {
     }
     server_ = std::make_unique<server::Server>(*backend_, clock_, o);
     server_->set_heartbeat_handler(
-        [this](const std::string& node, const Json& body) { return service_->handle(node, body); });
+        [this](const std::string& node, const Json& body, std::chrono::steady_clock::time_point) {
+          return service_->handle(node, body);
+        });
     auto port = server_->start();
     ASSERT_TRUE(port.ok()) << port.error().to_string();
     api_port_ = *port;
@@ -222,7 +224,7 @@ TEST_F(HeartbeatListenerTest, AFollowerNamesTheLeaderAndTheBeatGoesThereAtOnce) 
   o.heartbeat_port = -1;
   server::Server follower(*backend_, clock_, o);
   int follower_beats = 0;
-  follower.set_heartbeat_handler([&](const std::string&, const Json&) -> Result<Json> {
+  follower.set_heartbeat_handler([&](const std::string&, const Json&, std::chrono::steady_clock::time_point) -> Result<Json> {
     ++follower_beats;
     return not_the_leader("c1", leader_url);
   });
@@ -250,7 +252,9 @@ TEST_F(HeartbeatListenerTest, WhileNoOneLeadsTheNextBeatTriesTheNextController) 
   o.heartbeat_port = -1;
   server::Server follower(*backend_, clock_, o);
   follower.set_heartbeat_handler(
-      [](const std::string&, const Json&) -> Result<Json> { return not_the_leader("", ""); });
+      [](const std::string&, const Json&, std::chrono::steady_clock::time_point) -> Result<Json> {
+        return not_the_leader("", "");
+      });
   auto port = follower.start();
   ASSERT_TRUE(port.ok()) << port.error().to_string();
   agent::ControlPlaneOptions options = agent_options("node-a-token");

@@ -37,7 +37,7 @@ class HeartbeatApiTest : public ::testing::Test {
     h_.server = std::make_unique<server::Server>(*h_.store, h_.clock, o);
     if (with_heartbeats) {
       service_ = std::make_unique<heartbeat::HeartbeatService>(*h_.store, leases_, h_.clock);
-      h_.server->set_heartbeat_handler([this](const std::string& node, const Json& body) {
+      h_.server->set_heartbeat_handler([this](const std::string& node, const Json& body, std::chrono::steady_clock::time_point) {
         return service_->handle(node, body);
       });
     }

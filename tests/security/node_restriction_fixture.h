@@ -47,7 +47,9 @@ class SecurityTest : public ::testing::Test {
     ho.watch_poll = std::chrono::milliseconds(20);
     service_ = std::make_unique<heartbeat::HeartbeatService>(*h_.store, leases_, h_.clock, ho);
     h_.server->set_heartbeat_handler(
-        [this](const std::string& node, const Json& body) { return service_->handle(node, body); });
+        [this](const std::string& node, const Json& body, std::chrono::steady_clock::time_point) {
+          return service_->handle(node, body);
+        });
     h_.server->set_agent_log_reader(agent_logs_);
     auto port = h_.server->start();
     ASSERT_TRUE(port.ok()) << port.error().to_string();

@@ -24,11 +24,12 @@ class HeartbeatServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { start(); }
 
-  void start(double persist_jitter = 0) {
+  void start(double persist_jitter = 0, double max_periodic_writes_per_second = 250) {
     HeartbeatOptions o;
     o.watch_in_background = false;
     o.endpoint_key = [](const std::string& node) { return "key-of-" + node; };
     o.persist_jitter = persist_jitter;  // exact intervals unless a test asks
+    o.max_periodic_writes_per_second = max_periodic_writes_per_second;
     svc_ = std::make_unique<HeartbeatService>(*store_, leases_, clock_, o);
   }
 
@@ -200,6 +201,38 @@ TEST_F(HeartbeatServiceTest, PeriodicWritesOfNodesThatWroteTogetherSpreadOut) {
     seconds.insert(s);
   }
   EXPECT_GE(seconds.size(), 4u) << "the writes stayed in lock-step";
+}
+
+// Many nodes: the periodic writes of all of them stay under the cap, each
+// node's interval stretching (here 40 nodes at 2 writes/s: 20 s), while a
+// change that matters is still written at once.
+TEST_F(HeartbeatServiceTest, PeriodicWritesOfAManyNodeFleetStayUnderTheCap) {
+  start(/*persist_jitter=*/0, /*max_periodic_writes_per_second=*/2);
+  constexpr int kNodes = 40;
+  auto node = [](int i) { return "host-" + std::to_string(i); };
+  for (int i = 0; i < kNodes; ++i) ASSERT_TRUE(beat(request(node(i) + "/1"), node(i)).ok());
+  // Written again after 10 s only if the cap did not stretch the interval;
+  // node 0 wrote when it was the only node (10 s then), so look at the last.
+  const std::string last = node(kNodes - 1);
+  const int64_t rv = revision_of("Node", last);
+  int64_t store_writes = 0;
+  for (int s = 1; s <= 19; ++s) {
+    clock_.advance(milliseconds(1000));
+    const int64_t before = store_->revision();
+    for (int i = 0; i < kNodes; ++i) ASSERT_TRUE(beat(request(node(i) + "/1"), node(i)).ok());
+    store_writes += store_->revision() - before;
+  }
+  EXPECT_EQ(revision_of("Node", last), rv) << "written before its stretched interval (20 s)";
+  EXPECT_LE(store_writes, 2 * 19) << "more periodic writes than the cap allows";
+  clock_.advance(milliseconds(1001));
+  ASSERT_TRUE(beat(request(last + "/1"), last).ok());
+  EXPECT_GT(revision_of("Node", last), rv) << "not written once its interval passed";
+
+  Json jump = request(node(5) + "/1");
+  jump["usage"]["cpu"] = "3";  // 50 % of 4 CPU: written at once, cap or not
+  const int64_t rv5 = revision_of("Node", node(5));
+  ASSERT_TRUE(beat(jump, node(5)).ok());
+  EXPECT_GT(revision_of("Node", node(5)), rv5);
 }
 
 TEST_F(HeartbeatServiceTest, LargeUsageChangeIsWrittenAtOnceSmallDriftIsNot) {
