@@ -48,6 +48,8 @@ api_bench|watch p99|<=|10|ms|README; RESULTS.md api_bench; issue 17 §1
 api_bench|controller RSS|<=|1024|MiB|README; RESULTS.md api_bench; issue 17 §1
 scheduler_bench|SQLite placements/s|>=|10000|/s|README; RESULTS.md scheduler_bench; issue 17 §2
 heartbeat_bench|latency p99|<=|50|ms|README; RESULTS.md heartbeat_bench
+heartbeat_bench_10k|latency p99|<=|50|ms|issue 17 §2 (10,000 agents at 1 Hz)
+heartbeat_bench_10k|controller CPU|<=|150|%|issue 17 §2 (controller ≤ 1.5 cores)
 failover_bench|fail-over p99|<=|3|s|README; RESULTS.md failover_bench (issue 4)
 failover_bench_etcd|fail-over p99|<=|3|s|README; issue 16 (fail-over on etcd still ≤ 3 s)
 takeover_bench|first decision p99|<=|3|s|README; issue 16 (control-plane take-over)
@@ -90,6 +92,7 @@ api_bench|api_bench||--vms 2000 --nodes 200 --clients 4 --watchers 5|900|120|120
 scheduler_bench|scheduler_bench||--nodes 200 --vms 1000|600|120|60|
 scheduler_bench_etcd|scheduler_bench|--nodes 500 --vms 2000 --etcd 1|--nodes 50 --vms 200 --etcd 1|600|120|40|etcd
 heartbeat_bench|heartbeat_bench|--agents 5000 --seconds 20|--agents 50 --seconds 2 --register-seconds 1|300|120|45|
+heartbeat_bench_10k|heartbeat_bench|--agents 10000 --seconds 30|--agents 100 --seconds 2 --register-seconds 1|400|120|60|
 failover_bench|failover_bench|--trials 20|--trials 2|900|120|110|
 failover_bench_etcd|failover_bench|--trials 20 --store etcd|--trials 2 --store etcd|900|120|110|etcd
 takeover_bench|takeover_bench|--trials 20|--trials 2|900|120|130|etcd
@@ -325,15 +328,18 @@ parse_scheduler() {  # parse_scheduler BENCH LOG
 parse_scheduler_bench() { parse_scheduler scheduler_bench "$1"; }
 parse_scheduler_bench_etcd() { parse_scheduler scheduler_bench_etcd "$1"; }
 
-parse_heartbeat_bench() {
-  local log=$1
-  fig heartbeat_bench "latency p99" "$(grab "$log" "s/^latency: .* p99 ($N) ms.*/\\1/p")" ms
-  info heartbeat_bench "latency p50 / max" "$(grab "$log" "s/^latency: +p50 ($N) ms, p99 $N ms, max ($N) ms.*/\\1 \\/ \\2 ms/p")"
-  info heartbeat_bench "beats served, errors" \
+parse_heartbeat() {  # parse_heartbeat BENCH LOG
+  local bench=$1 log=$2
+  fig "$bench" "latency p99" "$(grab "$log" "s/^latency: .* p99 ($N) ms.*/\\1/p")" ms
+  info "$bench" "latency p50 / max" "$(grab "$log" "s/^latency: +p50 ($N) ms, p99 $N ms, max ($N) ms.*/\\1 \\/ \\2 ms/p")"
+  info "$bench" "beats served, errors" \
     "$(grab "$log" "s/^measured: ([0-9]+) heartbeats in ($N) s = ([0-9]+)\\/s \\(offered ([0-9]+)\\/s\\), ([0-9]+) errors.*/\\3\\/s of \\4\\/s offered, \\5 errors/p")"
-  info heartbeat_bench "controller CPU, RSS" \
-    "$(grab "$log" "s/^controller: CPU ([0-9]+)% of one core.*RSS ([0-9]+) MiB.*/\\1 % of a core, \\2 MiB/p")"
+  info "$bench" "controller RSS" "$(grab "$log" "s/^controller: CPU.*RSS ([0-9]+) MiB.*/\\1 MiB/p")"
+  fig "$bench" "controller CPU" "$(grab "$log" "s/^controller: CPU ([0-9]+)% of one core.*/\\1/p")" %
+  info "$bench" "client CPU" "$(grab "$log" "s/^client: CPU ([0-9]+)% of one core.*/\\1 % of a core/p")"
 }
+parse_heartbeat_bench() { parse_heartbeat heartbeat_bench "$1"; }
+parse_heartbeat_bench_10k() { parse_heartbeat heartbeat_bench_10k "$1"; }
 
 parse_failover() {  # parse_failover BENCH LOG
   local bench=$1 log=$2
