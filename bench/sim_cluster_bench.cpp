@@ -84,11 +84,26 @@ size_t bound(SimCluster& c, const std::string& set) {
   return n;
 }
 
-double moves_pass_seconds(SimCluster& c) {
+double pass_seconds(SimCluster& c, const std::string& loop) {
   return c.controller_metrics()
       .histogram("corral_controller_loop_pass_seconds", "", {"loop"})
-      .with({"moves"})
+      .with({loop})
       .sum();
+}
+double moves_pass_seconds(SimCluster& c) { return pass_seconds(c, "moves"); }
+
+// Seconds each control loop's passes have taken so far.
+const char* const kLoops[] = {"node-lifecycle", "vmset", "moves", "scheduler", "endpoints", "pool-status"};
+std::map<std::string, double> loop_seconds(SimCluster& c) {
+  std::map<std::string, double> out;
+  for (const char* loop : kLoops) out[loop] = pass_seconds(c, loop);
+  return out;
+}
+std::string loop_breakdown(SimCluster& c, const std::map<std::string, double>& before) {
+  std::string out;
+  for (const auto& [loop, s] : loop_seconds(c))
+    out += (out.empty() ? "" : ", ") + loop + " " + std::to_string(static_cast<int>((s - before.at(loop)) * 1000)) + " ms";
+  return out;
 }
 
 }  // namespace
@@ -129,6 +144,7 @@ int main(int argc, char** argv) {
 
   // 2. A chunk more with all of them placed.
   const auto controller_before = c.controller_wall();
+  const auto loops_before = loop_seconds(c);
   const auto started_sim = c.elapsed();
   if (!apply_object(c, vmset_json("chunk", chunk))) return 1;
   const bool chunk_bound =
@@ -138,6 +154,7 @@ int main(int argc, char** argv) {
               "(%.1f s simulated) (target >= 10000 VMs/s with 300000 placed)\n",
               bound(c, "chunk"), vms, chunk_wall, static_cast<double>(chunk) / chunk_wall,
               seconds(c.elapsed() - started_sim));
+  std::printf("placement: by loop: %s\n", loop_breakdown(c, loops_before).c_str());
   std::fflush(stdout);
   if (!chunk_bound) return 1;
   c.step_until([&] { return c.running() == static_cast<size_t>(vms + chunk); }, 60s);

@@ -177,6 +177,13 @@ void ControllerManager::run_pool_status() {
     metrics_->write_errors.with({"pool-status"}).inc(static_cast<double>(s.errors));
 }
 
+void ControllerManager::run_pool_status_if_due() {
+  if (!pool_status_.urgent() && clock_.steady_now() < next_pool_status_) return;
+  next_pool_status_ = clock_.steady_now() + options_.pool_status_period;
+  run_pool_status();
+  dispatch();
+}
+
 void ControllerManager::run_event_ttl_if_due() {
   if (clock_.steady_now() < event_ttl_.next_due()) return;
   PassTimer timer(metrics_ ? &metrics_->pass_seconds : nullptr, "event-ttl");
@@ -191,8 +198,7 @@ Result<void> ControllerManager::run_once() {
   run_node_lifecycle();
   dispatch();
   run_every_pass();
-  run_pool_status();
-  dispatch();
+  run_pool_status_if_due();
   run_event_ttl_if_due();
   return Ok{};
 }
@@ -229,14 +235,13 @@ void ControllerManager::stop() {
 
 void ControllerManager::thread_loop() {
   auto next_node = clock_.steady_now();
-  auto next_pool = next_node;
   while (!stop_) {
     const auto now = clock_.steady_now();
     // Rounded up: rounding down would spin through the last millisecond
     // before each deadline.
     auto wait = std::min({options_.loop_tick,
                           std::chrono::ceil<std::chrono::milliseconds>(next_node - now),
-                          std::chrono::ceil<std::chrono::milliseconds>(next_pool - now)});
+                          std::chrono::ceil<std::chrono::milliseconds>(next_pool_status_ - now)});
     if (wait.count() > 0) cache_.wait_for_events(wait);
     if (stop_) break;
     dispatch();
@@ -246,11 +251,7 @@ void ControllerManager::thread_loop() {
       dispatch();
     }
     run_every_pass();
-    if (pool_status_.urgent() || clock_.steady_now() >= next_pool) {
-      next_pool = clock_.steady_now() + options_.pool_status_period;
-      run_pool_status();
-      dispatch();
-    }
+    run_pool_status_if_due();
     run_event_ttl_if_due();
   }
 }

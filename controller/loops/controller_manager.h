@@ -117,6 +117,9 @@ class ControllerManager {
   // taken the writes of the one before: VMSets, moves, scheduler, endpoints.
   void run_every_pass();
   void run_pool_status();
+  // Pool status when a Pool spec changed (urgent) or pool_status_period has
+  // passed since the last: as often in run_once() as on the loop thread.
+  void run_pool_status_if_due();
   void run_event_ttl_if_due();
   void thread_loop();
 
@@ -134,6 +137,7 @@ class ControllerManager {
   EventTtlLoop event_ttl_;
   std::unique_ptr<Metrics> metrics_;
   bool initialized_ = false;
+  std::chrono::steady_clock::time_point next_pool_status_{};  // the owner thread's
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -23,7 +25,7 @@ class ObjectTable {
   const std::vector<T>& items() const { return items_; }
   size_t size() const { return items_.size(); }
 
-  const T* find(const std::string& name) const {
+  const T* find(std::string_view name) const {
     auto it = index_.find(name);
     return it == index_.end() ? nullptr : &items_[it->second];
   }
@@ -78,7 +80,12 @@ class ObjectTable {
  private:
   std::vector<T> items_;
   std::vector<int64_t> revisions_;                 // parallel to items_
-  std::unordered_map<std::string, size_t> index_;  // name → position in items_
+  // Hashes a string_view and a string alike, so find() builds no string.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, size_t, NameHash, std::equal_to<>> index_;  // name → position in items_
 };
 
 }  // namespace corral::loops

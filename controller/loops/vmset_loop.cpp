@@ -1,5 +1,6 @@
 #include "controller/loops/vmset_loop.h"
 
+#include <string_view>
 #include <unordered_set>
 
 #include "api/json.h"
@@ -80,16 +81,16 @@ std::vector<VmSetLoop::SetPlan> VmSetLoop::plan_dirty(VmSetPassStats& stats) {
       continue;
     }
     // Its VMs plus the names a new replica could collide with, and only the
-    // nodes those VMs are bound to: what reconcile_vmset reads, without a
-    // copy of the whole cluster per set.
-    std::vector<VM> vms;
-    std::vector<Node> nodes;
-    std::unordered_set<std::string> node_names;
-    for (const VM* vm : cache_.vms_for_vmset(*set)) {
-      vms.push_back(*vm);
+    // nodes those VMs are bound to: what reconcile_vmset reads, by pointer
+    // into the cache (nothing is copied; the cache does not change while
+    // the plans are made).
+    reconcile::VmSetInput in;
+    in.vms = cache_.vms_for_vmset(*set);
+    std::unordered_set<std::string_view> node_names;
+    for (const VM* vm : in.vms) {
       const std::string& n = vm->spec.nodeName;
       if (n.empty() || !node_names.insert(n).second) continue;
-      if (const Node* node = cache_.node(n)) nodes.push_back(*node);
+      if (const Node* node = cache_.node(n)) in.nodes.push_back(node);
     }
     // Spread and anti-affinity are judged over the pool's domains, also the
     // ones holding no replica (a zone emptied): those need every pool node.
@@ -97,12 +98,9 @@ std::vector<VmSetLoop::SetPlan> VmSetLoop::plan_dirty(VmSetPassStats& stats) {
     if (pool && (set->spec.spread || set->spec.antiAffinity)) {
       for (const Node& node : cache_.nodes().items())
         if (reconcile::pool_selects(*pool, node) && node_names.insert(node.metadata.name).second)
-          nodes.push_back(node);
+          in.nodes.push_back(&node);
     }
-    reconcile::VmSetInput in;
     in.vmset = set;
-    in.vms = &vms;
-    in.nodes = &nodes;
     in.pool = pool;
     in.now = format_time(clock_.now());
     in.seed = rng_();

@@ -27,6 +27,7 @@ bool on_node(const VM& vm) {
 
 const std::string& annotation(const VM& vm, std::string_view key) {
   static const std::string kEmpty;
+  if (vm.metadata.annotations.empty()) return kEmpty;  // most VMs: no key built per VM per pass
   auto it = vm.metadata.annotations.find(std::string(key));
   return it == vm.metadata.annotations.end() ? kEmpty : it->second;
 }
@@ -52,11 +53,19 @@ const char* move_step_name(MoveStepKind kind) {
 
 std::vector<MoveStep> progress_moves(const std::vector<VM>& vms, WallTime now,
                                      const MoveOptions& options) {
-  std::unordered_map<std::string_view, const VM*> by_name;
-  for (const VM& vm : vms) by_name[vm.metadata.name] = &vm;
+  // Moves in flight are few; the VMs are many (300,000): index only the VMs
+  // a replacement names, not every VM of every pass.
+  std::vector<const VM*> replacements;
+  for (const VM& vm : vms)
+    if (is_replacement(vm) && vm.status.phase != vm_phase::kTerminating) replacements.push_back(&vm);
   std::vector<MoveStep> out;
-  for (const VM& r : vms) {
-    if (!is_replacement(r) || r.status.phase == vm_phase::kTerminating) continue;
+  if (replacements.empty()) return out;
+  std::unordered_map<std::string_view, const VM*> by_name;
+  for (const VM* r : replacements) by_name.emplace(annotation(*r, kReplacesAnnotation), nullptr);
+  for (const VM& vm : vms)
+    if (auto it = by_name.find(vm.metadata.name); it != by_name.end()) it->second = &vm;
+  for (const VM* replacement : replacements) {
+    const VM& r = *replacement;
     MoveStep step;
     step.replacement = r.metadata.name;
     step.replacement_uid = r.metadata.uid;

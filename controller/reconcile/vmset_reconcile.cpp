@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <string_view>
 
 #include "api/conditions.h"
@@ -49,10 +52,11 @@ VM new_vm_for(const VMSet& vmset, const std::string& name) {
   return vm;
 }
 
-double vmset_availability(const std::vector<const VM*>& running, const std::vector<Node>& nodes) {
-  std::map<std::string_view, double> r_of;
-  for (const Node& n : nodes) r_of[n.metadata.name] = std::clamp(n.status.availability, 0.0, 1.0);
-  std::set<std::string_view> hosts;
+double vmset_availability(const std::vector<const VM*>& running,
+                          const std::vector<const Node*>& nodes) {
+  std::unordered_map<std::string_view, double> r_of;
+  for (const Node* n : nodes) r_of[n->metadata.name] = std::clamp(n->status.availability, 0.0, 1.0);
+  std::unordered_set<std::string_view> hosts;
   for (const VM* vm : running)
     if (!vm->spec.nodeName.empty()) hosts.insert(vm->spec.nodeName);
   if (hosts.empty()) return 0.0;
@@ -64,27 +68,44 @@ double vmset_availability(const std::vector<const VM*>& running, const std::vect
   return 1.0 - all_down;
 }
 
+double vmset_availability(const std::vector<const VM*>& running, const std::vector<Node>& nodes) {
+  return vmset_availability(running, pointers_to(nodes));
+}
+
 VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
   const VMSet& set = *in.vmset;
   VmSetPlan plan;
 
   std::vector<const VM*> owned;
-  std::set<std::string> taken;  // every VM name, so new ones never collide
-  for (const VM& vm : *in.vms) {
-    taken.insert(vm.metadata.name);
-    if (owned_by(vm, set) && vm.status.phase != vm_phase::kTerminating) owned.push_back(&vm);
+  bool any_replacement = false;
+  for (const VM* vm : in.vms) {
+    if (owned_by(*vm, set) && vm->status.phase != vm_phase::kTerminating) {
+      owned.push_back(vm);
+      any_replacement = any_replacement || vm->metadata.annotations.count(std::string(kReplacesAnnotation));
+    }
   }
   // A move's replacement and the VM it replaces are one replica until the
   // move ends (api/annotations.h): the move loop owns the replacement, so it
   // is neither counted, scaled down nor replaced here.
-  {
-    std::set<std::string_view> names;
+  if (any_replacement) {
+    std::unordered_set<std::string_view> names;
     for (const VM* vm : owned) names.insert(vm->metadata.name);
     std::erase_if(owned, [&](const VM* vm) {
       auto it = vm->metadata.annotations.find(std::string(kReplacesAnnotation));
       return it != vm->metadata.annotations.end() && names.count(it->second) > 0;
     });
   }
+  // Copies of the nodes for the parts that judge topology (spread, scale-down):
+  // made only when one of them runs.
+  std::optional<std::vector<Node>> node_copies;
+  auto nodes_copied = [&]() -> const std::vector<Node>& {
+    if (!node_copies) {
+      node_copies.emplace();
+      node_copies->reserve(in.nodes.size());
+      for (const Node* n : in.nodes) node_copies->push_back(*n);
+    }
+    return *node_copies;
+  };
 
   // ---- status: what is observed now ---------------------------------------------
   VMSetStatus& st = plan.status;
@@ -101,11 +122,11 @@ VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
       if (condition_is_true(vm->status.conditions, condition_type::kReady)) ++st.ready;
     }
   }
-  st.availability = vmset_availability(running, *in.nodes);
+  st.availability = vmset_availability(running, in.nodes);
 
   // ---- spread: does what is placed keep it? ------------------------------------
   if (set.spec.spread) {
-    SetTopology topology(set, owned, *in.nodes, in.pool);
+    SetTopology topology(set, owned, nodes_copied(), in.pool);
     if (auto c = spread_condition(set, topology, in.now)) {
       set_condition(st.conditions, std::move(*c));
     } else {
@@ -121,7 +142,7 @@ VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
   size_t keep = kept.size();
   if (keep > want) {
     const std::string scale = "scale-down " + std::to_string(keep) + " → " + std::to_string(want);
-    ScaleDownInput down{&set, owned, in.nodes, in.pool, keep - want};
+    ScaleDownInput down{&set, owned, &nodes_copied(), in.pool, keep - want};
     for (const Victim& v : choose_victims(down)) {
       plan.remove.push_back(VmDeletion{v.vm->metadata.name, scale + ": " + v.why});
       std::erase(kept, v.vm);
@@ -131,8 +152,15 @@ VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
 
   // ---- new names --------------------------------------------------------------------
   uint64_t state = in.seed;
+  std::set<std::string> generated;  // by this plan
+  std::unordered_set<std::string_view> existing;  // names a new one must not take: built when one is
   auto next_name = [&] {
-    return generate_name(set.metadata.name, options.name_suffix_length, state, taken);
+    if (existing.empty())
+      for (const VM* vm : in.vms) existing.insert(vm->metadata.name);
+    for (;;) {
+      std::string name = generate_name(set.metadata.name, options.name_suffix_length, state, generated);
+      if (!existing.count(name)) return name;
+    }
   };
 
   // ---- replacements of Failed VMs, per restartPolicy -----------------------------
@@ -142,7 +170,7 @@ VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
     if (replaces_failed(*vm)) failed.push_back(vm);
   if (failed.size() > 1) {
     std::map<std::string_view, double> load_of;
-    for (const Node& n : *in.nodes) load_of[n.metadata.name] = node_load(n);
+    for (const Node* n : in.nodes) load_of[n->metadata.name] = node_load(*n);
     auto load = [&](const VM* vm) {
       auto it = load_of.find(vm->spec.nodeName);
       return it == load_of.end() ? 0.0 : it->second;

@@ -50,12 +50,15 @@ struct VmSetOptions {
 
 struct VmSetInput {
   const VMSet* vmset = nullptr;
-  // All VMs (not only the set's): names of other VMs are avoided too.
-  const std::vector<VM>* vms = nullptr;
+  // The set's VMs and every VM whose name a new replica could take (those
+  // named "<set>-…"); more is fine. In name order (ties among equally good
+  // replicas fall to the first). Pointers, not copies: a set of 10,000
+  // replicas is reconciled on every pass that changed one of them.
+  std::vector<const VM*> vms;
   // At least the nodes the VMs are bound to; for a set with spread or
   // anti-affinity also every node of its pool (a domain with no replica
   // must be seen to be judged).
-  const std::vector<Node>* nodes = nullptr;
+  std::vector<const Node*> nodes;
   // Drives the new names: the same seed and inputs give the same plan. The
   // loop passes a fresh random seed per pass; tests pass a fixed one.
   uint64_t seed = 0;
@@ -98,6 +101,17 @@ VM new_vm_for(const VMSet& vmset, const std::string& name);
 // R = 1 − Π(1 − Rᵢ) over the distinct nodes its Running (current-epoch)
 // replicas are bound to; Rᵢ is the Node's status.availability clamped to
 // [0,1], 0 for an unknown node. No Running replica: R = 0.
+double vmset_availability(const std::vector<const VM*>& running,
+                          const std::vector<const Node*>& nodes);
 double vmset_availability(const std::vector<const VM*>& running, const std::vector<Node>& nodes);
+
+// Pointers to the elements of `items`: VmSetInput for a caller holding values.
+template <class T>
+std::vector<const T*> pointers_to(const std::vector<T>& items) {
+  std::vector<const T*> out;
+  out.reserve(items.size());
+  for (const T& t : items) out.push_back(&t);
+  return out;
+}
 
 }  // namespace corral::reconcile

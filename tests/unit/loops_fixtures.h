@@ -68,6 +68,8 @@ class LoopsTest : public ::testing::Test {
     ControllerManagerOptions o;
     o.writer_threads = 4;
     o.metrics = &metrics_;
+    // Pool status on every pass: a test reads it right after the pass.
+    o.pool_status_period = std::chrono::milliseconds(0);
     // Fixed seeds: names are the same on every run.
     o.vmset.seed = 42;
     o.moves.seed = 43;

@@ -280,7 +280,7 @@ TEST(Moves, AVmAndItsReplacementCountAsOneReplicaForTheVmSet) {
   VM a = vm_on("web-a", "h1"), b = vm_on("web-b", "h2");
   std::vector<VM> vms = {a, b, replacement("web-c", a, "h3", "h3", "Starting")};
   std::vector<Node> nodes;
-  VmSetInput in{&set, &vms, &nodes, 1};
+  VmSetInput in{&set, pointers_to(vms), pointers_to(nodes), 1};
   VmSetPlan plan = reconcile_vmset(in);
   EXPECT_TRUE(plan.create.empty());
   EXPECT_TRUE(plan.remove.empty()) << "no scale-down of the surge";
@@ -288,7 +288,7 @@ TEST(Moves, AVmAndItsReplacementCountAsOneReplicaForTheVmSet) {
 
   // Once the old VM is gone, the replacement is an ordinary replica.
   std::vector<VM> after = {b, replacement("web-c", a, "h3", "h3", "Running")};
-  VmSetInput in2{&set, &after, &nodes, 1};
+  VmSetInput in2{&set, pointers_to(after), pointers_to(nodes), 1};
   VmSetPlan plan2 = reconcile_vmset(in2);
   EXPECT_TRUE(plan2.create.empty());
   EXPECT_EQ(plan2.status.replicas, 2);

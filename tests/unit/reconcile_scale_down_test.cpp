@@ -77,8 +77,8 @@ Outcome run(const VMSet& set, const std::vector<VM>& vms, const std::vector<Node
             const Pool* p, const std::string& now = "2026-12-02T10:00:00.000Z") {
   VmSetInput in;
   in.vmset = &set;
-  in.vms = &vms;
-  in.nodes = &nodes;
+  in.vms = pointers_to(vms);
+  in.nodes = pointers_to(nodes);
   in.pool = p;
   in.now = now;
   in.seed = 1;

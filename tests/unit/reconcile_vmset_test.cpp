@@ -58,8 +58,8 @@ VmSetPlan run(const VMSet& set, const std::vector<VM>& vms, const std::vector<No
               uint64_t seed = 42) {
   VmSetInput in;
   in.vmset = &set;
-  in.vms = &vms;
-  in.nodes = &nodes;
+  in.vms = pointers_to(vms);
+  in.nodes = pointers_to(nodes);
   in.seed = seed;
   return reconcile_vmset(in);
 }
