@@ -47,11 +47,13 @@ std::string describe_move(const rebalance::Move& m) {
 }  // namespace
 
 MoveLoop::MoveLoop(store::Store& store, ObjectCache& cache, events::EventRecorder& events,
-                   WriterPool& writers, const Clock& clock, MoveLoopOptions options)
+                   WriterPool& writers, const Clock& clock,
+                   std::function<scheduler::ClusterSnapshot&()> snapshot, MoveLoopOptions options)
     : store_(store),
       cache_(cache),
       events_(events),
       clock_(clock),
+      snapshot_(std::move(snapshot)),
       options_(std::move(options)),
       writes_(writers, clock, "moves", options_.writes),
       rng_(options_.seed) {}
@@ -360,8 +362,7 @@ void MoveLoop::plan_round(const Pool& pool, const std::set<std::string>& actiona
   for (const auto& [name, b] : budgets) budget_left[name] = b.allowed();
   rebalance::PlanInput input = rebalance::build_plan_input(
       pool, nodes, sets, vms, clock_.now(), actionable, std::move(budget_left), room);
-  auto snapshot = scheduler::ClusterSnapshot::build(nodes, cache_.pools().items(), sets, vms);
-  rebalance::Plan plan = rebalance::plan_moves(input, snapshot, options_.planner);
+  rebalance::Plan plan = rebalance::plan_moves(input, snapshot_(), options_.planner);
   logger("moves")->info("pool/{}: rebalance plan: {} moves (L {:.3f}, max deviation {:.3f} -> "
                         "{:.3f}, lower bound {}): {}",
                         pool.metadata.name, plan.moves.size(), plan.mean_before,

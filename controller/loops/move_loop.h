@@ -34,6 +34,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <random>
@@ -49,6 +50,7 @@
 #include "controller/rebalance/options.h"
 #include "controller/rebalance/trigger.h"
 #include "controller/reconcile/moves.h"
+#include "controller/scheduler/snapshot.h"
 #include "controller/store/store.h"
 
 namespace corral::loops {
@@ -84,8 +86,12 @@ struct MovePassStats {
 
 class MoveLoop {
  public:
+  // `snapshot` gives the cluster as of the last dispatch (the scheduler's,
+  // SchedulerLoop::snapshot()): a rebalance round plans on it and leaves it
+  // as it found it.
   MoveLoop(store::Store& store, ObjectCache& cache, events::EventRecorder& events,
-           WriterPool& writers, const Clock& clock, MoveLoopOptions options = {});
+           WriterPool& writers, const Clock& clock,
+           std::function<scheduler::ClusterSnapshot&()> snapshot, MoveLoopOptions options = {});
 
   void observe(const CacheDelta& delta);
   MovePassStats run_once();
@@ -139,6 +145,7 @@ class MoveLoop {
   ObjectCache& cache_;
   events::EventRecorder& events_;
   const Clock& clock_;
+  const std::function<scheduler::ClusterSnapshot&()> snapshot_;
   const MoveLoopOptions options_;
   WriteBatch writes_;
   std::mt19937_64 rng_;

@@ -94,6 +94,13 @@ class SchedulerLoop {
   size_t pending() const { return pending_.size(); }
   size_t parked() const { return parked_.size(); }
   bool has_work() const { return rebuild_ || !pending_.empty(); }
+  // The cluster as of the last observe() (rebuilt first when a delta asked
+  // for that). The move loop's planner borrows it instead of building its
+  // own at 300,000 VMs; plan_moves restores every change it tries.
+  scheduler::ClusterSnapshot& snapshot() {
+    if (rebuild_) rebuild();
+    return snapshot_;
+  }
 
  private:
   // One decision of a pass and its write.

@@ -33,6 +33,15 @@ void timed(std::chrono::nanoseconds& total, F&& fn) {
   total += std::chrono::steady_clock::now() - start;
 }
 
+// The controller's cache reads its watch on the pass, with no pump thread
+// (deterministic), so one pass creating the replicas of 300,000 VMs must not
+// overflow the watcher's buffer: a re-list at that size costs more than the
+// pass (production has the pump, loops/object_cache.h).
+store::StoreOptions store_options() {
+  store::StoreOptions o;
+  o.watch_buffer = 4'000'000;
+  return o;
+}
 }  // namespace
 
 loops::ControllerManagerOptions SimClusterOptions::default_manager() {
@@ -133,7 +142,7 @@ class SimCluster::Prober final : public loops::PeerProber {
 SimCluster::SimCluster(SimClusterOptions options)
     : options_(std::move(options)),
       started_(clock_.steady_now()),
-      store_(store::open_memory_store(clock_)),
+      store_(store::open_memory_store(clock_, store_options())),
       prober_(std::make_unique<Prober>(*this)) {
   options_.manager.writer_threads = 0;
   options_.heartbeat.watch_in_background = false;
