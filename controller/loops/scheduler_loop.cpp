@@ -68,6 +68,13 @@ bool SchedulerLoop::specs_changed(const CacheDelta& delta) {
   }
   for (const std::string& name : delta.vmsets) {
     const VMSet* s = cache_.vmset(name);
+    // A set never seen joins the snapshot as it is (a build per new VMSet
+    // costs O(VMs): 300,000 of them); its VMs already known are re-counted.
+    if (s && !vmset_specs_.count(name) && snapshot_.add_vmset(*s)) {
+      vmset_specs_.emplace(name, spec_key(s->metadata));
+      for (const VM* vm : cache_.vms_for_vmset(*s)) snapshot_.upsert_vm(*vm);
+      continue;
+    }
     check(s ? &s->metadata : nullptr, name, vmset_specs_);
   }
   return changed;

@@ -75,19 +75,7 @@ ClusterSnapshot ClusterSnapshot::build(const std::vector<Node>& nodes,
     s.pool_index_.emplace(info.name, s.pools_.size());
     s.pools_.push_back(std::move(info));
   }
-  for (const auto& v : vmsets) {
-    VmSetInfo info;
-    info.name = v.metadata.name;
-    info.pool = v.spec.pool;
-    info.spread = v.spec.spread;
-    info.anti_affinity = v.spec.antiAffinity;
-    // Objects read through from_json carry no defaults: apply the one that
-    // matters here (api/defaults.cpp does the same on the server).
-    if (info.anti_affinity && info.anti_affinity->topologyKey.empty())
-      info.anti_affinity->topologyKey = std::string(kHostnameKey);
-    s.vmset_index_.emplace(info.name, s.vmsets_.size());
-    s.vmsets_.push_back(std::move(info));
-  }
+  for (const auto& v : vmsets) s.add_vmset(v);
   // Nodes sorted by name get indices in name order, so that the initial pool
   // member lists need no sort; later upserts insert in order.
   std::vector<const Node*> sorted;
@@ -244,6 +232,22 @@ void ClusterSnapshot::remove_placement(std::string_view vm) {
   // node's replicas when its labels change, so they are the ones counted with.
   if (VmSetInfo* set = find_vmset(p.vmset)) count_replica(*set, it->first, p.node, -1);
   placements_.erase(it);
+}
+
+bool ClusterSnapshot::add_vmset(const VMSet& v) {
+  if (vmset_index_.count(v.metadata.name)) return false;
+  VmSetInfo info;
+  info.name = v.metadata.name;
+  info.pool = v.spec.pool;
+  info.spread = v.spec.spread;
+  info.anti_affinity = v.spec.antiAffinity;
+  // Objects read through from_json carry no defaults: apply the one that
+  // matters here (api/defaults.cpp does the same on the server).
+  if (info.anti_affinity && info.anti_affinity->topologyKey.empty())
+    info.anti_affinity->topologyKey = std::string(kHostnameKey);
+  vmset_index_.emplace(info.name, vmsets_.size());
+  vmsets_.push_back(std::move(info));
+  return true;
 }
 
 void ClusterSnapshot::upsert_vm(const VM& vm) {

@@ -153,6 +153,10 @@ class ClusterSnapshot {
                                const std::vector<VMSet>& vmsets, const std::vector<VM>& vms);
 
   // ---- incremental updates (from watch events) ----------------------------------
+  // Adds a VMSet the snapshot has never held. False (nothing done) when it
+  // holds one of that name: a changed or re-created set needs a build. VMs of
+  // the set counted before it was known are re-counted by upsert_vm.
+  bool add_vmset(const VMSet& vmset);
   // Adds a node or replaces what is known of it (labels, readiness, taints,
   // allocatable, usage); its pool memberships are recomputed. Allocation from
   // VMs is kept.
