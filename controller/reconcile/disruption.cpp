@@ -46,8 +46,20 @@ DisruptionBudget disruption_budget(const VMSet& set, const std::vector<const VM*
   b.replicas = std::max(0, set.spec.replicas);
   b.max_unavailable = resolve_max_unavailable(set.spec.disruption.maxUnavailable, b.replicas);
 
-  // Keyed by views of the VMs' own names: this runs for every set on every
-  // pass that may start a move (100,000s of VMs), so nothing is copied.
+  // Runs for every set on every pass that may start a move (300,000 VMs):
+  // while none of the set's VMs is a move's replacement, each VM is its own
+  // slot and counting needs no index.
+  const bool moving = std::any_of(owned.begin(), owned.end(), [](const VM* vm) {
+    return vm->status.phase != vm_phase::kTerminating && !vm->metadata.annotations.empty() &&
+           vm->metadata.annotations.count(std::string(kReplacesAnnotation));
+  });
+  if (!moving) {
+    for (const VM* vm : owned)
+      if (vm->status.phase != vm_phase::kTerminating && in_service(*vm)) ++b.in_service;
+    b.unavailable = std::max(0, b.replicas - b.in_service);
+    return b;
+  }
+  // Keyed by views of the VMs' own names: nothing is copied.
   std::unordered_map<std::string_view, const VM*> by_name;
   by_name.reserve(owned.size());
   for (const VM* vm : owned)

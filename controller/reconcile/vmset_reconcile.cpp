@@ -54,17 +54,16 @@ VM new_vm_for(const VMSet& vmset, const std::string& name) {
 
 double vmset_availability(const std::vector<const VM*>& running,
                           const std::vector<const Node*>& nodes) {
-  std::unordered_map<std::string_view, double> r_of;
-  for (const Node* n : nodes) r_of[n->metadata.name] = std::clamp(n->status.availability, 0.0, 1.0);
   std::unordered_set<std::string_view> hosts;
+  hosts.reserve(running.size());
   for (const VM* vm : running)
     if (!vm->spec.nodeName.empty()) hosts.insert(vm->spec.nodeName);
   if (hosts.empty()) return 0.0;
-  double all_down = 1.0;  // Π(1 − Rᵢ): the chance that every host is down at once
-  for (std::string_view h : hosts) {
-    auto it = r_of.find(h);
-    all_down *= 1.0 - (it == r_of.end() ? 0.0 : it->second);
-  }
+  // Π(1 − Rᵢ) over the distinct hosts: the chance that every one is down at
+  // once. A host missing from `nodes` has Rᵢ = 0 (a factor of 1).
+  double all_down = 1.0;
+  for (const Node* n : nodes)  // erased once counted: a node listed twice counts once
+    if (hosts.erase(n->metadata.name)) all_down *= 1.0 - std::clamp(n->status.availability, 0.0, 1.0);
   return 1.0 - all_down;
 }
 
