@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "agent/drivers/sim_driver.h"
+#include "api/annotations.h"
 #include "api/json.h"
 #include "api/kinds.h"
 #include "base/log.h"
@@ -187,7 +188,15 @@ int main(int argc, char** argv) {
                 round_ms, moves_started() - started_before, nodes, vms + chunk);
     std::fflush(stdout);
     if (!apply_object(c, pool_json(false))) return 1;
-    c.step(30s);  // the moves in flight finish
+    // The moves in flight finish (each simulated second of 10,000 agents
+    // costs wall seconds: no longer than that takes).
+    c.step_until(
+        [&] {
+          for (const VM& vm : c.manager().cache().vms().items())
+            if (vm.metadata.annotations.count(std::string(kReplacesAnnotation))) return false;
+          return true;
+        },
+        30s);
   }
 
   // 4. Fail-over of one node.

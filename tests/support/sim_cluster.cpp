@@ -114,6 +114,25 @@ class SimCluster::ControlPlane final : public agent::ControlPlane {
   Host& host_;
 };
 
+// The scheduler's nudge of the agent of a node that got new bindings (the
+// controller's HttpAgentNotifier; the agent's SyncLoop::poke): a running
+// agent's round runs at the next tick instead of at its next interval.
+class SimCluster::Notifier final : public loops::AgentNotifier {
+ public:
+  explicit Notifier(SimCluster& cluster) : cluster_(cluster) {}
+  void notify(const std::string& node, const std::string& /*address*/) override {
+    auto it = cluster_.host_index_.find(node);
+    if (it == cluster_.host_index_.end()) return;
+    Host& h = *cluster_.hosts_[it->second];
+    if (h.state != SimAgentState::kRunning || !h.loop) return;
+    h.loop->poke();
+    h.next_round = std::min(h.next_round, cluster_.clock_.steady_now());
+  }
+
+ private:
+  SimCluster& cluster_;
+};
+
 // A peer reaches a suspect exactly when the suspect's agent runs (a killed or
 // frozen agent's endpoint does not answer). Answered at the next tick, before
 // the controller's pass: a probe takes time, less than a tick.
@@ -143,7 +162,8 @@ SimCluster::SimCluster(SimClusterOptions options)
     : options_(std::move(options)),
       started_(clock_.steady_now()),
       store_(store::open_memory_store(clock_, store_options())),
-      prober_(std::make_unique<Prober>(*this)) {
+      prober_(std::make_unique<Prober>(*this)),
+      notifier_(std::make_unique<Notifier>(*this)) {
   options_.manager.writer_threads = 0;
   options_.heartbeat.watch_in_background = false;
   start_controller();
@@ -373,6 +393,7 @@ void SimCluster::start_controller() {
   o.metrics = &c->metrics;
   c->manager = std::make_unique<loops::ControllerManager>(*store_, clock_, c->leases, *prober_, o);
   if (auto ok = c->manager->init(); !ok) fail("controller init: " + ok.error().message);
+  c->manager->scheduler().set_notifier(notifier_.get());
   controller_ = std::move(c);
 }
 

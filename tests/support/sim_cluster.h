@@ -24,8 +24,8 @@
 // transport (a function call), the peer probe (a probe reaches a node exactly
 // when its agent runs), the fence watchdog (at the deadline the agent last
 // renewed, it stops the host's selfFence VMs, whether or not the agent runs),
-// and the controller's nudge of an agent (absent: agents learn of new
-// bindings at their next round, at most one heartbeat interval later).
+// and the controller's nudge of an agent that got new bindings (its round
+// runs at the next tick, as a real agent beats when poked).
 //
 // Use it for cluster scenarios whose length is waiting (grace periods,
 // back-offs, hold timers) and for scale; tests/e2e keeps what only real
@@ -194,6 +194,7 @@ class SimCluster {
   struct Controller;
   class ControlPlane;  // the in-process agent::ControlPlane
   class Prober;        // the simulated loops::PeerProber
+  class Notifier;      // the simulated loops::AgentNotifier (the controller's nudge)
 
   void tick();
   void start_agent(Host& host);
@@ -209,6 +210,7 @@ class SimCluster {
   const std::chrono::steady_clock::time_point started_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Prober> prober_;
+  std::unique_ptr<Notifier> notifier_;      // outlives the controller that calls it
   std::unique_ptr<Controller> controller_;  // null while stopped
   metrics::Registry agent_metrics_;         // shared by every agent (their sums)
   std::vector<std::unique_ptr<Host>> hosts_;  // in the order added: the order of rounds
