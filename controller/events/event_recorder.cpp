@@ -61,9 +61,21 @@ Result<std::string> EventRecorder::record(const ObjectReference& object, const s
                                           const std::string& reason, const std::string& message,
                                           const std::string& host) {
   const EventWrite e{object, type, reason, message, host};
-  auto written = write_to(target_of(e), e);
+  Target t = target_of(e);
+  if (t.drop) return spam_dropped(e);
+  auto written = write_to(std::move(t), e);
   if (!written) log_unwritten(e, written.error());
   return written;
+}
+
+Error EventRecorder::spam_dropped(const EventWrite& e) const {
+  Error err = make_error(ErrorCode::kTooManyRequests,
+                         "event " + e.reason + " on " + e.object.kind + "/" + e.object.name +
+                             " dropped: more than " + std::to_string(options_.per_object_burst) +
+                             " new Events about it (one more per " +
+                             std::to_string(options_.per_object_refill.count()) + " s)");
+  logger("events")->debug("{}", err.message);
+  return err;
 }
 
 void EventRecorder::log_unwritten(const EventWrite& e, const Error& error) {
@@ -87,9 +99,41 @@ EventRecorder::Target EventRecorder::target_of(const EventWrite& e) {
     }
     if (seen_.size() >= options_.max_tracked) seen_.clear();
   }
+  if (!take_budget_locked(e, now)) {
+    ++dropped_;
+    return Target{"", false, true};
+  }
   std::string name = e.object.name + "." + random_hex_locked();
   seen_[key] = Seen{name, now};
   return Target{std::move(name), false};
+}
+
+bool EventRecorder::take_budget_locked(const EventWrite& e,
+                                       std::chrono::steady_clock::time_point now) {
+  if (options_.per_object_burst == 0) return true;
+  const double burst = static_cast<double>(options_.per_object_burst);
+  const double per_second =
+      options_.per_object_refill.count() > 0 ? 1.0 / static_cast<double>(options_.per_object_refill.count()) : burst;
+  auto refilled = [&](const Budget& b) {
+    const double elapsed = std::chrono::duration<double>(now - b.at).count();
+    return std::min(burst, b.tokens + elapsed * per_second);
+  };
+  // Bounded like seen_: forget the budgets that have refilled (they say
+  // nothing a fresh one would not); if all are in use, forget them all.
+  if (budgets_.size() >= options_.max_tracked) {
+    std::erase_if(budgets_, [&](const auto& kv) { return refilled(kv.second) >= burst; });
+    if (budgets_.size() >= options_.max_tracked) budgets_.clear();
+  }
+  // The source is part of the key, as in client-go (the component is this
+  // recorder's, the same for every Event it writes).
+  auto [it, fresh] = budgets_.try_emplace(e.object.kind + '\n' + e.object.name + '\n' +
+                                              e.object.uid + '\n' + e.host,
+                                          Budget{burst, now});
+  Budget& b = it->second;
+  if (!fresh) b = Budget{refilled(b), now};
+  if (b.tokens < 1.0) return false;
+  b.tokens -= 1.0;
+  return true;
 }
 
 Result<std::string> EventRecorder::write_to(Target t, const EventWrite& e) {
@@ -123,6 +167,10 @@ void EventRecorder::record_all(std::vector<EventWrite> events) {
   };
   for (const EventWrite& e : events) {
     Target t = target_of(e);
+    if (t.drop) {
+      (void)spam_dropped(e);
+      continue;
+    }
     if (t.bump) {
       // A repeat: counted on the Event it repeats (or written anew if that is gone).
       if (auto r = write_to(std::move(t), e); !r) log_unwritten(e, r.error());

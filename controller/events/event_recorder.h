@@ -9,10 +9,19 @@
 // instead of creating another (Kubernetes' event correlator does the same),
 // so a VM that stays unschedulable or a flapping node cannot flood the store.
 //
+// New Events about one object are rate-limited (Kubernetes' spam filter,
+// client-go's EventSourceObjectSpamFilter): a burst of `per_object_burst`,
+// then one per `per_object_refill`; the rest are dropped and counted
+// (dropped()). A VMSet scaled up by 10,000 gets its first 25 SuccessfulCreate
+// Events, not 10,000 store writes in the pass that creates the VMs; each VM
+// still gets its own Scheduled. Bumps of an Event already written are not
+// limited: the count of a repeated Event stays exact.
+//
 // Thread safety: thread-safe; the loops record from their writer threads,
 // the heartbeat service from API threads.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -51,6 +60,10 @@ struct EventRecorderOptions {
   // each. On etcd a batch is one transaction per entry, in order, so there
   // the controller sets 1 and record_events() spreads them over its writers.
   size_t create_chunk = 500;
+  // The spam filter (see above): 25 new Events per object at once, then one
+  // per 5 minutes, as client-go's defaults. 0: no limit.
+  size_t per_object_burst = 25;
+  std::chrono::seconds per_object_refill{300};
 };
 
 // One Event to record: about `object`, of `type` ("Normal" | "Warning"),
@@ -70,7 +83,8 @@ class EventRecorder {
   // Writes (or bumps) the Event and returns its name. `type`: "Normal" or
   // "Warning"; `host`: source.host, the node the event is about (may be
   // empty). Errors are the store's, also logged here — an event is never
-  // worth failing a reconcile or a heartbeat for.
+  // worth failing a reconcile or a heartbeat for — or TooManyRequests when
+  // the spam filter dropped it.
   Result<std::string> record(const ObjectReference& object, const std::string& type,
                              const std::string& reason, const std::string& message,
                              const std::string& host = "");
@@ -81,6 +95,8 @@ class EventRecorder {
   // in a few commits instead of 5,000. Errors are logged, not returned.
   void record_all(std::vector<EventWrite> events);
   size_t create_chunk() const { return options_.create_chunk; }
+  // New Events the spam filter dropped since construction.
+  uint64_t dropped() const { return dropped_.load(); }
 
   // "<object>.<16 hex digits>": unique per recorder, random across restarts.
   std::string new_name(const std::string& object_name);
@@ -95,11 +111,22 @@ class EventRecorder {
   struct Target {
     std::string name;
     bool bump = false;
+    bool drop = false;  // a new Event the object's budget has no room for
   };
+  // One object's budget of new Events (a token bucket).
+  struct Budget {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point at;  // when `tokens` was counted
+  };
+  // True when `e`'s object may have one more new Event now (taking it).
+  // REQUIRES: mu_ held.
+  bool take_budget_locked(const EventWrite& e, std::chrono::steady_clock::time_point now);
   Target target_of(const EventWrite& e);
   // Bumps or creates, one store write (or two: a bump whose Event is gone).
   Result<std::string> write_to(Target t, const EventWrite& e);
   void log_unwritten(const EventWrite& e, const Error& error);
+  // The TooManyRequests error of an Event the spam filter dropped (logged at debug).
+  Error spam_dropped(const EventWrite& e) const;
   // The normalized new Event `name` for `e`.
   Result<Json> new_event(const std::string& name, const EventWrite& e);
   // Bumps `name`'s count; NotFound when it is gone (then the caller creates anew).
@@ -112,6 +139,8 @@ class EventRecorder {
   std::mutex mu_;
   std::mt19937_64 rng_;                         // guarded by mu_
   std::unordered_map<std::string, Seen> seen_;  // key → event; guarded by mu_
+  std::unordered_map<std::string, Budget> budgets_;  // object → budget; guarded by mu_
+  std::atomic<uint64_t> dropped_{0};
 };
 
 }  // namespace corral::events

@@ -12,6 +12,7 @@ namespace corral::rebalance {
 namespace {
 
 std::string annotation(const VM& vm, std::string_view key) {
+  if (vm.metadata.annotations.empty()) return {};  // most VMs: no key built, per VM per round
   auto it = vm.metadata.annotations.find(std::string(key));
   return it == vm.metadata.annotations.end() ? std::string() : it->second;
 }

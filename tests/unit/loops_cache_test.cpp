@@ -136,6 +136,48 @@ TEST(LoopsEvents, IdenticalEventsBumpTheCountWithinTheWindow) {
   EXPECT_NE(*later, *first);
 }
 
+TEST(LoopsEvents, NewEventsAboutOneObjectAreLimitedToABurstThenOnePerRefill) {
+  FakeClock clock;
+  auto store = store::open_memory_store(clock);
+  events::EventRecorder events(*store, clock);  // burst 25, then one per 300 s
+  const ObjectReference set{"VMSet", "web", "u1"};
+  std::vector<events::EventWrite> creates;
+  for (int i = 0; i < 30; ++i)
+    creates.push_back({set, "Normal", "SuccessfulCreate", "Created vm: web-" + std::to_string(i), ""});
+  events.record_all(std::move(creates));
+  auto listed = store->list("Event", {});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_THAT(listed->items, SizeIs(25));
+  EXPECT_EQ(events.dropped(), 5u);
+
+  auto refused = events.record(set, "Normal", "SuccessfulCreate", "Created vm: web-31");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kTooManyRequests);
+  EXPECT_THAT(refused.error().message, ::testing::HasSubstr("VMSet/web"));
+  // Another object has a budget of its own.
+  EXPECT_TRUE(events.record({"VMSet", "db", "u2"}, "Normal", "SuccessfulCreate", "Created vm: db-0").ok());
+  // A repeat of an Event already written is counted on it, whatever the budget.
+  auto repeat = events.record(set, "Normal", "SuccessfulCreate", "Created vm: web-0");
+  ASSERT_TRUE(repeat.ok());
+  EXPECT_EQ(from_json<Event>((*store->get("Event", *repeat))->parse()).value().count, 2);
+
+  clock.advance(std::chrono::seconds(300));  // one more
+  EXPECT_TRUE(events.record(set, "Normal", "SuccessfulCreate", "Created vm: web-32").ok());
+  EXPECT_FALSE(events.record(set, "Normal", "SuccessfulCreate", "Created vm: web-33").ok());
+  EXPECT_EQ(events.dropped(), 7u);
+}
+
+TEST(LoopsEvents, WithoutABurstLimitEveryNewEventIsWritten) {
+  FakeClock clock;
+  auto store = store::open_memory_store(clock);
+  events::EventRecorderOptions options;
+  options.per_object_burst = 0;
+  events::EventRecorder events(*store, clock, options);
+  for (int i = 0; i < 40; ++i)
+    ASSERT_TRUE(events.record({"VMSet", "web", "u1"}, "Normal", "SuccessfulCreate", std::to_string(i)).ok());
+  EXPECT_EQ(events.dropped(), 0u);
+}
+
 TEST(LoopsEvents, RecordAllCreatesInFewCommitsAndBumpsRepeats) {
   FakeClock clock;
   auto store = store::open_memory_store(clock);
