@@ -112,17 +112,22 @@ MoveLoop::Starts MoveLoop::decide_starts(const std::vector<VM>& vms, MovePassSta
   const bool rebalancing =
       std::any_of(cache_.pools().items().begin(), cache_.pools().items().end(),
                   [](const Pool& p) { return p.spec.rebalance.enabled; });
-  std::map<std::string, reconcile::DisruptionBudget> budgets;
-  if (draining || rebalancing) budgets = reconcile::disruption_budgets(cache_.vmsets().items(), vms);
+  // Built when a drain or a rebalance round will use them, not on every pass
+  // of a pool with rebalancing on.
+  std::optional<std::map<std::string, reconcile::DisruptionBudget>> budgets;
+  auto budgets_now = [&]() -> std::map<std::string, reconcile::DisruptionBudget>& {
+    if (!budgets) budgets = reconcile::disruption_budgets(cache_.vmsets().items(), vms);
+    return *budgets;
+  };
   if (draining)
-    out.drains = reconcile::plan_drains(cache_.nodes().items(), vms, budgets,
+    out.drains = reconcile::plan_drains(cache_.nodes().items(), vms, budgets_now(),
                                         options_.max_starts_per_pass);
   for (const reconcile::DrainStart& d : out.drains.start)
     out.start.push_back(Start{d.vm, "", d.reason, d.vmset});
   const size_t room = options_.max_starts_per_pass -
                       std::min(options_.max_starts_per_pass, out.start.size());
   if (rebalancing) {
-    for (Start& s : plan_rebalance(budgets, room, stats)) out.start.push_back(std::move(s));
+    for (Start& s : plan_rebalance(budgets_now, room, stats)) out.start.push_back(std::move(s));
   } else {
     trigger_.out_of_band_since.clear();  // nothing to hold for
   }
@@ -328,8 +333,8 @@ void MoveLoop::hold_for_drains(std::vector<reconcile::MoveStep>& steps,
 }
 
 std::vector<MoveLoop::Start> MoveLoop::plan_rebalance(
-    std::map<std::string, reconcile::DisruptionBudget>& budgets, size_t max_start,
-    MovePassStats& stats) {
+    const std::function<std::map<std::string, reconcile::DisruptionBudget>&()>& budgets,
+    size_t max_start, MovePassStats& stats) {
   std::vector<rebalance::PoolLoads> loads;
   for (const Pool& pool : cache_.pools().items())
     if (pool.spec.rebalance.enabled)
@@ -346,7 +351,7 @@ std::vector<MoveLoop::Start> MoveLoop::plan_rebalance(
     if (!pool) continue;
     const int32_t room = rebalance::moves_that_fit(pool->spec.rebalance, in_flight[round.pool],
                                                    max_start - std::min(max_start, out.size()));
-    if (room > 0) plan_round(*pool, round.actionable, room, budgets, out, stats);
+    if (room > 0) plan_round(*pool, round.actionable, room, budgets(), out, stats);
   }
   return out;
 }

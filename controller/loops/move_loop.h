@@ -124,8 +124,11 @@ class MoveLoop {
   // not drained (reconcile::drain_gate), with an EndpointDraining Event once.
   void hold_for_drains(std::vector<reconcile::MoveStep>& steps,
                        std::chrono::system_clock::time_point now);
-  std::vector<Start> plan_rebalance(std::map<std::string, reconcile::DisruptionBudget>& budgets,
-                                    size_t max_start, MovePassStats& stats);
+  // `budgets` builds the disruption budgets on first use (only a round that
+  // runs needs them).
+  std::vector<Start> plan_rebalance(
+      const std::function<std::map<std::string, reconcile::DisruptionBudget>&()>& budgets,
+      size_t max_start, MovePassStats& stats);
   // One pool's round: plan_moves with at most `room` moves, appended to `out`;
   // a RebalanceWaiting Event for each move a budget holds back.
   void plan_round(const Pool& pool, const std::set<std::string>& actionable, int32_t room,

@@ -85,9 +85,19 @@ DisruptionBudget disruption_budget(const VMSet& set, const std::vector<const VM*
 std::map<std::string, DisruptionBudget> disruption_budgets(const std::vector<VMSet>& sets,
                                                            const std::vector<VM>& vms) {
   std::unordered_map<std::string, std::vector<const VM*>> by_uid;
+  // The VMs of one set mostly lie next to each other (created together):
+  // comparing with the last owner is cheaper than hashing its uid (300,000 VMs).
+  const std::string* last_uid = nullptr;
+  std::vector<const VM*>* last_bucket = nullptr;
   for (const VM& vm : vms)
-    for (const OwnerReference& ref : vm.metadata.ownerReferences)
-      if (ref.controller && ref.kind == VMSet::kKind) by_uid[ref.uid].push_back(&vm);
+    for (const OwnerReference& ref : vm.metadata.ownerReferences) {
+      if (!ref.controller || ref.kind != VMSet::kKind) continue;
+      if (!last_uid || *last_uid != ref.uid) {
+        last_bucket = &by_uid[ref.uid];
+        last_uid = &ref.uid;
+      }
+      last_bucket->push_back(&vm);
+    }
   std::map<std::string, DisruptionBudget> out;
   for (const VMSet& set : sets) {
     auto it = by_uid.find(set.metadata.uid);
