@@ -360,4 +360,12 @@ std::vector<const VM*> ObjectCache::vms_for_vmset(const VMSet& set) const {
   return out;
 }
 
+std::vector<const VM*> ObjectCache::vms_by_name() const {
+  std::vector<const VM*> out;
+  out.reserve(vm_names_.size());
+  for (const std::string& name : vm_names_)
+    if (const VM* vm = vms_.find(name)) out.push_back(vm);
+  return out;
+}
+
 }  // namespace corral::loops

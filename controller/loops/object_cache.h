@@ -108,6 +108,8 @@ class ObjectCache {
   // ownerReference to its uid) and every VM whose name starts with
   // "<set>-", the only names a new replica could collide with. Sorted by name.
   std::vector<const VM*> vms_for_vmset(const VMSet& set) const;
+  // Every VM, in name order (the names are kept sorted: no sort per call).
+  std::vector<const VM*> vms_by_name() const;
 
   // Events applied since start (metrics, tests).
   uint64_t events_applied() const { return events_applied_; }

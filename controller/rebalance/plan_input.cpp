@@ -57,6 +57,22 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
                            std::set<std::string> actionable,
                            std::map<std::string, int32_t> budget_left,
                            std::optional<int32_t> max_moves) {
+  std::vector<const VM*> by_name;
+  by_name.reserve(vms.size());
+  for (const VM& vm : vms) by_name.push_back(&vm);
+  std::sort(by_name.begin(), by_name.end(),
+            [](const VM* a, const VM* b) { return a->metadata.name < b->metadata.name; });
+  return build_plan_input(pool, nodes, vmsets, by_name, now, std::move(actionable),
+                          std::move(budget_left), max_moves);
+}
+
+PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
+                           const std::vector<VMSet>& vmsets,
+                           const std::vector<const VM*>& vms_by_name,
+                           std::chrono::system_clock::time_point now,
+                           std::set<std::string> actionable,
+                           std::map<std::string, int32_t> budget_left,
+                           std::optional<int32_t> max_moves) {
   PlanInput in;
   in.pool = pool.metadata.name;
   in.policy = pool.spec.rebalance;
@@ -83,22 +99,20 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
   std::map<std::string, const VMSet*> sets;
   for (const VMSet& s : vmsets) sets.emplace(s.metadata.name, &s);
   std::set<std::string> being_moved;
-  for (const VM& vm : vms) {
-    std::string replaces = annotation(vm, kReplacesAnnotation);
+  for (const VM* vm : vms_by_name) {
+    std::string replaces = annotation(*vm, kReplacesAnnotation);
     if (!replaces.empty()) being_moved.insert(std::move(replaces));
   }
 
-  // Sorted by name before the (large) VmStates are built, so they are never moved.
+  // In name order (the caller's), picked before the (large) VmStates are
+  // built, so they are never moved.
   std::vector<std::pair<const VM*, uint32_t>> held;
-  held.reserve(vms.size());
-  for (const VM& vm : vms) {
-    if (!scheduler::holds_place(vm)) continue;
-    auto node = node_at.find(vm.spec.nodeName);
-    if (node != node_at.end()) held.emplace_back(&vm, node->second);
+  held.reserve(vms_by_name.size());
+  for (const VM* vm : vms_by_name) {
+    if (!scheduler::holds_place(*vm)) continue;
+    auto node = node_at.find(vm->spec.nodeName);
+    if (node != node_at.end()) held.emplace_back(vm, node->second);
   }
-  std::sort(held.begin(), held.end(), [](const auto& a, const auto& b) {
-    return a.first->metadata.name < b.first->metadata.name;
-  });
   in.vms.reserve(held.size());
   for (const auto& [vm_ptr, node_index] : held) {
     const VM& vm = *vm_ptr;

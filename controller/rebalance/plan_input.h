@@ -45,5 +45,14 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
                            std::set<std::string> actionable,
                            std::map<std::string, int32_t> budget_left,
                            std::optional<int32_t> max_moves = std::nullopt);
+// The same from pointers already in name order (the control loops' cache
+// keeps its VM names sorted: no sort of 300,000 names per round).
+PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
+                           const std::vector<VMSet>& vmsets,
+                           const std::vector<const VM*>& vms_by_name,
+                           std::chrono::system_clock::time_point now,
+                           std::set<std::string> actionable,
+                           std::map<std::string, int32_t> budget_left,
+                           std::optional<int32_t> max_moves = std::nullopt);
 
 }  // namespace corral::rebalance
