@@ -55,6 +55,7 @@ Result<Json> normalize_as(const Json& object, std::vector<Cause>* warnings) {
 
 Result<Json> normalize_typed(Event object) { return defaulted_and_valid(object); }
 Result<Json> normalize_typed(VM object) { return defaulted_and_valid(object); }
+Result<Json> normalize_typed_in_place(VM& object) { return defaulted_and_valid(object); }
 
 const KindInfo* find_kind(std::string_view name) {
   // Short names first would let "vms" mean vmsets; kubectl resolves plurals

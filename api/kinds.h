@@ -43,6 +43,9 @@ Result<Json> normalize_object(const Json& object, std::vector<Cause>* warnings =
 // per placement must not pay for a decode it does not need).
 Result<Json> normalize_typed(Event object);
 Result<Json> normalize_typed(VM object);
+// The same, leaving `object` as the JSON says (defaults applied, canonical):
+// a writer that keeps the typed form of what it stored needs no parse of it.
+Result<Json> normalize_typed_in_place(VM& object);
 
 // Reads the value at a dotted path ("spec.nodeName") as a string for field
 // selectors: strings as they are, numbers and booleans printed, absent = "".

@@ -274,6 +274,13 @@ void ObjectCache::apply_vm(VM vm, int64_t revision) {
   delta_.vms.insert(name);
 }
 
+void ObjectCache::apply_created_vm(VM vm, const store::Record& created) {
+  vm.metadata.uid = created.uid;
+  vm.metadata.creationTimestamp = created.created;
+  vm.metadata.generation = created.generation;
+  apply_vm(std::move(vm), created.revision);
+}
+
 void ObjectCache::apply_deleted(const std::string& kind, const std::string& name,
                                 int64_t revision) {
   auto drop = [&](auto& table, std::unordered_set<std::string>& changed) {

@@ -92,6 +92,10 @@ class ObjectCache {
   void apply(const store::RecordPtr& record);
   // The same, typed: `vm` as written, at `revision` (saves a parse).
   void apply_vm(VM vm, int64_t revision);
+  // Write-through of a VM this controller created: `vm` as it was sent
+  // (normalize_typed_in_place), completed with what the store set on create
+  // (uid, creationTimestamp, generation, resourceVersion) — no parse.
+  void apply_created_vm(VM vm, const store::Record& created);
   // Write-through of a delete (the store's answer carries the delete revision).
   void apply_deleted(const std::string& kind, const std::string& name, int64_t revision);
 

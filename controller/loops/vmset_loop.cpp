@@ -57,17 +57,18 @@ VmSetPassStats VmSetLoop::run_once() {
   // Plan every dirty set first (pure), then write everything at once.
   const std::vector<SetPlan> plans = plan_dirty(stats);
   std::vector<KeyedWrite> writes;
-  std::vector<std::string> set_of;  // writes[i] is about set_of[i]
+  std::vector<std::string> set_of;          // writes[i] is about set_of[i]
+  std::vector<std::shared_ptr<VM>> sent;    // writes[i] created sent[i] (or null)
   for (const SetPlan& p : plans) {
     const size_t before = writes.size();
-    add_writes(p, writes);
+    add_writes(p, writes, sent);
     set_of.resize(writes.size(), p.set.metadata.name);
     // A set that needs no write any more is not backing off either.
     if (writes.size() == before) writes_.forget(key_of(p.set.metadata.name));
   }
   writes_.run(writes, every_set ? WriteBatch::Unlisted::kForget : WriteBatch::Unlisted::kKeep);
   record_events(events_, writes_.writers(), landed_events(writes));
-  for (size_t i = 0; i < writes.size(); ++i) note_outcome(writes[i], set_of[i], stats);
+  for (size_t i = 0; i < writes.size(); ++i) note_outcome(writes[i], set_of[i], sent[i].get(), stats);
   return stats;
 }
 
@@ -111,10 +112,12 @@ std::vector<VmSetLoop::SetPlan> VmSetLoop::plan_dirty(VmSetPassStats& stats) {
   return plans;
 }
 
-void VmSetLoop::add_writes(const SetPlan& p, std::vector<KeyedWrite>& writes) {
+void VmSetLoop::add_writes(const SetPlan& p, std::vector<KeyedWrite>& writes,
+                           std::vector<std::shared_ptr<VM>>& sent) {
   const std::string& name = p.set.metadata.name;
   auto log = logger("vmset");
   auto add = [&](std::string what, WriteOp op) -> KeyedWrite& {
+    sent.emplace_back();
     KeyedWrite& w = writes.emplace_back();
     w.key = key_of(name);
     w.what = "vmset/" + name + ": " + std::move(what);
@@ -130,8 +133,12 @@ void VmSetLoop::add_writes(const SetPlan& p, std::vector<KeyedWrite>& writes) {
     const std::string why = i < p.plan.create_reasons.size() ? p.plan.create_reasons[i] : "";
     log->info("vmset/{}: creating vm/{} ({})", name, vm.metadata.name, why);
     KeyedWrite& w = add("create vm/" + vm.metadata.name, WriteOp::kCreate);
-    w.write = [this, vm]() -> Result<store::RecordPtr> {
-      auto normalized = normalize_typed(vm);
+    // Kept as written, for the cache (note_outcome): a parse of what the
+    // store answered would cost as much as the create itself.
+    auto typed = std::make_shared<VM>(vm);
+    sent.back() = typed;
+    w.write = [this, typed]() -> Result<store::RecordPtr> {
+      auto normalized = normalize_typed_in_place(*typed);
       if (!normalized) return normalized.take_error();
       return store_.create(VM::kKind, std::move(*normalized));
     };
@@ -159,7 +166,7 @@ void VmSetLoop::add_writes(const SetPlan& p, std::vector<KeyedWrite>& writes) {
   }
 }
 
-void VmSetLoop::note_outcome(const KeyedWrite& w, const std::string& set,
+void VmSetLoop::note_outcome(const KeyedWrite& w, const std::string& set, VM* sent,
                              VmSetPassStats& stats) {
   switch (w.outcome) {
     case WriteOutcome::kGone:
@@ -186,7 +193,11 @@ void VmSetLoop::note_outcome(const KeyedWrite& w, const std::string& set,
   }
   if (w.op == WriteOp::kCreate) ++stats.created;
   if (w.op == WriteOp::kUpdate && r) ++stats.status_writes;
-  if (r) cache_.apply(r);
+  if (r && w.op == WriteOp::kCreate && sent) {
+    cache_.apply_created_vm(std::move(*sent), *r);
+  } else if (r) {
+    cache_.apply(r);
+  }
 }
 
 }  // namespace corral::loops

@@ -27,6 +27,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -78,9 +79,13 @@ class VmSetLoop {
   // reconcile_vmset for every dirty set (pure), which are then clean.
   std::vector<SetPlan> plan_dirty(VmSetPassStats& stats);
   // The writes a plan asks for, keyed by its set.
-  void add_writes(const SetPlan& p, std::vector<KeyedWrite>& writes);
+  // `sent` grows in step with `writes`: for a create, the VM as written
+  // (normalized by the write), else null.
+  void add_writes(const SetPlan& p, std::vector<KeyedWrite>& writes,
+                  std::vector<std::shared_ptr<VM>>& sent);
   // Counts, cache write-through, and which sets to look at again when.
-  void note_outcome(const KeyedWrite& w, const std::string& set, VmSetPassStats& stats);
+  // `sent`: the VM a create wrote (its typed write-through: no parse), or null.
+  void note_outcome(const KeyedWrite& w, const std::string& set, VM* sent, VmSetPassStats& stats);
 
   store::Store& store_;
   ObjectCache& cache_;

@@ -28,6 +28,8 @@ RecordPtr build_record(const std::string& kind, const Json& object, int64_t revi
     if (auto it = m->find("generation"); it != m->end() && it->is_number_integer()) {
       r->generation = it->get<int64_t>();
     }
+    if (auto it = m->find("creationTimestamp"); it != m->end() && it->is_string())
+      r->created = it->get<std::string>();
     if (auto it = m->find("labels"); it != m->end() && it->is_object()) {
       for (auto l = it->begin(); l != it->end(); ++l) {
         if (l.value().is_string()) r->labels.emplace(l.key(), l.value().get<std::string>());

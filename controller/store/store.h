@@ -56,6 +56,7 @@ struct Record {
   std::string uid;
   int64_t revision = 0;     // resourceVersion: the revision of its last write
   int64_t generation = 0;
+  std::string created;      // metadata.creationTimestamp (set by the store on create)
   Labels labels;
   std::vector<std::string> owner_uids;
   std::map<std::string, std::string> fields;  // selectable field path → value

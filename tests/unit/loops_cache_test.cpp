@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "api/json.h"
+#include "api/kinds.h"
 #include "controller/events/event_recorder.h"
 #include "controller/loops/object_cache.h"
 #include "controller/loops/writer_pool.h"
@@ -106,6 +107,36 @@ TEST(LoopsCache, VmsForVmsetAreOwnedOnesAndNamesSharingItsPrefix) {
   std::vector<std::string> names;
   for (const VM* vm : cache.vms_for_vmset(set)) names.push_back(vm->metadata.name);
   EXPECT_THAT(names, ::testing::ElementsAre("custom", "web-abcde"));
+}
+
+TEST(LoopsCache, ACreatedVmAppliedTypedIsTheStoredObject) {
+  FakeClock clock;
+  auto store = store::open_memory_store(clock);
+  ObjectCache cache(*store);
+  ASSERT_TRUE(cache.start().ok());
+  VM vm;
+  vm.metadata.name = "web-x7k2p";
+  vm.metadata.labels = {{"corral.io/vmset", "web"}, {"tier", "front"}};
+  vm.metadata.ownerReferences.push_back({kApiVersion, "VMSet", "web", "u-web", true});
+  vm.spec.resources.cpu = Quantity::from_milli(500);
+  vm.spec.resources.memory = Quantity::from_bytes(int64_t{1} << 30);
+  vm.spec.runtime.driver = "sim";
+  VM sent = vm;
+  auto json = normalize_typed_in_place(sent);  // defaults applied to `sent` too
+  ASSERT_TRUE(json.ok()) << json.error().to_string();
+  clock.advance(std::chrono::seconds(3));
+  auto created = store->create("VM", *json);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  cache.apply_created_vm(sent, **created);
+
+  const VM* cached = cache.vm("web-x7k2p");
+  ASSERT_NE(cached, nullptr);
+  EXPECT_EQ(to_json(*cached), to_json(from_json<VM>((*created)->parse()).value()));
+  EXPECT_EQ(cached->metadata.uid, (*created)->uid);
+  EXPECT_EQ(cached->metadata.resourceVersion, std::to_string((*created)->revision));
+  EXPECT_EQ(cached->metadata.generation, 1);
+  EXPECT_FALSE(cached->metadata.creationTimestamp.empty());
+  EXPECT_EQ(cache.vms_by_name().size(), 1u);
 }
 
 TEST(LoopsEvents, IdenticalEventsBumpTheCountWithinTheWindow) {

@@ -82,6 +82,25 @@ TEST_F(LoopsVmSet, DeletingTheSetTakesItsVmsAndTheLoopDoesNotRecreateThem) {
   EXPECT_THAT(vms_of("app"), SizeIs(0));
 }
 
+TEST_F(LoopsVmSet, AfterAPassTheCacheHoldsEveryVmAsTheStoreDoes) {
+  // The loops put what they wrote into the cache from what they sent plus
+  // what the store set (no parse of the store's answer): each copy must be
+  // the stored object, field for field, as a parse of it would give.
+  add_vmset("app", 3, /*cpu=*/1, /*memory_gib=*/2);
+  pass_renewing(alive_);
+  auto stored = store_->list("VM", {});
+  ASSERT_TRUE(stored.ok());
+  ASSERT_THAT(stored->items, SizeIs(3));
+  for (const auto& record : stored->items) {
+    const VM* cached = manager().cache().vm(record->name);
+    ASSERT_NE(cached, nullptr) << record->name;
+    Json expected = to_json(from_json<VM>(record->parse()).value());
+    EXPECT_EQ(to_json(*cached), expected) << record->name;
+    EXPECT_FALSE(cached->metadata.uid.empty());
+    EXPECT_FALSE(cached->metadata.creationTimestamp.empty());
+  }
+}
+
 TEST_F(LoopsVmSet, PoolStatusCountsCapacityAndAllocation) {
   add_vmset("app", 3, /*cpu=*/1, /*memory_gib=*/2);
   pass_renewing(alive_);
