@@ -66,7 +66,8 @@ VmSetPassStats VmSetLoop::run_once() {
     // A set that needs no write any more is not backing off either.
     if (writes.size() == before) writes_.forget(key_of(p.set.metadata.name));
   }
-  writes_.run(writes, every_set ? WriteBatch::Unlisted::kForget : WriteBatch::Unlisted::kKeep);
+  writes_.run(writes, every_set ? WriteBatch::Unlisted::kForget : WriteBatch::Unlisted::kKeep,
+              &store_);
   record_events(events_, writes_.writers(), landed_events(writes));
   for (size_t i = 0; i < writes.size(); ++i) note_outcome(writes[i], set_of[i], sent[i].get(), stats);
   return stats;
@@ -137,10 +138,11 @@ void VmSetLoop::add_writes(const SetPlan& p, std::vector<KeyedWrite>& writes,
     // store answered would cost as much as the create itself.
     auto typed = std::make_shared<VM>(vm);
     sent.back() = typed;
-    w.write = [this, typed]() -> Result<store::RecordPtr> {
+    // One entry of a store batch (WriteBatch::run): one commit per 500 creates.
+    w.batch_entry = [typed]() -> Result<store::BatchWrite> {
       auto normalized = normalize_typed_in_place(*typed);
       if (!normalized) return normalized.take_error();
-      return store_.create(VM::kKind, std::move(*normalized));
+      return store::BatchWrite{store::BatchWrite::Part::kCreate, VM::kKind, std::move(*normalized)};
     };
     w.event = events::EventWrite{set_ref, event_type::kNormal, "SuccessfulCreate",
                                  "Created vm: " + vm.metadata.name + " (" + why + ")", ""};

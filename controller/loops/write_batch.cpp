@@ -59,15 +59,40 @@ void record_events(events::EventRecorder& recorder, WriterPool& writers,
   writers.run_all(std::move(tasks));
 }
 
-void WriteBatch::run(std::vector<KeyedWrite>& writes, Unlisted unlisted) {
+void WriteBatch::run(std::vector<KeyedWrite>& writes, Unlisted unlisted, store::Store* store) {
   const auto now = clock_.steady_now();
   std::vector<std::function<void()>> tasks;
+  std::vector<KeyedWrite*> batched;  // due batch entries, in order
   for (KeyedWrite& w : writes) {
     w.outcome = WriteOutcome::kDeferred;
     w.record = nullptr;
     w.error.reset();
     if (!backoff_.due(w.key, now)) continue;
+    if (w.batch_entry && store) {
+      batched.push_back(&w);
+      continue;
+    }
     tasks.push_back([&w] { classify(w, w.write()); });
+  }
+  for (size_t first = 0; first < batched.size(); first += kStoreBatch) {
+    const size_t last = std::min(batched.size(), first + kStoreBatch);
+    tasks.push_back([&batched, first, last, store] {
+      std::vector<store::BatchWrite> entries;
+      std::vector<KeyedWrite*> sent;  // entries[i] is sent[i]'s
+      entries.reserve(last - first);
+      for (size_t i = first; i < last; ++i) {
+        auto entry = batched[i]->batch_entry();
+        if (!entry) {
+          classify(*batched[i], entry.take_error());
+          continue;
+        }
+        entries.push_back(std::move(*entry));
+        sent.push_back(batched[i]);
+      }
+      if (entries.empty()) return;
+      std::vector<Result<store::RecordPtr>> results = store->write_batch(std::move(entries));
+      for (size_t i = 0; i < sent.size(); ++i) classify(*sent[i], std::move(results[i]));
+    });
   }
   writers_.run_all(std::move(tasks));
   settle(writes, unlisted);

@@ -40,6 +40,7 @@
 #include "controller/events/event_recorder.h"
 #include "controller/loops/retry_backoff.h"
 #include "controller/loops/writer_pool.h"
+#include "controller/store/batch_write.h"
 #include "controller/store/store.h"
 
 namespace corral::loops {
@@ -64,6 +65,10 @@ struct KeyedWrite {
   // NotFound means the write is moot (the object is gone); always so for kDelete.
   bool not_found_is_done = false;
   std::function<Result<store::RecordPtr>()> write;  // on a writer thread
+  // Instead of `write`: builds one entry of a store write_batch (on a writer
+  // thread). WriteBatch::run sends the due ones kStoreBatch to a call, one
+  // commit each: a pass creating 10,000 VMs commits 20 times, not 10,000.
+  std::function<Result<store::BatchWrite>()> batch_entry;
   // What to say once it landed (kWritten): landed_events() hands it over.
   std::optional<events::EventWrite> event;
 
@@ -98,9 +103,13 @@ class WriteBatch {
   WriteBatch(WriterPool& writers, const Clock& clock, std::string log_name,
              WriteBatchOptions options = {});
 
+  // Entries of one store write_batch call (KeyedWrite::batch_entry).
+  static constexpr size_t kStoreBatch = 500;
+
   // Runs `writes` (in order, concurrently) whose key is due at the clock's
-  // steady now, waits for all, and sets each one's outcome.
-  void run(std::vector<KeyedWrite>& writes, Unlisted unlisted);
+  // steady now, waits for all, and sets each one's outcome. `store` takes the
+  // writes that are batch entries (REQUIRES: set when any write is one).
+  void run(std::vector<KeyedWrite>& writes, Unlisted unlisted, store::Store* store = nullptr);
 
   // Forgets `key`'s back-off: its object needs no write any more.
   void forget(const std::string& key) { backoff_.succeeded(key); }

@@ -126,6 +126,26 @@ class FaultyStore final : public store::ForwardingStore {
     }
     return ForwardingStore::create(kind, std::move(object));
   }
+  // The VMSet loop creates its VMs in store batches: each VM entry fails as
+  // a create would, the others go through.
+  std::vector<Result<store::RecordPtr>> write_batch(std::vector<store::BatchWrite> writes) override {
+    std::vector<Result<store::RecordPtr>> out(writes.size(), make_error(ErrorCode::kUnavailable, "disk full"));
+    std::vector<store::BatchWrite> pass;
+    std::vector<size_t> index_of;  // pass[k] is writes[index_of[k]]
+    for (size_t i = 0; i < writes.size(); ++i) {
+      if (writes[i].part == store::BatchWrite::Part::kCreate && writes[i].kind == "VM" && fail_vm_creates) {
+        ++vm_create_attempts;
+        continue;
+      }
+      pass.push_back(std::move(writes[i]));
+      index_of.push_back(i);
+    }
+    if (!pass.empty()) {
+      auto results = ForwardingStore::write_batch(std::move(pass));
+      for (size_t k = 0; k < results.size(); ++k) out[index_of[k]] = std::move(results[k]);
+    }
+    return out;
+  }
   Result<store::RecordPtr> update_status(const std::string& kind, Json object) override {
     if (kind == "Pool" && fail_pool_status) {
       ++pool_status_attempts;
