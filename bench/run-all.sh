@@ -104,7 +104,7 @@ lb_bench|lb_bench||--duration 1 --warmup 0 --repeat 2 --no-direct|900|180|190|lb
 lb_slow_body_bench|lb_slow_body_bench||--clients 20 --body-mib 1 --seconds 2|300|120|40|fds=2200
 lb_failover_bench|lb_failover_bench|--trials 10|--trials 1 --clients 1|900|180|120|
 false_failover_bench|false_failover_bench|--agents 20 --seconds 600|--agents 2 --seconds 5|900|120|620|
-sim_cluster_bench|sim_cluster_bench|--nodes 10000 --vms 300000|--nodes 100 --vms 2000|3600|120|1800|
+sim_cluster_bench|sim_cluster_bench|--nodes 10000 --vms 300000|--nodes 100 --vms 2000|3600|120|600|
 soak|soak|--minutes 60|--seconds 60 --controller-restart-seconds 30 --sim-agents 5 --real-agents 2|4500|240|3660|opt-in
 "
 
@@ -398,6 +398,7 @@ parse_sim_cluster_bench() {
   info sim_cluster_bench "place all: simulated, wall" \
     "$(grab "$log" "s/^place: ([0-9]+) of [0-9]+ VMs running after ($N) s simulated, ($N) s wall.*/\\1 VMs: \\2 s, \\3 s/p")"
   info sim_cluster_bench "peak RSS" "$(grab "$log" "s/^peak RSS: ([0-9]+) MiB.*/\\1 MiB/p")"
+  info sim_cluster_bench "placement, controller time by loop" "$(grab "$log" "s/^placement: by loop: (.*)/\\1/p")"
 }
 
 parse_false_failover_bench() {

@@ -364,9 +364,9 @@ void MoveLoop::plan_round(const Pool& pool, const std::set<std::string>& actiona
   const std::vector<VMSet>& sets = cache_.vmsets().items();
   std::map<std::string, int32_t> budget_left;
   for (const auto& [name, b] : budgets) budget_left[name] = b.allowed();
-  rebalance::PlanInput input = rebalance::build_plan_input(
-      pool, nodes, sets, cache_.vms_by_name(), clock_.now(), actionable, std::move(budget_left), room);
-  rebalance::Plan plan = rebalance::plan_moves(input, snapshot_(), options_.planner);
+  rebalance::build_plan_input_into(plan_input_, pool, nodes, sets, cache_.vms_by_name(),
+                                   clock_.now(), actionable, std::move(budget_left), room);
+  rebalance::Plan plan = rebalance::plan_moves(plan_input_, snapshot_(), options_.planner);
   logger("moves")->info("pool/{}: rebalance plan: {} moves (L {:.3f}, max deviation {:.3f} -> "
                         "{:.3f}, lower bound {}): {}",
                         pool.metadata.name, plan.moves.size(), plan.mean_before,

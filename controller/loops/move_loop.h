@@ -48,6 +48,7 @@
 #include "controller/loops/write_batch.h"
 #include "controller/loops/writer_pool.h"
 #include "controller/rebalance/options.h"
+#include "controller/rebalance/plan.h"
 #include "controller/rebalance/trigger.h"
 #include "controller/reconcile/moves.h"
 #include "controller/scheduler/snapshot.h"
@@ -149,6 +150,9 @@ class MoveLoop {
   events::EventRecorder& events_;
   const Clock& clock_;
   const std::function<scheduler::ClusterSnapshot&()> snapshot_;
+  // The last round's planner input, rebuilt in place each round: its vectors'
+  // memory is reused (rebalance/plan_input.h says why).
+  rebalance::PlanInput plan_input_;
   const MoveLoopOptions options_;
   WriteBatch writes_;
   std::mt19937_64 rng_;

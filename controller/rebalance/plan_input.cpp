@@ -74,6 +74,20 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
                            std::map<std::string, int32_t> budget_left,
                            std::optional<int32_t> max_moves) {
   PlanInput in;
+  build_plan_input_into(in, pool, nodes, vmsets, vms_by_name, now, std::move(actionable),
+                        std::move(budget_left), max_moves);
+  return in;
+}
+
+void build_plan_input_into(PlanInput& in, const Pool& pool, const std::vector<Node>& nodes,
+                           const std::vector<VMSet>& vmsets,
+                           const std::vector<const VM*>& vms_by_name,
+                           std::chrono::system_clock::time_point now,
+                           std::set<std::string> actionable,
+                           std::map<std::string, int32_t> budget_left,
+                           std::optional<int32_t> max_moves) {
+  in.nodes.clear();  // the capacity stays: see the header
+  in.vms.clear();
   in.pool = pool.metadata.name;
   in.policy = pool.spec.rebalance;
   in.actionable = std::move(actionable);
@@ -139,7 +153,6 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
     v.not_movable_reason = not_movable_reason(vm, pool, sets, being_moved, now);
     v.movable = v.not_movable_reason.empty();
   }
-  return in;
 }
 
 }  // namespace corral::rebalance
