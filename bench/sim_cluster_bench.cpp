@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -177,15 +178,22 @@ int main(int argc, char** argv) {
       return c.controller_metrics().counter("corral_moves_total", "", {"outcome"}).with({"started"}).value();
     };
     const double started_before = moves_started();
-    double round_ms = 0;
+    std::vector<double> pass_ms;  // the MoveLoop's time in each tick
     for (int t = 0; t < 100; ++t) {  // 10 s simulated
       const double pass_before = moves_pass_seconds(c);
       c.step(100ms);
-      round_ms = std::max(round_ms, (moves_pass_seconds(c) - pass_before) * 1000);
+      pass_ms.push_back((moves_pass_seconds(c) - pass_before) * 1000);
     }
+    // A round every intervalSeconds (1 s): the ten longest ticks are the
+    // rounds; the first also pays for memory the later ones reuse.
+    std::sort(pass_ms.begin(), pass_ms.end(), std::greater<>());
+    pass_ms.resize(std::min<size_t>(pass_ms.size(), 10));
+    const double round_ms = pass_ms.empty() ? 0 : pass_ms.front();
     std::printf("rebalance: one round (MoveLoop pass, input built included) %.1f ms, the longest of 10 s "
-                "with rebalancing on; %.0f moves started; %d nodes, %d VMs (target <= 200 ms)\n",
-                round_ms, moves_started() - started_before, nodes, vms + chunk);
+                "with rebalancing on (the 10 rounds' p50 %.1f ms); %.0f moves started; %d nodes, %d VMs "
+                "(target <= 200 ms)\n",
+                round_ms, bench::percentile(pass_ms, 0.5), moves_started() - started_before, nodes,
+                vms + chunk);
     std::fflush(stdout);
     if (!apply_object(c, pool_json(false))) return 1;
     // The moves in flight finish (each simulated second of 10,000 agents

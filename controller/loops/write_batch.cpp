@@ -68,8 +68,12 @@ void WriteBatch::run(std::vector<KeyedWrite>& writes, Unlisted unlisted, store::
     w.record = nullptr;
     w.error.reset();
     if (!backoff_.due(w.key, now)) continue;
-    if (w.batch_entry && store) {
-      batched.push_back(&w);
+    if (w.batch_entry) {
+      if (store) {
+        batched.push_back(&w);
+      } else {
+        classify(w, make_error(ErrorCode::kInternal, "BUG: a batch entry without a store to send it to"));
+      }
       continue;
     }
     tasks.push_back([&w] { classify(w, w.write()); });

@@ -80,7 +80,8 @@ VmSetPlan reconcile_vmset(const VmSetInput& in, const VmSetOptions& options) {
   for (const VM* vm : in.vms) {
     if (owned_by(*vm, set) && vm->status.phase != vm_phase::kTerminating) {
       owned.push_back(vm);
-      any_replacement = any_replacement || vm->metadata.annotations.count(std::string(kReplacesAnnotation));
+      any_replacement = any_replacement || (!vm->metadata.annotations.empty() &&
+                                             vm->metadata.annotations.count(std::string(kReplacesAnnotation)));
     }
   }
   // A move's replacement and the VM it replaces are one replica until the
