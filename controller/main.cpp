@@ -519,6 +519,7 @@ int main(int argc, char** argv) {
     // 307 placements/s; then etcd itself is the bound, two transactions a placement).
     loop_options.scheduler.write_batch = 1;
     loop_options.events.create_chunk = 1;
+    loop_options.vmset.writes.store_batch = 1;  // the VMSet loop's creates likewise
   }
   corral::loops::HttpAgentNotifier notifier(&agent_signer);  // outlives the manager's passes
   // One controller: the loops run from the start. Several (etcd): only while

@@ -13,6 +13,7 @@ WriteBatch::WriteBatch(WriterPool& writers, const Clock& clock, std::string log_
     : writers_(writers),
       clock_(clock),
       log_name_(std::move(log_name)),
+      store_batch_(std::max<size_t>(1, options.store_batch)),
       backoff_(options.backoff) {}
 
 void WriteBatch::classify(KeyedWrite& w, Result<store::RecordPtr> result) {
@@ -78,8 +79,8 @@ void WriteBatch::run(std::vector<KeyedWrite>& writes, Unlisted unlisted, store::
     }
     tasks.push_back([&w] { classify(w, w.write()); });
   }
-  for (size_t first = 0; first < batched.size(); first += kStoreBatch) {
-    const size_t last = std::min(batched.size(), first + kStoreBatch);
+  for (size_t first = 0; first < batched.size(); first += store_batch_) {
+    const size_t last = std::min(batched.size(), first + store_batch_);
     tasks.push_back([&batched, first, last, store] {
       std::vector<store::BatchWrite> entries;
       std::vector<KeyedWrite*> sent;  // entries[i] is sent[i]'s

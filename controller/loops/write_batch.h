@@ -66,8 +66,9 @@ struct KeyedWrite {
   bool not_found_is_done = false;
   std::function<Result<store::RecordPtr>()> write;  // on a writer thread
   // Instead of `write`: builds one entry of a store write_batch (on a writer
-  // thread). WriteBatch::run sends the due ones kStoreBatch to a call, one
-  // commit each: a pass creating 10,000 VMs commits 20 times, not 10,000.
+  // thread). WriteBatch::run sends the due ones WriteBatchOptions::store_batch
+  // to a call, one commit each: a pass creating 10,000 VMs commits 20 times,
+  // not 10,000.
   std::function<Result<store::BatchWrite>()> batch_entry;
   // What to say once it landed (kWritten): landed_events() hands it over.
   std::optional<events::EventWrite> event;
@@ -80,6 +81,11 @@ struct KeyedWrite {
 
 struct WriteBatchOptions {
   RetryBackoff::Options backoff;  // 5 ms doubling to 30 s (retry_backoff.h says why)
+  // Entries per store write_batch call (KeyedWrite::batch_entry): 500, one
+  // commit each. On etcd a batch is one transaction per entry, in order, so
+  // the controller sets 1 there: each write its own call, spread over the
+  // writer threads.
+  size_t store_batch = 500;
 };
 
 // The `event` of every write that landed (kWritten), moved out, in order.
@@ -102,9 +108,6 @@ class WriteBatch {
   // `log_name`: the logger failures go to ("vmset", "moves", "loops").
   WriteBatch(WriterPool& writers, const Clock& clock, std::string log_name,
              WriteBatchOptions options = {});
-
-  // Entries of one store write_batch call (KeyedWrite::batch_entry).
-  static constexpr size_t kStoreBatch = 500;
 
   // Runs `writes` (in order, concurrently) whose key is due at the clock's
   // steady now, waits for all, and sets each one's outcome. `store` takes the
@@ -130,6 +133,7 @@ class WriteBatch {
   WriterPool& writers_;
   const Clock& clock_;
   const std::string log_name_;
+  const size_t store_batch_;
   RetryBackoff backoff_;
 };
 
