@@ -46,18 +46,10 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
                            std::map<std::string, int32_t> budget_left,
                            std::optional<int32_t> max_moves = std::nullopt);
 // The same from pointers already in name order (the control loops' cache
-// keeps its VM names sorted: no sort of 300,000 names per round).
-PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
-                           const std::vector<VMSet>& vmsets,
-                           const std::vector<const VM*>& vms_by_name,
-                           std::chrono::system_clock::time_point now,
-                           std::set<std::string> actionable,
-                           std::map<std::string, int32_t> budget_left,
-                           std::optional<int32_t> max_moves = std::nullopt);
-// The same into `in`, whose vectors keep their capacity from the round
-// before: 300,000 VmStates are ~100 MB, which a fresh vector maps anew each
-// round — its page faults cost more than building the input (the control
-// loop keeps one PlanInput for that).
+// keeps its VM names sorted: no sort of 300,000 names per round), into `in`,
+// whose vectors keep their capacity from the round before: 300,000 VmStates
+// are ~100 MB, which a fresh vector maps anew each round — its page faults
+// cost more than building the input (the control loop keeps one PlanInput).
 void build_plan_input_into(PlanInput& in, const Pool& pool, const std::vector<Node>& nodes,
                            const std::vector<VMSet>& vmsets,
                            const std::vector<const VM*>& vms_by_name,
