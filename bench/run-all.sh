@@ -399,7 +399,9 @@ parse_sim_cluster_bench() {
     "$(grab "$log" "s/^place: ([0-9]+) of [0-9]+ VMs running after ($N) s simulated, ($N) s wall.*/\\1 VMs: \\2 s, \\3 s/p")"
   info sim_cluster_bench "peak RSS" "$(grab "$log" "s/^peak RSS: ([0-9]+) MiB.*/\\1 MiB/p")"
   info sim_cluster_bench "rebalance rounds p50" "$(grab "$log" "s/^rebalance: .*rounds' p50 ($N) ms.*/\\1 ms/p")"
-  info sim_cluster_bench "placement, controller time by loop" "$(grab "$log" "s/^placement: by loop: (.*)/\\1/p")"
+  info sim_cluster_bench "placement, controller time by loop" "$(grab "$log" "s/^placement: by loop: ([^;]*);.*/\\1/p")"
+  info sim_cluster_bench "placement, the scheduler's passes alone" "$(grab "$log" "s/^placement: by loop: .*passes alone ($N) VMs\/s.*/\\1 VMs\/s/p")"
+  info sim_cluster_bench "placement, queued Events written after" "$(grab "$log" "s/^placement: by loop: .* written ($N) ms later.*/\\1 ms/p")"
 }
 
 parse_false_failover_bench() {

@@ -511,6 +511,9 @@ int main(int argc, char** argv) {
   loop_options.vmset.seed = seeds();
   loop_options.moves.seed = seeds();
   loop_options.events.seed = seeds();
+  // The loops' Events are written off their passes (see EventRecorder): up to
+  // 100,000 waiting (~30 MB), one writer on SQLite (500 to a commit).
+  loop_options.events.async_queue = 100'000;
   loop_options.event_ttl.ttl = std::chrono::ceil<std::chrono::seconds>(*event_ttl);
   if (etcd_store) {
     // On etcd a write_batch is one transaction per entry, in order: the
@@ -519,6 +522,7 @@ int main(int argc, char** argv) {
     // 307 placements/s; then etcd itself is the bound, two transactions a placement).
     loop_options.scheduler.write_batch = 1;
     loop_options.events.create_chunk = 1;
+    loop_options.events.async_writers = 16;  // one transaction per Event: 16 in flight
     loop_options.vmset.writes.store_batch = 1;  // the VMSet loop's creates likewise
   }
   corral::loops::HttpAgentNotifier notifier(&agent_signer);  // outlives the manager's passes

@@ -44,7 +44,78 @@ EventRecorder::EventRecorder(store::Store& store, const Clock& clock, EventRecor
     : store_(store),
       clock_(clock),
       options_(std::move(options)),
-      rng_(seed_of(options_, clock)) {}
+      rng_(seed_of(options_, clock)) {
+  if (!async()) return;
+  for (size_t i = 0; i < std::max<size_t>(1, options_.async_writers); ++i) {
+    writers_.emplace_back([this] { writer_loop(); });
+  }
+}
+
+EventRecorder::~EventRecorder() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+    drain_deadline_ = std::chrono::steady_clock::now() + options_.async_drain;
+  }
+  queue_cv_.notify_all();
+  for (std::thread& t : writers_) t.join();
+}
+
+void EventRecorder::record_all(std::vector<EventWrite> events) {
+  if (!async()) return write_all(std::move(events));
+  size_t full = 0;
+  {
+    std::lock_guard lock(queue_mu_);
+    for (EventWrite& e : events) {
+      if (queue_.size() >= options_.async_queue) {
+        ++full;
+        continue;
+      }
+      queue_.push_back(std::move(e));
+    }
+  }
+  queue_cv_.notify_all();
+  if (full > 0) {
+    dropped_ += full;
+    logger("events")->warn("{} Events dropped: {} are waiting to be written already", full,
+                           options_.async_queue);
+  }
+}
+
+void EventRecorder::writer_loop() {
+  const size_t chunk = std::max<size_t>(1, options_.create_chunk);
+  std::unique_lock lock(queue_mu_);
+  for (;;) {
+    queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_ && !queue_.empty() && std::chrono::steady_clock::now() > drain_deadline_) {
+      logger("events")->warn("{} queued Events not written: the controller is stopping",
+                             queue_.size());
+      dropped_ += queue_.size();
+      queue_.clear();
+    }
+    if (queue_.empty()) {
+      if (in_flight_ == 0) idle_cv_.notify_all();
+      if (stopping_) return;
+      continue;
+    }
+    const size_t n = std::min(chunk, queue_.size());
+    std::vector<EventWrite> batch(std::make_move_iterator(queue_.begin()),
+                                  std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    in_flight_ += n;
+    lock.unlock();
+    write_all(std::move(batch));
+    lock.lock();
+    in_flight_ -= n;
+    if (queue_.empty() && in_flight_ == 0) idle_cv_.notify_all();
+  }
+}
+
+void EventRecorder::flush() {
+  if (!async()) return;
+  std::unique_lock lock(queue_mu_);
+  idle_cv_.wait(lock, [&] { return queue_.empty() && in_flight_ == 0; });
+}
 
 std::string EventRecorder::random_hex_locked() {
   char hex[17];
@@ -153,7 +224,7 @@ Result<std::string> EventRecorder::write_to(Target t, const EventWrite& e) {
   return t.name;
 }
 
-void EventRecorder::record_all(std::vector<EventWrite> events) {
+void EventRecorder::write_all(std::vector<EventWrite> events) {
   std::vector<store::BatchWrite> creates;
   std::vector<const EventWrite*> created_from;  // creates[i] records *created_from[i]
   auto flush = [&] {

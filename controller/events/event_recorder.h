@@ -17,17 +17,26 @@
 // still gets its own Scheduled. Bumps of an Event already written are not
 // limited: the count of a repeated Event stays exact.
 //
+// With `async_queue` set (the controller sets it), record_all() only queues
+// and background threads write: a scheduler pass that binds 10,000 VMs hands
+// over their 10,000 Scheduled Events and goes on, as client-go's broadcaster
+// lets kube-scheduler do. The queue is bounded: past it Events are dropped
+// and counted, never the pass slowed.
+//
 // Thread safety: thread-safe; the loops record from their writer threads,
 // the heartbeat service from API threads.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -64,6 +73,16 @@ struct EventRecorderOptions {
   // per 5 minutes, as client-go's defaults. 0: no limit.
   size_t per_object_burst = 25;
   std::chrono::seconds per_object_refill{300};
+  // Writing off the caller's thread (see above): at most `async_queue`
+  // Events wait (more are dropped and counted: client-go drops past its 1,000),
+  // written by `async_writers` threads create_chunk at a time. 0: record_all()
+  // writes before it returns (the default: tests, the heartbeat service).
+  size_t async_queue = 0;
+  size_t async_writers = 1;
+  // On destruction the writers go on with what is queued for at most this
+  // long (real time: a store that hangs must not hang shutdown); the rest
+  // is dropped and logged.
+  std::chrono::milliseconds async_drain{2000};
 };
 
 // One Event to record: about `object`, of `type` ("Normal" | "Warning"),
@@ -79,6 +98,9 @@ struct EventWrite {
 class EventRecorder {
  public:
   EventRecorder(store::Store& store, const Clock& clock, EventRecorderOptions options = {});
+  ~EventRecorder();
+  EventRecorder(const EventRecorder&) = delete;
+  EventRecorder& operator=(const EventRecorder&) = delete;
 
   // Writes (or bumps) the Event and returns its name. `type`: "Normal" or
   // "Warning"; `host`: source.host, the node the event is about (may be
@@ -93,9 +115,15 @@ class EventRecorder {
   // way), but the new ones are created create_chunk to a store write_batch:
   // a scheduler pass that places 5,000 VMs writes its 5,000 Scheduled Events
   // in a few commits instead of 5,000. Errors are logged, not returned.
+  // Asynchronous (async_queue > 0): queued, written by the writer threads.
   void record_all(std::vector<EventWrite> events);
   size_t create_chunk() const { return options_.create_chunk; }
-  // New Events the spam filter dropped since construction.
+  bool async() const { return options_.async_queue > 0; }
+  // Returns once every Event queued before the call is written (or failed).
+  // Immediate when synchronous.
+  void flush();
+  // New Events dropped since construction: by the spam filter, or because
+  // the asynchronous queue was full.
   uint64_t dropped() const { return dropped_.load(); }
 
   // "<object>.<16 hex digits>": unique per recorder, random across restarts.
@@ -132,6 +160,9 @@ class EventRecorder {
   // Bumps `name`'s count; NotFound when it is gone (then the caller creates anew).
   Result<void> bump(const std::string& name);
   std::string random_hex_locked();  // REQUIRES: mu_ held
+  // record_all's work, in the caller's thread.
+  void write_all(std::vector<EventWrite> events);
+  void writer_loop();  // an asynchronous writer thread
 
   store::Store& store_;
   const Clock& clock_;
@@ -141,6 +172,16 @@ class EventRecorder {
   std::unordered_map<std::string, Seen> seen_;  // key → event; guarded by mu_
   std::unordered_map<std::string, Budget> budgets_;  // object → budget; guarded by mu_
   std::atomic<uint64_t> dropped_{0};
+
+  // The asynchronous queue (async_queue > 0).
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;  // Events queued, or stopping
+  std::condition_variable idle_cv_;   // the queue emptied and nothing in flight
+  std::deque<EventWrite> queue_;      // guarded by queue_mu_
+  size_t in_flight_ = 0;              // taken by a writer, not yet written; guarded by queue_mu_
+  bool stopping_ = false;             // guarded by queue_mu_
+  std::chrono::steady_clock::time_point drain_deadline_;  // real time; guarded by queue_mu_
+  std::vector<std::thread> writers_;
 };
 
 }  // namespace corral::events

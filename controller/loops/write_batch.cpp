@@ -45,7 +45,7 @@ std::vector<events::EventWrite> landed_events(std::vector<KeyedWrite>& writes) {
 void record_events(events::EventRecorder& recorder, WriterPool& writers,
                    std::vector<events::EventWrite> events) {
   const size_t chunk = std::max<size_t>(1, recorder.create_chunk());
-  if (events.size() <= chunk) {
+  if (recorder.async() || events.size() <= chunk) {
     if (!events.empty()) recorder.record_all(std::move(events));
     return;
   }

@@ -93,7 +93,8 @@ std::vector<events::EventWrite> landed_events(std::vector<KeyedWrite>& writes);
 
 // Records `events` (EventRecorder::record_all) EventRecorder::create_chunk() to
 // a store commit, the chunks concurrently on `writers`: a pass's Events cost a
-// few overlapping commits, not one commit each in a row.
+// few overlapping commits, not one commit each in a row. An asynchronous
+// recorder only queues them (its own writers commit).
 void record_events(events::EventRecorder& recorder, WriterPool& writers,
                    std::vector<events::EventWrite> events);
 

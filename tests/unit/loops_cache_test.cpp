@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdlib>
 
 #include "api/json.h"
 #include "api/kinds.h"
 #include "controller/events/event_recorder.h"
 #include "controller/loops/object_cache.h"
+#include "controller/store/forwarding_store.h"
 #include "controller/loops/writer_pool.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/loops_fixtures.h"
@@ -248,6 +251,89 @@ TEST(LoopsEvents, RecordAllCreatesInFewCommitsAndBumpsRepeats) {
     }
   }
   EXPECT_EQ(twice, 1);
+}
+
+// A store whose write_batch waits until open() (the asynchronous recorder's
+// writer blocks there; the test thread never does).
+class GatedStore final : public store::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  std::vector<Result<store::RecordPtr>> write_batch(std::vector<store::BatchWrite> writes) override {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return open_; });
+    }
+    return ForwardingStore::write_batch(std::move(writes));
+  }
+  void open() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+std::vector<events::EventWrite> scheduled_events(int n) {
+  std::vector<events::EventWrite> out;
+  for (int i = 0; i < n; ++i) {
+    const std::string vm = "vm-" + std::to_string(i);
+    out.push_back({{"VM", vm, "u" + std::to_string(i)}, "Normal", "Scheduled", "to node/a", "a"});
+  }
+  return out;
+}
+
+size_t stored_events(store::Store& store) {
+  auto listed = store.list("Event", {});
+  return listed.ok() ? listed->items.size() : 0;
+}
+
+TEST(LoopsEvents, AnAsynchronousRecorderQueuesAndFlushWaitsForTheWrites) {
+  FakeClock clock;
+  auto inner = store::open_memory_store(clock);
+  GatedStore store(*inner);
+  events::EventRecorderOptions options;
+  options.async_queue = 100;
+  events::EventRecorder events(store, clock, options);
+  ASSERT_TRUE(events.async());
+  events.record_all(scheduled_events(3));  // returns though the store blocks
+  EXPECT_EQ(stored_events(store), 0u);
+  store.open();
+  events.flush();
+  EXPECT_EQ(stored_events(store), 3u);
+  EXPECT_EQ(events.dropped(), 0u);
+}
+
+TEST(LoopsEvents, AFullQueueDropsAndCountsTheRestAndTheQueuedAreStillWritten) {
+  FakeClock clock;
+  auto inner = store::open_memory_store(clock);
+  GatedStore store(*inner);
+  events::EventRecorderOptions options;
+  options.async_queue = 4;
+  events::EventRecorder events(store, clock, options);
+  events.record_all(scheduled_events(10));  // queued under one lock: 4 fit
+  EXPECT_EQ(events.dropped(), 6u);
+  store.open();
+  events.flush();
+  EXPECT_EQ(stored_events(store), 4u);
+}
+
+TEST(LoopsEvents, WhatIsQueuedIsWrittenBeforeTheRecorderIsGone) {
+  FakeClock clock;
+  auto store = store::open_memory_store(clock);
+  {
+    events::EventRecorderOptions options;
+    options.async_queue = 10'000;
+    options.create_chunk = 100;
+    events::EventRecorder events(*store, clock, options);
+    events.record_all(scheduled_events(750));
+  }
+  EXPECT_EQ(stored_events(*store), 750u);
 }
 
 TEST(Kinds, NormalizeTypedEqualsNormalizingTheEncodedObject) {
