@@ -63,6 +63,35 @@ void MoveLoop::observe(const CacheDelta& delta) {
   if (delta.resynced || !delta.vms.empty() || !delta.nodes.empty() || !delta.pools.empty() ||
       !delta.balancers.empty())
     dirty_ = true;
+  if (delta.resynced) {
+    budgets_valid_ = false;
+    for (auto& [pool, keeper] : plan_inputs_) keeper.invalidate();
+    return;
+  }
+  budgets_dirty_.insert(delta.vm_owners.begin(), delta.vm_owners.end());
+  budgets_dirty_.insert(delta.vmsets.begin(), delta.vmsets.end());
+  for (auto& [pool, keeper] : plan_inputs_)
+    for (const std::string& vm : delta.vms) keeper.vm_changed(vm);
+}
+
+std::map<std::string, reconcile::DisruptionBudget> MoveLoop::current_budgets() {
+  if (!budgets_valid_) {
+    budgets_ = reconcile::disruption_budgets(cache_.vmsets().items(), cache_.vms().items());
+    budgets_valid_ = true;
+    budgets_dirty_.clear();
+  }
+  for (const std::string& name : budgets_dirty_) {
+    const VMSet* set = cache_.vmset(name);
+    if (!set) {
+      budgets_.erase(name);
+      continue;
+    }
+    std::vector<const VM*> owned = cache_.vms_for_vmset(*set);
+    std::erase_if(owned, [&](const VM* vm) { return !reconcile::owned_by(*vm, *set); });
+    budgets_[name] = reconcile::disruption_budget(*set, owned);
+  }
+  budgets_dirty_.clear();
+  return budgets_;
 }
 
 bool MoveLoop::due(std::chrono::steady_clock::time_point now) const {
@@ -116,7 +145,7 @@ MoveLoop::Starts MoveLoop::decide_starts(const std::vector<VM>& vms, MovePassSta
   // of a pool with rebalancing on.
   std::optional<std::map<std::string, reconcile::DisruptionBudget>> budgets;
   auto budgets_now = [&]() -> std::map<std::string, reconcile::DisruptionBudget>& {
-    if (!budgets) budgets = reconcile::disruption_budgets(cache_.vmsets().items(), vms);
+    if (!budgets) budgets = current_budgets();
     return *budgets;
   };
   if (draining)
@@ -364,9 +393,13 @@ void MoveLoop::plan_round(const Pool& pool, const std::set<std::string>& actiona
   const std::vector<VMSet>& sets = cache_.vmsets().items();
   std::map<std::string, int32_t> budget_left;
   for (const auto& [name, b] : budgets) budget_left[name] = b.allowed();
-  rebalance::build_plan_input_into(plan_input_, pool, nodes, sets, cache_.vms_by_name(),
-                                   clock_.now(), actionable, std::move(budget_left), room);
-  rebalance::Plan plan = rebalance::plan_moves(plan_input_, snapshot_(), options_.planner);
+  const rebalance::PlanInputKeeper::Source source{
+      nodes, sets, [this](std::string_view name) { return cache_.vms().find(name); },
+      [this] { return cache_.vms_by_name(); }};
+  rebalance::PlanInputKeeper& keeper = plan_inputs_[pool.metadata.name];
+  const rebalance::PlanInput& input =
+      keeper.build(pool, source, clock_.now(), actionable, std::move(budget_left), room);
+  rebalance::Plan plan = rebalance::plan_moves(input, snapshot_(), options_.planner);
   logger("moves")->info("pool/{}: rebalance plan: {} moves (L {:.3f}, max deviation {:.3f} -> "
                         "{:.3f}, lower bound {}): {}",
                         pool.metadata.name, plan.moves.size(), plan.mean_before,

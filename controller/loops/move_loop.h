@@ -49,6 +49,7 @@
 #include "controller/loops/writer_pool.h"
 #include "controller/rebalance/options.h"
 #include "controller/rebalance/plan.h"
+#include "controller/rebalance/plan_input.h"
 #include "controller/rebalance/trigger.h"
 #include "controller/reconcile/moves.h"
 #include "controller/scheduler/snapshot.h"
@@ -125,6 +126,8 @@ class MoveLoop {
   // not drained (reconcile::drain_gate), with an EndpointDraining Event once.
   void hold_for_drains(std::vector<reconcile::MoveStep>& steps,
                        std::chrono::system_clock::time_point now);
+  // Every VMSet's disruption budget now (budgets_ brought up to date).
+  std::map<std::string, reconcile::DisruptionBudget> current_budgets();
   // `budgets` builds the disruption budgets on first use (only a round that
   // runs needs them).
   std::vector<Start> plan_rebalance(
@@ -150,9 +153,14 @@ class MoveLoop {
   events::EventRecorder& events_;
   const Clock& clock_;
   const std::function<scheduler::ClusterSnapshot&()> snapshot_;
-  // The last round's planner input, rebuilt in place each round: its vectors'
-  // memory is reused (rebalance/plan_input.h says why).
-  rebalance::PlanInput plan_input_;
+  // Each rebalanced pool's planner input, kept from round to round: a round
+  // re-reads the VMs the cache's deltas named since (rebalance/plan_input.h).
+  std::map<std::string, rebalance::PlanInputKeeper> plan_inputs_;
+  // Disruption budgets by VMSet, kept from pass to pass: a set's is counted
+  // again (a pass over its VMs) only when one of its VMs or the set changed.
+  std::map<std::string, reconcile::DisruptionBudget> budgets_;
+  std::set<std::string> budgets_dirty_;  // sets to count again
+  bool budgets_valid_ = false;
   const MoveLoopOptions options_;
   WriteBatch writes_;
   std::mt19937_64 rng_;

@@ -1,7 +1,9 @@
 #include "controller/rebalance/plan_input.h"
 
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/clock.h"
 #include "controller/rebalance/annotations.h"
@@ -21,26 +23,23 @@ bool running_now(const VM& vm) {
   return vm.status.phase == vm_phase::kRunning && vm.status.epoch == vm.spec.epoch;
 }
 
-// not_movable_reason with the VM's owning set already known (`set_name`):
-// building the input reads it once per VM, not twice (300,000 VMs a round).
-std::string not_movable_reason_in(const VM& vm, const std::string& set_name, const Pool& pool,
-                                  const std::map<std::string, const VMSet*>& sets,
-                                  const std::set<std::string>& being_moved,
+// Why a VM may not be moved, from what is known of it (see the header).
+// `set`: its owning VMSet `set_name`, or null when there is none of that name.
+std::string not_movable_reason_in(const std::string& set_name, const VMSet* set, bool being_moved,
+                                  const std::string& phase, bool running, const std::string& replaces,
+                                  const std::string& moved_at, const Pool& pool,
                                   std::chrono::system_clock::time_point now) {
   if (set_name.empty()) return "not owned by a VMSet";
-  auto set = sets.find(set_name);
-  if (set == sets.end()) return "VMSet " + set_name + " not found";
-  if (set->second->spec.pool != pool.metadata.name)
-    return "VMSet " + set_name + " is in pool " + set->second->spec.pool;
-  const std::string replaces = annotation(vm, kReplacesAnnotation);
-  if (!replaces.empty() && vm.status.phase != vm_phase::kRunning)
+  if (set == nullptr) return "VMSet " + set_name + " not found";
+  if (set->spec.pool != pool.metadata.name)
+    return "VMSet " + set_name + " is in pool " + set->spec.pool;
+  if (!replaces.empty() && phase != vm_phase::kRunning)
     return "replacement of " + replaces + " in flight";
-  if (being_moved.count(vm.metadata.name)) return "being moved";
-  if (!running_now(vm)) {
-    if (vm.status.phase != vm_phase::kRunning) return "phase " + vm.status.phase;
+  if (being_moved) return "being moved";
+  if (!running) {
+    if (phase != vm_phase::kRunning) return "phase " + phase;
     return "not Running in its epoch";
   }
-  const std::string moved_at = annotation(vm, kMovedAtAnnotation);
   if (!moved_at.empty()) {
     std::chrono::system_clock::time_point at;
     if (!parse_time(moved_at, &at)) return "moved-at \"" + moved_at + "\" does not parse";
@@ -50,13 +49,20 @@ std::string not_movable_reason_in(const VM& vm, const std::string& set_name, con
   return "";
 }
 
+bool by_name(const VmState& v, std::string_view name) { return v.name < name; }
+
 }  // namespace
 
 std::string not_movable_reason(const VM& vm, const Pool& pool,
                                const std::map<std::string, const VMSet*>& sets,
                                const std::set<std::string>& being_moved,
                                std::chrono::system_clock::time_point now) {
-  return not_movable_reason_in(vm, scheduler::owning_vmset(vm), pool, sets, being_moved, now);
+  const std::string set_name = scheduler::owning_vmset(vm);
+  auto set = sets.find(set_name);
+  return not_movable_reason_in(set_name, set == sets.end() ? nullptr : set->second,
+                               being_moved.count(vm.metadata.name) > 0, vm.status.phase,
+                               running_now(vm), annotation(vm, kReplacesAnnotation),
+                               annotation(vm, kMovedAtAnnotation), pool, now);
 }
 
 PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
@@ -65,89 +71,206 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
                            std::set<std::string> actionable,
                            std::map<std::string, int32_t> budget_left,
                            std::optional<int32_t> max_moves) {
-  std::vector<const VM*> by_name;
-  by_name.reserve(vms.size());
-  for (const VM& vm : vms) by_name.push_back(&vm);
-  std::sort(by_name.begin(), by_name.end(),
+  std::vector<const VM*> sorted;
+  sorted.reserve(vms.size());
+  for (const VM& vm : vms) sorted.push_back(&vm);
+  std::sort(sorted.begin(), sorted.end(),
             [](const VM* a, const VM* b) { return a->metadata.name < b->metadata.name; });
-  PlanInput in;
-  build_plan_input_into(in, pool, nodes, vmsets, by_name, now, std::move(actionable),
-                        std::move(budget_left), max_moves);
-  return in;
+  PlanInputKeeper keeper;
+  const PlanInputKeeper::Source source{nodes, vmsets, [](std::string_view) { return nullptr; },
+                                       [&] { return sorted; }};
+  return std::move(keeper.build(pool, source, now, std::move(actionable), std::move(budget_left),
+                                max_moves));
 }
 
-void build_plan_input_into(PlanInput& in, const Pool& pool, const std::vector<Node>& nodes,
-                           const std::vector<VMSet>& vmsets,
-                           const std::vector<const VM*>& vms_by_name,
-                           std::chrono::system_clock::time_point now,
-                           std::set<std::string> actionable,
-                           std::map<std::string, int32_t> budget_left,
-                           std::optional<int32_t> max_moves) {
-  in.nodes.clear();  // the capacity stays: see the header
-  in.vms.clear();
-  in.pool = pool.metadata.name;
-  in.policy = pool.spec.rebalance;
-  in.actionable = std::move(actionable);
-  in.budget_left = std::move(budget_left);
-  in.max_moves = max_moves.value_or(pool.spec.rebalance.maxMovesPerRound);
+void PlanInputKeeper::invalidate() {
+  valid_ = false;
+  changed_.clear();
+}
 
-  std::unordered_map<std::string, uint32_t> node_at;
-  for (const Node& n : nodes) {
+void PlanInputKeeper::vm_changed(std::string_view name) {
+  if (!valid_) return;  // every VM is read next time anyway
+  changed_.emplace(name);
+  // Past this many a full read costs less than the lookups (and the set stays bounded).
+  if (changed_.size() > std::max<size_t>(10'000, in_.vms.size() / 2)) invalidate();
+}
+
+PlanInput& PlanInputKeeper::build(const Pool& pool, const Source& source,
+                                  std::chrono::system_clock::time_point now,
+                                  std::set<std::string> actionable,
+                                  std::map<std::string, int32_t> budget_left,
+                                  std::optional<int32_t> max_moves) {
+  if (in_.pool != pool.metadata.name) valid_ = false;
+  in_.pool = pool.metadata.name;
+  in_.policy = pool.spec.rebalance;
+  in_.actionable = std::move(actionable);
+  in_.budget_left = std::move(budget_left);
+  in_.max_moves = max_moves.value_or(pool.spec.rebalance.maxMovesPerRound);
+
+  // The Ready members, read every round (their usage is what the planner
+  // balances); duplicate names: the first wins.
+  in_.nodes.clear();
+  std::unordered_set<std::string_view> seen;
+  for (const Node& n : source.nodes) {
     if (!reconcile::pool_selects(pool, n) || !node_ready(n)) continue;
-    if (!node_at.emplace(n.metadata.name, 0).second) continue;  // duplicate name: first wins
+    if (!seen.insert(n.metadata.name).second) continue;
     NodeState s;
     s.name = n.metadata.name;
     s.allocatable_cpu = n.status.allocatable.cpu.milli;
     s.allocatable_memory = n.status.allocatable.memory.milli;
     s.usage_cpu = n.status.usage.cpu.milli;
     s.usage_memory = n.status.usage.memory.milli;
-    in.nodes.push_back(std::move(s));
+    in_.nodes.push_back(std::move(s));
   }
-  std::sort(in.nodes.begin(), in.nodes.end(),
+  std::sort(in_.nodes.begin(), in_.nodes.end(),
             [](const NodeState& a, const NodeState& b) { return a.name < b.name; });
-  for (uint32_t i = 0; i < in.nodes.size(); ++i) node_at[in.nodes[i].name] = i;
-
-  std::map<std::string, const VMSet*> sets;
-  for (const VMSet& s : vmsets) sets.emplace(s.metadata.name, &s);
-  std::set<std::string> being_moved;
-  for (const VM* vm : vms_by_name) {
-    std::string replaces = annotation(*vm, kReplacesAnnotation);
-    if (!replaces.empty()) being_moved.insert(std::move(replaces));
+  // Other members: the VMs' node indexes and which VMs count are all read anew.
+  const bool same_members =
+      members_.size() == in_.nodes.size() &&
+      std::equal(members_.begin(), members_.end(), in_.nodes.begin(),
+                 [](const std::string& m, const NodeState& n) { return m == n.name; });
+  if (!same_members) {
+    valid_ = false;
+    members_.clear();
+    for (const NodeState& n : in_.nodes) members_.push_back(n.name);
   }
+  std::unordered_map<std::string_view, uint32_t> node_at;
+  node_at.reserve(in_.nodes.size());
+  for (uint32_t i = 0; i < in_.nodes.size(); ++i) node_at.emplace(in_.nodes[i].name, i);
 
-  // In name order (the caller's), picked before the (large) VmStates are
-  // built, so they are never moved.
-  std::vector<std::pair<const VM*, uint32_t>> held;
-  held.reserve(vms_by_name.size());
-  for (const VM* vm : vms_by_name) {
+  if (valid_) {
+    read_changed(source, node_at);
+  } else {
+    read_all(source, node_at);
+  }
+  changed_.clear();
+  valid_ = true;
+  judge(pool, source.vmsets, now);
+  return in_;
+}
+
+void PlanInputKeeper::fill(VmState& v, Facts& f, const VM& vm, uint32_t node_index) const {
+  v.name = vm.metadata.name;
+  v.vmset = scheduler::owning_vmset(vm);
+  v.node = vm.spec.nodeName;
+  v.node_index = node_index;
+  const bool measured = vm.status.phase == vm_phase::kRunning || vm.status.phase == vm_phase::kTerminating;
+  const ResourceList& load = measured ? vm.status.usage : vm.spec.resources;
+  v.usage_cpu = load.cpu.milli;
+  v.usage_memory = load.memory.milli;
+  v.measured_cpu = vm.status.usage.cpu.milli;
+  v.measured_memory = vm.status.usage.memory.milli;
+  scheduler::VmRequest& r = v.request;
+  r.name = vm.metadata.name;
+  r.vmset = v.vmset;
+  r.pool = in_.pool;
+  r.cpu = vm.spec.resources.cpu.milli;
+  r.memory = vm.spec.resources.memory.milli;
+  r.tolerations = vm.spec.tolerations;
+  r.priority = vm.spec.priority;
+  r.epoch = vm.spec.epoch;
+  f.phase = vm.status.phase;
+  f.running_now = running_now(vm);
+  f.replaces = annotation(vm, kReplacesAnnotation);
+  f.moved_at = annotation(vm, kMovedAtAnnotation);
+}
+
+void PlanInputKeeper::read_all(const Source& source,
+                               const std::unordered_map<std::string_view, uint32_t>& node_at) {
+  in_.vms.clear();  // the capacity stays: 300,000 VmStates are ~100 MB
+  facts_.clear();
+  replaces_.clear();
+  const std::vector<const VM*> all = source.all_by_name();
+  in_.vms.reserve(all.size());  // no VmState moved while growing
+  facts_.reserve(all.size());
+  for (const VM* vm : all) {
+    if (std::string r = annotation(*vm, kReplacesAnnotation); !r.empty())
+      replaces_.emplace(vm->metadata.name, std::move(r));
     if (!scheduler::holds_place(*vm)) continue;
     auto node = node_at.find(vm->spec.nodeName);
-    if (node != node_at.end()) held.emplace_back(vm, node->second);
+    if (node == node_at.end()) continue;
+    fill(in_.vms.emplace_back(), facts_.emplace_back(), *vm, node->second);
   }
-  in.vms.reserve(held.size());
-  for (const auto& [vm_ptr, node_index] : held) {
-    const VM& vm = *vm_ptr;
-    VmState& v = in.vms.emplace_back();
-    v.name = vm.metadata.name;
-    v.vmset = scheduler::owning_vmset(vm);
-    v.node = vm.spec.nodeName;
-    v.node_index = node_index;
-    const bool measured = vm.status.phase == vm_phase::kRunning || vm.status.phase == vm_phase::kTerminating;
-    const ResourceList& load = measured ? vm.status.usage : vm.spec.resources;
-    v.usage_cpu = load.cpu.milli;
-    v.usage_memory = load.memory.milli;
-    v.measured_cpu = vm.status.usage.cpu.milli;
-    v.measured_memory = vm.status.usage.memory.milli;
-    scheduler::VmRequest& r = v.request;
-    r.name = vm.metadata.name;
-    r.vmset = v.vmset;
-    r.pool = pool.metadata.name;
-    r.cpu = vm.spec.resources.cpu.milli;
-    r.memory = vm.spec.resources.memory.milli;
-    r.tolerations = vm.spec.tolerations;
-    r.priority = vm.spec.priority;
-    r.epoch = vm.spec.epoch;
-    v.not_movable_reason = not_movable_reason_in(vm, v.vmset, pool, sets, being_moved, now);
+  last_read_ = all.size();
+}
+
+void PlanInputKeeper::read_changed(const Source& source,
+                                   const std::unordered_map<std::string_view, uint32_t>& node_at) {
+  std::vector<std::string_view> names(changed_.begin(), changed_.end());
+  std::sort(names.begin(), names.end());
+  std::vector<size_t> gone;  // positions in in_.vms, ascending
+  std::vector<VmState> added_vms;  // in name order
+  std::vector<Facts> added_facts;
+  for (std::string_view name : names) {
+    const VM* vm = source.vm_named(name);
+    replaces_.erase(std::string(name));
+    if (vm) {
+      if (std::string r = annotation(*vm, kReplacesAnnotation); !r.empty())
+        replaces_.emplace(vm->metadata.name, std::move(r));
+    }
+    std::optional<uint32_t> node;
+    if (vm && scheduler::holds_place(*vm)) {
+      auto n = node_at.find(vm->spec.nodeName);
+      if (n != node_at.end()) node = n->second;
+    }
+    auto it = std::lower_bound(in_.vms.begin(), in_.vms.end(), name, by_name);
+    const size_t at = static_cast<size_t>(it - in_.vms.begin());
+    const bool held = it != in_.vms.end() && it->name == name;
+    if (held && node) {
+      fill(*it, facts_[at], *vm, *node);
+    } else if (held) {
+      gone.push_back(at);
+    } else if (node) {
+      fill(added_vms.emplace_back(), added_facts.emplace_back(), *vm, *node);
+    }
+  }
+  last_read_ = names.size();
+  if (gone.empty() && added_vms.empty()) return;
+
+  // Merge the kept and the added in name order into the spare vectors (their
+  // capacity kept from the last merge), then swap.
+  spare_vms_.clear();
+  spare_facts_.clear();
+  size_t next_gone = 0, a = 0;
+  for (size_t i = 0; i <= in_.vms.size(); ++i) {
+    const bool end = i == in_.vms.size();
+    while (a < added_vms.size() && (end || added_vms[a].name < in_.vms[i].name)) {
+      spare_vms_.push_back(std::move(added_vms[a]));
+      spare_facts_.push_back(std::move(added_facts[a]));
+      ++a;
+    }
+    if (end) break;
+    if (next_gone < gone.size() && gone[next_gone] == i) {
+      ++next_gone;
+      continue;
+    }
+    spare_vms_.push_back(std::move(in_.vms[i]));
+    spare_facts_.push_back(std::move(facts_[i]));
+  }
+  in_.vms.swap(spare_vms_);
+  facts_.swap(spare_facts_);
+}
+
+void PlanInputKeeper::judge(const Pool& pool, const std::vector<VMSet>& vmsets,
+                            std::chrono::system_clock::time_point now) {
+  std::unordered_map<std::string_view, const VMSet*> sets;
+  for (const VMSet& s : vmsets) sets.emplace(s.metadata.name, &s);
+  std::unordered_set<std::string_view> being_moved;
+  for (const auto& [vm, replaced] : replaces_) being_moved.insert(replaced);
+  // A set's VMs lie together in name order: one lookup per run of them.
+  const std::string* last_name = nullptr;
+  const VMSet* last_set = nullptr;
+  for (size_t i = 0; i < in_.vms.size(); ++i) {
+    VmState& v = in_.vms[i];
+    const Facts& f = facts_[i];
+    if (!last_name || *last_name != v.vmset) {
+      auto s = sets.find(v.vmset);
+      last_set = s == sets.end() ? nullptr : s->second;
+      last_name = &v.vmset;
+    }
+    v.not_movable_reason = not_movable_reason_in(
+        v.vmset, last_set, !being_moved.empty() && being_moved.count(v.name) > 0, f.phase,
+        f.running_now, f.replaces, f.moved_at, pool, now);
     v.movable = v.not_movable_reason.empty();
   }
 }

@@ -6,10 +6,14 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "api/types.h"
@@ -45,17 +49,73 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
                            std::set<std::string> actionable,
                            std::map<std::string, int32_t> budget_left,
                            std::optional<int32_t> max_moves = std::nullopt);
-// The same from pointers already in name order (the control loops' cache
-// keeps its VM names sorted: no sort of 300,000 names per round), into `in`,
-// whose vectors keep their capacity from the round before: 300,000 VmStates
-// are ~100 MB, which a fresh vector maps anew each round — its page faults
-// cost more than building the input (the control loop keeps one PlanInput).
-void build_plan_input_into(PlanInput& in, const Pool& pool, const std::vector<Node>& nodes,
-                           const std::vector<VMSet>& vmsets,
-                           const std::vector<const VM*>& vms_by_name,
-                           std::chrono::system_clock::time_point now,
-                           std::set<std::string> actionable,
-                           std::map<std::string, int32_t> budget_left,
-                           std::optional<int32_t> max_moves = std::nullopt);
+// Keeps one pool's PlanInput from round to round (the controller's rebalance
+// loop): a round re-reads only the VMs that changed since the round before —
+// the cache's deltas say which — instead of all of them. At 300,000 VMs
+// reading every VM (scattered in memory: its labels, annotations, status)
+// was most of a round; movability is still judged afresh for every VM each
+// round, from what the keeper holds of it (cooldowns end with time, moves of
+// other VMs change "being moved"). The pool's Ready members are read every
+// round; when they change, every VM is read again.
+//
+// Thread safety: none; the loop thread's.
+class PlanInputKeeper {
+ public:
+  // What a round needs of the cache.
+  struct Source {
+    const std::vector<Node>& nodes;
+    const std::vector<VMSet>& vmsets;
+    // The VM named so, or null.
+    std::function<const VM*(std::string_view)> vm_named;
+    // Every VM in name order: called only when every VM must be read.
+    std::function<std::vector<const VM*>()> all_by_name;
+  };
+
+  // The next build() reads every VM (after a resync, for instance).
+  void invalidate();
+  // `name`'s VM changed, appeared or went since the last build().
+  void vm_changed(std::string_view name);
+
+  // The input for `pool` now (see build_plan_input for what it holds); valid
+  // until the next call.
+  PlanInput& build(const Pool& pool, const Source& source,
+                   std::chrono::system_clock::time_point now, std::set<std::string> actionable,
+                   std::map<std::string, int32_t> budget_left,
+                   std::optional<int32_t> max_moves = std::nullopt);
+  // VMs the last build() read from the source: all of them or the changed ones.
+  size_t last_read() const { return last_read_; }
+
+ private:
+  // What movability needs of a VM besides its VmState.
+  struct Facts {
+    std::string phase;         // status.phase
+    bool running_now = false;  // Running in its current epoch
+    std::string replaces;      // corral.io/replaces
+    std::string moved_at;      // corral.io/moved-at
+  };
+  // Reads every VM of the source (name order).
+  void read_all(const Source& source, const std::unordered_map<std::string_view, uint32_t>& node_at);
+  // Re-reads the changed VMs only.
+  void read_changed(const Source& source, const std::unordered_map<std::string_view, uint32_t>& node_at);
+  // VmState and Facts of `vm` on node `node_index`.
+  void fill(VmState& v, Facts& f, const VM& vm, uint32_t node_index) const;
+  // movable / not_movable_reason of every VM.
+  void judge(const Pool& pool, const std::vector<VMSet>& vmsets,
+             std::chrono::system_clock::time_point now);
+
+  PlanInput in_;
+  std::vector<Facts> facts_;  // parallel to in_.vms
+  // Where read_changed merges (swapped with in_.vms / facts_: both keep
+  // their capacity, so a merge maps no new pages).
+  std::vector<VmState> spare_vms_;
+  std::vector<Facts> spare_facts_;
+  // Every VM's corral.io/replaces (held or not: a Pending replacement makes
+  // the VM it replaces "being moved"), by the replacing VM's name.
+  std::unordered_map<std::string, std::string> replaces_;
+  std::vector<std::string> members_;  // in_.nodes' names at the last build
+  bool valid_ = false;
+  std::unordered_set<std::string> changed_;  // since the last build
+  size_t last_read_ = 0;
+};
 
 }  // namespace corral::rebalance

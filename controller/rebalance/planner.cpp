@@ -96,9 +96,16 @@ class Planner {
     }
   }
 
-  // Whether `vm` may move and could gain minGain somewhere.
+  // Whether `vm` may move and could gain minGain somewhere, and its set has
+  // budget left or has not been reported blocked yet.
   bool worth_trying(uint32_t vm) const {
-    return movable_[vm] && max_gain_[vm] >= model_.policy().minGain;
+    if (!movable_[vm] || max_gain_[vm] < model_.policy().minGain) return false;
+    const std::string& set = input_.vms[vm].vmset;
+    return has_budget(set) || !blocked_sets_.count(set);
+  }
+  bool has_budget(const std::string& set) const {
+    auto it = budget_.find(set);
+    return it != budget_.end() && it->second > 0;
   }
 
   Plan run() {
@@ -141,7 +148,11 @@ class Planner {
         return "every node in band";
       }
       std::vector<Candidate> candidates = is_over(worst) ? relieve(worst) : fill(worst);
-      std::sort(candidates.begin(), candidates.end(), ranks_before);
+      // choose() looks at the best max_candidates_checked only; ranks_before
+      // is a total order, so their order is a full sort's.
+      const size_t ranked = std::min(candidates.size(), options_.max_candidates_checked);
+      std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(ranked),
+                        candidates.end(), ranks_before);
       const Candidate* chosen = choose(candidates, plan);
       if (chosen == nullptr) {
         stuck[worst] = true;
@@ -251,10 +262,15 @@ class Planner {
   // Step 4 of planner.h: the best candidate the filters allow and the budget pays for.
   const Candidate* choose(const std::vector<Candidate>& ranked, Plan& plan) {
     const size_t limit = std::min(ranked.size(), options_.max_candidates_checked);
-    bool blocked_reported = false;
     for (size_t i = 0; i < limit; ++i) {
       const Candidate& c = ranked[i];
       const VmState& vm = input_.vms[c.vm];
+      // A set is reported blocked once per plan; the filters below only
+      // decide whether it is, so once it is its candidates are skipped
+      // unchecked (with every set's budget in use, as while a round's moves
+      // run, that is most candidates — and worth_trying() drops them next step).
+      const bool no_budget = !has_budget(vm.vmset);
+      if (no_budget && blocked_sets_.count(vm.vmset)) continue;
       const uint32_t to = snapshot_index_[c.to];
       // The snapshot must agree on where the VM is, or the filters would
       // judge another cluster than the load model (asked here, for the few
@@ -266,11 +282,9 @@ class Planner {
       std::vector<uint32_t> targets{to};
       checker_.keep_end_state_fits(vm.request, snapshot_index_[c.from], targets);
       if (targets.empty()) continue;
-      auto budget = budget_.find(vm.vmset);
-      if (budget == budget_.end() || budget->second <= 0) {
-        if (!blocked_reported && reported_blocked_.insert(vm.name).second)
-          plan.blocked_by_budget.push_back(BudgetBlock{vm.name, vm.vmset});
-        blocked_reported = true;
+      if (no_budget) {
+        blocked_sets_.insert(vm.vmset);
+        plan.blocked_by_budget.push_back(BudgetBlock{vm.name, vm.vmset});
         continue;
       }
       return &c;
@@ -306,7 +320,7 @@ class Planner {
   std::vector<bool> movable_;
   std::vector<double> max_gain_;  // per VM: no move of it gains more
   std::map<std::string, int32_t> budget_;
-  std::set<std::string> reported_blocked_;
+  std::set<std::string> blocked_sets_;  // VMSets reported in Plan::blocked_by_budget
 };
 
 }  // namespace

@@ -29,7 +29,8 @@
 //   4. Ask the filters best first; the first that passes (and has budget) is
 //      planned and applied to the model and the snapshot, so later moves see
 //      it. A candidate that passes but whose set's budget is spent, ranked
-//      above the chosen one, is reported in Plan::blocked_by_budget.
+//      above the chosen one, is reported in Plan::blocked_by_budget — once per
+//      set: after that the set's VMs are no longer candidates in this plan.
 //   5. A node with no valid move is set aside until the next move changes the
 //      loads. Stop when every node is in band, when no out-of-band node has a
 //      move that gains minGain, or after max_moves.
