@@ -80,6 +80,51 @@ TEST_F(LoopsMoves, DrainReplacesEachVmBeforeDeletingIt) {
   EXPECT_EQ(get<VMSet>("app").status.replicas, 2);
 }
 
+// maxUnavailable 1: a drain of a node with two of the set's VMs moves one,
+// and the second only once the first move is over — the budget the loop
+// keeps between passes follows the VMs' changes.
+TEST_F(LoopsMoves, ADrainMovesOneVmAtATimeAsTheBudgetFreesUp) {
+  add_node("a");
+  add_pool("web");
+  add_vmset("app", 2);
+  pass_renewing({"a"});
+  report_all_running();
+  pass_renewing({"a"});
+  add_node("b");
+  pass_renewing({"a", "b"});
+  ASSERT_EQ(placement().size(), 2u);
+  for (const auto& [vm, node] : placement()) ASSERT_EQ(node, "a") << vm;
+
+  Node a = get<Node>("a");
+  a.spec.drain = true;
+  a.spec.unschedulable = true;
+  update(a);
+  auto replacements = [&] {
+    std::vector<std::string> out;
+    for (const VM& vm : list<VM>())
+      if (vm.metadata.annotations.count(std::string(kReplacesAnnotation))) out.push_back(vm.metadata.name);
+    return out;
+  };
+  pass_renewing({"a", "b"});
+  auto first = replacements();
+  ASSERT_EQ(first.size(), 1u);
+  pass_renewing({"a", "b"});
+  pass_renewing({"a", "b"});
+  EXPECT_EQ(replacements().size(), 1u) << "the budget allows one VM in motion";
+
+  report_running(first[0]);
+  pass_renewing({"a", "b"});  // the first move completes
+  pass_renewing({"a", "b"});  // and the budget it held is free again
+  auto second = replacements();
+  ASSERT_EQ(second.size(), 1u) << "the second VM moves once the first move is over";
+  EXPECT_NE(second[0], first[0]);
+  report_running(second[0]);
+  pass_renewing({"a", "b"});
+  pass_renewing({"a", "b"});
+  for (const auto& [vm, node] : placement()) EXPECT_EQ(node, "b") << vm;
+  EXPECT_EQ(placement().size(), 2u);
+}
+
 TEST_F(LoopsMoves, RebalanceWaitsOutTheHoldThenMovesToTheEmptyNode) {
   add_node("a");
   add_node("b");
