@@ -233,15 +233,17 @@ void MoveLoop::add_step_writes(const std::vector<reconcile::MoveStep>& steps, Pa
 void MoveLoop::add_start_writes(const std::vector<Start>& starts,
                                 std::chrono::system_clock::time_point now, PassWrites& out) {
   if (starts.empty()) return;
-  std::set<std::string> taken;
-  for (const VM& vm : cache_.vms().items()) taken.insert(vm.metadata.name);
+  std::set<std::string> generated;  // by this pass; the cache holds the rest (no set of 300,000 names)
   uint64_t state = rng_();
   for (const Start& s : starts) {
     const VM* old = cache_.vm(s.old_vm);
     const VMSet* set = cache_.vmset(s.vmset);
     if (!old || !set) continue;
-    const std::string name = reconcile::generate_name(
-        set->metadata.name, options_.moves.name_suffix_length, state, taken);
+    std::string name;
+    do {
+      name = reconcile::generate_name(set->metadata.name, options_.moves.name_suffix_length,
+                                      state, generated);
+    } while (cache_.vm(name) != nullptr);
     VM r = reconcile::replacement_for(*set, *old, name, s.target, s.reason, now);
     std::string message = "moving vm/" + s.old_vm + " off node/" + old->spec.nodeName +
                           (s.target.empty() ? "" : " to node/" + s.target) + " as vm/" + name +
