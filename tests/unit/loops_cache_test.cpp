@@ -293,34 +293,38 @@ size_t stored_events(store::Store& store) {
   return listed.ok() ? listed->items.size() : 0;
 }
 
-TEST(LoopsEvents, AnAsynchronousRecorderQueuesAndFlushWaitsForTheWrites) {
+// An asynchronous recorder of at most `queue` Events over a GatedStore.
+struct GatedRecorder {
+  explicit GatedRecorder(size_t queue) : events(store, clock, options_of(queue)) {}
+  static events::EventRecorderOptions options_of(size_t queue) {
+    events::EventRecorderOptions options;
+    options.async_queue = queue;
+    return options;
+  }
   FakeClock clock;
-  auto inner = store::open_memory_store(clock);
-  GatedStore store(*inner);
-  events::EventRecorderOptions options;
-  options.async_queue = 100;
-  events::EventRecorder events(store, clock, options);
-  ASSERT_TRUE(events.async());
-  events.record_all(scheduled_events(3));  // returns though the store blocks
-  EXPECT_EQ(stored_events(store), 0u);
-  store.open();
-  events.flush();
-  EXPECT_EQ(stored_events(store), 3u);
-  EXPECT_EQ(events.dropped(), 0u);
+  std::unique_ptr<store::Store> inner = store::open_memory_store(clock);
+  GatedStore store{*inner};
+  events::EventRecorder events;
+};
+
+TEST(LoopsEvents, AnAsynchronousRecorderQueuesAndFlushWaitsForTheWrites) {
+  GatedRecorder r(100);
+  ASSERT_TRUE(r.events.async());
+  r.events.record_all(scheduled_events(3));  // returns though the store blocks
+  EXPECT_EQ(stored_events(r.store), 0u);
+  r.store.open();
+  r.events.flush();
+  EXPECT_EQ(stored_events(r.store), 3u);
+  EXPECT_EQ(r.events.dropped(), 0u);
 }
 
 TEST(LoopsEvents, AFullQueueDropsAndCountsTheRestAndTheQueuedAreStillWritten) {
-  FakeClock clock;
-  auto inner = store::open_memory_store(clock);
-  GatedStore store(*inner);
-  events::EventRecorderOptions options;
-  options.async_queue = 4;
-  events::EventRecorder events(store, clock, options);
-  events.record_all(scheduled_events(10));  // queued under one lock: 4 fit
-  EXPECT_EQ(events.dropped(), 6u);
-  store.open();
-  events.flush();
-  EXPECT_EQ(stored_events(store), 4u);
+  GatedRecorder r(4);
+  r.events.record_all(scheduled_events(10));  // queued under one lock: 4 fit
+  EXPECT_EQ(r.events.dropped(), 6u);
+  r.store.open();
+  r.events.flush();
+  EXPECT_EQ(stored_events(r.store), 4u);
 }
 
 TEST(LoopsEvents, WhatIsQueuedIsWrittenBeforeTheRecorderIsGone) {
