@@ -10,6 +10,7 @@
 #include "api/annotations.h"
 #include "api/kinds.h"
 #include "base/log.h"
+#include "controller/reconcile/budget_keeper.h"
 #include "controller/reconcile/common.h"
 #include "controller/reconcile/disruption.h"
 #include "controller/reconcile/endpoints.h"
@@ -64,34 +65,21 @@ void MoveLoop::observe(const CacheDelta& delta) {
       !delta.balancers.empty())
     dirty_ = true;
   if (delta.resynced) {
-    budgets_valid_ = false;
+    budgets_.invalidate();
     for (auto& [pool, keeper] : plan_inputs_) keeper.invalidate();
     return;
   }
-  budgets_dirty_.insert(delta.vm_owners.begin(), delta.vm_owners.end());
-  budgets_dirty_.insert(delta.vmsets.begin(), delta.vmsets.end());
-  for (auto& [pool, keeper] : plan_inputs_)
-    for (const std::string& vm : delta.vms) keeper.vm_changed(vm);
+  for (const std::string& vm : delta.vms) {
+    budgets_.vm_changed(vm);
+    for (auto& [pool, keeper] : plan_inputs_) keeper.vm_changed(vm);
+  }
 }
 
 std::map<std::string, reconcile::DisruptionBudget> MoveLoop::current_budgets() {
-  if (!budgets_valid_) {
-    budgets_ = reconcile::disruption_budgets(cache_.vmsets().items(), cache_.vms().items());
-    budgets_valid_ = true;
-    budgets_dirty_.clear();
-  }
-  for (const std::string& name : budgets_dirty_) {
-    const VMSet* set = cache_.vmset(name);
-    if (!set) {
-      budgets_.erase(name);
-      continue;
-    }
-    std::vector<const VM*> owned = cache_.vms_for_vmset(*set);
-    std::erase_if(owned, [&](const VM* vm) { return !reconcile::owned_by(*vm, *set); });
-    budgets_[name] = reconcile::disruption_budget(*set, owned);
-  }
-  budgets_dirty_.clear();
-  return budgets_;
+  const reconcile::DisruptionBudgetKeeper::Source source{
+      [this](std::string_view name) { return cache_.vms().find(name); },
+      [this]() -> const std::vector<VM>& { return cache_.vms().items(); }};
+  return budgets_.budgets(cache_.vmsets().items(), source);
 }
 
 bool MoveLoop::due(std::chrono::steady_clock::time_point now) const {
@@ -159,6 +147,7 @@ MoveLoop::Starts MoveLoop::decide_starts(const std::vector<VM>& vms, MovePassSta
     for (Start& s : plan_rebalance(budgets_now, room, stats)) out.start.push_back(std::move(s));
   } else {
     trigger_.out_of_band_since.clear();  // nothing to hold for
+    plan_inputs_.clear();                // nor an input to keep
   }
   return out;
 }
@@ -370,6 +359,11 @@ std::vector<MoveLoop::Start> MoveLoop::plan_rebalance(
   for (const Pool& pool : cache_.pools().items())
     if (pool.spec.rebalance.enabled)
       loads.push_back(rebalance::pool_loads(pool, cache_.nodes().items()));
+  // A kept input is ~300 bytes a VM: none for a pool no longer rebalanced.
+  std::erase_if(plan_inputs_, [&](const auto& kv) {
+    const Pool* pool = cache_.pools().find(kv.first);
+    return pool == nullptr || !pool->spec.rebalance.enabled;
+  });
   rebalance::TriggerDecision trigger =
       rebalance::decide_rounds(loads, std::move(trigger_), clock_.steady_now());
   trigger_ = std::move(trigger.state);

@@ -51,6 +51,7 @@
 #include "controller/rebalance/plan.h"
 #include "controller/rebalance/plan_input.h"
 #include "controller/rebalance/trigger.h"
+#include "controller/reconcile/budget_keeper.h"
 #include "controller/reconcile/moves.h"
 #include "controller/scheduler/snapshot.h"
 #include "controller/store/store.h"
@@ -156,11 +157,8 @@ class MoveLoop {
   // Each rebalanced pool's planner input, kept from round to round: a round
   // re-reads the VMs the cache's deltas named since (rebalance/plan_input.h).
   std::map<std::string, rebalance::PlanInputKeeper> plan_inputs_;
-  // Disruption budgets by VMSet, kept from pass to pass: a set's is counted
-  // again (a pass over its VMs) only when one of its VMs or the set changed.
-  std::map<std::string, reconcile::DisruptionBudget> budgets_;
-  std::set<std::string> budgets_dirty_;  // sets to count again
-  bool budgets_valid_ = false;
+  // Disruption budgets, kept from pass to pass from the VMs that changed.
+  reconcile::DisruptionBudgetKeeper budgets_;
   const MoveLoopOptions options_;
   WriteBatch writes_;
   std::mt19937_64 rng_;
