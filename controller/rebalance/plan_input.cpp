@@ -227,28 +227,36 @@ void PlanInputKeeper::read_changed(const Source& source,
   last_read_ = names.size();
   if (gone.empty() && added_vms.empty()) return;
 
-  // Merge the kept and the added in name order into the spare vectors (their
-  // capacity kept from the last merge), then swap.
-  spare_vms_.clear();
-  spare_facts_.clear();
-  size_t next_gone = 0, a = 0;
-  for (size_t i = 0; i <= in_.vms.size(); ++i) {
-    const bool end = i == in_.vms.size();
-    while (a < added_vms.size() && (end || added_vms[a].name < in_.vms[i].name)) {
-      spare_vms_.push_back(std::move(added_vms[a]));
-      spare_facts_.push_back(std::move(added_facts[a]));
-      ++a;
-    }
-    if (end) break;
+  // In place, so no new memory is touched (a merge into fresh vectors of
+  // 300,000 VmStates was mostly page faults): the gone are squeezed out
+  // front to back, then the added merged in from the back.
+  size_t kept = 0, next_gone = 0;
+  for (size_t i = 0; i < in_.vms.size(); ++i) {
     if (next_gone < gone.size() && gone[next_gone] == i) {
       ++next_gone;
       continue;
     }
-    spare_vms_.push_back(std::move(in_.vms[i]));
-    spare_facts_.push_back(std::move(facts_[i]));
+    if (kept != i) {
+      in_.vms[kept] = std::move(in_.vms[i]);
+      facts_[kept] = std::move(facts_[i]);
+    }
+    ++kept;
   }
-  in_.vms.swap(spare_vms_);
-  facts_.swap(spare_facts_);
+  in_.vms.resize(kept + added_vms.size());
+  facts_.resize(kept + added_vms.size());
+  size_t from = kept, add = added_vms.size(), to = in_.vms.size();
+  while (add > 0) {
+    --to;
+    if (from > 0 && added_vms[add - 1].name < in_.vms[from - 1].name) {
+      --from;
+      in_.vms[to] = std::move(in_.vms[from]);
+      facts_[to] = std::move(facts_[from]);
+    } else {
+      --add;
+      in_.vms[to] = std::move(added_vms[add]);
+      facts_[to] = std::move(added_facts[add]);
+    }
+  }
 }
 
 void PlanInputKeeper::judge(const Pool& pool, const std::vector<VMSet>& vmsets,

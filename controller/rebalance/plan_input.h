@@ -105,10 +105,6 @@ class PlanInputKeeper {
 
   PlanInput in_;
   std::vector<Facts> facts_;  // parallel to in_.vms
-  // Where read_changed merges (swapped with in_.vms / facts_: both keep
-  // their capacity, so a merge maps no new pages).
-  std::vector<VmState> spare_vms_;
-  std::vector<Facts> spare_facts_;
   // Every VM's corral.io/replaces (held or not: a Pending replacement makes
   // the VM it replaces "being moved"), by the replacing VM's name.
   std::unordered_map<std::string, std::string> replaces_;
