@@ -46,6 +46,12 @@ api_bench|GET p99|<=|5|ms|README; RESULTS.md api_bench; issue 17 §1
 api_bench|LIST transfer (median)|<=|1000|ms|README (full LIST of 100,000 VMs ≤ 1 s); RESULTS.md api_bench
 api_bench|watch p99|<=|10|ms|README; RESULTS.md api_bench; issue 17 §1
 api_bench|controller RSS|<=|1024|MiB|README; RESULTS.md api_bench; issue 17 §1
+api_bench_300k|creates/s|>=|5000|/s|issue 17 §2 (10,000 Nodes, 300,000 VMs)
+api_bench_300k|GET p99|<=|5|ms|issue 17 §2
+api_bench_300k|LIST transfer (median)|<=|2000|ms|issue 17 §2 (LIST of 300,000 VMs streamed ≤ 2 s)
+api_bench_300k|LIST paged by 500 (median)|<=|2000|ms|issue 17 §2 (with limit/continue paging)
+api_bench_300k|watch p99|<=|10|ms|issue 17 §2 (to 1,000 watchers in a separate process)
+api_bench_300k|controller RSS|<=|2048|MiB|issue 17 §2 (controller RSS ≤ 2 GiB)
 scheduler_bench|SQLite placements/s|>=|10000|/s|README; RESULTS.md scheduler_bench; issue 17 §2
 heartbeat_bench|latency p99|<=|50|ms|README; RESULTS.md heartbeat_bench
 heartbeat_bench_10k|latency p99|<=|50|ms|issue 17 §2 (10,000 agents at 1 Hz)
@@ -89,6 +95,7 @@ soak|controller RSS growth (life ends)|<=|5|%|issue 17 §4 (RSS at the end of th
 JOBS="
 codec_bench|codec_bench|--benchmark_min_time=1|--benchmark_min_time=0.01|300|60|10|
 api_bench|api_bench||--vms 2000 --nodes 200 --clients 4 --watchers 5|900|120|120|
+api_bench_300k|api_bench|--vms 300000 --nodes 10000 --watchers 1000|--vms 3000 --nodes 300 --clients 4 --watchers 20|1800|120|150|
 scheduler_bench|scheduler_bench||--nodes 200 --vms 1000|600|120|60|
 scheduler_bench_etcd|scheduler_bench|--nodes 500 --vms 2000 --etcd 1|--nodes 50 --vms 200 --etcd 1|600|120|40|etcd
 heartbeat_bench|heartbeat_bench|--agents 5000 --seconds 20|--agents 50 --seconds 2 --register-seconds 1|300|120|45|
@@ -300,17 +307,20 @@ parse_codec_bench() {
   fig codec_bench "parse a stored VMSet (CPU)" "$(grab "$log" "s/^BM_ParseStoredVMSet +$N ns +($N) ns.*/\\1/p")" ns
 }
 
-parse_api_bench() {
-  local log=$1
-  fig api_bench "creates/s" "$(grab "$log" "s/^creates: .* = ($N) acknowledged creates\\/s.*/\\1/p")" /s
-  fig api_bench "GET p99" "$(grab "$log" "s/^GET: .* p99 ($N) ms.*/\\1/p")" ms
-  fig api_bench "LIST transfer (median)" "$(grab "$log" "s/^LIST: .* in ($N) ms median transfer.*/\\1/p")" ms
-  info api_bench "LIST with client JSON parse" "$(grab "$log" "s/^LIST: .* ($N) ms with client JSON parse.*/\\1 ms/p")"
-  fig api_bench "watch p99" "$(grab "$log" "s/^watch: .* p99 ($N) ms from send.*/\\1/p")" ms
-  info api_bench "watch deliveries" \
+parse_api() {  # parse_api BENCH LOG
+  local bench=$1 log=$2
+  fig "$bench" "creates/s" "$(grab "$log" "s/^creates: .* = ($N) acknowledged creates\\/s.*/\\1/p")" /s
+  fig "$bench" "GET p99" "$(grab "$log" "s/^GET: .* p99 ($N) ms.*/\\1/p")" ms
+  fig "$bench" "LIST transfer (median)" "$(grab "$log" "s/^LIST: .* in ($N) ms median transfer.*/\\1/p")" ms
+  info "$bench" "LIST with client JSON parse" "$(grab "$log" "s/^LIST: .* ($N) ms with client JSON parse.*/\\1 ms/p")"
+  fig "$bench" "LIST paged by 500 (median)" "$(grab "$log" "s/^LIST paged: .* in ($N) ms median transfer.*/\\1/p")" ms
+  fig "$bench" "watch p99" "$(grab "$log" "s/^watch: .* p99 ($N) ms from send.*/\\1/p")" ms
+  info "$bench" "watch deliveries" \
     "$(grab "$log" "s/^watch: +([0-9]+) watchers, ([0-9]+) deliveries.*/\\2 (\\1 watchers × 200 sent)/p")"
-  fig api_bench "controller RSS" "$(grab "$log" "s/^RSS: +($N) MiB.*/\\1/p")" MiB
+  fig "$bench" "controller RSS" "$(grab "$log" "s/^RSS: +($N) MiB.*/\\1/p")" MiB
 }
+parse_api_bench() { parse_api api_bench "$1"; }
+parse_api_bench_300k() { parse_api api_bench_300k "$1"; }
 
 parse_scheduler() {  # parse_scheduler BENCH LOG
   local bench=$1 log=$2 store

@@ -53,20 +53,21 @@ void handle_list(Context& ctx, const Route& route, const HttpRequest& req,
   if (!options) return write_error(res, options.error(), "", route.kind->plural);
   auto page = read_list_page(req);
   if (!page) return write_error(res, page.error(), "", route.kind->plural);
+  // ?continue / ?limit (list_page.h): the store reads the page alone.
+  options->after = page->after;
+  options->limit = page->limit;
   auto list = ctx.store.list(route.kind->kind, *options);
   if (!list) return write_error(res, list.error(), "", route.kind->plural);
-  // ?continue / ?limit (list_page.h): the items are in name order.
   std::string page_metadata;
-  if (!page->after.empty()) {
-    auto first = std::upper_bound(list->items.begin(), list->items.end(), page->after,
-                                  [](const std::string& name, const store::RecordPtr& r) { return name < r->name; });
-    list->items.erase(list->items.begin(), first);
-  }
-  if (page->limit > 0 && list->items.size() > page->limit) {
-    const size_t remaining = list->items.size() - page->limit;
-    list->items.resize(page->limit);
-    page_metadata = ",\"continue\":\"" + encode_continue(list->items.back()->name, list->revision) +
-                    "\",\"remainingItemCount\":" + std::to_string(remaining);
+  if (list->more && !list->items.empty()) {
+    const size_t answered = page->answered + list->items.size();
+    page_metadata = ",\"continue\":\"" +
+                    encode_continue({list->items.back()->name, list->revision, answered}) + "\"";
+    if (options->labels.empty() && options->fields.empty()) {
+      // An estimate (list_page.h): at least one remains, since `more`.
+      const size_t remaining = list->of_kind > answered ? list->of_kind - answered : 1;
+      page_metadata += ",\"remainingItemCount\":" + std::to_string(remaining);
+    }
   }
   // The body is the stored JSON text of each record between a head and a
   // tail: no parse, no re-encode, and no copy of the whole body either —

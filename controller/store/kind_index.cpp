@@ -55,27 +55,35 @@ RecordPtr KindIndex::find(const std::string& name) const {
   return it == by_name_.end() ? nullptr : it->second;
 }
 
-void KindIndex::select(const ListOptions& options, std::vector<RecordPtr>& out) const {
+bool KindIndex::select(const ListOptions& options, std::vector<RecordPtr>& out) const {
+  const size_t first = out.size();
+  // Takes `r` if it matches; false once the page is full and one more matched.
+  auto take = [&](const RecordPtr& r) {
+    if (!matches(*r, options)) return true;
+    if (options.limit > 0 && out.size() - first == options.limit) return false;
+    out.push_back(r);
+    return true;
+  };
   for (const auto& req : options.fields) {
     if (req.negate) continue;
     if (req.field == "metadata.name") {
       RecordPtr r = find(req.value);
-      if (r && matches(*r, options)) out.push_back(std::move(r));
-      return;
+      if (r && r->name > options.after) take(r);
+      return false;  // one record at most: a page of at least one holds it
     }
     auto values = by_field_.find(req.field);
     if (values == by_field_.end()) continue;
     auto names = values->second.find(req.value);
-    if (names == values->second.end()) return;
-    for (const auto& name : names->second) {
-      const RecordPtr& r = by_name_.at(name);
-      if (matches(*r, options)) out.push_back(r);
+    if (names == values->second.end()) return false;
+    for (auto it = names->second.upper_bound(options.after); it != names->second.end(); ++it) {
+      if (!take(by_name_.at(*it))) return true;
     }
-    return;
+    return false;
   }
-  for (const auto& [name, record] : by_name_) {
-    if (matches(*record, options)) out.push_back(record);
+  for (auto it = by_name_.upper_bound(options.after); it != by_name_.end(); ++it) {
+    if (!take(it->second)) return true;
   }
+  return false;
 }
 
 }  // namespace corral::store

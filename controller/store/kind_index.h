@@ -24,9 +24,11 @@ class KindIndex {
   RecordPtr find(const std::string& name) const;
   size_t size() const { return by_name_.size(); }
 
-  // Appends the records matching `options`, sorted by name. An equality on
+  // Appends the records matching `options`, sorted by name: those after
+  // options.after, at most options.limit (0: all). An equality on
   // metadata.name or on an indexed field narrows the candidates first.
-  void select(const ListOptions& options, std::vector<RecordPtr>& out) const;
+  // True when options.limit cut the list (a matching record remains).
+  bool select(const ListOptions& options, std::vector<RecordPtr>& out) const;
 
  private:
   void index_fields(const Record& record, bool add);

@@ -32,7 +32,10 @@ Result<ListResult> PublishedView::list(const std::string& kind, const ListOption
   ListResult out;
   std::shared_lock lock(mu_);
   out.revision = revision_.load();
-  if (auto k = kinds_.find(kind); k != kinds_.end()) k->second.select(options, out.items);
+  if (auto k = kinds_.find(kind); k != kinds_.end()) {
+    out.more = k->second.select(options, out.items);
+    out.of_kind = k->second.size();
+  }
   return out;
 }
 

@@ -69,11 +69,18 @@ using RecordPtr = std::shared_ptr<const Record>;
 struct ListOptions {
   Selector labels;                        // empty: all
   std::vector<FieldRequirement> fields;   // empty: all
+  // A page, in name order (?continue, ?limit): only names greater than
+  // `after`, at most `limit` of them (0: all). The store walks its name
+  // index from `after`, so a page costs its own items, not the kind's.
+  std::string after;
+  size_t limit = 0;
 };
 
 struct ListResult {
   std::vector<RecordPtr> items;           // sorted by name
   int64_t revision = 0;                   // the store revision the list was read at
+  bool more = false;                      // `limit` cut it: records matching past the last remain
+  size_t of_kind = 0;                     // records of the kind in all, matching or not
 };
 
 struct WatchEvent {

@@ -459,8 +459,8 @@ TEST_P(ApiTest, InvalidSelectorIs400) {
 }
 
 // ?limit and ?continue as Kubernetes: pages in name order, a continue token
-// and remainingItemCount while more remain; the pages follow the store as it
-// is when each is read (list_page.h).
+// and (without selectors) remainingItemCount while more remain; the pages
+// follow the store as it is when each is read (list_page.h).
 TEST_P(ApiTest, ListPagesWithLimitAndContinue) {
   for (const char* name : {"a", "b", "c", "d", "e"}) create(vm(name));
   auto page = [&](const std::string& query) {
@@ -492,7 +492,11 @@ TEST_P(ApiTest, ListPagesWithLimitAndContinue) {
   EXPECT_FALSE(last["metadata"].contains("remainingItemCount"));
   EXPECT_EQ(names(page("?limit=0")).size(), 6u) << "0: no limit, as in Kubernetes";
   // Paging composes with selectors.
-  EXPECT_EQ(names(page("?fieldSelector=metadata.name!%3Da&limit=1")), (V{"b"}));
+  Json selected = page("?fieldSelector=metadata.name!%3Da&limit=1");
+  EXPECT_EQ(names(selected), (V{"b"}));
+  EXPECT_FALSE(selected["metadata"].value("continue", "").empty());
+  EXPECT_FALSE(selected["metadata"].contains("remainingItemCount"))
+      << "unknown with a selector: left out, as Kubernetes does";
 
   const std::string before = snapshot();
   Json bad = expect_status(c_->Get(std::string(kVMs) + "?continue=%21%21not-a-token"), 400, "BadRequest", before);

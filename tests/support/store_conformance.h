@@ -194,6 +194,48 @@ TEST_P(StoreConformance, ListFiltersByFieldSelector) {
   EXPECT_EQ(names(*store_->list("VM", opts)), (std::vector<std::string>{"b"}));
 }
 
+// A page (ListOptions::after, limit) walks the name order from `after`, on
+// every path the store may take: the whole kind, an indexed field's names,
+// metadata.name; `more` says whether a matching record remains past it.
+TEST_P(StoreConformance, ListPagesFromAfterUpToLimit) {
+  for (const char* name : {"a", "b", "c", "d", "e"})
+    create(object("VM", name, {{"nodeName", std::string(name) < "d" ? "n1" : "n2"}}, {{"app", "web"}}));
+  create(object("VM", "f", {{"nodeName", "n1"}}, {{"app", "db"}}));
+  using Names = std::vector<std::string>;
+  struct Page {
+    Names names;
+    bool more;
+    bool operator==(const Page&) const = default;
+  };
+  auto page = [&](const std::string& fields, const std::string& labels, const std::string& after,
+                  size_t limit) {
+    ListOptions opts;
+    if (!fields.empty()) opts.fields = *parse_field_selector(fields);
+    if (!labels.empty()) opts.labels = *Selector::parse(labels);
+    opts.after = after;
+    opts.limit = limit;
+    auto list = store_->list("VM", opts);
+    EXPECT_TRUE(list.ok());
+    if (!list.ok()) return Page{};
+    EXPECT_EQ(list->of_kind, 6u);
+    return Page{names(*list), list->more};
+  };
+  EXPECT_EQ(page("", "", "", 2), (Page{{"a", "b"}, true}));
+  EXPECT_EQ(page("", "", "b", 2), (Page{{"c", "d"}, true}));
+  EXPECT_EQ(page("", "", "d", 2), (Page{{"e", "f"}, false})) << "exactly full: nothing remains";
+  EXPECT_EQ(page("", "", "bb", 0), (Page{{"c", "d", "e", "f"}, false})) << "after a name not stored";
+  EXPECT_EQ(page("", "", "f", 2), (Page{{}, false}));
+  // An indexed field: its names from `after`.
+  EXPECT_EQ(page("spec.nodeName=n1", "", "", 2), (Page{{"a", "b"}, true}));
+  EXPECT_EQ(page("spec.nodeName=n1", "", "b", 1), (Page{{"c"}, true}));
+  EXPECT_EQ(page("spec.nodeName=n1", "", "c", 5), (Page{{"f"}, false}));
+  // Records that do not match neither fill the page nor count as more.
+  EXPECT_EQ(page("spec.nodeName=n1", "app=web", "b", 1), (Page{{"c"}, false}));
+  EXPECT_EQ(page("", "app=web", "c", 2), (Page{{"d", "e"}, false}));
+  EXPECT_EQ(page("metadata.name=c", "", "b", 1), (Page{{"c"}, false}));
+  EXPECT_EQ(page("metadata.name=c", "", "c", 1), (Page{{}, false}));
+}
+
 TEST_P(StoreConformance, FieldSelectorFollowsUpdatesAndDeletes) {
   RecordPtr a = create(object("VM", "a", {{"nodeName", "n1"}}));
   create(object("VM", "b", {{"nodeName", "n1"}}));
