@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -132,11 +133,46 @@ struct SessionBase {
   virtual void pump_events() = 0;  // on the I/O thread: write what its event source has
 };
 
+// One I/O thread and its io_context. A connection lives on one shard from
+// accept to close: all its handlers run on that shard's thread, so a session
+// needs no lock; the shards run side by side (a PUT's fan-out to a thousand
+// watches is written by every core, not one).
+struct IoShard {
+  explicit IoShard(const std::atomic<bool>& core_stopping) : stopping(core_stopping) {}
+
+  const std::atomic<bool>& stopping;
+  net::io_context io{1};
+  // Keeps io.run() going while nothing is pending (after stop() closed the
+  // listener, workers and streams still post their last writes to it).
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::thread thread;
+
+  std::mutex sessions_mu;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;  // guarded by sessions_mu
+
+  // Event sources that have something to write: one wake of the I/O thread
+  // for however many come (an event to a thousand watches is one post per
+  // shard, not a thousand contending for the scheduler's lock).
+  std::mutex wakes_mu;
+  std::vector<std::weak_ptr<SessionBase>> wakes;  // guarded by wakes_mu
+  void wake(std::weak_ptr<SessionBase> session);
+  void pump_woken();
+};
+
 struct HttpCore::Impl {
   Impl(HttpHandler& h, HttpCoreOptions o)
       : handler(h),
         options(std::move(o)),
         limits(options.max_connections, options.max_connections_per_address) {}
+
+  static std::vector<std::unique_ptr<IoShard>> make_shards(size_t io_threads,
+                                                           const std::atomic<bool>& stopping) {
+    const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+    const size_t n = io_threads > 0 ? io_threads : std::min<size_t>(cores, 4);
+    std::vector<std::unique_ptr<IoShard>> out;
+    for (size_t i = 0; i < n; ++i) out.push_back(std::make_unique<IoShard>(stopping));
+    return out;
+  }
 
   // Declared before the io_context: sessions still queued in it when it is
   // destroyed use these in their destructors.
@@ -148,31 +184,18 @@ struct HttpCore::Impl {
   std::atomic<bool> stopping{false};
   bool started = false;
 
-  std::mutex sessions_mu;
-  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;  // guarded by sessions_mu
-
-
-  // Event sources that have something to write: one wake of the I/O thread
-  // for however many come (an event to a thousand watches is one post, not
-  // a thousand contending for the scheduler's lock).
-  std::mutex wakes_mu;
-  std::vector<std::weak_ptr<SessionBase>> wakes;  // guarded by wakes_mu
-  void wake(std::weak_ptr<SessionBase> session);
-  void pump_woken();
-
-  net::io_context io{1};
-  tcp::acceptor acceptor{io};
-  net::steady_timer accept_retry{io};
-  // Keeps io.run() going while nothing is pending (after stop() closed the
-  // listener, workers and streams still post their last writes to it).
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  // Declared before the acceptor, which lives on shard 0's io_context and
+  // must go first.
+  std::vector<std::unique_ptr<IoShard>> shards = make_shards(options.io_threads, stopping);
+  size_t next_shard = 0;  // on shard 0's thread: the next connection's shard
+  tcp::acceptor acceptor{shards.front()->io};
+  net::steady_timer accept_retry{shards.front()->io};
   std::unique_ptr<net::thread_pool> workers;
-  std::thread io_thread;
 
   Result<void> load_tls();
   void accept();
   template <class Stream>
-  void serve_connection(std::shared_ptr<SessionBase> s);
+  void serve_connection(IoShard& shard, std::shared_ptr<SessionBase> s);
 };
 
 namespace {
@@ -206,20 +229,22 @@ inline tcp::socket& lowest(ssl::stream<tcp::socket>& s) { return s.next_layer();
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(HttpCore::Impl& core, Stream stream, ConnectionLimits::Slot slot, std::string address)
+  Session(HttpCore::Impl& core, IoShard& shard, Stream stream, ConnectionLimits::Slot slot,
+          std::string address)
       : core_(core),
+        shard_(shard),
         stream_(std::move(stream)),
-        timer_(core.io),
-        events_timer_(core.io),
-        events_progress_timer_(core.io),
+        timer_(shard.io),
+        events_timer_(shard.io),
+        events_progress_timer_(shard.io),
         slot_(std::move(slot)),
         address_(std::move(address)) {
     core_.handler.connections(+1);
   }
   ~Session() override {
     {
-      std::lock_guard lock(core_.sessions_mu);
-      core_.sessions.erase(this);
+      std::lock_guard lock(shard_.sessions_mu);
+      shard_.sessions.erase(this);
     }
     core_.handler.connections(-1);
   }
@@ -427,7 +452,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void after_serve(HttpRequest req, HttpResponse res) {
     const bool head_method = req.method == "HEAD";
     if (res.events && !head_method) {
-      net::post(core_.io, [self = self(), req = std::move(req), res = std::move(res)]() mutable {
+      net::post(shard_.io, [self = self(), req = std::move(req), res = std::move(res)]() mutable {
         self->req_ = std::move(req);
         self->start_events(std::move(res));
       });
@@ -436,7 +461,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     res.events = nullptr;  // HEAD: the head alone
     if (!res.stream || head_method) {
       if (res.stream && res.stream_length) res.body.clear();
-      net::post(core_.io, [self = self(), req = std::move(req), res = std::move(res)]() mutable {
+      net::post(shard_.io, [self = self(), req = std::move(req), res = std::move(res)]() mutable {
         self->req_ = std::move(req);
         self->respond(std::move(res));
       });
@@ -449,7 +474,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool write_blocking(std::string bytes) {
     auto wait = std::make_shared<WriteWait>();
     auto data = std::make_shared<std::string>(std::move(bytes));
-    net::post(core_.io, [self = self(), wait, data] {
+    net::post(shard_.io, [self = self(), wait, data] {
       if (self->closed_) return wait->finish(false);
       self->arm(self->core_.options.write_timeout);
       net::async_write(self->stream_, net::buffer(*data),
@@ -494,7 +519,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     const int status = res.status;
     res.stream = nullptr;  // what it holds goes here
-    net::post(core_.io, [self = self(), req = std::move(req), ok, status]() mutable {
+    net::post(shard_.io, [self = self(), req = std::move(req), ok, status]() mutable {
       self->req_ = std::move(req);
       self->finish(status, ok);
     });
@@ -530,8 +555,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       }
       self->check_events_progress();
       // Weak: the source (its watch) must not keep the session alive.
-      self->events_->start([weak = std::weak_ptr<SessionBase>(self), &core = self->core_] {
-        core.wake(weak);
+      self->events_->start([weak = std::weak_ptr<SessionBase>(self), &shard = self->shard_] {
+        shard.wake(weak);
       });
       self->pump_events();
     });
@@ -685,6 +710,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   HttpCore::Impl& core_;
+  IoShard& shard_;  // the thread every handler of this connection runs on
   Stream stream_;
   net::steady_timer timer_;
   net::steady_timer events_timer_;           // the lifetime of a body of events
@@ -722,7 +748,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
 }  // namespace
 
-void HttpCore::Impl::wake(std::weak_ptr<SessionBase> session) {
+void IoShard::wake(std::weak_ptr<SessionBase> session) {
   // Once stopping, nothing is posted: a watch the core still holds (in a
   // handler queued on the stopped loop) goes with the io_context, and a
   // publisher must not post into it while it is being destroyed.
@@ -736,7 +762,7 @@ void HttpCore::Impl::wake(std::weak_ptr<SessionBase> session) {
   if (first) net::post(io, [this] { pump_woken(); });
 }
 
-void HttpCore::Impl::pump_woken() {
+void IoShard::pump_woken() {
   std::vector<std::weak_ptr<SessionBase>> woken;
   {
     std::lock_guard lock(wakes_mu);
@@ -766,16 +792,20 @@ Result<void> HttpCore::Impl::load_tls() {
 }
 
 template <class Stream>
-void HttpCore::Impl::serve_connection(std::shared_ptr<SessionBase> s) {
+void HttpCore::Impl::serve_connection(IoShard& shard, std::shared_ptr<SessionBase> s) {
   {
-    std::lock_guard lock(sessions_mu);
-    sessions.emplace(s.get(), s);
+    std::lock_guard lock(shard.sessions_mu);
+    shard.sessions.emplace(s.get(), s);
   }
-  static_cast<Session<Stream>*>(s.get())->start();
+  // Started on its own shard's thread, like everything after.
+  net::post(shard.io, [s = std::move(s)] { static_cast<Session<Stream>*>(s.get())->start(); });
 }
 
 void HttpCore::Impl::accept() {
-  acceptor.async_accept([this](error_code ec, tcp::socket socket) {
+  // The socket is made on the shard that will serve it (round robin).
+  IoShard& shard = *shards[next_shard];
+  next_shard = (next_shard + 1) % shards.size();
+  acceptor.async_accept(shard.io, [this, &shard](error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || stopping) return;
     if (ec) {
       logger("api")->warn("{}: accept: {}", options.listen_name, ec.message());
@@ -806,13 +836,13 @@ void HttpCore::Impl::accept() {
     socket.set_option(tcp::no_delay(true), ignored);
     if (tls) {
       auto s = std::make_shared<Session<ssl::stream<tcp::socket>>>(
-          *this, ssl::stream<tcp::socket>(std::move(socket), *tls), std::move(slot),
+          *this, shard, ssl::stream<tcp::socket>(std::move(socket), *tls), std::move(slot),
           std::move(address));
-      serve_connection<ssl::stream<tcp::socket>>(std::move(s));
+      serve_connection<ssl::stream<tcp::socket>>(shard, std::move(s));
     } else {
-      auto s = std::make_shared<Session<tcp::socket>>(*this, std::move(socket), std::move(slot),
-                                                      std::move(address));
-      serve_connection<tcp::socket>(std::move(s));
+      auto s = std::make_shared<Session<tcp::socket>>(*this, shard, std::move(socket),
+                                                      std::move(slot), std::move(address));
+      serve_connection<tcp::socket>(shard, std::move(s));
     }
     accept();
   });
@@ -854,8 +884,10 @@ Result<int> HttpCore::start() {
   m.stopping = false;
   m.workers = std::make_unique<net::thread_pool>(std::max<size_t>(1, m.options.worker_threads));
   m.accept();
-  m.work.emplace(m.io.get_executor());
-  m.io_thread = std::thread([&m] { m.io.run(); });
+  for (auto& shard : m.shards) {
+    shard->work.emplace(shard->io.get_executor());
+    shard->thread = std::thread([&io = shard->io] { io.run(); });
+  }
   m.started = true;
   return m.port.load();
 }
@@ -865,33 +897,45 @@ void HttpCore::stop() {
   if (!m.started) return;
   m.started = false;
   m.stopping = true;
-  // Close the listener and every connection on the I/O thread, which keeps
-  // running until the handlers and streams are done: their last writes fail
-  // there instead of waiting on a stopped loop.
-  std::promise<void> closed;
-  net::post(m.io, [&m, &closed] {
+  // Close the listener (on shard 0, the acceptor's), then every connection
+  // on its own shard's thread, which keeps running until the handlers and
+  // streams are done: their last writes fail there instead of waiting on a
+  // stopped loop.
+  std::promise<void> listener_closed;
+  net::post(m.shards.front()->io, [&m, &listener_closed] {
     error_code ignored;
     m.acceptor.close(ignored);
     m.accept_retry.cancel();
-    std::vector<std::shared_ptr<SessionBase>> open;
-    {
-      std::lock_guard lock(m.sessions_mu);
-      for (auto& [raw, weak] : m.sessions)
-        if (auto s = weak.lock()) open.push_back(std::move(s));
-    }
-    for (auto& s : open) s->close_now();
-    closed.set_value();
+    listener_closed.set_value();
   });
-  closed.get_future().wait();
-  m.workers->join();
-  m.work.reset();
-  m.io.stop();
-  if (m.io_thread.joinable()) m.io_thread.join();
-  {
-    std::lock_guard lock(m.sessions_mu);
-    m.sessions.clear();
+  listener_closed.get_future().wait();
+  std::vector<std::promise<void>> closed(m.shards.size());
+  for (size_t i = 0; i < m.shards.size(); ++i) {
+    net::post(m.shards[i]->io, [&shard = *m.shards[i], &done = closed[i]] {
+      std::vector<std::shared_ptr<SessionBase>> open;
+      {
+        std::lock_guard lock(shard.sessions_mu);
+        for (auto& [raw, weak] : shard.sessions)
+          if (auto s = weak.lock()) open.push_back(std::move(s));
+      }
+      for (auto& s : open) s->close_now();
+      done.set_value();
+    });
   }
-  m.io.restart();
+  for (auto& c : closed) c.get_future().wait();
+  m.workers->join();
+  for (auto& shard : m.shards) {
+    shard->work.reset();
+    shard->io.stop();
+    if (shard->thread.joinable()) shard->thread.join();
+  }
+  for (auto& shard : m.shards) {
+    {
+      std::lock_guard lock(shard->sessions_mu);
+      shard->sessions.clear();
+    }
+    shard->io.restart();
+  }
 }
 
 int HttpCore::port() const { return impl_->port; }

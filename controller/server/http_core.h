@@ -1,10 +1,13 @@
 // HttpCore: the one event-driven HTTP/1.1 server under both of the
-// controller's listeners (the API and the heartbeat listener). One I/O thread
-// (Boost.Asio/Beast) multiplexes every connection; a bounded worker pool runs
-// the handlers, which may wait for a durable store write without holding up
-// I/O; a long-lived body of events (a watch, HttpResponse::events) is written
-// by the I/O thread as its events come. An open or idle connection, and an
-// open watch, hold no thread.
+// controller's listeners (the API and the heartbeat listener). A few I/O
+// threads (Boost.Asio/Beast; io_threads, one per core up to 4) multiplex the
+// connections: each connection is served by one of them from accept to close
+// (round robin), so its handlers never run at once and need no lock, while
+// the threads run side by side. A bounded worker pool runs the handlers,
+// which may wait for a durable store write without holding up I/O; a
+// long-lived body of events (a watch, HttpResponse::events) is written by its
+// connection's I/O thread as its events come. An open or idle connection, and
+// an open watch, hold no thread.
 //
 //   accept ─► caps: per address, total (closed at once, counted)
 //          ─► [TLS handshake] ─► head: ≤ max_header_bytes, whole within
@@ -22,7 +25,8 @@
 // client still sending its unread body sees the answer, not a reset.
 //
 // Thread safety: start() and stop() from one thread; the handler is called
-// from the I/O thread (gate, refused) and the workers.
+// from the I/O threads (gate, refused, finished, connections) and the
+// workers, concurrently: it must be thread-safe.
 #pragma once
 
 #include <chrono>
@@ -47,6 +51,9 @@ struct HttpCoreOptions {
   // commit merges concurrent ones) need enough of them to keep the writes
   // concurrent: api_bench drives 32 creating clients.
   size_t worker_threads = 64;
+  // I/O threads; 0: one per core, at most 4 (a watch event's fan-out to a
+  // thousand watches, and ten thousand heartbeats' heads, spread over them).
+  size_t io_threads = 0;
   size_t max_header_bytes = 16 * 1024;      // the request line and fields: 431 past it
   size_t max_body_bytes = 3 * 1024 * 1024;  // 413 past it
   // The whole head must arrive within this (slowloris): 408 and closed.
