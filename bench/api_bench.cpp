@@ -28,6 +28,7 @@
 
 #include "client/client.h"
 #include "api/json.h"
+#include "bench/bench_api.h"
 #include "bench/bench_cluster.h"
 #include "bench/bench_util.h"
 #include "bench/watch_fleet.h"
@@ -58,32 +59,6 @@ Json node_object(const std::string& name, int i) {
               {"kind", "Node"},
               {"metadata", {{"name", name}, {"labels", {{"zone", "z" + std::to_string(i % 3)}}}}},
               {"spec", Json::object()}};
-}
-
-// Creates count objects named prefix-0..count-1 from `clients` threads; returns seconds.
-double create_all(const std::string& url, const std::string& plural, const std::string& prefix, int count,
-                  int clients, Json (*make)(const std::string&, int)) {
-  std::atomic<int> next{0}, failed{0};
-  auto start = Clock::now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < clients; ++t) {
-    threads.emplace_back([&] {
-      ClientConfig cfg;
-      cfg.server = url;
-      ApiClient client(cfg);
-      std::string path = ApiClient::resource_path(plural);
-      for (int i = next++; i < count; i = next++) {
-        Json body = make(prefix + std::to_string(i), i);
-        auto r = client.call("POST", path, &body);
-        if (!r) {
-          if (failed++ < 3) std::fprintf(stderr, "create failed: %s\n", r.error().message.c_str());
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  if (failed) std::fprintf(stderr, "%d creates failed\n", failed.load());
-  return ms_since(start) / 1000.0;
 }
 
 // The list's metadata.continue, read from the raw page ("" on the last).
@@ -128,11 +103,15 @@ int main(int argc, char** argv) {
   std::printf("machine: %u cores\n\n", std::thread::hardware_concurrency());
 
   // 1. creates/s
-  double secs = create_all(ctl.url, "vms", "vm-", vms, clients, vm_object);
+  double secs = corral::bench::create_objects(ctl.url, "vms", vms, clients, [](int i) {
+    return vm_object("vm-" + std::to_string(i), i);
+  });
   std::printf("creates:  %d VMs from %d clients in %.2f s = %.0f acknowledged creates/s (target >= 5000)\n",
               vms, clients, secs, vms / secs);
   // 2. nodes
-  secs = create_all(ctl.url, "nodes", "node-", nodes, clients, node_object);
+  secs = corral::bench::create_objects(ctl.url, "nodes", nodes, clients, [](int i) {
+    return node_object("node-" + std::to_string(i), i);
+  });
   std::printf("nodes:    %d Nodes in %.2f s\n", nodes, secs);
 
   // 3. GET latency

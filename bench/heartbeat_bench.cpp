@@ -3,6 +3,7 @@
 //
 //   build/bench/heartbeat_bench [--agents 5000] [--seconds 30] [--threads 2]
 //                               [--register-seconds 10] [--controller-cpu N --client-cpu M]
+//                               [--vms-per-agent 0]
 //
 // One continuous run: agents register (first beat, creates the Node) spread
 // over --register-seconds, then each beats once per second at its own phase
@@ -29,6 +30,12 @@
 // use and RSS, and the client's own CPU use (getrusage of this process, which
 // the controller is not part of).
 // Target (issue 4): 5,000 agents at 1 Hz, p99 <= 50 ms.
+//
+// --vms-per-agent K: before the agents start, K VMs per agent are created on
+// the API, each bound to its agent's node (spec.nodeName), so that every
+// answer lists K VMs, as a host running K VMs is answered (issue 17: 10,000
+// hosts and 300,000 VMs). The beats report no VM changes: a steady host's
+// agent reports a VM only when its status changed.
 //
 // Each simulated agent registers on the API port (Connection: close), learns
 // the heartbeat listener from the answer and keeps one connection to it, as a
@@ -71,6 +78,7 @@
 
 #include "api/json.h"
 #include "base/clock.h"
+#include "bench/bench_api.h"
 #include "bench/bench_cluster.h"
 #include "bench/bench_util.h"
 #include "tests/support/cluster.h"
@@ -175,6 +183,7 @@ struct Run {
   int agents = 0;
   int threads = 0;
   int register_seconds = 0;
+  int vms_per_agent = 0;  // VMs every answer must list
   Time start, measure_from, end, deadline;
   sockaddr_in api{};  // the controller's API port
   // The heartbeat listener, from the first registration answer that names
@@ -198,6 +207,8 @@ struct Tally {
   long never_sent = 0;  // ... of which never sent (behind an unanswered request)
   long registered = 0;
   long idle_closes = 0;  // kept connections the controller closed between beats (whole run)
+  long answers_checked = 0;     // measured answers whose VMs were counted (one in 64)
+  long answers_short = 0;       // ... that listed fewer than --vms-per-agent
   std::string first_error;
 };
 
@@ -526,11 +537,26 @@ class ClientLoop {
             std::chrono::duration<double, std::milli>(now - a.request_due).count());
         tally_.from_send.push_back(
             std::chrono::duration<double, std::milli>(now - a.request_start).count());
+        // One answer in 64: does it list the agent's VMs? (Counting every
+        // one would be client CPU taken from the controller.)
+        if (run_.vms_per_agent > 0 && (tally_.latencies.size() & 63) == 0) {
+          ++tally_.answers_checked;
+          if (listed_vms(body) < run_.vms_per_agent) ++tally_.answers_short;
+        }
       }
     } else if (a.request_measured && tally_.errors++ == 0) {
       tally_.first_error = std::to_string(a.status) + " " + std::string(body.substr(0, 200));
     }
     if (!a.kept || a.server_closes) close_connection(a);
+  }
+
+  // BoundVm entries in an answer: each has one "restartPolicy".
+  static int listed_vms(std::string_view body) {
+    int n = 0;
+    for (size_t at = body.find("\"restartPolicy\""); at != std::string_view::npos;
+         at = body.find("\"restartPolicy\"", at + 1))
+      ++n;
+    return n;
   }
 
   void learn_listener(std::string_view body) {
@@ -591,6 +617,7 @@ int main(int argc, char** argv) {
   const int register_seconds = corral::bench::int_flag(argc, argv, "--register-seconds", 10);
   const int controller_cpu = corral::bench::int_flag(argc, argv, "--controller-cpu", -1);
   const int client_cpu = corral::bench::int_flag(argc, argv, "--client-cpu", -1);
+  const int vms_per_agent = std::max(0, corral::bench::int_flag(argc, argv, "--vms-per-agent", 0));
 
   corral::bench::LocalCluster cluster;  // the controller alone
   std::string error;
@@ -609,6 +636,7 @@ int main(int argc, char** argv) {
   run.agents = agents;
   run.threads = threads;
   run.register_seconds = register_seconds;
+  run.vms_per_agent = vms_per_agent;
   run.api.sin_family = AF_INET;
   run.api.sin_port = htons(static_cast<uint16_t>(port));
   ::inet_pton(AF_INET, host.c_str(), &run.api.sin_addr);
@@ -623,6 +651,26 @@ int main(int argc, char** argv) {
   } else {
     std::printf("machine: %u cores (client and controller share them)\n\n",
                 std::thread::hardware_concurrency());
+  }
+
+  if (vms_per_agent > 0) {
+    const int count = agents * vms_per_agent;
+    int failed = 0;
+    const double secs = corral::bench::create_objects(
+        controller.url(), "vms", count, 16,
+        [vms_per_agent](int i) {
+          const int agent = i / vms_per_agent;
+          return Json{{"apiVersion", "corral/v1"},
+                      {"kind", "VM"},
+                      {"metadata", {{"name", "vm-" + std::to_string(agent) + "-" + std::to_string(i % vms_per_agent)}}},
+                      {"spec",
+                       {{"resources", {{"cpu", "250m"}, {"memory", "256Mi"}}},
+                        {"runtime", {{"driver", "sim"}}},
+                        {"nodeName", "bench-node-" + std::to_string(agent)}}}};
+        },
+        &failed);
+    std::printf("vms: %d VMs bound, %d per agent, created in %.1f s (%d failed)\n", count - failed,
+                vms_per_agent, secs, failed);
   }
 
   // One continuous run, as agents live: agent a registers (its first beat, on
@@ -663,6 +711,8 @@ int main(int argc, char** argv) {
     total.never_sent += t.never_sent;
     total.registered += t.registered;
     total.idle_closes += t.idle_closes;
+    total.answers_checked += t.answers_checked;
+    total.answers_short += t.answers_short;
     if (total.first_error.empty()) total.first_error = t.first_error;
   }
   const double wall = seconds;  // beats due in the window / its length = the rate sent
@@ -686,6 +736,9 @@ int main(int argc, char** argv) {
         "idle closes: the controller closed %ld kept connections between beats "
         "(reconnected at the next beat)\n",
         total.idle_closes);
+  if (vms_per_agent > 0)
+    std::printf("answers: %ld of %ld checked listed fewer than the agent's %d VMs\n",
+                total.answers_short, total.answers_checked, vms_per_agent);
   std::printf(
       "latency:  p50 %.2f ms, p99 %.2f ms, max %.2f ms from the due time (target p99 <= 50 ms)\n",
       percentile(total.latencies, 0.5), percentile(total.latencies, 0.99),

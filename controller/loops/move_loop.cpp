@@ -66,11 +66,13 @@ void MoveLoop::observe(const CacheDelta& delta) {
     dirty_ = true;
   if (delta.resynced) {
     budgets_.invalidate();
+    replacements_.invalidate();
     for (auto& [pool, keeper] : plan_inputs_) keeper.invalidate();
     return;
   }
   for (const std::string& vm : delta.vms) {
     budgets_.vm_changed(vm);
+    replacements_.vm_changed(vm);
     for (auto& [pool, keeper] : plan_inputs_) keeper.vm_changed(vm);
   }
 }
@@ -99,7 +101,10 @@ MovePassStats MoveLoop::run_once() {
   const std::vector<VM>& vms = cache_.vms().items();
 
   // ---- decide (pure) -----------------------------------------------------------
-  std::vector<reconcile::MoveStep> steps = reconcile::progress_moves(vms, now, options_.moves);
+  const auto vm_named = [this](std::string_view name) { return cache_.vms().find(name); };
+  std::vector<reconcile::MoveStep> steps = reconcile::progress_moves(
+      replacements_.replacements({vm_named, [&vms]() -> const std::vector<VM>& { return vms; }}),
+      vm_named, now, options_.moves);
   hold_for_drains(steps, now);
   const Starts starts = decide_starts(vms, stats);
 

@@ -52,6 +52,7 @@
 #include "controller/rebalance/plan_input.h"
 #include "controller/rebalance/trigger.h"
 #include "controller/reconcile/budget_keeper.h"
+#include "controller/reconcile/replacement_keeper.h"
 #include "controller/reconcile/moves.h"
 #include "controller/scheduler/snapshot.h"
 #include "controller/store/store.h"
@@ -159,6 +160,8 @@ class MoveLoop {
   std::map<std::string, rebalance::PlanInputKeeper> plan_inputs_;
   // Disruption budgets, kept from pass to pass from the VMs that changed.
   reconcile::DisruptionBudgetKeeper budgets_;
+  // The moves in flight (their replacement VMs), kept likewise.
+  reconcile::ReplacementKeeper replacements_;
   const MoveLoopOptions options_;
   WriteBatch writes_;
   std::mt19937_64 rng_;

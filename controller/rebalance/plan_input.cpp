@@ -83,24 +83,12 @@ PlanInput build_plan_input(const Pool& pool, const std::vector<Node>& nodes,
                                 max_moves));
 }
 
-void PlanInputKeeper::invalidate() {
-  valid_ = false;
-  changed_.clear();
-}
-
-void PlanInputKeeper::vm_changed(std::string_view name) {
-  if (!valid_) return;  // every VM is read next time anyway
-  changed_.emplace(name);
-  // Past this many a full read costs less than the lookups (and the set stays bounded).
-  if (changed_.size() > std::max<size_t>(10'000, in_.vms.size() / 2)) invalidate();
-}
-
 PlanInput& PlanInputKeeper::build(const Pool& pool, const Source& source,
                                   std::chrono::system_clock::time_point now,
                                   std::set<std::string> actionable,
                                   std::map<std::string, int32_t> budget_left,
                                   std::optional<int32_t> max_moves) {
-  if (in_.pool != pool.metadata.name) valid_ = false;
+  if (in_.pool != pool.metadata.name) changed_.invalidate();
   in_.pool = pool.metadata.name;
   in_.policy = pool.spec.rebalance;
   in_.actionable = std::move(actionable);
@@ -130,7 +118,7 @@ PlanInput& PlanInputKeeper::build(const Pool& pool, const Source& source,
       std::equal(members_.begin(), members_.end(), in_.nodes.begin(),
                  [](const std::string& m, const NodeState& n) { return m == n.name; });
   if (!same_members) {
-    valid_ = false;
+    changed_.invalidate();
     members_.clear();
     for (const NodeState& n : in_.nodes) members_.push_back(n.name);
   }
@@ -138,13 +126,12 @@ PlanInput& PlanInputKeeper::build(const Pool& pool, const Source& source,
   node_at.reserve(in_.nodes.size());
   for (uint32_t i = 0; i < in_.nodes.size(); ++i) node_at.emplace(in_.nodes[i].name, i);
 
-  if (valid_) {
-    read_changed(source, node_at);
-  } else {
+  if (changed_.all()) {
     read_all(source, node_at);
+  } else {
+    read_changed(source, node_at);
   }
-  changed_.clear();
-  valid_ = true;
+  changed_.read();
   judge(pool, source.vmsets, now);
   return in_;
 }
@@ -196,7 +183,7 @@ void PlanInputKeeper::read_all(const Source& source,
 
 void PlanInputKeeper::read_changed(const Source& source,
                                    const std::unordered_map<std::string_view, uint32_t>& node_at) {
-  std::vector<std::string_view> names(changed_.begin(), changed_.end());
+  std::vector<std::string_view> names(changed_.names().begin(), changed_.names().end());
   std::sort(names.begin(), names.end());
   std::vector<size_t> gone;  // positions in in_.vms, ascending
   std::vector<VmState> added_vms;  // in name order

@@ -18,6 +18,7 @@
 
 #include "api/types.h"
 #include "controller/rebalance/plan.h"
+#include "controller/reconcile/changed_names.h"
 
 namespace corral::rebalance {
 
@@ -72,9 +73,9 @@ class PlanInputKeeper {
   };
 
   // The next build() reads every VM (after a resync, for instance).
-  void invalidate();
+  void invalidate() { changed_.invalidate(); }
   // `name`'s VM changed, appeared or went since the last build().
-  void vm_changed(std::string_view name);
+  void vm_changed(std::string_view name) { changed_.changed(name, in_.vms.size()); }
 
   // The input for `pool` now (see build_plan_input for what it holds); valid
   // until the next call.
@@ -109,8 +110,7 @@ class PlanInputKeeper {
   // the VM it replaces "being moved"), by the replacing VM's name.
   std::unordered_map<std::string, std::string> replaces_;
   std::vector<std::string> members_;  // in_.nodes' names at the last build
-  bool valid_ = false;
-  std::unordered_set<std::string> changed_;  // since the last build
+  reconcile::ChangedNames changed_;  // since the last build
   size_t last_read_ = 0;
 };
 

@@ -6,17 +6,6 @@
 
 namespace corral::reconcile {
 
-void DisruptionBudgetKeeper::invalidate() {
-  valid_ = false;
-  changed_.clear();
-}
-
-void DisruptionBudgetKeeper::vm_changed(std::string_view name) {
-  if (!valid_) return;  // every VM is read next time anyway
-  changed_.emplace(name);
-  if (changed_.size() > std::max<size_t>(10'000, vms_.size() / 2)) invalidate();
-}
-
 DisruptionBudgetKeeper::Facts DisruptionBudgetKeeper::facts_of(const VM& vm) {
   Facts f;
   for (const OwnerReference& ref : vm.metadata.ownerReferences)
@@ -57,7 +46,7 @@ void DisruptionBudgetKeeper::subtract(const std::string& name, const Facts& f) {
 
 std::map<std::string, DisruptionBudget> DisruptionBudgetKeeper::budgets(
     const std::vector<VMSet>& sets, const Source& source) {
-  if (!valid_) {
+  if (changed_.all()) {
     vms_.clear();
     counts_.clear();
     for (const VM& vm : source.all()) {
@@ -67,9 +56,8 @@ std::map<std::string, DisruptionBudget> DisruptionBudgetKeeper::budgets(
       add(vm.metadata.name, f);
       vms_[vm.metadata.name] = std::move(f);
     }
-    valid_ = true;
   } else {
-    for (const std::string& name : changed_) {
+    for (const std::string& name : changed_.names()) {
       auto old = vms_.find(name);
       if (old != vms_.end()) {
         subtract(name, old->second);
@@ -82,7 +70,7 @@ std::map<std::string, DisruptionBudget> DisruptionBudgetKeeper::budgets(
       }
     }
   }
-  changed_.clear();
+  changed_.read();
   std::map<std::string, DisruptionBudget> out;
   for (const VMSet& set : sets) out.emplace(set.metadata.name, budget_of(set));
   return out;

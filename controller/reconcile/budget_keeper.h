@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "api/types.h"
+#include "controller/reconcile/changed_names.h"
 #include "controller/reconcile/disruption.h"
 
 namespace corral::reconcile {
@@ -33,9 +34,9 @@ class DisruptionBudgetKeeper {
   };
 
   // The next budgets() reads every VM (a first call, or after a resync).
-  void invalidate();
+  void invalidate() { changed_.invalidate(); }
   // `name`'s VM changed, appeared or went.
-  void vm_changed(std::string_view name);
+  void vm_changed(std::string_view name) { changed_.changed(name, vms_.size()); }
 
   // Every set's budget, by VMSet name, as disruption_budgets(sets, VMs) says.
   std::map<std::string, DisruptionBudget> budgets(const std::vector<VMSet>& sets,
@@ -59,8 +60,7 @@ class DisruptionBudgetKeeper {
   void subtract(const std::string& name, const Facts& f);
   DisruptionBudget budget_of(const VMSet& set) const;
 
-  bool valid_ = false;
-  std::unordered_set<std::string> changed_;
+  ChangedNames changed_;
   std::unordered_map<std::string, Facts> vms_;     // by VM name
   std::unordered_map<std::string, Counts> counts_;  // by owner uid
 };

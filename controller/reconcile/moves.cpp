@@ -58,12 +58,24 @@ std::vector<MoveStep> progress_moves(const std::vector<VM>& vms, WallTime now,
   std::vector<const VM*> replacements;
   for (const VM& vm : vms)
     if (is_replacement(vm) && vm.status.phase != vm_phase::kTerminating) replacements.push_back(&vm);
-  std::vector<MoveStep> out;
-  if (replacements.empty()) return out;
+  if (replacements.empty()) return {};
   std::unordered_map<std::string_view, const VM*> by_name;
   for (const VM* r : replacements) by_name.emplace(annotation(*r, kReplacesAnnotation), nullptr);
   for (const VM& vm : vms)
     if (auto it = by_name.find(vm.metadata.name); it != by_name.end()) it->second = &vm;
+  return progress_moves(
+      replacements,
+      [&by_name](std::string_view name) -> const VM* {
+        auto it = by_name.find(name);
+        return it == by_name.end() ? nullptr : it->second;
+      },
+      now, options);
+}
+
+std::vector<MoveStep> progress_moves(const std::vector<const VM*>& replacements,
+                                     const std::function<const VM*(std::string_view)>& vm_named,
+                                     WallTime now, const MoveOptions& options) {
+  std::vector<MoveStep> out;
   for (const VM* replacement : replacements) {
     const VM& r = *replacement;
     MoveStep step;
@@ -73,8 +85,7 @@ std::vector<MoveStep> progress_moves(const std::vector<VM>& vms, WallTime now,
     step.vmset = owning_set(r);
     const std::string& target = annotation(r, kTargetNodeAnnotation);
     step.to = r.spec.nodeName.empty() ? target : r.spec.nodeName;
-    auto it = by_name.find(step.old_vm);
-    const VM* old = it == by_name.end() ? nullptr : it->second;
+    const VM* old = vm_named(step.old_vm);
     if (old == nullptr || old->status.phase == vm_phase::kTerminating) {
       step.kind = MoveStepKind::kFinish;
       step.message = "vm/" + step.old_vm + " is gone";
