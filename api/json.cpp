@@ -2,6 +2,10 @@
 
 namespace corral {
 
+std::string dump_json(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 Result<Json> parse_json(std::string_view text, const std::string& origin) {
   try {
     return Json::parse(text.begin(), text.end());

@@ -16,6 +16,9 @@ namespace corral {
 // (and `origin`, e.g. a file name, when given).
 Result<Json> parse_json(std::string_view text, const std::string& origin = "");
 
+// Compact JSON that never throws: invalid UTF-8 (from a path, say) is replaced.
+std::string dump_json(const Json& j);
+
 // "string", "integer", "number", "boolean", "array", "object", "null".
 std::string json_type_name(const Json& j);
 

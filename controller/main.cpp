@@ -482,12 +482,12 @@ int main(int argc, char** argv) {
   if (etcd_store) etcd_metrics.register_in(server.metrics());
   server.set_heartbeat_handler([&heartbeats, &role](const std::string& node, const corral::Json& body,
                                                      std::chrono::steady_clock::time_point received)
-                                                        -> Result<corral::Json> {
+                                                        -> Result<std::string> {
     // Several controllers: only the leader judges heartbeats; the others name it.
     if (role) {
       if (auto leads = role->gate_heartbeat(); !leads) return leads.take_error();
     }
-    return heartbeats.handle(node, body, received);
+    return heartbeats.handle_text(node, body, received);
   });
   if (role) server.set_control_plane_info([&role] { return role->info(); });
   server.set_admission([&s = *store](const corral::KindInfo& kind, const corral::Json& object,

@@ -189,6 +189,35 @@ Json HeartbeatService::answer(const std::string& node, milliseconds grace) const
   return out;
 }
 
+std::string HeartbeatService::answer_text(const std::string& node, milliseconds grace,
+                                          bool endpoint_key) const {
+  HeartbeatResponse response;
+  response.node = node;
+  response.leaseDurationSeconds = whole_seconds_up(grace);
+  response.serverTime = format_time(clock_.now());
+  Json fields = to_json(response);
+  fields.erase("vms");
+  if (endpoint_key && options_.endpoint_key) fields["endpointKey"] = options_.endpoint_key(node);
+  std::string out = dump_json(fields);  // an object with fields: "{...}"
+  out.pop_back();
+  out += ",\"vms\":[";
+  bool first = true;
+  for (const BoundEntryPtr& entry : vms_.bound_to(node)) {
+    if (entry->phase == vm_phase::kLost) continue;  // as answer() says
+    std::string resolved;
+    if (entry->secret_refs) {
+      auto with_values = secret_env_.bound_for(node, *entry);
+      if (!with_values) continue;
+      resolved = dump_json(*with_values);
+    }
+    if (!first) out += ',';
+    first = false;
+    out += entry->secret_refs ? resolved : entry->bound_text;
+  }
+  out += "]}";
+  return out;
+}
+
 bool HeartbeatService::self_fence_bound(const std::string& node) const {
   for (const BoundEntryPtr& entry : vms_.bound_to(node)) {
     if (entry->phase == vm_phase::kLost) continue;
@@ -199,6 +228,22 @@ bool HeartbeatService::self_fence_bound(const std::string& node) const {
 
 Result<Json> HeartbeatService::handle(const std::string& node, const Json& body,
                                       std::optional<SteadyTime> received) {
+  auto accepted = accept(node, body, received);
+  if (!accepted) return accepted.take_error();
+  Json out = answer(node, accepted->grace);
+  if (accepted->endpoint_key && options_.endpoint_key) out["endpointKey"] = options_.endpoint_key(node);
+  return out;
+}
+
+Result<std::string> HeartbeatService::handle_text(const std::string& node, const Json& body,
+                                                  std::optional<SteadyTime> received) {
+  auto accepted = accept(node, body, received);
+  if (!accepted) return accepted.take_error();
+  return answer_text(node, accepted->grace, accepted->endpoint_key);
+}
+
+Result<HeartbeatService::Accepted> HeartbeatService::accept(const std::string& node, const Json& body,
+                                                            std::optional<SteadyTime> received) {
   auto decoded = from_json<HeartbeatRequest>(body);
   if (!decoded) return decoded.take_error();
   HeartbeatRequest& req = *decoded;
@@ -323,9 +368,7 @@ Result<Json> HeartbeatService::handle(const std::string& node, const Json& body,
   }
 
   if (auto reported = report_vms(node, req); !reported) return retryable(reported.take_error());
-  Json out = answer(node, grace);
-  if (req.endpointAuth && options_.endpoint_key) out["endpointKey"] = options_.endpoint_key(node);
-  return out;
+  return Accepted{grace, req.endpointAuth};
 }
 
 }  // namespace corral::heartbeat

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "api/heartbeat.h"
+#include "api/json.h"
 #include "api/kinds.h"
 #include "base/log.h"
 
@@ -28,6 +29,7 @@ BoundEntryPtr VmIndex::entry_of(const store::Record& record, const BoundEntryPtr
   entry->phase = field_of(record, "status.phase");
   if (previous && previous->node == node && previous->generation == record.generation) {
     entry->bound = previous->bound;  // only status changed
+    entry->bound_text = previous->bound_text;
     entry->secret_refs = previous->secret_refs;
     return entry;
   }
@@ -45,6 +47,7 @@ BoundEntryPtr VmIndex::entry_of(const store::Record& record, const BoundEntryPtr
   b.restartPolicy = vm->spec.restartPolicy;
   b.fencing = vm->spec.fencing;
   entry->bound = encode_fields(b);
+  entry->bound_text = dump_json(entry->bound);
   entry->secret_refs = b.runtime.env.has_secret_refs();
   return entry;
 }

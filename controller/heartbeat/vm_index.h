@@ -27,6 +27,7 @@ struct BoundEntry {
   int64_t generation = 0;
   std::string phase;          // status.phase
   Json bound;                 // the BoundVm, encoded (api/heartbeat.h)
+  std::string bound_text;     // ... and as JSON text, made once per spec change, not per beat
   bool secret_refs = false;   // its env takes values from Secrets: resolve before sending
 };
 using BoundEntryPtr = std::shared_ptr<const BoundEntry>;

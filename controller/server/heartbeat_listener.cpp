@@ -85,7 +85,7 @@ class HeartbeatHttpHandler final : public HttpHandler {
     auto answer = handler_(route.name, *body, req.received);
     if (!answer) return write_error(res, answer.error(), route.name, "nodes");
     res.status = 200;
-    res.set_content(dump_json(*answer), kJsonContentType);
+    res.set_content(std::move(*answer), kJsonContentType);
   }
 
   HttpResponse error(int status, const std::string& message) override {

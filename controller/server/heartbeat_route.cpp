@@ -45,12 +45,18 @@ void handle_heartbeat(Context& ctx, const Route& route, const HttpRequest& req,
     return write_error(res, settled.error(), route.name, "nodes");
   auto answer = ctx.heartbeat(route.name, *body, req.received);
   if (!answer) return write_error(res, answer.error(), route.name, "nodes");
-  if (const int port = ctx.heartbeat_port.load(); port > 0)
-    (*answer)["heartbeatEndpoint"] = heartbeat_endpoint(ctx, req, port);
+  if (const int port = ctx.heartbeat_port.load(); port > 0) {
+    // A beat on the API port (a registration, or an agent without the
+    // listener) learns where to send the next ones. Rare: parsed to add it.
+    auto with_endpoint = parse_json(*answer, "the heartbeat answer");
+    if (!with_endpoint) return write_error(res, with_endpoint.error(), route.name, "nodes");
+    (*with_endpoint)["heartbeatEndpoint"] = heartbeat_endpoint(ctx, req, port);
+    *answer = dump_json(*with_endpoint);
+  }
   // This beat's connection is not kept: see ClientConfig::keep_alive.
   res.set_header("Connection", "close");
   res.status = 200;
-  res.set_content(dump_json(*answer), kJsonContentType);
+  res.set_content(std::move(*answer), kJsonContentType);
 }
 
 }  // namespace corral::server

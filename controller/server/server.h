@@ -93,8 +93,9 @@ struct ServerOptions {
 
 // POST /apis/corral/v1/nodes/<node>/heartbeat: `body` is the parsed JSON
 // body, `received` when its head was read (HttpRequest::received); the answer
-// is sent with 200, an Error as its Status.
-using HeartbeatHandler = std::function<Result<Json>(
+// (a HeartbeatResponse's JSON text, an object) is sent with 200, an Error as
+// its Status.
+using HeartbeatHandler = std::function<Result<std::string>(
     const std::string& node, const Json& body, std::chrono::steady_clock::time_point received)>;
 // Called on create and update (not /status) after normalisation and before
 // the store write; `old` is the stored object (null on create). An Error is

@@ -42,10 +42,6 @@ Json status_object(const Error& error, const std::string& name, const std::strin
   return s;
 }
 
-std::string dump_json(const Json& j) {
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
 void write_error(HttpResponse& res, const Error& error, const std::string& name,
                  const std::string& kind) {
   res.status = http_status(error.code);

@@ -23,9 +23,6 @@ inline constexpr const char* kJsonContentType = "application/json; charset=utf-8
 // details when not empty.
 Json status_object(const Error& error, const std::string& name = "", const std::string& kind = "");
 
-// Compact JSON that never throws: invalid UTF-8 (from a path, say) is replaced.
-std::string dump_json(const Json& j);
-
 // Writes the Status body and its HTTP code into `res`.
 void write_error(HttpResponse& res, const Error& error, const std::string& name = "",
                  const std::string& kind = "");

@@ -59,7 +59,7 @@ class HeartbeatListenerTest : public ::testing::Test {
     server_ = std::make_unique<server::Server>(*backend_, clock_, o);
     server_->set_heartbeat_handler(
         [this](const std::string& node, const Json& body, std::chrono::steady_clock::time_point) {
-          return service_->handle(node, body);
+          return service_->handle_text(node, body);
         });
     auto port = server_->start();
     ASSERT_TRUE(port.ok()) << port.error().to_string();
@@ -224,7 +224,7 @@ TEST_F(HeartbeatListenerTest, AFollowerNamesTheLeaderAndTheBeatGoesThereAtOnce) 
   o.heartbeat_port = -1;
   server::Server follower(*backend_, clock_, o);
   int follower_beats = 0;
-  follower.set_heartbeat_handler([&](const std::string&, const Json&, std::chrono::steady_clock::time_point) -> Result<Json> {
+  follower.set_heartbeat_handler([&](const std::string&, const Json&, std::chrono::steady_clock::time_point) -> Result<std::string> {
     ++follower_beats;
     return not_the_leader("c1", leader_url);
   });
@@ -252,7 +252,7 @@ TEST_F(HeartbeatListenerTest, WhileNoOneLeadsTheNextBeatTriesTheNextController) 
   o.heartbeat_port = -1;
   server::Server follower(*backend_, clock_, o);
   follower.set_heartbeat_handler(
-      [](const std::string&, const Json&, std::chrono::steady_clock::time_point) -> Result<Json> {
+      [](const std::string&, const Json&, std::chrono::steady_clock::time_point) -> Result<std::string> {
         return not_the_leader("", "");
       });
   auto port = follower.start();

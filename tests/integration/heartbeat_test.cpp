@@ -38,7 +38,7 @@ class HeartbeatApiTest : public ::testing::Test {
     if (with_heartbeats) {
       service_ = std::make_unique<heartbeat::HeartbeatService>(*h_.store, leases_, h_.clock);
       h_.server->set_heartbeat_handler([this](const std::string& node, const Json& body, std::chrono::steady_clock::time_point) {
-        return service_->handle(node, body);
+        return service_->handle_text(node, body);
       });
     }
     h_.server->set_admission([this](const KindInfo& kind, const Json& object,

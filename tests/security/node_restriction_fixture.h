@@ -48,7 +48,7 @@ class SecurityTest : public ::testing::Test {
     service_ = std::make_unique<heartbeat::HeartbeatService>(*h_.store, leases_, h_.clock, ho);
     h_.server->set_heartbeat_handler(
         [this](const std::string& node, const Json& body, std::chrono::steady_clock::time_point) {
-          return service_->handle(node, body);
+          return service_->handle_text(node, body);
         });
     h_.server->set_agent_log_reader(agent_logs_);
     auto port = h_.server->start();

@@ -533,6 +533,37 @@ TEST_F(HeartbeatServiceTest, AnswerListsBoundVmsExceptLostOnes) {
   EXPECT_EQ((*answer)["vms"][0]["name"], "vm-new");
 }
 
+// What the listeners send (handle_text: the bound VMs' text made once per VM
+// change, spliced in) is the answer handle() gives, field for field.
+TEST_F(HeartbeatServiceTest, TheAnswerTextIsTheAnswer) {
+  create_vm("vm-a", "host-1", 3);
+  create_vm("vm-b", "host-1", 1, "Running", "selfFence");
+  create_vm("vm-lost", "host-1", 1, "Lost");
+  create_vm("vm-other", "host-2", 1);
+  Json body = request();
+  body["endpointAuth"] = true;
+  auto answer = beat(body);
+  ASSERT_TRUE(answer.ok()) << answer.error().to_string();
+  ASSERT_EQ((*answer)["vms"].size(), 2u) << answer->dump();
+  auto text = svc_->handle_text("host-1", body);
+  ASSERT_TRUE(text.ok()) << text.error().to_string();
+  auto parsed = parse_json(*text);
+  ASSERT_TRUE(parsed.ok()) << *text;
+  EXPECT_EQ(parsed->size(), answer->size()) << *text;
+  for (const auto& [key, value] : answer->items()) EXPECT_EQ((*parsed)[key], value) << key;
+  // No VM bound: an empty list, still valid JSON.
+  auto none = svc_->handle_text("host-2", request("host-2/1-aa"));
+  ASSERT_TRUE(none.ok()) << none.error().to_string();
+  auto none_parsed = parse_json(*none);
+  ASSERT_TRUE(none_parsed.ok()) << *none;
+  EXPECT_EQ((*none_parsed)["vms"].size(), 1u) << *none;
+  ASSERT_TRUE(store_->remove("VM", "vm-other").ok());
+  ASSERT_TRUE(svc_->sync().ok());
+  none = svc_->handle_text("host-2", request("host-2/1-aa"));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(parse_json(*none)->at("vms"), Json::array()) << *none;
+}
+
 TEST_F(HeartbeatServiceTest, FailedTransitionWritesOneWarningEvent) {
   create_vm("vm-a", "host-1", 1);
   Json body = request();
