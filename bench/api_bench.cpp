@@ -83,6 +83,9 @@ int main(int argc, char** argv) {
     else if (f == "--clients") clients = v;
     else if (f == "--watchers") watchers = v;
   }
+  // The targets: issue 17 §1 at the default size, §2 past 100,000 VMs (LIST
+  // streamed <= 2 s, RSS <= 2 GiB at 300,000 VMs and 10,000 Nodes).
+  const bool large = vms > 100000;
   corral::bench::LocalCluster cluster;  // the controller alone
   std::string error;
   // Every watcher connects from 127.0.0.1 as one identity (no tokens).
@@ -162,8 +165,8 @@ int main(int argc, char** argv) {
     double with_parse = ms_since(s);
     size_t items = r ? (*r)["items"].size() : 0;
     std::printf("LIST:     %zu VMs (%.1f MB) in %.0f ms median transfer, %.0f ms with client JSON parse "
-                "(target <= 1000 ms)\n",
-                items, bytes / 1e6, percentile(times, 0.5), with_parse);
+                "(target <= %d ms)\n",
+                items, bytes / 1e6, percentile(times, 0.5), with_parse, large ? 2000 : 1000);
 
     // As kubectl and client-go's pager read a large list: pages of 500
     // (limit/continue), so that no client holds the whole list. Transfer time
@@ -239,8 +242,8 @@ int main(int argc, char** argv) {
   }
 
   // 6. RSS
-  std::printf("RSS:      %.0f MiB with %d VMs and %d Nodes stored (target <= 1024 MiB)\n",
-              rss_kib(ctl.pid) / 1024.0, vms, nodes);
+  std::printf("RSS:      %.0f MiB with %d VMs and %d Nodes stored (target <= %d MiB)\n",
+              rss_kib(ctl.pid) / 1024.0, vms, nodes, large ? 2048 : 1024);
 
   controller.stop();
   return 0;

@@ -27,11 +27,7 @@ namespace corral::reconcile {
 
 class DisruptionBudgetKeeper {
  public:
-  // What the keeper reads: the cache's VMs.
-  struct Source {
-    std::function<const VM*(std::string_view)> vm_named;
-    std::function<const std::vector<VM>&()> all;  // called only to read every VM
-  };
+  using Source = VmSource;
 
   // The next budgets() reads every VM (a first call, or after a resync).
   void invalidate() { changed_.invalidate(); }

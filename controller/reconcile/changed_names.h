@@ -10,11 +10,21 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
+
+#include "api/types.h"
 
 namespace corral::reconcile {
+
+// What a keeper of per-VM facts reads: the cache's VMs.
+struct VmSource {
+  std::function<const VM*(std::string_view)> vm_named;  // null: no VM of that name
+  std::function<const std::vector<VM>&()> all;          // called only to read every VM
+};
 
 class ChangedNames {
  public:

@@ -22,11 +22,7 @@ namespace corral::reconcile {
 
 class ReplacementKeeper {
  public:
-  // What the keeper reads: the cache's VMs.
-  struct Source {
-    std::function<const VM*(std::string_view)> vm_named;
-    std::function<const std::vector<VM>&()> all;  // called only to read every VM
-  };
+  using Source = VmSource;
 
   void invalidate() { changed_.invalidate(); }
   void vm_changed(std::string_view name) { changed_.changed(name, names_.size()); }
