@@ -169,6 +169,20 @@ Result<void> HeartbeatService::report_vms(const std::string& node, const Heartbe
   return first_error;
 }
 
+void HeartbeatService::each_answered(
+    const std::string& node, const std::function<void(const BoundEntry&)>& plain,
+    const std::function<void(Json)>& resolved) const {
+  for (const BoundEntryPtr& entry : vms_.bound_to(node)) {
+    // A Lost VM's node was declared dead; its copy here must stop.
+    if (entry->phase == vm_phase::kLost) continue;
+    if (!entry->secret_refs) {
+      plain(*entry);
+    } else if (auto with_values = secret_env_.bound_for(node, *entry)) {
+      resolved(std::move(*with_values));
+    }
+  }
+}
+
 Json HeartbeatService::answer(const std::string& node, milliseconds grace) const {
   HeartbeatResponse response;
   response.node = node;
@@ -176,15 +190,9 @@ Json HeartbeatService::answer(const std::string& node, milliseconds grace) const
   response.serverTime = format_time(clock_.now());
   Json out = to_json(response);
   Json vms = Json::array();
-  for (const BoundEntryPtr& entry : vms_.bound_to(node)) {
-    // A Lost VM's node was declared dead; its copy here must stop.
-    if (entry->phase == vm_phase::kLost) continue;
-    if (!entry->secret_refs) {
-      vms.push_back(entry->bound);
-    } else if (auto resolved = secret_env_.bound_for(node, *entry)) {
-      vms.push_back(std::move(*resolved));
-    }
-  }
+  each_answered(
+      node, [&](const BoundEntry& entry) { vms.push_back(entry.bound); },
+      [&](Json with_values) { vms.push_back(std::move(with_values)); });
   out["vms"] = std::move(vms);
   return out;
 }
@@ -202,18 +210,14 @@ std::string HeartbeatService::answer_text(const std::string& node, milliseconds 
   out.pop_back();
   out += ",\"vms\":[";
   bool first = true;
-  for (const BoundEntryPtr& entry : vms_.bound_to(node)) {
-    if (entry->phase == vm_phase::kLost) continue;  // as answer() says
-    std::string resolved;
-    if (entry->secret_refs) {
-      auto with_values = secret_env_.bound_for(node, *entry);
-      if (!with_values) continue;
-      resolved = dump_json(*with_values);
-    }
+  auto append = [&](const std::string& text) {
     if (!first) out += ',';
     first = false;
-    out += entry->secret_refs ? resolved : entry->bound_text;
-  }
+    out += text;
+  };
+  each_answered(
+      node, [&](const BoundEntry& entry) { append(entry.bound_text); },
+      [&](Json with_values) { append(dump_json(with_values)); });
   out += "]}";
   return out;
 }

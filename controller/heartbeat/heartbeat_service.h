@@ -145,6 +145,11 @@ class HeartbeatService {
   SteadyTime next_persist(const std::string& node, uint64_t writes, SteadyTime now) const;
   Result<store::RecordPtr> register_node(const std::string& node, const HeartbeatRequest& req);
   Result<void> report_vms(const std::string& node, const HeartbeatRequest& req);
+  // The bound VMs an answer lists, in name order: not Lost (its node was
+  // declared dead: the copy here must stop); one taking values from Secrets
+  // resolved for this node, or left out until they resolve.
+  void each_answered(const std::string& node, const std::function<void(const BoundEntry&)>& plain,
+                     const std::function<void(Json)>& resolved) const;
   Json answer(const std::string& node, std::chrono::milliseconds grace) const;
   std::string answer_text(const std::string& node, std::chrono::milliseconds grace,
                           bool endpoint_key) const;
