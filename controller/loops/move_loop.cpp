@@ -77,11 +77,13 @@ void MoveLoop::observe(const CacheDelta& delta) {
   }
 }
 
+reconcile::VmSource MoveLoop::vm_source() const {
+  return {[this](std::string_view name) { return cache_.vms().find(name); },
+          [this]() -> const std::vector<VM>& { return cache_.vms().items(); }};
+}
+
 std::map<std::string, reconcile::DisruptionBudget> MoveLoop::current_budgets() {
-  const reconcile::DisruptionBudgetKeeper::Source source{
-      [this](std::string_view name) { return cache_.vms().find(name); },
-      [this]() -> const std::vector<VM>& { return cache_.vms().items(); }};
-  return budgets_.budgets(cache_.vmsets().items(), source);
+  return budgets_.budgets(cache_.vmsets().items(), vm_source());
 }
 
 bool MoveLoop::due(std::chrono::steady_clock::time_point now) const {
@@ -101,10 +103,9 @@ MovePassStats MoveLoop::run_once() {
   const std::vector<VM>& vms = cache_.vms().items();
 
   // ---- decide (pure) -----------------------------------------------------------
-  const auto vm_named = [this](std::string_view name) { return cache_.vms().find(name); };
+  const reconcile::VmSource source = vm_source();
   std::vector<reconcile::MoveStep> steps = reconcile::progress_moves(
-      replacements_.replacements({vm_named, [&vms]() -> const std::vector<VM>& { return vms; }}),
-      vm_named, now, options_.moves);
+      replacements_.replacements(source), source.vm_named, now, options_.moves);
   hold_for_drains(steps, now);
   const Starts starts = decide_starts(vms, stats);
 
@@ -395,8 +396,7 @@ void MoveLoop::plan_round(const Pool& pool, const std::set<std::string>& actiona
   std::map<std::string, int32_t> budget_left;
   for (const auto& [name, b] : budgets) budget_left[name] = b.allowed();
   const rebalance::PlanInputKeeper::Source source{
-      nodes, sets, [this](std::string_view name) { return cache_.vms().find(name); },
-      [this] { return cache_.vms_by_name(); }};
+      nodes, sets, vm_source().vm_named, [this] { return cache_.vms_by_name(); }};
   rebalance::PlanInputKeeper& keeper = plan_inputs_[pool.metadata.name];
   const rebalance::PlanInput& input =
       keeper.build(pool, source, clock_.now(), actionable, std::move(budget_left), room);

@@ -128,6 +128,8 @@ class MoveLoop {
   // not drained (reconcile::drain_gate), with an EndpointDraining Event once.
   void hold_for_drains(std::vector<reconcile::MoveStep>& steps,
                        std::chrono::system_clock::time_point now);
+  // The cache's VMs, as the keepers read them.
+  reconcile::VmSource vm_source() const;
   // Every VMSet's disruption budget now (budgets_ brought up to date).
   std::map<std::string, reconcile::DisruptionBudget> current_budgets();
   // `budgets` builds the disruption budgets on first use (only a round that

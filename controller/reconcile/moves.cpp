@@ -34,11 +34,12 @@ const std::string& annotation(const VM& vm, std::string_view key) {
 
 bool is_replacement(const VM& vm) { return !annotation(vm, kReplacesAnnotation).empty(); }
 
+bool move_in_flight(const VM& vm) { return vm.status.phase != vm_phase::kTerminating && is_replacement(vm); }
+
 std::set<std::string> vms_being_moved(const std::vector<VM>& vms) {
   std::set<std::string> out;
   for (const VM& vm : vms)
-    if (vm.status.phase != vm_phase::kTerminating && is_replacement(vm))
-      out.insert(annotation(vm, kReplacesAnnotation));
+    if (move_in_flight(vm)) out.insert(annotation(vm, kReplacesAnnotation));
   return out;
 }
 
@@ -57,7 +58,7 @@ std::vector<MoveStep> progress_moves(const std::vector<VM>& vms, WallTime now,
   // a replacement names, not every VM of every pass.
   std::vector<const VM*> replacements;
   for (const VM& vm : vms)
-    if (is_replacement(vm) && vm.status.phase != vm_phase::kTerminating) replacements.push_back(&vm);
+    if (move_in_flight(vm)) replacements.push_back(&vm);
   if (replacements.empty()) return {};
   std::unordered_map<std::string_view, const VM*> by_name;
   for (const VM* r : replacements) by_name.emplace(annotation(*r, kReplacesAnnotation), nullptr);

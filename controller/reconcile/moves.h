@@ -52,6 +52,8 @@ struct MoveOptions {
 const std::string& annotation(const VM& vm, std::string_view key);
 // True when `vm` is a move's replacement that has not finished.
 bool is_replacement(const VM& vm);
+// A move in flight: a replacement (is_replacement) that is not Terminating.
+bool move_in_flight(const VM& vm);
 // Names of VMs being moved: named by a replacement's `replaces`.
 std::set<std::string> vms_being_moved(const std::vector<VM>& vms);
 

@@ -4,19 +4,15 @@
 
 namespace corral::reconcile {
 
-namespace {
-bool in_flight(const VM& vm) { return vm.status.phase != vm_phase::kTerminating && is_replacement(vm); }
-}  // namespace
-
 std::vector<const VM*> ReplacementKeeper::replacements(const Source& source) {
   if (changed_.all()) {
     names_.clear();
     for (const VM& vm : source.all())
-      if (in_flight(vm)) names_.insert(vm.metadata.name);
+      if (move_in_flight(vm)) names_.insert(vm.metadata.name);
   } else {
     for (const std::string& name : changed_.names()) {
       const VM* vm = source.vm_named(name);
-      if (vm && in_flight(*vm)) {
+      if (vm && move_in_flight(*vm)) {
         names_.insert(name);
       } else {
         names_.erase(name);
