@@ -1,7 +1,7 @@
 // corral-agent: runs the VMs the controller binds to this node.
 //
 //   corral-agent --server URL --node NAME --driver process|sim|... --data-dir DIR
-//       [--token-file F] [--ca FILE] [--labels k=v,...] [--heartbeat-interval 1s]
+//       [--token-file F] [--ca FILE] [--labels k=v,...] [--zone Z] [--heartbeat-interval 1s]
 //       [--listen 127.0.0.1:0] [--cpu 4] [--memory 8Gi] [--reserved-cpu 500m]
 //       [--reserved-memory 1Gi] [--proc-root /] [--log-level info] [--ready-file F]
 //       [--stop-grace 10s] [--advertise-address HOST:PORT] [--restart-window 5m]
@@ -41,6 +41,7 @@
 #include "base/stop_signals.h"
 #include "base/ready_file.h"
 #include "base/metrics.h"
+#include "api/node_labels.h"
 #include "api/validate.h"
 
 namespace {
@@ -49,7 +50,7 @@ using corral::ErrorCode;
 using corral::Result;
 
 struct Flags {
-  std::string server, node, driver, data_dir, token, token_file, ca, labels;
+  std::string server, node, driver, data_dir, token, token_file, ca, labels, zone;
   std::string heartbeat_interval = "1s";
   std::string listen = "127.0.0.1:0";
   std::string cpu, memory, reserved_cpu, reserved_memory;
@@ -86,7 +87,12 @@ void add_flags(CLI::App& app, Flags& f) {
   // Refused with a pointer to --token-file: argv is readable by every user.
   app.add_option("--token", f.token)->group("");
   app.add_option("--ca", f.ca, "PEM bundle that verifies the controller's certificate");
-  app.add_option("--labels", f.labels, "Node labels k=v,k2=v2, applied when the Node is created");
+  app.add_option("--labels", f.labels,
+                 "Node labels k=v,k2=v2, applied when the Node is created (with "
+                 "corral.io/hostname=NODE, always)");
+  app.add_option("--zone", f.zone,
+                 "The node's zone: the label topology.corral.io/zone, for spread and "
+                 "antiAffinity over zones");
   app.add_option("--heartbeat-interval", f.heartbeat_interval, "500ms, 1s, ...")
       ->capture_default_str();
   app.add_option("--listen", f.listen,
@@ -128,6 +134,27 @@ Result<corral::agent::SyncOptions> sync_options(const Flags& f) {
   auto labels = parse_labels_flag("--labels", f.labels);
   if (!labels) return labels.take_error();
   o.labels = *labels;
+  // The well-known labels (api/node_labels.h): the hostname always, the zone
+  // when given; --labels may not contradict them.
+  if (auto it = o.labels.find(corral::node_label::kHostname);
+      it != o.labels.end() && it->second != f.node)
+    return corral::make_error(corral::ErrorCode::kBadRequest,
+                              std::string("--labels: ") + corral::node_label::kHostname +
+                                  " is the node's name (\"" + f.node + "\"), set by the agent");
+  if (auto why = corral::check_label_value(f.node))
+    return corral::make_error(corral::ErrorCode::kBadRequest,
+                              "--node \"" + f.node + "\": the name is also the node's " +
+                                  corral::node_label::kHostname + " label, so " + *why);
+  o.labels[corral::node_label::kHostname] = f.node;
+  if (!f.zone.empty()) {
+    auto zone = parse_labels_flag("--zone", std::string(corral::node_label::kZone) + "=" + f.zone);
+    if (!zone) return zone.take_error();
+    if (auto it = o.labels.find(corral::node_label::kZone); it != o.labels.end() && it->second != f.zone)
+      return corral::make_error(corral::ErrorCode::kBadRequest,
+                                std::string("--labels sets ") + corral::node_label::kZone + "=" +
+                                    it->second + " but --zone says " + f.zone);
+    o.labels.insert(zone->begin(), zone->end());
+  }
   auto interval = corral::parse_duration_flag("--heartbeat-interval", f.heartbeat_interval,
                                               std::chrono::milliseconds(1), std::chrono::hours(1));
   if (!interval) return interval.take_error();

@@ -1,5 +1,7 @@
 #include "api/defaults.h"
 
+#include "api/node_labels.h"
+
 namespace corral {
 
 // The label every VM of a VMSet carries, so that the VMSet (and a Balancer with
@@ -7,7 +9,7 @@ namespace corral {
 inline constexpr const char* kVMSetLabel = "corral.io/vmset";
 // The node label the agent sets to its own name; anti-affinity over it keeps
 // replicas on distinct hosts.
-inline constexpr const char* kHostnameLabel = "corral.io/hostname";
+inline constexpr const char* kHostnameLabel = node_label::kHostname;
 
 namespace {
 void respell(std::string& value, const char* field, const char* old_value, const char* current,
@@ -21,6 +23,27 @@ void respell(std::string& value, const char* field, const char* old_value, const
 std::vector<Cause> respell_old_values(Pool& pool) {
   std::vector<Cause> out;
   respell(pool.spec.placement, "spec.placement", "least-loaded", "leastLoaded", out);
+  return out;
+}
+
+std::vector<Cause> respell_old_values(VMSet& vmset) {
+  // A user from Kubernetes writes its well-known labels; Corral's agents set
+  // their own (api/node_labels.h).
+  std::vector<Cause> out;
+  auto topology = [&](std::string& key, const char* field) {
+    for (auto [kubernetes, corral] :
+         {std::pair{node_label::kKubernetesHostname, node_label::kHostname},
+          std::pair{node_label::kKubernetesZone, node_label::kZone}}) {
+      if (key != kubernetes) continue;
+      out.push_back({field, "\"" + key + "\" is Kubernetes' label; Corral's agents set \"" +
+                                std::string(corral) + "\" (used instead)",
+                     ""});
+      key = corral;
+    }
+  };
+  if (vmset.spec.spread) topology(vmset.spec.spread->topologyKey, "spec.spread.topologyKey");
+  if (vmset.spec.antiAffinity)
+    topology(vmset.spec.antiAffinity->topologyKey, "spec.antiAffinity.topologyKey");
   return out;
 }
 

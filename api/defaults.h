@@ -18,6 +18,7 @@ namespace corral {
 // {"spec.placement", "\"least-loaded\" is deprecated, use \"leastLoaded\""}.
 // Applied in normalize_object(), before the defaults.
 std::vector<Cause> respell_old_values(Pool& pool);
+std::vector<Cause> respell_old_values(VMSet& vmset);
 std::vector<Cause> respell_old_values(Balancer& balancer);
 template <class T> std::vector<Cause> respell_old_values(T&) { return {}; }
 

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 
 #include "base/duration.h"
 #include "cli/apply.h"
@@ -15,6 +16,7 @@
 #include "cli/get.h"
 #include "cli/logs.h"
 #include "cli/options.h"
+#include "cli/patch_commands.h"
 #include "cli/rebalance_plan.h"
 #include "cli/simulate.h"
 #include "cli/top.h"
@@ -39,6 +41,51 @@ std::string first_bare_word(int argc, const char* const* argv) {
     if (!a.empty() && a[0] != '-') return a;
   }
   return "";
+}
+
+// What to type, as kubectl says it, for the argument parser's own errors
+// ("args is required", "At Most 1 required but received 2").
+// The verb being parsed, nested ones included ("simulate fail"); "" before one.
+std::string parsed_verb(const CLI::App& app) {
+  std::string verb;
+  for (const CLI::App* sub : app.get_subcommands()) {
+    verb = sub->get_name();
+    for (const CLI::App* nested : sub->get_subcommands()) verb += " " + nested->get_name();
+  }
+  return verb;
+}
+
+std::string friendly_parse_error(const CLI::App& app, const CLI::ParseError& e) {
+  const std::string what = e.what();
+  const std::string verb = parsed_verb(app);
+  if (auto at_most = what.find(": At Most 1 required but received"); at_most != std::string::npos)
+    return what.substr(0, at_most) + " was given more than once: give it once";
+  if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+    static const std::map<std::string, std::string> kWhatToType = {
+        {"get", "You must specify the type of resource to get. Use \"corralctl api-resources\" "
+                "for a complete list of supported resources."},
+        {"describe", "You must specify the type of resource to describe. Use \"corralctl "
+                     "api-resources\" for a complete list of supported resources."},
+        {"top", "You must specify nodes or vms: corralctl top nodes|vms [NAME...]"},
+        {"cordon", "You must specify the nodes to cordon: corralctl cordon NODE..."},
+        {"uncordon", "You must specify the nodes to uncordon: corralctl uncordon NODE..."},
+        {"drain", "You must specify the node to drain: corralctl drain NODE"},
+        {"logs", "You must specify the VM: corralctl logs NAME"},
+        {"apply", "You must give the manifests: corralctl apply -f FILE|DIR|-"},
+        {"diff", "You must give the manifests: corralctl diff -f FILE|DIR|-"},
+        {"patch", "You must specify the object: corralctl patch KIND NAME -p PATCH"},
+        {"label", "You must specify the object: corralctl label KIND NAME key=value... key-..."},
+        {"annotate", "You must specify the object: corralctl annotate KIND NAME key=value... key-..."},
+        {"simulate fail", "You must specify the nodes: corralctl simulate fail NODE..."},
+        {"rebalance plan", "You must specify the pool: corralctl rebalance plan POOL"},
+    };
+    if (verb == "scale")
+      return what.find("--replicas") != std::string::npos
+                 ? "You must give the number of replicas: corralctl scale vmset NAME --replicas N"
+                 : "You must specify the VMSet: corralctl scale vmset NAME --replicas N";
+    if (auto it = kWhatToType.find(verb); it != kWhatToType.end()) return it->second;
+  }
+  return what;
 }
 
 }  // namespace
@@ -119,6 +166,32 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   drain_cmd->add_option("--timeout", drain_timeout,
                         "how long to follow the drain: 300s (default), 5m, 1h; 0s: do not wait");
 
+  PatchOptions patch;
+  auto* patch_cmd = app.add_subcommand(
+      "patch", "change part of an object with a strategic merge, merge or JSON patch");
+  patch_cmd->add_option("args", patch.args, "KIND NAME | KIND/NAME")->required();
+  patch_cmd->add_option("-p,--patch", patch.patch, "the patch, JSON or YAML");
+  patch_cmd->add_option("--patch-file", patch.patch_file, "a file holding the patch");
+  patch_cmd->add_option("--type", patch.type, "strategic (default) | merge | json");
+
+  MetadataOptions label;
+  auto* label_cmd = app.add_subcommand("label", "set (key=value) or remove (key-) labels of an object");
+  label_cmd->add_option("args", label.args, "KIND NAME key=value... key-...")->required();
+  label_cmd->add_flag("--overwrite", label.overwrite, "allow changing a label that has a value");
+  MetadataOptions annotate{{}, false, true};
+  auto* annotate_cmd =
+      app.add_subcommand("annotate", "set (key=value) or remove (key-) annotations of an object");
+  annotate_cmd->add_option("args", annotate.args, "KIND NAME key=value... key-...")->required();
+  annotate_cmd->add_flag("--overwrite", annotate.overwrite,
+                         "allow changing an annotation that has a value");
+
+  ScaleOptions scale;
+  auto* scale_cmd = app.add_subcommand("scale", "set the number of replicas of a VMSet");
+  scale_cmd->add_option("args", scale.args, "vmset NAME | vmset/NAME")->required();
+  scale_cmd->add_option("--replicas", scale.replicas, "the new number of replicas")->required();
+  scale_cmd->add_option("--current-replicas", scale.current_replicas,
+                        "scale only if it has this many replicas now");
+
   LogsOptions logs;
   auto* logs_cmd = app.add_subcommand("logs", "print a VM's log, which the controller reads from the agent of the VM's node");
   logs_cmd->add_option("args", logs.args, "[vm] NAME  e.g. logs web-1, logs vm web-1, logs vm/web-1")
@@ -149,6 +222,13 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   auto* version_cmd = app.add_subcommand("version", "print the client and server versions");
   version_cmd->add_flag("--client", version.client_only, "print the client version only");
 
+  // Every verb's --help names the global flags too (they may come after it).
+  for (CLI::App* sub : app.get_subcommands({})) {
+    sub->footer(
+        "Global flags (before or after the verb): --server URL[,URL...], --token-file FILE, "
+        "--ca FILE, --insecure-skip-tls-verify, --config FILE; see 'corralctl --help'.");
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -161,7 +241,9 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
         return kExitError;
       }
     }
-    err << "error: " << e.what() << "\nSee 'corralctl --help' for usage.\n";
+    const std::string verb = parsed_verb(app);
+    const std::string help = verb.empty() ? "corralctl --help" : "corralctl " + verb + " --help";
+    err << "error: " << friendly_parse_error(app, e) << "\nSee '" << help << "' for usage.\n";
     return diff_cmd->parsed() ? kExitDiffError : kExitError;
   }
 
@@ -202,6 +284,10 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
     return run_drain(ctx, drain);
   }
   if (logs_cmd->parsed()) return run_logs(ctx, logs);
+  if (patch_cmd->parsed()) return run_patch(ctx, patch);
+  if (label_cmd->parsed()) return run_label(ctx, label);
+  if (annotate_cmd->parsed()) return run_label(ctx, annotate);
+  if (scale_cmd->parsed()) return run_scale(ctx, scale);
   if (simulate_fail_cmd->parsed()) return run_simulate_fail(ctx, simulate);
   if (rebalance_plan_cmd->parsed()) {
     if (rebalance_max_moves == "all") {

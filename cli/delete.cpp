@@ -52,18 +52,38 @@ int run_delete(Context& ctx, const DeleteOptions& options) {
     }
     targets = std::move(*t);
   } else {
-    if (options.args.size() < 2) {
+    // KIND NAME [NAME...], or KIND/NAME [KIND/NAME...] as kubectl takes them.
+    const bool slashed = !options.args.empty() && options.args.front().find('/') != std::string::npos;
+    if (options.args.empty() || (!slashed && options.args.size() < 2)) {
       print_error(ctx.err,
                   make_error(ErrorCode::kBadRequest,
-                             "give -f FILE or KIND NAME [NAME...], e.g. `corralctl delete pool web`"));
+                             "give -f FILE, KIND NAME [NAME...] or KIND/NAME..., e.g. `corralctl "
+                             "delete pool web` or `corralctl delete pool/web`"));
       return kExitError;
     }
-    auto kind = resolve_kind(options.args.front());
-    if (!kind) {
-      print_error(ctx.err, kind.error());
-      return kExitError;
+    if (slashed) {
+      for (const std::string& arg : options.args) {
+        const size_t slash = arg.find('/');
+        if (slash == std::string::npos || slash + 1 == arg.size()) {
+          print_error(ctx.err, make_error(ErrorCode::kBadRequest,
+                                          "\"" + arg + "\": write every object as KIND/NAME"));
+          return kExitError;
+        }
+        auto kind = resolve_kind(arg.substr(0, slash));
+        if (!kind) {
+          print_error(ctx.err, kind.error());
+          return kExitError;
+        }
+        targets.emplace_back(*kind, arg.substr(slash + 1));
+      }
+    } else {
+      auto kind = resolve_kind(options.args.front());
+      if (!kind) {
+        print_error(ctx.err, kind.error());
+        return kExitError;
+      }
+      for (size_t i = 1; i < options.args.size(); ++i) targets.emplace_back(*kind, options.args[i]);
     }
-    for (size_t i = 1; i < options.args.size(); ++i) targets.emplace_back(*kind, options.args[i]);
   }
   int exit_code = kExitOk;
   for (const auto& [kind, name] : targets) {
@@ -73,7 +93,7 @@ int run_delete(Context& ctx, const DeleteOptions& options) {
       exit_code = kExitError;
       continue;
     }
-    ctx.out << kind->singular << " \"" << name << "\" deleted\n" << std::flush;
+    ctx.out << qualified_name(*kind, name) << " deleted\n" << std::flush;
   }
   return exit_code;
 }

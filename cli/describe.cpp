@@ -12,7 +12,7 @@
 #include "cli/describe_secret.h"
 #include "cli/line_diff.h"
 #include "cli/printers.h"
-#include "cli/units.h"
+#include "api/units.h"
 
 namespace corral::cli {
 

@@ -66,6 +66,13 @@ Result<Json> HttpResourceClient::replace_status(const KindInfo& kind, const Json
       api_.call("PUT", ApiClient::resource_path(kind.plural, object_name(object), "status"), &object));
 }
 
+Result<Json> HttpResourceClient::patch(const KindInfo& kind, const std::string& name,
+                                       PatchType type, const Json& patch,
+                                       const std::string& subresource) {
+  return with_reason(api_.call("PATCH", ApiClient::resource_path(kind.plural, name, subresource),
+                               &patch, std::string(patch_media_type(type))));
+}
+
 Result<Json> HttpResourceClient::remove(const KindInfo& kind, const std::string& name) {
   return with_reason(api_.call("DELETE", ApiClient::resource_path(kind.plural, name)));
 }

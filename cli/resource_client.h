@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "api/json_fwd.h"
 #include "api/kinds.h"
+#include "api/patch.h"
 
 namespace corral::cli {
 
@@ -36,6 +37,10 @@ class ResourceClient {
   // PUT; object.metadata.resourceVersion must be the live one (409 otherwise).
   virtual Result<Json> replace(const KindInfo& kind, const Json& object) = 0;
   virtual Result<Json> replace_status(const KindInfo& kind, const Json& object) = 0;
+  // PATCH <plural>/<name>[/<subresource>] with a patch of `type` (api/patch.h);
+  // returns what the server stored (for "scale": the autoscaling/v1 Scale).
+  virtual Result<Json> patch(const KindInfo& kind, const std::string& name, PatchType type,
+                             const Json& patch, const std::string& subresource = "") = 0;
   // DELETE; returns the deleted object.
   virtual Result<Json> remove(const KindInfo& kind, const std::string& name) = 0;
   // Streams events after `resource_version` until on_event returns false or
@@ -64,6 +69,8 @@ class HttpResourceClient final : public ResourceClient {
   Result<Json> create(const KindInfo& kind, const Json& object) override;
   Result<Json> replace(const KindInfo& kind, const Json& object) override;
   Result<Json> replace_status(const KindInfo& kind, const Json& object) override;
+  Result<Json> patch(const KindInfo& kind, const std::string& name, PatchType type,
+                     const Json& patch, const std::string& subresource = "") override;
   Result<Json> remove(const KindInfo& kind, const std::string& name) override;
   Result<void> watch(const KindInfo& kind, const ListOptions& options, const std::string& resource_version,
                      std::chrono::milliseconds timeout,

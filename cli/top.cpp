@@ -6,7 +6,7 @@
 
 #include "api/json.h"
 #include "cli/printers.h"
-#include "cli/units.h"
+#include "api/units.h"
 
 namespace corral::cli {
 

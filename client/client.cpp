@@ -148,7 +148,8 @@ namespace {
 // The options every request shares. curl_easy_reset keeps the connection
 // cache, so the next request to the same server reuses the open connection.
 void prepare(CURL* c, const ClientConfig& cfg, const std::string& method, const std::string& url,
-             const std::string& body, HeaderList& headers, char* errbuf) {
+             const std::string& body, HeaderList& headers, char* errbuf,
+             const std::string& content_type = kJsonBody) {
   curl_easy_reset(c);
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -172,7 +173,7 @@ void prepare(CURL* c, const ClientConfig& cfg, const std::string& method, const 
   } else {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
     if (method != "DELETE" || !body.empty()) {
-      headers.add("Content-Type: application/json");
+      headers.add("Content-Type: " + content_type);
       curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
       curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     }
@@ -228,20 +229,20 @@ Result<T> ApiClient::first_that_answers(Attempt attempt) {
 }
 
 Result<HttpResponse> ApiClient::request(const std::string& method, const std::string& path,
-                                        const std::string& body) {
+                                        const std::string& body, const std::string& content_type) {
   return first_that_answers<HttpResponse>([&](const std::string& server, bool* may_retry) {
-    return request_to(server, method, path, body, may_retry);
+    return request_to(server, method, path, body, content_type, may_retry);
   });
 }
 
 Result<HttpResponse> ApiClient::request_to(const std::string& server, const std::string& method,
                                            const std::string& path, const std::string& body,
-                                           bool* may_retry) {
+                                           const std::string& content_type, bool* may_retry) {
   if (!curl_) return make_error(ErrorCode::kInternal, "curl_easy_init failed");
   CURL* c = handle(curl_);
   HeaderList headers;
   char errbuf[CURL_ERROR_SIZE] = {0};
-  prepare(c, config_, method, server + path, body, headers, errbuf);
+  prepare(c, config_, method, server + path, body, headers, errbuf, content_type);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout.count()));
   HttpResponse response;
   BodyBuffer buffer{&response.body, config_.max_response_bytes};
@@ -268,8 +269,9 @@ Result<HttpResponse> ApiClient::request_to(const std::string& server, const std:
   return response;
 }
 
-Result<Json> ApiClient::call(const std::string& method, const std::string& path, const Json* body) {
-  auto response = request(method, path, body ? body->dump() : std::string());
+Result<Json> ApiClient::call(const std::string& method, const std::string& path, const Json* body,
+                             const std::string& content_type) {
+  auto response = request(method, path, body ? body->dump() : std::string(), content_type);
   if (!response) return response.take_error();
   if (response->status < 200 || response->status >= 300) return error_from_response(*response);
   if (trim(response->body).empty()) return Json::object();

@@ -57,6 +57,9 @@ struct HttpResponse {
   std::string content_type;
 };
 
+// The Content-Type of a request body unless told otherwise.
+inline constexpr const char* kJsonBody = "application/json";
+
 class ApiClient {
  public:
   explicit ApiClient(ClientConfig config);
@@ -82,10 +85,13 @@ class ApiClient {
   // arrived is never sent twice: its failure goes back to the caller, who
   // reads before trying again). An HTTP answer, whatever its status, is the
   // answer.
+  // `content_type` names the body's type (a PATCH's patch type, api/patch.h).
   Result<HttpResponse> request(const std::string& method, const std::string& path,
-                               const std::string& body = "");
+                               const std::string& body = "",
+                               const std::string& content_type = kJsonBody);
   // Request + JSON decode; a non-2xx answer becomes an Error from its Status body.
-  Result<Json> call(const std::string& method, const std::string& path, const Json* body = nullptr);
+  Result<Json> call(const std::string& method, const std::string& path, const Json* body = nullptr,
+                    const std::string& content_type = kJsonBody);
 
   // Streams a watch: calls on_line for every newline-terminated line until it
   // returns false, the server closes, or `timeout` passes. With several
@@ -108,7 +114,8 @@ class ApiClient {
   // One attempt against `server`. *may_retry: it failed in a way after which
   // the next server may be tried (see request()).
   Result<HttpResponse> request_to(const std::string& server, const std::string& method,
-                                  const std::string& path, const std::string& body, bool* may_retry);
+                                  const std::string& path, const std::string& body,
+                                  const std::string& content_type, bool* may_retry);
   Result<void> stream_from(const std::string& server, const std::string& path,
                            const std::function<bool(const std::string&)>& on_line,
                            std::chrono::milliseconds timeout, bool* may_retry);

@@ -95,7 +95,10 @@ ControllerManager::ControllerManager(store::Store& store, const Clock& clock,
       endpoints_(store, cache_, events_, writers_, clock, options_.writes),
       pool_status_(store, cache_, writers_, clock, options_.writes),
       event_ttl_(store, clock, options_.event_ttl) {
-  if (options_.metrics) metrics_ = std::make_unique<Metrics>(*options_.metrics);
+  if (options_.metrics) {
+    metrics_ = std::make_unique<Metrics>(*options_.metrics);
+    pillars_ = std::make_unique<PillarGauges>(*options_.metrics, clock_);
+  }
 }
 
 ControllerManager::~ControllerManager() { stop(); }
@@ -193,6 +196,10 @@ void ControllerManager::run_event_ttl_if_due() {
     metrics_->write_errors.with({"event-ttl"}).inc(static_cast<double>(s.errors));
 }
 
+void ControllerManager::update_pillar_gauges() {
+  if (pillars_) pillars_->maybe_update(cache_);
+}
+
 Result<void> ControllerManager::run_once() {
   if (auto ok = init(); !ok) return ok;
   dispatch();
@@ -201,6 +208,7 @@ Result<void> ControllerManager::run_once() {
   run_every_pass();
   run_pool_status_if_due();
   run_event_ttl_if_due();
+  update_pillar_gauges();
   return Ok{};
 }
 
@@ -254,6 +262,7 @@ void ControllerManager::thread_loop() {
     run_every_pass();
     run_pool_status_if_due();
     run_event_ttl_if_due();
+    update_pillar_gauges();
   }
 }
 

@@ -37,6 +37,7 @@
 #include "controller/loops/node_lifecycle_loop.h"
 #include "controller/loops/object_cache.h"
 #include "controller/loops/peer_prober.h"
+#include "controller/loops/pillar_gauges.h"
 #include "controller/loops/pool_status_loop.h"
 #include "controller/loops/scheduler_loop.h"
 #include "controller/loops/vmset_loop.h"
@@ -121,6 +122,7 @@ class ControllerManager {
   // passed since the last: as often in run_once() as on the loop thread.
   void run_pool_status_if_due();
   void run_event_ttl_if_due();
+  void update_pillar_gauges();
   void thread_loop();
 
   const Clock& clock_;
@@ -136,6 +138,7 @@ class ControllerManager {
   PoolStatusLoop pool_status_;
   EventTtlLoop event_ttl_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<PillarGauges> pillars_;  // with metrics: pools, VMSets and nodes as gauges
   bool initialized_ = false;
   std::chrono::steady_clock::time_point next_pool_status_{};  // the owner thread's
   std::atomic<bool> stop_{false};

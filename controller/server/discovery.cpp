@@ -62,7 +62,7 @@ Json api_resource_list() {
     r["singularName"] = k.singular;
     r["namespaced"] = false;
     r["kind"] = k.kind;
-    r["verbs"] = Json::array({"create", "delete", "get", "list", "update", "watch"});
+    r["verbs"] = Json::array({"create", "delete", "get", "list", "patch", "update", "watch"});
     r["shortNames"] = k.short_names;
     resources.push_back(std::move(r));
     if (k.has_status) {
@@ -71,7 +71,19 @@ Json api_resource_list() {
       s["singularName"] = "";
       s["namespaced"] = false;
       s["kind"] = k.kind;
-      s["verbs"] = Json::array({"get", "update"});
+      s["verbs"] = Json::array({"get", "patch", "update"});
+      resources.push_back(std::move(s));
+    }
+    if (k.kind == "VMSet") {
+      // kubectl scale finds the Scale's group and version here (scale.h).
+      Json s = Json::object();
+      s["name"] = k.plural + "/scale";
+      s["singularName"] = "";
+      s["namespaced"] = false;
+      s["group"] = "autoscaling";
+      s["version"] = "v1";
+      s["kind"] = "Scale";
+      s["verbs"] = Json::array({"get", "patch", "update"});
       resources.push_back(std::move(s));
     }
   }

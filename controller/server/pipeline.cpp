@@ -5,12 +5,15 @@
 #include <exception>
 
 #include "api/json.h"
+#include "api/patch.h"
 #include "base/log.h"
 #include "controller/server/discovery.h"
 #include "controller/server/heartbeat_route.h"
+#include "controller/server/openapi_route.h"
 #include "controller/server/request.h"
 #include "controller/server/resources.h"
 #include "controller/server/routes.h"
+#include "controller/server/scale.h"
 #include "controller/server/secret_view.h"
 #include "controller/server/server.h"
 #include "controller/server/status.h"
@@ -44,6 +47,10 @@ BoundNodeLookup bound_node_lookup(Context& ctx) {
       return std::optional<std::string>(it->second);
     return std::optional<std::string>(field_value((*record)->parse(), "spec.nodeName"));
   };
+}
+
+bool is_read_verb(const std::string& verb) {
+  return verb == "get" || verb == "list" || verb == "watch";
 }
 
 void serve_readyz(Context& ctx, HttpResponse& res) {
@@ -85,6 +92,7 @@ void serve_unguarded(Context& ctx, const HttpRequest& req, HttpResponse& res) {
   std::string subresource = route.endpoint == Endpoint::kStatus      ? "status"
                             : route.endpoint == Endpoint::kHeartbeat ? "heartbeat"
                             : route.endpoint == Endpoint::kLog       ? "log"
+                            : route.endpoint == Endpoint::kScale     ? "scale"
                                                                      : "";
   Attributes attrs{route.verb, plural, route.name, subresource};
   if (!route.open) {
@@ -96,6 +104,13 @@ void serve_unguarded(Context& ctx, const HttpRequest& req, HttpResponse& res) {
     }
   }
   if (reads_redacted(who, route)) return serve_redacted(ctx, route, who, req, res);
+  if (req.has_param("dryRun") && !is_read_verb(route.verb))
+    // Answering a dry run with a real write would be the worst answer.
+    return write_error(res,
+                       make_error(ErrorCode::kBadRequest,
+                                  "dryRun is not supported: Corral would write for real; use "
+                                  "`corralctl diff` or `kubectl diff` to preview a change"),
+                       route.name, plural);
 
   switch (route.endpoint) {
     case Endpoint::kHealthz:
@@ -118,17 +133,27 @@ void serve_unguarded(Context& ctx, const HttpRequest& req, HttpResponse& res) {
       return write_json(res, api_group());
     case Endpoint::kResourceList:
       return write_json(res, api_resource_list());
+    case Endpoint::kOpenApiV2:
+      return serve_openapi_v2(req, res);
+    case Endpoint::kOpenApiV3:
+      return write_json(res, openapi_v3_index());
+    case Endpoint::kOpenApiV3Group:
+      return write_json(res, openapi_v3_group());
     case Endpoint::kCollection:
       if (route.verb == "watch") return handle_watch(ctx, route, who, req, res);
       if (route.verb == "list") return handle_list(ctx, route, req, res);
       return handle_create(ctx, route, who, req, res);
     case Endpoint::kObject:
-      if (route.verb == "get") return handle_get(ctx, route, res);
+      if (route.verb == "get") return handle_get(ctx, route, req, res);
       if (route.verb == "update") return handle_update(ctx, route, req, res);
+      if (route.verb == "patch") return handle_patch(ctx, route, who, req, res);
       return handle_delete(ctx, route, req, res);
     case Endpoint::kStatus:
-      if (route.verb == "get") return handle_get(ctx, route, res);
+      if (route.verb == "get") return handle_get(ctx, route, req, res);
+      if (route.verb == "patch") return handle_patch(ctx, route, who, req, res);
       return handle_update_status(ctx, route, who, req, res);
+    case Endpoint::kScale:
+      return handle_scale(ctx, route, who, req, res);
     case Endpoint::kHeartbeat:
       return handle_heartbeat(ctx, route, req, res);
     case Endpoint::kLog:
@@ -198,7 +223,11 @@ std::optional<Error> head_refusal(Context& ctx, const HttpRequest& req) {
                       "unsupported Content-Encoding \"" + encoding +
                           "\": request bodies are not accepted compressed");
   }
-  if (!is_json_content_type(req.get_header_value("Content-Type"))) {
+  if (req.method == "PATCH") {
+    // A PATCH names its patch type in its Content-Type (api/patch.h).
+    auto type = patch_type_from_content_type(req.get_header_value("Content-Type"));
+    if (!type) return type.error();
+  } else if (!is_json_content_type(body_content_type(req))) {
     return make_error(ErrorCode::kUnsupportedMedia, "unsupported media type \"" +
                                                         req.get_header_value("Content-Type") +
                                                         "\": bodies must be application/json");

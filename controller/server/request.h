@@ -21,6 +21,9 @@ bool is_json_content_type(const std::string& content_type);
 // not pass for JSON); BadRequest for malformed JSON (naming the
 // line:column) or a body that is not an object.
 Result<Json> read_json_body(const HttpRequest& req);
+// The Content-Type a body is read as: the header's, or JSON for a PUT that
+// names none (what Kubernetes does; client-go's scale client sends one).
+std::string body_content_type(const HttpRequest& req);
 // The same rules for a body and its Content-Type read by another server.
 Result<Json> read_json_body(const std::string& content_type, const std::string& body);
 

@@ -2,19 +2,18 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <mutex>
 #include <optional>
 
 #include "api/json.h"
-#include "api/types/balancer.h"
+#include "api/patch.h"
 #include "api/types/event.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "controller/server/balancer_listen.h"
-#include "controller/server/balancer_report.h"
 #include "controller/server/list_page.h"
+#include "controller/server/object_writes.h"
 #include "controller/server/request.h"
 #include "controller/server/status.h"
+#include "controller/server/table.h"
 
 namespace corral::server {
 
@@ -23,26 +22,6 @@ namespace {
 void write_object(HttpResponse& res, int code, const store::RecordPtr& record) {
   res.status = code;
   res.set_content(record->json, kJsonContentType);
-}
-
-// A body whose kind is another known kind than the path's is a bad request;
-// an unknown kind is left to normalize_object, which names the field (422).
-Result<void> check_kind(const Json& body, const KindInfo& kind) {
-  auto k = body.find("kind");
-  if (k == body.end() || !k->is_string() || k->get<std::string>() == kind.kind) return Ok{};
-  const KindInfo* other = find_kind(k->get<std::string>());
-  if (!other || other->kind != k->get<std::string>()) return Ok{};
-  return make_error(ErrorCode::kBadRequest, "the body's kind \"" + other->kind +
-                                                "\" does not match the path's resource \"" +
-                                                kind.plural + "\" (kind " + kind.kind + ")");
-}
-
-Result<void> check_name(const Json& body, const Route& route) {
-  std::string name = object_name(body);
-  if (name == route.name) return Ok{};
-  return make_error(ErrorCode::kBadRequest, "the name of the object (\"" + name +
-                                                "\") does not match the name on the URL (\"" +
-                                                route.name + "\")");
 }
 
 }  // namespace
@@ -59,15 +38,26 @@ void handle_list(Context& ctx, const Route& route, const HttpRequest& req,
   auto list = ctx.store.list(route.kind->kind, *options);
   if (!list) return write_error(res, list.error(), "", route.kind->plural);
   std::string page_metadata;
+  Json list_metadata = {{"resourceVersion", std::to_string(list->revision)}};
   if (list->more && !list->items.empty()) {
     const size_t answered = page->answered + list->items.size();
-    page_metadata = ",\"continue\":\"" +
-                    encode_continue({list->items.back()->name, list->revision, answered}) + "\"";
+    const std::string token = encode_continue({list->items.back()->name, list->revision, answered});
+    page_metadata = ",\"continue\":\"" + token + "\"";
+    list_metadata["continue"] = token;
     if (options->labels.empty() && options->fields.empty()) {
       // An estimate (list_page.h): at least one remains, since `more`.
       const size_t remaining = list->of_kind > answered ? list->of_kind - answered : 1;
       page_metadata += ",\"remainingItemCount\":" + std::to_string(remaining);
+      list_metadata["remainingItemCount"] = remaining;
     }
+  }
+  if (auto table = wanted_table_version(req)) {
+    // kubectl get: the columns corralctl prints (table.h).
+    res.status = 200;
+    return res.set_content(
+        dump_json(make_table(*route.kind, list->items, *table, req.get_param_value("includeObject"),
+                             std::move(list_metadata), ctx.clock.now())),
+        kJsonContentType);
   }
   // The body is the stored JSON text of each record between a head and a
   // tail: no parse, no re-encode, and no copy of the whole body either —
@@ -112,41 +102,21 @@ void handle_list(Context& ctx, const Route& route, const HttpRequest& req,
   };
 }
 
-namespace {
-// A Balancer's spec.listen must not collide with another's (balancer_listen.h).
-// Locks `serial` (ctx.balancer_writes) first: the caller holds it until its
-// store write is done, so that concurrent Balancer writes are checked in turn.
-Result<void> admit_listen(Context& ctx, const KindInfo& kind, const Json& normalized,
-                          std::unique_lock<std::mutex>& serial) {
-  if (kind.kind != Balancer::kKind) return Ok{};
-  serial = std::unique_lock(ctx.balancer_writes);
-  return admit_balancer_listen(ctx.store, normalized);
-}
-}  // namespace
 
-void handle_get(Context& ctx, const Route& route, HttpResponse& res) {
+void handle_get(Context& ctx, const Route& route, const HttpRequest& req, HttpResponse& res) {
   auto record = ctx.store.get(route.kind->kind, route.name);
   if (!record) return write_error(res, record.error(), route.name, route.kind->plural);
+  if (auto table = wanted_table_version(req); table && route.endpoint == Endpoint::kObject) {
+    res.status = 200;
+    return res.set_content(
+        dump_json(make_table(*route.kind, {*record}, *table, req.get_param_value("includeObject"),
+                             {{"resourceVersion", std::to_string((*record)->revision)}},
+                             ctx.clock.now())),
+        kJsonContentType);
+  }
   write_object(res, 200, *record);
 }
 
-namespace {
-// Kubernetes' warning headers (RFC 7234 code 299): kubectl prints each one as
-// "Warning: ...". Also logged, for clients that do not show them.
-void add_warnings(HttpResponse& res, const std::string& plural, const std::string& name,
-                  const std::vector<Cause>& warnings) {
-  for (const Cause& c : warnings) {
-    const std::string w = c.field + ": " + c.message;
-    logger("api")->warn("{}/{}: {}", plural, name, w);
-    std::string quoted;
-    for (char c : w) {
-      if (c == '"' || c == '\\') quoted += '\\';
-      quoted += c;
-    }
-    res.set_header("Warning", "299 - \"" + quoted + "\"");
-  }
-}
-}  // namespace
 
 namespace {
 std::string number_text(double v) {
@@ -204,14 +174,7 @@ void handle_create(Context& ctx, const Route& route, const Identity& who,
   if (route.kind->kind == Event::kKind && (!who.node_name.empty() || who.is_balancer())) {
     if (!admit_machine_event(ctx, who, *normalized, res)) return;
   }
-  std::unique_lock<std::mutex> serial;  // Balancers: until the write is done
-  if (auto listen = admit_listen(ctx, *route.kind, *normalized, serial); !listen)
-    return write_error(res, listen.error(), name, plural);
-  if (ctx.admission) {
-    if (auto admitted = ctx.admission(*route.kind, *normalized, nullptr); !admitted)
-      return write_error(res, admitted.error(), name, plural);
-  }
-  auto record = ctx.store.create(route.kind->kind, std::move(*normalized));
+  auto record = write_create(ctx, route, std::move(*normalized));
   if (!record) return write_error(res, record.error(), name, plural);
   logger("api")->info("{}/{} created by {} (resourceVersion {})", plural, name, who.user,
                       (*record)->revision);
@@ -219,34 +182,27 @@ void handle_create(Context& ctx, const Route& route, const Identity& who,
 }
 
 namespace {
-// What PUT /<name> and PUT /<name>/status share: read the body, check that it
-// names the path's kind and object, and normalise it (which validates it).
-// On failure the error has been written and nullopt is returned.
+// PUT /<name> and PUT /<name>/status: the body is the new version.
 std::optional<Json> read_replacement(const Route& route, const HttpRequest& req,
                                      HttpResponse& res, bool drop_status) {
-  const auto& plural = route.kind->plural;
   auto body = read_json_body(req);
   if (!body) {
-    write_error(res, body.error(), route.name, plural);
+    write_error(res, body.error(), route.name, route.kind->plural);
     return std::nullopt;
   }
-  if (auto k = check_kind(*body, *route.kind); !k) {
-    write_error(res, k.error(), route.name, plural);
-    return std::nullopt;
-  }
-  if (auto n = check_name(*body, route); !n) {
-    write_error(res, n.error(), route.name, plural);
-    return std::nullopt;
-  }
-  if (drop_status) body->erase("status");
   std::vector<Cause> warnings;
-  auto normalized = normalize_object(*body, &warnings);
-  if (!normalized) {
-    write_error(res, normalized.error(), route.name, plural);
+  auto object = checked_replacement(route, std::move(*body), drop_status, warnings);
+  if (!object) {
+    write_error(res, object.error(), route.name, route.kind->plural);
     return std::nullopt;
   }
-  add_warnings(res, plural, route.name, warnings);
-  return std::move(*normalized);
+  add_warnings(res, route.kind->plural, route.name, warnings);
+  return std::move(*object);
+}
+
+void write_result(HttpResponse& res, const Route& route, const Result<store::RecordPtr>& record) {
+  if (!record) return write_error(res, record.error(), route.name, route.kind->plural);
+  write_object(res, 200, *record);
 }
 }  // namespace
 
@@ -255,20 +211,7 @@ void handle_update(Context& ctx, const Route& route, const HttpRequest& req,
   // The main path never writes status (Kubernetes' status subresource rule).
   auto object = read_replacement(route, req, res, route.kind->has_status);
   if (!object) return;
-  std::unique_lock<std::mutex> serial;  // Balancers: until the write is done
-  if (auto listen = admit_listen(ctx, *route.kind, *object, serial); !listen)
-    return write_error(res, listen.error(), route.name, route.kind->plural);
-  if (ctx.admission) {
-    // The stored version, for hooks that compare (a missing one is the
-    // store's NotFound below).
-    auto stored = ctx.store.get(route.kind->kind, route.name);
-    store::RecordPtr old = stored ? *stored : nullptr;
-    if (auto admitted = ctx.admission(*route.kind, *object, old); !admitted)
-      return write_error(res, admitted.error(), route.name, route.kind->plural);
-  }
-  auto record = ctx.store.update(route.kind->kind, std::move(*object));
-  if (!record) return write_error(res, record.error(), route.name, route.kind->plural);
-  write_object(res, 200, *record);
+  write_result(res, route, write_update(ctx, route, std::move(*object)));
 }
 
 void handle_update_status(Context& ctx, const Route& route, const Identity& who,
@@ -276,19 +219,34 @@ void handle_update_status(Context& ctx, const Route& route, const Identity& who,
   // The whole object is normalised to validate it; the store keeps only status.
   auto object = read_replacement(route, req, res, /*drop_status=*/false);
   if (!object) return;
-  if (route.kind->kind == Balancer::kKind && who.is_balancer()) {
-    // The data plane reports; the controller publishes the endpoints.
-    auto stored = ctx.store.get(route.kind->kind, route.name);
-    if (!stored) return write_error(res, stored.error(), route.name, route.kind->plural);
-    auto merged = merge_data_plane_report((*stored)->parse(), *object);
-    if (!merged) return write_error(res, merged.error(), route.name, route.kind->plural);
-    auto normalized = normalize_object(*merged);
-    if (!normalized) return write_error(res, normalized.error(), route.name, route.kind->plural);
-    object = std::move(*normalized);
-  }
-  auto record = ctx.store.update_status(route.kind->kind, std::move(*object));
-  if (!record) return write_error(res, record.error(), route.name, route.kind->plural);
-  write_object(res, 200, *record);
+  write_result(res, route, write_status(ctx, route, who, std::move(*object)));
+}
+
+void handle_patch(Context& ctx, const Route& route, const Identity& who, const HttpRequest& req,
+                  HttpResponse& res) {
+  const auto& plural = route.kind->plural;
+  auto type = patch_type_from_content_type(req.get_header_value("Content-Type"));
+  if (!type) return write_error(res, type.error(), route.name, plural);
+  auto patch = parse_patch(*type, req.body);
+  if (!patch) return write_error(res, patch.error(), route.name, plural);
+  const bool status = route.endpoint == Endpoint::kStatus;
+  std::vector<Cause> warnings;
+  auto record = read_modify_write(
+      ctx, route,
+      [&](const Json& stored) -> Result<Json> {
+        auto patched = apply_patch(*type, stored, *patch);
+        if (!patched) return patched.take_error();
+        warnings.clear();
+        // The main path never writes status, the status path only status.
+        return checked_replacement(route, std::move(*patched),
+                                   !status && route.kind->has_status, warnings);
+      },
+      [&](Json next) {
+        return status ? write_status(ctx, route, who, std::move(next))
+                      : write_update(ctx, route, std::move(next));
+      });
+  add_warnings(res, plural, route.name, warnings);
+  write_result(res, route, record);
 }
 
 void handle_delete(Context& ctx, const Route& route, const HttpRequest& req,

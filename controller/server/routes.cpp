@@ -42,6 +42,16 @@ Route parse_route(const std::string& method, const std::string& path, bool watch
     if (seg[0] == "readyz") return non_resource(Endpoint::kReadyz, "/readyz", true);
     if (seg[0] == "metrics") return non_resource(Endpoint::kMetrics, "/metrics");
   }
+  if (seg.size() >= 2 && seg[0] == "openapi") {
+    // Read by kubectl before it validates, explains or scales anything.
+    if (seg.size() == 2 && seg[1] == "v2") return non_resource(Endpoint::kOpenApiV2, "/openapi/v2");
+    if (seg.size() == 2 && seg[1] == "v3") return non_resource(Endpoint::kOpenApiV3, "/openapi/v3");
+    if (seg.size() == 5 && seg[1] == "v3" && seg[2] == "apis" && seg[3] == "corral" &&
+        seg[4] == "v1")
+      return non_resource(Endpoint::kOpenApiV3Group, "/openapi/v3/apis/corral/v1");
+    r.resource_label = "unknown";
+    return r;
+  }
   r.resource_label = "unknown";
   if (seg.size() < 2 || seg[0] != "apis" || seg[1] != "corral") return r;
   if (seg.size() == 2) return non_resource(Endpoint::kGroup, "/apis/corral");
@@ -62,6 +72,7 @@ Route parse_route(const std::string& method, const std::string& path, bool watch
     r.endpoint = Endpoint::kObject;
     if (is_get(method)) r.verb = "get";
     if (method == "PUT") r.verb = "update";
+    if (method == "PATCH") r.verb = "patch";
     if (method == "DELETE") r.verb = "delete";
     return r;
   }
@@ -80,6 +91,15 @@ Route parse_route(const std::string& method, const std::string& path, bool watch
     if (is_get(method)) r.verb = "get";
     return r;
   }
+  if (seg[5] == "scale" && r.kind->kind == "VMSet") {
+    // Kubernetes' scale subresource, as Deployments have it: kubectl scale.
+    r.endpoint = Endpoint::kScale;
+    r.resource_label = "vmsets/scale";
+    if (is_get(method)) r.verb = "get";
+    if (method == "PUT") r.verb = "update";
+    if (method == "PATCH") r.verb = "patch";
+    return r;
+  }
   if (seg[5] != "status" || !r.kind->has_status) {
     r.kind = nullptr;
     r.name.clear();
@@ -90,6 +110,7 @@ Route parse_route(const std::string& method, const std::string& path, bool watch
   r.resource_label = r.kind->plural + "/status";
   if (is_get(method)) r.verb = "get";
   if (method == "PUT") r.verb = "update";
+  if (method == "PATCH") r.verb = "patch";
   return r;
 }
 

@@ -1,6 +1,6 @@
 // Maps a method and path onto what the request is about: which endpoint,
 // which kind and object, and the Kubernetes verb (get, list, watch, create,
-// update, delete) that authorisation and metrics speak in.
+// update, patch, delete) that authorisation and metrics speak in.
 #pragma once
 
 #include <string>
@@ -21,6 +21,10 @@ enum class Endpoint {
   kStatus,        // /apis/corral/v1/<plural>/<name>/status
   kHeartbeat,     // POST /apis/corral/v1/nodes/<name>/heartbeat (api/heartbeat.h)
   kLog,           // GET /apis/corral/v1/vms/<name>/log[?tailLines=N] (vm_log.h)
+  kScale,         // /apis/corral/v1/vmsets/<name>/scale: autoscaling/v1 Scale (scale.h)
+  kOpenApiV2,     // /openapi/v2: JSON, or protobuf for kubectl (openapi.h)
+  kOpenApiV3,     // /openapi/v3: the index of group-versions
+  kOpenApiV3Group,  // /openapi/v3/apis/corral/v1
   kVersion,       // /version
   kHealthz,       // /healthz (open)
   kReadyz,        // /readyz (open)

@@ -92,7 +92,7 @@ void serve_redacted(Context& ctx, const Route& route, const Identity& who,
                    .control_plane = ctx.control_plane};
   if (route.verb == "watch") return handle_watch(redacted, route, who, req, res);
   if (route.verb == "list") return handle_list(redacted, route, req, res);
-  handle_get(redacted, route, res);
+  handle_get(redacted, route, req, res);
 }
 
 }  // namespace corral::server

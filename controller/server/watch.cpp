@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 #include "api/json.h"
 #include "base/log.h"
 #include "controller/server/request.h"
 #include "controller/server/status.h"
+#include "controller/server/table.h"
 
 namespace corral::server {
 
@@ -20,6 +22,28 @@ void append_event_line(std::string& out, const store::WatchEvent& ev) {
   out += "}\n";
 }
 
+// A watch whose client asked for Tables (kubectl get -w): each event's
+// object is a Table of one row, column definitions in the first only.
+struct TableEvents {
+  const KindInfo* kind = nullptr;
+  std::string api_version;     // meta.k8s.io/v1 or v1beta1
+  std::string include_object;  // ?includeObject=
+  const Clock* clock = nullptr;
+  bool columns_sent = false;
+
+  void append(std::string& out, const store::WatchEvent& ev) {
+    Json table = make_table(*kind, {ev.object}, api_version, include_object,
+                            {{"resourceVersion", std::to_string(ev.object->revision)}}, clock->now());
+    if (columns_sent) table["columnDefinitions"] = Json::array();
+    columns_sent = true;
+    out += "{\"type\":\"";
+    out += store::watch_event_type_name(ev.type);
+    out += "\",\"object\":";
+    out += dump_json(table);
+    out += "}\n";
+  }
+};
+
 // One API watch as the HTTP core's event source: no thread of its own. The
 // store calls the core's wake when an event comes; the core pulls the lines
 // on its I/O thread. Holds the store watch, the identity's watch slot and
@@ -28,8 +52,12 @@ void append_event_line(std::string& out, const store::WatchEvent& ev) {
 class WatchSource final : public EventSource {
  public:
   WatchSource(std::unique_ptr<store::Watch> watch, std::shared_ptr<void> slot, metrics::Gauge& open,
-              std::string what)
-      : watch_(std::move(watch)), slot_(std::move(slot)), open_(open), what_(std::move(what)) {
+              std::string what, std::optional<TableEvents> table)
+      : watch_(std::move(watch)),
+        slot_(std::move(slot)),
+        open_(open),
+        what_(std::move(what)),
+        table_(std::move(table)) {
     open_.inc();
     logger("api")->debug("watch {} opened", what_);
   }
@@ -54,7 +82,11 @@ class WatchSource final : public EventSource {
         return Pull::kEnded;
       }
       if (!ev->has_value()) return Pull::kDrained;
-      append_event_line(out, **ev);
+      if (table_) {
+        table_->append(out, **ev);
+      } else {
+        append_event_line(out, **ev);
+      }
       ++sent_;
     }
     return Pull::kMore;
@@ -65,6 +97,7 @@ class WatchSource final : public EventSource {
   std::shared_ptr<void> slot_;  // this identity's share of watches (WatchLimiter)
   metrics::Gauge& open_;
   std::string what_;  // "vms from revision 42", for logs
+  std::optional<TableEvents> table_;  // Tables instead of objects (table.h)
   size_t sent_ = 0;
 };
 
@@ -104,9 +137,13 @@ void handle_watch(Context& ctx, const Route& route, const Identity& who,
   // As Kubernetes names watch streams. The stream lasts; its connection
   // closes after it.
   res.set_header("Content-Type", "application/json;stream=watch");
+  std::optional<TableEvents> table;
+  if (auto version = wanted_table_version(req))
+    table = TableEvents{route.kind, *version, req.get_param_value("includeObject"), &ctx.clock};
   res.events = std::make_shared<WatchSource>(std::move(*watch), std::move(slot),
                                              ctx.metrics.open_watches.with({}),
-                                             plural + " from revision " + std::to_string(*from));
+                                             plural + " from revision " + std::to_string(*from),
+                                             std::move(table));
   res.events_lifetime = *timeout;
 }
 

@@ -189,10 +189,10 @@ TEST_F(CliE2E, ApplyGetDescribeDiffDelete) {
 
   r = ctl({"delete", "-f", examples() + "balancer.yaml"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "balancer \"frontend\" deleted\n");
+  EXPECT_EQ(r.out, "balancer/frontend deleted\n");
   r = ctl({"delete", "vmset", "frontend", "ghost"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.out, "vmset \"frontend\" deleted\n");
+  EXPECT_EQ(r.out, "vmset/frontend deleted\n");
   EXPECT_NE(r.err.find("error: vmsets \"ghost\" not found"), std::string::npos) << r.err;
   r = ctl({"get", "vmsets,balancers"});
   EXPECT_EQ(r.err, "No resources found.\n");

@@ -1,6 +1,8 @@
 // What the README tells people to run besides the API: every daemon's
 // --version, and `scripts/quickstart.sh stop` stopping an agent that was
 // restarted by hand (no pid file of the script's knows it).
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -67,6 +69,18 @@ TEST(Scripts, QuickstartStopStopsAnAgentRestartedByHand) {
   EXPECT_TRUE(by_hand.wait(20s).has_value()) << "the agent restarted by hand still runs";
   EXPECT_EQ(stop.wait(30s), std::optional<int>(0)) << read_file(dir.file("stop.log"));
   EXPECT_TRUE(other.running()) << "an agent outside the quick start's state was stopped";
+}
+
+// manifests/monitoring: the sample scrape configuration and alert rules,
+// checked by promtool where it is installed (Debian's prometheus package).
+TEST(Scripts, TheMonitoringManifestsPassPromtool) {
+  const char* promtool = "/usr/bin/promtool";
+  if (::access(promtool, X_OK) != 0) GTEST_SKIP() << "promtool is not installed: not checked";
+  TempDir dir;
+  const std::string rules = run({promtool, "check", "rules",
+                                 source_path("manifests/monitoring/corral-alerts.yml")}, dir);
+  EXPECT_EQ(rules.rfind("exit", 0), std::string::npos) << rules;
+  EXPECT_NE(rules.find("SUCCESS: 5 rules found"), std::string::npos) << rules;
 }
 
 }  // namespace scripts_test

@@ -32,7 +32,7 @@ class SpreadE2E : public ::testing::Test {
     for (const auto& [node, zone] : kZoneOf) {
       AgentOptions a = local_agent_options(controller_->url(), dir_.path(), node);
       a.driver = "sim";
-      a.labels = "zone=" + zone;
+      a.extra_args = {"--zone", zone};  // the label topology.corral.io/zone
       agents_[node] = std::make_unique<Agent>(a);
       ASSERT_TRUE(agents_[node]->start(&error)) << error;
     }
@@ -45,6 +45,11 @@ class SpreadE2E : public ::testing::Test {
       ASSERT_TRUE(wait_for([&] { return node_phase(*api_, node) == "Ready"; }, kWait))
           << node << " did not turn Ready\n"
           << controller_->logs();
+      // The well-known labels every agent sets (api/node_labels.h).
+      auto n = api_->call("GET", ApiClient::resource_path("nodes", node));
+      ASSERT_TRUE(n.ok());
+      EXPECT_EQ((*n)["metadata"]["labels"].value("corral.io/hostname", ""), node);
+      EXPECT_EQ((*n)["metadata"]["labels"].value("topology.corral.io/zone", ""), kZoneOf.at(node));
     }
   }
 
@@ -92,9 +97,13 @@ TEST_F(SpreadE2E, ScaleFiveToThreeKeepsOneReplicaPerZoneAndTellsWhatItDid) {
     "spec":{"placement":"spread"}})");
   ASSERT_TRUE(api_->call("POST", ApiClient::resource_path("pools"), &pool).ok());
   Json set = Json::parse(R"({"apiVersion":"corral/v1","kind":"VMSet","metadata":{"name":"app"},
-    "spec":{"pool":"web","replicas":5,"spread":{"topologyKey":"zone","maxSkew":1},
+    "spec":{"pool":"web","replicas":5,"spread":{"topologyKey":"topology.kubernetes.io/zone","maxSkew":1},
     "template":{"spec":{"resources":{"cpu":"100m","memory":"32Mi"},"runtime":{"driver":"sim"}}}}})");
-  ASSERT_TRUE(api_->call("POST", ApiClient::resource_path("vmsets"), &set).ok());
+  // Kubernetes' zone label, as a user from Kubernetes writes it: stored as
+  // Corral's, which the agents' --zone set.
+  auto created = api_->call("POST", ApiClient::resource_path("vmsets"), &set);
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ((*created)["spec"]["spread"]["topologyKey"], "topology.corral.io/zone");
 
   bool running = false;
   ASSERT_TRUE(wait_for(

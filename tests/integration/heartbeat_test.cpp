@@ -145,19 +145,6 @@ TEST(HeartbeatApiNoHandler, IsNotFound) {
   EXPECT_NE(r->body.find("heartbeats are not served by this server"), std::string::npos);
 }
 
-Json vmset(int replicas) {
-  return {{"apiVersion", "corral/v1"},
-          {"kind", "VMSet"},
-          {"metadata", {{"name", "frontend"}}},
-          {"spec",
-           {{"pool", "web"},
-            {"replicas", replicas},
-            {"template",
-             {{"spec",
-               {{"resources", {{"cpu", "1"}, {"memory", "1Gi"}}},
-                {"runtime", {{"driver", "sim"}}}}}}}}}};
-}
-
 TEST_F(HeartbeatApiTest, HaAdmissionRefusesAVMSetThePoolCannotSurviveANodeLoss) {
   expect(post(*admin_, kPools,
               {{"apiVersion", "corral/v1"},
@@ -179,7 +166,7 @@ TEST_F(HeartbeatApiTest, HaAdmissionRefusesAVMSetThePoolCannotSurviveANodeLoss) 
     expect(admin_->Put(std::string(kNodes) + "/" + name + "/status", created.dump(), kJson), 200);
   }
   const std::string before = snapshot();
-  Json s = expect(post(*admin_, kVMSets, vmset(6)), 422, "Invalid");
+  Json s = expect(post(*admin_, kVMSets, vmset("frontend", 6)), 422, "Invalid");
   EXPECT_NE(s["message"].get<std::string>().find(
                 "pool web tolerates 1 node failure(s): after losing the 1 largest node(s), 4 CPU "
                 "would remain for 6 CPU requested"),
@@ -189,13 +176,13 @@ TEST_F(HeartbeatApiTest, HaAdmissionRefusesAVMSetThePoolCannotSurviveANodeLoss) 
   EXPECT_EQ(snapshot(), before) << "a refused VMSet changed what is stored";
 
   // Within what survives a loss: admitted; scaling past it: refused, unchanged.
-  Json created = expect(post(*admin_, kVMSets, vmset(4)), 201);
-  Json bigger = vmset(5);
+  Json created = expect(post(*admin_, kVMSets, vmset("frontend", 4)), 201);
+  Json bigger = vmset("frontend", 5);
   bigger["metadata"]["resourceVersion"] = created["metadata"]["resourceVersion"];
   const std::string before_update = snapshot();
   expect(admin_->Put(std::string(kVMSets) + "/frontend", bigger.dump(), kJson), 422, "Invalid");
   EXPECT_EQ(snapshot(), before_update);
-  Json smaller = vmset(2);
+  Json smaller = vmset("frontend", 2);
   expect(admin_->Put(std::string(kVMSets) + "/frontend", smaller.dump(), kJson), 200);
 }
 

@@ -34,6 +34,29 @@ class FaultyStore final : public store::ForwardingStore {
   std::atomic<bool> unhealthy{false};
   // When ≥ 0: every watch yields this many events, then fails with Gone.
   std::atomic<int> watch_gone_after{-1};
+  // When > 0: that many updates lose to another writer: just before each, an
+  // annotation of the stored object is changed (a real write, so its
+  // resourceVersion moves), and the update answers Conflict.
+  std::atomic<int> update_conflicts{0};
+  std::atomic<int> updates_seen{0};
+
+  Result<store::RecordPtr> update(const std::string& kind, Json object) override {
+    ++updates_seen;
+    int left = update_conflicts.load();
+    while (left > 0 && !update_conflicts.compare_exchange_weak(left, left - 1)) {
+    }
+    if (left > 0) {
+      auto stored = inner().get(kind, object.value("metadata", Json::object()).value("name", ""));
+      if (stored) {
+        Json other = (*stored)->parse();
+        other["metadata"]["annotations"]["other-writer"] = std::to_string(left) + "-" +
+                                                           std::to_string(updates_seen.load());
+        (void)inner().update(kind, std::move(other));
+      }
+      return make_error(ErrorCode::kConflict, "the object has been modified (injected)");
+    }
+    return inner().update(kind, std::move(object));
+  }
 
   Result<std::unique_ptr<store::Watch>> watch(const std::string& k, int64_t from,
                                               const store::ListOptions& f) override {
@@ -129,6 +152,20 @@ inline Json vm(const std::string& name, const std::string& node = "", const Labe
   if (!labels.empty()) o["metadata"]["labels"] = labels;
   if (!node.empty()) o["spec"]["nodeName"] = node;
   return o;
+}
+
+// A VMSet of sim VMs (1 CPU, 1 GiB each) in `pool`.
+inline Json vmset(const std::string& name, int replicas, const std::string& pool = "web") {
+  return {{"apiVersion", "corral/v1"},
+          {"kind", "VMSet"},
+          {"metadata", {{"name", name}}},
+          {"spec",
+           {{"pool", pool},
+            {"replicas", replicas},
+            {"template",
+             {{"spec",
+               {{"resources", {{"cpu", "1"}, {"memory", "1Gi"}}},
+                {"runtime", {{"driver", "sim"}}}}}}}}}};
 }
 
 inline Json node(const std::string& name) {

@@ -202,6 +202,39 @@ TEST_F(ClientConfigTest, TokensOnTheCommandLineOrInAnOpenFileAreRefused) {
   }
 }
 
+// Issue 18 §5: the argument parser's own words ("args is required") become
+// what to type, as kubectl's.
+TEST_F(ClientConfigTest, ParseErrorsSayWhatToType) {
+  struct Case {
+    std::vector<const char*> argv;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"corralctl", "get"}, "error: You must specify the type of resource to get."},
+      {{"corralctl", "cordon"}, "error: You must specify the nodes to cordon: corralctl cordon NODE..."},
+      {{"corralctl", "get", "vms", "-o", "yaml", "-o", "json"}, "was given more than once: give it once"},
+      {{"corralctl", "scale", "vmset", "web"}, "error: You must give the number of replicas"},
+      {{"corralctl", "simulate", "fail"}, "error: You must specify the nodes: corralctl simulate fail NODE..."},
+  };
+  for (const Case& c : cases) {
+    std::istringstream in;
+    std::ostringstream out, err;
+    int rc = run_corralctl(static_cast<int>(c.argv.size()), c.argv.data(), in, out, err,
+                           [&](const ClientConfig&) {
+                             return std::unique_ptr<ResourceClient>(new testing::FakeResourceClient());
+                           });
+    EXPECT_EQ(rc, 1) << c.argv[1];
+    EXPECT_NE(err.str().find(c.says), std::string::npos) << err.str();
+    EXPECT_NE(err.str().find("See 'corralctl " + std::string(c.argv[1])), std::string::npos) << err.str();
+  }
+  // A verb's --help names the global flags.
+  std::istringstream in;
+  std::ostringstream out, err;
+  const char* help[] = {"corralctl", "get", "--help"};
+  EXPECT_EQ(run_corralctl(3, help, in, out, err, nullptr), 0);
+  EXPECT_NE(out.str().find("--token-file FILE"), std::string::npos) << out.str();
+}
+
 TEST(ErrorFromResponse, StatusBodyBecomesAnErrorWithCauses) {
   HttpResponse r{422,
                  R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"VMSet \"a\" is invalid",

@@ -168,9 +168,21 @@ TEST(Delete, DeletesEachNameAndReportsMissingOnes) {
   CliHarness h;
   h.client.put(vmset());
   EXPECT_EQ(run_delete(h.ctx, {{}, {"vmsets", "frontend", "ghost"}}), 1);
-  EXPECT_EQ(h.out.str(), "vmset \"frontend\" deleted\n");
+  EXPECT_EQ(h.out.str(), "vmset/frontend deleted\n");
   EXPECT_EQ(h.err.str(), "error: vmsets \"ghost\" not found\n");
   EXPECT_TRUE(h.client.objects["vmsets"].empty());
+}
+
+TEST(Delete, TakesKindSlashNameAsKubectlDoes) {
+  CliHarness h;
+  h.client.put(vmset());
+  EXPECT_EQ(run_delete(h.ctx, {{}, {"vmset/frontend"}}), 0) << h.err.str();
+  EXPECT_EQ(h.out.str(), "vmset/frontend deleted\n");
+  EXPECT_TRUE(h.client.objects["vmsets"].empty());
+  EXPECT_EQ(run_delete(h.ctx, {{}, {"vmset/a", "b"}}), 1);
+  EXPECT_NE(h.err.str().find("\"b\": write every object as KIND/NAME"), std::string::npos) << h.err.str();
+  EXPECT_EQ(run_delete(h.ctx, {{}, {"vmset"}}), 1);
+  EXPECT_NE(h.err.str().find("KIND/NAME"), std::string::npos);
 }
 
 TEST(Delete, FromAManifestNeedsOnlyKindAndName) {
@@ -181,7 +193,7 @@ TEST(Delete, FromAManifestNeedsOnlyKindAndName) {
       dir.file("v.yaml"),
       "apiVersion: corral/v1\nkind: VMSet\nmetadata: {name: frontend}\nspec: {replicas: -1}\n");
   EXPECT_EQ(run_delete(h.ctx, {{dir.file("v.yaml")}, {}}), 0) << h.err.str();
-  EXPECT_EQ(h.out.str(), "vmset \"frontend\" deleted\n");
+  EXPECT_EQ(h.out.str(), "vmset/frontend deleted\n");
 }
 
 TEST(Delete, UnknownKindInAManifestDeletesNothing) {

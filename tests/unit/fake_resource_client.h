@@ -38,7 +38,9 @@ class FakeResourceClient final : public cli::ResourceClient {
   size_t writes() const {
     size_t n = 0;
     for (const auto& c : calls)
-      if (c.rfind("create ", 0) == 0 || c.rfind("replace ", 0) == 0 || c.rfind("remove ", 0) == 0) ++n;
+      if (c.rfind("create ", 0) == 0 || c.rfind("replace ", 0) == 0 || c.rfind("remove ", 0) == 0 ||
+          c.rfind("patch ", 0) == 0)
+        ++n;
     return n;
   }
 
@@ -92,6 +94,33 @@ class FakeResourceClient final : public cli::ResourceClient {
   Result<Json> replace_status(const KindInfo& kind, const Json& object) override {
     calls.push_back("replace_status " + kind.plural + "/" + cli::object_name(object));
     return put(object);
+  }
+  // "patch vmsets/web" (+ "/scale"): the patch applied as the server would,
+  // a stale pinned resourceVersion a Conflict; a Scale for "scale".
+  Result<Json> patch(const KindInfo& kind, const std::string& name, PatchType type,
+                     const Json& patch, const std::string& subresource) override {
+    std::string call = "patch " + kind.plural + "/" + name + (subresource.empty() ? "" : "/" + subresource);
+    if (auto e = injected(call)) return *e;
+    auto& m = objects[kind.plural];
+    auto it = m.find(name);
+    if (it == m.end()) return make_error(ErrorCode::kNotFound, kind.plural + " \"" + name + "\" not found");
+    if (subresource == "scale") {
+      Json scale = {{"apiVersion", "autoscaling/v1"}, {"kind", "Scale"},
+                    {"metadata", {{"name", name}}},
+                    {"spec", {{"replicas", it->second["spec"].value("replicas", 0)}}}};
+      auto patched = apply_patch(type, scale, patch);
+      if (!patched) return patched.take_error();
+      Json stored = it->second;
+      stored["spec"]["replicas"] = (*patched)["spec"]["replicas"];
+      put(stored);
+      (*patched)["metadata"]["resourceVersion"] = std::to_string(revision);
+      return patched;
+    }
+    auto patched = apply_patch(type, it->second, patch);
+    if (!patched) return patched.take_error();
+    if ((*patched)["metadata"]["resourceVersion"] != it->second["metadata"]["resourceVersion"])
+      return make_error(ErrorCode::kConflict, "conflict");
+    return put(*patched);
   }
   Result<Json> remove(const KindInfo& kind, const std::string& name) override {
     std::string call = "remove " + kind.plural + "/" + name;

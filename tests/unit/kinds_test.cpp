@@ -72,6 +72,31 @@ TEST(Kinds, EnumValuesAreCamelCaseAndOldSpellingsAreRewrittenWithAWarning) {
   EXPECT_TRUE(warnings.empty());
 }
 
+TEST(Kinds, KubernetesWellKnownNodeLabelsInTopologyKeysBecomeCorralsWithAWarning) {
+  std::vector<Cause> warnings;
+  auto set = normalize_object(parse(R"({"apiVersion": "corral/v1", "kind": "VMSet",
+    "metadata": {"name": "web"}, "spec": {"pool": "web", "replicas": 2,
+    "spread": {"topologyKey": "topology.kubernetes.io/zone"},
+    "antiAffinity": {"topologyKey": "kubernetes.io/hostname"},
+    "template": {"spec": {"resources": {"cpu": "1", "memory": "1Gi"}, "runtime": {"driver": "sim"}}}}})"), &warnings);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ((*set)["spec"]["spread"]["topologyKey"], "topology.corral.io/zone");
+  EXPECT_EQ((*set)["spec"]["antiAffinity"]["topologyKey"], "corral.io/hostname");
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_EQ(warnings[0].field, "spec.spread.topologyKey");
+  EXPECT_NE(warnings[0].message.find("\"topology.corral.io/zone\" (used instead)"), std::string::npos)
+      << warnings[0].message;
+  EXPECT_EQ(warnings[1].field, "spec.antiAffinity.topologyKey");
+  // Any other key is the user's own label, kept as written.
+  warnings.clear();
+  auto own = normalize_object(parse(R"({"apiVersion": "corral/v1", "kind": "VMSet",
+    "metadata": {"name": "web"}, "spec": {"pool": "web", "spread": {"topologyKey": "rack"},
+    "template": {"spec": {"resources": {"cpu": "1", "memory": "1Gi"}, "runtime": {"driver": "sim"}}}}})"), &warnings);
+  ASSERT_TRUE(own.ok()) << own.error().message;
+  EXPECT_EQ((*own)["spec"]["spread"]["topologyKey"], "rack");
+  EXPECT_TRUE(warnings.empty());
+}
+
 TEST(Kinds, NormalizeIsIdempotent) {
   auto once = normalize_object(parse(kVMSet));
   ASSERT_TRUE(once.ok());

@@ -8,7 +8,7 @@
 #include "cli/logs.h"
 #include "cli/printers.h"
 #include "cli/top.h"
-#include "cli/units.h"
+#include "api/units.h"
 #include "tests/unit/cli_test_context.h"
 
 namespace corral::cli {

@@ -1,13 +1,13 @@
-#include "cli/units.h"
+#include "api/units.h"
 
 #include <cstdio>
 
 #include "api/json.h"
 #include "api/kinds.h"
 #include "api/quantity.h"
-#include "cli/printers.h"
+#include "api/table_columns.h"
 
-namespace corral::cli {
+namespace corral {
 
 namespace {
 
@@ -59,4 +59,4 @@ std::string used_of(std::optional<int64_t> used, std::optional<int64_t> total,
   return out;
 }
 
-}  // namespace corral::cli
+}  // namespace corral

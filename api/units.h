@@ -1,4 +1,5 @@
-// How corralctl writes measured quantities for people: cores and binary byte
+// How quantities are written for people (corralctl's tables, the API's
+// Table answers for kubectl): cores and binary byte
 // units for tables ("1.2/4 (30%)", "3.5Gi"), millicores and Mi as `kubectl top`
 // prints them ("250m", "1024Mi"). Inputs are milli-units (api/quantity.h).
 #pragma once
@@ -10,7 +11,7 @@
 
 #include "api/json_fwd.h"
 
-namespace corral::cli {
+namespace corral {
 
 // The quantity at a dotted path ("status.usage.cpu") in milli-units; nullopt
 // when absent or malformed.
@@ -30,4 +31,4 @@ std::string format_mebibytes(int64_t milli);
 std::string used_of(std::optional<int64_t> used, std::optional<int64_t> total,
                     std::string (*format)(int64_t));
 
-}  // namespace corral::cli
+}  // namespace corral
