@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "api/json.h"
 #include "api/kinds.h"
@@ -206,6 +207,18 @@ TableRow table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::
     std::string phase = at(o, "status.phase");
     std::string node = at(o, "spec.nodeName");
     if (node.empty()) node = at(o, "status.nodeName");
+    // Starting again after it ended, waiting out its restart back-off: the
+    // agent keeps the phase Starting (a Failed VM would be replaced), and
+    // restarts and lastError say it crash-loops — shown as Kubernetes does,
+    // with why.
+    const std::string last_error = at(o, "status.lastError");
+    if (phase == vm_phase::kStarting && !last_error.empty() &&
+        std::atoi(at(o, "status.restarts").c_str()) > 0) {
+      constexpr size_t kMaxReason = 40;
+      phase = "CrashLoopBackOff (" +
+              (last_error.size() > kMaxReason ? last_error.substr(0, kMaxReason - 3) + "..." : last_error) +
+              ")";
+    }
     TableRow r = {name,
              phase.empty() ? std::string(vm_phase::kPending) : phase,
              or_none(node),

@@ -119,12 +119,17 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   GetOptions get;
   std::string watch_timeout;
   auto* get_cmd = app.add_subcommand("get", "list objects as a table, or print them as yaml, json or names");
-  get_cmd->add_option("args", get.args, "KIND[,KIND...] [NAME...]  e.g. pools, vm web-1, pools,vmsets")
+  get_cmd->add_option("args", get.args,
+                      "KIND[,KIND...] [NAME...] | KIND/NAME...  e.g. pools, vm web-1, pools,vmsets, vm/web-1")
       ->required();
   get_cmd->add_option("-o,--output", get.output, "output format: wide | yaml | json | name");
   get_cmd->add_option("-l,--selector", get.label_selector, "label selector, e.g. app=web,tier!=db");
   get_cmd->add_option("--field-selector", get.field_selector, "field selector, e.g. spec.nodeName=host-1");
   get_cmd->add_flag("-w,--watch", get.watch, "after listing, print a row for every change");
+  get_cmd->add_flag("--show-labels", get.show_labels, "add a LABELS column");
+  get_cmd->add_flag("--no-headers", get.no_headers, "print the rows without the header");
+  get_cmd->add_option("--sort-by", get.sort_by,
+                      "sort by a field, e.g. .metadata.creationTimestamp or {.status.phase}");
   get_cmd->add_option("--watch-timeout", watch_timeout,
                       "stop watching after this long (e.g. 2s, 1m); default: until interrupted");
 

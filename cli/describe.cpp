@@ -111,6 +111,11 @@ std::vector<Json> recent_events(std::vector<Json> events) {
 
 std::string describe_object(const KindInfo& kind, const Json& object, const std::vector<Json>& events,
                             std::chrono::system_clock::time_point now) {
+  return describe_object(kind, object, events, now, {});
+}
+
+std::string describe_object(const KindInfo& kind, const Json& object, const std::vector<Json>& events,
+                            std::chrono::system_clock::time_point now, const std::vector<Json>& vms) {
   const Json& meta = member(object, "metadata");
   std::string created = field_value(object, "metadata.creationTimestamp");
   std::string out;
@@ -159,6 +164,29 @@ std::string describe_object(const KindInfo& kind, const Json& object, const std:
     out += status.is_object() && !status.empty() ? "Status:\n" + indented_yaml(status)
                                                  : describe_label("Status") + "<none>\n";
   }
+  if (kind.kind == "Node") {
+    if (vms.empty()) {
+      out += describe_label("VMs") + "<none>\n";
+    } else {
+      // What runs there and what it asked for (the node's allocated total is
+      // the sum of the requests; USED in `get nodes -o wide` is the host's own).
+      std::vector<Row> rows = {{"NAME", "PHASE", "CPU", "MEMORY", "AGE"}};
+      int64_t cpu = 0, memory = 0;
+      for (const Json& vm : vms) {
+        const int64_t c = milli_at(vm, "spec.resources.cpu").value_or(0);
+        const int64_t m = milli_at(vm, "spec.resources.memory").value_or(0);
+        cpu += c;
+        memory += m;
+        const std::string phase = field_value(vm, "status.phase");
+        rows.push_back({field_value(vm, "metadata.name"), phase.empty() ? "Pending" : phase,
+                        format_cores(c), format_bytes(m),
+                        age_since(field_value(vm, "metadata.creationTimestamp"), now)});
+      }
+      out += "VMs:\n" + render_rows(rows, {}, "  ");
+      out += describe_label("Allocated") + cores(cpu) + " / " + format_bytes(memory) + " (" +
+             std::to_string(vms.size()) + (vms.size() == 1 ? " VM" : " VMs") + ")\n";
+    }
+  }
   if (conditions.is_array() && !conditions.empty()) {
     std::vector<Row> rows = {{"TYPE", "STATUS", "REASON", "MESSAGE", "AGE"}};
     for (const auto& c : conditions) {
@@ -188,12 +216,19 @@ std::string describe_object(const KindInfo& kind, const Json& object, const std:
 }
 
 int run_describe(Context& ctx, const DescribeOptions& options) {
-  if (options.args.size() < 2) {
+  // KIND NAME [NAME...], or KIND/NAME as kubectl takes it.
+  std::vector<std::string> args = options.args;
+  if (args.size() == 1 && args[0].find('/') != std::string::npos) {
+    const std::string both = args[0];
+    args = {both.substr(0, both.find('/')), both.substr(both.find('/') + 1)};
+  }
+  if (args.size() < 2 || args[1].empty()) {
     print_error(ctx.err, make_error(ErrorCode::kBadRequest,
-                                    "give KIND NAME [NAME...], e.g. `corralctl describe vmset frontend`"));
+                                    "give KIND NAME [NAME...] or KIND/NAME, e.g. `corralctl describe "
+                                    "vmset frontend` or `corralctl describe vmset/frontend`"));
     return kExitError;
   }
-  auto kind = resolve_kind(options.args.front());
+  auto kind = resolve_kind(args.front());
   if (!kind) {
     print_error(ctx.err, kind.error());
     return kExitError;
@@ -201,8 +236,8 @@ int run_describe(Context& ctx, const DescribeOptions& options) {
   const KindInfo* event_kind = find_kind("Event");
   int exit_code = kExitOk;
   bool first = true;
-  for (size_t i = 1; i < options.args.size(); ++i) {
-    const std::string& name = options.args[i];
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& name = args[i];
     auto object = ctx.client.get(**kind, name);
     if (!object) {
       print_error(ctx.err, object.error());
@@ -218,9 +253,18 @@ int run_describe(Context& ctx, const DescribeOptions& options) {
         for (const auto& e : (*list)["items"]) events.push_back(e);
       events = recent_events(std::move(events));
     }
+    std::vector<Json> vms;
+    if ((*kind)->kind == "Node") {
+      // Like its events, a courtesy: the node is described without them.
+      if (const KindInfo* vm_kind = find_kind("VM")) {
+        auto list = ctx.client.list(*vm_kind, {"", "spec.nodeName=" + name});
+        if (list && list->contains("items") && (*list)["items"].is_array())
+          for (const auto& v : (*list)["items"]) vms.push_back(v);
+      }
+    }
     if (!first) ctx.out << "\n\n";
     first = false;
-    ctx.out << describe_object(**kind, *object, events, ctx.clock.now()) << std::flush;
+    ctx.out << describe_object(**kind, *object, events, ctx.clock.now(), vms) << std::flush;
   }
   return exit_code;
 }

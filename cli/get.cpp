@@ -1,5 +1,7 @@
 #include "cli/get.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <ostream>
 
@@ -52,6 +54,34 @@ std::string list_revision(const Json& list) {
   if (rv.is_string()) return rv.get<std::string>();
   if (rv.is_number()) return rv.dump();
   return "";
+}
+
+// "a=1,b=2" of an object's labels, kubectl's LABELS column; "<none>".
+std::string labels_text(const Json& object) {
+  std::string out;
+  const Json labels = object.value("metadata", Json::object()).value("labels", Json::object());
+  for (const auto& [key, value] : labels.items())
+    out += (out.empty() ? "" : ",") + key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+  return out.empty() ? "<none>" : out;
+}
+
+// --sort-by: kubectl's JSONPath of one field ("{.status.phase}", ".metadata.name")
+// as a dotted path; numbers compare as numbers, the rest as text.
+void sort_by_field(std::vector<Json>& items, std::string path) {
+  if (!path.empty() && path.front() == '{' && path.back() == '}') path = path.substr(1, path.size() - 2);
+  if (!path.empty() && path.front() == '.') path.erase(0, 1);
+  auto number = [](const std::string& text, double* out) {
+    if (text.empty()) return false;
+    char* end = nullptr;
+    *out = std::strtod(text.c_str(), &end);
+    return end && *end == '\0';
+  };
+  std::stable_sort(items.begin(), items.end(), [&](const Json& a, const Json& b) {
+    const std::string x = field_value(a, path), y = field_value(b, path);
+    double dx = 0, dy = 0;
+    if (number(x, &dx) && number(y, &dy)) return dx < dy;
+    return x < y;
+  });
 }
 
 struct KindItems {
@@ -168,33 +198,62 @@ int run_get(Context& ctx, const GetOptions& options) {
     print_error(ctx.err, format.error());
     return kExitError;
   }
-  std::vector<const KindInfo*> kinds;
-  for (const auto& k : split_commas(options.args.front())) {
-    auto kind = resolve_kind(k);
-    if (!kind) {
-      print_error(ctx.err, kind.error());
-      return kExitError;
+  // What to get: KIND[,KIND...] [NAME...], or KIND/NAME... as kubectl takes them.
+  struct Target {
+    const KindInfo* kind;
+    std::vector<std::string> names;  // empty: list
+  };
+  std::vector<Target> targets;
+  if (options.args.front().find('/') != std::string::npos) {
+    for (const std::string& arg : options.args) {
+      const size_t slash = arg.find('/');
+      if (slash == std::string::npos || slash == 0 || slash + 1 == arg.size()) {
+        print_error(ctx.err, make_error(ErrorCode::kBadRequest,
+                                        "\"" + arg + "\": with KIND/NAME, write every object so"));
+        return kExitError;
+      }
+      auto kind = resolve_kind(arg.substr(0, slash));
+      if (!kind) {
+        print_error(ctx.err, kind.error());
+        return kExitError;
+      }
+      auto same = std::find_if(targets.begin(), targets.end(),
+                               [&](const Target& t) { return t.kind == *kind; });
+      if (same == targets.end()) same = targets.insert(targets.end(), Target{*kind, {}});
+      same->names.push_back(arg.substr(slash + 1));
     }
-    kinds.push_back(*kind);
+  } else {
+    const std::vector<std::string> names(options.args.begin() + 1, options.args.end());
+    for (const auto& k : split_commas(options.args.front())) {
+      auto kind = resolve_kind(k);
+      if (!kind) {
+        print_error(ctx.err, kind.error());
+        return kExitError;
+      }
+      targets.push_back({*kind, names});
+    }
   }
-  if (kinds.empty()) {
+  if (targets.empty()) {
     print_error(ctx.err, make_error(ErrorCode::kBadRequest, "no resource type given"));
     return kExitError;
   }
-  std::vector<std::string> names(options.args.begin() + 1, options.args.end());
-  if (options.watch && kinds.size() > 1) {
+  size_t named = 0;
+  for (const Target& t : targets) named += t.names.size();
+  if (options.watch && targets.size() > 1) {
     print_error(ctx.err,
                 make_error(ErrorCode::kBadRequest, "you may only watch one resource type at a time"));
     return kExitError;
   }
-  if (options.watch && names.size() > 1) {
+  if (options.watch && named > 1) {
     print_error(ctx.err, make_error(ErrorCode::kBadRequest, "you may only watch one object by name"));
     return kExitError;
   }
 
   int exit_code = kExitOk;
   std::vector<KindItems> fetched;
-  for (const KindInfo* kind : kinds) {
+  for (const Target& target : targets) {
+    const KindInfo* kind = target.kind;
+    const std::vector<std::string>& names = target.names;
     KindItems ki{kind, {}, ""};
     if (names.empty()) {
       auto list = ctx.client.list(*kind, {options.label_selector, options.field_selector});
@@ -221,12 +280,13 @@ int run_get(Context& ctx, const GetOptions& options) {
         }
       }
     }
+    if (!options.sort_by.empty()) sort_by_field(ki.items, options.sort_by);
     fetched.push_back(std::move(ki));
   }
 
   if (options.watch) {
     if (exit_code != kExitOk) return exit_code;
-    return watch_kind(ctx, options, *format, fetched.front(), names);
+    return watch_kind(ctx, options, *format, fetched.front(), targets.front().names);
   }
 
   size_t total = 0;
@@ -239,16 +299,22 @@ int run_get(Context& ctx, const GetOptions& options) {
       if (f.items.empty()) continue;
       if (!first) ctx.out << "\n";
       first = false;
-      ctx.out << render_rows(table_rows(*f.kind, f.items, wide, now, kinds.size() > 1));
+      std::vector<Row> rows = table_rows(*f.kind, f.items, wide, now, targets.size() > 1);
+      if (options.show_labels) {
+        rows.front().push_back("LABELS");
+        for (size_t i = 0; i < f.items.size(); ++i) rows[i + 1].push_back(labels_text(f.items[i]));
+      }
+      if (options.no_headers) rows.erase(rows.begin());
+      ctx.out << render_rows(rows);
     }
   } else {
     std::vector<Json> all;
     for (const auto& f : fetched) all.insert(all.end(), f.items.begin(), f.items.end());
-    bool as_list = names.size() != 1 || kinds.size() != 1;
-    if (!(all.empty() && *format == OutputFormat::kName) && !(all.empty() && !names.empty()))
+    bool as_list = named != 1 || targets.size() != 1;
+    if (!(all.empty() && *format == OutputFormat::kName) && !(all.empty() && named > 0))
       ctx.out << format_objects(*format, all, as_list);
   }
-  if (total == 0 && names.empty()) ctx.err << "No resources found.\n";
+  if (total == 0 && named == 0) ctx.err << "No resources found.\n";
   return exit_code;
 }
 

@@ -1,4 +1,5 @@
-// corralctl get KIND[,KIND...] [NAME...] [-o ...] [-l ...] [--field-selector ...] [-w]
+// corralctl get KIND[,KIND...] [NAME...] | KIND/NAME... [-o ...] [-l ...]
+//   [--field-selector ...] [-w] [--show-labels] [--no-headers] [--sort-by FIELD]
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,9 @@ struct GetOptions {
   std::string label_selector;     // -l
   std::string field_selector;     // --field-selector
   bool watch = false;             // -w
+  bool show_labels = false;       // --show-labels: a LABELS column
+  bool no_headers = false;        // --no-headers
+  std::string sort_by;            // --sort-by .metadata.name or {.status.phase}: a field path
   // --watch-timeout; unset: watch until interrupted.
   std::optional<std::chrono::milliseconds> watch_timeout;
 };

@@ -1,6 +1,8 @@
 // describe, delete, api-resources and version against the fake client.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "api/json.h"
 #include "cli/delete.h"
 #include "cli/describe.h"
@@ -39,6 +41,15 @@ TEST(Describe, ShowsSectionsConditionsAndNoEvents) {
       << out;
   EXPECT_NE(out.find("\nEvents:       <none>\n"), std::string::npos) << out;
   EXPECT_EQ(h.client.calls.back(), "list events f=involvedObject.kind=VMSet,involvedObject.name=frontend");
+}
+
+TEST(Describe, TakesKindSlashName) {
+  CliHarness h;
+  h.client.put(vmset());
+  EXPECT_EQ(run_describe(h.ctx, {{"vmset/frontend"}}), 0) << h.err.str();
+  EXPECT_EQ(h.out.str().rfind("Name:         frontend\n", 0), 0u) << h.out.str();
+  EXPECT_EQ(run_describe(h.ctx, {{"vmset/"}}), 1);
+  EXPECT_NE(h.err.str().find("KIND/NAME"), std::string::npos) << h.err.str();
 }
 
 TEST(Describe, ListsEventsOldestFirst) {
@@ -94,6 +105,31 @@ TEST(Describe, NodeMemoryIsInBinaryUnitsNotRawKibibytes) {
   EXPECT_EQ(out.find("24683584Ki"), std::string::npos) << out;
   EXPECT_NE(out.find("memory: 23.5Gi"), std::string::npos) << out;
   EXPECT_NE(out.find("memory: 1Gi"), std::string::npos) << out;
+}
+
+TEST(Describe, NodeListsItsVMsAndWhatTheyAskFor) {
+  CliHarness h;
+  h.client.put(Json::parse(R"({"apiVersion":"corral/v1","kind":"Node","metadata":{"name":"host-1"},
+    "spec":{},"status":{"phase":"Ready"}})"));
+  for (const char* name : {"web-1", "web-2"}) {
+    Json vm = Json::parse(R"({"apiVersion":"corral/v1","kind":"VM","metadata":{"name":""},
+      "spec":{"nodeName":"host-1","resources":{"cpu":"500m","memory":"512Mi"}},"status":{"phase":"Running"}})");
+    vm["metadata"]["name"] = name;
+    h.client.put(vm);
+  }
+  EXPECT_EQ(run_describe(h.ctx, {{"node", "host-1"}}), 0) << h.err.str();
+  const std::string out = h.out.str();
+  EXPECT_NE(out.find("VMs:\n  NAME    PHASE     CPU   MEMORY   AGE\n  web-1   Running   0.5   512Mi"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("Allocated:    1 core / 1Gi (2 VMs)"), std::string::npos) << out;
+  EXPECT_NE(std::find(h.client.calls.begin(), h.client.calls.end(), "list vms f=spec.nodeName=host-1"),
+            h.client.calls.end());
+  // A node without VMs says so.
+  EXPECT_NE(describe_object(*find_kind("node"), Json::parse(R"({"metadata":{"name":"n"}})"), {},
+                            std::chrono::system_clock::now())
+                .find("VMs:          <none>"),
+            std::string::npos);
 }
 
 TEST(Describe, BalancerShowsItsSpecSummaryAndAnEndpointTable) {

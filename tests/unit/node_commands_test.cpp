@@ -92,6 +92,24 @@ TEST(GetNodes, NodeWithoutStatusReadsUnknownAndNone) {
                     "<none>", "<none>"}));
 }
 
+// Issue 18 §5: a VM whose command cannot run read "Starting, RESTARTS 1";
+// the table says it crash-loops, and why.
+TEST(GetVms, ACrashLoopingVmSaysSoWithItsLastError) {
+  Json looping = vm("web-1", "host-1", "Starting");
+  looping["status"]["restarts"] = 3;
+  looping["status"]["lastError"] = "exec /usr/bin/nope: No such file or directory";
+  const auto now = std::chrono::system_clock::now();
+  EXPECT_EQ(table_row(*find_kind("vm"), looping, false, now)[1],
+            "CrashLoopBackOff (exec /usr/bin/nope: No such file or d...)");
+  // Starting for the first time, or Running after restarts: as they are.
+  Json first = vm("web-2", "host-1", "Starting");
+  EXPECT_EQ(table_row(*find_kind("vm"), first, false, now)[1], "Starting");
+  Json running = vm("web-3", "host-1", "Running");
+  running["status"]["restarts"] = 2;
+  running["status"]["lastError"] = "exited with code 1";
+  EXPECT_EQ(table_row(*find_kind("vm"), running, false, now)[1], "Running");
+}
+
 TEST(Units, Formatting) {
   EXPECT_EQ(format_cores(1200), "1.2");
   EXPECT_EQ(format_cores(4000), "4");

@@ -164,6 +164,39 @@ TEST(GetCommand, SeveralKindsPrintOneTableEachWithPrefixedNames) {
   EXPECT_NE(out.find("vmset/frontend "), std::string::npos) << out;
 }
 
+TEST(GetCommand, KindSlashNameLabelsHeadersAndSortAsKubectl) {
+  CliHarness h;
+  h.client.put(pool("web", "2026-09-21T07:33:20.000Z"));
+  h.client.put(pool("db", "2026-09-21T07:30:00.000Z"));
+  h.client.put(Json::parse(
+      R"({"apiVersion":"corral/v1","kind":"VMSet","metadata":{"name":"frontend"},"spec":{"pool":"web","replicas":3}})"));
+  GetOptions o;
+  o.args = {"pool/web", "vmset/frontend"};
+  EXPECT_EQ(run_get(h.ctx, o), 0) << h.err.str();
+  std::string out = h.out.str();
+  EXPECT_NE(out.find("pool/web "), std::string::npos) << out;
+  EXPECT_NE(out.find("vmset/frontend "), std::string::npos) << out;
+  EXPECT_EQ(out.find("pool/db"), std::string::npos) << out;
+
+  CliHarness h2;
+  h2.client.put(pool("web", "2026-09-21T07:33:20.000Z"));
+  h2.client.put(pool("db", "2026-09-21T07:30:00.000Z"));
+  GetOptions sorted;
+  sorted.args = {"pools"};
+  sorted.show_labels = true;
+  sorted.no_headers = true;
+  sorted.sort_by = "{.metadata.creationTimestamp}";
+  EXPECT_EQ(run_get(h2.ctx, sorted), 0) << h2.err.str();
+  out = h2.out.str();
+  EXPECT_EQ(out.find("NAME"), std::string::npos) << out;  // --no-headers
+  ASSERT_NE(out.find("db"), std::string::npos);
+  EXPECT_LT(out.find("db"), out.find("web")) << out;      // the older first
+  EXPECT_NE(out.find("tier=web\n"), std::string::npos) << out;  // LABELS, last
+
+  EXPECT_EQ(run_get(h2.ctx, {{"pool/web", "db"}}), 1);
+  EXPECT_NE(h2.err.str().find("write every object so"), std::string::npos) << h2.err.str();
+}
+
 TEST(GetCommand, EmptyListSaysNoResourcesOnStderr) {
   CliHarness h;
   GetOptions o;
