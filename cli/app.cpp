@@ -13,6 +13,7 @@
 #include "cli/diff.h"
 #include "cli/discovery.h"
 #include "cli/drain.h"
+#include "cli/edit.h"
 #include "cli/get.h"
 #include "cli/logs.h"
 #include "cli/options.h"
@@ -74,6 +75,7 @@ std::string friendly_parse_error(const CLI::App& app, const CLI::ParseError& e) 
         {"apply", "You must give the manifests: corralctl apply -f FILE|DIR|-"},
         {"diff", "You must give the manifests: corralctl diff -f FILE|DIR|-"},
         {"patch", "You must specify the object: corralctl patch KIND NAME -p PATCH"},
+        {"edit", "You must specify the object: corralctl edit KIND NAME"},
         {"label", "You must specify the object: corralctl label KIND NAME key=value... key-..."},
         {"annotate", "You must specify the object: corralctl annotate KIND NAME key=value... key-..."},
         {"simulate fail", "You must specify the nodes: corralctl simulate fail NODE..."},
@@ -170,6 +172,11 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   drain_cmd->add_option("node", drain.node, "NODE")->required();
   drain_cmd->add_option("--timeout", drain_timeout,
                         "how long to follow the drain: 300s (default), 5m, 1h; 0s: do not wait");
+
+  EditOptions edit;
+  auto* edit_cmd = app.add_subcommand(
+      "edit", "edit an object in your editor ($CORRAL_EDITOR, $EDITOR or vi) and apply the change");
+  edit_cmd->add_option("args", edit.args, "KIND NAME | KIND/NAME")->required();
 
   PatchOptions patch;
   auto* patch_cmd = app.add_subcommand(
@@ -290,6 +297,12 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   }
   if (logs_cmd->parsed()) return run_logs(ctx, logs);
   if (patch_cmd->parsed()) return run_patch(ctx, patch);
+  if (edit_cmd->parsed()) {
+    const std::string editor = default_editor();
+    edit.run_editor = [&editor](const std::string& file) { return run_editor_process(editor, file); };
+    if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp) edit.temp_dir = tmp;
+    return run_edit(ctx, edit);
+  }
   if (label_cmd->parsed()) return run_label(ctx, label);
   if (annotate_cmd->parsed()) return run_label(ctx, annotate);
   if (scale_cmd->parsed()) return run_scale(ctx, scale);
