@@ -7,6 +7,7 @@
 
 #include "base/duration.h"
 #include "cli/apply.h"
+#include "cli/completion.h"
 #include "cli/cordon.h"
 #include "cli/delete.h"
 #include "cli/describe.h"
@@ -76,6 +77,7 @@ std::string friendly_parse_error(const CLI::App& app, const CLI::ParseError& e) 
         {"diff", "You must give the manifests: corralctl diff -f FILE|DIR|-"},
         {"patch", "You must specify the object: corralctl patch KIND NAME -p PATCH"},
         {"edit", "You must specify the object: corralctl edit KIND NAME"},
+        {"completion", "You must specify the shell: corralctl completion bash|zsh"},
         {"label", "You must specify the object: corralctl label KIND NAME key=value... key-..."},
         {"annotate", "You must specify the object: corralctl annotate KIND NAME key=value... key-..."},
         {"simulate fail", "You must specify the nodes: corralctl simulate fail NODE..."},
@@ -230,6 +232,11 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
 
   auto* resources_cmd = app.add_subcommand("api-resources", "list the resource types the server serves");
 
+  std::string completion_shell;
+  auto* completion_cmd = app.add_subcommand(
+      "completion", "print a shell completion script: source <(corralctl completion bash)");
+  completion_cmd->add_option("shell", completion_shell, "bash | zsh")->required();
+
   VersionOptions version;
   auto* version_cmd = app.add_subcommand("version", "print the client and server versions");
   version_cmd->add_flag("--client", version.client_only, "print the client version only");
@@ -266,6 +273,19 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
       return kExitError;
     }
     get.watch_timeout = *parsed;
+  }
+
+  if (completion_cmd->parsed()) {
+    // Needs no cluster: answered before the client configuration is read.
+    std::vector<std::string> verbs;
+    for (const CLI::App* sub : app.get_subcommands({})) verbs.push_back(sub->get_name());
+    auto script = completion_script(completion_shell, verbs);
+    if (!script) {
+      print_error(err, script.error());
+      return kExitError;
+    }
+    out << *script;
+    return kExitOk;
   }
 
   bool is_diff = diff_cmd->parsed();

@@ -198,6 +198,34 @@ TEST_F(CliE2E, ApplyGetDescribeDiffDelete) {
   EXPECT_EQ(r.err, "No resources found.\n");
 }
 
+// `source <(corralctl completion bash)`, then what TAB offers: verbs, kinds,
+// the cluster's objects by name, output formats.
+TEST_F(CliE2E, BashCompletionOffersVerbsKindsAndTheClustersNames) {
+  start();
+  ASSERT_EQ(ctl({"apply", "-f", examples()}).exit_code, 0);
+  const std::string bin_dir = fs::path(corralctl_binary()).parent_path().string();
+  auto complete = [&](const std::string& words, int cword) {
+    const std::string script = "source <(corralctl completion bash) && COMP_WORDS=(" + words +
+                               ") && COMP_CWORD=" + std::to_string(cword) +
+                               " && _corralctl && echo \"${COMPREPLY[*]}\"";
+    CommandOptions o;
+    o.env["PATH"] = bin_dir + ":/usr/bin:/bin";
+    auto r = run_command("/bin/bash", {"-c", script}, o);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_EQ(complete("corralctl ge", 1), "get\n");
+  EXPECT_EQ(complete("corralctl get vmse", 2), "vmsets vmset\n");
+  EXPECT_EQ(complete("corralctl --server " + controller_->url() + " describe vmset fr", 5), "frontend\n");
+  EXPECT_EQ(complete("corralctl get pools -o ya", 4), "yaml\n");
+  auto zsh = ctl({"completion", "zsh"});
+  EXPECT_EQ(zsh.exit_code, 0);
+  EXPECT_NE(zsh.out.find("bashcompinit"), std::string::npos);
+  auto fish = ctl({"completion", "fish"});
+  EXPECT_NE(fish.exit_code, 0);
+  EXPECT_NE(fish.err.find("corralctl completes bash and zsh"), std::string::npos) << fish.err;
+}
+
 TEST_F(CliE2E, WatchSeesACreateMadeMeanwhile) {
   start();
   auto vm_yaml = [](const std::string& name) {
