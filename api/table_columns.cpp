@@ -162,7 +162,7 @@ TableRow table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::
     TableRow r = {name, status, age, or_none(at(o, "status.agentVersion"))};
     if (wide) {
       std::string cpu =
-          used_of(milli_at(o, "status.usage.cpu"), milli_at(o, "status.allocatable.cpu"), format_cores);
+          used_of(milli_at(o, "status.usage.cpu"), milli_at(o, "status.allocatable.cpu"), format_cpu);
       std::string memory =
           used_of(milli_at(o, "status.usage.memory"), milli_at(o, "status.allocatable.memory"), format_bytes);
       std::string availability = at(o, "status.availability").empty()

@@ -37,6 +37,10 @@ std::string format_cores(int64_t milli) { return trimmed(static_cast<double>(mil
 
 std::string format_millicores(int64_t milli) { return std::to_string(milli) + "m"; }
 
+std::string format_cpu(int64_t milli) {
+  return milli % 1000 == 0 ? std::to_string(milli / 1000) : format_millicores(milli);
+}
+
 std::string format_bytes(int64_t milli) {
   static constexpr const char* kUnits[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi"};
   double value = static_cast<double>(milli) / 1000.0;

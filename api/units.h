@@ -21,6 +21,9 @@ std::optional<int64_t> milli_at(const Json& object, std::string_view path);
 std::string format_cores(int64_t milli);
 // 250 → "250m": kubectl top's CPU(cores).
 std::string format_millicores(int64_t milli);
+// CPU as Kubernetes writes a quantity: whole cores bare ("4"), anything else
+// in millicores ("1200m") — so `get nodes -o wide` and `top` read alike.
+std::string format_cpu(int64_t milli);
 // Bytes (milli-units) in the largest binary unit that keeps the value ≥ 1, one
 // decimal at most: "512Mi", "3.5Gi", "900" (bytes).
 std::string format_bytes(int64_t milli);

@@ -87,8 +87,10 @@ std::string pool_summary(const Json& pool) {
   out += describe_label("Schedulable") +
          cores_and_memory(pool, "status.schedulable", cpu_over == "1" ? "" : " (cpu overcommit " + cpu_over + "×)") +
          (memory_over == "1" ? "" : " (memory overcommit " + memory_over + "×)") + "\n";
-  out += describe_label("Allocated") + cores_and_memory(pool, "status.allocated") + "\n";
-  out += describe_label("Used") + cores_and_memory(pool, "status.used") + "\n";
+  out += describe_label("Allocated") + cores_and_memory(pool, "status.allocated") +
+         "   (requested by the VMs on its nodes)\n";
+  out += describe_label("Used") + cores_and_memory(pool, "status.used") +
+         "   (measured on its hosts: the VMs and everything else)\n";
   return out;
 }
 

@@ -122,7 +122,7 @@ int run_drain(Context& ctx, const DrainOptions& options) {
     for (const VmLeft& v : *left) moving += v.state.rfind("moving", 0) == 0;
     std::string line = "node/" + node + ": " + std::to_string(left->size()) +
                        (left->size() == 1 ? " VM" : " VMs") + " left, " +
-                       std::to_string(moving) + " moving";
+                       std::to_string(moving) + " of them moving";
     // Each VM that is not simply on its way: what it waits for.
     for (const VmLeft& v : *left)
       if (!v.state.ends_with(" starting")) line += "\n  vm/" + v.name + ": " + v.state;

@@ -16,9 +16,10 @@ int32_t DisruptionBudget::allowed() const {
 }
 
 std::string DisruptionBudget::describe() const {
+  // "moving", as corralctl drain counts its node's VMs: the set's moves may
+  // be of VMs on other nodes.
   return "vmset/" + vmset + " allows " + std::to_string(max_unavailable) + " unavailable: " +
-         std::to_string(unavailable) + " unavailable, " + std::to_string(in_flight) +
-         (in_flight == 1 ? " move" : " moves") + " in flight";
+         std::to_string(unavailable) + " unavailable, " + std::to_string(in_flight) + " of its VMs moving";
 }
 
 int32_t resolve_max_unavailable(const IntOrString& value, int32_t replicas) {

@@ -86,8 +86,8 @@ TEST(Describe, PoolSaysItsCapacityWithUnitsAndWhatOvercommitMakesOfIt) {
   const std::string out = describe_object(*find_kind("pool"), pool, {}, now);
   EXPECT_NE(out.find("\nCapacity:     6 cores / 70.6Gi   (V = Σ allocatable of 3 Ready nodes)\n"
                      "Schedulable:  24 cores (cpu overcommit 4×) / 70.6Gi\n"
-                     "Allocated:    1.5 cores / 4Gi\n"
-                     "Used:         1 core / 3Gi\n"),
+                     "Allocated:    1.5 cores / 4Gi   (requested by the VMs on its nodes)\n"
+                     "Used:         1 core / 3Gi   (measured on its hosts: the VMs and everything else)\n"),
             std::string::npos)
       << out;
   EXPECT_EQ(out.find("75806302208"), std::string::npos) << "no raw byte counts\n" << out;

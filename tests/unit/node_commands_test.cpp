@@ -59,7 +59,7 @@ TEST(GetNodes, WideAddsLeaseAgeUseOfAllocatableAvailabilityAddressDriver) {
   std::chrono::system_clock::time_point now;
   ASSERT_TRUE(parse_time("2026-09-21T07:38:20.000Z", &now));
   Row r = table_row(*find_kind("node"), node("host-1", "1200m", "3Gi"), true, now);
-  EXPECT_EQ(r, (Row{"host-1", "Ready", "<unknown>", "v0.3.0", "3s", "1.2/4 (30%)", "3Gi/16Gi (19%)", "0.999",
+  EXPECT_EQ(r, (Row{"host-1", "Ready", "<unknown>", "v0.3.0", "3s", "1200m/4 (30%)", "3Gi/16Gi (19%)", "0.999",
                     "127.0.0.1:9001", "sim"}));
   EXPECT_EQ(table_headers(*find_kind("node"), true),
             (std::vector<std::string>{"NAME", "STATUS", "AGE", "VERSION", "LEASE-AGE", "CPU", "MEMORY",
@@ -118,6 +118,8 @@ TEST(Units, Formatting) {
   EXPECT_EQ(format_bytes(int64_t{3584} * 1024 * 1024 * 1000), "3.5Gi");
   EXPECT_EQ(format_bytes(900'000), "900");
   EXPECT_EQ(format_millicores(250), "250m");
+  EXPECT_EQ(format_cpu(1200), "1200m");
+  EXPECT_EQ(format_cpu(4000), "4");
   EXPECT_EQ(format_mebibytes(int64_t{1} * 1024 * 1024 * 1024 * 1000), "1024Mi");
   EXPECT_EQ(format_availability(0.999), "0.999");
   EXPECT_EQ(format_availability(0.99999999), "0.999999");  // never rounds up to 1
@@ -338,9 +340,9 @@ TEST(Drain, MarksTheNodeAndFollowsItUntilEmpty) {
   EXPECT_EQ(n["spec"]["unschedulable"], true);
   EXPECT_EQ(h.out.str(),
             "node/host-1 cordoned, draining\n"
-            "node/host-1: 2 VMs left, 1 moving\n"
+            "node/host-1: 2 VMs left, 1 of them moving\n"
             "  vm/web-b: waiting for the disruption budget: vmset/web allows 1\n"
-            "node/host-1: 1 VM left, 0 moving\n"
+            "node/host-1: 1 VM left, 0 of them moving\n"
             "  vm/web-b: waiting for the disruption budget: vmset/web allows 1\n"
             "node/host-1 drained\n");
 }
@@ -381,7 +383,7 @@ TEST(Drain, AReplacementThatFitsNowhereSaysWhy) {
   o.node = "host-1";
   o.timeout = std::chrono::seconds(0);
   EXPECT_EQ(run_drain(h.ctx, o), 1);
-  EXPECT_NE(h.out.str().find("node/host-1: 1 VM left, 1 moving\n"
+  EXPECT_NE(h.out.str().find("node/host-1: 1 VM left, 1 of them moving\n"
                              "  vm/web-a: moving: replacement vm/web-c pending: 0/2 nodes are "
                              "available: 2 insufficient cpu.\n"),
             std::string::npos)
