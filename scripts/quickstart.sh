@@ -114,7 +114,7 @@ for i in "${!nodes[@]}"; do
   mkdir -p "$state/agents/$node"
   rm -f "$state/agents/$node/agent.url"
   nohup build/agent/corral-agent --server "$server" --node "$node" --driver process \
-    --data-dir "$state/agents/$node" --labels "zone=${zones[$i]}" --listen 127.0.0.1:0 \
+    --data-dir "$state/agents/$node" --zone "${zones[$i]}" --listen 127.0.0.1:0 \
     --ready-file "$state/agents/$node/agent.url" >"$state/logs/$node.log" 2>&1 &
   echo $! >"$state/$node.pid"
 done
@@ -129,6 +129,16 @@ done
 
 export CORRAL_SERVER="$server"
 ctl="$root/build/cli/corralctl"
+# Wait (at most 15 s) until every node has registered and is Ready, so that
+# nothing is applied against nodes the scheduler cannot use yet (it would
+# say so in FailedScheduling warnings).
+for _ in $(seq 1 30); do
+  ready="$("$ctl" get nodes -o json 2>/dev/null | python3 -c 'import json,sys
+items=json.load(sys.stdin).get("items",[])
+print(sum(1 for i in items if i.get("status",{}).get("phase")=="Ready"))')" || ready=0
+  [ "$ready" -ge "${#nodes[@]}" ] 2>/dev/null && break
+  sleep 0.5
+done
 echo
 echo "\$ corralctl apply -f manifests/examples/"
 "$ctl" apply -f manifests/examples/
