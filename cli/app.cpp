@@ -1,6 +1,7 @@
 #include "cli/app.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -47,6 +48,24 @@ std::string first_bare_word(int argc, const char* const* argv) {
 
 // What to type, as kubectl says it, for the argument parser's own errors
 // ("args is required", "At Most 1 required but received 2").
+// kubectl's flag library reads `-o=name` as `-o name`; CLI11 would take
+// "=name" as the value. Split each `-X=value` of a one-letter flag so both
+// spellings work. CLI11's vector form wants the arguments in reverse order.
+std::vector<std::string> kubectl_style_args(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.size() > 3 && a[0] == '-' && a[1] != '-' && a[2] == '=') {
+      args.push_back(a.substr(0, 2));
+      args.push_back(a.substr(3));
+    } else {
+      args.push_back(a);
+    }
+  }
+  std::reverse(args.begin(), args.end());
+  return args;
+}
+
 // The verb being parsed, nested ones included ("simulate fail"); "" before one.
 std::string parsed_verb(const CLI::App& app) {
   std::string verb;
@@ -249,7 +268,7 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   }
 
   try {
-    app.parse(argc, argv);
+    app.parse(kubectl_style_args(argc, argv));
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e, out, err);  // --help
     if (app.get_subcommands().empty()) {

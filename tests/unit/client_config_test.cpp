@@ -235,6 +235,21 @@ TEST_F(ClientConfigTest, ParseErrorsSayWhatToType) {
   EXPECT_NE(out.str().find("--token-file FILE"), std::string::npos) << out.str();
 }
 
+// kubectl's habit: `-o=name` is `-o name` (and `-l=app=web` is `-l app=web`).
+TEST_F(ClientConfigTest, OneLetterFlagsTakeTheirValueAfterAnEqualsSign) {
+  std::istringstream in;
+  std::ostringstream out, err;
+  const char* argv[] = {"corralctl", "--server", "http://x:5", "get", "vms", "-o=name", "-l=app=web"};
+  int rc = run_corralctl(7, argv, in, out, err, [&](const ClientConfig&) {
+    auto fake = std::make_unique<testing::FakeResourceClient>();
+    fake->put(Json::parse(R"({"apiVersion":"corral/v1","kind":"VM","metadata":{"name":"web-1","labels":{"app":"web"}}})"));
+    fake->put(Json::parse(R"({"apiVersion":"corral/v1","kind":"VM","metadata":{"name":"db-1","labels":{"app":"db"}}})"));
+    return std::unique_ptr<ResourceClient>(std::move(fake));
+  });
+  EXPECT_EQ(rc, 0) << err.str();
+  EXPECT_EQ(out.str(), "vm/web-1\n");
+}
+
 TEST(ErrorFromResponse, StatusBodyBecomesAnErrorWithCauses) {
   HttpResponse r{422,
                  R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"VMSet \"a\" is invalid",
