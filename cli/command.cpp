@@ -31,4 +31,13 @@ std::string qualified_name(const KindInfo& kind, const std::string& name) {
   return kind.singular + "/" + name;
 }
 
+Result<ObjectRef> parse_object_ref(const std::string& arg) {
+  const size_t slash = arg.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == arg.size())
+    return make_error(ErrorCode::kBadRequest, "\"" + arg + "\": write it KIND/NAME");
+  auto kind = resolve_kind(arg.substr(0, slash));
+  if (!kind) return kind.take_error();
+  return ObjectRef{*kind, arg.substr(slash + 1)};
+}
+
 }  // namespace corral::cli

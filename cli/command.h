@@ -37,4 +37,13 @@ Result<const KindInfo*> resolve_kind(const std::string& name);
 // "pool/web": the singular and the name, as kubectl's -o name and apply print.
 std::string qualified_name(const KindInfo& kind, const std::string& name);
 
+// One object written KIND/NAME on the command line ("vmset/web", "vms/web-1").
+struct ObjectRef {
+  const KindInfo* kind = nullptr;
+  std::string name;
+};
+// BadRequest `"web": write it KIND/NAME` when it is not one; resolve_kind's
+// error for an unknown kind.
+Result<ObjectRef> parse_object_ref(const std::string& arg);
+
 }  // namespace corral::cli

@@ -63,18 +63,12 @@ int run_delete(Context& ctx, const DeleteOptions& options) {
     }
     if (slashed) {
       for (const std::string& arg : options.args) {
-        const size_t slash = arg.find('/');
-        if (slash == std::string::npos || slash + 1 == arg.size()) {
-          print_error(ctx.err, make_error(ErrorCode::kBadRequest,
-                                          "\"" + arg + "\": write every object as KIND/NAME"));
+        auto ref = parse_object_ref(arg);
+        if (!ref) {
+          print_error(ctx.err, ref.error());
           return kExitError;
         }
-        auto kind = resolve_kind(arg.substr(0, slash));
-        if (!kind) {
-          print_error(ctx.err, kind.error());
-          return kExitError;
-        }
-        targets.emplace_back(*kind, arg.substr(slash + 1));
+        targets.emplace_back(ref->kind, ref->name);
       }
     } else {
       auto kind = resolve_kind(options.args.front());

@@ -221,8 +221,12 @@ int run_describe(Context& ctx, const DescribeOptions& options) {
   // KIND NAME [NAME...], or KIND/NAME as kubectl takes it.
   std::vector<std::string> args = options.args;
   if (args.size() == 1 && args[0].find('/') != std::string::npos) {
-    const std::string both = args[0];
-    args = {both.substr(0, both.find('/')), both.substr(both.find('/') + 1)};
+    auto ref = parse_object_ref(args[0]);
+    if (!ref) {
+      print_error(ctx.err, ref.error());
+      return kExitError;
+    }
+    args = {ref->kind->plural, ref->name};
   }
   if (args.size() < 2 || args[1].empty()) {
     print_error(ctx.err, make_error(ErrorCode::kBadRequest,

@@ -92,8 +92,12 @@ int run_edit(Context& ctx, const EditOptions& options) {
   // KIND NAME or KIND/NAME.
   std::vector<std::string> args = options.args;
   if (args.size() == 1 && args[0].find('/') != std::string::npos) {
-    const std::string both = args[0];
-    args = {both.substr(0, both.find('/')), both.substr(both.find('/') + 1)};
+    auto ref = parse_object_ref(args[0]);
+    if (!ref) {
+      print_error(ctx.err, ref.error());
+      return kExitError;
+    }
+    args = {ref->kind->plural, ref->name};
   }
   if (args.size() != 2 || args[1].empty())
     return fail(ctx, make_error(ErrorCode::kBadRequest,

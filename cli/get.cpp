@@ -206,21 +206,15 @@ int run_get(Context& ctx, const GetOptions& options) {
   std::vector<Target> targets;
   if (options.args.front().find('/') != std::string::npos) {
     for (const std::string& arg : options.args) {
-      const size_t slash = arg.find('/');
-      if (slash == std::string::npos || slash == 0 || slash + 1 == arg.size()) {
-        print_error(ctx.err, make_error(ErrorCode::kBadRequest,
-                                        "\"" + arg + "\": with KIND/NAME, write every object so"));
-        return kExitError;
-      }
-      auto kind = resolve_kind(arg.substr(0, slash));
-      if (!kind) {
-        print_error(ctx.err, kind.error());
+      auto ref = parse_object_ref(arg);
+      if (!ref) {
+        print_error(ctx.err, ref.error());
         return kExitError;
       }
       auto same = std::find_if(targets.begin(), targets.end(),
-                               [&](const Target& t) { return t.kind == *kind; });
-      if (same == targets.end()) same = targets.insert(targets.end(), Target{*kind, {}});
-      same->names.push_back(arg.substr(slash + 1));
+                               [&](const Target& t) { return t.kind == ref->kind; });
+      if (same == targets.end()) same = targets.insert(targets.end(), Target{ref->kind, {}});
+      same->names.push_back(ref->name);
     }
   } else {
     const std::vector<std::string> names(options.args.begin() + 1, options.args.end());

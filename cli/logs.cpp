@@ -12,25 +12,24 @@ Result<std::string> vm_name(const std::vector<std::string>& args) {
     return make_error(ErrorCode::kBadRequest,
                       "give one VM: `corralctl logs NAME`, `logs vm NAME` or `logs vm/NAME`");
   };
-  std::string kind, name;
+  ObjectRef ref;
   if (args.size() == 1) {
-    size_t slash = args[0].find('/');
-    if (slash == std::string::npos) return args[0];
-    kind = args[0].substr(0, slash);
-    name = args[0].substr(slash + 1);
+    if (args[0].find('/') == std::string::npos) return args[0];
+    auto parsed = parse_object_ref(args[0]);
+    if (!parsed) return parsed.take_error();
+    ref = *parsed;
   } else if (args.size() == 2) {
-    kind = args[0];
-    name = args[1];
+    auto k = resolve_kind(args[0]);
+    if (!k) return k.take_error();
+    ref = {*k, args[1]};
   } else {
     return usage();
   }
-  auto k = resolve_kind(kind);
-  if (!k) return k.take_error();
-  if ((*k)->kind != "VM")
+  if (ref.kind->kind != "VM")
     return make_error(ErrorCode::kBadRequest,
-                      "logs are kept for VMs only, not for " + (*k)->plural);
-  if (name.empty()) return usage();
-  return name;
+                      "logs are kept for VMs only, not for " + ref.kind->plural);
+  if (ref.name.empty()) return usage();
+  return ref.name;
 }
 
 }  // namespace

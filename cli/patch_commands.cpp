@@ -27,20 +27,21 @@ Result<Target> read_target(const std::vector<std::string>& args, const std::stri
   if (args.empty())
     return make_error(ErrorCode::kBadRequest, "you must specify the object: " + usage);
   Target t;
-  std::string kind = args[0];
   size_t next = 1;
-  if (size_t slash = kind.find('/'); slash != std::string::npos) {
-    t.name = kind.substr(slash + 1);
-    kind.resize(slash);
-  } else if (args.size() > 1) {
+  if (args[0].find('/') != std::string::npos) {
+    auto ref = parse_object_ref(args[0]);
+    if (!ref) return ref.take_error();
+    t.kind = ref->kind;
+    t.name = ref->name;
+  } else {
+    if (args.size() < 2 || args[1].empty())
+      return make_error(ErrorCode::kBadRequest, "you must specify the object's name: " + usage);
+    auto k = resolve_kind(args[0]);
+    if (!k) return k.take_error();
+    t.kind = *k;
     t.name = args[1];
     next = 2;
   }
-  if (t.name.empty())
-    return make_error(ErrorCode::kBadRequest, "you must specify the object's name: " + usage);
-  auto k = resolve_kind(kind);
-  if (!k) return k.take_error();
-  t.kind = *k;
   t.rest.assign(args.begin() + static_cast<std::ptrdiff_t>(next), args.end());
   return t;
 }

@@ -216,7 +216,7 @@ TEST(Delete, TakesKindSlashNameAsKubectlDoes) {
   EXPECT_EQ(h.out.str(), "vmset/frontend deleted\n");
   EXPECT_TRUE(h.client.objects["vmsets"].empty());
   EXPECT_EQ(run_delete(h.ctx, {{}, {"vmset/a", "b"}}), 1);
-  EXPECT_NE(h.err.str().find("\"b\": write every object as KIND/NAME"), std::string::npos) << h.err.str();
+  EXPECT_NE(h.err.str().find("\"b\": write it KIND/NAME"), std::string::npos) << h.err.str();
   EXPECT_EQ(run_delete(h.ctx, {{}, {"vmset"}}), 1);
   EXPECT_NE(h.err.str().find("KIND/NAME"), std::string::npos);
 }

@@ -194,7 +194,7 @@ TEST(GetCommand, KindSlashNameLabelsHeadersAndSortAsKubectl) {
   EXPECT_NE(out.find("tier=web\n"), std::string::npos) << out;  // LABELS, last
 
   EXPECT_EQ(run_get(h2.ctx, {{"pool/web", "db"}}), 1);
-  EXPECT_NE(h2.err.str().find("write every object so"), std::string::npos) << h2.err.str();
+  EXPECT_NE(h2.err.str().find("\"db\": write it KIND/NAME"), std::string::npos) << h2.err.str();
 }
 
 TEST(GetCommand, EmptyListSaysNoResourcesOnStderr) {
