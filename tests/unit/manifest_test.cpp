@@ -380,7 +380,7 @@ TEST(ExampleManifests, LoadAndNormalizeCleanly) {
   EXPECT_EQ(spec["template"]["spec"]["runtime"]["env"][1]["valueFrom"]["secretKeyRef"],
             Json::parse(R"({"name":"frontend","key":"greeting"})"));
   EXPECT_EQ(spec["template"]["spec"]["restartPolicy"], "Always");
-  EXPECT_EQ(spec["spread"], Json::parse(R"({"topologyKey":"zone","maxSkew":1})"));
+  EXPECT_EQ(spec["spread"], Json::parse(R"({"topologyKey":"topology.corral.io/zone","maxSkew":1})"));
   EXPECT_EQ(spec["disruption"]["maxUnavailable"], 1);
 }
 
