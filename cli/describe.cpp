@@ -181,11 +181,11 @@ std::string describe_object(const KindInfo& kind, const Json& object, const std:
         memory += m;
         const std::string phase = field_value(vm, "status.phase");
         rows.push_back({field_value(vm, "metadata.name"), phase.empty() ? "Pending" : phase,
-                        format_cores(c), format_bytes(m),
+                        format_cpu(c), format_bytes(m),
                         age_since(field_value(vm, "metadata.creationTimestamp"), now)});
       }
       out += "VMs:\n" + render_rows(rows, {}, "  ");
-      out += describe_label("Allocated") + cores(cpu) + " / " + format_bytes(memory) + " (" +
+      out += describe_label("Allocated") + format_cpu(cpu) + " CPU / " + format_bytes(memory) + " (" +
              std::to_string(vms.size()) + (vms.size() == 1 ? " VM" : " VMs") + ")\n";
     }
   }

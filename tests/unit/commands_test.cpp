@@ -119,10 +119,10 @@ TEST(Describe, NodeListsItsVMsAndWhatTheyAskFor) {
   }
   EXPECT_EQ(run_describe(h.ctx, {{"node", "host-1"}}), 0) << h.err.str();
   const std::string out = h.out.str();
-  EXPECT_NE(out.find("VMs:\n  NAME    PHASE     CPU   MEMORY   AGE\n  web-1   Running   0.5   512Mi"),
+  EXPECT_NE(out.find("VMs:\n  NAME    PHASE     CPU    MEMORY   AGE\n  web-1   Running   500m   512Mi"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find("Allocated:    1 core / 1Gi (2 VMs)"), std::string::npos) << out;
+  EXPECT_NE(out.find("Allocated:    1 CPU / 1Gi (2 VMs)"), std::string::npos) << out;
   EXPECT_NE(std::find(h.client.calls.begin(), h.client.calls.end(), "list vms f=spec.nodeName=host-1"),
             h.client.calls.end());
   // A node without VMs says so.
