@@ -87,6 +87,13 @@ void EndpointsLoop::note_written(const Balancer& before, const BalancerStatus& s
   const std::string& name = before.metadata.name;
   logger("loops")->debug("lb/{}: {} endpoints", name, st.endpoints.size());
   if (!ready_is_false(st) || ready_is_false(before.status)) return;
+  // A new Balancer whose VMSet exists waits for that set's VMs to start: its
+  // condition says so, but a Warning Event at every first apply would be
+  // noise. One that had endpoints and lost them, or whose VMSet does not
+  // exist, is worth a warning.
+  if (reconcile::balancer_ready_condition(before.status) == nullptr && !before.spec.vmSet.empty() &&
+      cache_.vmset(before.spec.vmSet) != nullptr)
+    return;
   ++stats.no_endpoints;
   const Condition* c = reconcile::balancer_ready_condition(st);
   logger("loops")->warn("lb/{} has no endpoints: {}", name, c->message);

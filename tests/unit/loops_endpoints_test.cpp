@@ -101,7 +101,8 @@ TEST_F(LoopsEndpoints, PublishesVmsRunningInTheirEpochAndDropsThoseOfADeadNode) 
   EXPECT_EQ(ready("front").status, "False");
   EXPECT_EQ(ready("front").message,
             "3 VMs selected, none Running in its current epoch on a Ready node");
-  EXPECT_THAT(reasons("front"), ElementsAre("NoEndpoints"));
+  // New, its VMSet's VMs on their way: the condition says so, no Warning.
+  EXPECT_THAT(reasons("front"), ::testing::IsEmpty());
 
   report_all_running();
   pass_renewing({"a", "b", "c"});
@@ -135,6 +136,23 @@ TEST_F(LoopsEndpoints, PublishesVmsRunningInTheirEpochAndDropsThoseOfADeadNode) 
   EXPECT_THAT(endpoints("front"), SizeIs(2));
   for (const std::string& vm : endpoints("front")) EXPECT_NE(vm, on_c);
   EXPECT_EQ(ready("front").message, "2 endpoints");
+
+  // Every endpoint gone (the set scaled to 0): now it is worth a warning.
+  VMSet app = get<VMSet>("app");
+  app.spec.replicas = 0;
+  update(app);
+  for (int i = 0; i < 5 && !endpoints("front").empty(); ++i) pass_renewing({"a", "b"});
+  EXPECT_TRUE(endpoints("front").empty());
+  EXPECT_THAT(reasons("front"), ElementsAre("NoEndpoints"));
+}
+
+TEST_F(LoopsEndpoints, ABalancerWhoseVmSetDoesNotExistIsAWarningAtOnce) {
+  add_node("a");
+  add_pool("web");
+  add_balancer("lost", "no-such-set");
+  pass_renewing({"a"});
+  EXPECT_EQ(ready("lost").message, "vmSet no-such-set selects no VM");
+  EXPECT_THAT(reasons("lost"), ElementsAre("NoEndpoints"));
 }
 
 TEST_F(LoopsEndpoints, MoveWaitsForTheDrainThenDeletesAfterDrainSeconds) {
