@@ -40,4 +40,11 @@ Result<ObjectRef> parse_object_ref(const std::string& arg) {
   return ObjectRef{*kind, arg.substr(slash + 1)};
 }
 
+Result<std::vector<std::string>> expand_object_ref(std::vector<std::string> args) {
+  if (args.size() != 1 || args[0].find('/') == std::string::npos) return args;
+  auto ref = parse_object_ref(args[0]);
+  if (!ref) return ref.take_error();
+  return std::vector<std::string>{ref->kind->plural, ref->name};
+}
+
 }  // namespace corral::cli

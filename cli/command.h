@@ -45,5 +45,8 @@ struct ObjectRef {
 // BadRequest `"web": write it KIND/NAME` when it is not one; resolve_kind's
 // error for an unknown kind.
 Result<ObjectRef> parse_object_ref(const std::string& arg);
+// A verb's arguments with a lone KIND/NAME written as KIND NAME (describe,
+// edit); any other arguments as they are.
+Result<std::vector<std::string>> expand_object_ref(std::vector<std::string> args);
 
 }  // namespace corral::cli

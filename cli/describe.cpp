@@ -219,15 +219,12 @@ std::string describe_object(const KindInfo& kind, const Json& object, const std:
 
 int run_describe(Context& ctx, const DescribeOptions& options) {
   // KIND NAME [NAME...], or KIND/NAME as kubectl takes it.
-  std::vector<std::string> args = options.args;
-  if (args.size() == 1 && args[0].find('/') != std::string::npos) {
-    auto ref = parse_object_ref(args[0]);
-    if (!ref) {
-      print_error(ctx.err, ref.error());
-      return kExitError;
-    }
-    args = {ref->kind->plural, ref->name};
+  auto expanded = expand_object_ref(options.args);
+  if (!expanded) {
+    print_error(ctx.err, expanded.error());
+    return kExitError;
   }
+  const std::vector<std::string>& args = *expanded;
   if (args.size() < 2 || args[1].empty()) {
     print_error(ctx.err, make_error(ErrorCode::kBadRequest,
                                     "give KIND NAME [NAME...] or KIND/NAME, e.g. `corralctl describe "

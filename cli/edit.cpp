@@ -90,15 +90,12 @@ int run_editor_process(const std::string& editor, const std::string& file) {
 
 int run_edit(Context& ctx, const EditOptions& options) {
   // KIND NAME or KIND/NAME.
-  std::vector<std::string> args = options.args;
-  if (args.size() == 1 && args[0].find('/') != std::string::npos) {
-    auto ref = parse_object_ref(args[0]);
-    if (!ref) {
-      print_error(ctx.err, ref.error());
-      return kExitError;
-    }
-    args = {ref->kind->plural, ref->name};
+  auto expanded = expand_object_ref(options.args);
+  if (!expanded) {
+    print_error(ctx.err, expanded.error());
+    return kExitError;
   }
+  const std::vector<std::string>& args = *expanded;
   if (args.size() != 2 || args[1].empty())
     return fail(ctx, make_error(ErrorCode::kBadRequest,
                                 "edit one object: `corralctl edit KIND NAME` or `corralctl edit KIND/NAME`"));
