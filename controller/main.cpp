@@ -77,6 +77,7 @@ struct Flags {
   std::string data_dir;
   std::string tokens;
   std::string tls_cert;
+  std::string ui_dir;
   std::string tls_key;
   std::string log_level = "info";
   std::string ready_file;
@@ -262,6 +263,10 @@ int main(int argc, char** argv) {
                  "authentication is off (loopback only)");
   app.add_option("--tls-cert", f.tls_cert, "PEM certificate: serve HTTPS (needs --tls-key)");
   app.add_option("--tls-key", f.tls_key, "PEM private key of --tls-cert");
+  app.add_option("--ui-dir", f.ui_dir,
+                 "serve the dashboard (/ui/) from this directory (an installed copy of ui/, "
+                 "e.g. /usr/share/corral/ui); default: the copy built into this binary")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--log-level", f.log_level, "trace | debug | info | warn | error | off")
       ->capture_default_str();
   app.add_option("--ready-file", f.ready_file,
@@ -422,6 +427,7 @@ int main(int argc, char** argv) {
   options.heartbeat_port = heartbeat_listen.second;
   options.tokens_file = f.tokens;
   options.tls_cert_file = f.tls_cert;
+  options.ui_dir = f.ui_dir;
   options.tls_key_file = f.tls_key;
   options.request_head_timeout =
       std::chrono::duration_cast<std::chrono::milliseconds>(*head_timeout);
@@ -448,6 +454,9 @@ int main(int argc, char** argv) {
   if (!agent_master_key) return fail(agent_master_key.error().message);
   const corral::loops::AgentSigner agent_signer(*agent_master_key, clock);
   corral::heartbeat::HeartbeatOptions heartbeat_options;
+  // Each node's last 15 minutes of CPU and memory, for the dashboard.
+  corral::heartbeat::UsageHistory usage_history;
+  heartbeat_options.usage_history = &usage_history;
   heartbeat_options.endpoint_key = [key = *agent_master_key](const std::string& node) {
     return corral::derive_agent_key(key, node);
   };
@@ -490,6 +499,7 @@ int main(int argc, char** argv) {
     return heartbeats.handle_text(node, body, received);
   });
   if (role) server.set_control_plane_info([&role] { return role->info(); });
+  server.set_usage_history([&usage_history, &clock] { return usage_history.snapshot(clock.now()); });
   server.set_admission([&s = *store](const corral::KindInfo& kind, const corral::Json& object,
                                       const corral::store::RecordPtr& old) {
     return corral::heartbeat::admit_vmset(s, kind, object, old);

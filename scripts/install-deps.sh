@@ -25,6 +25,8 @@ if [ "${1:-test}" != run ]; then
     clang-14 libclang-rt-14-dev
     # The etcd client's integration tests start a real etcd (controller/store/etcd).
     etcd-server etcd-client
+    # The dashboard's end-to-end test drives a headless browser (tests/e2e/dashboard_test.cpp).
+    chromium
   )
 fi
 

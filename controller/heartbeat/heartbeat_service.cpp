@@ -110,6 +110,7 @@ void HeartbeatService::forget_deleted_nodes(SteadyTime now) {
     // Only if still idle now: a beat that re-registered the node meanwhile
     // renewed its lease, and keeps it and its state.
     if (!leases_.forget_if_idle(node, idle_since)) continue;
+    if (options_.usage_history) options_.usage_history->forget(node);
     std::lock_guard lock(states_mu_);
     states_.erase(node);
     known_nodes_.store(states_.size(), std::memory_order_relaxed);
@@ -319,6 +320,9 @@ Result<HeartbeatService::Accepted> HeartbeatService::accept(const std::string& n
                          node);
   }
 
+  if (options_.usage_history)
+    options_.usage_history->record(node, wall, req.usage.cpu.value(),
+                                   req.usage.memory.value());
   NodeReport next;
   next.capacity = req.capacity;
   next.allocatable = req.allocatable;

@@ -32,6 +32,7 @@
 #include "controller/heartbeat/node_status.h"
 #include "controller/heartbeat/pool_cache.h"
 #include "controller/heartbeat/secret_env.h"
+#include "controller/heartbeat/usage_history.h"
 #include "controller/heartbeat/vm_index.h"
 #include "controller/heartbeat/watch_feed.h"
 #include "controller/store/store.h"
@@ -39,6 +40,9 @@
 namespace corral::heartbeat {
 
 struct HeartbeatOptions {
+  // Where each beat's measured use is kept for the dashboard (not owned; must
+  // outlive the service); null: nowhere.
+  UsageHistory* usage_history = nullptr;
   // A Node's status is written at least this often while its agent beats, so
   // status.lease.renewTime and usage are never staler than this in the store.
   // 10 s, as the kubelet's nodeStatusUpdateFrequency: every write fans out to

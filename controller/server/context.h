@@ -39,6 +39,8 @@ struct Context {
   std::atomic<size_t>& log_reads;
   // Who leads the control plane (server.h); empty: one controller.
   const ControlPlaneInfo& control_plane;
+  // Each node's recent CPU and memory (GET /usage/nodes); empty: none kept.
+  const UsageHistorySource& usage_history;
 };
 
 }  // namespace corral::server

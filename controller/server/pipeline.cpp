@@ -15,8 +15,10 @@
 #include "controller/server/routes.h"
 #include "controller/server/scale.h"
 #include "controller/server/secret_view.h"
+#include "controller/server/self_review.h"
 #include "controller/server/server.h"
 #include "controller/server/status.h"
+#include "controller/server/ui_route.h"
 #include "controller/server/vm_log.h"
 #include "controller/server/watch.h"
 
@@ -95,7 +97,8 @@ void serve_unguarded(Context& ctx, const HttpRequest& req, HttpResponse& res) {
                             : route.endpoint == Endpoint::kScale     ? "scale"
                                                                      : "";
   Attributes attrs{route.verb, plural, route.name, subresource};
-  if (!route.open) {
+  // Anyone signed in may ask who they are.
+  if (!route.open && route.endpoint != Endpoint::kSelfSubjectReview) {
     auto allowed = authorize(who, attrs, bound_node_lookup(ctx));
     if (!allowed) {
       if (allowed.error().code == ErrorCode::kForbidden)
@@ -113,6 +116,16 @@ void serve_unguarded(Context& ctx, const HttpRequest& req, HttpResponse& res) {
                        route.name, plural);
 
   switch (route.endpoint) {
+    case Endpoint::kUi:
+      return serve_ui(route.name, req.path == "/ui", ctx.options.ui_dir, res);
+    case Endpoint::kUsageHistory:
+      if (!ctx.usage_history)
+        return write_error(res, make_error(ErrorCode::kUnavailable,
+                                           "this controller keeps no usage history"));
+      return write_json(res, ctx.usage_history());
+    case Endpoint::kSelfSubjectReview:
+      res.status = 201;
+      return res.set_content(dump_json(self_subject_review(who)), kJsonContentType);
     case Endpoint::kHealthz:
       return write_text(res, 200, "ok\n");
     case Endpoint::kReadyz:
@@ -139,6 +152,8 @@ void serve_unguarded(Context& ctx, const HttpRequest& req, HttpResponse& res) {
       return write_json(res, openapi_v3_index());
     case Endpoint::kOpenApiV3Group:
       return write_json(res, openapi_v3_group());
+    case Endpoint::kMultiWatch:
+      return handle_multi_watch(ctx, who, req, res);
     case Endpoint::kCollection:
       if (route.verb == "watch") return handle_watch(ctx, route, who, req, res);
       if (route.verb == "list") return handle_list(ctx, route, req, res);
@@ -194,13 +209,24 @@ std::string host_name(const std::string& host) {
   return host.substr(0, host.find(':'));
 }
 
+// The Origin a page served by this server sends: its scheme and Host.
+bool same_origin(const Context& ctx, const HttpRequest& req) {
+  const std::string host = req.get_header_value("Host");
+  if (host.empty()) return false;
+  const bool tls = !ctx.options.tls_cert_file.empty();
+  return req.get_header_value("Origin") == (tls ? "https://" : "http://") + host;
+}
+
 std::optional<Error> head_refusal(Context& ctx, const HttpRequest& req) {
   const Route route = parse_route(req.method, req.path, false);
   if (!ctx.auth.enabled()) {
     // Without tokens everyone local is an admin, so a web page in a local
     // browser must not pass for "local": a cross-site request carries an
     // Origin, and DNS rebinding a Host that is not a loopback name.
-    if (req.has_header("Origin")) {
+    // The dashboard's own requests carry the server's own origin, which a
+    // page elsewhere cannot claim (and with a loopback Host, checked below,
+    // no rebinding name either).
+    if (req.has_header("Origin") && !same_origin(ctx, req)) {
       return make_error(ErrorCode::kForbidden, "requests from web pages (Origin " +
                                                    req.get_header_value("Origin") +
                                                    ") are refused while authentication is off");

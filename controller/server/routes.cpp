@@ -26,6 +26,15 @@ bool is_get(const std::string& method) { return method == "GET" || method == "HE
 
 Route parse_route(const std::string& method, const std::string& path, bool watch) {
   Route r;
+  if (path == "/ui" || path.starts_with("/ui/")) {
+    // The page is no secret; what it shows comes from the API with a token.
+    r.endpoint = Endpoint::kUi;
+    r.resource_label = "/ui";
+    r.open = true;
+    r.name = path.size() > 4 ? path.substr(4) : "";
+    if (is_get(method)) r.verb = "get";
+    return r;
+  }
   auto seg = split_path(path);
   auto non_resource = [&](Endpoint e, const char* label, bool open = false) {
     r.endpoint = e;
@@ -41,6 +50,21 @@ Route parse_route(const std::string& method, const std::string& path, bool watch
     if (seg[0] == "healthz") return non_resource(Endpoint::kHealthz, "/healthz", true);
     if (seg[0] == "readyz") return non_resource(Endpoint::kReadyz, "/readyz", true);
     if (seg[0] == "metrics") return non_resource(Endpoint::kMetrics, "/metrics");
+  }
+  if (seg.size() == 2 && seg[0] == "usage" && seg[1] == "nodes") {
+    // Authorised as a list of Nodes: whoever may see the nodes sees their past.
+    r.endpoint = Endpoint::kUsageHistory;
+    r.kind = find_kind_by_plural("nodes");
+    r.resource_label = "/usage/nodes";
+    if (is_get(method)) r.verb = "list";
+    return r;
+  }
+  if (seg.size() == 4 && seg[0] == "apis" && seg[1] == "authentication.k8s.io" && seg[2] == "v1" &&
+      seg[3] == "selfsubjectreviews") {
+    r.endpoint = Endpoint::kSelfSubjectReview;
+    r.resource_label = "selfsubjectreviews";
+    if (method == "POST") r.verb = "create";
+    return r;
   }
   if (seg.size() >= 2 && seg[0] == "openapi") {
     // Read by kubectl before it validates, explains or scales anything.
@@ -58,6 +82,12 @@ Route parse_route(const std::string& method, const std::string& path, bool watch
   if (seg[2] != "v1") return r;
   if (seg.size() == 3) return non_resource(Endpoint::kResourceList, "/apis/corral/v1");
   if (seg.size() > 6) return r;
+  if (seg.size() == 4 && seg[3] == "watch") {
+    r.endpoint = Endpoint::kMultiWatch;
+    r.resource_label = "watch";
+    if (is_get(method)) r.verb = "watch";
+    return r;
+  }
   r.kind = find_kind_by_plural(seg[3]);
   if (!r.kind) return r;
   r.resource_label = r.kind->plural;

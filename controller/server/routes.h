@@ -17,6 +17,7 @@ enum class Endpoint {
   kGroup,         // /apis/corral
   kResourceList,  // /apis/corral/v1
   kCollection,    // /apis/corral/v1/<plural>
+  kMultiWatch,    // GET /apis/corral/v1/watch?kinds=<plural>,...: several kinds, one stream
   kObject,        // /apis/corral/v1/<plural>/<name>
   kStatus,        // /apis/corral/v1/<plural>/<name>/status
   kHeartbeat,     // POST /apis/corral/v1/nodes/<name>/heartbeat (api/heartbeat.h)
@@ -29,18 +30,23 @@ enum class Endpoint {
   kHealthz,       // /healthz (open)
   kReadyz,        // /readyz (open)
   kMetrics,       // /metrics
+  kUi,            // /ui/<file>: the dashboard's files (open; ui_route.h)
+  kUsageHistory,  // GET /usage/nodes: each node's CPU and memory, 15 minutes (usage_history.h)
+  // POST /apis/authentication.k8s.io/v1/selfsubjectreviews: who am I
+  // (`kubectl auth whoami`, the dashboard's role check); any identity may ask.
+  kSelfSubjectReview,
 };
 
 struct Route {
   Endpoint endpoint = Endpoint::kNotFound;
   const KindInfo* kind = nullptr;  // for collection, object, status and log
-  std::string name;                // for object, status, heartbeat and log
+  std::string name;                // for object, status, heartbeat and log; ui: the file
   // The Kubernetes verb; empty when the method is not allowed on the path.
   std::string verb;
   // The metrics label: the plural ("vms", "vms/status") or the path of a
   // non-resource endpoint; bounded, so unknown paths read "unknown".
   std::string resource_label;
-  bool open = false;  // served without authentication (/healthz, /readyz)
+  bool open = false;  // served without authentication (/healthz, /readyz, /ui/)
 };
 
 // The metrics' verb label of a request: the route's verb ("get", "list",

@@ -25,6 +25,7 @@ class RedactingWatch final : public store::Watch {
     return ev;
   }
   void on_ready(std::function<void()> ready) override { inner_->on_ready(std::move(ready)); }
+  Snapshot snapshot() const override { return inner_->snapshot(); }
 
  private:
   std::unique_ptr<store::Watch> inner_;
@@ -89,7 +90,8 @@ void serve_redacted(Context& ctx, const Route& route, const Identity& who,
                    .watches = ctx.watches,
                    .event_rate = ctx.event_rate,
                    .log_reads = ctx.log_reads,
-                   .control_plane = ctx.control_plane};
+                   .control_plane = ctx.control_plane,
+                   .usage_history = ctx.usage_history};
   if (route.verb == "watch") return handle_watch(redacted, route, who, req, res);
   if (route.verb == "list") return handle_list(redacted, route, req, res);
   handle_get(redacted, route, req, res);

@@ -29,7 +29,7 @@ struct Server::Impl {
         ctx{store,          clock,           options,   auth,       metrics,
             registry,       stopping,        heartbeat, admission,  agent_logs,
             heartbeat_port, balancer_writes, watches,   event_rate, log_reads,
-            control_plane},
+            control_plane,  usage_history},
         handler(ctx) {}
 
   const Clock& clock;
@@ -42,6 +42,7 @@ struct Server::Impl {
   HeartbeatHandler heartbeat;  // set before start(); read-only while serving
   AdmissionHook admission;     // set before start(); read-only while serving
   ControlPlaneInfo control_plane;  // set before start(); read-only while serving
+  UsageHistorySource usage_history;  // set before start(); read-only while serving
   AgentLogReader* agent_logs = nullptr;  // set before start(); not owned
   std::mutex balancer_writes;  // a Balancer's listen check and write (balancer_listen.h)
   WatchLimiter watches;
@@ -245,6 +246,10 @@ void Server::set_heartbeat_handler(HeartbeatHandler handler) {
 void Server::set_admission(AdmissionHook hook) { impl_->admission = std::move(hook); }
 void Server::set_control_plane_info(ControlPlaneInfo info) {
   impl_->control_plane = std::move(info);
+}
+
+void Server::set_usage_history(UsageHistorySource source) {
+  impl_->usage_history = std::move(source);
 }
 
 void Server::set_agent_log_reader(AgentLogReader* reader) { impl_->agent_logs = reader; }

@@ -35,6 +35,9 @@ struct ServerOptions {
   std::string tokens_file;    // `token,user,role` lines; empty: no auth (loopback only)
   std::string tls_cert_file;  // PEM; with tls_key_file: serve HTTPS
   std::string tls_key_file;   // PEM private key
+  // The dashboard's files (/ui/): an installed copy of ui/; empty: the copy
+  // compiled into the binary.
+  std::string ui_dir;
   size_t max_body_bytes = 3 * 1024 * 1024;  // larger bodies: 413
   // The event-driven heartbeat listener (heartbeat_listener.h), started with
   // the server when a heartbeat handler is set and the API is plain HTTP.
@@ -108,6 +111,10 @@ using AdmissionHook = std::function<Result<void>(const KindInfo& kind, const Jso
 // /readyz adds a "leader:" line. Unset: one controller, nothing shown.
 using ControlPlaneInfo = std::function<Json()>;
 
+// Each node's CPU and memory over the last minutes, for the dashboard
+// (heartbeat/usage_history.h's snapshot). Unset: /usage/nodes answers 503.
+using UsageHistorySource = std::function<Json()>;
+
 class Server {
  public:
   // `store` and `clock` must outlive the Server.
@@ -142,6 +149,7 @@ class Server {
   void set_heartbeat_handler(HeartbeatHandler handler);
   void set_admission(AdmissionHook hook);
   void set_control_plane_info(ControlPlaneInfo info);
+  void set_usage_history(UsageHistorySource source);
   void set_agent_log_reader(AgentLogReader* reader);
 
   // The server's metrics; other components may register theirs here too.

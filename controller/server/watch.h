@@ -24,4 +24,16 @@ namespace corral::server {
 void handle_watch(Context& ctx, const Route& route, const Identity& who,
                   const HttpRequest& req, HttpResponse& res);
 
+// GET /apis/corral/v1/watch?kinds=nodes,vms,...: several kinds on one stream,
+// for the dashboard — a browser holds at most 6 connections to one server
+// over HTTP/1.1, and a watch per kind would take them all. Each kind is
+// authorised as a watch of its own; Secrets are refused (watch them alone,
+// redacted for whoever is not an admin). Without resourceVersion (or 0) the
+// stream begins with every current object as ADDED, then a BOOKMARK whose
+// resourceVersion is the snapshot's and whose annotations hold
+// "k8s.io/initial-events-end": "true" (Kubernetes' sendInitialEvents), then
+// the changes. No selectors, no Tables. The rest as handle_watch.
+void handle_multi_watch(Context& ctx, const Identity& who, const HttpRequest& req,
+                        HttpResponse& res);
+
 }  // namespace corral::server

@@ -108,6 +108,14 @@ class Watch {
   // held, so it must be quick and must not call into this watch: post the
   // work elsewhere. Set once, before reading.
   virtual void on_ready(std::function<void()> ready) = 0;
+  // A watch from revision 0 begins with the current objects as ADDED: how
+  // many events that snapshot is, and the revision it is as of (what a
+  // client resumes from). Zero events and revision 0 for other watches.
+  struct Snapshot {
+    size_t events = 0;
+    int64_t revision = 0;
+  };
+  virtual Snapshot snapshot() const { return {}; }
 };
 
 struct Preconditions {

@@ -34,9 +34,10 @@ struct WatchHub::Watcher {
 
 class WatchHub::WatchImpl final : public Watch {
  public:
-  WatchImpl(std::shared_ptr<WatchHub> hub, std::shared_ptr<Watcher> w)
-      : hub_(std::move(hub)), w_(std::move(w)) {}
+  WatchImpl(std::shared_ptr<WatchHub> hub, std::shared_ptr<Watcher> w, Snapshot snapshot)
+      : hub_(std::move(hub)), w_(std::move(w)), snapshot_(snapshot) {}
   ~WatchImpl() override { hub_->unsubscribe(w_); }
+  Snapshot snapshot() const override { return snapshot_; }
 
   Result<std::optional<WatchEvent>> next(std::chrono::milliseconds timeout) override {
     std::unique_lock lock(w_->mu);
@@ -76,6 +77,7 @@ class WatchHub::WatchImpl final : public Watch {
  private:
   std::shared_ptr<WatchHub> hub_;
   std::shared_ptr<Watcher> w_;
+  const Snapshot snapshot_;
 };
 
 WatchHub::WatchHub(size_t history_events, size_t history_bytes, size_t watch_buffer,
@@ -180,8 +182,11 @@ Result<std::unique_ptr<Watch>> WatchHub::subscribe(const std::string& kind,
     }
     if (!history_.empty()) w->from = std::max(from, history_.back().event.revision);
   }
+  // Without replay, `initial` is a snapshot of the objects as of `from`.
+  const Watch::Snapshot snapshot =
+      replay ? Watch::Snapshot{} : Watch::Snapshot{w->initial.size(), from};
   watchers_.push_back(w);
-  return std::unique_ptr<Watch>(new WatchImpl(shared_from_this(), std::move(w)));
+  return std::unique_ptr<Watch>(new WatchImpl(shared_from_this(), std::move(w), snapshot));
 }
 
 void WatchHub::unsubscribe(const std::shared_ptr<Watcher>& watcher) {

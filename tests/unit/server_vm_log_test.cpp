@@ -95,10 +95,11 @@ class VmLog : public ::testing::Test {
   EventRateLimiter event_rate_{clock_, options_.event_limits};
   std::atomic<size_t> log_reads_{0};
   ControlPlaneInfo control_plane_;
+  UsageHistorySource usage_history_;
   Context ctx_{*store_,         clock_,           options_,   auth_,       metrics_,
                registry_,       stopping_,        heartbeat_, admission_,  agent_logs_,
                heartbeat_port_, balancer_writes_, watches_,   event_rate_, log_reads_,
-               control_plane_};
+               control_plane_,  usage_history_};
 };
 
 TEST_F(VmLog, PassesTheAgentsLogThroughAsText) {
