@@ -68,7 +68,16 @@ function render() {
   status.textContent = error ? `reconnecting: ${error}` : synced ? 'live' : 'loading…';
   status.className = error ? 'bad' : synced ? 'ok' : '';
   status.setAttribute('data-synced', synced && !error ? 'true' : 'false');
+  const started = performance.now();
   session.view.update(session.state);
+  noteRender(performance.now() - started);
+}
+
+// How long each render took, for bench/ui_bench (the last 200).
+const renders = (window.corralRenders = []);
+function noteRender(ms) {
+  renders.push({ view: $('view').dataset.view, ms });
+  if (renders.length > 200) renders.shift();
 }
 
 function showTab() {
