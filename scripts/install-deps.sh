@@ -25,6 +25,10 @@ if [ "${1:-test}" != run ]; then
     clang-14 libclang-rt-14-dev
     # The etcd client's integration tests start a real etcd (controller/store/etcd).
     etcd-server etcd-client
+    # The package tests verify the units (systemd-analyze) and make the corral
+    # user in a throwaway root (systemd-sysusers); dpkg-deb and dpkg-shlibdeps
+    # come with build-essential (dpkg-dev).
+    systemd
   )
 fi
 
