@@ -27,6 +27,10 @@ if [ "${1:-test}" != run ]; then
     etcd-server etcd-client
     # The dashboard's end-to-end test drives a headless browser (tests/e2e/dashboard_test.cpp).
     chromium
+    # The package tests verify the units (systemd-analyze) and make the corral
+    # user in a throwaway root (systemd-sysusers); dpkg-deb and dpkg-shlibdeps
+    # come with build-essential (dpkg-dev).
+    systemd
   )
 fi
 

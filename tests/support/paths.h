@@ -14,5 +14,9 @@ std::string agent_binary();
 std::string balancer_binary();
 // A path inside the source tree: source_path("manifests/examples").
 std::string source_path(const std::string& relative);
+// A path inside the build tree: build_path("CPackConfig.cmake").
+std::string build_path(const std::string& relative);
+// The cpack of the CMake that configured the build tree.
+std::string cpack_command();
 
 }  // namespace corral::testing
