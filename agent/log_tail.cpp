@@ -11,7 +11,7 @@ constexpr int64_t kBlock = 64 * 1024;
 }  // namespace
 
 Result<std::string> tail_file(const std::filesystem::path& file, std::optional<int64_t> lines,
-                              int64_t max_bytes) {
+                              int64_t max_bytes, int64_t* end) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec))
     return make_error(ErrorCode::kNotFound, file.string() + ": no such file");
@@ -19,6 +19,7 @@ Result<std::string> tail_file(const std::filesystem::path& file, std::optional<i
   if (!in) return make_error(ErrorCode::kUnavailable, file.string() + ": cannot open");
   in.seekg(0, std::ios::end);
   const int64_t size = in.tellg();
+  if (end) *end = size;
   const int64_t floor = std::max<int64_t>(0, size - max_bytes);
   if (lines && *lines <= 0) return std::string();
 
@@ -54,6 +55,24 @@ Result<std::string> tail_file(const std::filesystem::path& file, std::optional<i
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (!in && !text.empty()) return make_error(ErrorCode::kUnavailable, file.string() + ": read failed");
   return text;
+}
+
+Result<LogRange> read_since(const std::filesystem::path& file, int64_t since, int64_t max_bytes) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec))
+    return make_error(ErrorCode::kNotFound, file.string() + ": no such file");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return make_error(ErrorCode::kUnavailable, file.string() + ": cannot open");
+  in.seekg(0, std::ios::end);
+  const int64_t size = in.tellg();
+  LogRange range;
+  range.start = since > size ? 0 : std::max<int64_t>(0, since);
+  range.text.resize(static_cast<size_t>(std::clamp<int64_t>(size - range.start, 0, max_bytes)));
+  in.seekg(range.start);
+  in.read(range.text.data(), static_cast<std::streamsize>(range.text.size()));
+  if (!in && !range.text.empty())
+    return make_error(ErrorCode::kUnavailable, file.string() + ": read failed");
+  return range;
 }
 
 }  // namespace corral::agent
