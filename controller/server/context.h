@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "controller/server/auth.h"
+#include "controller/server/log_follow.h"
 #include "controller/server/server.h"
 #include "controller/server/server_metrics.h"
 #include "controller/server/watch_limiter.h"
@@ -39,6 +40,8 @@ struct Context {
   std::atomic<size_t>& log_reads;
   // Who leads the control plane (server.h); empty: one controller.
   const ControlPlaneInfo& control_plane;
+  // Open log follows and their polls (log_follow.h).
+  LogFollower& log_follows;
 };
 
 }  // namespace corral::server

@@ -89,7 +89,8 @@ void serve_redacted(Context& ctx, const Route& route, const Identity& who,
                    .watches = ctx.watches,
                    .event_rate = ctx.event_rate,
                    .log_reads = ctx.log_reads,
-                   .control_plane = ctx.control_plane};
+                   .control_plane = ctx.control_plane,
+                   .log_follows = ctx.log_follows};
   if (route.verb == "watch") return handle_watch(redacted, route, who, req, res);
   if (route.verb == "list") return handle_list(redacted, route, req, res);
   handle_get(redacted, route, req, res);
