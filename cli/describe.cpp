@@ -32,10 +32,13 @@ std::string map_lines(const std::string& title, const Json& map) {
   return out;
 }
 
-// YAML quotes a string that reads as a number ("6", "0.999"); describe is
-// read, not parsed back, so its figures go bare, as kubectl describe's do.
+// YAML quotes a string that reads as a number (cpu "2", availability "1");
+// describe is read, not parsed back, so the figures humanize_figures wrote
+// go bare, as kubectl describe's do. Other strings (an env value "1") keep
+// their quotes: they are strings.
 std::string unquoted_figure(const std::string& line) {
-  static const std::regex kQuotedFigure(R"re(^(\s*(?:- )?[A-Za-z0-9_.-]+: )"(-?[0-9][0-9.]*)"$)re");
+  static const std::regex kQuotedFigure(
+      R"re(^(\s*(?:- )?(?:cpu|memory|availability): )"([0-9][0-9.]*)"$)re");
   return std::regex_replace(line, kQuotedFigure, "$1$2");
 }
 

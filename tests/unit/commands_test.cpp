@@ -135,7 +135,8 @@ TEST(Describe, NodeVmAndVMSetFiguresAreHumanAndYamlStaysRaw) {
     "capacity":{"cpu":"8","memory":"16777216Ki"},"usage":{"cpu":"1.5","memory":"1610612736"}}})");
   h.client.put(node);
   Json set = vmset();
-  set["spec"]["template"] = Json::parse(R"({"spec":{"resources":{"cpu":"0.25","memory":"1048576Ki"}}})");
+  set["spec"]["template"] = Json::parse(
+      R"({"spec":{"resources":{"cpu":"0.25","memory":"1048576Ki"},"env":[{"name":"N","value":"1"}]}})");
   set["status"]["availability"] = 0.99990000000000001;
   h.client.put(set);
   ASSERT_EQ(run_describe(h.ctx, {{"node", "host-1"}}), 0) << h.err.str();
@@ -145,6 +146,7 @@ TEST(Describe, NodeVmAndVMSetFiguresAreHumanAndYamlStaysRaw) {
                            "availability: 0.9999\n", "cpu: 250m", "memory: 1Gi"})
     EXPECT_NE(out.find(want), std::string::npos) << want << "\n" << out;
   EXPECT_EQ(out.find("Ki\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("value: \"1\""), std::string::npos) << "a string that is no figure keeps its quotes\n" << out;
 
   CliHarness yaml;
   yaml.client.put(node);
