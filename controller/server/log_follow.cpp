@@ -217,7 +217,10 @@ void LogFollower::run() {
     }
     const auto now = FollowClock::now();
     if (due_.front().due > now) {
-      cv_.wait_until(lock, due_.front().due);
+      // A copy: wait_until reads its deadline again after waking, when a
+      // follow() may have moved the heap's storage.
+      const FollowClock::time_point next = due_.front().due;
+      cv_.wait_until(lock, next);
       continue;
     }
     std::pop_heap(due_.begin(), due_.end(), std::greater<>());
