@@ -176,16 +176,39 @@ void LocalEndpoint::install_routes() {
       reply_text(res, 400, "invalid VM name \"" + vm + "\": " + *bad + "\n");
       return;
     }
-    std::optional<int64_t> lines;
-    if (req.has_param("tailLines")) {
-      const std::string text = req.get_param_value("tailLines");
-      if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
-        reply_text(res, 400, "tailLines must be a non-negative integer, not \"" + text + "\"\n");
+    // tailLines of at most 9 digits, the byte offsets sinceBytes and
+    // limitBytes of at most 15, so that no number overflows; absent: nullopt.
+    std::optional<int64_t> numbers[3];
+    const char* names[3] = {"tailLines", "sinceBytes", "limitBytes"};
+    for (int i = 0; i < 3; ++i) {
+      if (!req.has_param(names[i])) continue;
+      const std::string text = req.get_param_value(names[i]);
+      const size_t digits = i == 0 ? 9 : 15;
+      if (text.empty() || text.size() > digits || text.find_first_not_of("0123456789") != std::string::npos) {
+        reply_text(res, 400, std::string(names[i]) + " must be a non-negative integer, not \"" + text + "\"\n");
         return;
       }
-      lines = std::stoll(text);
+      numbers[i] = std::stoll(text);
     }
-    auto log = tail_file(options_.log_dir / (vm + ".log"), lines, options_.max_log_bytes);
+    const auto file = options_.log_dir / (vm + ".log");
+    int64_t start = 0;
+    int64_t end = 0;
+    Result<std::string> log = std::string();
+    if (numbers[1]) {
+      // A follow's next part: from sinceBytes on, at most limitBytes of it.
+      const int64_t limit = std::min(numbers[2].value_or(options_.max_log_bytes), options_.max_log_bytes);
+      auto range = read_since(file, *numbers[1], limit);
+      if (range) {
+        start = range->start;
+        end = range->end();
+        log = std::move(range->text);
+      } else {
+        log = range.take_error();
+      }
+    } else {
+      log = tail_file(file, numbers[0], options_.max_log_bytes, &end);
+      if (log) start = end - static_cast<int64_t>(log->size());
+    }
     if (!log) {
       if (log.error().code == ErrorCode::kNotFound) {
         reply_text(res, 404, "no log for vm/" + vm + " on this node (" + log.error().message + ")\n");
@@ -194,6 +217,8 @@ void LocalEndpoint::install_routes() {
       }
       return;
     }
+    res.set_header(kAgentLogStartHeader, std::to_string(start));
+    res.set_header(kAgentLogEndHeader, std::to_string(end));
     reply_text(res, 200, *log);
   });
   s.Post("/v1/sync", [this, body_matches](const httplib::Request& req, httplib::Response& res) {

@@ -5,8 +5,14 @@
 //                                   why when the sync loop is wedged (LoopHealth)
 //   GET  /metrics                   Prometheus text of the agent's Registry
 //   GET  /v1/logs/<vm>?tailLines=N  text/plain from <log_dir>/<vm>.log; 404 when none.
+//        /v1/logs/<vm>?sinceBytes=N[&limitBytes=M]  the bytes from offset N on
+//                                   (from 0 when the file is now shorter: it
+//                                   was replaced), at most M (and max_log_bytes);
+//                                   both forms answer X-Corral-Log-Start/-End,
+//                                   the offsets of the text (client/agent_auth.h).
 //                                   Called by the controller for the API's
-//                                   vms/<vm>/log; other parameters (its nonce=,
+//                                   vms/<vm>/log, ?follow=true polling with
+//                                   sinceBytes; other parameters (its nonce=,
 //                                   controller/loops/agent_log_reader.h) are ignored
 //   POST /v1/probe                  ProbeRequest → ProbeResponse: GET http://<address>/healthz
 //   POST /v1/sync                   a round now; 429 more often than min_sync_interval

@@ -30,7 +30,8 @@
 //                                      naming why: the sync loop is wedged
 //   GET  /metrics                      Prometheus text
 //   GET  /v1/logs/{vm}?tailLines=N     text/plain: the VM's log (process driver),
-//                                      for the API's vms/{vm}/log
+//                                      for the API's vms/{vm}/log; ?sinceBytes=N
+//                                      reads on from an offset (follow)
 //   POST /v1/probe   body ProbeRequest → ProbeResponse: can this agent reach
 //                    another agent's /healthz? (the controller's second path to
 //                    a suspect node before it declares it dead)

@@ -80,6 +80,13 @@ std::string lease_age(const Json& node, std::chrono::system_clock::time_point no
 
 std::string or_none(const std::string& value) { return value.empty() ? kNone : value; }
 
+// The quantity at `path` in `format` ("24683584Ki" → "23.5Gi"), as `get
+// nodes -o wide` prints the node's; as written when it is no quantity.
+std::string quantity_or_none(const Json& o, const char* path, std::string (*format)(int64_t)) {
+  auto milli = milli_at(o, path);
+  return milli && *milli >= 0 ? format(*milli) : or_none(at(o, path));
+}
+
 std::string age_since(const std::string& timestamp, std::chrono::system_clock::time_point now) {
   std::chrono::system_clock::time_point t;
   if (timestamp.empty() || !parse_time(timestamp, &t)) return "<unknown>";
@@ -229,8 +236,8 @@ TableRow table_row(const KindInfo& kind, const Json& o, bool wide, std::chrono::
     if (wide) {
       // PID: the VM's process on its node, as its agent reports it (process driver).
       const std::string pid = at(o, "status.pid");
-      r.insert(r.end(), {pid.empty() || pid == "0" ? kNone : pid, or_none(at(o, "spec.resources.cpu")),
-                         or_none(at(o, "spec.resources.memory")),
+      r.insert(r.end(), {pid.empty() || pid == "0" ? kNone : pid, quantity_or_none(o, "spec.resources.cpu", format_cpu),
+                         quantity_or_none(o, "spec.resources.memory", format_bytes),
                          or_none(at(o, "status.lastError")), or_none(at(o, "status.message"))});
     }
     return r;

@@ -197,6 +197,7 @@ int main(int argc, char** argv) {
   std::atomic<bool> stop{false};
   std::atomic<int> written{0};
   std::atomic<int> victim{-1};  // the node a NotReady trial holds down: the writer leaves it alone
+  const auto writing = SteadyClock::now();
   std::thread writer([&] {
     corral::ApiClient client(cfg);
     std::mt19937 wrng(7);
@@ -292,7 +293,8 @@ int main(int argc, char** argv) {
     if (m["name"] == "JSHeapUsedSize") heap = m["value"].get<double>();
   stop = true;
   writer.join();
-  std::printf("page heap: %.1f MiB; node status writes during the run: %d\n", heap / (1 << 20), written.load());
+  std::printf("page heap: %.1f MiB; node status writes during the run: %d (%.0f/s, one writer)\n",
+              heap / (1 << 20), written.load(), written.load() * 1000.0 / corral::bench::ms_since(writing));
   std::printf("targets: sync <= 10 s: %s; every render <= 100 ms: %s; NotReady p50 <= 2 s: %s\n",
               sync_s <= 10 ? "met" : "NOT met", worst_render <= 100 ? "met" : "NOT met",
               !delays.empty() && percentile(delays, 0.5) <= 2000 ? "met" : "NOT met");

@@ -230,6 +230,9 @@ int run_corralctl(int argc, const char* const* argv, std::istream& in, std::ostr
   logs_cmd->add_option("args", logs.args, "[vm] NAME  e.g. logs web-1, logs vm web-1, logs vm/web-1")
       ->required();
   logs_cmd->add_option("--tail", logs.tail, "lines of recent log to show; -1 (default): all");
+  logs_cmd->add_flag("-f,--follow", logs.follow,
+                     "stream the log as it grows, until interrupted or the server ends the stream "
+                     "(the VM deleted or moved, its agent gone, the server's time limit)");
 
   SimulateOptions simulate;
   auto* simulate_cmd = app.add_subcommand("simulate", "show what the cluster would do, without doing it");

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <optional>
 #include <ostream>
+#include <regex>
+#include <string_view>
 
 #include "api/json.h"
 #include "api/quantity.h"
@@ -30,9 +32,19 @@ std::string map_lines(const std::string& title, const Json& map) {
   return out;
 }
 
+// YAML quotes a string that reads as a number (cpu "2", availability "1");
+// describe is read, not parsed back, so the figures humanize_figures wrote
+// go bare, as kubectl describe's do. Other strings (an env value "1") keep
+// their quotes: they are strings.
+std::string unquoted_figure(const std::string& line) {
+  static const std::regex kQuotedFigure(
+      R"re(^(\s*(?:- )?(?:cpu|memory|availability): )"([0-9][0-9.]*)"$)re");
+  return std::regex_replace(line, kQuotedFigure, "$1$2");
+}
+
 std::string indented_yaml(const Json& value) {
   std::string out;
-  for (const auto& line : split_lines(to_yaml(value))) out += "  " + line + "\n";
+  for (const auto& line : split_lines(to_yaml(value))) out += "  " + unquoted_figure(line) + "\n";
   return out;
 }
 
@@ -43,22 +55,40 @@ const Json& member(const Json& object, const char* key) {
   return it == object.end() ? kNull : *it;
 }
 
-// Memory quantities as people read them, wherever they are in a spec or
-// status: "24683584Ki" → "23.5Gi", a byte count → "70.6Gi". describe is for
-// people; -o yaml keeps the exact values.
-void humanize_memory(Json& value) {
+// Ratios of [0,1] (or ±1: a deviation) that describe shows as percentages.
+bool is_percent_field(std::string_view key) {
+  static constexpr std::string_view kKeys[] = {"meanLoad",     "loadSpread",    "load",   "deviation",
+                                               "maxImbalance", "highWatermark", "minGain"};
+  return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
+}
+
+// Every figure of a spec or status as people read it, wherever it is
+// (describe is for people; -o yaml and -o json keep the API's exact values),
+// alike with `get -o wide` and `top`:
+//   memory        "24683584Ki" → "23.5Gi", a byte count → "70.6Gi" (format_bytes)
+//   cpu           a quantity: "4", "1200m" (format_cpu); overcommit's "1.5×"
+//   availability  "0.999" (format_availability, as AVAILABILITY in get)
+//   ratios        meanLoad 0.024333… → "2.4%", deviation −0.05 → "-5%"
+void humanize_figures(Json& value, std::string_view parent = "") {
   if (value.is_array()) {
-    for (Json& v : value) humanize_memory(v);
+    for (Json& v : value) humanize_figures(v, parent);
     return;
   }
   if (!value.is_object()) return;
   for (auto it = value.begin(); it != value.end(); ++it) {
+    const std::string& key = it.key();
     Json& v = it.value();
-    if (it.key() == "memory" && (v.is_string() || v.is_number())) {
+    if (parent == "overcommit" && v.is_number()) {
+      v = format_ratio(v.get<double>()) + "×";
+    } else if ((key == "memory" || key == "cpu") && (v.is_string() || v.is_number())) {
       auto q = parse_quantity(v.is_string() ? v.get<std::string>() : v.dump());
-      if (q && q->milli >= 0) v = format_bytes(q->milli);
+      if (q && q->milli >= 0) v = key == "memory" ? format_bytes(q->milli) : format_cpu(q->milli);
+    } else if (key == "availability" && v.is_number()) {
+      v = format_availability(v.get<double>());
+    } else if (is_percent_field(key) && v.is_number()) {
+      v = format_percent(v.get<double>(), 1);
     } else {
-      humanize_memory(v);
+      humanize_figures(v, key);
     }
   }
 }
@@ -160,8 +190,8 @@ std::string describe_object(const KindInfo& kind, const Json& object, const std:
   } else {
     if (kind.kind == "Pool") out += pool_summary(object);
     Json spec = member(object, "spec");
-    humanize_memory(spec);
-    humanize_memory(status);
+    humanize_figures(spec);
+    humanize_figures(status);
     out += spec.is_object() && !spec.empty() ? "Spec:\n" + indented_yaml(spec) : describe_label("Spec") + "<none>\n";
     out += status.is_object() && !status.empty() ? "Status:\n" + indented_yaml(status)
                                                  : describe_label("Status") + "<none>\n";

@@ -1,6 +1,8 @@
 #include "cli/logs.h"
 
+#include <optional>
 #include <ostream>
+#include <string_view>
 
 namespace corral::cli {
 
@@ -32,6 +34,37 @@ Result<std::string> vm_name(const std::vector<std::string>& args) {
   return ref.name;
 }
 
+// How the controller's last line of a follow begins (controller/server/log_follow.h).
+constexpr std::string_view kFollowEnded = "corral: follow ended: ";
+
+// Streams the log to ctx.out line by line. A line that reads like the
+// server's last is held back until the next one proves it was the VM's own
+// text (then printed), or the stream ends (then it is the server's word:
+// printed to stderr, an error when it says so).
+int follow_log(Context& ctx, const std::string& name, int64_t tail) {
+  std::optional<std::string> held;
+  auto r = ctx.client.follow_vm_log(name, tail, [&](const std::string& line) {
+    if (held) ctx.out << *held << '\n';
+    held.reset();
+    if (line.rfind(kFollowEnded, 0) == 0) {
+      held = line;
+    } else {
+      ctx.out << line << '\n';
+    }
+    ctx.out << std::flush;
+    return true;
+  });
+  if (!r) {
+    if (held) ctx.out << *held << '\n' << std::flush;
+    print_error(ctx.err, r.error());
+    return kExitError;
+  }
+  if (!held) return kExitOk;
+  const std::string why = held->substr(kFollowEnded.size());
+  ctx.err << "corralctl: the server ended the follow: " << why << '\n';
+  return why.rfind("error:", 0) == 0 ? kExitError : kExitOk;
+}
+
 }  // namespace
 
 int run_logs(Context& ctx, const LogsOptions& options) {
@@ -41,6 +74,7 @@ int run_logs(Context& ctx, const LogsOptions& options) {
   };
   auto name = vm_name(options.args);
   if (!name) return fail(name.error());
+  if (options.follow) return follow_log(ctx, *name, options.tail);
   // The controller says why there is no log: the VM is not bound yet, its
   // node has no agent address, the agent's own reason, or which agent at
   // which address it could not reach.

@@ -125,4 +125,13 @@ Result<std::string> HttpResourceClient::vm_log(const std::string& name, int64_t 
   return std::move(response->body);
 }
 
+Result<void> HttpResourceClient::follow_vm_log(const std::string& name, int64_t tail_lines,
+                                               const std::function<bool(const std::string&)>& on_line) {
+  std::string path = ApiClient::resource_path("vms", name, "log") + "?follow=true";
+  if (tail_lines >= 0) path += "&tailLines=" + std::to_string(tail_lines);
+  // The server ends a follow itself (an hour by default); this bound only
+  // keeps a client whose server vanished silently from waiting for ever.
+  return api_.stream_lines(path, on_line, std::chrono::hours(25));
+}
+
 }  // namespace corral::cli

@@ -58,6 +58,13 @@ class ResourceClient {
   // (they name the node and why: not bound, no agent address, the agent's
   // reason, cannot reach it).
   virtual Result<std::string> vm_log(const std::string& name, int64_t tail_lines) = 0;
+  // GET vms/<name>/log?follow=true[&tailLines=N]: calls on_line with each
+  // line of the log (without its newline) as the controller streams it, until
+  // on_line returns false or the server ends the stream (both without error;
+  // its last line says why the server ended it). Errors: as vm_log's, before
+  // the first line (429 past the server's caps on follows).
+  virtual Result<void> follow_vm_log(const std::string& name, int64_t tail_lines,
+                                     const std::function<bool(const std::string&)>& on_line) = 0;
 };
 
 class HttpResourceClient final : public ResourceClient {
@@ -78,6 +85,8 @@ class HttpResourceClient final : public ResourceClient {
   Result<Json> discovery() override;
   Result<Json> server_version() override;
   Result<std::string> vm_log(const std::string& name, int64_t tail_lines) override;
+  Result<void> follow_vm_log(const std::string& name, int64_t tail_lines,
+                             const std::function<bool(const std::string&)>& on_line) override;
 
  private:
   ApiClient api_;

@@ -37,6 +37,11 @@ inline constexpr const char* kAgentNodeHeader = "X-Corral-Node";
 inline constexpr const char* kAgentTimeHeader = "X-Corral-Time";
 inline constexpr const char* kAgentContentHeader = "X-Corral-Content-Sha256";
 inline constexpr const char* kAgentSignatureHeader = "X-Corral-Signature";
+// On an agent's GET /v1/logs answer: the log's byte offsets the text runs
+// from and to. A follow asks for ?sinceBytes=<end> next; a start other than
+// the sinceBytes asked for means the log was truncated or replaced.
+inline constexpr const char* kAgentLogStartHeader = "X-Corral-Log-Start";
+inline constexpr const char* kAgentLogEndHeader = "X-Corral-Log-End";
 
 // 32 random bytes from the system's CSPRNG, as 64 hex digits.
 Result<std::string> random_key_hex();

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -26,6 +27,13 @@ void global_init_once() {
 
 CURL* handle(void* p) { return static_cast<CURL*>(p); }
 
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
 struct HeaderList {
   curl_slist* list = nullptr;
   ~HeaderList() { curl_slist_free_all(list); }
@@ -46,6 +54,21 @@ size_t collect_body(char* data, size_t size, size_t n, void* user) {
     return 0;  // makes curl abort the transfer with CURLE_WRITE_ERROR
   }
   b->body->append(data, size * n);
+  return size * n;
+}
+
+// One response header line ("Name: value\r\n") into HttpResponse::headers;
+// the status line and the blank line are not headers. At most 100 are kept:
+// a server cannot grow the list without end (curl caps each line itself).
+size_t collect_header(char* data, size_t size, size_t n, void* user) {
+  auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(user);
+  const std::string_view line(data, size * n);
+  const size_t colon = line.find(':');
+  if (colon != std::string_view::npos && colon > 0 && headers->size() < 100 &&
+      line.rfind("HTTP/", 0) != 0) {
+    headers->emplace_back(trim(std::string(line.substr(0, colon))),
+                          trim(std::string(line.substr(colon + 1))));
+  }
   return size * n;
 }
 
@@ -87,12 +110,6 @@ int stream_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) 
   return 0;
 }
 
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 }  // namespace
 
@@ -248,6 +265,8 @@ Result<HttpResponse> ApiClient::request_to(const std::string& server, const std:
   BodyBuffer buffer{&response.body, config_.max_response_bytes};
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &buffer);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.headers);
   if (buffer.max > 0)  // a declared Content-Length over it fails before the body is read
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(buffer.max));
   CURLcode rc = curl_easy_perform(c);
@@ -351,6 +370,17 @@ std::string ApiClient::url_encode(const std::string& text) {
     }
   }
   return out;
+}
+
+std::string HttpResponse::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key.size() == name.size() &&
+        std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        }))
+      return value;
+  }
+  return "";
 }
 
 Error error_from_response(const HttpResponse& response) {

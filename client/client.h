@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -55,6 +57,10 @@ struct HttpResponse {
   int status = 0;
   std::string body;
   std::string content_type;
+  // The answer's header fields as sent (request() only; at most 100).
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The first value of header `name` (any case); "" when absent.
+  std::string header(std::string_view name) const;
 };
 
 // The Content-Type of a request body unless told otherwise.

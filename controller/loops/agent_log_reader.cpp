@@ -1,10 +1,26 @@
 #include "controller/loops/agent_log_reader.h"
 
+#include <cstdint>
+#include <string>
 #include <utility>
 
+#include "client/agent_auth.h"
 #include "client/client.h"
 
 namespace corral::loops {
+
+namespace {
+
+// A byte offset the agent sent in header `name`; -1 when absent or not a
+// number of at most 15 digits (a hostile agent's text goes no further).
+int64_t offset_header(const HttpResponse& answer, const char* name) {
+  const std::string text = answer.header(name);
+  if (text.empty() || text.size() > 15 || text.find_first_not_of("0123456789") != std::string::npos)
+    return -1;
+  return std::stoll(text);
+}
+
+}  // namespace
 
 HttpAgentLogReader::HttpAgentLogReader(const AgentSigner* signer, AgentLogReaderOptions options)
     : signer_(signer), options_(options) {}
@@ -40,7 +56,10 @@ Result<server::AgentReply> HttpAgentLogReader::read_log(const std::string& node,
     if (e.message.rfind(prefix, 0) == 0) e.message.erase(0, prefix.size());
     return e;
   }
-  return server::AgentReply{answer->status, std::move(answer->body)};
+  server::AgentReply reply{answer->status, std::move(answer->body)};
+  reply.start = offset_header(*answer, kAgentLogStartHeader);
+  reply.end = offset_header(*answer, kAgentLogEndHeader);
+  return reply;
 }
 
 }  // namespace corral::loops

@@ -7,6 +7,7 @@
 // fake (tests/unit/fake_agent_log_reader.h).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "base/error.h"
@@ -17,13 +18,19 @@ namespace corral::server {
 struct AgentReply {
   int status = 0;
   std::string body;  // the log (2xx), or the agent's plain-text reason
+  // The log's byte offsets the body runs from and to (X-Corral-Log-Start,
+  // X-Corral-Log-End); -1 when the agent did not say (an agent older than
+  // follow, or an error answer).
+  int64_t start = -1;
+  int64_t end = -1;
 };
 
 class AgentLogReader {
  public:
   virtual ~AgentLogReader() = default;
   // GET http://<address><path_and_query> from the agent of `node` (the node
-  // whose key signs it). `path_and_query`: "/v1/logs/<vm>[?tailLines=N]".
+  // whose key signs it). `path_and_query`: "/v1/logs/<vm>[?tailLines=N]", or
+  // "/v1/logs/<vm>?sinceBytes=N&limitBytes=M" (a follow's poll).
   // Any HTTP answer is a reply; errors are the transport's only — Unavailable
   // or Timeout with the transport's detail alone ("Connection refused"), so
   // that the caller can say which node's agent it could not reach, and

@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "controller/server/auth.h"
+#include "controller/server/log_follow.h"
 #include "controller/server/server.h"
 #include "controller/server/server_metrics.h"
 #include "controller/server/watch_limiter.h"
@@ -41,6 +42,8 @@ struct Context {
   const ControlPlaneInfo& control_plane;
   // Each node's recent CPU and memory (GET /usage/nodes); empty: none kept.
   const UsageHistorySource& usage_history;
+  // Open log follows and their polls (log_follow.h).
+  LogFollower& log_follows;
 };
 
 }  // namespace corral::server

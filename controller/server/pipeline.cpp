@@ -172,7 +172,7 @@ void serve_unguarded(Context& ctx, const HttpRequest& req, HttpResponse& res) {
     case Endpoint::kHeartbeat:
       return handle_heartbeat(ctx, route, req, res);
     case Endpoint::kLog:
-      return handle_vm_log(ctx, route, req, res);
+      return handle_vm_log(ctx, route, who, req, res);
     case Endpoint::kNotFound:
       break;
   }

@@ -91,7 +91,8 @@ void serve_redacted(Context& ctx, const Route& route, const Identity& who,
                    .event_rate = ctx.event_rate,
                    .log_reads = ctx.log_reads,
                    .control_plane = ctx.control_plane,
-                   .usage_history = ctx.usage_history};
+                   .usage_history = ctx.usage_history,
+                   .log_follows = ctx.log_follows};
   if (route.verb == "watch") return handle_watch(redacted, route, who, req, res);
   if (route.verb == "list") return handle_list(redacted, route, req, res);
   handle_get(redacted, route, req, res);

@@ -26,10 +26,11 @@ struct Server::Impl {
         store(raw, metrics),
         watches(options.max_watches_per_identity, options.max_watches),
         event_rate(c, options.event_limits),
+        log_follows(store, options.log_follow),
         ctx{store,          clock,           options,   auth,       metrics,
             registry,       stopping,        heartbeat, admission,  agent_logs,
             heartbeat_port, balancer_writes, watches,   event_rate, log_reads,
-            control_plane,  usage_history},
+            control_plane,  usage_history,   log_follows},
         handler(ctx) {}
 
   const Clock& clock;
@@ -48,6 +49,7 @@ struct Server::Impl {
   WatchLimiter watches;
   EventRateLimiter event_rate;  // thread-safe
   std::atomic<size_t> log_reads{0};  // VM log reads in flight (vm_log.h)
+  LogFollower log_follows;           // polls open follows (log_follow.h)
   Context ctx;
   ApiHandler handler;  // outlives the core below
 
@@ -184,6 +186,7 @@ Result<int> Server::start() {
   // SIGPIPE where plain sockets use MSG_NOSIGNAL.
   std::signal(SIGPIPE, SIG_IGN);
   if (auto sec = m.load_security(); !sec) return sec.take_error();
+  m.log_follows.start();
   m.http = std::make_unique<HttpCore>(m.handler, m.core_options());
   auto port = m.http->start();
   if (!port) {
@@ -215,6 +218,8 @@ void Server::stop() {
   std::lock_guard lock(m.mu);
   if (!m.http) return;
   m.stopping = true;  // readyz fails; the core's stop below ends open watches
+  // Polls end before the core: no poll wakes a stream the core has dropped.
+  m.log_follows.stop();
   if (m.heartbeats) {
     m.heartbeats->stop();
     m.heartbeats.reset();

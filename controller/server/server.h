@@ -23,6 +23,7 @@
 #include "base/metrics.h"
 #include "controller/server/agent_log_reader.h"
 #include "controller/server/event_limits.h"
+#include "controller/server/log_follow.h"
 #include "controller/store/store.h"
 
 namespace corral::server {
@@ -89,6 +90,9 @@ struct ServerOptions {
   // reader's timeout, 10 s), so 16 leave the other 48 of worker_threads to
   // everything else. Past it: 429 with Retry-After: 1.
   size_t max_log_reads = 16;
+  // GET vms/<name>/log?follow=true (log_follow.h: 8 per identity, 128 in all,
+  // a poll per 500 ms on 4 threads of their own, 1 h at most).
+  LogFollowOptions log_follow;
   // Size and rate of the Events nodes and balancers create (defaults in
   // event_limits.h: 1 KiB message, 4 KiB object, 10/s burst 50 per user).
   EventLimits event_limits;

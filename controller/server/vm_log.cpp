@@ -1,12 +1,15 @@
 #include "controller/server/vm_log.h"
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "api/json.h"
 #include "base/log.h"
+#include "controller/server/log_follow.h"
 #include "controller/server/status.h"
 
 namespace corral::server {
@@ -15,6 +18,15 @@ namespace {
 
 // tailLines below 10^9, as the agent's endpoint takes them.
 constexpr size_t kMaxTailDigits = 9;
+// ?follow=true|false (kubectl sends true), 1|0 too; absent: false.
+Result<bool> read_follow(const HttpRequest& req) {
+  if (!req.has_param("follow")) return false;
+  const std::string text = req.get_param_value("follow");
+  if (text == "true" || text == "1") return true;
+  if (text == "false" || text == "0" || text.empty()) return false;
+  return make_error(ErrorCode::kBadRequest, "invalid follow \"" + text + "\": must be true or false");
+}
+
 // An agent's error text is relayed up to this long: a node may be hostile,
 // and its reason goes into a Status and a log line.
 constexpr size_t kMaxAgentReason = 1024;
@@ -80,13 +92,49 @@ class LogReadSlot {
 
 }  // namespace
 
-void handle_vm_log(Context& ctx, const Route& route, const HttpRequest& req, HttpResponse& res) {
+std::optional<Error> agent_read_error(const std::string& node, const std::string& address,
+                                      Result<AgentReply>& reply) {
+  if (!reply) {
+    Error e = reply.take_error();
+    if (e.code == ErrorCode::kTooLarge) {
+      e.message = "agent of node/" + node + ": " + e.message;
+    } else {
+      e.message = "cannot reach agent of node/" + node + " at " + address + ": " + e.message;
+    }
+    e.code = ErrorCode::kUnavailable;
+    return e;
+  }
+  if (reply->status < 200 || reply->status >= 300) return agent_refusal(node, *reply);
+  return std::nullopt;
+}
+
+void handle_vm_log(Context& ctx, const Route& route, const Identity& who, const HttpRequest& req,
+                   HttpResponse& res) {
   const std::string& vm = route.name;
   auto fail = [&](const Error& e) { write_error(res, e, vm, "vms"); };
   if (!ctx.agent_logs)
     return fail(make_error(ErrorCode::kUnavailable, "this controller reads no agent logs"));
   auto tail = read_tail_lines(req);
   if (!tail) return fail(tail.error());
+  auto follow = read_follow(req);
+  if (!follow) return fail(follow.error());
+  // A follow's share is taken first, as a watch's is: past it nothing is read.
+  std::shared_ptr<void> follow_slot;
+  if (*follow) {
+    bool server_full = false;
+    follow_slot = ctx.log_follows.acquire(who.user, &server_full);
+    if (!follow_slot) {
+      const LogFollowOptions& caps = ctx.options.log_follow;
+      return write_too_many_requests(
+          res, std::chrono::seconds(10),
+          server_full ? "too many VM log follows: the server holds " + std::to_string(caps.max_total) +
+                            ", the most it may; retry later"
+                      : "too many VM log follows: user \"" + who.user + "\" holds " +
+                            std::to_string(caps.max_per_identity) +
+                            ", the most one identity may; end one or retry later",
+          vm, "vms");
+    }
+  }
 
   auto record = ctx.store.get("VM", vm);
   if (!record) return fail(record.error());
@@ -117,21 +165,26 @@ void handle_vm_log(Context& ctx, const Route& route, const HttpRequest& req, Htt
   std::string path = "/v1/logs/" + vm;
   if (*tail) path += "?tailLines=" + std::to_string(**tail);
   auto reply = ctx.agent_logs->read_log(node, address, path);
-  if (!reply) {
-    Error e = reply.take_error();
-    if (e.code == ErrorCode::kTooLarge) {
-      e.message = "agent of node/" + node + ": " + e.message;
-    } else {
-      e.message = "cannot reach agent of node/" + node + " at " + address + ": " + e.message;
-    }
-    e.code = ErrorCode::kUnavailable;
-    logger("api")->info("log of vm/{}: {}", vm, e.message);
-    return fail(e);
+  if (auto e = agent_read_error(node, address, reply)) {
+    logger("api")->info("log of vm/{}: {}", vm, e->message);
+    return fail(*e);
   }
-  if (reply->status < 200 || reply->status >= 300) {
-    Error e = agent_refusal(node, *reply);
-    logger("api")->info("log of vm/{}: {}", vm, e.message);
-    return fail(e);
+  if (follow_slot) {
+    if (reply->start < 0 || reply->end != reply->start + static_cast<int64_t>(reply->body.size())) {
+      return fail(make_error(ErrorCode::kUnavailable,
+                             "agent of node/" + node +
+                                 " cannot follow logs (it is older than this controller); read "
+                                 "without follow"));
+    }
+    res.status = 200;
+    res.set_header("Content-Type", "text/plain; charset=utf-8");
+    auto session =
+        std::make_shared<FollowSession>(FollowTarget{vm, node, address}, std::move(reply->body),
+                                        reply->end, FollowClock::now(), ctx.options.log_follow);
+    res.events = ctx.log_follows.follow(std::move(session), *ctx.agent_logs, std::move(follow_slot));
+    // A backstop: the session ends itself at max_time, with a line saying so.
+    res.events_lifetime = ctx.options.log_follow.max_time + std::chrono::seconds(10);
+    return;
   }
   res.status = 200;
   res.set_content(std::move(reply->body), "text/plain; charset=utf-8");

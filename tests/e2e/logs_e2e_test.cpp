@@ -6,13 +6,17 @@
 // direct, unsigned call; a node token may not read logs through the API.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "client/client.h"
 #include "tests/e2e/token_cluster_fixture.h"
+#include "tests/support/paths.h"
+#include "tests/support/process.h"
 
 namespace corral::testing {
 namespace logs_e2e_test {
@@ -88,6 +92,66 @@ TEST_F(LogsE2E, CorralctlReadsTheLogThroughTheControllerFromASigningOnlyAgent) {
   auto answer = agent_client.request("GET", "/v1/logs/app");
   ASSERT_TRUE(answer.ok()) << answer.error().message;
   EXPECT_EQ(answer->status, 401) << answer->body;
+}
+
+// `corralctl logs -f` against a VM that prints a line every 100 ms: lines
+// written after the follow began arrive while it runs, and deleting the VM
+// ends it, with the controller's reason on stderr and exit code 0.
+TEST_F(LogsE2E, FollowStreamsNewLinesUntilTheVmIsDeleted) {
+  const std::string manifest = process_vm_manifest(
+      "ticker", ": " + marker() + "; i=0; while :; do echo line $i; i=$((i+1)); sleep 0.1; done");
+  auto r = ctl("admin-token", {"apply", "-f", manifest});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The number of the last line written before the follow starts.
+  auto last_number = [](const std::string& text) {
+    const size_t at = text.rfind("line ");
+    return at == std::string::npos ? -1 : std::atoi(text.c_str() + at + 5);
+  };
+  int before = -1;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        r = ctl("admin-token", {"logs", "ticker", "--tail", "1"});
+        before = last_number(r.out);
+        return r.exit_code == 0 && before >= 0;
+      },
+      60s))
+      << r.out << r.err << agent_->logs();
+
+  ProcessOptions p;
+  p.argv = {corralctl_binary(), "--server", controller_->url(), "logs", "ticker", "-f", "--tail", "1"};
+  p.env["CORRAL_TOKEN"] = "viewer-token";
+  p.stdout_path = dir_.file("follow.out");
+  p.stderr_path = dir_.file("follow.err");
+  Process follow(p);
+  ASSERT_TRUE(follow.started()) << follow.error();
+  // Ten lines past the one before the follow: the VM wrote them since.
+  std::string out;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        out = read_file(p.stdout_path);
+        return last_number(out) >= before + 10;
+      },
+      30s))
+      << out << read_file(p.stderr_path);
+  EXPECT_TRUE(follow.running());
+  // In order, none lost or twice: line k is followed by line k+1.
+  std::istringstream lines(out);
+  std::string line;
+  int expected = -1;
+  while (std::getline(lines, line)) {
+    const int n = last_number(line);
+    if (expected >= 0) {
+      EXPECT_EQ(n, expected) << out;
+    }
+    expected = n + 1;
+  }
+
+  r = ctl("admin-token", {"delete", "vm", "ticker"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto code = follow.wait(30s);
+  ASSERT_TRUE(code.has_value()) << "the follow did not end after its VM was deleted";
+  EXPECT_EQ(*code, 0) << read_file(p.stderr_path);
+  EXPECT_EQ(read_file(p.stderr_path), "corralctl: the server ended the follow: vm/ticker was deleted\n");
 }
 
 }  // namespace logs_e2e_test

@@ -69,6 +69,28 @@ TEST_F(AgentLogReaderTest, ReadsTheLogSignedWithTheNodesKey) {
   EXPECT_EQ(tail->body, "three\n");
 }
 
+// A follow's polls (controller/server/log_follow.h): each answer carries the
+// log's offsets, sinceBytes reads on from one, and a replaced file is read
+// from its start, which the start offset tells.
+TEST_F(AgentLogReaderTest, ReadsCarryTheLogsOffsetsAndSinceBytesReadsOnFromOne) {
+  loops::HttpAgentLogReader reader(&signer_);
+  // "status body [start,end)" of the answer to /v1/logs/web-1<query>.
+  auto read = [&](const std::string& query) {
+    auto r = reader.read_log("host-1", endpoint_->address(), "/v1/logs/web-1" + query);
+    if (!r) return "error: " + r.error().message;
+    return std::to_string(r->status) + " " + r->body + " [" + std::to_string(r->start) + "," +
+           std::to_string(r->end) + ")";
+  };
+  EXPECT_EQ(read("?tailLines=1"), "200 three\n [8,14)");
+  EXPECT_EQ(read("?sinceBytes=14"), "200  [14,14)") << "nothing new";
+  std::ofstream(dir_.path() / "logs" / "web-1.log", std::ios::app) << "four\nfive\n";
+  EXPECT_EQ(read("?sinceBytes=14&limitBytes=5"), "200 four\n [14,19)");
+  std::ofstream(dir_.path() / "logs" / "web-1.log", std::ios::trunc) << "new\n";
+  EXPECT_EQ(read("?sinceBytes=19"), "200 new\n [0,4)") << "replaced: read from its start";
+  EXPECT_EQ(read("?sinceBytes=-1"), "400 sinceBytes must be a non-negative integer, not \"-1\"\n [-1,-1)")
+      << "an error answer carries no offsets";
+}
+
 TEST_F(AgentLogReaderTest, TheSameReadTwiceInOneSecondIsNoReplay) {
   // Same node, path and second: only the nonce tells the two signatures apart.
   loops::HttpAgentLogReader reader(&signer_);

@@ -170,6 +170,26 @@ TEST(LogTail, LastLinesWithAndWithoutATrailingNewline) {
   EXPECT_EQ(tail_file(dir.path() / "none.log", 1, 1 << 20).error().code, ErrorCode::kNotFound);
 }
 
+TEST(LogTail, SinceReadsOnFromAnOffsetAndFromTheStartOfAReplacedFile) {
+  corral::testing::TempDir dir;
+  auto file = dir.path() / "a.log";
+  std::ofstream(file) << "a\nb\nc";
+  int64_t end = -1;
+  EXPECT_EQ(*tail_file(file, 1, 1 << 20, &end), "c");
+  EXPECT_EQ(end, 5) << "the file's size: where a follow goes on";
+  auto rest = read_since(file, 2, 1 << 20);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->text, "b\nc");
+  EXPECT_EQ(rest->start, 2);
+  EXPECT_EQ(rest->end(), 5);
+  EXPECT_EQ(read_since(file, 2, 2)->text, "b\n") << "at most max_bytes";
+  EXPECT_EQ(read_since(file, 5, 1 << 20)->text, "") << "nothing new";
+  auto replaced = read_since(file, 9, 1 << 20);
+  EXPECT_EQ(replaced->start, 0) << "past the end: the file was replaced";
+  EXPECT_EQ(replaced->text, "a\nb\nc");
+  EXPECT_EQ(read_since(dir.path() / "none.log", 0, 1).error().code, ErrorCode::kNotFound);
+}
+
 TEST(LogTail, ReadsBackAcrossBlocks) {
   corral::testing::TempDir dir;
   auto file = dir.path() / "big.log";

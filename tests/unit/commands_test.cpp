@@ -7,6 +7,7 @@
 #include "cli/delete.h"
 #include "cli/describe.h"
 #include "cli/discovery.h"
+#include "cli/get.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/cli_test_context.h"
 
@@ -105,6 +106,53 @@ TEST(Describe, NodeMemoryIsInBinaryUnitsNotRawKibibytes) {
   EXPECT_EQ(out.find("24683584Ki"), std::string::npos) << out;
   EXPECT_NE(out.find("memory: 23.5Gi"), std::string::npos) << out;
   EXPECT_NE(out.find("memory: 1Gi"), std::string::npos) << out;
+}
+
+// Issue 18 §5: every figure in describe is for people (api/units.h, the same
+// formats as `get -o wide` and `top`); -o yaml and -o json keep the API's values.
+TEST(Describe, PoolRatiosArePercentagesAndOvercommitIsAFactor) {
+  Json pool = Json::parse(R"({"apiVersion":"corral/v1","kind":"Pool",
+    "metadata":{"name":"web","creationTimestamp":"2026-09-21T07:33:20.000Z"},
+    "spec":{"overcommit":{"cpu":1.5,"memory":1},
+            "rebalance":{"maxImbalance":0.2,"highWatermark":0.85,"minGain":0.05}},
+    "status":{"capacity":{"cpu":"6000m","memory":"24683584Ki"},
+              "meanLoad":0.024333333333333335,"loadSpread":0.0123,
+              "nodeLoads":[{"name":"host-1","load":0.03,"deviation":-0.0057}]}})");
+  const std::string out = describe_object(*find_kind("pool"), pool, {}, std::chrono::system_clock::now());
+  for (const char* want :
+       {"cpu: 1.5×", "memory: 1×", "maxImbalance: 20%", "highWatermark: 85%", "minGain: 5%",
+        "cpu: 6\n", "memory: 23.5Gi", "meanLoad: 2.4%", "loadSpread: 1.2%", "load: 3%",
+        "deviation: -0.6%"})
+    EXPECT_NE(out.find(want), std::string::npos) << want << "\n" << out;
+  for (const char* raw : {"0.0243", "0.0123", "24683584Ki", "6000m", "0.85"})
+    EXPECT_EQ(out.find(raw), std::string::npos) << raw << "\n" << out;
+}
+
+TEST(Describe, NodeVmAndVMSetFiguresAreHumanAndYamlStaysRaw) {
+  CliHarness h;
+  Json node = Json::parse(R"({"apiVersion":"corral/v1","kind":"Node","metadata":{"name":"host-1"},
+    "spec":{},"status":{"phase":"Ready","availability":0.99912,
+    "capacity":{"cpu":"8","memory":"16777216Ki"},"usage":{"cpu":"1.5","memory":"1610612736"}}})");
+  h.client.put(node);
+  Json set = vmset();
+  set["spec"]["template"] = Json::parse(
+      R"({"spec":{"resources":{"cpu":"0.25","memory":"1048576Ki"},"env":[{"name":"N","value":"1"}]}})");
+  set["status"]["availability"] = 0.99990000000000001;
+  h.client.put(set);
+  ASSERT_EQ(run_describe(h.ctx, {{"node", "host-1"}}), 0) << h.err.str();
+  ASSERT_EQ(run_describe(h.ctx, {{"vmset", "frontend"}}), 0) << h.err.str();
+  const std::string out = h.out.str();
+  for (const char* want : {"availability: 0.99912", "memory: 16Gi", "cpu: 1500m", "memory: 1.5Gi",
+                           "availability: 0.9999\n", "cpu: 250m", "memory: 1Gi"})
+    EXPECT_NE(out.find(want), std::string::npos) << want << "\n" << out;
+  EXPECT_EQ(out.find("Ki\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("value: \"1\""), std::string::npos) << "a string that is no figure keeps its quotes\n" << out;
+
+  CliHarness yaml;
+  yaml.client.put(node);
+  ASSERT_EQ(run_get(yaml.ctx, {{"node", "host-1"}, "yaml"}), 0) << yaml.err.str();
+  EXPECT_NE(yaml.out.str().find("16777216Ki"), std::string::npos) << yaml.out.str();
+  EXPECT_NE(yaml.out.str().find("0.99912"), std::string::npos) << yaml.out.str();
 }
 
 TEST(Describe, NodeListsItsVMsAndWhatTheyAskFor) {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -21,6 +22,9 @@ class FakeAgentLogReader final : public server::AgentLogReader {
   // Set before the reads they are for.
   std::map<std::string, server::AgentReply> replies;  // address → answer (200 "" when absent)
   std::map<std::string, Error> failures;              // address → transport error
+  // When set, answers every read instead of the tables: a log that grows
+  // between a follow's polls (log_follow.h). Called under the fake's lock.
+  std::function<Result<server::AgentReply>(const std::string& path_and_query)> answer;
 
   Result<server::AgentReply> read_log(const std::string& node, const std::string& address,
                                       const std::string& path_and_query) override {
@@ -30,6 +34,7 @@ class FakeAgentLogReader final : public server::AgentLogReader {
     cv_.notify_all();
     cv_.wait(lock, [&] { return !held_; });
     --waiting_;
+    if (answer) return answer(path_and_query);
     if (auto it = failures.find(address); it != failures.end()) return it->second;
     if (auto it = replies.find(address); it != replies.end()) return it->second;
     return server::AgentReply{200, ""};

@@ -168,6 +168,24 @@ class FakeResourceClient final : public cli::ResourceClient {
     if (!objects["vms"].count(name)) return make_error(ErrorCode::kNotFound, "vms \"" + name + "\" not found");
     return logs[name];
   }
+  // "follow vms/web-1" (+ " tailLines=N"): the lines of logs[name], then the
+  // stream ends, as vm_log() answers otherwise.
+  Result<void> follow_vm_log(const std::string& name, int64_t tail_lines,
+                             const std::function<bool(const std::string&)>& on_line) override {
+    std::string call = "follow vms/" + name;
+    if (tail_lines >= 0) call += " tailLines=" + std::to_string(tail_lines);
+    if (auto e = injected(call)) return *e;
+    if (!objects["vms"].count(name)) return make_error(ErrorCode::kNotFound, "vms \"" + name + "\" not found");
+    std::string text = logs[name];
+    size_t at = 0;
+    while (at < text.size()) {
+      size_t nl = text.find('\n', at);
+      if (nl == std::string::npos) nl = text.size();
+      if (!on_line(text.substr(at, nl - at))) break;
+      at = nl + 1;
+    }
+    return Ok{};
+  }
 
  private:
   std::optional<Error> injected(const std::string& call) {

@@ -296,6 +296,39 @@ TEST(Logs, MissingVmAndOtherKindsAreErrors) {
   EXPECT_NE(h3.err.str().find("give one VM"), std::string::npos) << h3.err.str();
 }
 
+// logs -f: the lines as the server streams them; its last line, saying why
+// it ended, goes to stderr, and decides the exit code.
+TEST(Logs, FollowPrintsTheLinesAndTheServersLastWordOnStderr) {
+  CliHarness h;
+  h.client.put(vm("web-1", "host-1", "Running"));
+  h.client.logs["web-1"] = "one\ntwo\ncorral: follow ended: vm/web-1 was deleted\n";
+  EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, 5, true}), 0) << h.err.str();
+  EXPECT_EQ(h.out.str(), "one\ntwo\n");
+  EXPECT_EQ(h.err.str(), "corralctl: the server ended the follow: vm/web-1 was deleted\n");
+  EXPECT_EQ(h.client.calls, (std::vector<std::string>{"follow vms/web-1 tailLines=5"}));
+}
+
+TEST(Logs, FollowEndedByAnErrorExitsOneAndAVmLineLikeTheServersIsKept) {
+  CliHarness h;
+  h.client.put(vm("web-1", "host-1", "Running"));
+  h.client.logs["web-1"] =
+      "corral: follow ended: only the VM's text\nthree\n"
+      "corral: follow ended: error: cannot reach agent of node/host-1 at 127.0.0.1:9001: refused\n";
+  EXPECT_EQ(run_logs(h.ctx, {{"web-1"}, -1, true}), 1);
+  EXPECT_EQ(h.out.str(), "corral: follow ended: only the VM's text\nthree\n");
+  EXPECT_EQ(h.err.str(),
+            "corralctl: the server ended the follow: error: cannot reach agent of node/host-1 at "
+            "127.0.0.1:9001: refused\n");
+
+  CliHarness refused;
+  refused.client.put(vm("web-1", "host-1", "Running"));
+  refused.client.fail["follow vms/web-1"] = {make_error(
+      ErrorCode::kTooManyRequests, "too many VM log follows: user \"alice\" holds 8, the most one "
+                                   "identity may; end one or retry later")};
+  EXPECT_EQ(run_logs(refused.ctx, {{"web-1"}, -1, true}), 1);
+  EXPECT_EQ(refused.err.str().rfind("error: too many VM log follows", 0), 0u) << refused.err.str();
+}
+
 }  // namespace node_commands_test
 }  // namespace corral::cli
 

@@ -36,6 +36,16 @@ TEST(Printers, TableColumnsArePaddedWithThreeSpaces) {
             "b             10m\n");
 }
 
+TEST(Printers, VmWideRequestsReadAsNodesDo) {
+  const KindInfo& k = *find_kind("vm");
+  Json vm = Json::parse(R"({"apiVersion":"corral/v1","kind":"VM","metadata":{"name":"web-1"},
+    "spec":{"resources":{"cpu":"0.25","memory":"1048576Ki"}}})");
+  Row wide = table_row(k, vm, true, at("2026-09-21T07:38:20.000Z"));
+  ASSERT_GE(wide.size(), 10u);
+  EXPECT_EQ(wide[8], "250m");
+  EXPECT_EQ(wide[9], "1Gi");
+}
+
 TEST(Printers, MinWidthsKeepLaterRowsAligned) { EXPECT_EQ(render_rows({{"x", "y"}}, {5}), "x       y\n"); }
 
 TEST(Printers, PoolRowShowsNodesCapacityLoadAndAge) {
