@@ -82,6 +82,9 @@ lb_failover_bench|failed after detection|=|0|requests|README; RESULTS.md (issue 
 sim_cluster_bench|placements/s with 300k placed|>=|10000|/s|issue 17 §2 (the scheduler's passes; simulated cluster, 10,000 nodes)
 sim_cluster_bench|rebalance round|<=|200|ms|issue 17 §2 (MoveLoop pass that starts moves, input built included; the longest after the first)
 sim_cluster_bench|fail-over p99 (simulated)|<=|3|s|issue 4; issue 17 §2 (1 node of 10,000)
+ui_bench|sync at 5,000 hosts|<=|10|s|issue 18 §1 (the dashboard stays usable at 5,000 hosts)
+ui_bench|slowest render|<=|100|ms|issue 18 §1 (every tab's redraw, 5,000 hosts, 20,000 VMs)
+ui_bench|NotReady on the page p50|<=|2000|ms|issue 18 §1 (a NotReady host shows within 2 s of the API saying so)
 soak|invariant violations|=|0|violations|issue 17 §4 (no VM twice, placed ≤ 5 s, no acknowledged object lost)
 soak|max placement latency|<=|5|s|issue 17 §4 (every VM of a set that fits placed within 5 s)
 soak|controller RSS growth (life ends)|<=|5|%|issue 17 §4 (after warm-up — the first 10-minute controller life — over the hour: end of the second life to end of the last)
@@ -96,7 +99,7 @@ soak|database size growth (life ends)|<=|5|%|issue 17 §4 (Events expire after 5
 #   time-out s | --quick time-out s | estimated s (documented size) | needs
 # The documented sizes are the commands in bench/RESULTS.md (defaults where it
 # runs the defaults). needs: etcd (/usr/bin/etcd, which tests/support starts),
-# lb-tools (nginx, haproxy, wrk, taskset), fds=N (an open-files hard limit),
+# lb-tools (nginx, haproxy, wrk, taskset), chromium (ui_bench), fds=N (an open-files hard limit),
 # opt-in (not in a full run: only with --only NAME or --soak).
 JOBS="
 codec_bench|codec_bench|--benchmark_min_time=1|--benchmark_min_time=0.01|300|60|10|
@@ -118,6 +121,7 @@ lb_slow_body_bench|lb_slow_body_bench||--clients 20 --body-mib 1 --seconds 2|300
 lb_failover_bench|lb_failover_bench|--trials 10|--trials 1 --clients 1|900|180|120|
 false_failover_bench|false_failover_bench|--agents 20 --seconds 600|--agents 2 --seconds 5|900|120|620|
 sim_cluster_bench|sim_cluster_bench|--nodes 10000 --vms 300000|--nodes 100 --vms 2000|3600|120|600|
+ui_bench|ui_bench|--nodes 5000 --vms 20000 --trials 10|--nodes 100 --vms 400 --trials 2|900|180|120|chromium
 soak|soak|--minutes 60 --event-ttl-minutes 5|--seconds 60 --controller-restart-seconds 30 --sim-agents 5 --real-agents 2|4500|240|3660|opt-in
 "
 
@@ -421,6 +425,16 @@ parse_convergence_bench() {
     "$(grab "$log" "s/^rounds with moves ([0-9]+), moves ([0-9]+) \\(cancelled ([0-9]+)\\).*/\\1 rounds, \\2 moves (\\3 cancelled)/p")"
 }
 
+parse_ui_bench() {
+  local log=$1
+  fig ui_bench "sync at 5,000 hosts" "$(grab "$log" "s/^sync: ($N) s .*/\1/p")" s
+  fig ui_bench "slowest render" \
+    "$(sed -nE "s/^render .* max +($N) ms.*/\1/p" "$log" 2>/dev/null | sort -g | tail -1)" ms
+  fig ui_bench "NotReady on the page p50" "$(grab "$log" "s/^NotReady: .* p50 ($N) ms.*/\1/p")" ms
+  info ui_bench "NotReady max; page heap" \
+    "$(grab "$log" "s/^NotReady: .* max ($N) ms.*/\1 ms/p"); $(grab "$log" "s/^page heap: ($N) MiB.*/\1 MiB/p")"
+}
+
 parse_sim_cluster_bench() {
   local log=$1
   fig sim_cluster_bench "placements/s with 300k placed" "$(grab "$log" "s/^placement: the scheduler's passes .* = ($N) VMs\/s.*/\\1/p")" /s
@@ -527,6 +541,7 @@ missing_for() {
   for need in ${1//,/ }; do
     case "$need" in
       etcd) [ -x /usr/bin/etcd ] || { echo "etcd not installed (apt-get install etcd-server)"; return; } ;;
+      chromium) have_program chromium || { echo "chromium not installed (apt-get install chromium)"; return; } ;;
       lb-tools)
         for tool in nginx haproxy wrk taskset; do
           have_program "$tool" || { echo "$tool not installed (bash bench/install-bench-deps.sh)"; return; }

@@ -185,6 +185,7 @@ cat <<MSG
 Corral is running: controller at $server and agents node-1..3 (data in
 .corral/, logs in .corral/logs). Each VM of vmset/frontend is a python3 web
 server on a loopback port: see ADDRESS in 'corralctl get vms'.
+The dashboard: $server/ui/ (no sign-in: this local controller has no tokens).
 Reach it with:
   export CORRAL_SERVER=$server PATH="$root/build/cli:\$PATH"
   corralctl get pools,vmsets,vms

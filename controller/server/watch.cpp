@@ -80,7 +80,14 @@ class WatchSource final : public EventSource {
     logger("api")->debug("watch {} ended after {} events", what_, sent_);
   }
 
-  void start(std::function<void()> wake) override { watch_->on_ready(std::move(wake)); }
+  void start(std::function<void()> wake) override {
+    // A snapshot of nothing has no event to wake a pull: the BOOKMARK that
+    // ends it must go out all the same.
+    const bool bookmark_now = kinds_ && kinds_->bookmark_due && kinds_->snapshot_left == 0;
+    auto first = bookmark_now ? wake : std::function<void()>();
+    watch_->on_ready(std::move(wake));
+    if (first) first();
+  }
 
   Pull pull(std::string& out) override {
     // Bounded, so that a watch replaying a long history shares the I/O

@@ -207,6 +207,16 @@ TEST_F(KubectlTest, LabelAnnotatePatchScaleAndEdit) {
   EXPECT_EQ(get("vmsets", "web")["spec"]["replicas"], 6);
 }
 
+TEST_F(KubectlTest, AuthWhoamiNamesTheTokensUserAndRole) {
+  // kubectl sends the review as protobuf; the server reads the token, not the body.
+  const std::string admin = ok({"auth", "whoami"});
+  EXPECT_NE(admin.find("alice"), std::string::npos) << admin;
+  EXPECT_NE(admin.find("corral:admin"), std::string::npos) << admin;
+  auto viewer = kubectl({"auth", "whoami"}, "view");
+  EXPECT_EQ(viewer.exit_code, 0) << viewer.err;
+  EXPECT_NE(viewer.out.find("corral:viewer"), std::string::npos) << viewer.out;
+}
+
 TEST_F(KubectlTest, GetPrintsTheColumnsCorralctlPrints) {
   ok({"apply", "-f", manifest("web.yaml", kVMSet)});
   std::string out = ok({"get", "vmsets"});

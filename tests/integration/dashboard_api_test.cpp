@@ -190,6 +190,14 @@ TEST_F(DashboardApiTest, WatchOfSeveralKindsSendsASnapshotABookmarkThenChanges) 
             (std::vector<std::string>{"ADDED VM/vm-2", "DELETED VM/vm-1"}));
 }
 
+TEST_F(DashboardApiTest, WatchOfSeveralKindsOfAnEmptyClusterStillEndsItsSnapshot) {
+  start();
+  auto s = read_stream(*viewer_, "/apis/corral/v1/watch?kinds=nodes,vms&timeoutSeconds=5", 1);
+  ASSERT_EQ(s.status, 200) << s.body;
+  ASSERT_EQ(s.lines.size(), 1u) << "no BOOKMARK before the timeout: " << s.body;
+  EXPECT_EQ(s.lines[0]["type"], "BOOKMARK");
+}
+
 TEST_F(DashboardApiTest, WatchOfSeveralKindsIsAuthorisedKindByKind) {
   start();
   auto node_client = h_.client("node-a-token");
