@@ -201,6 +201,18 @@ TEST_F(DashboardE2E, ShowsTheClusterAsTheApiSeesItAndFollowsAHostDying) {
   browser_->evaluate("document.querySelector('.hostrow[data-host=\"dash-b\"] [data-action=uncordon]').click()");
   EXPECT_TRUE(wait_for([&] { return !get("nodes", "dash-b")["spec"].value("unschedulable", true); }, 10s));
 
+  // ... drains (a second click within 5 s confirms) ...
+  browser_->evaluate("document.querySelector('.hostrow[data-host=\"dash-b\"] [data-action=drain]').click()");
+  EXPECT_FALSE(get("nodes", "dash-b")["spec"].value("drain", false)) << "one click is not enough";
+  browser_->evaluate("document.querySelector('.hostrow[data-host=\"dash-b\"] [data-action=drain]').click()");
+  EXPECT_TRUE(wait_for([&] { return get("nodes", "dash-b")["spec"].value("drain", false); }, 10s));
+  EXPECT_TRUE(browser_->wait_until("document.querySelector('.hostrow.draining[data-host=\"dash-b\"]')", 5s));
+  browser_->evaluate("document.querySelector('.hostrow[data-host=\"dash-b\"] [data-action=uncordon]').click()");
+  EXPECT_TRUE(wait_for([&] {
+    Json spec = get("nodes", "dash-b")["spec"];
+    return !spec.value("drain", true) && !spec.value("unschedulable", true);
+  }, 10s));
+
   // ... and scales.
   show("vmsets");
   browser_->evaluate("document.querySelector('[data-vmset=frontend] input.replicas').value = '2';"

@@ -329,7 +329,8 @@ TEST(Packages, InstallInAThrowawayRootWhereTheControllerAnswersReadyz) {
   for (size_t i = 1; i + 1 < argv.size(); ++i) {
     if (argv[i] == "--listen" || argv[i] == "--heartbeat-listen") argv[i + 1] = "127.0.0.1:0";
     if (argv[i] == "--data-dir") argv[i + 1] = dir.file("state");
-    if (argv[i + 1].rfind("/etc/corral/", 0) == 0) argv[i + 1] = root + argv[i + 1];
+    if (argv[i + 1].rfind("/etc/corral/", 0) == 0 || argv[i + 1].rfind("/usr/share/corral/", 0) == 0)
+      argv[i + 1] = root + argv[i + 1];
   }
   Daemon controller("installed corral-controller", 60s);
   std::string error;
@@ -338,6 +339,8 @@ TEST(Packages, InstallInAThrowawayRootWhereTheControllerAnswersReadyz) {
   EXPECT_EQ(http_get(address, "/readyz").status, 200) << controller.logs();
   // The installed tokens file is in force: no token, no API.
   EXPECT_EQ(http_get(address, "/apis/corral/v1/vms").status, 401) << controller.logs();
+  // The dashboard, from the package's copy of ui/ (--ui-dir in the env file).
+  EXPECT_EQ(http_get(address, "/ui/app.js").status, 200) << controller.logs();
   controller.stop();
 
   // Purging the controller takes its tokens file and env file with it, and
