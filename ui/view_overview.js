@@ -33,6 +33,12 @@ function deviationHistogram(nodeLoads, band) {
     svg('text', { class: 'axis', x: width, y: height + 11, 'text-anchor': 'end' }, '+50%'));
 }
 
+// A deviation from L with its sign; none for what rounds to zero ("-0.0%").
+function signedPercent(d) {
+  if (Math.abs(d) < 0.0005) return '±0.0%';
+  return (d > 0 ? '+' : '') + percent(d);
+}
+
 function poolCard(pool, state) {
   const st = pool.status || {}, name = pool.metadata.name;
   const cap = st.capacity || {}, alloc = st.allocated || {}, used = st.used || {};
@@ -65,7 +71,7 @@ function poolCard(pool, state) {
           ` · band ±${percent(band, 0)}`),
         deviationHistogram(loads, band),
         h('ul', { class: 'deviations' }, loads.slice(0, 3).map((n) =>
-          h('li', {}, `${n.name}: ${percent(n.load)} (${n.deviation >= 0 ? '+' : ''}${percent(n.deviation)})`)))),
+          h('li', {}, `${n.name}: ${percent(n.load)} (${signedPercent(n.deviation)})`)))),
       h('div', { class: 'pillar' },
         h('h3', {}, 'Availability R = 1 − Π(1 − Rᵢ)'),
         vmsets.length === 0 ? h('p', { class: 'muted' }, 'no VMSets in this pool') :
