@@ -165,7 +165,10 @@ std::filesystem::path QemuDriver::qmp_socket(const std::string& vm) const {
 }
 
 InstanceStatus QemuDriver::with_condition(InstanceStatus status) const {
-  if (status.state == InstanceState::kRunning) status.conditions.push_back(accel_condition(accel_));
+  if (status.state != InstanceState::kRunning) return status;
+  std::lock_guard lock(mu_);
+  auto it = adopted_accel_.find(status.name);
+  status.conditions.push_back(accel_condition(it == adopted_accel_.end() ? accel_ : it->second));
   return status;
 }
 
@@ -178,6 +181,10 @@ Result<InstanceStatus> QemuDriver::start(const VmInstance& vm) {
   paths.qmp_socket = qmp_socket(vm.name);
   std::error_code ec;
   std::filesystem::remove(paths.qmp_socket, ec);  // a previous copy's
+  {
+    std::lock_guard lock(mu_);
+    adopted_accel_.erase(vm.name);
+  }
   VmInstance run = vm;
   run.runtime.command = qemu_argv(vm, paths, accel_, options_.bind_address);
   auto started = processes_.start(run);
@@ -222,6 +229,8 @@ Result<void> QemuDriver::destroy(const std::string& name) {
   auto r = processes_.destroy(name);
   std::error_code ec;
   std::filesystem::remove(qmp_socket(name), ec);
+  std::lock_guard lock(mu_);
+  adopted_accel_.erase(name);
   return r;
 }
 
@@ -236,6 +245,16 @@ Result<InstanceStats> QemuDriver::stats(const std::string& name) { return proces
 Result<InstanceStatus> QemuDriver::adopt(const VmInstance& vm, const InstanceHandle& handle) {
   auto adopted = processes_.adopt(vm, handle);
   if (!adopted) return adopted;
+  // Started by an earlier agent, whose accelerator may not be this one's: its
+  // own command line says which it runs on.
+  const std::string argv =
+      read_whole(options_.proc_root / "proc" / std::to_string(handle.pid) / "cmdline");
+  const bool kvm = argv.find(std::string("-accel\0kvm\0", 11)) != std::string::npos;
+  if (kvm != accel_.kvm) {
+    std::lock_guard lock(mu_);
+    adopted_accel_[vm.name] = AccelChoice{
+        kvm, std::string("adopted: started on ") + (kvm ? "KVM" : "TCG") + " by an earlier agent"};
+  }
   return with_condition(std::move(*adopted));
 }
 

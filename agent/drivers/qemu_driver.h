@@ -20,6 +20,7 @@
 //    (self-fencing: one grace for all) signals only: QEMU quits on SIGTERM.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -58,6 +59,9 @@ class QemuDriver final : public Driver {
   DriverOptions options_;
   AccelChoice accel_;
   ProcessDriver processes_;
+  mutable std::mutex mu_;
+  // Adopted VMs whose QEMU runs on the other accelerator than accel_.
+  std::map<std::string, AccelChoice> adopted_accel_;  // guarded by mu_
 };
 
 // The accelerator for this agent process, probed once (later calls return the

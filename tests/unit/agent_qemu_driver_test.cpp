@@ -211,6 +211,17 @@ TEST(QemuDriverGuest, BootsOnTcgAnswersQueryStatusAndQuitsOverQmp) {
     return text.find("corral-guest: booted as web-1") != std::string::npos;
   }));
 
+  // An agent that would use KVM adopts it: the condition is the accelerator
+  // this QEMU runs on (its argv), not the adopter's.
+  {
+    QemuDriver adopter(options, AccelChoice{true, "KVM: a probe guest booted"});
+    auto adopted = adopter.adopt(vm, InstanceHandle{started->pid, started->start_time, started->port});
+    ASSERT_TRUE(adopted.ok()) << adopted.error().message;
+    ASSERT_EQ(adopted->conditions.size(), 1u);
+    EXPECT_EQ(adopted->conditions[0].reason, "TCG");
+    EXPECT_EQ(adopted->conditions[0].message, "adopted: started on TCG by an earlier agent");
+  }  // its destructor leaves the VM running
+
   // Stopped over QMP (quit): QEMU exits on its own, well within the grace.
   const auto before = std::chrono::steady_clock::now();
   ASSERT_TRUE(driver.stop("web-1").ok());
