@@ -18,7 +18,7 @@ mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 
 need=()
-for pkg in linux-image-cloud-amd64 busybox-static; do
+for pkg in linux-image-cloud-amd64 busybox-static cpio; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -105,7 +105,9 @@ while :; do sleep 3600; done
 EOF
 chmod +x "$root/init"
 
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.tmp"
+# Fixed times and order: the same packages give the same bytes.
+find "$root" -exec touch -h -d @0 {} +
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible | gzip -1n) >"$out/initramfs.tmp"
 mv "$out/initramfs.tmp" "$out/initramfs"
 cp "$kernel" "$out/vmlinuz.tmp" && mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 echo "$out/vmlinuz"

@@ -16,6 +16,7 @@ std::string missing_qemu_guest_prerequisites() {
   if (std::system("dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | "
                   "grep -q 'install ok installed'") != 0)
     missing += " busybox-static";
+  if (std::system("command -v cpio >/dev/null 2>&1") != 0) missing += " cpio";
   return missing;
 }
 
