@@ -105,7 +105,9 @@ TEST_F(QemuE2E, AGuestBootsServesItsNameLogsItsConsoleAndEndsWithItsVm) {
   ASSERT_TRUE(wait_for(
       [&] {
         Json v = vm("web-1");
-        if (!v.is_object() || v["status"].value("phase", "") != "Running") return false;
+        if (!v.is_object() || !v.contains("status") || !v["status"].is_object() ||
+            v["status"].value("phase", "") != "Running")
+          return false;
         address = v["status"].value("address", "");
         return !address.empty();
       },
@@ -141,6 +143,22 @@ TEST_F(QemuE2E, AGuestBootsServesItsNameLogsItsConsoleAndEndsWithItsVm) {
               << c.value("message", "") << "\n";
   }
   EXPECT_TRUE(accel_reported) << status.dump();
+
+  // Its use is its QEMU process's, measured as any process VM's: the guest's
+  // memory is in QEMU's resident set.
+  std::string memory;
+  EXPECT_TRUE(wait_for(
+      [&] {
+        Json st = vm("web-1")["status"];
+        if (!st.is_object() || !st.contains("usage") || !st["usage"].contains("memory") ||
+            !st["usage"]["memory"].is_string())
+          return false;
+        memory = st["usage"]["memory"].get<std::string>();
+        return !memory.empty() && memory != "0";
+      },
+      15s))
+      << vm("web-1").dump();
+  std::cout << "measured memory of the guest's QEMU: " << memory << "\n";
 
   // The serial console is the VM's log.
   r = ctl({"logs", "web-1"});
