@@ -60,6 +60,8 @@ struct Flags {
   std::string stop_grace = "10s";
   std::string restart_window = "5m";
   std::string advertise_address;
+  std::string qemu_accel = "auto";
+  std::string qemu_probe_kernel;
 };
 
 int fail(const std::string& message) {
@@ -77,7 +79,7 @@ bool is_loopback_host(const std::string& host) {
 void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--server", f.server, "Controller base URL, or several comma-separated (one cluster's controllers: a beat that cannot reach one goes to the next), e.g. https://c1:7443,https://c2:7443")->required();
   app.add_option("--node", f.node, "This node's name (DNS-1123)")->required();
-  app.add_option("--driver", f.driver, "process | sim | libvirt: how VMs run here")->required();
+  app.add_option("--driver", f.driver, "process | sim | libvirt | qemu: how VMs run here")->required();
   app.add_option("--data-dir", f.data_dir,
                  "Directory for the state file and VM logs (logs/<vm>.log); created if missing")
       ->required();
@@ -123,6 +125,13 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--advertise-address", f.advertise_address,
                  "HOST:PORT the controller and peers use to reach the local endpoint (the "
                  "node's address); default: the address --listen bound. For NAT or a proxy");
+  app.add_option("--qemu-accel", f.qemu_accel,
+                 "qemu driver: auto (KVM when /dev/kvm opens and a probe kernel boots on it, "
+                 "else TCG) | kvm | tcg")
+      ->capture_default_str();
+  app.add_option("--qemu-probe-kernel", f.qemu_probe_kernel,
+                 "qemu driver: the kernel the KVM probe boots (default: the newest "
+                 "/boot/vmlinuz-*)");
 }
 
 // Everything the flags say, checked; the first problem is returned.
@@ -239,13 +248,16 @@ int main(int argc, char** argv) {
   driver_options.proc_root = f.proc_root;
   driver_options.clock = &clock;
   driver_options.stop_grace = *stop_grace;
+  driver_options.qemu_accel = f.qemu_accel;
+  driver_options.qemu_probe_kernel = f.qemu_probe_kernel;
   // Process VMs are fenced by a watchdog outside this process too, so that a
   // dead or frozen agent still fences (agent/fence/watchdog.h). The sim
   // driver runs nothing outside the agent; libvirt domains are fenced by the
   // agent's own thread only (agent/README.md says why).
   std::unique_ptr<corral::agent::GuardFile> guard;
   const auto watchdog_paths = corral::agent::watchdog_paths(data_dir);
-  if (f.driver == "process") {
+  // A qemu VM is a QEMU process run by the process driver: fenced the same way.
+  if (f.driver == "process" || f.driver == "qemu") {
     auto opened = corral::agent::GuardFile::open(watchdog_paths.guard, *stop_grace);
     if (!opened) return fail(opened.error().message);
     guard = std::move(*opened);

@@ -64,6 +64,11 @@ VmReport make_report(const TrackedVm& vm, const InstanceStatus* instance,
     if (instance->port > 0) r.address = context.vm_host + ":" + std::to_string(instance->port);
     r.pid = instance->pid;
     r.conditions.push_back(limits_condition(*instance, vm));
+    for (Condition c : instance->conditions) {
+      if (c.lastTransitionTime.empty() && vm.started)
+        c.lastTransitionTime = format_time(vm.started_wall);
+      r.conditions.push_back(std::move(c));
+    }
     // Ready: the VM runs. There are no readiness probes yet, so running is
     // the best the agent knows; VMSet.status.ready counts this condition.
     Condition ready;

@@ -87,8 +87,9 @@ Result<void> validate_heartbeat(const HeartbeatRequest& r) {
     errs.push_back({"time", "not an RFC 3339 time: \"" + r.time + "\"", ""});
   // Node.status.driver allows these (api/validate.cpp); the heartbeat writes
   // status without normalising it, so it checks here.
-  if (!r.driver.empty() && r.driver != "process" && r.driver != "libvirt" && r.driver != "sim")
-    errs.push_back({"driver", "must be process, libvirt or sim, not \"" + r.driver + "\"", ""});
+  if (!r.driver.empty() && r.driver != "process" && r.driver != "libvirt" && r.driver != "qemu" &&
+      r.driver != "sim")
+    errs.push_back({"driver", "must be process, libvirt, qemu or sim, not \"" + r.driver + "\"", ""});
   if (r.restartWindowSeconds < 0)
     errs.push_back({"restartWindowSeconds", "must not be negative", ""});
   check_nonnegative(r.capacity, "capacity", errs);

@@ -80,7 +80,7 @@ struct HeartbeatRequest {
   ResourceList allocatable;        // capacity less what is reserved for the host
   ResourceList usage;              // measured, smoothed
   std::string address;             // host:port of the agent's local endpoint
-  std::string driver;              // process | libvirt | sim
+  std::string driver;              // process | libvirt | qemu | sim
   std::string agentVersion;
   // VMs whose report changed since the last acknowledged heartbeat; all of them
   // when `fullReport` (first heartbeat, after an error, and every 30th).

@@ -173,12 +173,32 @@ void check_toleration(Checker& c, const std::string& p, const Toleration& t) {
            /*allow_empty=*/true);
 }
 
+// A QEMU guest boots a kernel (with an optional initramfs and arguments) or a
+// disk image; its files are paths on the node, so absolute.
+void check_qemu_runtime(Checker& c, const std::string& p, const RuntimeSpec& r) {
+  if (r.kernel.empty() && r.image.empty())
+    c.add(join_path(p, "kernel"), "required for the qemu driver (or image)");
+  const std::pair<const char*, const std::string*> files[] = {
+      {"kernel", &r.kernel}, {"initrd", &r.initrd}, {"image", &r.image}};
+  for (const auto& [field, value] : files)
+    if (!value->empty() && (*value)[0] != '/') c.add(join_path(p, field), "must be an absolute path");
+  if (r.kernel.empty()) {
+    if (!r.initrd.empty()) c.add(join_path(p, "initrd"), "requires kernel");
+    if (!r.cmdline.empty()) c.add(join_path(p, "cmdline"), "requires kernel");
+  }
+  if (r.cmdline.find_first_of("\n\r") != std::string::npos)
+    c.add(join_path(p, "cmdline"), "must be one line");
+  if (r.guestPort < 0 || r.guestPort > 65535)
+    c.add(join_path(p, "guestPort"), "must be between 1 and 65535 (0: none)");
+}
+
 void check_runtime(Checker& c, const std::string& p, const RuntimeSpec& r) {
-  c.one_of(join_path(p, "driver"), r.driver, {"process", "libvirt", "sim"});
+  c.one_of(join_path(p, "driver"), r.driver, {"process", "libvirt", "qemu", "sim"});
   if (r.driver == "process") {
     if (r.command.empty() || r.command[0].empty())
       c.add(join_path(p, "command"), "required for the process driver");
   }
+  if (r.driver == "qemu") check_qemu_runtime(c, p, r);
   c.resources_non_negative(join_path(p, "sim"), ResourceList{r.sim.cpu, r.sim.memory});
   c.add_all(validate_env(join_path(p, "env"), r.env));
 }
@@ -302,7 +322,7 @@ std::vector<Cause> validate(const Node& node) {
   c.conditions("status.conditions", st.conditions);
   c.at_least<int32_t>("status.lease.durationSeconds", st.lease.durationSeconds, 0);
   c.ratio("status.availability", st.availability);
-  c.one_of("status.driver", st.driver, {"process", "libvirt", "sim"}, /*allow_empty=*/true);
+  c.one_of("status.driver", st.driver, {"process", "libvirt", "qemu", "sim"}, /*allow_empty=*/true);
   return c.take();
 }
 

@@ -64,6 +64,9 @@ struct InstanceStatus {
   // why (it becomes a VM status condition).
   bool limits_enforced = false;
   std::string limits_message;
+  // What the driver adds to the VM's conditions while it runs (qemu:
+  // Accelerated); lastTransitionTime is filled in with the start time.
+  std::vector<Condition> conditions;
 };
 
 // Measured use of one instance.
@@ -138,9 +141,14 @@ struct DriverOptions {
   // driver registers every selfFence VM's process there before it may exec,
   // and removes it once reaped. Null: none (tests, other drivers). Not owned.
   GuardFile* guard = nullptr;
+  // The qemu driver: its binary, "auto" | "kvm" | "tcg", and the kernel the
+  // KVM probe boots ("auto"; empty: the newest /boot/vmlinuz-*).
+  std::string qemu_binary = "qemu-system-x86_64";
+  std::string qemu_accel = "auto";
+  std::filesystem::path qemu_probe_kernel;
 };
 
-// Makes the driver registered under `name` ("libvirt", "process", "sim").
+// Makes the driver registered under `name` ("libvirt", "process", "qemu", "sim").
 // NotFound with the known names when there is no such driver.
 Result<std::unique_ptr<Driver>> make_driver(const std::string& name, const DriverOptions& options);
 // The registered names, sorted.

@@ -12,6 +12,7 @@ using DriverFactory = Result<std::unique_ptr<Driver>> (*)(const DriverOptions&);
 
 Result<std::unique_ptr<Driver>> make_libvirt_driver(const DriverOptions& options);
 Result<std::unique_ptr<Driver>> make_process_driver(const DriverOptions& options);
+Result<std::unique_ptr<Driver>> make_qemu_driver(const DriverOptions& options);
 Result<std::unique_ptr<Driver>> make_sim_driver(const DriverOptions& options);
 
 }  // namespace corral::agent

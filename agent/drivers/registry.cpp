@@ -22,6 +22,7 @@ struct Registration {
 constexpr Registration kDrivers[] = {
     {"libvirt", &make_libvirt_driver},
     {"process", &make_process_driver},
+    {"qemu", &make_qemu_driver},
     {"sim", &make_sim_driver},
 };
 

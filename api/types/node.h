@@ -59,7 +59,7 @@ struct NodeStatus {
   std::string lastHeartbeatTime;
   NodeLease lease;
   double availability = 1.0;       // Rᵢ: share of the last window with a fresh lease, in [0,1]
-  std::string driver;              // process | libvirt | sim
+  std::string driver;              // process | libvirt | qemu | sim
   std::string agentVersion;
   std::string address;             // host:port of the agent's local endpoint (peer probes)
   template <class V> void visit(V& v) {

@@ -30,15 +30,20 @@ struct SimLoad {
   template <class V> void visit(V& v) { v("cpu", cpu); v("memory", memory); }
 };
 struct RuntimeSpec {
-  std::string driver = "process";  // process | libvirt | sim
+  std::string driver = "process";  // process | libvirt | qemu | sim
   std::vector<std::string> command;        // process: argv; ${PORT} and ${CORRAL_*} substituted
   EnvList env;                     // process: extra environment (api/types/env.h)
-  std::string image;               // libvirt: disk image path
+  std::string image;               // libvirt, qemu: disk image path (qemu: a virtio disk)
   std::string domainType;          // libvirt: e.g. "test", "kvm"; empty = the connection's default
   SimLoad sim;                     // sim: scripted load
+  std::string kernel;              // qemu: the guest kernel (absolute path on the node)
+  std::string initrd;              // qemu: its initramfs (absolute path); needs kernel
+  std::string cmdline;             // qemu: more kernel arguments; ${CORRAL_*} substituted
+  int32_t guestPort = 0;           // qemu: the guest's TCP port published at ${PORT}; 0 = none
   template <class V> void visit(V& v) {
     v("driver", driver); v("command", command); v("env", env); v("image", image);
-    v("domainType", domainType); v("sim", sim);
+    v("domainType", domainType); v("sim", sim); v("kernel", kernel); v("initrd", initrd);
+    v("cmdline", cmdline); v("guestPort", guestPort);
   }
 };
 

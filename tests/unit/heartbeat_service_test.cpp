@@ -380,7 +380,7 @@ TEST_F(HeartbeatServiceTest, ImpossibleValuesAreInvalidWithTheirFieldPath) {
     EXPECT_TRUE(has_cause(r.error(), std::string(c.path) + "." + c.field)) << r.error().to_string();
   }
   Json driver = request();
-  driver["driver"] = "qemu";
+  driver["driver"] = "docker";
   auto d = beat(driver);
   ASSERT_FALSE(d.ok());
   EXPECT_TRUE(has_cause(d.error(), "driver")) << d.error().to_string();

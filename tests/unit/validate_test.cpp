@@ -286,13 +286,45 @@ TEST(Validate, ProcessDriverNeedsCommand) {
   EXPECT_EQ(validate(v), std::vector<Cause>{});
 }
 
+TEST(Validate, QemuDriverNeedsAKernelOrAnImageAtAbsolutePaths) {
+  VMSet v = valid_vmset();
+  RuntimeSpec& rt = v.spec.templ.spec.runtime;
+  rt.driver = "qemu";
+  rt.command = {};
+  EXPECT_EQ(validate(v), only("spec.template.spec.runtime.kernel",
+                              "required for the qemu driver (or image)"));
+  rt.kernel = "/srv/guest/vmlinuz";
+  rt.initrd = "/srv/guest/initramfs";
+  rt.cmdline = "quiet";
+  rt.guestPort = 80;
+  EXPECT_EQ(validate(v), std::vector<Cause>{});
+  rt.kernel = "";
+  rt.image = "/srv/guest/disk.qcow2";
+  rt.initrd = "guest/initramfs";
+  rt.guestPort = 70000;
+  auto causes = validate(v);
+  EXPECT_EQ(message_at(causes, "spec.template.spec.runtime.initrd"), "must be an absolute path");
+  EXPECT_EQ(message_at(causes, "spec.template.spec.runtime.cmdline"), "requires kernel");
+  EXPECT_EQ(message_at(causes, "spec.template.spec.runtime.guestPort"),
+            "must be between 1 and 65535 (0: none)");
+  EXPECT_EQ(causes.size(), 4u);  // initrd twice: relative, and without a kernel
+  rt.image = "disk.img";
+  rt.initrd = "";
+  rt.cmdline = "a\nb";
+  rt.guestPort = -1;
+  causes = validate(v);
+  EXPECT_EQ(message_at(causes, "spec.template.spec.runtime.image"), "must be an absolute path");
+  EXPECT_EQ(message_at(causes, "spec.template.spec.runtime.guestPort"),
+            "must be between 1 and 65535 (0: none)");
+}
+
 TEST(Validate, RejectsUnknownDriverAndRestartPolicy) {
   VM vm = valid_vm();
   vm.spec.runtime.driver = "docker";
   vm.spec.restartPolicy = "Sometimes";
   vm.spec.fencing = "stonith";
   std::vector<Cause> want = {
-      {"spec.runtime.driver", "must be one of process, libvirt, sim", ""},
+      {"spec.runtime.driver", "must be one of process, libvirt, qemu, sim", ""},
       {"spec.restartPolicy", "must be one of Always, OnFailure, Never", ""},
       {"spec.fencing", "must be one of none, selfFence", ""},
   };
