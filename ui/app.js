@@ -116,8 +116,11 @@ function start(api, user) {
   };
   session.feed = new ClusterFeed(api, Object.values(state.caches), {
     onChange: (cache, event) => {
-      // Every Node the watch brings is a fresh sample for its sparklines.
-      if (cache === state.caches.nodes && event.type !== 'DELETED') {
+      // Every Node the watch brings is a fresh sample for its sparklines;
+      // a deleted one's series goes with it.
+      if (cache === state.caches.nodes && event.type === 'DELETED') {
+        state.usage.forget(event.object.metadata.name);
+      } else if (cache === state.caches.nodes) {
         const n = cache.objects.get(event.object.metadata.name);
         if (n) state.usage.add(n.name, n.usage.cpu, n.usage.memory);
       }
