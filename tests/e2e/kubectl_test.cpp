@@ -22,20 +22,7 @@ namespace kubectl_test {
 
 namespace fs = std::filesystem;
 
-std::string find_kubectl() {
-  if (const char* path = std::getenv("PATH")) {
-    std::string dirs = path;
-    size_t start = 0;
-    while (start <= dirs.size()) {
-      size_t end = dirs.find(':', start);
-      if (end == std::string::npos) end = dirs.size();
-      fs::path candidate = fs::path(dirs.substr(start, end - start)) / "kubectl";
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-      start = end + 1;
-    }
-  }
-  return "";
-}
+std::string find_kubectl() { return find_on_path("kubectl").value_or(""); }
 
 void write_private(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;

@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/support/paths.h"
+
 namespace corral::testing {
 
 using nlohmann::json;
@@ -52,18 +54,8 @@ bool write_all(int fd, const std::string& data) {
 }  // namespace
 
 std::optional<std::string> HeadlessChromium::find_binary() {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
-    size_t at = 0;
-    while (at <= dirs.size()) {
-      size_t end = dirs.find(':', at);
-      if (end == std::string::npos) end = dirs.size();
-      const std::string candidate = dirs.substr(at, end - at) + "/" + name;
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-      at = end + 1;
-    }
-  }
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"})
+    if (auto found = find_on_path(name)) return found;
   return std::nullopt;
 }
 

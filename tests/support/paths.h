@@ -4,6 +4,7 @@
 // checked out and the compiler cache serves every checkout.
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace corral::testing {
@@ -18,5 +19,7 @@ std::string source_path(const std::string& relative);
 std::string build_path(const std::string& relative);
 // The cpack of the CMake that configured the build tree.
 std::string cpack_command();
+// An executable `name` in a directory of $PATH, the first found; none: nullopt.
+std::optional<std::string> find_on_path(const std::string& name);
 
 }  // namespace corral::testing
