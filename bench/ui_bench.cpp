@@ -73,25 +73,14 @@ Json node_object(int i, double cpu_used, bool ready) {
 }
 
 // PUTs make(i)'s status for i in 0..count-1 from `clients` threads.
-int put_statuses(const std::string& url, const std::string& plural, int count, int clients,
-                 const std::function<Json(int)>& make) {
-  std::atomic<int> next{0}, failed{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < clients; ++t) {
-    threads.emplace_back([&] {
-      corral::ClientConfig cfg;
-      cfg.server = url;
-      corral::ApiClient client(cfg);
-      for (int i = next++; i < count; i = next++) {
-        Json body = make(i);
-        const std::string name = body["metadata"]["name"];
-        auto r = client.call("PUT", corral::ApiClient::resource_path(plural, name) + "/status", &body);
-        if (!r && failed++ < 3) std::fprintf(stderr, "status write failed: %s\n", r.error().message.c_str());
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  return failed.load();
+void put_statuses(const std::string& url, const std::string& plural, int count, int clients,
+                  const std::function<Json(int)>& make) {
+  corral::bench::write_objects(
+      url, "PUT", "status write", count, clients,
+      [&](const Json& body) {
+        return corral::ApiClient::resource_path(plural, body["metadata"].value("name", "")) + "/status";
+      },
+      make);
 }
 
 struct Renders {
